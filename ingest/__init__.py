@@ -1,0 +1,1 @@
+"""Ingestion: readers -> structure parser -> nodes -> store."""

@@ -1,0 +1,66 @@
+"""Document identity and canonical citation strings (pure functions)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Case- and diacritic-insensitive form for matching ("Nghị định" -> "nghi dinh")."""
+    text = nfc(text).lower().replace("đ", "d")
+    text = unicodedata.normalize("NFD", text)
+    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
+
+def document_key(number: str, title: str, doc_type: str = "") -> str:
+    """Stable identity: NFC upper-cased number, else "type title" case-folded."""
+    if number:
+        return nfc(number).strip().upper()
+    name = nfc(f"{doc_type} {title}" if doc_type and not title.lower().startswith(doc_type.lower()) else title)
+    return re.sub(r"\s+", " ", name).strip().lower()
+
+
+def document_name(number: str, doc_type: str, title: str) -> str:
+    """How a lawyer names the document in a citation.
+
+    "Nghị định 72/2015/NĐ-CP", "Luật Báo chí 103/2016/QH13", "Luật Phòng, chống ma túy",
+    "Công văn 3837/BTTTT-TTĐN".
+    """
+    if number:
+        if doc_type in ("Luật", "Bộ luật") and title and len(title) <= 60:
+            short = title if title.lower().startswith(doc_type.lower()) else f"{doc_type} {title}"
+            return f"{short} {number}"
+        return f"{doc_type} {number}".strip()
+    if doc_type and not title.lower().startswith(doc_type.lower()):
+        return f"{doc_type} {title}".strip()
+    return title
+
+
+def unit_label(kind: str, number: str) -> str:
+    if kind == "dieu":
+        return f"Điều {number}"
+    return f"Mục {number}" if number else ""
+
+
+def citation_string(
+    document: str,
+    unit_kind: str = "dieu",
+    unit: str = "",
+    clause: str = "",
+    point: str = "",
+) -> str:
+    """Canonical citation, most specific first: "Điểm a Khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"."""
+    parts = []
+    if point:
+        parts.append(f"Điểm {point}")
+    if clause:
+        parts.append(f"Khoản {clause}")
+    if unit:
+        parts.append(unit_label(unit_kind, unit))
+    parts.append(document)
+    text = " ".join(p for p in parts if p)
+    return text[0].upper() + text[1:] if text else text

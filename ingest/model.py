@@ -1,0 +1,94 @@
+"""The parsed shape of a legal document: small dataclasses, no behaviour beyond naming.
+
+A document is a list of units. A unit is an Điều (article) in normative texts, or a
+numbered section (I., 1., (1) …) in Party documents and official letters that have no Điều.
+Units hold khoản (clauses), khoản hold điểm (points). All text is verbatim from the source,
+NFC-normalised, with whitespace tidied; nothing is ever written by us.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Point:
+    """Điểm: "a) …", "đ) …"."""
+
+    label: str  # "a", "đ"
+    text: str  # verbatim, including the "a)" marker
+
+
+@dataclass
+class Clause:
+    """Khoản: "1. …". `text` is the lead line(s) before the first điểm."""
+
+    number: str  # "1", "2"
+    text: str  # verbatim, including the "1." marker
+    points: list[Point] = field(default_factory=list)
+
+    @property
+    def full_text(self) -> str:
+        return "\n".join([self.text, *[p.text for p in self.points]]).strip()
+
+
+@dataclass
+class Article:
+    """Điều (kind="dieu") or a numbered section of a document without Điều (kind="section")."""
+
+    number: str  # original number: "7", "13a"; for sections the label: "I", "1", "(1)"
+    title: str = ""
+    intro: str = ""  # text before the first khoản (verbatim)
+    clauses: list[Clause] = field(default_factory=list)
+    kind: str = "dieu"
+    part: str = ""  # "Phần thứ nhất …"
+    chapter: str = ""  # "Chương II. THÔNG TIN …"
+    section: str = ""  # "Mục 1. …"
+    phapdien_id: str = ""  # "Điều 32.1.NĐ.3.7"
+    effective_from: str = ""  # ISO date from the source note, when given
+    source_note: str = ""  # the Pháp điển pGhiChu text, verbatim
+    amendment_note: str = ""  # "có nội dung được sửa đổi, bổ sung bởi …"
+    see_also: list[str] = field(default_factory=list)  # pChiDan references
+    url: str = ""
+
+    @property
+    def full_text(self) -> str:
+        parts = [self.intro] if self.intro else []
+        parts += [c.full_text for c in self.clauses]
+        return "\n".join(p for p in parts if p).strip()
+
+
+@dataclass
+class LegalDocument:
+    """One legal document, rebuilt from its units and header metadata."""
+
+    number: str = ""  # "72/2015/NĐ-CP"; empty for documents identified by title
+    doc_type: str = ""  # "Nghị định", "Luật", "Thông tư", "Công văn", "Kết luận", …
+    title: str = ""  # "Về quản lý hoạt động thông tin đối ngoại"
+    issuer: str = ""  # "Chính phủ"
+    issued_on: str = ""  # ISO date
+    effective_from: str = ""  # ISO date
+    place: str = ""  # "Hà Nội"
+    status: str = ""  # from the catalogue / source notes: "in_force", "amended", "secondary", ""
+    source_kind: str = "original"  # "phapdien" | "original" | "benchmark" | "secondary"
+    source_path: str = ""
+    source_url: str = ""
+    preamble: str = ""  # "Căn cứ …" lines, verbatim
+    signature: str = ""  # signature block, verbatim
+    units: list[Article] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # structure problems worth showing staff
+
+    @property
+    def key(self) -> str:
+        """Identity: the document number, or for documents without one, the title."""
+        from ingest.identity import document_key
+
+        return document_key(self.number, self.title, self.doc_type)
+
+
+class ReaderError(Exception):
+    """A file cannot be used. The message names the file and the reason (in Vietnamese)."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason

@@ -1,0 +1,1 @@
+"""Vietnamese legal-document knowledge base: CLI, settings and backend components."""

@@ -1,0 +1,1 @@
+"""Q&A: retrieval, reference lookup and cited answers over the ingested clauses."""

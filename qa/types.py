@@ -1,0 +1,111 @@
+"""Typed results of the Q&A service. The UI and the CLI only render these."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class ClauseHit:
+    """One retrieved clause node with everything needed to show and cite it."""
+
+    node_id: str
+    document: str  # document key: number, or lower-cased title when there is none
+    document_number: str
+    document_name: str  # "Nghị định 72/2015/NĐ-CP"
+    doc_type: str
+    title: str  # document title
+    article: str  # "7"
+    article_title: str
+    clause: str  # "3" or ""
+    point: str  # "a", "a-c" for a group of points, or ""
+    citation: str  # rendered from metadata: "Khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"
+    text: str  # verbatim node text
+    path: str  # "/Chương II/Điều 7/Khoản 3"
+    status: str = ""  # document status: "in_force", "amended", "secondary", "not_yet", …
+    effective_from: str = ""
+    amendment_note: str = ""
+    phapdien_id: str = ""
+    url: str = ""
+    score: float = 0.0
+    unit_kind: str = "dieu"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Citation:
+    """A citation in an answer. `citation` comes from node metadata, never from a model."""
+
+    document: str  # document number or name
+    article: str
+    clause: str
+    point: str
+    citation: str
+    quote: str  # verbatim substring of the node text
+    node_id: str
+    status: str = ""
+    url: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    citations: list[Citation]
+    basis: str  # "found" | "weak" | "none"
+    confidence: float
+    mode: str  # "extractive" | "llm"
+    retrieved: list[ClauseHit] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # amended / not in force / dropped citations
+    dropped_citations: list[str] = field(default_factory=list)  # invalid [n] markers from the model
+    fell_back: bool = False  # llm answer replaced by the extractive one
+
+    def to_public_dict(self) -> dict:
+        """Stable JSON shape of `kb ask --json`."""
+        return {
+            "answer": self.answer,
+            "citations": [
+                {k: c.to_dict()[k] for k in ("document", "article", "clause", "point", "citation", "quote")}
+                | {"node_id": c.node_id, "status": c.status}
+                for c in self.citations
+            ],
+            "basis": self.basis,
+            "confidence": round(self.confidence, 4),
+            "mode": self.mode,
+            "warnings": self.warnings,
+            "dropped_citations": self.dropped_citations,
+            "fell_back": self.fell_back,
+        }
+
+
+@dataclass
+class LookupResult:
+    """`kb lookup`: the exact referenced unit, or why not."""
+
+    status: str  # "found" | "ambiguous" | "not_found"
+    document: str = ""
+    article: str = ""
+    clause: str = ""
+    point: str = ""
+    citation: str = ""
+    text: str = ""
+    message: str = ""  # Vietnamese explanation for ambiguous / not found
+    suggestions: list[str] = field(default_factory=list)
+    hits: list[ClauseHit] = field(default_factory=list)
+
+    def to_public_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "document": self.document,
+            "article": self.article,
+            "clause": self.clause,
+            "point": self.point,
+            "citation": self.citation,
+            "text": self.text,
+            "message": self.message,
+            "suggestions": self.suggestions,
+        }
