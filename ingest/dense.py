@@ -1,0 +1,101 @@
+"""Dense index: clause nodes in Chroma through llama-index's ChromaVectorStore.
+
+Chroma holds exactly the registry nodes whose vectors have been computed; `dense_state` in the
+registry records what it holds, so syncing is a set difference and is safe to resume.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kb.components import embedding_model_id, make_chroma_client, make_embedding
+from kb.settings import Settings
+
+# Metadata that Chroma keeps beside each vector (flat scalars only).
+_CHROMA_META_KEYS = ("doc_key", "article", "clause", "point", "citation", "status", "effective_from",
+                     "doc_type", "text_hash")
+
+
+class DenseIndex:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.model_id = embedding_model_id(settings)
+        self._embedding = None
+        self._store = None
+        self._collection = None
+
+    @property
+    def embedding(self):
+        if self._embedding is None:
+            self._embedding = make_embedding(self.settings)
+        return self._embedding
+
+    @property
+    def store(self):
+        if self._store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            client = make_chroma_client(self.settings)
+            self._collection = client.get_or_create_collection(
+                self.settings.collection,
+                metadata={"hnsw:space": "cosine", "embedding_model": self.model_id},
+                embedding_function=None,  # never chromadb's default (it downloads a model)
+            )
+            stored_model = (self._collection.metadata or {}).get("embedding_model")
+            if stored_model and stored_model != self.model_id:
+                raise RuntimeError(
+                    f"Bộ sưu tập Chroma '{self.settings.collection}' chứa vectơ của mô hình {stored_model}, "
+                    f"khác mô hình đang cấu hình ({self.model_id}). Dùng KB_COLLECTION khác hoặc --home khác."
+                )
+            self._store = ChromaVectorStore(chroma_collection=self._collection)
+        return self._store
+
+    def count(self) -> int:
+        _ = self.store
+        return self._collection.count()
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.embedding.get_text_embedding_batch(texts), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.asarray(self.embedding.get_query_embedding(text), dtype=np.float32)
+
+    def upsert(self, rows: list[dict], vectors: dict[str, np.ndarray]) -> None:
+        """rows: registry nodes {node_id, text_hash, embed_text, meta}. Replaces same-id vectors."""
+        from llama_index.core.schema import TextNode
+
+        if not rows:
+            return
+        ids = [r["node_id"] for r in rows]
+        self.store.delete_nodes(node_ids=ids)  # Chroma's add() ignores existing ids: delete first
+        nodes = []
+        for r in rows:
+            meta = {k: str(r["meta"].get(k, "")) for k in _CHROMA_META_KEYS if k != "text_hash"}
+            meta["text_hash"] = r["text_hash"]
+            node = TextNode(id_=r["node_id"], text=r["embed_text"], metadata=meta,
+                            embedding=vectors[r["text_hash"]].tolist())
+            nodes.append(node)
+        self.store.add(nodes)
+
+    def delete(self, ids: list[str]) -> None:
+        if ids:
+            self.store.delete_nodes(node_ids=ids)
+
+    def query(self, vector: np.ndarray, k: int, doc_keys: list[str] | None = None) -> list[tuple[str, float, str]]:
+        """(node_id, cosine similarity, text_hash), best first."""
+        from llama_index.core.vector_stores.types import (
+            FilterOperator, MetadataFilter, MetadataFilters, VectorStoreQuery)
+
+        filters = None
+        if doc_keys:
+            filters = MetadataFilters(filters=[MetadataFilter(key="doc_key", value=list(doc_keys), operator=FilterOperator.IN)])
+        n = self.count()
+        if n == 0:
+            return []
+        res = self.store.query(VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=min(k, n), filters=filters))
+        out = []
+        for nid, sim, node in zip(res.ids, res.similarities, res.nodes):
+            cos = 1.0 + math.log(max(sim, 1e-12))  # ChromaVectorStore reports exp(-distance)
+            out.append((nid, cos, node.metadata.get("text_hash", "")))
+        return out

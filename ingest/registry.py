@@ -1,0 +1,257 @@
+"""The document registry (SQLite): the source of truth for what is ingested.
+
+Chroma and the lexical index are derived from it. A file's documents are replaced in ONE
+SQLite transaction, so a crash leaves either the old or the new version, never half of one;
+the derived indexes are brought in step afterwards (and on the next run if a crash
+interrupted that), and readers only trust index entries whose text hash matches the registry.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from ingest.model import Article, Clause, LegalDocument, Point
+from ingest.nodes import ClauseNode
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources(
+  path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER, ingested_at REAL, doc_keys TEXT);
+CREATE TABLE IF NOT EXISTS documents(
+  key TEXT PRIMARY KEY, number TEXT, doc_type TEXT, title TEXT, issuer TEXT, issued_on TEXT,
+  effective_from TEXT, status TEXT, source_kind TEXT, source_url TEXT, data TEXT, updated_at REAL);
+CREATE TABLE IF NOT EXISTS units(
+  doc_key TEXT, ord INTEGER, kind TEXT, number TEXT, source_path TEXT, data TEXT,
+  PRIMARY KEY(doc_key, kind, number));
+CREATE TABLE IF NOT EXISTS nodes(
+  node_id TEXT PRIMARY KEY, doc_key TEXT, source_path TEXT, ord INTEGER, text TEXT,
+  embed_text TEXT, text_hash TEXT, lex_tokens TEXT, meta TEXT);
+CREATE INDEX IF NOT EXISTS nodes_doc ON nodes(doc_key);
+CREATE INDEX IF NOT EXISTS nodes_src ON nodes(source_path);
+CREATE TABLE IF NOT EXISTS dense_state(node_id TEXT PRIMARY KEY, text_hash TEXT);
+CREATE TABLE IF NOT EXISTS embed_cache(model TEXT, text_hash TEXT, vec BLOB, PRIMARY KEY(model, text_hash));
+CREATE TABLE IF NOT EXISTS suppressed(doc_key TEXT PRIMARY KEY, at REAL);
+CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
+"""
+
+
+def _doc_to_row(doc: LegalDocument) -> dict:
+    data = {k: v for k, v in asdict(doc).items() if k not in ("units",)}
+    data["key"] = doc.key
+    return data
+
+
+def unit_from_data(data: dict) -> Article:
+    clauses = [
+        Clause(number=c["number"], text=c["text"], points=[Point(**p) for p in c["points"]])
+        for c in data.pop("clauses")
+    ]
+    return Article(**data, clauses=clauses)
+
+
+class Registry:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self):
+        self.db.close()
+
+    @contextmanager
+    def transaction(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # ---- generation: bumps on every committed change, derived indexes record the one they match
+    def generation(self) -> int:
+        row = self.db.execute("SELECT v FROM meta WHERE k='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump(self, db):
+        db.execute(
+            "INSERT INTO meta(k, v) VALUES('generation', '1') "
+            "ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1"
+        )
+
+    # ---- sources
+    def source_hash(self, path: str) -> str | None:
+        row = self.db.execute("SELECT sha256 FROM sources WHERE path=?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def sources(self) -> list[tuple[str, str, list[str]]]:
+        return [(p, h, json.loads(k)) for p, h, k in self.db.execute("SELECT path, sha256, doc_keys FROM sources")]
+
+    # ---- suppression: documents a user removed stay removed when the default corpus is re-ingested
+    def suppressed(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT doc_key FROM suppressed")}
+
+    def unsuppress(self, keys) -> None:
+        with self.transaction() as db:
+            db.executemany("DELETE FROM suppressed WHERE doc_key=?", [(k,) for k in keys])
+
+    # ---- the atomic replace
+    def replace_source(self, path: str, sha256: str, size: int, docs: list[LegalDocument],
+                       nodes_by_doc: dict[str, list[ClauseNode]], lex_tokens: dict[str, str]) -> None:
+        """Replace everything `path` contributed with `docs`, in one transaction."""
+        with self.transaction() as db:
+            old_keys = {r[0] for r in db.execute("SELECT DISTINCT doc_key FROM units WHERE source_path=?", (path,))}
+            db.execute("DELETE FROM units WHERE source_path=?", (path,))
+            db.execute("DELETE FROM nodes WHERE source_path=?", (path,))
+            now = time.time()
+            for doc in docs:
+                key = doc.key
+                existing = db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
+                row = _doc_to_row(doc)
+                if existing:  # same document from several files (Pháp điển đề mục): keep the earliest facts
+                    old = json.loads(existing[0])
+                    for k, v in row.items():
+                        if not v and old.get(k):
+                            row[k] = old[k]
+                    if old.get("effective_from") and doc.effective_from:
+                        row["effective_from"] = min(old["effective_from"], doc.effective_from)
+                db.execute(
+                    "INSERT OR REPLACE INTO documents(key, number, doc_type, title, issuer, issued_on, "
+                    "effective_from, status, source_kind, source_url, data, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (key, row["number"], row["doc_type"], row["title"], row["issuer"], row["issued_on"],
+                     row["effective_from"], row["status"], row["source_kind"], row["source_url"],
+                     json.dumps(row, ensure_ascii=False), now),
+                )
+                base = db.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM units WHERE doc_key=?", (key,)).fetchone()[0]
+                for i, unit in enumerate(doc.units):
+                    db.execute(
+                        "INSERT OR REPLACE INTO units(doc_key, ord, kind, number, source_path, data) VALUES(?,?,?,?,?,?)",
+                        (key, base + i, unit.kind, unit.number, path, json.dumps(asdict(unit), ensure_ascii=False)),
+                    )
+                for j, n in enumerate(nodes_by_doc.get(key, [])):
+                    db.execute(
+                        "INSERT OR REPLACE INTO nodes(node_id, doc_key, source_path, ord, text, embed_text, text_hash, "
+                        "lex_tokens, meta) VALUES(?,?,?,?,?,?,?,?,?)",
+                        (n.node_id, key, path, (base << 12) + j, n.text, n.embed_text, n.text_hash,
+                         lex_tokens[n.node_id], json.dumps(n.metadata, ensure_ascii=False)),
+                    )
+            # documents this file no longer contributes to and that nothing else holds
+            for key in old_keys - {d.key for d in docs}:
+                if not db.execute("SELECT 1 FROM units WHERE doc_key=? LIMIT 1", (key,)).fetchone():
+                    db.execute("DELETE FROM documents WHERE key=?", (key,))
+            db.execute(
+                "INSERT OR REPLACE INTO sources(path, sha256, size, ingested_at, doc_keys) VALUES(?,?,?,?,?)",
+                (path, sha256, size, now, json.dumps([d.key for d in docs], ensure_ascii=False)),
+            )
+            self._bump(db)
+
+    def remove_document(self, key: str) -> bool:
+        with self.transaction() as db:
+            found = db.execute("SELECT 1 FROM documents WHERE key=?", (key,)).fetchone()
+            db.execute("DELETE FROM documents WHERE key=?", (key,))
+            db.execute("DELETE FROM units WHERE doc_key=?", (key,))
+            db.execute("DELETE FROM nodes WHERE doc_key=?", (key,))
+            db.execute("INSERT OR REPLACE INTO suppressed(doc_key, at) VALUES(?,?)", (key, time.time()))
+            self._bump(db)
+        return bool(found)
+
+    # ---- reads
+    def documents(self) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT d.data, (SELECT COUNT(*) FROM units u WHERE u.doc_key=d.key), "
+            "(SELECT COUNT(*) FROM nodes n WHERE n.doc_key=d.key) FROM documents d ORDER BY d.rowid"
+        ).fetchall()
+        out = []
+        for data, n_units, n_nodes in rows:
+            d = json.loads(data)
+            d["key"] = d.get("key") or LegalDocument(**{k: d[k] for k in ("number", "title", "doc_type")}).key
+            d["articles"], d["nodes"] = n_units, n_nodes
+            out.append(d)
+        return out
+
+    def document(self, key: str) -> dict | None:
+        row = self.db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def units(self, key: str) -> list[Article]:
+        rows = self.db.execute("SELECT data FROM units WHERE doc_key=? ORDER BY ord", (key,)).fetchall()
+        return [unit_from_data(json.loads(r[0])) for r in rows]
+
+    def all_nodes(self, columns="node_id, text_hash, lex_tokens"):
+        return self.db.execute(f"SELECT {columns} FROM nodes ORDER BY doc_key, ord")
+
+    def nodes_by_id(self, ids: list[str]) -> dict[str, dict]:
+        out = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = ",".join("?" * len(chunk))
+            for nid, text, th, meta in self.db.execute(
+                f"SELECT node_id, text, text_hash, meta FROM nodes WHERE node_id IN ({q})", chunk
+            ):
+                out[nid] = {"node_id": nid, "text": text, "text_hash": th, "meta": json.loads(meta)}
+        return out
+
+    def nodes_of(self, key: str) -> list[dict]:
+        return [
+            {"node_id": nid, "text": text, "meta": json.loads(meta)}
+            for nid, text, meta in self.db.execute(
+                "SELECT node_id, text, meta FROM nodes WHERE doc_key=? ORDER BY ord", (key,)
+            )
+        ]
+
+    def counts(self) -> dict:
+        q = lambda s: self.db.execute(s).fetchone()[0]  # noqa: E731
+        return {
+            "documents": q("SELECT COUNT(*) FROM documents"),
+            "articles": q("SELECT COUNT(*) FROM units"),
+            "nodes": q("SELECT COUNT(*) FROM nodes"),
+            "dense": q("SELECT COUNT(*) FROM dense_state d JOIN nodes n ON n.node_id=d.node_id AND n.text_hash=d.text_hash"),
+        }
+
+    # ---- embeddings cache (content-addressed, so an unchanged node is never embedded twice)
+    def cached_vectors(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        out = {}
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i : i + 500]
+            q = ",".join("?" * len(chunk))
+            for h, blob in self.db.execute(
+                f"SELECT text_hash, vec FROM embed_cache WHERE model=? AND text_hash IN ({q})", [model, *chunk]
+            ):
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def store_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO embed_cache(model, text_hash, vec) VALUES(?,?,?)",
+                [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
+            )
+
+    # ---- what Chroma holds
+    def dense_diff(self) -> tuple[list[tuple[str, str]], list[str]]:
+        """(nodes to upsert: (node_id, text_hash), ids to delete) to bring Chroma in step."""
+        missing = self.db.execute(
+            "SELECT n.node_id, n.text_hash FROM nodes n LEFT JOIN dense_state d ON d.node_id=n.node_id "
+            "WHERE d.node_id IS NULL OR d.text_hash != n.text_hash ORDER BY n.doc_key, n.ord"
+        ).fetchall()
+        stale = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT d.node_id FROM dense_state d LEFT JOIN nodes n ON n.node_id=d.node_id WHERE n.node_id IS NULL"
+            )
+        ]
+        return missing, stale
+
+    def mark_dense(self, upserted: list[tuple[str, str]], deleted: list[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO dense_state(node_id, text_hash) VALUES(?,?)", upserted)
+            db.executemany("DELETE FROM dense_state WHERE node_id=?", [(d,) for d in deleted])

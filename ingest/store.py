@@ -1,0 +1,257 @@
+"""KnowledgeStore: ingest files into the registry, Chroma and the lexical index, kept in step.
+
+Order for one file: parse -> nodes -> (vectors into the content-addressed cache) -> ONE registry
+transaction that swaps the file's documents -> Chroma and lexical index synced from the registry.
+A kill at any point leaves the registry with the old or the new version; the next run resyncs.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ingest.catalog import Catalog, load_catalog
+from ingest.lexical import LexicalIndex, lexical_tokens
+from ingest.model import LegalDocument, ReaderError
+from ingest.nodes import ClauseNode, build_nodes
+from ingest.readers import expand_paths, read_path
+from ingest.registry import Registry
+from kb.settings import Settings
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str  # "ingested" | "unchanged" | "refused" | "skipped"
+    reason: str = ""
+    documents: list[str] = field(default_factory=list)
+    articles: int = 0
+    nodes: int = 0
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    dense_pending: int = 0
+
+    def _sum(self, attr):
+        return sum(getattr(o, attr) for o in self.outcomes if o.status == "ingested")
+
+    @property
+    def documents(self) -> int:
+        return sum(len(o.documents) for o in self.outcomes if o.status == "ingested")
+
+    @property
+    def articles(self) -> int:
+        return self._sum("articles")
+
+    @property
+    def nodes(self) -> int:
+        return self._sum("nodes")
+
+    @property
+    def refused(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "refused"]
+
+    @property
+    def skipped(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status in ("skipped", "unchanged")]
+
+    def to_dict(self) -> dict:
+        return {
+            "documents": self.documents,
+            "articles": self.articles,
+            "nodes": self.nodes,
+            "skipped": [{"path": o.path, "reason": o.reason} for o in self.skipped],
+            "refused": [{"path": o.path, "reason": o.reason} for o in self.refused],
+            "dense_pending": self.dense_pending,
+        }
+
+
+def file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _apply_overrides(doc: LegalDocument, fix: dict) -> None:
+    mapping = {"number": "number", "type": "doc_type", "title": "title", "issuer": "issuer",
+               "issued_on": "issued_on", "effective_from": "effective_from", "status": "status"}
+    for k, attr in mapping.items():
+        if fix.get(k) not in (None, ""):
+            setattr(doc, attr, str(fix[k]).strip())
+
+
+class KnowledgeStore:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        settings.home.mkdir(parents=True, exist_ok=True)
+        self.registry = Registry(settings.registry_path)
+        self.catalog: Catalog = load_catalog(settings.catalog_path)
+        self._lexical: LexicalIndex | None = None
+        self._dense = None
+
+    # ---- derived indexes
+    @property
+    def dense(self):
+        if self._dense is None:
+            from ingest.dense import DenseIndex
+
+            self._dense = DenseIndex(self.settings)
+        return self._dense
+
+    def lexical(self) -> LexicalIndex:
+        """The lexical index, rebuilt first if it lags the registry (e.g. after a crash)."""
+        gen = self.registry.generation()
+        if self._lexical is None:
+            self._lexical = LexicalIndex(self.settings.lexical_path)
+            self._lexical.load()
+        if self._lexical.generation != gen:
+            self._lexical.build(self.registry.all_nodes("node_id, lex_tokens"), gen)
+        return self._lexical
+
+    # ---- reading without storing (the UI's preview)
+    def parse_file(self, path: str, overrides: dict | None = None) -> list[LegalDocument]:
+        docs = read_path(path)
+        for doc in docs:
+            self.catalog.apply_secondary(doc)
+            if overrides and doc.key in overrides:
+                _apply_overrides(doc, overrides[doc.key])
+            self.catalog.apply_metadata(doc)
+        return [d for d in docs if d.units]
+
+    # ---- ingestion
+    def ingest(self, paths, *, embed: bool = True, restore: bool = True, force: bool = False,
+               overrides: dict | None = None, progress: Progress | None = None) -> IngestReport:
+        report = IngestReport()
+        files, skipped = expand_paths(paths)
+        report.outcomes += [FileOutcome(p, "skipped", r) for p, r in skipped]
+        suppressed = self.registry.suppressed()
+        for i, path in enumerate(files):
+            if progress:
+                progress(i / max(len(files), 1), f"Đọc {Path(path).name}")
+            report.outcomes.append(self._ingest_file(path, embed, restore, force, overrides, suppressed, progress))
+        if progress:
+            progress(1.0, "Đồng bộ chỉ mục")
+        self.lexical()
+        report.dense_pending = self.sync_dense(compute=embed, progress=progress)
+        return report
+
+    def _ingest_file(self, path, embed, restore, force, overrides, suppressed, progress) -> FileOutcome:
+        key_path = str(Path(path).resolve())
+        try:
+            sha = file_sha256(path)
+        except OSError as exc:
+            return FileOutcome(path, "refused", f"không đọc được tệp ({exc.strerror})")
+        if not force and not overrides and self.registry.source_hash(key_path) == sha:
+            return FileOutcome(path, "unchanged", "không đổi (cùng mã băm)")
+        try:
+            docs = read_path(path)
+        except ReaderError as exc:
+            return FileOutcome(path, "refused", exc.reason)
+        except Exception as exc:  # a reader bug must not take the batch down; the file is refused
+            return FileOutcome(path, "refused", f"lỗi khi đọc: {type(exc).__name__}: {exc}")
+        kept, notes = [], []
+        for doc in docs:
+            self.catalog.apply_secondary(doc)
+            if overrides and doc.key in overrides:
+                _apply_overrides(doc, overrides[doc.key])
+            self.catalog.apply_metadata(doc)
+            if not doc.units:
+                notes.append(f"{doc.key or path}: không tìm thấy điều/mục nào")
+                continue
+            if doc.key in suppressed:
+                if not restore:
+                    notes.append(f"{doc.key}: đã bị gỡ trước đây (nạp lại bằng `kb ingest {path}`)")
+                    continue
+                self.registry.unsuppress([doc.key])
+            kept.append(doc)
+        if not kept:
+            return FileOutcome(path, "refused", "; ".join(notes) or "không có văn bản nào dùng được")
+        nodes_by_doc = {d.key: build_nodes(d) for d in kept}
+        all_nodes = [n for ns in nodes_by_doc.values() for n in ns]
+        tokens = self._lexical_tokens(all_nodes)
+        if embed:
+            self._ensure_vectors([(n.text_hash, n.embed_text) for n in all_nodes], progress, Path(path).name)
+        self.registry.replace_source(key_path, sha, os.path.getsize(path), kept, nodes_by_doc, tokens)
+        return FileOutcome(
+            path, "ingested", "; ".join(notes), [d.key for d in kept],
+            sum(len(d.units) for d in kept), len(all_nodes),
+        )
+
+    def _lexical_tokens(self, nodes: list[ClauseNode]) -> dict[str, str]:
+        """Segmented tokens; reuse the registry's for unchanged texts (segmentation is not free)."""
+        known = {}
+        hashes = list({n.text_hash for n in nodes})
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i : i + 500]
+            q = ",".join("?" * len(chunk))
+            known.update(self.registry.db.execute(
+                f"SELECT text_hash, lex_tokens FROM nodes WHERE text_hash IN ({q})", chunk).fetchall())
+        return {n.node_id: known.get(n.text_hash) or " ".join(lexical_tokens(n.embed_text)) for n in nodes}
+
+    def _ensure_vectors(self, items: list[tuple[str, str]], progress: Progress | None, label: str) -> int:
+        """Embed texts whose hash is not cached yet, in batches; returns how many were computed."""
+        model = self.dense.model_id
+        uniq = dict(items)
+        have = self.registry.cached_vectors(model, list(uniq))
+        todo = [(h, t) for h, t in uniq.items() if h not in have]
+        bs = max(1, self.settings.embed_batch_size)
+        for i in range(0, len(todo), bs):
+            batch = todo[i : i + bs]
+            if progress:
+                progress(i / len(todo), f"Nhúng vectơ {label}: {i}/{len(todo)}")
+            vecs = self.dense.embed_passages([t for _, t in batch])
+            self.registry.store_vectors(model, {h: v for (h, _), v in zip(batch, vecs)})
+        return len(todo)
+
+    def sync_dense(self, compute: bool = True, progress: Progress | None = None, limit: int | None = None) -> int:
+        """Bring Chroma in step with the registry. Returns how many nodes still lack a vector."""
+        missing, stale = self.registry.dense_diff()
+        if stale:
+            self.dense.delete(stale)
+            self.registry.mark_dense([], stale)
+        if not missing:
+            return 0
+        if limit is not None:
+            missing_now = missing[:limit]
+        else:
+            missing_now = missing
+        model = self.dense.model_id
+        done = 0
+        for i in range(0, len(missing_now), 256):
+            chunk = missing_now[i : i + 256]
+            rows = self._rows([nid for nid, _ in chunk])
+            if compute:
+                self._ensure_vectors([(r["text_hash"], r["embed_text"]) for r in rows], progress, "Chroma")
+            vectors = self.registry.cached_vectors(model, [r["text_hash"] for r in rows])
+            ready = [r for r in rows if r["text_hash"] in vectors]
+            self.dense.upsert(ready, vectors)
+            self.registry.mark_dense([(r["node_id"], r["text_hash"]) for r in ready], [])
+            done += len(ready)
+            if progress:
+                progress(min(1.0, (i + len(chunk)) / len(missing_now)), f"Chroma: {done}/{len(missing)}")
+        return len(missing) - done
+
+    def _rows(self, ids: list[str]) -> list[dict]:
+        import json
+
+        q = ",".join("?" * len(ids))
+        return [
+            {"node_id": nid, "text_hash": th, "embed_text": et, "meta": json.loads(meta)}
+            for nid, th, et, meta in self.registry.db.execute(
+                f"SELECT node_id, text_hash, embed_text, meta FROM nodes WHERE node_id IN ({q})", ids
+            )
+        ]
+
+    def remove(self, key: str) -> bool:
+        found = self.registry.remove_document(key)
+        self.sync_dense(compute=False)
+        self.lexical()
+        return found

@@ -1,0 +1,269 @@
+"""`kb`: ingest, list, remove, ask, look up, evaluate, serve, benchmark. Errors say what to do."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kb.settings import SettingsError, configure_offline_environment, load_settings
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _progress_bar():
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeElapsedColumn(), transient=False, console=_console())
+
+
+def cmd_ingest(args, settings) -> int:
+    from rich.table import Table
+
+    from ingest.store import KnowledgeStore
+
+    paths = list(args.paths)
+    if args.default_corpus:
+        paths += settings.corpus_paths
+        present = [p for p in settings.corpus_paths if Path(p).exists()]
+        if not any(Path(p).exists() and not str(p).endswith("corpus") for p in present):
+            print("Không thấy ../shared/corpus: chỉ nạp những gì có trong corpus/. "
+                  "Thêm văn bản: đặt tệp PDF/DOCX/HTML/TXT vào corpus/ rồi chạy lại `make run`, "
+                  "hoặc `kb ingest TỆP`.", file=sys.stderr)
+        paths = present
+    if not paths:
+        print("Cần ít nhất một đường dẫn: kb ingest TỆP_HOẶC_THƯ_MỤC … (hoặc --default-corpus)", file=sys.stderr)
+        return 2
+    store = KnowledgeStore(settings)
+    with _progress_bar() as bar:
+        task = bar.add_task("Nạp văn bản", total=1.0)
+        report = store.ingest(paths, embed=not args.no_embed, restore=not args.default_corpus, force=args.force,
+                              progress=lambda f, m: bar.update(task, completed=f, description=m[:60]))
+        bar.update(task, completed=1.0, description="Xong")
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        t = Table(title="Kết quả nạp")
+        for col in ("Tệp", "Trạng thái", "Văn bản", "Điều", "Nút", "Ghi chú"):
+            t.add_column(col)
+        labels = {"ingested": "đã nạp", "unchanged": "bỏ qua", "skipped": "bỏ qua", "refused": "TỪ CHỐI"}
+        for o in report.outcomes:
+            t.add_row(Path(o.path).name, labels[o.status], str(len(o.documents)), str(o.articles), str(o.nodes), o.reason)
+        t.add_row("Tổng", "", str(report.documents), str(report.articles), str(report.nodes),
+                  f"{len(report.skipped)} bỏ qua, {len(report.refused)} từ chối")
+        _console().print(t)
+        c = store.registry.counts()
+        print(f"Chỉ mục: {c['documents']} văn bản, {c['articles']} điều, {c['nodes']} nút; "
+              f"vectơ: {c['dense']}/{c['nodes']}" + (" — chạy `kb embed` để tính nốt vectơ." if report.dense_pending else ""))
+    for o in report.refused:
+        print(f"Từ chối {o.path}: {o.reason}", file=sys.stderr)
+    return 1 if report.refused else 0
+
+
+def cmd_embed(args, settings) -> int:
+    from ingest.store import KnowledgeStore
+
+    store = KnowledgeStore(settings)
+    with _progress_bar() as bar:
+        task = bar.add_task("Tính vectơ", total=1.0)
+        left = store.sync_dense(compute=True, limit=args.limit,
+                                progress=lambda f, m: bar.update(task, completed=f, description=m[:60]))
+    c = store.registry.counts()
+    print(f"Vectơ: {c['dense']}/{c['nodes']} nút; còn {left}.")
+    return 0
+
+
+def cmd_docs(args, settings) -> int:
+    from qa.service import KnowledgeBase
+
+    docs = KnowledgeBase(settings).documents()
+    if args.json:
+        _print_json(docs)
+        return 0
+    from rich.table import Table
+
+    t = Table(title="Văn bản")
+    for col in ("Số hiệu / tên", "Loại", "Trạng thái", "Điều", "Nút", "Vectơ", "Hiệu lực từ", "Ghi chú"):
+        t.add_column(col)
+    for d in docs:
+        state = "sẵn sàng" if d["status"] == "ready" else "[dim]THIẾU[/dim]"
+        t.add_row(d["number"] or d["title"][:50], d["type"], state, str(d["articles"]), str(d["nodes"]),
+                  str(d["dense_nodes"]), d["effective_from"], d["note"][:48])
+    _console().print(t)
+    return 0
+
+
+def cmd_remove(args, settings) -> int:
+    from qa.service import KnowledgeBase
+
+    kb = KnowledgeBase(settings)
+    key = args.number.strip()
+    keys = {d["key"]: d for d in kb.documents() if d["status"] == "ready"}
+    match = next((k for k in keys if k == key.upper() or k == key.lower()), None)
+    if match is None:
+        print(f"Không có văn bản {key!r}. Xem danh sách bằng `kb docs`.", file=sys.stderr)
+        return 1
+    kb.remove_document(match)
+    print(f"Đã gỡ {match} khỏi mọi chỉ mục.")
+    return 0
+
+
+def cmd_ask(args, settings) -> int:
+    from qa.service import KnowledgeBase
+
+    kb = KnowledgeBase(settings)
+    mode = args.mode or settings.answer_mode
+    answer = None
+    streamed = False
+    for item in kb.ask_stream(args.question, as_of=args.as_of, mode=mode):
+        if isinstance(item, str):
+            if not args.json and mode == "llm":
+                print(item, end="", flush=True)
+                streamed = True
+        else:
+            answer = item
+    if args.json:
+        _print_json(answer.to_public_dict())
+        return 0
+    if streamed:
+        print("\n")
+    if not streamed or answer.fell_back:
+        print(answer.answer)
+    if answer.citations:
+        print("\nCăn cứ:")
+        for i, c in enumerate(answer.citations, 1):
+            print(f"  [{i}] {c.citation}")
+    for w in answer.warnings:
+        print(f"Lưu ý: {w}")
+    return 0
+
+
+def cmd_lookup(args, settings) -> int:
+    from qa.service import KnowledgeBase
+
+    res = KnowledgeBase(settings).lookup(args.reference)
+    if args.json:
+        _print_json(res.to_public_dict())
+    elif res.status == "found":
+        print(f"{res.citation}\n\n{res.text}")
+    else:
+        print(res.message)
+        if res.suggestions:
+            print("Gợi ý: " + "; ".join(res.suggestions))
+    return 0 if res.status == "found" else 1
+
+
+def cmd_eval(args, settings) -> int:
+    from qa.evaluate import EvalFileError, evaluate, load_questions
+    from qa.service import KnowledgeBase
+
+    try:
+        questions = load_questions(args.file)
+    except EvalFileError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    result = evaluate(KnowledgeBase(settings), questions, k=args.k)
+    if args.json:
+        _print_json(result)
+    else:
+        for k in ("n", "recall@1", "recall@5", "recall@10", "mrr@10", "clause_recall@5", "latency_ms_p50", "latency_ms_p95"):
+            print(f"{k:>16}: {result.get(k)}")
+    return 0
+
+
+def cmd_serve(args, settings) -> int:
+    from ui.app import serve
+
+    serve(settings.with_overrides(host=args.host, port=args.port))
+    return 0
+
+
+def cmd_bench(args, settings) -> int:
+    from kb.bench import run_bench
+
+    return run_bench(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kb", description="Cơ sở tri thức văn bản pháp luật: nạp, tra cứu, hỏi đáp.")
+    p.add_argument("--home", help="thư mục dữ liệu (mặc định KB_HOME hoặc ./.kb)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("ingest", help="nạp tệp hoặc thư mục (HTML pháp điển, PDF, DOCX, HTML, TXT, JSON ALQAC)")
+    s.add_argument("paths", nargs="*")
+    s.add_argument("--default-corpus", action="store_true", help="nạp danh sách corpus trong cấu hình")
+    s.add_argument("--no-embed", action="store_true", help="chỉ chỉ mục từ vựng; tính vectơ sau bằng `kb embed`")
+    s.add_argument("--force", action="store_true", help="nạp lại cả tệp không đổi")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("embed", help="tính các vectơ còn thiếu và đưa vào Chroma (tiếp tục được)")
+    s.add_argument("--limit", type=int)
+    s.set_defaults(func=cmd_embed)
+
+    s = sub.add_parser("docs", help="danh sách văn bản (đã nạp / còn thiếu)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_docs)
+
+    s = sub.add_parser("remove", help="gỡ một văn bản khỏi mọi chỉ mục")
+    s.add_argument("number")
+    s.set_defaults(func=cmd_remove)
+
+    s = sub.add_parser("ask", help="hỏi đáp có trích dẫn")
+    s.add_argument("question")
+    s.add_argument("--mode", choices=["extractive", "llm"])
+    s.add_argument("--as-of", help="YYYY-MM-DD: chỉ dùng quy định đã có hiệu lực tại ngày này")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("lookup", help="tra cứu theo tham chiếu, ví dụ “k3 đ7 nđ 72/2015”")
+    s.add_argument("reference")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_lookup)
+
+    s = sub.add_parser("eval", help="đánh giá truy hồi trên tệp câu hỏi (ALQAC JSON hoặc JSONL)")
+    s.add_argument("file")
+    s.add_argument("--k", type=int, default=10)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("serve", help="chạy giao diện web")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
+    s.add_argument("what", choices=["ingest", "qa"])
+    s.add_argument("--quick", action="store_true", help="chỉ đề mục 32.1 và ALQAC (bỏ toàn bộ pháp điển)")
+    s.add_argument("--out", default="docs/BENCHMARKS.md")
+    s.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv=None) -> int:
+    configure_offline_environment()
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(home=args.home)
+        if args.home is None and settings.home == Path(".kb"):
+            settings = settings.with_overrides(home=Path(".kb"))
+        return args.func(args, settings)
+    except SettingsError as exc:
+        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Đã dừng. Chạy lại cùng lệnh để hoàn tất (các bước đã xong không làm lại).", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

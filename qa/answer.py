@@ -1,0 +1,132 @@
+"""Extractive answers: a short Vietnamese lead, then the relevant clauses quoted verbatim.
+
+Citation strings come from node metadata; quotes are the stored clause text. When nothing passes
+the relevance threshold the answer says so plainly and lists the nearest references.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from qa.types import Answer, Citation, ClauseHit
+
+NO_BASIS = "Không tìm thấy căn cứ trong cơ sở dữ liệu"
+# Dense cosine (multilingual-e5) under which a top clause is not a basis, and the share of the
+# question's content words a clause must contain; tuned on the dev questions vs off-topic ones.
+MIN_DENSE = 0.80
+MIN_COVERAGE = 0.34
+MAX_QUOTED = 3
+
+_STOP = set(
+    "là của và các có được cho trong với về theo những một này đó khi nào gì ai sao thế nào không phải "
+    "bao nhiêu hay hoặc thì mà để do tại từ đến như ra vào lên việc người cơ quan quy định nêu hỏi "
+    "đúng sai hãy cho biết trường hợp".split()
+)
+
+
+def _words(text: str) -> set[str]:
+    text = unicodedata.normalize("NFC", text).lower()
+    return {w for w in re.findall(r"\w+", text) if w not in _STOP and not w.isdigit() and len(w) > 1}
+
+
+def coverage(question: str, text: str) -> float:
+    q = _words(question)
+    return len(q & _words(text)) / len(q) if q else 0.0
+
+
+def document_label(hit: ClauseHit) -> str:
+    return hit.document_number or hit.document_name
+
+
+def citation_for(hit: ClauseHit) -> Citation:
+    return Citation(
+        document=document_label(hit),
+        article=hit.article,
+        clause=hit.clause,
+        point=hit.point,
+        citation=hit.citation,
+        quote=hit.text,
+        node_id=hit.node_id,
+        status=hit.status,
+        url=hit.url,
+    )
+
+
+def status_warnings(hits: list[ClauseHit], as_of: str | None = None) -> list[str]:
+    """Flag amended, secondary or not-yet-in-force sources among the cited clauses."""
+    today = as_of or dt.date.today().isoformat()
+    out: list[str] = []
+    for h in hits:
+        if h.amendment_note:
+            out.append(f"{h.citation}: điều này {h.amendment_note} — kiểm tra văn bản sửa đổi.")
+        if h.status == "secondary":
+            out.append(f"{h.document_name}: nguồn thứ cấp (bài tư vấn), không phải văn bản chính thức.")
+        elif h.status in ("replaced", "expired"):
+            out.append(f"{h.document_name}: văn bản đã hết hiệu lực hoặc bị thay thế.")
+        if h.effective_from and h.effective_from > today:
+            out.append(f"{h.citation}: chưa có hiệu lực (từ {h.effective_from}).")
+    return list(dict.fromkeys(out))
+
+
+def assess_basis(question: str, hits: list[ClauseHit], dense_top: float, has_dense: bool) -> tuple[str, float]:
+    """("found" | "weak" | "none", confidence in [0, 1])."""
+    if not hits:
+        return "none", 0.0
+    cov = max(coverage(question, h.text + " " + h.article_title) for h in hits[:3])
+    if has_dense:
+        conf = max(0.0, min(1.0, (dense_top - 0.75) / 0.15)) * 0.6 + min(1.0, cov) * 0.4
+        if dense_top < MIN_DENSE and cov < MIN_COVERAGE:
+            return "none", conf
+        if dense_top < MIN_DENSE or cov < MIN_COVERAGE:
+            return "weak", conf
+        return "found", conf
+    conf = min(1.0, cov)
+    if cov < MIN_COVERAGE:
+        return "none", conf
+    return ("found" if cov >= 0.5 else "weak"), conf
+
+
+def select_clauses(hits: list[ClauseHit]) -> list[ClauseHit]:
+    """The clauses to quote: the best one, plus close runners-up (same article first)."""
+    if not hits:
+        return []
+    top = hits[0]
+    chosen = [top]
+    for h in hits[1:]:
+        if len(chosen) >= MAX_QUOTED:
+            break
+        if h.score >= top.score * 0.8 or (h.document == top.document and h.article == top.article and h.score >= top.score * 0.6):
+            chosen.append(h)
+    return chosen
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" for line in text.split("\n"))
+
+
+def extractive_answer(question: str, hits: list[ClauseHit], *, dense_top: float = 1.0, has_dense: bool = True,
+                      as_of: str | None = None) -> Answer:
+    basis, conf = assess_basis(question, hits, dense_top, has_dense)
+    if basis == "none":
+        near = "; ".join(dict.fromkeys(h.citation for h in hits[:3]))
+        text = f"{NO_BASIS}." + (f" Các quy định gần nhất: {near}." if near else "")
+        return Answer(question=question, answer=text, citations=[], basis="none", confidence=conf,
+                      mode="extractive", retrieved=hits)
+    chosen = select_clauses(hits)
+    lead = f"Theo {chosen[0].citation}:"
+    if basis == "weak":
+        lead = f"Căn cứ gần nhất tìm được (cần kiểm tra lại) là {chosen[0].citation}:"
+    parts = [lead, _quote(chosen[0].text)]
+    for h in chosen[1:]:
+        parts += [f"{h.citation}:", _quote(h.text)]
+    return Answer(
+        question=question,
+        answer="\n\n".join(parts),
+        citations=[citation_for(h) for h in chosen],
+        basis=basis,
+        confidence=conf,
+        mode="extractive",
+        retrieved=hits,
+        warnings=status_warnings(chosen, as_of),
+    )

@@ -1,0 +1,95 @@
+"""Exact lookup of a referenced unit: "k3 đ7 nđ 72/2015" -> the verbatim text of Khoản 3 Điều 7."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ingest.identity import citation_string, document_name
+from qa.references import DocDescriptor, format_reference, match_documents, parse_reference, suggest_documents
+from qa.retrieval import hit_from_row
+from qa.types import LookupResult
+
+if TYPE_CHECKING:
+    from qa.service import KnowledgeBase
+
+
+def _catalog_descriptors(kb: "KnowledgeBase") -> list[DocDescriptor]:
+    return [DocDescriptor(key=e.key, number=e.number, doc_type=e.doc_type, title=e.title, aliases=tuple(e.aliases))
+            for e in kb.store.catalog.entries]
+
+
+def _range(numbers: list[str]) -> str:
+    return f"{numbers[0]}–{numbers[-1]}" if len(numbers) > 1 else (numbers[0] if numbers else "")
+
+
+def lookup_reference(kb: "KnowledgeBase", reference: str) -> LookupResult:
+    ref = parse_reference(reference or "")
+    loaded = kb.retriever.descriptors()
+    if not (ref.number or ref.name or ref.doc_type):
+        return LookupResult(status="not_found", message=(
+            "Không nhận ra văn bản trong tham chiếu. Ví dụ: “khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP”, "
+            "“Điều 41 Luật Báo chí”."), suggestions=[d.key for d in suggest_documents(reference, loaded)])
+    cands = match_documents(ref, loaded)
+    if not cands:
+        missing = match_documents(ref, _catalog_descriptors(kb))
+        if missing:
+            names = ", ".join(document_name(d.number, d.doc_type, d.title) for d in missing)
+            return LookupResult(status="not_found", message=(
+                f"{names} có trong danh mục nhưng chưa có văn bản trong cơ sở dữ liệu; "
+                "cán bộ pháp chế cần bổ sung tệp chính thức."), suggestions=[d.key for d in missing])
+        return LookupResult(status="not_found", message=f"Không tìm thấy văn bản cho “{reference}”.",
+                            suggestions=[document_name(d.number, d.doc_type, d.title)
+                                         for d in suggest_documents(reference, loaded)])
+    if len(cands) > 1:
+        return LookupResult(status="ambiguous", message=(
+            f"“{reference}” khớp nhiều văn bản; hãy ghi rõ số hiệu."),
+            suggestions=[format_reference(ref).replace(ref.number or "\0", "") + " " + document_name(d.number, d.doc_type, d.title)
+                         if ref.article else document_name(d.number, d.doc_type, d.title) for d in cands])
+    doc = cands[0]
+    name = document_name(doc.number, doc.doc_type, doc.title)
+    units = kb.store.registry.units(doc.key)
+    nodes = kb.store.registry.nodes_of(doc.key)
+    base = LookupResult(status="found", document=doc.number or name)
+    if not ref.article:
+        base.citation = name
+        base.text = "\n\n".join(
+            f"{'Điều ' + u.number + '. ' if u.kind == 'dieu' else ''}{u.title}\n{u.full_text}".strip() for u in units)
+        return base
+    unit = next((u for u in units if u.number.lower() == ref.article.lower()), None)
+    if unit is None:
+        nums = [u.number for u in units]
+        return LookupResult(status="not_found", document=base.document,
+                            message=f"{name} không có Điều {ref.article} (có Điều {_range(nums)}).",
+                            suggestions=[citation_string(name, "dieu", n) for n in nums[:5]])
+    base.article = unit.number
+    unit_nodes = [n for n in nodes if n["meta"].get("article") == unit.number and n["meta"].get("unit_kind") == unit.kind]
+    if not ref.clause and not ref.point:
+        base.citation = citation_string(name, unit.kind, unit.number)
+        base.text = unit.full_text
+        base.hits = [hit_from_row(n["node_id"], n["text"], n["meta"]) for n in unit_nodes]
+        return base
+    clause = next((c for c in unit.clauses if c.number == ref.clause), None) if ref.clause else (
+        next((c for c in unit.clauses if c.number == ""), None))
+    if clause is None:
+        nums = [c.number for c in unit.clauses if c.number]
+        what = f"Khoản {ref.clause}" if ref.clause else f"điểm {ref.point} ngoài khoản"
+        return LookupResult(status="not_found", document=base.document, article=unit.number,
+                            message=f"Điều {unit.number} {name} không có {what}" + (f" (có khoản {_range(nums)})." if nums else "."),
+                            suggestions=[citation_string(name, unit.kind, unit.number, n) for n in nums[:5]])
+    base.clause = clause.number
+    clause_nodes = [n for n in unit_nodes if n["meta"].get("clause") == clause.number]
+    base.hits = [hit_from_row(n["node_id"], n["text"], n["meta"]) for n in clause_nodes]
+    if not ref.point:
+        base.citation = citation_string(name, unit.kind, unit.number, clause.number)
+        base.text = clause.full_text
+        return base
+    point = next((p for p in clause.points if p.label == ref.point), None)
+    if point is None:
+        labels = [p.label for p in clause.points]
+        return LookupResult(status="not_found", document=base.document, article=unit.number, clause=clause.number,
+                            message=f"{citation_string(name, unit.kind, unit.number, clause.number)} không có điểm {ref.point}"
+                                    + (f" (có điểm {', '.join(labels)})." if labels else " (khoản này không chia điểm)."),
+                            suggestions=[citation_string(name, unit.kind, unit.number, clause.number, l) for l in labels])
+    base.point = point.label
+    base.citation = citation_string(name, unit.kind, unit.number, clause.number, point.label)
+    base.text = point.text
+    return base

@@ -1,0 +1,176 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (bm25) fused, structure-aware, filtered.
+
+Fusion is weighted reciprocal-rank fusion plus a small score-based term (tuned on the dev sets,
+see docs/BENCHMARKS.md). A question that names a document favours that document's clauses.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.lexical import lexical_tokens
+from ingest.store import KnowledgeStore
+from qa.types import ClauseHit
+
+
+@dataclass
+class RetrievalFilters:
+    documents: list[str] | None = None  # document keys
+    doc_types: list[str] | None = None
+    statuses: list[str] | None = None  # legal status: in_force, amended, secondary …
+    as_of: str | None = None  # ISO date: exclude what was not yet in force then
+
+
+@dataclass
+class FusionParams:
+    rrf_k: float = 60.0
+    w_lexical: float = 1.0
+    w_dense: float = 1.0
+    candidates: int = 100
+    mention_boost: float = 0.02  # added to nodes of a document the question names
+    article_title_bonus: float = 0.0
+    mode: str = "hybrid"  # "hybrid" | "lexical" | "dense"
+
+
+@dataclass
+class RetrievalResult:
+    hits: list[ClauseHit]
+    mentioned: list[str] = field(default_factory=list)
+    lexical_top: float = 0.0
+    dense_top: float = 0.0
+
+
+def hit_from_row(node_id: str, text: str, meta: dict, score: float = 0.0) -> ClauseHit:
+    return ClauseHit(
+        node_id=node_id,
+        document=meta.get("doc_key", ""),
+        document_number=meta.get("document_number", ""),
+        document_name=meta.get("document_name", ""),
+        doc_type=meta.get("doc_type", ""),
+        title=meta.get("doc_title", ""),
+        article=meta.get("article", ""),
+        article_title=meta.get("article_title", ""),
+        clause=meta.get("clause", ""),
+        point=meta.get("point", ""),
+        citation=meta.get("citation", ""),
+        text=text,
+        path=meta.get("path", ""),
+        status=meta.get("status", ""),
+        effective_from=meta.get("effective_from", ""),
+        amendment_note=meta.get("amendment_note", ""),
+        phapdien_id=meta.get("phapdien_id", ""),
+        url=meta.get("url", ""),
+        score=score,
+        unit_kind=meta.get("unit_kind", "dieu"),
+    )
+
+
+def passes(meta: dict, f: RetrievalFilters | None) -> bool:
+    if f is None:
+        return True
+    if f.documents and meta.get("doc_key") not in f.documents:
+        return False
+    if f.doc_types and meta.get("doc_type") not in f.doc_types:
+        return False
+    if f.statuses and (meta.get("status") or "") not in f.statuses:
+        return False
+    if f.as_of:
+        eff = meta.get("effective_from") or meta.get("doc_effective_from") or ""
+        if eff and eff > f.as_of:
+            return False
+    return True
+
+
+def rrf(ranked: list[str], k: float, weight: float) -> dict[str, float]:
+    return {nid: weight / (k + i + 1) for i, nid in enumerate(ranked)}
+
+
+class Retriever:
+    def __init__(self, store: KnowledgeStore, params: FusionParams | None = None):
+        self.store = store
+        self.params = params or FusionParams()
+        self._descriptors = None
+        self._descriptors_gen = -1
+
+    # ---- document mentions ("theo Luật Cư trú", "Nghị định 72")
+    def descriptors(self):
+        from qa.references import DocDescriptor
+
+        gen = self.store.registry.generation()
+        if self._descriptors is None or self._descriptors_gen != gen:
+            descs = []
+            aliases = {e.key: tuple(e.aliases) for e in self.store.catalog.entries}
+            for d in self.store.registry.documents():
+                descs.append(DocDescriptor(key=d["key"], number=d["number"], doc_type=d["doc_type"],
+                                           title=d["title"], aliases=aliases.get(d["key"], ())))
+            self._descriptors, self._descriptors_gen = descs, gen
+        return self._descriptors
+
+    def mentioned_documents(self, question: str) -> list[str]:
+        try:
+            from qa.references import find_document_mentions
+        except ImportError:
+            return []
+        return find_document_mentions(question, self.descriptors())
+
+    # ---- the two retrievers
+    def lexical(self, question: str, n: int) -> list[tuple[str, float]]:
+        lex = self.store.lexical()
+        scores = lex.scores(lexical_tokens(question))
+        if scores.size == 0:
+            return []
+        n = min(n, scores.size)
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top])]
+        return [(lex.node_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def dense(self, question: str, n: int, doc_keys: list[str] | None = None) -> list[tuple[str, float, str]]:
+        if self.store.registry.counts()["dense"] == 0:
+            return []
+        vec = self.store.dense.embed_query(question)
+        return self.store.dense.query(vec, n, doc_keys)
+
+    def search(self, question: str, k: int = 10, filters: RetrievalFilters | None = None) -> RetrievalResult:
+        p = self.params
+        n = p.candidates * (3 if filters and (filters.as_of or filters.statuses or filters.doc_types) else 1)
+        lex = self.lexical(question, n) if p.mode in ("hybrid", "lexical") else []
+        den = self.dense(question, n, filters.documents if filters else None) if p.mode in ("hybrid", "dense") else []
+        ids = list(dict.fromkeys([i for i, _ in lex] + [i for i, _, _ in den]))
+        rows = self.store.registry.nodes_by_id(ids)
+        # A vector whose text hash differs from the registry's is stale (interrupted sync): ignore it.
+        den = [(i, s) for i, s, h in den if i in rows and (not h or rows[i]["text_hash"] == h)]
+        fused: dict[str, float] = {}
+        for nid, s in rrf([i for i, _ in lex], p.rrf_k, p.w_lexical).items():
+            fused[nid] = fused.get(nid, 0.0) + s
+        for nid, s in rrf([i for i, _ in den], p.rrf_k, p.w_dense).items():
+            fused[nid] = fused.get(nid, 0.0) + s
+        mentioned = self.mentioned_documents(question)
+        if mentioned:
+            for nid in fused:
+                if rows[nid]["meta"].get("doc_key") in mentioned:
+                    fused[nid] += p.mention_boost
+        ranked = sorted(fused, key=lambda i: -fused[i])
+        hits = []
+        for nid in ranked:
+            row = rows.get(nid)
+            if row is None or not passes(row["meta"], filters):
+                continue
+            hits.append(hit_from_row(nid, row["text"], row["meta"], fused[nid]))
+            if len(hits) >= k:
+                break
+        return RetrievalResult(
+            hits=hits,
+            mentioned=mentioned,
+            lexical_top=lex[0][1] if lex else 0.0,
+            dense_top=den[0][1] if den else 0.0,
+        )
+
+
+def group_by_article(hits: list[ClauseHit]) -> list[list[ClauseHit]]:
+    """Clause hits grouped by (document, article), groups in order of their best clause."""
+    groups: dict[tuple[str, str], list[ClauseHit]] = {}
+    for h in hits:
+        groups.setdefault((h.document, h.article), []).append(h)
+    return list(groups.values())
