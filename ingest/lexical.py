@@ -57,7 +57,8 @@ class LexicalIndex:
         import bm25s
 
         info = json.loads(meta.read_text())
-        self.bm25 = bm25s.BM25.load(str(self.path / "bm25"))
+        has_index = (self.path / "bm25").is_dir()  # an empty corpus writes no bm25 files
+        self.bm25 = bm25s.BM25.load(str(self.path / "bm25")) if has_index else None
         self.node_ids = info["node_ids"]
         self.generation = info["generation"]
         return True

@@ -27,7 +27,7 @@ _DATE = r"(\d{1,2})/(\d{1,2})/(\d{4})"
 
 _MARKER_RE = re.compile(r"<p class='(pChuong|pDieu|pGhiChu|pNoiDung|pChiDan)'>")
 _NOTE_HEAD_RE = re.compile(
-    rf"^\(*\s*(?:(?:Điều|Mục)\s+(?P<art>[0-9IVXLC]+[a-zđ]?)\s+)?(?P<type>{_TYPE_ALT})\s+(?:số\s+(?P<number>[^\s,]+))?(?P<rest>.*)$",
+    rf"^\(*\s*(?:(?:Điều|Mục)\s+(?:(?P<art>[0-9IVXLC]+[a-zđ]?)\s+)?)?(?P<type>{_TYPE_ALT})\s+(?:số\s+(?P<number>[^\s,]+))?(?P<rest>.*)$",
     re.S,
 )
 _EFFECTIVE_RE = re.compile(rf"có hiệu lực thi hành kể từ ngày\s*{_DATE}")

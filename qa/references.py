@@ -1,0 +1,400 @@
+"""Parse and resolve Vietnamese legal references (pure functions, in the spirit of eyecite).
+
+    parse_reference("k3 đ7 nđ 72/2015")
+      -> ParsedReference(article="7", clause="3", doc_type="Nghị định", number="72/2015", year="2015")
+    match_documents(ref, docs)          -> the best-scoring catalogued documents (ties = ambiguous)
+    find_document_mentions(question, docs) -> keys of documents a free-text question names
+    suggest_documents(text, docs)       -> nearest documents when a reference resolves to nothing
+    format_reference(ref)               -> "Khoản 3 Điều 7 Nghị định 72/2015"
+
+Parsing runs on a *folded* copy of the text (lower case, no diacritics, "đ" -> "d") that is
+character-aligned with the NFC original, so every regex span maps straight back to the
+original: names keep their diacritics and the point letter "đ" is told apart from "d".
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from ingest.identity import citation_string, document_key, fold, nfc
+
+
+@dataclass(frozen=True)
+class DocDescriptor:
+    """A loaded or catalogued document, as far as reference resolution needs it."""
+
+    key: str  # "72/2015/NĐ-CP", or "luật phòng, chống ma túy" when there is no number
+    number: str
+    doc_type: str
+    title: str
+    aliases: tuple[str, ...] = ()  # other names or numbers staff use for it
+
+
+@dataclass(frozen=True)
+class ParsedReference:
+    article: str = ""
+    clause: str = ""
+    point: str = ""
+    doc_type: str = ""
+    number: str = ""  # "72/2015/NĐ-CP", or partial: "72/2015", "72", "BTTTT-TTĐN"
+    year: str = ""
+    name: str = ""  # document name words as written: "Báo chí", "phòng, chống ma túy"
+    raw: str = ""
+
+
+def make_descriptor(number: str, doc_type: str, title: str, aliases: tuple[str, ...] = ()) -> DocDescriptor:
+    """Descriptor whose key follows ingest.identity.document_key."""
+    return DocDescriptor(document_key(number, title, doc_type), nfc(number).strip(), doc_type, title, aliases)
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+# Folded keyword -> document type, full words and common abbreviations.
+_TYPE_WORDS = {
+    "thong tu lien tich": "Thông tư liên tịch", "ttlt": "Thông tư liên tịch",
+    "bo luat": "Bộ luật", "hien phap": "Hiến pháp", "phap lenh": "Pháp lệnh", "luat": "Luật",
+    "nghi dinh": "Nghị định", "nd": "Nghị định", "thong tu": "Thông tư", "tt": "Thông tư",
+    "quyet dinh": "Quyết định", "qd": "Quyết định", "nghi quyet": "Nghị quyết", "nq": "Nghị quyết",
+    "ket luan": "Kết luận", "kl": "Kết luận", "cong van": "Công văn", "cv": "Công văn",
+    "chi thi": "Chỉ thị", "ct": "Chỉ thị", "thong bao": "Thông báo",
+}
+# Types cited by name and year rather than by a short number.
+_NAMED_TYPES = {"Hiến pháp", "Luật", "Bộ luật", "Pháp lệnh"}
+# Code abbreviations that name one specific code: folded abbreviation -> (type, name).
+_CODE_ABBREVIATIONS = {
+    "blds": ("Bộ luật", "dân sự"), "blhs": ("Bộ luật", "hình sự"), "blld": ("Bộ luật", "lao động"),
+    "bltths": ("Bộ luật", "tố tụng hình sự"), "blttds": ("Bộ luật", "tố tụng dân sự"),
+    "blhh": ("Bộ luật", "hàng hải"),
+}
+# Type code inside a document number ("72/2015/NĐ-CP", "57-KL/TW") -> document type.
+# "QH" is left out on purpose: both Luật and Nghị quyết of the Quốc hội carry it.
+_NUMBER_TYPE_CODES = {
+    "nd": "Nghị định", "tt": "Thông tư", "ttlt": "Thông tư liên tịch", "qd": "Quyết định",
+    "nq": "Nghị quyết", "kl": "Kết luận", "ct": "Chỉ thị", "tb": "Thông báo",
+}
+# Words that end a document name ("Luật Báo chí năm 2016", "Luật Cư trú thì …"). Compared with
+# diacritics: folded "so", "co", "tai", "duoc" would cut "Sở hữu trí tuệ", "Cơ yếu", "Tài nguyên",
+# "Dược". Typed without diacritics only these are safe; "so"/"nam" only before a number.
+_NAME_STOP_WORDS = {"số", "năm", "của", "thì", "là", "có", "được", "theo", "tại", "ngày"}
+_ASCII_NAME_STOP_WORDS = {"cua", "theo"}
+_MAX_NAME_WORDS = 10
+# Vietnamese point letters (no f, j, w, z), in folded form: "đ" folds to "d".
+_POINT = r"[a-eg-ik-vxy]"
+_FILL = "\0"  # replaces consumed spans in the folded copy; never part of a word
+
+# --- compiled patterns ------------------------------------------------------------------------
+
+# Article / clause / point in any order. Alternation order matters: "điểm đ" is a point before
+# the bare "đ" is tried as Điều, and "đ" means Điều only when a number follows ("đ.7", "Đ7").
+# (?<![a-z]) instead of \b so compact forms like "k3đ7" split, while the "d" of "nd" does not.
+_UNIT_RE = re.compile(
+    rf"""(?<![a-z])(?:
+        diem\s*\.?\s*(?P<point>{_POINT})(?![a-z0-9])
+      | (?:dieu|d)\s*\.?\s*(?P<article>\d+(?:[a-z](?![a-z0-9]))?)(?!\d)
+      | (?:khoan|k)\s*\.?\s*(?P<clause>\d+)(?!\d)
+    )
+    | (?<![a-z0-9])(?P<point_paren>{_POINT})\)""",
+    re.X,
+)
+# Document numbers with a year and/or an issuer code; bare "72" is only taken after a type word.
+_NUMBER_RE = re.compile(
+    r"""(?<![\w/.-])(?:
+        \d+[a-z]?(?:/\d{4})?/[a-z][a-z0-9]*(?:-[a-z0-9]+)*   # 72/2015/nd-cp, 3837/btttt-ttdn
+      | \d+-[a-z]+/[a-z0-9]+(?:-[a-z0-9]+)*                  # 57-kl/tw
+      | \d+/\d{4}                                            # 72/2015
+    )(?![\w/])""",
+    re.X,
+)
+_YEAR_IN_NUMBER_RE = re.compile(r"^\d+[a-z]?/(\d{4})(?:/|$)")
+# Type words, longest first so "bo luat" wins over "luat"; "pháp luật" is not a Luật. A digit
+# may follow directly ("NĐ72"); the guards keep "ND" inside "72/2015/ND-CP" from counting.
+_TYPE_RE = re.compile(
+    r"(?<![\w/-])(?<!phap )("
+    + "|".join(sorted((re.escape(k) for k in {**_TYPE_WORDS, **_CODE_ABBREVIATIONS}), key=len, reverse=True))
+    + r")(?![a-z/-])"
+)
+# What follows a type word: an optional "số" and a bare number ("Nghị định 72", "nđ số 72").
+_BARE_NUMBER_AFTER_TYPE_RE = re.compile(r"[\s.:]*(?:so\b[\s.:]*)?(\d+[a-z]?)(?![\w/])")
+# In questions a type word may also be followed by "number/year" ("Thông tư 03/2019").
+_PARTIAL_NUMBER_AFTER_TYPE_RE = re.compile(r"[\s.:]*(?:so\b[\s.:]*)?(\d+[a-z]?(?:/\d{4})?)(?![\w/])")
+# Name words after a type word; commas allowed inside ("phòng, chống ma túy").
+_NAME_RE = re.compile(r"[\s.:]*([a-z]+(?:[\s,]+[a-z]+)*)")
+_WORD_RE = re.compile(r"[a-z]+")
+_STANDALONE_YEAR_RE = re.compile(r"(?<![\w/])((?:19|20)\d{2})(?![\w/])")
+# Issuer code without a number ("Công văn BTTTT-TTĐN"): upper case in the original text.
+_ISSUER_CODE_RE = re.compile(r"(?<![\w/-])([A-ZĐ]{2,}(?:-[A-ZĐ0-9]+)+)(?![\w/-])")
+_NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
+# "BLDS" in a question is spelt out ("bo luat dan su") so it meets the catalogue's own phrases.
+_CODE_ABBREVIATION_RE = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_CODE_ABBREVIATIONS) + r")(?![a-z0-9])")
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def _aligned_fold(text: str) -> str:
+    """fold() one character at a time, so the result has the same length as `text`."""
+    return "".join((fold(c) or " ")[:1] for c in text)
+
+
+def _blank(folded: str, start: int, end: int) -> str:
+    return folded[:start] + _FILL * (end - start) + folded[end:]
+
+
+def _type_from_number(number: str) -> str:
+    for part in re.split(r"[/-]", fold(number))[1:]:
+        if part in _NUMBER_TYPE_CODES:
+            return _NUMBER_TYPE_CODES[part]
+    return ""
+
+
+def _capture_name(text: str, folded: str, start: int) -> str:
+    """Document name words right after a type word, cut at the first stop word."""
+    m = _NAME_RE.match(folded, start)
+    if not m:
+        return ""
+    end, words = None, list(_WORD_RE.finditer(folded, m.start(1), m.end(1)))
+    for i, w in enumerate(words[:_MAX_NAME_WORDS]):
+        word, after = text[w.start():w.end()].lower(), folded[w.end():].lstrip(" ")
+        next_word = words[i + 1].group() if i + 1 < len(words) else ""
+        before_number = after[:1].isdigit() or after[:1] == _FILL
+        ascii_stop = word in _ASCII_NAME_STOP_WORDS or (
+            word in ("so", "nam") and before_number and folded[w.start() - 5:w.start()] != "viet "
+        )
+        if word in _NAME_STOP_WORDS or ascii_stop or (w.group() == "quy" and next_word == "dinh"):
+            break
+        end = w.end()
+    return text[m.start(1):end].strip(" ,") if end else ""
+
+
+def parse_reference(text: str) -> ParsedReference:
+    """Split a reference into article / clause / point / document parts (fields may be empty)."""
+    original = nfc(text).strip()
+    folded = _aligned_fold(original)
+    units: dict[str, str] = {}
+    for m in _UNIT_RE.finditer(folded):
+        kind = next(k for k in ("point", "article", "clause", "point_paren") if m.group(k))
+        field, start = ("point" if kind == "point_paren" else kind), m.start(kind)
+        value = m.group(kind)
+        if field == "point" and original[start] in "đĐ":
+            value = "đ"
+        units.setdefault(field, value)
+        folded = _blank(folded, m.start(), m.end())
+
+    number = year = doc_type = name = ""
+    m = _NUMBER_RE.search(folded)
+    if m:
+        number = original[m.start():m.end()].upper()
+        year_m = _YEAR_IN_NUMBER_RE.match(fold(number))
+        year = year_m.group(1) if year_m else ""
+        folded = _blank(folded, m.start(), m.end())
+    elif code := _ISSUER_CODE_RE.search("".join(o if f != _FILL else " " for o, f in zip(original, folded))):
+        number = code.group(1)
+        folded = _blank(folded, code.start(1), code.end(1))
+
+    m = _TYPE_RE.search(folded)
+    if m:
+        word = m.group(1)
+        if word in _CODE_ABBREVIATIONS:
+            doc_type, name = _CODE_ABBREVIATIONS[word]
+        else:
+            doc_type = _TYPE_WORDS[word]
+            bare = _BARE_NUMBER_AFTER_TYPE_RE.match(folded, m.end())
+            if bare and doc_type in _NAMED_TYPES and _STANDALONE_YEAR_RE.fullmatch(bare.group(1)):
+                bare = None  # "Hiến pháp 2013", "Luật 2016": these are cited by year, not number
+            if bare and not number:
+                number = original[bare.start(1):bare.end(1)].upper()
+                folded = _blank(folded, bare.start(1), bare.end(1))
+            elif not bare:
+                name = _capture_name(original, folded, m.end())
+        folded = _blank(folded, m.start(), m.end())
+    if not year:
+        year_m = _STANDALONE_YEAR_RE.search(folded)
+        year = year_m.group(1) if year_m else ""
+    return ParsedReference(
+        article=units.get("article", ""), clause=units.get("clause", ""), point=units.get("point", ""),
+        doc_type=doc_type or _type_from_number(number), number=number, year=year, name=name, raw=original,
+    )
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+def _norm_number(number: str) -> str:
+    return re.sub(r"\s+", "", fold(number))
+
+
+def _norm_words(text: str) -> str:
+    """Folded words separated by single spaces: "Phòng, chống ma túy" -> "phong chong ma tuy"."""
+    return _NON_ALNUM_RE.sub(" ", fold(text)).strip()
+
+
+_TYPE_PREFIXES = sorted({_norm_words(t) for t in _TYPE_WORDS.values()}, key=len, reverse=True)
+
+
+def _strip_type(name: str, doc_type: str = "") -> str:
+    """Drop a leading type from a normalised name: "bo luat dan su" -> "dan su"."""
+    for prefix in [_norm_words(doc_type)] * bool(doc_type) + _TYPE_PREFIXES:
+        if name.startswith(prefix + " "):
+            return name[len(prefix) + 1:]
+    return name
+
+
+def _doc_names(doc: DocDescriptor) -> set[str]:
+    names = {_strip_type(_norm_words(t), doc.doc_type) for t in (doc.title, *doc.aliases)}
+    return {n for n in names if n}
+
+
+def _doc_year(doc: DocDescriptor) -> str:
+    m = _YEAR_IN_NUMBER_RE.match(_norm_number(doc.number))
+    return m.group(1) if m else ""
+
+
+def _types_compatible(a: str, b: str) -> bool:
+    """"Luật Dân sự" is how people often name the Bộ luật Dân sự."""
+    return {fold(a), fold(b)} <= {"luat", "bo luat"}
+
+
+def _score(ref: ParsedReference, doc: DocDescriptor) -> int | None:
+    """Higher is better; None when the document contradicts the reference."""
+    score = 0
+    number = _norm_number(ref.number)
+    if number:
+        doc_number = _norm_number(doc.number)
+        if number == doc_number or number in {_norm_number(a) for a in doc.aliases}:
+            score += 100
+        elif doc_number and doc_number.startswith((number + "/", number + "-")):
+            score += 60  # "72/2015", "Nghị định 72", "57"
+        elif doc_number and doc_number.endswith("/" + number):
+            score += 50  # issuer code only: "Công văn BTTTT-TTĐN"
+        else:
+            return None
+    name = _strip_type(_norm_words(ref.name), ref.doc_type)
+    if name:
+        names = _doc_names(doc)
+        if name in names:
+            score += 40
+        elif any(f" {name} " in f" {n} " for n in names):
+            score += 20  # "Nghị định thông tin đối ngoại"
+        elif not number:
+            return None
+    if ref.doc_type and doc.doc_type:
+        if fold(ref.doc_type) == fold(doc.doc_type):
+            score += 10
+        elif not (_types_compatible(ref.doc_type, doc.doc_type) or score >= 100):
+            return None  # an exact number outweighs a mistyped document type
+    if ref.year:
+        doc_year = _doc_year(doc)
+        if doc_year and doc_year != ref.year:
+            return None
+        score += 5 if doc_year else 0
+    if not number and not name:
+        # Only a type: enough for the one Hiến pháp, never for "Nghị định" in general.
+        return score if fold(ref.doc_type) == "hien phap" and score >= 10 else None
+    return score
+
+
+def match_documents(ref: ParsedReference, docs: list[DocDescriptor]) -> list[DocDescriptor]:
+    """The best-scoring candidates: [] = not found, one = resolved, several = ambiguous (tie)."""
+    scored = [(s, d) for d in docs if (s := _score(ref, d)) is not None]
+    if not scored:
+        return []
+    best = max(s for s, _ in scored)
+    return [d for s, d in scored if s == best]
+
+
+def resolution_message(ref: ParsedReference, candidates: list[DocDescriptor]) -> str:
+    """Vietnamese explanation for a reference that resolved to nothing or to several documents."""
+    label = format_reference(ref) or ref.raw
+    if not candidates:
+        return f"Không tìm thấy văn bản được dẫn chiếu trong “{label}”."
+    if len(candidates) > 1:
+        names = "; ".join(d.number or d.title for d in candidates)
+        return f"“{label}” có thể chỉ nhiều văn bản: {names}. Vui lòng ghi rõ số hiệu văn bản."
+    return ""
+
+
+# --- questions ------------------------------------------------------------------------------
+
+
+def _mention_phrases(doc: DocDescriptor) -> set[str]:
+    """How a question names the document in words: "luat bao chi", "bo luat dan su"."""
+    type_words = _norm_words(doc.doc_type)
+    phrases = {f"{type_words} {n}".strip() for n in _doc_names(doc)} | {_norm_words(a) for a in doc.aliases}
+    return {p for p in phrases if len(p.split()) >= 2 and p != type_words}
+
+
+def find_document_mentions(question: str, docs: list[DocDescriptor]) -> list[str]:
+    """Keys of the documents a question names, in order of first mention.
+
+    Fires on full numbers ("72/2015/NĐ-CP"), on a type word followed by a (partial) number
+    ("Nghị định 72", "Thông tư 03/2019") and on a type followed by a title ("Luật Cư trú").
+    A bare "luật" or "nghị định", or a date-like "12/2019" without a type word, names nothing.
+    """
+    original = nfc(question)
+    folded = _aligned_fold(original)
+    folded = _CODE_ABBREVIATION_RE.sub(lambda m: _norm_words(" ".join(_CODE_ABBREVIATIONS[m.group()])), folded)
+    found: list[tuple[int, str]] = []
+    for m in _NUMBER_RE.finditer(folded):
+        if re.search(r"[a-z]", m.group()):  # has an issuer code: specific enough on its own
+            found += [(m.start(), d.key) for d in match_documents(ParsedReference(number=m.group()), docs)]
+    for m in _TYPE_RE.finditer(folded):
+        if m.group(1) in _CODE_ABBREVIATIONS:
+            continue
+        bare = _PARTIAL_NUMBER_AFTER_TYPE_RE.match(folded, m.end())
+        if bare:
+            ref = ParsedReference(doc_type=_TYPE_WORDS[m.group(1)], number=bare.group(1))
+            found += [(m.start(), d.key) for d in match_documents(ref, docs)]
+    words = re.sub(r"[^a-z0-9]", " ", folded)  # char for char, so positions stay comparable
+    for doc in docs:
+        for phrase in _mention_phrases(doc):
+            pattern = r"(?<![a-z0-9])" + r"\s+".join(map(re.escape, phrase.split())) + r"(?![a-z0-9])"
+            if m := re.search(pattern, words):
+                found.append((m.start(), doc.key))
+    keys: list[str] = []
+    for _, key in sorted(found, key=lambda item: item[0]):
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+# --- suggestions and formatting -------------------------------------------------------------
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio() if a and b else 0.0
+
+
+def suggest_documents(text: str, docs: list[DocDescriptor], limit: int = 5) -> list[DocDescriptor]:
+    """Nearest documents for a reference that matched nothing (fuzzy on number and name)."""
+    ref = parse_reference(text)
+    number = _norm_number(ref.number)
+    name = _strip_type(_norm_words(ref.name), ref.doc_type)
+    whole = _norm_words(text) if not (number or name) else ""
+    scored = []
+    for doc in docs:
+        doc_number = _norm_number(doc.number)
+        # Compare a partial number with as many segments of the document number.
+        prefix = "".join(re.split(r"([/-])", doc_number)[: 2 * len(re.split(r"[/-]", number)) - 1])
+        score = max(
+            _similarity(number, doc_number),
+            _similarity(number, prefix),
+            *(_similarity(name, n) for n in _doc_names(doc)),
+            *(_similarity(whole, p) for p in _mention_phrases(doc) | {doc_number}),
+            0.0,
+        )
+        if ref.doc_type and fold(ref.doc_type) == fold(doc.doc_type):
+            score += 0.1
+        if score >= 0.5:
+            scored.append((score, doc))
+    scored.sort(key=lambda item: item[0], reverse=True)  # stable: ties keep catalogue order
+    return [d for _, d in scored[:limit]]
+
+
+def format_reference(ref: ParsedReference) -> str:
+    """Human form for messages, most specific first: "Khoản 3 Điều 7 Nghị định 72/2015"."""
+    document = " ".join(p for p in (ref.doc_type, ref.name, ref.number) if p)
+    if ref.year and ref.year not in ref.number:
+        document = f"{document} năm {ref.year}".strip()
+    return citation_string(document, "dieu", ref.article, ref.clause, ref.point)
+

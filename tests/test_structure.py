@@ -1,0 +1,37 @@
+"""split_clauses: khoản and điểm from verbatim lines (table-driven)."""
+import pytest
+
+from ingest.structure import split_clauses
+
+CASES = [
+    # plain clauses
+    (["1. Một.", "2. Hai."], "", [("1", 0), ("2", 0)]),
+    # intro before the first clause stays intro
+    (["Điều này quy định:", "1. Một."], "Điều này quy định:", [("1", 0)]),
+    # points inside a clause, including đ after d
+    (["1. Gồm:", "a) a;", "b) b;", "c) c;", "d) d;", "đ) đ;", "e) e."], "", [("1", 6)]),
+    # a number out of sequence is text of the current clause, not a new clause
+    (["1. Một.", "3. không phải khoản 3 vì thiếu khoản 2"], "", [("1", 0)]),
+    # points directly under the article hang on an unnumbered clause carrying the intro
+    (["Các trường hợp:", "a) một;", "b) hai."], "", [("", 2)]),
+    # a point letter out of order continues the previous point
+    (["1. Gồm:", "a) một;", "c) không theo thứ tự"], "", [("1", 1)]),
+    # numbering restarts per clause for points
+    (["1. X:", "a) x;", "2. Y:", "a) y;", "b) y2."], "", [("1", 1), ("2", 2)]),
+    # "1.1." sub-numbering is not a clause marker
+    (["1. Một.", "1.1. mục con"], "", [("1", 0)]),
+]
+
+
+@pytest.mark.parametrize("lines,intro,shape", CASES)
+def test_split_clauses(lines, intro, shape):
+    got_intro, clauses = split_clauses(lines)
+    assert got_intro == intro
+    assert [(c.number, len(c.points)) for c in clauses] == shape
+
+
+def test_text_is_verbatim_and_complete():
+    lines = ["Mở đầu.", "1. Gồm:", "a) một;", "tiếp theo của điểm a", "2. Hai."]
+    intro, clauses = split_clauses(lines)
+    rebuilt = "\n".join([intro] + [c.full_text for c in clauses])
+    assert rebuilt == "\n".join(lines)
