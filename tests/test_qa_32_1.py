@@ -1,0 +1,139 @@
+"""Q&A on đề mục 32.1 + the founding article: lookup, retrieval targets, verified citations."""
+import json
+
+import pytest
+
+from conftest import TTDN_DEV, require_shared
+from qa.answer import NO_BASIS
+from qa.evaluate import evaluate, load_questions
+
+pytestmark = pytest.mark.slow
+
+LOOKUPS = [
+    # the issue's example: press conferences at least every 3 months
+    ("điểm b khoản 2 điều 5 nghị định 09/2017", "Điểm b Khoản 2 Điều 5 Nghị định 09/2017/NĐ-CP", "Ít nhất 3 tháng một lần tổ chức họp báo"),
+    # abbreviations, clause before article
+    ("k3 đ7 nđ 72/2015", "Khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP", "được cung cấp bằng các hình thức sau đây"),
+    # law named by title, clause after the article
+    ("Điều 41 Luật Báo chí khoản 3", "Khoản 3 Điều 41 Luật Báo chí 103/2016/QH13", None),
+    # no diacritics, upper case, full number
+    ("DIEU 7 ND 72/2015/ND-CP", "Điều 7 Nghị định 72/2015/NĐ-CP", "Thông tin chính thức về Việt Nam là"),
+    # point đ
+    ("điểm đ khoản 3 điều 7 nghị định 72/2015/NĐ-CP", "Điểm đ Khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP", "Thông tấn xã Việt Nam"),
+    # "Nghị định 72" alone
+    ("khoản 2 Điều 14 Nghị định 72", "Khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP", "Ngày Việt Nam ở nước ngoài"),
+]
+
+
+@pytest.mark.parametrize("ref,citation,contains", LOOKUPS)
+def test_lookup_returns_the_exact_unit(kb_32_1, ref, citation, contains):
+    res = kb_32_1.lookup(ref)
+    assert res.status == "found", res.message
+    assert res.citation == citation
+    if contains:
+        assert contains in res.text
+
+
+NOT_FOUND = [
+    # article out of range: says which exist
+    ("Điều 99 Nghị định 72/2015/NĐ-CP", "1–26"),
+    # a document that does not exist
+    ("Điều 1 Nghị định 999/2099/NĐ-CP", "Không tìm thấy"),
+    # a catalogued document without text: says it is missing, never invents it
+    ("Công văn 3837/BTTTT-TTĐN", "chưa có văn bản"),
+    ("Điều 1 Thông tư 22/2016/TT-BTTTT", "chưa có văn bản"),
+    # clause out of range
+    ("khoản 9 điều 7 nghị định 72/2015", "không có Khoản 9"),
+]
+
+
+@pytest.mark.parametrize("ref,message", NOT_FOUND)
+def test_lookup_not_found_is_said_plainly(kb_32_1, ref, message):
+    res = kb_32_1.lookup(ref)
+    assert res.status == "not_found" and message in res.message and res.text == ""
+
+
+def test_lookup_ambiguous_lists_candidates(kb_32_1):
+    res = kb_32_1.lookup("Điều 1 Thông tư 2019 BTTTT")
+    assert res.status in ("ambiguous", "not_found")
+    if res.status == "ambiguous":
+        assert len(res.suggestions) >= 2
+
+
+def test_ttdn_dev_every_gold_article_in_top_5(kb_32_1):
+    result = evaluate(kb_32_1, load_questions(str(require_shared(TTDN_DEV))), k=10)
+    misses = [(p["id"], p["ranks"]) for p in result["per_question"] if not all(r and r <= 5 for r in p["ranks"])]
+    assert not misses
+
+
+OFF_TOPIC = ["Giá vàng hôm nay bao nhiêu?", "Cách nấu phở bò ngon nhất?", "Thủ tục đăng ký kết hôn với người nước ngoài?"]
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC)
+def test_no_basis_is_said_plainly(kb_32_1, question):
+    ans = kb_32_1.ask(question)
+    assert ans.basis == "none" and ans.answer.startswith(NO_BASIS) and ans.citations == []
+
+
+def test_every_citation_in_every_dev_answer_is_verified(kb_32_1):
+    questions = [q.question for q in load_questions(str(TTDN_DEV))] + [
+        "Ai quy định việc tổ chức Ngày Việt Nam ở nước ngoài?",
+        "Tỉnh có phải lập kế hoạch thông tin đối ngoại hằng năm không?",
+        "Người phát ngôn phải họp báo định kỳ bao lâu một lần?",
+    ]
+    for q in questions:
+        ans = kb_32_1.ask(q)
+        assert ans.basis in ("found", "weak"), q
+        assert ans.citations, q
+        for c in ans.citations:
+            clause = kb_32_1.clause(c.node_id)
+            assert clause is not None, c.citation
+            assert c.quote and c.quote in clause.text
+            assert c.citation == clause.citation
+            assert c.citation in ans.answer
+
+
+def test_answer_leads_with_the_clause_it_rests_on(kb_32_1):
+    ans = kb_32_1.ask("Ai quy định việc tổ chức Ngày Việt Nam ở nước ngoài?")
+    assert ans.answer.startswith("Theo Khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP")
+    assert ans.citations[0].quote == "2. Thủ tướng Chính phủ quy định việc tổ chức Ngày Việt Nam ở nước ngoài."
+
+
+def test_as_of_excludes_what_was_not_in_force(kb_32_1):
+    ans = kb_32_1.ask("Nội dung quản lý nhà nước về thông tin đối ngoại gồm những việc gì?", as_of="2014-01-01")
+    assert all(h.effective_from <= "2014-01-01" for h in ans.retrieved)
+    assert all(c.document != "72/2015/NĐ-CP" for c in ans.citations)
+
+
+def test_document_filter_and_mentions(kb_32_1):
+    ans = kb_32_1.ask("Báo chí đối ngoại có quyền và trách nhiệm gì?", documents=["03/2019/TT-BTTTT"])
+    assert ans.retrieved and {h.document for h in ans.retrieved} == {"03/2019/TT-BTTTT"}
+    res = kb_32_1.retrieve("Theo Nghị định 09/2017, ai được ủy quyền phát ngôn?", k=5)
+    assert res.hits[0].document == "09/2017/NĐ-CP"
+
+
+def test_secondary_source_is_labelled_never_cited_as_the_letter(kb_32_1):
+    docs = {d["key"]: d for d in kb_32_1.documents()}
+    assert docs["3837/BTTTT-TTĐN"]["status"] == "missing"
+    ans = kb_32_1.ask("Công văn 3837 hướng dẫn bố trí bao nhiêu vị trí việc làm chuyên trách thông tin đối ngoại?")
+    for c in ans.citations:
+        assert "3837/BTTTT-TTĐN" not in c.citation
+        if c.status == "secondary":
+            assert any("nguồn thứ cấp" in w for w in ans.warnings)
+
+
+def test_docs_json_matches_the_corpus(home_32_1):
+    from conftest import run_kb
+
+    docs = {d["key"]: d for d in json.loads(run_kb("docs", "--json", home=home_32_1, check=True).stdout)}
+    expect = {"72/2015/NĐ-CP": 26, "103/2016/QH13": 61, "03/2019/TT-BTTTT": 14, "02/2019/TT-BTTTT": 12, "88/2012/NĐ-CP": 27}
+    for key, n in expect.items():
+        assert docs[key]["articles"] == n and docs[key]["status"] == "ready"
+        assert docs[key]["dense_nodes"] == docs[key]["nodes"]
+    pd = [d for d in docs.values() if d["source_kind"] == "phapdien"]
+    assert len(pd) == 22 and sum(d["articles"] for d in pd) == 337
+    missing = {k for k, d in docs.items() if d["status"] == "missing"}
+    assert missing == {"22/2016/TT-BTTTT", "57-KL/TW", "47/NQ-CP", "1578/BTTTT-TTĐN", "3837/BTTTT-TTĐN"}
+    assert docs["72/2015/NĐ-CP"]["effective_from"] == "2015-10-22"
+    secondary = [d for d in docs.values() if d["source_kind"] == "secondary"]
+    assert len(secondary) == 1 and secondary[0]["legal_status"] == "secondary"
