@@ -27,6 +27,11 @@ def _segment(text: str) -> str:
     return _segmenter.tokenize(text)
 
 
+def lexical_words(text: str) -> list[str]:
+    """Word-segmented lower-case words only ("thông_tin"), for term weighting."""
+    return _TOKEN_RE.findall(_segment(unicodedata.normalize("NFC", text).lower()))
+
+
 def lexical_tokens(text: str) -> list[str]:
     """Word-segmented lower-case tokens ("thông_tin", "đối_ngoại"), plus their syllables.
 
@@ -49,6 +54,7 @@ class LexicalIndex:
         self.bm25 = None
         self.node_ids: list[str] = []
         self.generation = -1
+        self.df: dict[str, int] = {}
 
     def load(self) -> bool:
         meta = self.path / "meta.json"
@@ -61,6 +67,7 @@ class LexicalIndex:
         self.bm25 = bm25s.BM25.load(str(self.path / "bm25")) if has_index else None
         self.node_ids = info["node_ids"]
         self.generation = info["generation"]
+        self.df = info.get("df", {})
         return True
 
     def build(self, rows, generation: int) -> None:
@@ -68,9 +75,13 @@ class LexicalIndex:
         import bm25s
 
         ids, corpus = [], []
+        df: dict[str, int] = {}
         for node_id, toks in rows:
             ids.append(node_id)
-            corpus.append(toks.split())
+            words = toks.split()
+            corpus.append(words)
+            for w in set(words):
+                df[w] = df.get(w, 0) + 1
         tmp = self.path.with_name(self.path.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -78,7 +89,7 @@ class LexicalIndex:
         if corpus:
             bm25.index(corpus, show_progress=False)
             bm25.save(str(tmp / "bm25"))
-        (tmp / "meta.json").write_text(json.dumps({"generation": generation, "node_ids": ids}))
+        (tmp / "meta.json").write_text(json.dumps({"generation": generation, "node_ids": ids, "df": df}))
         old = self.path.with_name(self.path.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.path.exists():
@@ -86,7 +97,7 @@ class LexicalIndex:
         os.replace(tmp, self.path)
         shutil.rmtree(old, ignore_errors=True)
         self.bm25 = bm25 if corpus else None
-        self.node_ids, self.generation = ids, generation
+        self.node_ids, self.generation, self.df = ids, generation, df
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         if self.bm25 is None or not self.node_ids:
@@ -96,3 +107,8 @@ class LexicalIndex:
         if not toks:
             return np.zeros(len(self.node_ids), dtype=np.float32)
         return self.bm25.get_scores(toks)
+
+    def idf(self, word: str) -> float:
+        """Inverse document frequency; a word the corpus never uses weighs the most."""
+        n = max(len(self.node_ids), 1)
+        return float(np.log(1.0 + n / (self.df.get(word, 0) + 0.5)))

@@ -194,10 +194,10 @@ class Registry:
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             q = ",".join("?" * len(chunk))
-            for nid, text, th, meta in self.db.execute(
-                f"SELECT node_id, text, text_hash, meta FROM nodes WHERE node_id IN ({q})", chunk
+            for nid, text, th, meta, toks in self.db.execute(
+                f"SELECT node_id, text, text_hash, meta, lex_tokens FROM nodes WHERE node_id IN ({q})", chunk
             ):
-                out[nid] = {"node_id": nid, "text": text, "text_hash": th, "meta": json.loads(meta)}
+                out[nid] = {"node_id": nid, "text": text, "text_hash": th, "meta": json.loads(meta), "lex_tokens": toks}
         return out
 
     def nodes_of(self, key: str) -> list[dict]:

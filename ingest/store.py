@@ -112,7 +112,7 @@ class KnowledgeStore:
         if self._lexical is None:
             self._lexical = LexicalIndex(self.settings.lexical_path)
             self._lexical.load()
-        if self._lexical.generation != gen:
+        if self._lexical.generation != gen or not self._lexical.df:  # df: older index format
             self._lexical.build(self.registry.all_nodes("node_id, lex_tokens"), gen)
         return self._lexical
 

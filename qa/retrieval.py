@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.lexical import lexical_tokens
+from ingest.lexical import lexical_tokens, lexical_words
+from qa.relevance import weighted_coverage
 from ingest.store import KnowledgeStore
 from qa.types import ClauseHit
 
@@ -25,11 +26,12 @@ class RetrievalFilters:
 
 @dataclass
 class FusionParams:
-    rrf_k: float = 60.0
+    # Tuned on ALQAC dev (docs/BENCHMARKS.md): a small k trusts the top ranks of each list.
+    rrf_k: float = 5.0
     w_lexical: float = 1.0
-    w_dense: float = 1.0
+    w_dense: float = 1.3
     candidates: int = 100
-    mention_boost: float = 0.02  # added to nodes of a document the question names
+    mention_boost: float = 0.05  # added to nodes of a document the question names
     article_title_bonus: float = 0.0
     mode: str = "hybrid"  # "hybrid" | "lexical" | "dense"
 
@@ -40,6 +42,7 @@ class RetrievalResult:
     mentioned: list[str] = field(default_factory=list)
     lexical_top: float = 0.0
     dense_top: float = 0.0
+    coverage: float = 0.0  # IDF-weighted share of the question's words in the best of the top clauses
 
 
 def hit_from_row(node_id: str, text: str, meta: dict, score: float = 0.0) -> ClauseHit:
@@ -160,8 +163,13 @@ class Retriever:
             hits.append(hit_from_row(nid, row["text"], row["meta"], fused[nid]))
             if len(hits) >= k:
                 break
+        lex_index = self.store.lexical()
+        qwords = lexical_words(question)
+        cov = max((weighted_coverage(qwords, set(rows[h.node_id]["lex_tokens"].split()), lex_index.idf)
+                   for h in hits[:3]), default=0.0)
         return RetrievalResult(
             hits=hits,
+            coverage=cov,
             mentioned=mentioned,
             lexical_top=lex[0][1] if lex else 0.0,
             dense_top=den[0][1] if den else 0.0,

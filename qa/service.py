@@ -36,7 +36,8 @@ class KnowledgeBase:
 
     def _extractive(self, question, res, as_of) -> Answer:
         has_dense = res.dense_top > 0
-        return extractive_answer(question, res.hits, dense_top=res.dense_top, has_dense=has_dense, as_of=as_of)
+        return extractive_answer(question, res.hits, dense_top=res.dense_top, has_dense=has_dense,
+                                 term_coverage=res.coverage, as_of=as_of)
 
     def ask(self, question: str, as_of: str | None = None, mode: str = "extractive", documents=None) -> Answer:
         answer = None
