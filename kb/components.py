@@ -39,6 +39,7 @@ class OpenAICompatibleEmbedding(BaseEmbedding):
 
     base_url: str = ""
     api_key: str = "not-needed"
+    input_style: str = "prefix"
     _client: Any = PrivateAttr(default=None)
 
     def _api(self):
@@ -48,18 +49,23 @@ class OpenAICompatibleEmbedding(BaseEmbedding):
             self._client = OpenAI(base_url=self.base_url, api_key=self.api_key or "not-needed", timeout=120)
         return self._client
 
-    def _embed(self, texts: list[str]) -> list[list[float]]:
-        resp = self._api().embeddings.create(model=self.model_name, input=list(texts))
+    def _embed(self, texts: list[str], kind: str) -> list[list[float]]:
+        extra = None
+        if self.input_style == "prefix":
+            texts = [f"{kind}: {t}" for t in texts]
+        elif self.input_style == "input_type":
+            extra = {"input_type": kind}
+        resp = self._api().embeddings.create(model=self.model_name, input=list(texts), extra_body=extra)
         return [d.embedding for d in sorted(resp.data, key=lambda d: d.index)]
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embed([f"query: {query}"])[0]
+        return self._embed([query], "query")[0]
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embed([f"passage: {text}"])[0]
+        return self._embed([text], "passage")[0]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embed([f"passage: {t}" for t in texts])
+        return self._embed(texts, "passage")
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
@@ -75,6 +81,7 @@ def make_embedding(settings: Settings) -> BaseEmbedding:
             model_name=settings.embedding_model,
             base_url=settings.embedding_base_url,
             api_key=settings.embedding_api_key or "not-needed",
+            input_style=settings.embedding_input_style,
             embed_batch_size=settings.embed_batch_size,
         )
     raise SettingsError(f"embedding {settings.embedding!r}; hợp lệ: {', '.join(EMBEDDING_BACKENDS)}")

