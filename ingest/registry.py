@@ -115,6 +115,13 @@ class Registry:
             now = time.time()
             for doc in docs:
                 key = doc.key
+                if doc.source_kind != "phapdien":
+                    # A document file is the whole document: a new file with the same number replaces
+                    # it everywhere, in this same transaction. (Pháp điển documents are assembled from
+                    # several đề mục files, so only this file's part is replaced.)
+                    db.execute("DELETE FROM units WHERE doc_key=?", (key,))
+                    db.execute("DELETE FROM nodes WHERE doc_key=?", (key,))
+                    db.execute("DELETE FROM documents WHERE key=?", (key,))
                 existing = db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
                 row = _doc_to_row(doc)
                 if existing:  # same document from several files (Pháp điển đề mục): keep the earliest facts

@@ -32,6 +32,9 @@ class FusionParams:
     w_dense: float = 1.3
     candidates: int = 100
     mention_boost: float = 0.05  # added to nodes of a document the question names
+    # Rerank the top fused candidates by fused/top + λ·(IDF-weighted coverage of the question's words).
+    coverage_weight: float = 0.5
+    rerank_depth: int = 30
     article_title_bonus: float = 0.0
     mode: str = "hybrid"  # "hybrid" | "lexical" | "dense"
 
@@ -155,21 +158,31 @@ class Retriever:
                 if rows[nid]["meta"].get("doc_key") in mentioned:
                     fused[nid] += p.mention_boost
         ranked = sorted(fused, key=lambda i: -fused[i])
+        lex_index = self.store.lexical()
+        qwords = lexical_words(question)
+        cov = {nid: weighted_coverage(qwords, set(rows[nid]["lex_tokens"].split()), lex_index.idf)
+               for nid in ranked[: p.rerank_depth]}
+        if p.coverage_weight and ranked:
+            top = fused[ranked[0]] or 1.0
+            final = {nid: fused[nid] / top + p.coverage_weight * cov.get(nid, 0.0) for nid in ranked}
+            ranked = sorted(ranked[: p.rerank_depth], key=lambda i: -final[i]) + ranked[p.rerank_depth:]
+        else:
+            final = fused
         hits = []
         for nid in ranked:
             row = rows.get(nid)
             if row is None or not passes(row["meta"], filters):
                 continue
-            hits.append(hit_from_row(nid, row["text"], row["meta"], fused[nid]))
+            hits.append(hit_from_row(nid, row["text"], row["meta"], final[nid]))
             if len(hits) >= k:
                 break
-        lex_index = self.store.lexical()
-        qwords = lexical_words(question)
-        cov = max((weighted_coverage(qwords, set(rows[h.node_id]["lex_tokens"].split()), lex_index.idf)
-                   for h in hits[:3]), default=0.0)
+        for h in hits[:3]:  # filters may have dropped the reranked head: score what is shown
+            if h.node_id not in cov:
+                cov[h.node_id] = weighted_coverage(qwords, set(rows[h.node_id]["lex_tokens"].split()), lex_index.idf)
+        top_cov = max((cov[h.node_id] for h in hits[:3]), default=0.0)
         return RetrievalResult(
             hits=hits,
-            coverage=cov,
+            coverage=top_cov,
             mentioned=mentioned,
             lexical_top=lex[0][1] if lex else 0.0,
             dense_top=den[0][1] if den else 0.0,

@@ -75,3 +75,77 @@ def kb_32_1(home_32_1):
     from qa.service import KnowledgeBase
 
     return KnowledgeBase(load_settings(home=str(home_32_1)))
+
+
+# ---------------------------------------------------------------------------------------------
+# UI fixtures (ui/, tests/test_ui_*.py): accounts, and a real `kb serve` over a copy of the
+# 32.1 home, started once per session.
+# ---------------------------------------------------------------------------------------------
+UI_ACCOUNTS = {  # username: (role, password) — written to a users file with bcrypt hashes
+    "phapche": ("legal_staff", "mat-khau-phap-che-1"),
+    "canbo": ("official", "mat-khau-can-bo-1"),
+}
+
+
+def write_users_file(path: Path, accounts: dict = UI_ACCOUNTS) -> Path:
+    from ui.auth import hash_password
+
+    lines = []
+    for user, (role, password) in accounts.items():
+        lines += [f"[users.{user}]", f'name = "Người dùng thử {user}"', f'role = "{role}"',
+                  f'password_hash = "{hash_password(password, rounds=4)}"', ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class UIServer:
+    def __init__(self, url: str, home: Path, users_file: Path, proc, log: Path):
+        self.url, self.home, self.users_file, self.proc, self.log = url, home, users_file, proc, log
+
+
+@pytest.fixture(scope="session")
+def ui_server(home_32_1, tmp_path_factory):
+    """`kb --home <copy of the 32.1 home> serve --port <free>` with a users file; yields UIServer."""
+    import time
+    import urllib.request
+
+    root = tmp_path_factory.mktemp("ui-server")
+    home = root / "home"
+    shutil.copytree(home_32_1, home)
+    users = write_users_file(root / "users.toml")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+    env.update(KB_USERS_FILE=str(users), GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False")
+    log = root / "serve.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port)],
+                                cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 240
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"kb serve exited ({proc.returncode}):\n{log.read_text(errors='replace')[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"kb serve did not answer on {url}:\n{log.read_text(errors='replace')[-4000:]}")
+        time.sleep(1)
+    yield UIServer(url, home, users, proc, log)
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

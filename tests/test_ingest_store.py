@@ -135,3 +135,21 @@ def test_kill_9_during_replacement_never_leaves_a_half_ingested_document(tmp_pat
     assert units == 26 and sum("(bản sửa tổng hợp" in t for t in texts) == 1
     look = json.loads(run_kb("lookup", "khoản 1 điều 7 nghị định 72/2015", "--json", home=home, check=True).stdout)
     assert "(bản sửa tổng hợp để kiểm thử)" in look["text"]
+
+
+def test_a_new_file_with_the_same_number_replaces_the_whole_document(tmp_path):
+    """Legal staff upload a corrected file under another name: no mix of old and new articles."""
+    fixture = REPO / "tests" / "fixtures" / "synthetic_nghi_dinh.txt"
+    home = tmp_path / "h"
+    v1 = tmp_path / "synthetic_v1.txt"
+    v1.write_text(fixture.read_text(encoding="utf-8"), encoding="utf-8")
+    run_kb("ingest", "--no-embed", str(v1), home=home, check=True)
+    before = docs_json(home)["999/2099/NĐ-CP"]["articles"]
+    lines = fixture.read_text(encoding="utf-8").splitlines()
+    cut = next(i for i, l in enumerate(lines) if l.startswith("Điều 2."))
+    v2 = tmp_path / "synthetic_v2_ban_sua.txt"
+    v2.write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")  # the same decree, only Điều 1
+    run_kb("ingest", "--no-embed", str(v2), home=home, check=True)
+    after = docs_json(home)["999/2099/NĐ-CP"]
+    assert before > 1 and after["articles"] == 1
+    assert run_kb("lookup", "Điều 2 Nghị định 999/2099/NĐ-CP", home=home).returncode == 1

@@ -1,0 +1,312 @@
+"""The app's HTTP API: `ask` and `lookup` are named endpoints; nothing else changes data without a
+legal-staff session, whether called through gradio_client or raw HTTP to /gradio_api/….
+
+The fast tests run the real app (ui.app.build_app) over a recording fake service, so they can
+show that a refused call never reached `ingest_files` / `remove_document`; a positive control
+(the same raw calls after a legal-staff login) proves the raw calls do reach the handlers.
+The slow tests repeat the essentials against `kb serve` over the đề mục 32.1 home.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import UI_ACCOUNTS, free_port, write_users_file
+from qa.types import Answer, Citation, ClauseHit, LookupResult
+from ui.audit import read_jsonl
+
+CITE = "Khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP"
+TEXT = "2. Thủ tướng Chính phủ quy định việc tổ chức Ngày Việt Nam ở nước ngoài."
+
+
+class FakeKB:
+    """Implements the KnowledgeBase contract with canned data and records every change."""
+
+    def __init__(self):
+        self.docs = {"72/2015/NĐ-CP": {"key": "72/2015/NĐ-CP", "number": "72/2015/NĐ-CP", "type": "Nghị định",
+                                       "name": "Nghị định 72/2015/NĐ-CP", "title": "Về quản lý hoạt động thông tin đối ngoại",
+                                       "articles": 26, "nodes": 85, "status": "ready", "legal_status": "in_force",
+                                       "effective_from": "2015-10-22", "relations": [], "note": ""}}
+        self.template = dict(self.docs["72/2015/NĐ-CP"])
+        self.removed: list[str] = []
+        self.ingested: list[tuple[list[str], dict | None]] = []
+        self.asked: list[tuple] = []
+
+    def _hit(self) -> ClauseHit:
+        return ClauseHit(node_id="n1", document="72/2015/NĐ-CP", document_number="72/2015/NĐ-CP",
+                         document_name="Nghị định 72/2015/NĐ-CP", doc_type="Nghị định", title="T", article="14",
+                         article_title="Sự kiện", clause="2", point="", citation=CITE, text=TEXT,
+                         path="/Chương II/Điều 14/Khoản 2", status="in_force", effective_from="2015-10-22")
+
+    def ask_stream(self, question, as_of=None, mode="extractive", documents=None):
+        a = self.ask(question, as_of, mode, documents)
+        yield a.answer
+        yield a
+
+    def ask(self, question, as_of=None, mode="extractive", documents=None):
+        self.asked.append((question, as_of, mode, documents))
+        cit = Citation(document="72/2015/NĐ-CP", article="14", clause="2", point="", citation=CITE, quote=TEXT,
+                       node_id="n1", status="in_force")
+        return Answer(question=question, answer=f"Theo {CITE}:\n\n> {TEXT}", citations=[cit], basis="found",
+                      confidence=0.9, mode=mode, retrieved=[self._hit()])
+
+    def lookup(self, reference):
+        return LookupResult(status="found", document="72/2015/NĐ-CP", article="14", clause="2", citation=CITE,
+                            text=TEXT, hits=[self._hit()])
+
+    def documents(self):
+        return list(self.docs.values())
+
+    def document_tree(self, key):
+        return {"key": key, "name": key, "units": []}
+
+    def clause(self, node_id):
+        return self._hit() if node_id == "n1" else None
+
+    def relations(self, key):
+        return ["Được hướng dẫn bởi Thông tư 02/2019/TT-BTTTT"]
+
+    def preview_file(self, path, overrides=None):
+        return [{"key": "999/2099/NĐ-CP", "number": "999/2099/NĐ-CP", "type": "Nghị định", "title": "Thử",
+                 "issuer": "", "issued_on": "", "effective_from": "", "articles": 1, "clauses": 1, "units": [],
+                 "warnings": [], "error": None}]
+
+    def ingest_files(self, paths, overrides=None, progress=None):
+        self.ingested.append((list(paths), overrides))
+        self.docs["999/2099/NĐ-CP"] = dict(self.template, key="999/2099/NĐ-CP", number="999/2099/NĐ-CP")
+        return {"documents": 1, "articles": 1, "nodes": 1, "skipped": [], "refused": []}
+
+    def remove_document(self, key):
+        self.removed.append(key)
+        return self.docs.pop(key, None) is not None
+
+
+@pytest.fixture(scope="module")
+def fake_app(tmp_path_factory):
+    from kb.settings import load_settings
+    from ui.app import build_app, launch_options
+
+    root = tmp_path_factory.mktemp("ui-api")
+    users = write_users_file(root / "users.toml")
+    settings = load_settings(env={}, home=str(root / "home"), users_file=str(users))
+    kb = FakeKB()
+    demo = build_app(settings, kb)
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                        **launch_options(settings))
+    yield f"http://127.0.0.1:{port}/", kb, settings
+    demo.close()
+
+
+class Raw:
+    """The browser's protocol by hand: POST /gradio_api/queue/join, read the SSE stream."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+        self.session = uuid.uuid4().hex[:11]
+        config = httpx.get(f"{self.url}/config", timeout=30).json()
+        self.components = {c["id"]: c for c in config["components"]}
+        self.deps = {d["api_name"]: (i, d) for i, d in enumerate(config["dependencies"])}
+
+    def call(self, api_name: str, data: list) -> dict:
+        fn_index, dep = self.deps[api_name]
+        body = {"data": data, "event_data": None, "fn_index": fn_index,
+                "trigger_id": dep["targets"][0][0] if dep["targets"] else None, "session_hash": self.session}
+        r = httpx.post(f"{self.url}/gradio_api/queue/join", json=body, timeout=30)
+        if r.status_code != 200:
+            return {"success": False, "http": r.status_code, "output": r.text}
+        with httpx.stream("GET", f"{self.url}/gradio_api/queue/data", params={"session_hash": self.session},
+                          timeout=120) as resp:
+            for line in resp.iter_lines():
+                if line.startswith("data:"):
+                    msg = json.loads(line[5:])
+                    if msg.get("msg") == "process_completed":
+                        return msg
+        raise AssertionError("no process_completed message")
+
+    def upload(self, path: Path) -> dict:
+        with open(path, "rb") as fh:
+            r = httpx.post(f"{self.url}/gradio_api/upload", files={"files": (path.name, fh)}, timeout=30)
+        r.raise_for_status()
+        return {"path": r.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+    def login(self, user: str, password: str) -> dict:
+        return self.call("ui_login", [user, password, None])
+
+
+def _error(msg: dict) -> str:
+    out = msg.get("output")
+    return out.get("error", "") if isinstance(out, dict) else str(out)
+
+
+# ------------------------------------------------------------------------------ fast: fake service
+
+
+def test_named_endpoints_are_only_ask_and_lookup(fake_app):
+    from gradio_client import Client
+
+    url, _, _ = fake_app
+    info = Client(url, verbose=False).view_api(print_info=False, return_format="dict")
+    assert set(info["named_endpoints"]) == {"/ask", "/lookup"}
+    assert not info.get("unnamed_endpoints")
+
+
+def test_ask_and_lookup_with_gradio_client(fake_app):
+    from gradio_client import Client
+
+    url, kb, _ = fake_app
+    client = Client(url, verbose=False)
+    res = client.predict(question="Ai quy định việc tổ chức Ngày Việt Nam ở nước ngoài?", as_of="22/10/2020",
+                         api_name="/ask")
+    assert res["basis"] == "found" and res["citations"][0]["citation"] == CITE and res["mode"] == "extractive"
+    assert set(res) >= {"answer", "citations", "basis", "confidence", "mode", "warnings"}
+    assert kb.asked[-1][1] == "2020-10-22"  # the date is normalised before the service sees it
+    look = client.predict(reference="khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP", api_name="/lookup")
+    assert look == LookupResult(status="found", document="72/2015/NĐ-CP", article="14", clause="2",
+                                citation=CITE, text=TEXT).to_public_dict()
+
+
+def test_ask_refuses_llm_mode_when_not_configured(fake_app):
+    from gradio_client import Client
+
+    url, _, _ = fake_app
+    with pytest.raises(Exception, match="LLM"):
+        Client(url, verbose=False).predict(question="q", mode="llm", api_name="/ask")
+
+
+def test_gradio_client_cannot_call_the_mutating_handlers(fake_app):
+    from gradio_client import Client
+
+    url, kb, _ = fake_app
+    client = Client(url, verbose=False)
+    removed_before, ingested_before = len(kb.removed), len(kb.ingested)
+    for name in ("/ui_remove", "/ui_ingest", "/ui_preview", "/ui_login"):
+        with pytest.raises(Exception):
+            client.predict("72/2015/NĐ-CP", True, api_name=name)
+    assert len(kb.removed) == removed_before and len(kb.ingested) == ingested_before
+
+
+def test_raw_http_cannot_remove_or_ingest_without_legal_staff(fake_app, tmp_path):
+    url, kb, settings = fake_app
+    removed_before, ingested_before = len(kb.removed), len(kb.ingested)
+    denied_before = sum(r["action"] == "denied" for r in read_jsonl(settings.audit_path))
+    for login in (None, "canbo", "wrong"):
+        raw = Raw(url)
+        assert raw.call("ui_load", [])["success"]  # what the page does first: fills the dropdowns
+        if login == "canbo":
+            assert raw.login("canbo", UI_ACCOUNTS["canbo"][1])["success"]
+        elif login == "wrong":
+            raw.login("phapche", "not-the-password")
+        removed = raw.call("ui_remove", ["72/2015/NĐ-CP", True, None])
+        assert not removed["success"] and "cán bộ pháp chế" in _error(removed), removed
+        doc = tmp_path / "vb.txt"
+        doc.write_text("Điều 1. Thử nghiệm\n1. Nội dung thử nghiệm.", encoding="utf-8")
+        preview = raw.call("ui_preview", [[raw.upload(doc)], None])
+        assert not preview["success"] and "cán bộ pháp chế" in _error(preview)
+        forged = [{"path": str(doc), "file": "vb.txt", "sha256": "0" * 64, "key": "X", "orig_key": "X"}]
+        ingested = raw.call("ui_ingest", [forged, {}, "", None])
+        assert not ingested["success"] and "cán bộ pháp chế" in _error(ingested)
+    assert len(kb.removed) == removed_before and len(kb.ingested) == ingested_before
+    denied = [r for r in read_jsonl(settings.audit_path) if r["action"] == "denied"]
+    assert len(denied) - denied_before == 9 and {r["detail"] for r in denied} >= {"remove", "preview", "upload"}
+    assert any(r["action"] == "login_failed" for r in read_jsonl(settings.audit_path))
+
+
+def test_raw_http_positive_control_legal_staff(fake_app, tmp_path):
+    """The same raw calls work after a legal-staff login: the refusals above are real refusals."""
+    url, kb, settings = fake_app
+    raw = Raw(url)
+    assert raw.call("ui_load", [])["success"]
+    assert raw.login("phapche", UI_ACCOUNTS["phapche"][1])["success"]
+    doc = tmp_path / "nd999.txt"
+    doc.write_text("Điều 1. Thử nghiệm\n1. Nội dung thử nghiệm.", encoding="utf-8")
+    assert raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
+    ingested = raw.call("ui_ingest", [None, None, "", None])
+    assert ingested["success"], ingested
+    assert kb.ingested and Path(kb.ingested[-1][0][0]).name == "nd999.txt"
+    assert Path(kb.ingested[-1][0][0]).is_relative_to(Path(settings.home) / "uploads")
+    assert raw.call("ui_remove", ["999/2099/NĐ-CP", True, None])["success"]
+    assert kb.removed[-1] == "999/2099/NĐ-CP"
+    log = read_jsonl(settings.audit_path)
+    up = next(r for r in log if r["action"] == "upload")
+    assert up["user"] == "phapche" and up["file"] == "nd999.txt" and len(up["sha256"]) == 64
+    assert any(r["action"] == "remove" and r["target"] == "999/2099/NĐ-CP" for r in log)
+
+
+# ------------------------------------------------------------------------------ slow: kb serve
+
+
+@pytest.mark.slow
+def test_real_server_api(ui_server):
+    from gradio_client import Client
+
+    client = Client(ui_server.url, verbose=False)
+    res = client.predict(question="Ai quy định việc tổ chức Ngày Việt Nam ở nước ngoài?", api_name="/ask")
+    assert res["basis"] in ("found", "weak")
+    assert any("72/2015/NĐ-CP" in c["citation"] for c in res["citations"]), res
+    look = client.predict(reference="khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP", api_name="/lookup")
+    assert look["status"] == "found"
+    assert "Thông tin chính thức về Việt Nam được cung cấp bằng các hình thức sau đây" in look["text"]
+    missing = client.predict(reference="Điều 7 Nghị định 999/1999/NĐ-CP", api_name="/lookup")
+    assert missing["status"] == "not_found" and missing["message"]
+
+
+@pytest.mark.slow
+def test_real_server_refuses_raw_remove_and_upload(ui_server, tmp_path):
+    from gradio_client import Client
+
+    raw = Raw(ui_server.url)
+    assert raw.call("ui_load", [])["success"]
+    removed = raw.call("ui_remove", ["72/2015/NĐ-CP", True, None])
+    assert not removed["success"] and "cán bộ pháp chế" in _error(removed)
+    doc = tmp_path / "vb.txt"
+    doc.write_text("Điều 1. Thử nghiệm\n1. Nội dung thử nghiệm.", encoding="utf-8")
+    assert not raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
+    assert not raw.call("ui_ingest", [None, None, "", None])["success"]
+    still = Client(ui_server.url, verbose=False).predict(reference="Điều 7 Nghị định 72/2015/NĐ-CP", api_name="/lookup")
+    assert still["status"] == "found"
+    assert not (ui_server.home / "uploads").exists() or not any((ui_server.home / "uploads").rglob("vb.txt"))
+    assert any(r["action"] == "denied" for r in read_jsonl(ui_server.home / "audit.jsonl"))
+
+
+def test_replace_removes_the_old_version_only_after_the_new_one_is_in_and_is_audited(fake_app, tmp_path):
+    url, kb, settings = fake_app
+    raw = Raw(url)
+    assert raw.call("ui_load", [])["success"]
+    assert raw.login("phapche", UI_ACCOUNTS["phapche"][1])["success"]
+    doc = tmp_path / "nd72-ban-moi.txt"
+    doc.write_text("Điều 1. Thử nghiệm thay thế\n1. Nội dung.", encoding="utf-8")
+    assert raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
+    kb.removed.clear()
+    n = len(kb.ingested)
+    assert raw.call("ui_ingest", [None, None, "72/2015/NĐ-CP", None])["success"]
+    assert kb.removed == ["72/2015/NĐ-CP"] and len(kb.ingested) == n + 1
+    replaced = [r for r in read_jsonl(settings.audit_path) if r["action"] == "replace"]
+    assert replaced and replaced[0]["target"] == "72/2015/NĐ-CP" and replaced[-1]["file"] == "nd72-ban-moi.txt"
+
+
+def test_closed_reading_uses_login_for_everything(tmp_path):
+    """KB_ALLOW_ANONYMOUS=false: Gradio's login guards the page and the API, same users file."""
+    from gradio_client import Client
+
+    from kb.settings import load_settings
+    from ui.app import serve
+
+    users = write_users_file(tmp_path / "users.toml")
+    port = free_port()
+    settings = load_settings(env={}, home=str(tmp_path / "home"), users_file=str(users), allow_anonymous=False,
+                             port=port)
+    demo = serve(settings, FakeKB(), prevent_thread_lock=True, quiet=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        with pytest.raises(Exception):
+            Client(url, verbose=False).predict(reference="Điều 14 Nghị định 72/2015/NĐ-CP", api_name="/lookup")
+        ok = Client(url, verbose=False, auth=("canbo", UI_ACCOUNTS["canbo"][1]))
+        assert ok.predict(reference="Điều 14 Nghị định 72/2015/NĐ-CP", api_name="/lookup")["status"] == "found"
+        assert httpx.get(url + "config", timeout=10).status_code in (401, 403)
+    finally:
+        demo.close()

@@ -1,0 +1,232 @@
+"""ui.render: qa results -> HTML. Pure functions, fast; document text is always escaped."""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from qa.types import Answer, Citation, ClauseHit, LookupResult
+from ui import render
+
+EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+QUOTE = "3. Thông tin chính thức về Việt Nam được cung cấp bằng các hình thức sau đây:"
+CITE = "Khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"
+
+
+def hit(**kw) -> ClauseHit:
+    base = dict(node_id="n-7-3", document="72/2015/NĐ-CP", document_number="72/2015/NĐ-CP",
+                document_name="Nghị định 72/2015/NĐ-CP", doc_type="Nghị định",
+                title="Về quản lý hoạt động thông tin đối ngoại", article="7",
+                article_title="Cung cấp thông tin chính thức về Việt Nam", clause="3", point="", citation=CITE,
+                text=QUOTE, path="/Chương II/Điều 7/Khoản 3", status="in_force", effective_from="2015-10-22")
+    base.update(kw)
+    return ClauseHit(**base)
+
+
+def answer(basis="found", text=None, citations=None, **kw) -> Answer:
+    cits = citations if citations is not None else [
+        Citation(document="72/2015/NĐ-CP", article="7", clause="3", point="", citation=CITE, quote=QUOTE,
+                 node_id="n-7-3", status="in_force")]
+    return Answer(question="q", answer=text if text is not None else f"Theo {CITE}:\n\n> {QUOTE}", citations=cits,
+                  basis=basis, confidence=0.9, mode="extractive", **kw)
+
+
+def data_copy(fragment: str) -> list[str]:
+    return [html.unescape(m) for m in re.findall(r'data-copy="([^"]*)"', fragment)]
+
+
+def test_copy_payload_format():
+    assert render.copy_payload("  trích  ", CITE) == f"«trích» ({CITE})"
+
+
+def test_answer_has_citation_chips_and_feedback():
+    out = render.render_answer(answer(), turn=2)
+    assert 'class="kb-chip"' in out and 'data-turn="2"' in out and 'data-cite="0"' in out
+    assert f"[1] {CITE}" in html.unescape(out)
+    assert 'data-action="feedback"' in out and 'data-value="up"' in out and 'data-value="down"' in out
+    assert "<blockquote" in out and html.escape(QUOTE) in out
+    assert "Trích nguyên văn" in out and "Có căn cứ" in out
+
+
+def test_feedback_choice_is_shown():
+    out = render.render_answer(answer(), turn=0, feedback="down")
+    assert 'data-value="down" aria-pressed="true"' in out and "Đã ghi nhận" in out
+
+
+def test_no_basis_answer_is_plain():
+    text = "Không tìm thấy căn cứ trong cơ sở dữ liệu. Các quy định gần nhất: Điều 1 Luật X."
+    out = render.render_answer(answer(basis="none", text=text, citations=[]), turn=0)
+    assert 'data-basis="none"' in out
+    assert html.escape(text) in out
+    assert "kb-chip" not in out and "kb-meta" not in out and "blockquote" not in out and "Có căn cứ" not in out
+
+
+def test_weak_basis_and_warnings_are_visible():
+    a = answer(basis="weak", warnings=["Khoản 3 Điều 7: điều này có nội dung được sửa đổi"], dropped_citations=["[9]"])
+    out = render.render_answer(a, turn=0)
+    assert "Căn cứ yếu" in out and "được sửa đổi" in out and "[9]" in out
+
+
+def test_reference_markers_link_only_to_existing_citations():
+    out = render.render_answer(answer(text="Ý một [1]. Ý hai [2]."), turn=0)
+    assert out.count('class="kb-ref"') == 1 and "[2]" in out
+
+
+def test_everything_from_documents_is_escaped():
+    a = answer(text=EVIL, citations=[Citation(document=EVIL, article="1", clause="", point="", citation=EVIL,
+                                              quote=EVIL, node_id=EVIL)])
+    outs = [
+        render.render_chat([{"question": EVIL, "answer": a, "feedback": None, "as_of": "", "documents": [EVIL]}]),
+        render.render_clause(hit(text=EVIL, citation=EVIL, title=EVIL, path=f"/{EVIL}", amendment_note=EVIL),
+                             [EVIL], quote=EVIL),
+        render.render_lookup(LookupResult(status="found", citation=EVIL, text=EVIL)),
+        render.render_lookup(LookupResult(status="not_found", message=EVIL, suggestions=[EVIL])),
+        render.render_catalogue([{"key": EVIL, "name": EVIL, "title": EVIL, "status": "ready", "note": EVIL,
+                                  "relations": [EVIL]}]),
+        render.render_tree({"key": EVIL, "name": EVIL, "relations": [EVIL], "units": [
+            {"kind": "dieu", "number": EVIL, "title": EVIL, "chapter": EVIL, "intro": EVIL, "citation": EVIL,
+             "clauses": [{"number": "1", "citation": EVIL, "text": EVIL, "node_id": EVIL,
+                          "points": [{"label": "a", "citation": EVIL, "text": EVIL}]}]}]}),
+        render.render_preview([{"file": EVIL, "key": EVIL, "title": EVIL, "warnings": [EVIL], "units": [EVIL]},
+                               {"file": EVIL, "error": EVIL}]),
+        render.render_ingest_report({"refused": [{"path": EVIL, "reason": EVIL}]}),
+    ]
+    for out in outs:
+        assert "<script" not in out and "<img" not in out, out
+
+
+def test_clause_panel_shows_path_status_date_relations_and_copy():
+    out = render.render_clause(hit(), ["Được hướng dẫn bởi Thông tư 02/2019/TT-BTTTT"], quote=QUOTE, citation=CITE)
+    text = html.unescape(re.sub(r"<[^>]+>", "", out))
+    assert "Nghị định 72/2015/NĐ-CP › Chương II › Điều 7 › Khoản 3" in text
+    assert "Còn hiệu lực" in text and "22/10/2015" in text
+    assert "Được hướng dẫn bởi Thông tư 02/2019/TT-BTTTT" in text
+    assert QUOTE in text
+    assert data_copy(out) == [f"«{QUOTE}» ({CITE})"]
+
+
+def test_clause_panel_point_and_partial_quote():
+    h = hit(point="a", path="/Chương II/Điều 7/Khoản 3", text=QUOTE + "\na) Phát ngôn chính thức.")
+    out = render.render_clause(h, [], quote="a) Phát ngôn chính thức.")
+    assert render.clause_path(h)[-1] == "Điểm a"
+    assert data_copy(out)[0] == f"«a) Phát ngôn chính thức.» ({CITE})"
+    assert len(data_copy(out)) == 2  # the quote, and the whole clause
+
+
+def test_clause_missing():
+    assert "Không tìm thấy" in render.render_clause(None)
+
+
+def test_lookup_found_has_text_and_copy():
+    out = render.render_lookup(LookupResult(status="found", citation=CITE, text=QUOTE))
+    assert CITE in html.unescape(out) and html.escape(QUOTE) in out
+    assert data_copy(out) == [f"«{QUOTE}» ({CITE})"]
+
+
+@pytest.mark.parametrize("status, cls", [("ambiguous", "kb-ambiguous"), ("not_found", "kb-notfound")])
+def test_lookup_messages_with_suggestions(status, cls):
+    res = LookupResult(status=status, message="“Điều 7” khớp nhiều văn bản; hãy ghi rõ số hiệu.",
+                       suggestions=["Điều 7 Nghị định 72/2015/NĐ-CP", "Điều 7 Luật Báo chí 103/2016/QH13"])
+    out = render.render_lookup(res)
+    assert cls in out and "hãy ghi rõ số hiệu" in out
+    refs = [html.unescape(r) for r in re.findall(r'data-action="lookup" data-ref="([^"]*)"', out)]
+    assert refs == res.suggestions
+
+
+DOCS = [
+    {"key": "72/2015/NĐ-CP", "number": "72/2015/NĐ-CP", "name": "Nghị định 72/2015/NĐ-CP", "type": "Nghị định",
+     "title": "Về quản lý hoạt động thông tin đối ngoại", "status": "ready", "legal_status": "in_force",
+     "effective_from": "2015-10-22", "articles": 26, "nodes": 85, "relations": [], "note": ""},
+    {"key": "22/2016/TT-BTTTT", "number": "22/2016/TT-BTTTT", "name": "Thông tư 22/2016/TT-BTTTT",
+     "type": "Thông tư", "title": "Hướng dẫn …", "status": "missing", "legal_status": "", "articles": 0,
+     "nodes": 0, "relations": [], "note": "Chưa có văn bản — cán bộ pháp chế cần bổ sung tệp chính thức"},
+]
+
+
+def test_catalogue_greys_missing_documents():
+    out = render.render_catalogue(DOCS)
+    assert out.count('data-action="tree"') == 1 and 'data-key="72/2015/NĐ-CP"' in out
+    missing = re.search(r'<li class="kb-missing".*?</li>', out, re.S).group(0)
+    assert "22/2016/TT-BTTTT" in missing and "cán bộ pháp chế cần bổ sung" in missing
+    table = render.render_catalogue(DOCS, browsable=False)
+    assert "<table" in table and 'class="kb-missing"' in table and ">26<" in table and ">85<" in table
+    assert "data-action" not in table
+
+
+def test_document_choices_only_ready():
+    assert render.document_choices(DOCS) == [
+        ("Nghị định 72/2015/NĐ-CP — Về quản lý hoạt động thông tin đối ngoại", "72/2015/NĐ-CP")]
+
+
+def test_tree_groups_chapters_and_has_copy_buttons():
+    tree = {"key": "K", "name": "Nghị định 72/2015/NĐ-CP", "status": "in_force", "effective_from": "2015-10-22",
+            "relations": ["Được hướng dẫn bởi Thông tư 02/2019/TT-BTTTT"], "units": [
+                {"kind": "dieu", "number": "1", "title": "Phạm vi", "chapter": "Chương I. QUY ĐỊNH CHUNG",
+                 "citation": "Điều 1 Nghị định 72/2015/NĐ-CP", "clauses": []},
+                {"kind": "dieu", "number": "7", "title": "Cung cấp", "chapter": "Chương II. HOẠT ĐỘNG",
+                 "citation": "Điều 7", "clauses": [
+                     {"number": "3", "citation": CITE, "text": QUOTE, "node_id": "n",
+                      "points": [{"label": "a", "citation": CITE.replace("Khoản", "Điểm a khoản"),
+                                  "text": "a) Phát ngôn."}]}]}]}
+    out = render.render_tree(tree)
+    assert out.count('class="kb-chapter"') == 2 and out.count('class="kb-unit"') == 2
+    assert out.count("<details") == out.count("</details>")
+    copies = data_copy(out)
+    assert f"«{QUOTE}\na) Phát ngôn.» ({CITE})" in copies
+    assert "22/10/2015" in out and "Được hướng dẫn bởi" in out
+    assert "Chọn một văn bản" in render.render_tree({})
+
+
+def test_dates():
+    assert render.format_date("2015-10-22") == "22/10/2015"
+    assert render.format_date("") == "" and render.format_date("2015") == "2015"
+    assert render.parse_date("22/10/2015") == "2015-10-22"
+    assert render.parse_date("1-2-2020") == "2020-02-01"
+    assert render.parse_date(" 2015-10-22 ") == "2015-10-22"
+    assert render.parse_date("") is None and render.parse_date(None) is None
+    for bad in ("31/02/2020", "hôm qua", "2020/13/01"):
+        with pytest.raises(ValueError):
+            render.parse_date(bad)
+
+
+def test_overrides_only_changed_fields():
+    original = {"number": "999/2099/NĐ-CP", "type": "Nghị định", "title": "Về thử", "issuer": "",
+                "issued_on": "2099-09-07", "effective_from": "2099-10-22"}
+    form = dict(original, issued_on="07/09/2099", effective_from="01/01/2020", issuer="Chính phủ thử nghiệm")
+    assert render.overrides_from_form(original, form) == {"effective_from": "2020-01-01",
+                                                          "issuer": "Chính phủ thử nghiệm"}
+    assert render.overrides_from_form(original, dict(original, title="")) == {}
+    with pytest.raises(ValueError, match="Ngày có hiệu lực"):
+        render.overrides_from_form(original, dict(original, effective_from="32/01/2020"))
+
+
+def test_preview_marks_new_existing_corrected_and_errors():
+    previews = [
+        {"file": "a.docx", "key": "999/2099/NĐ-CP", "number": "999/2099/NĐ-CP", "type": "Nghị định", "title": "",
+         "articles": 3, "clauses": 2, "warnings": ["Điều 2: thiếu khoản 3"], "units": ["Điều 1. Phạm vi"]},
+        {"file": "b.pdf", "key": "72/2015/NĐ-CP", "number": "72/2015/NĐ-CP", "warnings": [], "units": []},
+        {"file": "c.pdf", "error": "tệp PDF chỉ có ảnh quét"},
+    ]
+    out = render.render_preview(previews, existing_keys={"72/2015/NĐ-CP"}, corrected={"999/2099/NĐ-CP"})
+    assert "Văn bản mới · đã sửa thông tin" in out and "Đã có trong cơ sở dữ liệu" in out
+    assert "thiếu khoản 3" in out and "không nhận ra" in out and "ảnh quét" in out and 'role="alert"' in out
+
+
+def test_chat_pending_error_and_filters():
+    pending = render.render_chat([{"question": "Hỏi?", "text": "Theo", "answer": None}])
+    assert "Đang trả lời" in pending and 'aria-busy="true"' in pending
+    err = render.render_chat([{"question": "Hỏi?", "error": "Ngày không hợp lệ", "answer": None}])
+    assert "Ngày không hợp lệ" in err and 'role="alert"' in err
+    filt = render.render_chat([{"question": "Hỏi?", "answer": answer(), "as_of": "2020-01-01",
+                                "documents": ["72/2015/NĐ-CP"]}])
+    assert "01/01/2020" in filt and "72/2015/NĐ-CP" in filt
+    assert "kb-empty" in render.render_chat([])
+
+
+def test_static_assets_reference_nothing_outside():
+    static = Path(render.__file__).parent / "static"
+    for f in static.iterdir():
+        body = f.read_text(encoding="utf-8")
+        assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/|@import|url\(", body, re.I), f

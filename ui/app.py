@@ -1,0 +1,590 @@
+"""The web app (Gradio): Hỏi đáp, Tra cứu, Văn bản.
+
+It calls `qa.service.KnowledgeBase` and shows what it returns through `ui.render`; there is no
+retrieval logic here. Reading is open (when settings.allow_anonymous); changing the collection
+needs a legal-staff login held server-side in gr.State, and every mutating handler checks it
+itself, because any event handler can be called over HTTP, not only from the page.
+"""
+from __future__ import annotations
+
+import shutil
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from kb.settings import Settings, SettingsError, configure_offline_environment
+
+configure_offline_environment()
+
+import gradio as gr  # noqa: E402  (after the offline environment is set)
+
+from qa.types import Answer  # noqa: E402
+from ui import render  # noqa: E402
+from ui.audit import AuditLog, FeedbackLog, file_sha256  # noqa: E402
+from ui.auth import (  # noqa: E402
+    Authenticator,
+    Session,
+    active,
+    can_manage,
+    start_session,
+)
+
+STATIC = Path(__file__).resolve().parent / "static"
+UPLOAD_TYPES = (".pdf", ".docx", ".html", ".htm", ".txt")
+SYSTEM_FONTS = ["Segoe UI", "Noto Sans", "DejaVu Sans", "Helvetica Neue", "Arial", "sans-serif"]
+MONO_FONTS = ["Consolas", "Noto Sans Mono", "DejaVu Sans Mono", "Menlo", "monospace"]
+EXAMPLES = [
+    "Ai quy định việc tổ chức Ngày Việt Nam ở nước ngoài?",
+    "Thông tin chính thức về Việt Nam được cung cấp bằng những hình thức nào?",
+    "Người phát ngôn của cơ quan hành chính nhà nước có trách nhiệm gì?",
+]
+READ = dict(concurrency_id="kb-read", concurrency_limit=4, api_visibility="private")
+WRITE = dict(concurrency_id="kb-write", concurrency_limit=1, api_visibility="private")
+NOT_STAFF = "Chỉ cán bộ pháp chế đã đăng nhập mới được nạp, thay thế hoặc gỡ văn bản."
+
+
+class ReadWriteLock:
+    """Many readers or one writer: questions never see a half-applied ingest or removal."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+
+    @contextmanager
+    def read(self):
+        with self._cond:
+            while self._writer:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def write(self):
+        with self._cond:
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+def theme() -> gr.themes.Base:
+    """System fonts with Vietnamese glyphs; no web font is fetched."""
+    return gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+
+
+def launch_options(settings: Settings) -> dict:
+    """Keyword arguments for Blocks.launch (Gradio 6 takes theme and css there)."""
+    return dict(
+        theme=theme(),
+        css=(STATIC / "kb.css").read_text(encoding="utf-8"),
+        footer_links=["api"],
+        run_history=False,
+        mcp_server=False,
+        ssr_mode=False,
+        pwa=False,
+        enable_monitoring=False,
+        max_file_size="100mb",
+        show_error=True,
+    )
+
+
+def _client(request: gr.Request | None) -> str:
+    try:
+        return request.client.host if request and request.client else ""
+    except AttributeError:
+        return ""
+
+
+class App:
+    """Handlers. `self.kb` is the service; every method that changes data calls `_require_staff`."""
+
+    def __init__(self, settings: Settings, kb):
+        self.settings = settings
+        self.kb = kb
+        self.auth = Authenticator(settings.users_file)
+        self.audit = AuditLog(settings.audit_path)
+        self.feedback = FeedbackLog(settings.feedback_path)
+        self.lock = ReadWriteLock()
+        self.uploads = Path(settings.home) / "uploads"
+
+    # ------------------------------------------------------------ sessions
+    def session_of(self, session: Session | None, request: gr.Request | None) -> Session | None:
+        """The state session; under Gradio's own auth (anonymous reading off) the request's user."""
+        username = getattr(request, "username", None) if request is not None else None
+        if username:
+            user = self.auth.user(username)
+            return start_session(user) if user else None
+        return active(session)
+
+    def _require_reader(self, session, request) -> None:
+        if not self.settings.allow_anonymous and self.session_of(session, request) is None:
+            raise gr.Error("Cần đăng nhập để tra cứu.")
+
+    def _require_staff(self, session, request, action: str, target: str = "") -> Session:
+        s = self.session_of(session, request)
+        if not can_manage(s):
+            expired = isinstance(session, Session) and session.expired()
+            self.audit.record("denied", user=s.username if s else "", role=s.role if s else "", outcome="refused",
+                              target=target, client=_client(request), detail=action)
+            raise gr.Error("Phiên đăng nhập đã hết hạn; hãy đăng nhập lại." if expired else NOT_STAFF)
+        return s
+
+    def _docs(self) -> list[dict]:
+        with self.lock.read():
+            return self.kb.documents()
+
+    # ------------------------------------------------------------ Hỏi đáp
+    def _check_question(self, question, as_of_text, mode, documents) -> tuple[str, str | None, str, list[str] | None]:
+        question = (question or "").strip()
+        if not question:
+            raise ValueError("Hãy nhập câu hỏi.")
+        as_of = render.parse_date(as_of_text)
+        mode = mode or "extractive"
+        if mode not in ("extractive", "llm"):
+            raise ValueError(f"Chế độ “{mode}” không hợp lệ: chọn extractive hoặc llm.")
+        if mode == "llm" and not self.settings.llm_configured:
+            raise ValueError("Chế độ LLM chưa được cấu hình (OPENAI_BASE_URL, KB_LLM_MODEL); dùng chế độ trích nguyên văn.")
+        return question, as_of, mode, (list(documents) if documents else None)
+
+    def ask_chat(self, question, as_of_text, mode, documents, turns, session, request: gr.Request):
+        turns = list(turns or [])
+        turn = {"question": (question or "").strip(), "text": "", "answer": None, "feedback": None, "error": ""}
+        turns.append(turn)
+        try:
+            self._require_reader(session, request)
+            q, as_of, mode, docs = self._check_question(question, as_of_text, mode, documents)
+        except (ValueError, gr.Error) as exc:
+            turn["error"] = getattr(exc, "message", None) or str(exc)
+            yield render.render_chat(turns), turns, question
+            return
+        turn.update(as_of=as_of, documents=docs or [], mode=mode)
+        yield render.render_chat(turns), turns, ""
+        stream = self.kb.ask_stream(q, as_of=as_of, mode=mode, documents=docs)
+        try:
+            while True:
+                with self.lock.read():
+                    item = next(stream, None)
+                if item is None:
+                    break
+                if isinstance(item, Answer):
+                    turn["answer"] = item
+                else:
+                    turn["text"] += item
+                yield render.render_chat(turns), turns, ""
+        except (SettingsError, ValueError) as exc:
+            turn["error"] = str(exc)
+        except Exception as exc:  # the page must not stay on "Đang trả lời…"
+            turn["error"] = f"Lỗi của dịch vụ hỏi đáp: {type(exc).__name__}: {exc}"
+        if turn["answer"] is None and not turn["error"]:
+            turn["error"] = "Không nhận được câu trả lời từ dịch vụ."
+        yield render.render_chat(turns), turns, ""
+
+    def chat_click(self, turns, session, evt: gr.EventData, request: gr.Request):
+        """A citation chip ([n] or the chip below an answer) or a thumbs button."""
+        data = getattr(evt, "_data", None) or {}
+        turns = list(turns or [])
+        try:
+            index = int(data.get("turn", -1))
+            turn = turns[index] if index >= 0 else None
+        except (ValueError, TypeError, IndexError):
+            turn = None
+        if turn is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        answer = turn.get("answer")
+        if answer is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        if data.get("action") == "feedback" and data.get("value") in ("up", "down"):
+            s = self.session_of(session, request)
+            self.feedback.record(rating=data["value"], question=turn["question"], answer=answer.to_public_dict(),
+                                 user=s.username if s else "", as_of=turn.get("as_of"), documents=turn.get("documents"))
+            turn["feedback"] = data["value"]
+            return render.render_chat(turns), turns, gr.skip()
+        if data.get("action") == "cite":
+            try:
+                index = int(data.get("cite", -1))
+                cit = answer.citations[index] if index >= 0 else None
+            except (ValueError, TypeError, IndexError):
+                cit = None
+            if cit is None:
+                return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation)
+        return gr.skip(), gr.skip(), gr.skip()
+
+    def clause_panel(self, node_id: str, quote: str | None = None, citation: str | None = None) -> str:
+        with self.lock.read():
+            hit = self.kb.clause(node_id)
+            relations = self.kb.relations(hit.document) if hit else []
+        return render.render_clause(hit, relations, quote=quote, citation=citation)
+
+    def clear_chat(self):
+        return render.render_chat([]), [], render.CLAUSE_PLACEHOLDER
+
+    # ------------------------------------------------------------ Tra cứu
+    def lookup(self, reference, session, request: gr.Request):
+        self._require_reader(session, request)
+        if not (reference or "").strip():
+            return '<div class="kb-empty">Nhập tham chiếu, ví dụ “khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP”.</div>'
+        with self.lock.read():
+            return render.render_lookup(self.kb.lookup(reference.strip()))
+
+    def lookup_click(self, session, evt: gr.EventData, request: gr.Request):
+        ref = (getattr(evt, "_data", None) or {}).get("ref", "")
+        if not ref:
+            return gr.skip(), gr.skip()
+        return ref, self.lookup(ref, session, request)
+
+    def catalogue_click(self, session, evt: gr.EventData, request: gr.Request):
+        self._require_reader(session, request)
+        key = (getattr(evt, "_data", None) or {}).get("key", "")
+        if not key:
+            return gr.skip()
+        with self.lock.read():
+            return render.render_tree(self.kb.document_tree(key))
+
+    # ------------------------------------------------------------ documents (shared outputs)
+    def doc_views(self):
+        """Catalogue (Tra cứu), document list (Văn bản), and the three document dropdowns."""
+        docs = self._docs()
+        choices = render.document_choices(docs)
+        return (render.render_catalogue(docs), render.render_catalogue(docs, browsable=False),
+                gr.update(choices=choices), gr.update(choices=choices, value=None),
+                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""))
+
+    def _session_views(self, s: Session | None):
+        staff = can_manage(s)
+        return (render.render_session(s, self.settings.allow_anonymous, self.auth.configured),
+                gr.update(visible=s is None and self.auth.configured),
+                gr.update(visible=s is not None and self.settings.allow_anonymous),  # else Gradio's /logout
+                gr.update(visible=staff))
+
+    def on_load(self, request: gr.Request):
+        s = self.session_of(None, request)
+        return (s, *self._session_views(s), *self.doc_views())
+
+    # ------------------------------------------------------------ login
+    def login(self, username, password, session, request: gr.Request):
+        username = (username or "").strip()
+        user = self.auth.authenticate(username, password or "")
+        if user is None:
+            wait = self.auth.locked_for(username)
+            self.audit.record("login_failed", user=username, outcome="refused", client=_client(request),
+                              detail="locked" if wait else "bad credentials")
+            msg = (f"Tạm khoá đăng nhập cho tài khoản này, thử lại sau {int(wait // 60) + 1} phút." if wait
+                   else "Tên đăng nhập hoặc mật khẩu không đúng.")
+            if self.auth.error:
+                msg += f" ({self.auth.error})"
+            return (session, *self._session_views(active(session)), render.esc(msg), "")
+        s = start_session(user)
+        self.audit.record("login", user=user.username, role=user.role, client=_client(request))
+        return (s, *self._session_views(s), "", "")
+
+    def logout(self, session, request: gr.Request):
+        s = active(session)
+        if s:
+            self.audit.record("logout", user=s.username, role=s.role, client=_client(request))
+        return (None, *self._session_views(None), "", "")
+
+    # ------------------------------------------------------------ legal staff: upload, preview, ingest
+    def _store_upload(self, path: str) -> tuple[Path, str]:
+        """Keep uploads under <home>/uploads/<sha256 prefix>/<name>: the registry points at them."""
+        sha = file_sha256(path)
+        name = Path(path).name
+        dest = self.uploads / sha[:16] / name
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+        return dest, sha
+
+    def _preview_one(self, path: Path, sha: str, overrides: dict | None = None) -> list[dict]:
+        with self.lock.read():
+            items = self.kb.preview_file(str(path), overrides) if overrides else self.kb.preview_file(str(path))
+        out = []
+        for item in items:
+            out.append({**item, "file": path.name, "path": str(path), "sha256": sha,
+                        "orig_key": item.get("key", ""),
+                        "original": {k: item.get(k) or "" for k, _ in render.EDITABLE_FIELDS}})
+        return out
+
+    def _preview_views(self, previews: list[dict], overrides: dict):
+        existing = {d["key"] for d in self._docs() if d.get("status") == "ready"}
+        keyed = [p for p in previews if not p.get("error")]
+        choices = [(f"{p.get('key') or p.get('title', '')} ({p['file']})", p["orig_key"]) for p in keyed]
+        return (render.render_preview(previews, existing, corrected=[p["key"] for p in keyed if p["orig_key"] in overrides]),
+                gr.update(choices=choices, value=choices[0][1] if choices else None))
+
+    def preview(self, files, session, request: gr.Request):
+        self._require_staff(session, request, "preview")
+        previews: list[dict] = []
+        for f in files or []:
+            path = Path(f if isinstance(f, str) else getattr(f, "name", ""))
+            if path.suffix.lower() not in UPLOAD_TYPES:
+                previews.append({"file": path.name, "error": f"định dạng {path.suffix or '(không có đuôi)'} không hỗ trợ; "
+                                                            "dùng PDF, DOCX, HTML hoặc TXT"})
+                continue
+            stored, sha = self._store_upload(str(path))
+            previews.extend(self._preview_one(stored, sha))
+        if not previews:
+            raise gr.Error("Chọn ít nhất một tệp (PDF, DOCX, HTML, TXT hoặc HTML Bộ pháp điển).")
+        return (previews, {}, *self._preview_views(previews, {}), "")
+
+    def fix_fields(self, orig_key, previews, session, request: gr.Request):
+        self._require_staff(session, request, "preview")
+        p = next((p for p in previews or [] if p.get("orig_key") == orig_key and not p.get("error")), None)
+        if p is None:
+            return tuple(gr.update(value="") for _ in render.EDITABLE_FIELDS)
+        return tuple(render.format_date(p.get(k, "")) if k in ("issued_on", "effective_from") else p.get(k, "")
+                     for k, _ in render.EDITABLE_FIELDS)
+
+    def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, previews, overrides,
+                  session, request: gr.Request):
+        self._require_staff(session, request, "preview")
+        previews, overrides = list(previews or []), dict(overrides or {})
+        p = next((p for p in previews if p.get("orig_key") == orig_key and not p.get("error")), None)
+        if p is None:
+            raise gr.Error("Chưa chọn văn bản cần sửa (bấm “Xem trước” trước).")
+        values = dict(zip([k for k, _ in render.EDITABLE_FIELDS],
+                          [number, doc_type, title, issuer, issued_on, effective_from]))
+        try:
+            overrides[orig_key] = render.overrides_from_form(p["original"], values)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+        # Parse the file again with its corrections: staff see exactly what will be stored.
+        same_file = [q for q in previews if q.get("path") == p["path"]]
+        file_overrides = {q["orig_key"]: overrides[q["orig_key"]] for q in same_file
+                          if overrides.get(q["orig_key"])}
+        fresh = self._preview_one(Path(p["path"]), p["sha256"], file_overrides or None)
+        if len(fresh) == len(same_file):
+            fresh = [{**f, "orig_key": q["orig_key"], "original": q["original"]} for f, q in zip(fresh, same_file)]
+        fresh_iter = iter(fresh)
+        new_list = []
+        for q in previews:
+            if q.get("path") != p["path"]:
+                new_list.append(q)
+            else:
+                new_list.append(next(fresh_iter, q))
+        new_list.extend(fresh_iter)
+        return (new_list, overrides, *self._preview_views(new_list, overrides),
+                f'<div class="kb-report">Đã áp dụng sửa đổi cho {render.esc(orig_key)}. Kiểm tra lại rồi bấm '
+                "“Nạp vào cơ sở dữ liệu”.</div>")
+
+    def ingest(self, previews, overrides, replace_key, session, request: gr.Request, progress=gr.Progress()):
+        s = self._require_staff(session, request, "upload", target=replace_key or "")
+        previews = [p for p in (previews or []) if not p.get("error") and p.get("path")]
+        if not previews:
+            raise gr.Error("Chưa có tệp hợp lệ đã xem trước. Tải tệp lên rồi bấm “Xem trước”.")
+        paths = list(dict.fromkeys(p["path"] for p in previews))
+        existing = {d["key"] for d in self._docs() if d.get("status") == "ready"}
+        overrides = {k: v for k, v in (overrides or {}).items() if v}
+        progress(0.0, desc="Bắt đầu nạp")
+        with self.lock.write():
+            try:
+                # Same document number: the registry swaps it atomically inside the ingest.
+                report = self.kb.ingest_files(paths, overrides=overrides or None,
+                                              progress=lambda f, m: progress(min(max(f, 0.0), 1.0), desc=m))
+            except Exception as exc:
+                for p in previews:
+                    self.audit.record("replace" if replace_key else "upload", user=s.username, role=s.role,
+                                      outcome="error", target=p.get("key", ""), file=p["file"], sha256=p["sha256"],
+                                      client=_client(request), detail=f"{type(exc).__name__}: {exc}")
+                raise gr.Error(f"Nạp thất bại: {exc}") from exc
+            new_keys = {p.get("key", "") for p in previews} | {v.get("number", "").upper() for v in overrides.values()}
+            if replace_key and not report.get("refused") and replace_key not in new_keys:
+                # A different number replaces the old document: remove it only once the new one is in.
+                removed = self.kb.remove_document(replace_key)
+                self.audit.record("replace", user=s.username, role=s.role, target=replace_key, client=_client(request),
+                                  outcome="removed" if removed else "not_found", detail="gỡ bản cũ sau khi nạp bản mới")
+        refused = {r["path"]: r["reason"] for r in report.get("refused", [])}
+        skipped = {r["path"]: r["reason"] for r in report.get("skipped", [])}
+        for path in paths:
+            docs = [p for p in previews if p["path"] == path]
+            keys = [p.get("key", "") for p in docs]
+            action = "replace" if replace_key or any(k in existing for k in keys) else "upload"
+            outcome = "refused" if path in refused else "skipped" if path in skipped else "ok"
+            self.audit.record(action, user=s.username, role=s.role, outcome=outcome, target=", ".join(keys),
+                              file=docs[0]["file"], sha256=docs[0]["sha256"], client=_client(request),
+                              detail={"overrides": {k: overrides[k] for k in (d["orig_key"] for d in docs) if k in overrides},
+                                      "reason": refused.get(path) or skipped.get(path) or "",
+                                      "replaced": replace_key or ""})
+        label = "Thay thế" if replace_key else "Nạp"
+        return (render.render_ingest_report(report, label), [], {}, "", gr.update(choices=[], value=None),
+                *self.doc_views())
+
+    def remove(self, key, confirmed, session, request: gr.Request):
+        s = self._require_staff(session, request, "remove", target=key or "")
+        if not key:
+            raise gr.Error("Chọn văn bản cần gỡ.")
+        if not confirmed:
+            raise gr.Error("Đánh dấu ô xác nhận trước khi gỡ văn bản.")
+        with self.lock.write():
+            found = self.kb.remove_document(key)
+        self.audit.record("remove", user=s.username, role=s.role, target=key, client=_client(request),
+                          outcome="ok" if found else "not_found")
+        msg = f"Đã gỡ {key} khỏi cơ sở dữ liệu." if found else f"Không có văn bản {key}."
+        return (f'<div class="kb-report">{render.esc(msg)}</div>', False, *self.doc_views())
+
+    # ------------------------------------------------------------ API (named endpoints)
+    def api_ask(self, question: str, as_of: str | None = None, mode: str = "extractive",
+                documents: list[str] | None = None) -> dict:
+        """Hỏi đáp: the answer with citations, as `kb ask --json`."""
+        try:
+            q, as_of_iso, mode, docs = self._check_question(question, as_of, mode, documents)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+        with self.lock.read():
+            return self.kb.ask(q, as_of=as_of_iso, mode=mode, documents=docs).to_public_dict()
+
+    def api_lookup(self, reference: str) -> dict:
+        """Tra cứu: the exact text of a reference such as "khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"."""
+        with self.lock.read():
+            return self.kb.lookup((reference or "").strip()).to_public_dict()
+
+
+def build_app(settings: Settings, kb) -> gr.Blocks:
+    app = App(settings, kb)
+    events_js = (STATIC / "events.js").read_text(encoding="utf-8")
+    llm = settings.llm_configured
+    with gr.Blocks(title="Tra cứu văn bản thông tin đối ngoại", analytics_enabled=False) as demo:
+        demo.kb_app = app
+        session = gr.State(None)
+        turns = gr.State([])
+        previews = gr.State([])
+        overrides = gr.State({})
+        gr.HTML('<h1 class="kb-title">Cơ sở tri thức văn bản pháp luật về thông tin đối ngoại</h1>'
+                '<div class="kb-meta">Câu trả lời chỉ trích từ văn bản đã nạp; luôn kiểm tra căn cứ trước khi sử dụng.</div>',
+                js_on_load=None)
+        with gr.Tabs():
+            with gr.Tab("Hỏi đáp", id="ask"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chat = gr.HTML(render.render_chat([]), js_on_load=events_js, elem_id="kb-chat",
+                                       autoscroll=True, min_height=240)
+                        with gr.Row():
+                            question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: " + EXAMPLES[0], lines=1,
+                                                  scale=5, elem_id="kb-question")
+                            ask_btn = gr.Button("Hỏi", variant="primary", scale=1, elem_id="kb-ask-btn")
+                        with gr.Row():
+                            as_of = gr.Textbox(label="Áp dụng tại ngày", placeholder="dd/mm/yyyy (tuỳ chọn)",
+                                               elem_id="kb-as-of", scale=1)
+                            doc_filter = gr.Dropdown(label="Chỉ tìm trong văn bản", choices=[], multiselect=True,
+                                                     elem_id="kb-doc-filter", scale=2)
+                        with gr.Row():
+                            mode = gr.Radio(
+                                choices=[("Trích nguyên văn", "extractive"), ("LLM", "llm")],
+                                value=settings.answer_mode if llm else "extractive", label="Chế độ trả lời",
+                                interactive=llm, elem_id="kb-mode",
+                                info=("Mô hình: " + str(settings.llm_model)) if llm else
+                                "LLM chưa được cấu hình (OPENAI_BASE_URL, KB_LLM_MODEL)")
+                        gr.Examples(EXAMPLES, inputs=[question], label="Câu hỏi mẫu")
+                        clear_btn = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="kb-clear")
+                    with gr.Column(scale=2):
+                        clause = gr.HTML(render.CLAUSE_PLACEHOLDER, js_on_load=events_js, elem_id="kb-clause",
+                                         label="Điều khoản được trích")
+            with gr.Tab("Tra cứu", id="lookup"):
+                with gr.Row():
+                    reference = gr.Textbox(label="Tham chiếu", scale=5, elem_id="kb-ref",
+                                           placeholder="Ví dụ: khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP")
+                    lookup_btn = gr.Button("Tra cứu", variant="primary", scale=1, elem_id="kb-lookup-btn")
+                lookup_out = gr.HTML("", js_on_load=events_js, elem_id="kb-lookup-result")
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        gr.Markdown("### Danh mục văn bản\nBấm tên văn bản để xem cấu trúc. Dòng mờ: văn bản còn thiếu, "
+                                    "cán bộ pháp chế cần bổ sung tệp.")
+                        catalogue = gr.HTML("", js_on_load=events_js, elem_id="kb-catalogue")
+                    with gr.Column(scale=3):
+                        tree = gr.HTML(render.render_tree({}), js_on_load=events_js, elem_id="kb-tree")
+            with gr.Tab("Văn bản", id="documents"):
+                session_html = gr.HTML(render.render_session(None, settings.allow_anonymous, app.auth.configured),
+                                       js_on_load=None, elem_id="kb-session")
+                with gr.Group(visible=app.auth.configured, elem_id="kb-login") as login_box:
+                    with gr.Row():
+                        username = gr.Textbox(label="Tên đăng nhập", elem_id="kb-user")
+                        password = gr.Textbox(label="Mật khẩu", type="password", elem_id="kb-pass")
+                        login_btn = gr.Button("Đăng nhập", elem_id="kb-login-btn")
+                login_msg = gr.HTML("", js_on_load=None, elem_id="kb-login-msg")
+                logout_btn = gr.Button("Đăng xuất", visible=False, size="sm", elem_id="kb-logout-btn")
+                with gr.Column(visible=False, elem_id="kb-manage") as manage:
+                    gr.Markdown("### Nạp hoặc thay thế văn bản\nTải lên PDF, DOCX, HTML, TXT hoặc tệp HTML của Bộ pháp "
+                                "điển, bấm “Xem trước” để kiểm tra thông tin nhận dạng và cấu trúc, sửa nếu cần, rồi nạp.")
+                    files = gr.File(label="Tệp văn bản", file_count="multiple", type="filepath",
+                                    file_types=list(UPLOAD_TYPES), elem_id="kb-upload")
+                    replace_choice = gr.Dropdown(label="Thay thế hoàn toàn văn bản (tuỳ chọn): bản cũ chỉ bị gỡ sau khi bản mới nạp xong",
+                                                 choices=[], elem_id="kb-replace")
+                    preview_btn = gr.Button("Xem trước", elem_id="kb-preview-btn")
+                    preview_out = gr.HTML("", js_on_load=None, elem_id="kb-preview")
+                    with gr.Accordion("Sửa thông tin nhận dạng", open=False, elem_id="kb-fix"):
+                        fix_key = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-fix-key")
+                        fix_boxes = [gr.Textbox(label=label, elem_id=f"kb-fix-{k}") for k, label in render.EDITABLE_FIELDS]
+                        fix_btn = gr.Button("Áp dụng sửa đổi", elem_id="kb-fix-btn")
+                    fix_msg = gr.HTML("", js_on_load=None, elem_id="kb-fix-msg")
+                    ingest_btn = gr.Button("Nạp vào cơ sở dữ liệu", variant="primary", elem_id="kb-ingest-btn")
+                    ingest_out = gr.HTML("", js_on_load=None, elem_id="kb-ingest-report")
+                    gr.Markdown("### Gỡ văn bản")
+                    with gr.Row():
+                        remove_choice = gr.Dropdown(label="Văn bản cần gỡ", choices=[], elem_id="kb-remove-choice", scale=3)
+                        remove_confirm = gr.Checkbox(label="Tôi xác nhận gỡ văn bản này", elem_id="kb-remove-confirm", scale=1)
+                        remove_btn = gr.Button("Gỡ văn bản", variant="stop", elem_id="kb-remove-btn", scale=1)
+                    remove_out = gr.HTML("", js_on_load=None, elem_id="kb-remove-msg")
+                gr.Markdown("### Danh sách văn bản")
+                docs_html = gr.HTML("", js_on_load=None, elem_id="kb-docs")
+
+        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice]
+        session_outputs = [session_html, login_box, logout_btn, manage]
+
+        demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
+        ask_inputs = [question, as_of, mode, doc_filter, turns, session]
+        ask_btn.click(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask", **READ)
+        question.submit(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask_submit", **READ)
+        chat.click(app.chat_click, [turns, session], [chat, turns, clause], api_name="ui_chat_click", **READ)
+        clear_btn.click(app.clear_chat, None, [chat, turns, clause], api_name="ui_clear", api_visibility="private")
+        lookup_btn.click(app.lookup, [reference, session], lookup_out, api_name="ui_lookup", **READ)
+        reference.submit(app.lookup, [reference, session], lookup_out, api_name="ui_lookup_submit", **READ)
+        lookup_out.click(app.lookup_click, [session], [reference, lookup_out], api_name="ui_lookup_click", **READ)
+        catalogue.click(app.catalogue_click, [session], tree, api_name="ui_tree", **READ)
+
+        login_io = [session, *session_outputs, login_msg, password]
+        login_btn.click(app.login, [username, password, session], login_io, api_name="ui_login", **WRITE)
+        password.submit(app.login, [username, password, session], login_io, api_name="ui_login_submit", **WRITE)
+        logout_btn.click(app.logout, [session], login_io, api_name="ui_logout", **WRITE)
+        preview_btn.click(app.preview, [files, session], [previews, overrides, preview_out, fix_key, fix_msg],
+                          api_name="ui_preview", **WRITE)
+        fix_key.change(app.fix_fields, [fix_key, previews, session], fix_boxes, api_name="ui_fix_fields", **WRITE)
+        fix_btn.click(app.apply_fix, [fix_key, *fix_boxes, previews, overrides, session],
+                      [previews, overrides, preview_out, fix_key, fix_msg], api_name="ui_fix", **WRITE)
+        ingest_btn.click(app.ingest, [previews, overrides, replace_choice, session],
+                         [ingest_out, previews, overrides, preview_out, fix_key, *doc_outputs], api_name="ui_ingest", **WRITE)
+        remove_btn.click(app.remove, [remove_choice, remove_confirm, session],
+                         [remove_out, remove_confirm, *doc_outputs], api_name="ui_remove", **WRITE)
+
+        gr.api(app.api_ask, api_name="ask", concurrency_id="kb-read", concurrency_limit=4)
+        gr.api(app.api_lookup, api_name="lookup", concurrency_id="kb-read", concurrency_limit=4)
+    return demo
+
+
+def serve(settings: Settings, kb=None, **launch_kw):
+    """Run the web app on settings.host:settings.port. Reading is open unless allow_anonymous is off."""
+    if kb is None:
+        from qa.service import KnowledgeBase
+
+        kb = KnowledgeBase(settings)
+    demo = build_app(settings, kb)
+    auth = None
+    if not settings.allow_anonymous:
+        if not demo.kb_app.auth.configured:
+            raise SettingsError("KB_ALLOW_ANONYMOUS=false cần tệp tài khoản KB_USERS_FILE.")
+        auth = demo.kb_app.auth.check
+    options = launch_options(settings) | launch_kw
+    demo.queue(default_concurrency_limit=4).launch(
+        server_name=settings.host, server_port=settings.port, auth=auth,
+        auth_message="Đăng nhập bằng tài khoản trong tệp KB_USERS_FILE.", **options)
+    return demo

@@ -1,0 +1,429 @@
+"""Pure functions: qa results (Answer, LookupResult, ClauseHit, document dicts) -> HTML.
+
+Every piece of document text, question and model output is escaped here; the only markup in the
+output is ours. Interactive elements carry `data-action` (sent to the server by ui/static/events.js)
+or `data-copy` (copied to the clipboard in the browser, nothing sent).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Iterable
+
+from qa.types import Answer, ClauseHit, LookupResult
+
+LEGAL_STATUS = {
+    "in_force": "Còn hiệu lực",
+    "amended": "Còn hiệu lực, có nội dung được sửa đổi, bổ sung",
+    "secondary": "Nguồn thứ cấp — không phải văn bản chính thức",
+    "not_yet": "Chưa có hiệu lực",
+    "expired": "Hết hiệu lực",
+    "replaced": "Đã bị thay thế",
+    "": "Chưa rõ hiệu lực",
+}
+MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Mô hình ngôn ngữ (LLM)"}
+BASIS_LABELS = {"found": "Có căn cứ", "weak": "Căn cứ yếu — cần kiểm tra lại"}
+NO_BASIS_PREFIX = "Không tìm thấy căn cứ trong cơ sở dữ liệu"
+
+
+def esc(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def legal_status_label(status: str) -> str:
+    return LEGAL_STATUS.get(status or "", status)
+
+
+def format_date(iso: str) -> str:
+    """"2015-10-22" -> "22/10/2015"; anything else is returned unchanged."""
+    try:
+        return dt.date.fromisoformat((iso or "").strip()).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso or ""
+
+
+def parse_date(text: str | None) -> str | None:
+    """User input ("22/10/2015", "22-10-2015", "2015-10-22") -> ISO date; "" -> None; else ValueError."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    try:
+        if m:
+            return dt.date(int(m[3]), int(m[2]), int(m[1])).isoformat()
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"Ngày “{text}” không hợp lệ; ghi theo dạng ngày/tháng/năm, ví dụ 22/10/2015.") from None
+
+
+def copy_payload(quote: str, citation: str) -> str:
+    """What "Sao chép kèm trích dẫn" puts on the clipboard: «quote» (citation)."""
+    return f"«{(quote or '').strip()}» ({citation})"
+
+
+def _copy_button(quote: str, citation: str, label: str = "Sao chép kèm trích dẫn") -> str:
+    return (f'<button type="button" class="kb-copy" data-copy="{esc(copy_payload(quote, citation))}" '
+            f'title="Sao chép đoạn trích và trích dẫn">{esc(label)}</button>')
+
+
+def _text_block(text: str, cls: str = "kb-verbatim") -> str:
+    return f'<div class="{cls}">{esc(text)}</div>'
+
+
+# ---------------------------------------------------------------- answers
+
+
+def _answer_body(text: str, turn: int, n_citations: int) -> str:
+    """Paragraphs and "> " quote blocks; "[n]" markers become links to citation n."""
+
+    def refs(escaped: str) -> str:
+        def link(m: re.Match) -> str:
+            n = int(m[1])
+            if 1 <= n <= n_citations:
+                return (f'<button type="button" class="kb-ref" data-action="cite" data-turn="{turn}" '
+                        f'data-cite="{n - 1}" title="Xem nguyên văn">[{n}]</button>')
+            return m[0]
+
+        return re.sub(r"\[(\d{1,2})\]", link, escaped)
+
+    out = []
+    for para in re.split(r"\n\s*\n", (text or "").strip()):
+        lines = para.split("\n")
+        if all(l.startswith(">") for l in lines):
+            body = "\n".join(re.sub(r"^> ?", "", l) for l in lines)
+            out.append(f'<blockquote class="kb-quote">{esc(body)}</blockquote>')
+        else:
+            out.append(f'<p class="kb-para">{refs(esc(para))}</p>')
+    return "".join(out)
+
+
+def _chips(answer: Answer, turn: int) -> str:
+    if not answer.citations:
+        return ""
+    items = "".join(
+        f'<button type="button" class="kb-chip" data-action="cite" data-turn="{turn}" data-cite="{i}" '
+        f'title="Xem nguyên văn, đường dẫn và hiệu lực">[{i + 1}] {esc(c.citation)}</button>'
+        for i, c in enumerate(answer.citations)
+    )
+    return f'<div class="kb-chips" aria-label="Căn cứ trích dẫn"><span class="kb-chips-label">Căn cứ:</span>{items}</div>'
+
+
+def _feedback(turn: int, chosen: str | None) -> str:
+    def btn(value: str, icon: str, label: str) -> str:
+        pressed = "true" if chosen == value else "false"
+        return (f'<button type="button" class="kb-fb kb-fb-{value}" data-action="feedback" data-turn="{turn}" '
+                f'data-value="{value}" aria-pressed="{pressed}" title="{label}">{icon} {label}</button>')
+
+    note = '<span class="kb-fb-note">Đã ghi nhận phản hồi</span>' if chosen else ""
+    return (f'<div class="kb-feedback">{btn("up", "✓", "Hữu ích")}{btn("down", "✗", "Chưa đúng")}{note}</div>')
+
+
+def render_answer(answer: Answer, turn: int, feedback: str | None = None) -> str:
+    """One finished answer. Basis "none" is shown plainly: the text, nothing dressed up."""
+    if answer.basis == "none":
+        return (f'<div class="kb-a kb-basis-none" data-basis="none">'
+                f'<p class="kb-para">{esc(answer.answer)}</p>{_feedback(turn, feedback)}</div>')
+    meta = [f"Chế độ: {esc(MODE_LABELS.get(answer.mode, answer.mode))}",
+            esc(BASIS_LABELS.get(answer.basis, answer.basis))]
+    if answer.fell_back:
+        meta.append("LLM không trả lời được có căn cứ — hiển thị câu trả lời trích nguyên văn")
+    warn = ""
+    notes = list(answer.warnings) + [f"Đã bỏ trích dẫn không hợp lệ: {d}" for d in answer.dropped_citations]
+    if notes:
+        warn = '<ul class="kb-warnings">' + "".join(f"<li>{esc(w)}</li>" for w in notes) + "</ul>"
+    return (f'<div class="kb-a kb-basis-{esc(answer.basis)}" data-basis="{esc(answer.basis)}">'
+            f'<div class="kb-meta">{" · ".join(meta)}</div>'
+            f'<div class="kb-answer-text">{_answer_body(answer.answer, turn, len(answer.citations))}</div>'
+            f"{warn}{_chips(answer, turn)}{_feedback(turn, feedback)}</div>")
+
+
+def render_turn(turn: dict, index: int) -> str:
+    """turn: {"question", "text" (streamed so far), "answer": Answer | None, "feedback", "error"}."""
+    q = f'<div class="kb-q"><span class="kb-who">Hỏi</span><p class="kb-para">{esc(turn.get("question", ""))}</p></div>'
+    filters = []
+    if turn.get("as_of"):
+        filters.append(f"áp dụng tại ngày {format_date(turn['as_of'])}")
+    if turn.get("documents"):
+        filters.append("chỉ trong: " + ", ".join(turn["documents"]))
+    if filters:
+        q += f'<div class="kb-filters">{esc("; ".join(filters))}</div>'
+    if turn.get("error"):
+        a = f'<div class="kb-a kb-error" role="alert">{esc(turn["error"])}</div>'
+    elif turn.get("answer") is not None:
+        a = render_answer(turn["answer"], index, turn.get("feedback"))
+    else:
+        a = (f'<div class="kb-a kb-pending" aria-busy="true"><div class="kb-answer-text">'
+             f'{_answer_body(turn.get("text", ""), index, 0)}</div>'
+             f'<div class="kb-meta">Đang trả lời…</div></div>')
+    return f'<section class="kb-turn" data-turn="{index}">{q}{a}</section>'
+
+
+def render_chat(turns: list[dict]) -> str:
+    if not turns:
+        return ('<div class="kb-empty">Đặt câu hỏi về văn bản pháp luật thông tin đối ngoại. Mỗi câu trả lời '
+                'trích nguyên văn điều, khoản làm căn cứ; bấm vào một căn cứ để xem toàn văn và hiệu lực.</div>')
+    return '<div class="kb-chat">' + "".join(render_turn(t, i) for i, t in enumerate(turns)) + "</div>"
+
+
+# ---------------------------------------------------------------- clauses
+
+
+def clause_path(hit: ClauseHit) -> list[str]:
+    """Document → chương → điều → khoản → điểm, from the stored node path."""
+    parts = [p for p in (hit.path or "").split("/") if p.strip()]
+    name = hit.document_name or hit.document_number or hit.document
+    if not parts:
+        parts = [p for p in (f"Điều {hit.article}" if hit.article else "",
+                             f"Khoản {hit.clause}" if hit.clause else "",
+                             f"Điểm {hit.point}" if hit.point else "") if p]
+    elif hit.point and not any(p.lower().startswith("điểm") for p in parts):
+        parts.append(f"Điểm {hit.point}")
+    return [name, *parts] if name else parts
+
+
+def render_clause(hit: ClauseHit | None, relations: Iterable[str] = (), quote: str | None = None,
+                  citation: str | None = None) -> str:
+    """The cited clause verbatim with its path, status, effective date, relations and copy button."""
+    if hit is None:
+        return '<div class="kb-clause kb-empty">Không tìm thấy điều khoản này trong cơ sở dữ liệu (có thể văn bản vừa bị gỡ).</div>'
+    cite = citation or hit.citation
+    path = " › ".join(f"<span>{esc(p)}</span>" for p in clause_path(hit))
+    facts = [f"Hiệu lực: {esc(legal_status_label(hit.status))}"]
+    if hit.effective_from:
+        facts.append(f"Có hiệu lực từ {esc(format_date(hit.effective_from))}")
+    title = f'<div class="kb-doctitle">Trích yếu: {esc(hit.title)}</div>' if hit.title else ""
+    article = (f'<div class="kb-article-title">Điều {esc(hit.article)}. {esc(hit.article_title)}</div>'
+               if hit.article and hit.article_title else "")
+    amend = f'<div class="kb-amend">Lưu ý: điều này {esc(hit.amendment_note)}</div>' if hit.amendment_note else ""
+    quoted = ""
+    if quote and quote.strip() and quote.strip() != hit.text.strip():
+        quoted = f'<div class="kb-sub">Đoạn được trích trong câu trả lời:</div>{_text_block(quote, "kb-verbatim kb-quoted")}'
+    rel = list(relations)
+    rel_html = ("<div class=\"kb-relations\"><div class=\"kb-sub\">Văn bản liên quan</div><ul>"
+                + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul></div>") if rel else ""
+    return (f'<div class="kb-clause" data-node="{esc(hit.node_id)}">'
+            f'<nav class="kb-path" aria-label="Vị trí">{path}</nav>'
+            f'<div class="kb-citation">{esc(cite)}</div>{title}'
+            f'<div class="kb-docmeta">{" · ".join(facts)}</div>{article}{amend}'
+            f'<div class="kb-sub">Nguyên văn:</div>{_text_block(hit.text)}{quoted}'
+            f'<div class="kb-actions">{_copy_button(quote or hit.text, cite)}'
+            f'{_copy_button(hit.text, cite, "Sao chép toàn văn khoản") if quoted else ""}</div>'
+            f"{rel_html}</div>")
+
+
+CLAUSE_PLACEHOLDER = ('<div class="kb-clause kb-empty">Bấm vào một căn cứ dưới câu trả lời để xem nguyên văn '
+                      'điều khoản, vị trí trong văn bản, hiệu lực và văn bản liên quan.</div>')
+
+
+# ---------------------------------------------------------------- lookup
+
+
+def render_lookup(result: LookupResult) -> str:
+    if result.status == "found":
+        return (f'<div class="kb-lookup kb-found"><div class="kb-citation">{esc(result.citation)}</div>'
+                f"{_text_block(result.text)}"
+                f'<div class="kb-actions">{_copy_button(result.text, result.citation)}</div></div>')
+    sugg = ""
+    if result.suggestions:
+        sugg = ('<div class="kb-suggestions"><span class="kb-sub">Gợi ý:</span>'
+                + "".join(f'<button type="button" class="kb-suggest" data-action="lookup" data-ref="{esc(s)}">{esc(s)}</button>'
+                          for s in result.suggestions) + "</div>")
+    kind = "kb-ambiguous" if result.status == "ambiguous" else "kb-notfound"
+    return f'<div class="kb-lookup {kind}" role="status"><p class="kb-para">{esc(result.message)}</p>{sugg}</div>'
+
+
+# ---------------------------------------------------------------- documents
+
+
+def _doc_label(d: dict) -> str:
+    return d.get("name") or " ".join(p for p in (d.get("type", ""), d.get("number", "")) if p) or d.get("title", "")
+
+
+def document_choices(docs: list[dict]) -> list[tuple[str, str]]:
+    """(label, key) for dropdowns: loaded documents only."""
+    out = []
+    for d in docs:
+        if d.get("status") != "ready":
+            continue
+        label = _doc_label(d)
+        if d.get("title") and d["title"] not in label:
+            label = f"{label} — {d['title']}"
+        out.append((label if len(label) <= 120 else label[:117] + "…", d["key"]))
+    return out
+
+
+def _doc_facts(d: dict) -> str:
+    facts = [legal_status_label(d.get("legal_status", ""))]
+    if d.get("effective_from"):
+        facts.append(f"có hiệu lực từ {format_date(d['effective_from'])}")
+    if d.get("status") == "ready":
+        facts.append(f"{d.get('articles', 0)} điều/mục")
+    return " · ".join(facts)
+
+
+def render_catalogue(docs: list[dict], browsable: bool = True) -> str:
+    """Every loaded document and every catalogue entry still missing (greyed, with the note).
+
+    browsable: the compact list of the Tra cứu tab, names open the document tree; otherwise the
+    table of the Văn bản tab with status and counts.
+    """
+    if not docs:
+        return '<div class="kb-empty">Chưa có văn bản nào. Cán bộ pháp chế nạp văn bản ở thẻ “Văn bản”.</div>'
+    if browsable:
+        items = []
+        for d in docs:
+            missing = d.get("status") != "ready"
+            name = esc(_doc_label(d))
+            head = (f'<span class="kb-docname">{name}</span>' if missing else
+                    f'<button type="button" class="kb-doclink" data-action="tree" data-key="{esc(d["key"])}">{name}</button>')
+            note = f'<div class="kb-note">{esc(d.get("note", ""))}</div>' if d.get("note") else ""
+            items.append(f'<li class="{"kb-missing" if missing else "kb-ready"}" data-key="{esc(d["key"])}">{head}'
+                         f'<div class="kb-doctitle">{esc(d.get("title", ""))}</div>'
+                         f'<div class="kb-meta">{esc(_doc_facts(d))}</div>{note}</li>')
+        return '<ul class="kb-catalogue">' + "".join(items) + "</ul>"
+    rows = []
+    for d in docs:
+        missing = d.get("status") != "ready"
+        note = esc(d.get("note", ""))
+        rel = "; ".join(d.get("relations") or [])
+        rows.append(
+            f'<tr class="{"kb-missing" if missing else "kb-ready"}" data-key="{esc(d["key"])}">'
+            f"<td>{esc(_doc_label(d))}<div class=\"kb-doctitle\">{esc(d.get('title', ''))}</div>"
+            + (f'<div class="kb-note">{note}</div>' if note else "")
+            + (f'<div class="kb-rel">{esc(rel)}</div>' if rel else "")
+            + f"</td><td>{'Chưa có văn bản' if missing else 'Đã nạp'}</td>"
+            f"<td>{esc(legal_status_label(d.get('legal_status', '')))}</td>"
+            f"<td>{esc(format_date(d.get('effective_from', '')))}</td>"
+            f"<td class=\"kb-num\">{d.get('articles', 0)}</td><td class=\"kb-num\">{d.get('nodes', 0)}</td></tr>"
+        )
+    return ('<table class="kb-docs"><thead><tr><th>Văn bản</th><th>Trạng thái</th><th>Hiệu lực</th>'
+            "<th>Có hiệu lực từ</th><th>Số điều/mục</th><th>Số đoạn chỉ mục</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+def render_tree(tree: dict) -> str:
+    """Chương → điều → khoản (→ điểm) of one document, each khoản with its text and a copy button."""
+    if not tree:
+        return '<div class="kb-empty">Chọn một văn bản đã nạp trong danh mục để xem cấu trúc.</div>'
+    facts = [f"Hiệu lực: {esc(legal_status_label(tree.get('status', '')))}"]
+    if tree.get("effective_from"):
+        facts.append(f"Có hiệu lực từ {esc(format_date(tree['effective_from']))}")
+    if tree.get("issuer"):
+        facts.append(f"Cơ quan ban hành: {esc(tree['issuer'])}")
+    rel = tree.get("relations") or []
+    head = (f'<div class="kb-citation">{esc(tree.get("name", tree.get("key", "")))}</div>'
+            f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
+            + ('<ul class="kb-relations">' + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul>" if rel else ""))
+    body, chapter, open_chapter = [], None, False
+    for u in tree.get("units", []):
+        ch = u.get("chapter", "")
+        if ch != chapter:
+            if open_chapter:
+                body.append("</details>")
+                open_chapter = False
+            if ch:
+                body.append(f'<details class="kb-chapter" open><summary>{esc(ch)}</summary>')
+                open_chapter = True
+            chapter = ch
+        label = f"Điều {u.get('number', '')}" if u.get("kind", "dieu") == "dieu" else f"Mục {u.get('number', '')}"
+        parts = []
+        if u.get("intro"):
+            parts.append(_text_block(u["intro"], "kb-verbatim kb-intro"))
+        for c in u.get("clauses", []):
+            pts = "".join(
+                f'<div class="kb-point">{_text_block(p.get("text", ""))}'
+                f'<div class="kb-actions">{_copy_button(p.get("text", ""), p.get("citation", ""), "Sao chép điểm")}</div></div>'
+                for p in c.get("points", []))
+            full = "\n".join([c.get("text", ""), *[p.get("text", "") for p in c.get("points", [])]]).strip()
+            parts.append(
+                f'<div class="kb-tclause" data-node="{esc(c.get("node_id") or "")}">'
+                f'<div class="kb-tcite">{esc(c.get("citation", ""))}</div>{_text_block(c.get("text", ""))}{pts}'
+                f'<div class="kb-actions">{_copy_button(full, c.get("citation", ""))}</div></div>')
+        body.append(f'<details class="kb-unit"><summary>{esc(label)}. {esc(u.get("title", ""))}</summary>'
+                    f'{"".join(parts)}</details>')
+    if open_chapter:
+        body.append("</details>")
+    return f'<div class="kb-tree">{head}{"".join(body)}</div>'
+
+
+# ---------------------------------------------------------------- legal staff: preview and ingest
+
+EDITABLE_FIELDS = (("number", "Số hiệu"), ("type", "Loại văn bản"), ("title", "Trích yếu"),
+                   ("issuer", "Cơ quan ban hành"), ("issued_on", "Ngày ban hành"),
+                   ("effective_from", "Ngày có hiệu lực"))
+
+
+def _preview_row(p: dict, k: str, label: str) -> str:
+    value = p.get(k) or ""
+    shown = format_date(value) if k in ("issued_on", "effective_from") else value
+    unknown = "" if value else ' <span class="kb-warn">(không nhận ra)</span>'
+    return f"<tr><th>{esc(label)}</th><td>{esc(shown)}{unknown}</td></tr>"
+
+
+def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corrected: Iterable[str] = ()) -> str:
+    """previews: [{"file", "key", metadata…, "warnings", "units", "error"}] — nothing stored yet."""
+    if not previews:
+        return ""
+    existing, corrected = set(existing_keys), set(corrected)
+    out = []
+    for p in previews:
+        fname = esc(p.get("file", ""))
+        if p.get("error"):
+            out.append(f'<div class="kb-preview kb-error" role="alert"><b>{fname}</b>: {esc(p["error"])}</div>')
+            continue
+        key = p.get("key", "")
+        badge = ("Đã có trong cơ sở dữ liệu — nạp sẽ cập nhật" if key in existing else "Văn bản mới")
+        if key in corrected:
+            badge += " · đã sửa thông tin"
+        rows = "".join(_preview_row(p, k, label) for k, label in EDITABLE_FIELDS)
+        warns = "".join(f"<li>{esc(w)}</li>" for w in p.get("warnings", []))
+        units = "".join(f"<li>{esc(u)}</li>" for u in p.get("units", []))
+        out.append(
+            f'<div class="kb-preview" data-key="{esc(key)}"><div class="kb-citation">{esc(key)}</div>'
+            f'<div class="kb-docmeta">Tệp {fname} · {esc(badge)} · {p.get("articles", 0)} điều/mục, '
+            f'{p.get("clauses", 0)} khoản</div><table class="kb-meta-table">{rows}</table>'
+            + (f'<div class="kb-sub">Cảnh báo cấu trúc:</div><ul class="kb-warnings">{warns}</ul>' if warns else "")
+            + (f'<details><summary>Cấu trúc nhận dạng được</summary><ul class="kb-units">{units}</ul></details>' if units else "")
+            + "</div>")
+    return "".join(out)
+
+
+def overrides_from_form(preview: dict, values: dict) -> dict:
+    """Corrected metadata for one previewed document: only fields that differ, dates as ISO."""
+    fix = {}
+    for k, label in EDITABLE_FIELDS:
+        v = (values.get(k) or "").strip()
+        if k in ("issued_on", "effective_from"):
+            try:
+                v = parse_date(v) or ""
+            except ValueError as exc:
+                raise ValueError(f"{label}: {exc}") from None
+        if v and v != (preview.get(k) or ""):
+            fix[k] = v
+    return fix
+
+
+def render_ingest_report(report: dict, action: str = "Nạp") -> str:
+    lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
+             f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn chỉ mục.']
+    if report.get("dense_pending"):
+        lines.append(f'<div class="kb-warn">Còn {report["dense_pending"]} đoạn chưa có vectơ (chạy `kb embed`).</div>')
+    for kind, label in (("refused", "Từ chối"), ("skipped", "Bỏ qua")):
+        for item in report.get(kind, []):
+            name = str(item.get("path", "")).rsplit("/", 1)[-1]
+            lines.append(f'<div class="kb-{kind}">{label} {esc(name)}: {esc(item.get("reason", ""))}</div>')
+    return "".join(lines) + "</div>"
+
+
+def render_session(session, allow_anonymous: bool, users_configured: bool) -> str:
+    if session is not None:
+        from ui.auth import ROLE_LABELS
+
+        return (f'<div class="kb-session">Đã đăng nhập: <b>{esc(session.name)}</b> '
+                f"({esc(ROLE_LABELS.get(session.role, session.role))})</div>")
+    if not users_configured:
+        return ('<div class="kb-session">Chưa cấu hình tệp tài khoản (KB_USERS_FILE), nên không ai đăng nhập được: '
+                "mọi người chỉ xem. Xem docs/UI.md.</div>")
+    who = "Đang xem với tư cách khách (chỉ đọc)." if allow_anonymous else "Chưa đăng nhập."
+    return f'<div class="kb-session">{who} Cán bộ pháp chế đăng nhập để nạp, thay thế hoặc gỡ văn bản.</div>'
