@@ -5,11 +5,12 @@ from ingest.catalog import RELATION_LABELS, Catalog
 from ingest.identity import document_name
 
 
-def relation_lines(catalog: Catalog, key: str, names: dict[str, str]) -> list[str]:
+def relation_lines(catalog: Catalog, key: str, names: dict[str, str], loaded: set[str] | None = None) -> list[str]:
     out = []
     for rel, target in catalog.relations_of(key):
         label = RELATION_LABELS.get(rel, rel)
-        out.append(f"{label} {names.get(target, target)}")
+        missing = " (chưa có văn bản)" if loaded is not None and target not in loaded else ""
+        out.append(f"{label} {names.get(target, target)}{missing}")
     return out
 
 
@@ -20,6 +21,7 @@ def document_list(loaded: list[dict], catalog: Catalog, dense_by_doc: dict[str, 
         names.setdefault(e.key, document_name(e.number, e.doc_type, e.title))
     out = []
     keys = set()
+    loaded_keys = {d["key"] for d in loaded}
     for d in loaded:
         keys.add(d["key"])
         entry = catalog.entry(d["key"])
@@ -39,7 +41,7 @@ def document_list(loaded: list[dict], catalog: Catalog, dense_by_doc: dict[str, 
             "issued_on": d.get("issued_on", ""),
             "effective_from": d.get("effective_from", ""),
             "in_catalog": entry is not None,
-            "relations": relation_lines(catalog, d["key"], names),
+            "relations": relation_lines(catalog, d["key"], names, loaded_keys),
             "note": (entry.status_note if entry else "") or (
                 "Nguồn thứ cấp (bài tư vấn), không phải văn bản chính thức" if d.get("source_kind") == "secondary" else ""),
         })
@@ -62,7 +64,7 @@ def document_list(loaded: list[dict], catalog: Catalog, dense_by_doc: dict[str, 
             "issued_on": e.issued_on or (str(e.issued_year) if e.issued_year else ""),
             "effective_from": e.effective_from,
             "in_catalog": True,
-            "relations": relation_lines(catalog, e.key, names),
+            "relations": relation_lines(catalog, e.key, names, loaded_keys),
             "note": "Chưa có văn bản — cán bộ pháp chế cần bổ sung tệp chính thức",
             "text_source": e.text,
         })

@@ -83,7 +83,9 @@ class KnowledgeBase:
         return {d["key"]: d["name"] for d in self.documents()}
 
     def relations(self, key: str) -> list[str]:
-        return relation_lines(self.store.catalog, key, self._names())
+        docs = self.documents()
+        return relation_lines(self.store.catalog, key, {d["key"]: d["name"] for d in docs},
+                              {d["key"] for d in docs if d["status"] == "ready"})
 
     def document_tree(self, key: str) -> dict:
         doc = self.store.registry.document(key)
