@@ -12,9 +12,6 @@ import numpy as np
 from kb.components import embedding_model_id, make_chroma_client, make_embedding
 from kb.settings import Settings
 
-# Metadata that Chroma keeps beside each vector (flat scalars only).
-_CHROMA_META_KEYS = ("doc_key", "article", "clause", "point", "citation", "status", "effective_from",
-                     "doc_type", "text_hash")
 
 
 class DenseIndex:
@@ -71,7 +68,8 @@ class DenseIndex:
         self.store.delete_nodes(node_ids=ids)  # Chroma's add() ignores existing ids: delete first
         nodes = []
         for r in rows:
-            meta = {k: str(r["meta"].get(k, "")) for k in _CHROMA_META_KEYS if k != "text_hash"}
+            # All node metadata travels with the vector (Chroma takes flat scalars only).
+            meta = {k: v if isinstance(v, (int, float)) else str(v or "") for k, v in r["meta"].items()}
             meta["text_hash"] = r["text_hash"]
             node = TextNode(id_=r["node_id"], text=r["embed_text"], metadata=meta,
                             embedding=vectors[r["text_hash"]].tolist())

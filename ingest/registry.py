@@ -224,6 +224,9 @@ class Registry:
             "dense": q("SELECT COUNT(*) FROM dense_state d JOIN nodes n ON n.node_id=d.node_id AND n.text_hash=d.text_hash"),
         }
 
+    def has_dense(self) -> bool:
+        return self.db.execute("SELECT 1 FROM dense_state LIMIT 1").fetchone() is not None
+
     # ---- embeddings cache (content-addressed, so an unchanged node is never embedded twice)
     def cached_vectors(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
         out = {}

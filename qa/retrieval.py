@@ -133,7 +133,7 @@ class Retriever:
         return [(lex.node_ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def dense(self, question: str, n: int, doc_keys: list[str] | None = None) -> list[tuple[str, float, str]]:
-        if self.store.registry.counts()["dense"] == 0:
+        if not self.store.registry.has_dense():
             return []
         vec = self.store.dense.embed_query(question)
         return self.store.dense.query(vec, n, doc_keys)
