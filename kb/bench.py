@@ -10,9 +10,7 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import time

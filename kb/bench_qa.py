@@ -10,7 +10,6 @@ import hashlib
 import json
 import sqlite3
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +66,7 @@ def llamaindex_baseline(articles_json: Path, questions, cache: Path, k: int = 10
 
     emb = _CachedEmbedding(cache)
     matrix = emb.passages([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes])
-    per, ranks = [], []
+    ranks = []
     for q in questions:
         qv = emb.model.query(q.question)
         order = np.argsort(-(matrix @ qv))

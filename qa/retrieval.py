@@ -5,7 +5,6 @@ see docs/BENCHMARKS.md). A question that names a document favours that document'
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -1,7 +1,6 @@
 """The answering service: one object the CLI and the UI call. It returns data; they render it."""
 from __future__ import annotations
 
-import time
 from typing import Callable, Iterator
 
 from ingest.identity import citation_string, document_name

@@ -1,0 +1,192 @@
+"""Legal-staff actions of the web app: login, upload, preview and correct, ingest, replace, remove.
+
+Every handler checks the server-side session itself (any Gradio event can be called over HTTP)
+and writes what it did, or refused, to the audit log.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import gradio as gr
+
+from ui import render
+from ui.audit import file_sha256
+from ui.auth import active, start_session
+
+UPLOAD_TYPES = (".pdf", ".docx", ".html", ".htm", ".txt")
+
+
+def client_address(request: gr.Request | None) -> str:
+    try:
+        return request.client.host if request and request.client else ""
+    except AttributeError:
+        return ""
+
+_client = client_address
+
+
+class StaffActions:
+    """Mixed into ui.app.App, which provides kb, audit, auth, lock and the view helpers."""
+
+    def login(self, username, password, session, request: gr.Request):
+        username = (username or "").strip()
+        user = self.auth.authenticate(username, password or "")
+        if user is None:
+            wait = self.auth.locked_for(username)
+            self.audit.record("login_failed", user=username, outcome="refused", client=_client(request),
+                              detail="locked" if wait else "bad credentials")
+            msg = (f"Tạm khoá đăng nhập cho tài khoản này, thử lại sau {int(wait // 60) + 1} phút." if wait
+                   else "Tên đăng nhập hoặc mật khẩu không đúng.")
+            if self.auth.error:
+                msg += f" ({self.auth.error})"
+            return (session, *self._session_views(active(session)), render.esc(msg), "")
+        s = start_session(user)
+        self.audit.record("login", user=user.username, role=user.role, client=_client(request))
+        return (s, *self._session_views(s), "", "")
+
+    def logout(self, session, request: gr.Request):
+        s = active(session)
+        if s:
+            self.audit.record("logout", user=s.username, role=s.role, client=_client(request))
+        return (None, *self._session_views(None), "", "")
+
+    # ------------------------------------------------------------ legal staff: upload, preview, ingest
+    def _store_upload(self, path: str) -> tuple[Path, str]:
+        """Keep uploads under <home>/uploads/<sha256 prefix>/<name>: the registry points at them."""
+        sha = file_sha256(path)
+        name = Path(path).name
+        dest = self.uploads / sha[:16] / name
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+        return dest, sha
+
+    def _preview_one(self, path: Path, sha: str, overrides: dict | None = None) -> list[dict]:
+        with self.lock.read():
+            items = self.kb.preview_file(str(path), overrides) if overrides else self.kb.preview_file(str(path))
+        out = []
+        for item in items:
+            out.append({**item, "file": path.name, "path": str(path), "sha256": sha,
+                        "orig_key": item.get("key", ""),
+                        "original": {k: item.get(k) or "" for k, _ in render.EDITABLE_FIELDS}})
+        return out
+
+    def _preview_views(self, previews: list[dict], overrides: dict):
+        existing = {d["key"] for d in self._docs() if d.get("status") == "ready"}
+        keyed = [p for p in previews if not p.get("error")]
+        choices = [(f"{p.get('key') or p.get('title', '')} ({p['file']})", p["orig_key"]) for p in keyed]
+        return (render.render_preview(previews, existing, corrected=[p["key"] for p in keyed if p["orig_key"] in overrides]),
+                gr.update(choices=choices, value=choices[0][1] if choices else None))
+
+    def preview(self, files, session, request: gr.Request):
+        self._require_staff(session, request, "preview")
+        previews: list[dict] = []
+        for f in files or []:
+            path = Path(f if isinstance(f, str) else getattr(f, "name", ""))
+            if path.suffix.lower() not in UPLOAD_TYPES:
+                previews.append({"file": path.name, "error": f"định dạng {path.suffix or '(không có đuôi)'} không hỗ trợ; "
+                                                            "dùng PDF, DOCX, HTML hoặc TXT"})
+                continue
+            stored, sha = self._store_upload(str(path))
+            previews.extend(self._preview_one(stored, sha))
+        if not previews:
+            raise gr.Error("Chọn ít nhất một tệp (PDF, DOCX, HTML, TXT hoặc HTML Bộ pháp điển).")
+        return (previews, {}, *self._preview_views(previews, {}), "")
+
+    def fix_fields(self, orig_key, previews, session, request: gr.Request):
+        self._require_staff(session, request, "preview")
+        p = next((p for p in previews or [] if p.get("orig_key") == orig_key and not p.get("error")), None)
+        if p is None:
+            return tuple(gr.update(value="") for _ in render.EDITABLE_FIELDS)
+        return tuple(render.format_date(p.get(k, "")) if k in ("issued_on", "effective_from") else p.get(k, "")
+                     for k, _ in render.EDITABLE_FIELDS)
+
+    def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, previews, overrides,
+                  session, request: gr.Request):
+        self._require_staff(session, request, "preview")
+        previews, overrides = list(previews or []), dict(overrides or {})
+        p = next((p for p in previews if p.get("orig_key") == orig_key and not p.get("error")), None)
+        if p is None:
+            raise gr.Error("Chưa chọn văn bản cần sửa (bấm “Xem trước” trước).")
+        values = dict(zip([k for k, _ in render.EDITABLE_FIELDS],
+                          [number, doc_type, title, issuer, issued_on, effective_from]))
+        try:
+            overrides[orig_key] = render.overrides_from_form(p["original"], values)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+        # Parse the file again with its corrections: staff see exactly what will be stored.
+        same_file = [q for q in previews if q.get("path") == p["path"]]
+        file_overrides = {q["orig_key"]: overrides[q["orig_key"]] for q in same_file
+                          if overrides.get(q["orig_key"])}
+        fresh = self._preview_one(Path(p["path"]), p["sha256"], file_overrides or None)
+        if len(fresh) == len(same_file):
+            fresh = [{**f, "orig_key": q["orig_key"], "original": q["original"]} for f, q in zip(fresh, same_file)]
+        fresh_iter = iter(fresh)
+        new_list = []
+        for q in previews:
+            if q.get("path") != p["path"]:
+                new_list.append(q)
+            else:
+                new_list.append(next(fresh_iter, q))
+        new_list.extend(fresh_iter)
+        return (new_list, overrides, *self._preview_views(new_list, overrides),
+                f'<div class="kb-report">Đã áp dụng sửa đổi cho {render.esc(orig_key)}. Kiểm tra lại rồi bấm '
+                "“Nạp vào cơ sở dữ liệu”.</div>")
+
+    def ingest(self, previews, overrides, replace_key, session, request: gr.Request, progress=gr.Progress()):
+        s = self._require_staff(session, request, "upload", target=replace_key or "")
+        previews = [p for p in (previews or []) if not p.get("error") and p.get("path")]
+        if not previews:
+            raise gr.Error("Chưa có tệp hợp lệ đã xem trước. Tải tệp lên rồi bấm “Xem trước”.")
+        paths = list(dict.fromkeys(p["path"] for p in previews))
+        existing = {d["key"] for d in self._docs() if d.get("status") == "ready"}
+        overrides = {k: v for k, v in (overrides or {}).items() if v}
+        progress(0.0, desc="Bắt đầu nạp")
+        with self.lock.write():
+            try:
+                # Same document number: the registry swaps it atomically inside the ingest.
+                report = self.kb.ingest_files(paths, overrides=overrides or None,
+                                              progress=lambda f, m: progress(min(max(f, 0.0), 1.0), desc=m))
+            except Exception as exc:
+                for p in previews:
+                    self.audit.record("replace" if replace_key else "upload", user=s.username, role=s.role,
+                                      outcome="error", target=p.get("key", ""), file=p["file"], sha256=p["sha256"],
+                                      client=_client(request), detail=f"{type(exc).__name__}: {exc}")
+                raise gr.Error(f"Nạp thất bại: {exc}") from exc
+            new_keys = {p.get("key", "") for p in previews} | {v.get("number", "").upper() for v in overrides.values()}
+            if replace_key and not report.get("refused") and replace_key not in new_keys:
+                # A different number replaces the old document: remove it only once the new one is in.
+                removed = self.kb.remove_document(replace_key)
+                self.audit.record("replace", user=s.username, role=s.role, target=replace_key, client=_client(request),
+                                  outcome="removed" if removed else "not_found", detail="gỡ bản cũ sau khi nạp bản mới")
+        refused = {r["path"]: r["reason"] for r in report.get("refused", [])}
+        skipped = {r["path"]: r["reason"] for r in report.get("skipped", [])}
+        for path in paths:
+            docs = [p for p in previews if p["path"] == path]
+            keys = [p.get("key", "") for p in docs]
+            action = "replace" if replace_key or any(k in existing for k in keys) else "upload"
+            outcome = "refused" if path in refused else "skipped" if path in skipped else "ok"
+            self.audit.record(action, user=s.username, role=s.role, outcome=outcome, target=", ".join(keys),
+                              file=docs[0]["file"], sha256=docs[0]["sha256"], client=_client(request),
+                              detail={"overrides": {k: overrides[k] for k in (d["orig_key"] for d in docs) if k in overrides},
+                                      "reason": refused.get(path) or skipped.get(path) or "",
+                                      "replaced": replace_key or ""})
+        label = "Thay thế" if replace_key else "Nạp"
+        return (render.render_ingest_report(report, label), [], {}, "", gr.update(choices=[], value=None),
+                *self.doc_views())
+
+    def remove(self, key, confirmed, session, request: gr.Request):
+        s = self._require_staff(session, request, "remove", target=key or "")
+        if not key:
+            raise gr.Error("Chọn văn bản cần gỡ.")
+        if not confirmed:
+            raise gr.Error("Đánh dấu ô xác nhận trước khi gỡ văn bản.")
+        with self.lock.write():
+            found = self.kb.remove_document(key)
+        self.audit.record("remove", user=s.username, role=s.role, target=key, client=_client(request),
+                          outcome="ok" if found else "not_found")
+        msg = f"Đã gỡ {key} khỏi cơ sở dữ liệu." if found else f"Không có văn bản {key}."
+        return (f'<div class="kb-report">{render.esc(msg)}</div>', False, *self.doc_views())
+
+    # ------------------------------------------------------------ API (named endpoints)
