@@ -24,7 +24,7 @@ def expand_paths(paths) -> tuple[list[str], list[tuple[str, str]]]:
                     if name.startswith("."):
                         continue
                     if name.lower() in NOT_DOCUMENTS:
-                        skipped.append((str(f), "tệp ghi chú nguồn, không phải văn bản"))
+                        skipped.append((str(f), "tệp danh mục hoặc ghi chú, không phải văn bản"))
                     elif f.suffix.lower() in SUPPORTED_SUFFIXES:
                         files.append(str(f))
                     else:
