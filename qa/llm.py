@@ -334,6 +334,10 @@ def iter_answer_with_llm(
     if not hits:
         yield _fallback(base, hits, "Không có điều khoản nào được tìm thấy nên không gọi mô hình ngôn ngữ.", [])
         return
+    if base.basis == "none":
+        # No clause is relevant enough: a model would only dress up a non-answer.
+        yield _fallback(base, hits, "Không có điều khoản đủ liên quan nên không gọi mô hình ngôn ngữ.", [])
+        return
     chunks: list[str] = []
     try:
         for piece in stream_completion(settings, build_prompt(question, hits), max_tokens=max_tokens):
@@ -367,7 +371,7 @@ def iter_answer_with_llm(
     from qa.answer import status_warnings  # lazy: qa.answer may one day import this module
 
     warnings = status_warnings([hits[i - 1] for i in used])
-    if base.basis == "none":
+    if base.basis == "weak":
         warnings.append(
             "Các điều khoản tìm được có độ liên quan thấp với câu hỏi; câu trả lời của mô hình "
             "có thể không có căn cứ — hãy đối chiếu trích dẫn."

@@ -225,12 +225,26 @@ def test_answer_builds_citations_only_from_hits(monkeypatch):
 
 def test_low_relevance_llm_answer_is_flagged(monkeypatch):
     def weak(question, hits):
-        return replace(local_extractive(question, hits), basis="none", confidence=0.1, citations=[])
+        return replace(local_extractive(question, hits), basis="weak", confidence=0.3)
 
     monkeypatch.setattr(llm, "stream_completion", fake_stream("Thời hạn là ngày 15 [2]."))
     ans = answer_with_llm(Settings(), QUESTION, HITS, weak)
-    assert not ans.fell_back and ans.basis == "none"
+    assert not ans.fell_back and ans.basis == "weak"
     assert any("độ liên quan thấp" in w for w in ans.warnings)
+
+
+def test_no_basis_never_reaches_the_model(monkeypatch):
+    """When nothing is relevant the answer says so plainly; no model text dresses it up."""
+
+    def none(question, hits):
+        return Answer(question, NO_BASIS + ".", [], "none", 0.05, "extractive", retrieved=list(hits))
+
+    def boom(*a, **k):
+        raise AssertionError("the model must not be called")
+
+    monkeypatch.setattr(llm, "stream_completion", boom)
+    ans = answer_with_llm(Settings(), QUESTION, HITS, none)
+    assert ans.fell_back and ans.basis == "none" and ans.answer.startswith(NO_BASIS) and ans.citations == []
 
 
 def test_model_written_citation_text_is_never_trusted(monkeypatch):
