@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ingest.identity import citation_string, document_name
-from qa.references import DocDescriptor, format_reference, match_documents, parse_reference, suggest_documents
+from qa.references import DocDescriptor, match_documents, parse_reference, suggest_documents
 from qa.retrieval import hit_from_row
 from qa.types import LookupResult
 
@@ -42,8 +42,8 @@ def lookup_reference(kb: "KnowledgeBase", reference: str) -> LookupResult:
     if len(cands) > 1:
         return LookupResult(status="ambiguous", message=(
             f"“{reference}” khớp nhiều văn bản; hãy ghi rõ số hiệu."),
-            suggestions=[format_reference(ref).replace(ref.number or "\0", "") + " " + document_name(d.number, d.doc_type, d.title)
-                         if ref.article else document_name(d.number, d.doc_type, d.title) for d in cands])
+            suggestions=[citation_string(document_name(d.number, d.doc_type, d.title), "dieu", ref.article,
+                                         ref.clause, ref.point) for d in cands])
     doc = cands[0]
     name = document_name(doc.number, doc.doc_type, doc.title)
     units = kb.store.registry.units(doc.key)
