@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -260,6 +261,9 @@ def main(argv=None) -> int:
     except SettingsError as exc:
         print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `kb … | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("Đã dừng. Chạy lại cùng lệnh để hoàn tất (các bước đã xong không làm lại).", file=sys.stderr)
         return 130

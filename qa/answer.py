@@ -9,6 +9,7 @@ import datetime as dt
 import re
 import unicodedata
 
+from ingest.identity import citation_string
 from qa.types import Answer, Citation, ClauseHit
 
 NO_BASIS = "Không tìm thấy căn cứ trong cơ sở dữ liệu"
@@ -61,7 +62,8 @@ def status_warnings(hits: list[ClauseHit], as_of: str | None = None) -> list[str
     out: list[str] = []
     for h in hits:
         if h.amendment_note:
-            out.append(f"{h.citation}: điều này {h.amendment_note} — kiểm tra văn bản sửa đổi.")
+            where = f"Điều {h.article} {h.document_name}" if h.unit_kind == "dieu" else h.citation
+            out.append(f"{where}: {h.amendment_note} — kiểm tra văn bản sửa đổi.")
         if h.status == "secondary":
             out.append(f"{h.document_name}: nguồn thứ cấp (bài tư vấn), không phải văn bản chính thức.")
         elif h.status in ("replaced", "expired"):
@@ -106,6 +108,8 @@ def select_clauses(question: str, hits: list[ClauseHit]) -> list[ClauseHit]:
         same_article = h.document == top.document and h.article == top.article
         if (same_article and cov >= 0.6 * top_cov) or (cov >= max(0.5, top_cov) and h.score >= 0.9 * top.score):
             chosen.append(h)
+    if len({(h.document, h.article) for h in chosen}) == 1:  # one article: quote it in its own order
+        chosen.sort(key=lambda h: (int(h.clause) if h.clause.isdigit() else 0, h.point))
     return chosen
 
 
@@ -122,12 +126,17 @@ def extractive_answer(question: str, hits: list[ClauseHit], *, dense_top: float 
         return Answer(question=question, answer=text, citations=[], basis="none", confidence=conf,
                       mode="extractive", retrieved=hits)
     chosen = select_clauses(question, hits)
-    lead = f"Theo {chosen[0].citation}:"
+    top = chosen[0]
+    one_article = len(chosen) > 1 and len({(h.document, h.article) for h in chosen}) == 1
+    basis_ref = citation_string(top.document_name, top.unit_kind, top.article) if one_article else top.citation
+    lead = f"Theo {basis_ref}:"
     if basis == "weak":
-        lead = f"Căn cứ gần nhất tìm được (cần kiểm tra lại) là {chosen[0].citation}:"
-    parts = [lead, _quote(chosen[0].text)]
-    for h in chosen[1:]:
-        parts += [f"{h.citation}:", _quote(h.text)]
+        lead = f"Căn cứ gần nhất tìm được (cần kiểm tra lại) là {basis_ref}:"
+    parts = [lead]
+    for i, h in enumerate(chosen):
+        if one_article or i > 0:  # the lead already names a lone first clause
+            parts.append(f"{h.citation}:")
+        parts.append(_quote(h.text))
     return Answer(
         question=question,
         answer="\n\n".join(parts),

@@ -94,7 +94,7 @@ def test_every_citation_in_every_dev_answer_is_verified(kb_32_1):
 
 def test_answer_leads_with_the_clause_it_rests_on(kb_32_1):
     ans = kb_32_1.ask("Ai quy định việc tổ chức Ngày Việt Nam ở nước ngoài?")
-    assert ans.answer.startswith("Theo Khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP")
+    assert ans.answer.startswith("Theo ") and "Khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP" in ans.answer.split("\n")[0]
     assert ans.citations[0].quote == "2. Thủ tướng Chính phủ quy định việc tổ chức Ngày Việt Nam ở nước ngoài."
 
 
@@ -136,3 +136,10 @@ def test_docs_json_matches_the_corpus(home_32_1):
     assert docs["72/2015/NĐ-CP"]["effective_from"] == "2015-10-22"
     secondary = [d for d in docs.values() if d["source_kind"] == "secondary"]
     assert len(secondary) == 1 and secondary[0]["legal_status"] == "secondary"
+
+
+def test_amended_articles_are_flagged_in_the_answer(kb_32_1):
+    ans = kb_32_1.ask("Nội dung quản lý nhà nước về báo chí gồm những gì?")
+    assert any(c.citation.endswith("Điều 6 Luật Báo chí 103/2016/QH13") for c in ans.citations)
+    assert any("35/2018/QH14" in w for w in ans.warnings)
+    assert "Được sửa đổi, bổ sung bởi 35/2018/QH14 (chưa có văn bản)" in kb_32_1.relations("103/2016/QH13")
