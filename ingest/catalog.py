@@ -109,6 +109,18 @@ _ENTRY_KEYS = {"number", "type", "title", "issuer", "issued_on", "issued_year", 
 _SECONDARY_KEYS = {"file", "type", "title", "issuer", "issued_on", "about", "note"}
 
 
+def _records(path: Path, rows: list[dict], allowed: set[str], dates: tuple[str, ...], cls) -> list:
+    """Check keys (unknown ones fail, listing the valid ones), rename `type`, keep dates as ISO text."""
+    out = []
+    for raw in rows:
+        unknown = set(raw) - allowed
+        if unknown:
+            raise CatalogError(f"{path}: khoá lạ {sorted(unknown)}; hợp lệ: {sorted(allowed)}")
+        raw = {("doc_type" if k == "type" else k): (str(v) if k in dates else v) for k, v in raw.items()}
+        out.append(cls(**raw))
+    return out
+
+
 def load_catalog(path: Path) -> Catalog:
     if not path.is_file():
         return Catalog()
@@ -117,18 +129,6 @@ def load_catalog(path: Path) -> Catalog:
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path}: TOML không hợp lệ ({exc})") from exc
     cat = Catalog()
-    for raw in data.get("document", []):
-        unknown = set(raw) - _ENTRY_KEYS
-        if unknown:
-            raise CatalogError(f"{path}: khoá lạ {sorted(unknown)}; hợp lệ: {sorted(_ENTRY_KEYS)}")
-        raw = dict(raw)
-        raw["doc_type"] = raw.pop("type")
-        cat.entries.append(CatalogEntry(**{k: str(v) if k in ("issued_on", "effective_from") else v for k, v in raw.items()}))
-    for raw in data.get("secondary", []):
-        unknown = set(raw) - _SECONDARY_KEYS
-        if unknown:
-            raise CatalogError(f"{path}: khoá lạ {sorted(unknown)}; hợp lệ: {sorted(_SECONDARY_KEYS)}")
-        raw = dict(raw)
-        raw["doc_type"] = raw.pop("type")
-        cat.secondary.append(SecondarySource(**{k: str(v) if k == "issued_on" else v for k, v in raw.items()}))
+    cat.entries = _records(path, data.get("document", []), _ENTRY_KEYS, ("issued_on", "effective_from"), CatalogEntry)
+    cat.secondary = _records(path, data.get("secondary", []), _SECONDARY_KEYS, ("issued_on",), SecondarySource)
     return cat

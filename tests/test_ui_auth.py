@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write_users_file
 from ui import auth
 from ui.audit import AuditLog, FeedbackLog, file_sha256, read_jsonl
 from ui.auth import (
@@ -29,12 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def users_toml(path: Path, **accounts) -> Path:
-    lines = []
-    for name, (role, password) in accounts.items():
-        lines += [f"[users.{name}]", f'role = "{role}"', f'name = "Tên {name}"',
-                  f'password_hash = "{hash_password(password, rounds=4)}"', ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return write_users_file(path, accounts)
 
 
 def test_hash_is_bcrypt_and_verifies():
@@ -58,7 +54,7 @@ def test_load_users(tmp_path):
     f = users_toml(tmp_path / "u.toml", phapche=(LEGAL_STAFF, "pw-phap-che"), canbo=(OFFICIAL, "pw-can-bo"))
     users = load_users(f)
     assert set(users) == {"phapche", "canbo"}
-    assert users["phapche"].role == LEGAL_STAFF and users["phapche"].display == "Tên phapche"
+    assert users["phapche"].role == LEGAL_STAFF and users["phapche"].display == "Người dùng thử phapche"
 
 
 @pytest.mark.parametrize("body, fragment", [
