@@ -91,15 +91,17 @@ class KnowledgeBase:
         if doc is None:
             return {}
         name = document_name(doc["number"], doc["doc_type"], doc["title"])
-        by_path = {n["meta"]["path"]: n["node_id"] for n in self.store.registry.nodes_of(key)}
+        # first node of each (unit, clause): a long clause may span several nodes
+        first_node: dict[tuple[str, str, str], str] = {}
+        for n in self.store.registry.nodes_of(key):
+            m = n["meta"]
+            first_node.setdefault((m.get("unit_kind", ""), m.get("article", ""), m.get("clause", "")), n["node_id"])
         units = []
         for u in self.store.registry.units(key):
             base = citation_string(name, u.kind, u.number)
-            upath = next((p.rsplit("/Khoản", 1)[0] for p in by_path if f"/Điều {u.number}/" in p + "/"), "")
             clauses = []
             for c in u.clauses:
-                node = next((nid for p, nid in by_path.items()
-                             if p.startswith(upath) and f"/Khoản {c.number}" in p), None) if c.number else None
+                node = first_node.get((u.kind, u.number, c.number))
                 clauses.append({
                     "number": c.number,
                     "citation": citation_string(name, u.kind, u.number, c.number),

@@ -143,3 +143,13 @@ def test_amended_articles_are_flagged_in_the_answer(kb_32_1):
     assert any(c.citation.endswith("Điều 6 Luật Báo chí 103/2016/QH13") for c in ans.citations)
     assert any("35/2018/QH14" in w for w in ans.warnings)
     assert "Được sửa đổi, bổ sung bởi 35/2018/QH14 (chưa có văn bản)" in kb_32_1.relations("103/2016/QH13")
+
+
+def test_document_tree_links_every_clause_to_its_own_node(kb_32_1):
+    tree = kb_32_1.document_tree("103/2016/QH13")
+    assert len(tree["units"]) == 61 and "Được sửa đổi, bổ sung bởi" in " ".join(tree["relations"])
+    for unit in tree["units"]:
+        for c in unit["clauses"]:
+            if c["number"]:
+                hit = kb_32_1.clause(c["node_id"])
+                assert hit.citation.startswith(c["citation"]), (hit.citation, c["citation"])
