@@ -32,18 +32,20 @@ def lexical_words(text: str) -> list[str]:
     return _TOKEN_RE.findall(_segment(unicodedata.normalize("NFC", text).lower()))
 
 
-def lexical_tokens(text: str) -> list[str]:
-    """Word-segmented lower-case tokens ("thông_tin", "đối_ngoại"), plus their syllables.
-
-    Syllables keep recall when segmentation differs between a question and a clause.
-    """
-    text = unicodedata.normalize("NFC", text).lower()
+def tokens_from_words(words: list[str]) -> list[str]:
+    """Each word, plus its syllables: they keep recall when segmentation differs between a
+    question and a clause."""
     out: list[str] = []
-    for tok in _TOKEN_RE.findall(_segment(text)):
+    for tok in words:
         out.append(tok)
         if "_" in tok:
             out.extend(s for s in tok.split("_") if s)
     return out
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Word-segmented lower-case tokens ("thông_tin", "đối_ngoại"), plus their syllables."""
+    return tokens_from_words(lexical_words(text))
 
 
 class LexicalIndex:
@@ -54,7 +56,7 @@ class LexicalIndex:
         self.bm25 = None
         self.node_ids: list[str] = []
         self.generation = -1
-        self.df: dict[str, int] = {}
+        self.df: dict[str, int] | None = None  # None: not loaded, or an index written before df existed
 
     def load(self) -> bool:
         meta = self.path / "meta.json"
@@ -67,7 +69,7 @@ class LexicalIndex:
         self.bm25 = bm25s.BM25.load(str(self.path / "bm25")) if has_index else None
         self.node_ids = info["node_ids"]
         self.generation = info["generation"]
-        self.df = info.get("df", {})
+        self.df = info.get("df")
         return True
 
     def build(self, rows, generation: int) -> None:

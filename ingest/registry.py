@@ -180,7 +180,6 @@ class Registry:
         out = []
         for data, n_units, n_nodes in rows:
             d = json.loads(data)
-            d["key"] = d.get("key") or LegalDocument(**{k: d[k] for k in ("number", "title", "doc_type")}).key
             d["articles"], d["nodes"] = n_units, n_nodes
             out.append(d)
         return out

@@ -112,19 +112,20 @@ class KnowledgeStore:
         if self._lexical is None:
             self._lexical = LexicalIndex(self.settings.lexical_path)
             self._lexical.load()
-        if self._lexical.generation != gen or not self._lexical.df:  # df: older index format
+        if self._lexical.generation != gen or self._lexical.df is None:
             self._lexical.build(self.registry.all_nodes("node_id, lex_tokens"), gen)
         return self._lexical
 
     # ---- reading without storing (the UI's preview)
+    def _prepare(self, doc: LegalDocument, overrides: dict | None) -> LegalDocument:
+        """Catalogue labels, then staff corrections, then catalogue gaps filled: same for preview and ingest."""
+        self.catalog.apply_secondary(doc)
+        if overrides and doc.key in overrides:
+            _apply_overrides(doc, overrides[doc.key])
+        return self.catalog.apply_metadata(doc)
+
     def parse_file(self, path: str, overrides: dict | None = None) -> list[LegalDocument]:
-        docs = read_path(path)
-        for doc in docs:
-            self.catalog.apply_secondary(doc)
-            if overrides and doc.key in overrides:
-                _apply_overrides(doc, overrides[doc.key])
-            self.catalog.apply_metadata(doc)
-        return [d for d in docs if d.units]
+        return [d for d in (self._prepare(doc, overrides) for doc in read_path(path)) if d.units]
 
     # ---- ingestion
     def ingest(self, paths, *, embed: bool = True, restore: bool = True, force: bool = False,
@@ -159,10 +160,7 @@ class KnowledgeStore:
             return FileOutcome(path, "refused", f"lỗi khi đọc: {type(exc).__name__}: {exc}")
         kept, notes = [], []
         for doc in docs:
-            self.catalog.apply_secondary(doc)
-            if overrides and doc.key in overrides:
-                _apply_overrides(doc, overrides[doc.key])
-            self.catalog.apply_metadata(doc)
+            self._prepare(doc, overrides)
             if not doc.units:
                 notes.append(f"{doc.key or path}: không tìm thấy điều/mục nào")
                 continue
@@ -219,10 +217,7 @@ class KnowledgeStore:
             self.registry.mark_dense([], stale)
         if not missing:
             return 0
-        if limit is not None:
-            missing_now = missing[:limit]
-        else:
-            missing_now = missing
+        missing_now = missing[:limit]
         model = self.dense.model_id
         done = 0
         for i in range(0, len(missing_now), 256):

@@ -34,13 +34,12 @@ def cmd_ingest(args, settings) -> int:
 
     paths = list(args.paths)
     if args.default_corpus:
-        paths += settings.corpus_paths
-        present = [p for p in settings.corpus_paths if Path(p).exists()]
-        if not any(Path(p).exists() and not str(p).endswith("corpus") for p in present):
-            print("Không thấy ../shared/corpus: chỉ nạp những gì có trong corpus/. "
+        absent = [p for p in settings.corpus_paths if not Path(p).exists()]
+        if absent:  # e.g. a deployment without ../shared/corpus: start with what corpus/ holds
+            print(f"Không thấy {', '.join(absent)}: chỉ nạp những gì còn lại trong danh sách corpus. "
                   "Thêm văn bản: đặt tệp PDF/DOCX/HTML/TXT vào corpus/ rồi chạy lại `make run`, "
                   "hoặc `kb ingest TỆP`.", file=sys.stderr)
-        paths = present
+        paths += [p for p in settings.corpus_paths if p not in absent]
     if not paths:
         print("Cần ít nhất một đường dẫn: kb ingest TỆP_HOẶC_THƯ_MỤC … (hoặc --default-corpus)", file=sys.stderr)
         return 2

@@ -8,7 +8,6 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.answer import extractive_answer
 
 
 @dataclass
@@ -80,8 +79,7 @@ def evaluate(kb, questions: list[EvalQuestion], k: int = 10) -> dict:
     for q in questions:
         t0 = time.perf_counter()
         res = kb.retrieve(q.question, k=max(k * 4, 40))
-        extractive_answer(q.question, res.hits, dense_top=res.dense_top, has_dense=res.dense_top > 0,
-                          term_coverage=res.coverage)
+        kb.extractive(q.question, res)
         lat.append((time.perf_counter() - t0) * 1000)
         arts = article_ranking(res.hits)
         ranks = []

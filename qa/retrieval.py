@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.lexical import lexical_tokens, lexical_words
+from ingest.lexical import LexicalIndex, lexical_words, tokens_from_words
 from qa.relevance import weighted_coverage
 from ingest.store import KnowledgeStore
 from qa.types import ClauseHit
@@ -121,9 +121,8 @@ class Retriever:
         return find_document_mentions(question, self.descriptors())
 
     # ---- the two retrievers
-    def lexical(self, question: str, n: int) -> list[tuple[str, float]]:
-        lex = self.store.lexical()
-        scores = lex.scores(lexical_tokens(question))
+    def lexical(self, lex: LexicalIndex, tokens: list[str], n: int) -> list[tuple[str, float]]:
+        scores = lex.scores(tokens)
         if scores.size == 0:
             return []
         n = min(n, scores.size)
@@ -140,7 +139,9 @@ class Retriever:
     def search(self, question: str, k: int = 10, filters: RetrievalFilters | None = None) -> RetrievalResult:
         p = self.params
         n = p.candidates * (3 if filters and (filters.as_of or filters.statuses or filters.doc_types) else 1)
-        lex = self.lexical(question, n) if p.mode in ("hybrid", "lexical") else []
+        lex_index = self.store.lexical()
+        qwords = lexical_words(question)
+        lex = self.lexical(lex_index, tokens_from_words(qwords), n) if p.mode in ("hybrid", "lexical") else []
         den = self.dense(question, n, filters.documents if filters else None) if p.mode in ("hybrid", "dense") else []
         ids = list(dict.fromkeys([i for i, _ in lex] + [i for i, _, _ in den]))
         rows = self.store.registry.nodes_by_id(ids)
@@ -157,8 +158,6 @@ class Retriever:
                 if rows[nid]["meta"].get("doc_key") in mentioned:
                     fused[nid] += p.mention_boost
         ranked = sorted(fused, key=lambda i: -fused[i])
-        lex_index = self.store.lexical()
-        qwords = lexical_words(question)
         cov = {nid: weighted_coverage(qwords, set(rows[nid]["lex_tokens"].split()), lex_index.idf)
                for nid in ranked[: p.rerank_depth]}
         if p.coverage_weight and ranked:

@@ -33,7 +33,8 @@ class KnowledgeBase:
         if mode == "llm" and not self.settings.llm_configured:
             raise SettingsError("Chế độ llm cần OPENAI_BASE_URL và KB_LLM_MODEL (máy chủ tương thích OpenAI).")
 
-    def _extractive(self, question, res, as_of) -> Answer:
+    def extractive(self, question: str, res, as_of: str | None = None) -> Answer:
+        """The extractive answer for a retrieval result (also what `kb eval` times)."""
         has_dense = res.dense_top > 0
         return extractive_answer(question, res.hits, dense_top=res.dense_top, has_dense=has_dense,
                                  term_coverage=res.coverage, as_of=as_of)
@@ -54,7 +55,7 @@ class KnowledgeBase:
             yield Answer(question="", answer="Hãy nhập câu hỏi.", citations=[], basis="none", confidence=0.0, mode=mode)
             return
         res = self.retrieve(question, k=10, as_of=as_of, documents=documents)
-        fallback = lambda q, hits: self._extractive(q, res, as_of)  # noqa: E731
+        fallback = lambda q, hits: self.extractive(q, res, as_of)  # noqa: E731
         if mode == "extractive":
             ans = fallback(question, res.hits)
             yield ans.answer
@@ -77,9 +78,6 @@ class KnowledgeBase:
             "SELECT n.doc_key, COUNT(*) FROM dense_state d JOIN nodes n ON n.node_id=d.node_id "
             "AND n.text_hash=d.text_hash GROUP BY n.doc_key").fetchall())
         return document_list(self.store.registry.documents(), self.store.catalog, dense)
-
-    def _names(self) -> dict[str, str]:
-        return {d["key"]: d["name"] for d in self.documents()}
 
     def relations(self, key: str) -> list[str]:
         docs = self.documents()
