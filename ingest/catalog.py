@@ -5,6 +5,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import KbError
 from ingest.identity import document_key
 from ingest.model import LegalDocument
 
@@ -20,8 +21,8 @@ RELATION_LABELS = {
 }
 
 
-class CatalogError(ValueError):
-    pass
+class CatalogError(KbError, ValueError):
+    """corpus/catalog.toml cannot be used; the message names the file and the key."""
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.identity import fold
+from core.vocab import DOC_TYPES, UNIT_WORDS, fold, iso_date
 from ingest.model import Article, Clause, LegalDocument, Point
 from ingest.structure import CLAUSE_RE, POINT_LETTERS, POINT_RE, split_clauses
 from ingest.text import clean_lines
@@ -46,13 +46,6 @@ EFFECTIVE_RE = re.compile(
     r"|(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})|(ký))"
 )
 
-# Header type words (longest first) and their normalised names.
-DOC_TYPES = sorted(
-    ["Bộ luật", "Luật", "Pháp lệnh", "Lệnh", "Nghị định", "Thông tư liên tịch", "Thông tư", "Quyết định",
-     "Nghị quyết liên tịch", "Nghị quyết", "Kết luận", "Chỉ thị", "Công văn", "Công điện", "Thông báo",
-     "Kế hoạch", "Hướng dẫn", "Quy định", "Quy chế", "Chương trình", "Đề án", "Báo cáo", "Văn bản hợp nhất"],
-    key=len, reverse=True,
-)
 # Number patterns -> type, when the header has no type word (Công văn, Party documents).
 NUMBER_TYPES = [
     (r"/NĐ-", "Nghị định"), (r"/TTLT-", "Thông tư liên tịch"), (r"/TT-", "Thông tư"),
@@ -83,11 +76,6 @@ def is_substantive(line: str) -> bool:
     """A sentence of body text (not a title, byline or caption)."""
     words = len(line.split())
     return words >= 25 or (words >= 8 and line.rstrip().endswith((".", ":", ";", ".)")))
-
-
-def iso_date(d, m, y) -> str:
-    d, m, y = int(d), int(m), int(y)
-    return f"{y:04d}-{m:02d}-{d:02d}" if 1 <= d <= 31 and 1 <= m <= 12 else ""
 
 
 def sentence_case(text: str) -> str:
@@ -301,7 +289,7 @@ def _append_text(unit: Article, line: str) -> None:
 
 
 def _heading_label(kind: str, number: str, title: str) -> str:
-    word = {"phan": "Phần", "chuong": "Chương", "muc": "Mục"}[kind]
+    word = UNIT_WORDS[{"phan": "part", "chuong": "chapter", "muc": "section"}[kind]]
     number = number.lower() if number.lower().startswith("thứ") else number
     return f"{word} {number}. {title}" if title else f"{word} {number}"
 

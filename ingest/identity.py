@@ -2,18 +2,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from core.vocab import fold, nfc, unit_label
 
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def fold(text: str) -> str:
-    """Case- and diacritic-insensitive form for matching ("Nghị định" -> "nghi dinh")."""
-    text = nfc(text).lower().replace("đ", "d")
-    text = unicodedata.normalize("NFD", text)
-    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+__all__ = ["citation_string", "document_key", "document_name", "fold", "nfc", "unit_label"]
 
 
 def document_key(number: str, title: str, doc_type: str = "") -> str:
@@ -38,12 +30,6 @@ def document_name(number: str, doc_type: str, title: str) -> str:
     if doc_type and not title.lower().startswith(doc_type.lower()):
         return f"{doc_type} {title}".strip()
     return title
-
-
-def unit_label(kind: str, number: str) -> str:
-    if kind == "dieu":
-        return f"Điều {number}"
-    return f"Mục {number}" if number else ""
 
 
 def citation_string(

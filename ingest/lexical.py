@@ -9,10 +9,11 @@ import json
 import os
 import re
 import shutil
-import unicodedata
 from pathlib import Path
 
 import numpy as np
+
+from core.vocab import nfc
 
 _TOKEN_RE = re.compile(r"[\w]+", re.UNICODE)
 _segmenter = None
@@ -29,7 +30,7 @@ def _segment(text: str) -> str:
 
 def lexical_words(text: str) -> list[str]:
     """Word-segmented lower-case words only ("thông_tin"), for term weighting."""
-    return _TOKEN_RE.findall(_segment(unicodedata.normalize("NFC", text).lower()))
+    return _TOKEN_RE.findall(_segment(nfc(text).lower()))
 
 
 def tokens_from_words(words: list[str]) -> list[str]:

@@ -7,7 +7,10 @@ NFC-normalised, with whitespace tidied; nothing is ever written by us.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+
+from core.errors import KbError
+from ingest.identity import document_key
 
 
 @dataclass
@@ -80,12 +83,56 @@ class LegalDocument:
     @property
     def key(self) -> str:
         """Identity: the document number, or for documents without one, the title."""
-        from ingest.identity import document_key
-
         return document_key(self.number, self.title, self.doc_type)
 
 
-class ReaderError(Exception):
+@dataclass(frozen=True)
+class NodeMeta:
+    """What a clause node knows about itself, written by ingest.nodes and read back everywhere
+    (retrieval, lookup, the UI, Chroma). Stored as JSON in the registry; `from_dict` refuses a
+    row without the keys a citation needs, so a renamed key fails loudly instead of reading "".
+    """
+
+    doc_key: str
+    citation: str
+    path: str
+    article: str
+    document_number: str = ""
+    document_name: str = ""
+    doc_type: str = ""
+    doc_title: str = ""
+    issuer: str = ""
+    issued_on: str = ""
+    doc_effective_from: str = ""
+    status: str = ""
+    source_kind: str = ""
+    unit_kind: str = "dieu"
+    article_title: str = ""
+    chapter: str = ""
+    section: str = ""
+    part: str = ""
+    phapdien_id: str = ""
+    effective_from: str = ""
+    amendment_note: str = ""
+    url: str = ""
+    clause: str = ""
+    point: str = ""
+
+    REQUIRED = ("doc_key", "citation", "path", "article")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "NodeMeta":
+        missing = [k for k in cls.REQUIRED if k not in data]
+        if missing:
+            raise KeyError(f"node metadata lacks {missing}; re-ingest with `kb ingest --force`")
+        names = cls.__dataclass_fields__
+        return cls(**{k: ("" if v is None else v) for k, v in data.items() if k in names})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ReaderError(KbError):
     """A file cannot be used. The message names the file and the reason (in Vietnamese)."""
 
     def __init__(self, path: str, reason: str):

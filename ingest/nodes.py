@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ingest.identity import citation_string, document_name, unit_label
-from ingest.model import Article, Clause, LegalDocument
+from ingest.model import Article, Clause, LegalDocument, NodeMeta
 
 # ~250 tokens of Vietnamese: keeps dense embedding (the bottleneck) cheap and focused.
 MAX_NODE_CHARS = 1100
@@ -32,7 +32,7 @@ class ClauseNode:
     clause: str = ""
     point: str = ""
     part_index: int = 0
-    metadata: dict = field(default_factory=dict)
+    metadata: NodeMeta | None = None
 
     @property
     def text_hash(self) -> str:
@@ -91,35 +91,22 @@ def build_nodes(doc: LegalDocument) -> list[ClauseNode]:
     key = doc.key
     name = document_name(doc.number, doc.doc_type, doc.title)
     nodes: list[ClauseNode] = []
-    base_meta = {
-        "doc_key": key,
-        "document_number": doc.number,
-        "document_name": name,
-        "doc_type": doc.doc_type,
-        "doc_title": doc.title,
-        "issuer": doc.issuer,
-        "issued_on": doc.issued_on,
-        "doc_effective_from": doc.effective_from,
-        "status": doc.status,
-        "source_kind": doc.source_kind,
-    }
+    base_meta = dict(
+        doc_key=key, document_number=doc.number, document_name=name, doc_type=doc.doc_type, doc_title=doc.title,
+        issuer=doc.issuer, issued_on=doc.issued_on, doc_effective_from=doc.effective_from, status=doc.status,
+        source_kind=doc.source_kind,
+    )
     for unit in doc.units:
         upath = _structure_path(unit)
         heading = f"{name} — {unit_label(unit.kind, unit.number)}".rstrip(" —")
         if unit.title:
             heading += f". {unit.title}"
-        unit_meta = base_meta | {
-            "unit_kind": unit.kind,
-            "article": unit.number,
-            "article_title": unit.title,
-            "chapter": unit.chapter,
-            "section": unit.section,
-            "part": unit.part,
-            "phapdien_id": unit.phapdien_id,
-            "effective_from": unit.effective_from or doc.effective_from,
-            "amendment_note": unit.amendment_note,
-            "url": unit.url or doc.source_url,
-        }
+        unit_meta = base_meta | dict(
+            unit_kind=unit.kind, article=unit.number, article_title=unit.title, chapter=unit.chapter,
+            section=unit.section, part=unit.part, phapdien_id=unit.phapdien_id,
+            effective_from=unit.effective_from or doc.effective_from, amendment_note=unit.amendment_note,
+            url=unit.url or doc.source_url,
+        )
 
         def add(text: str, clause: str, point: str, part: int, context: str = ""):
             path = upath + (f"/Khoản {clause}" if clause else "") + (f"/Điểm {point}" if point else "")
@@ -138,7 +125,7 @@ def build_nodes(doc: LegalDocument) -> list[ClauseNode]:
                     clause=clause,
                     point=point,
                     part_index=part,
-                    metadata=unit_meta | {"clause": clause, "point": point, "path": path, "citation": cit},
+                    metadata=NodeMeta(**unit_meta, clause=clause, point=point, path=path, citation=cit),
                 )
             )
 

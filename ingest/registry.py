@@ -11,12 +11,12 @@ import json
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
-from ingest.model import Article, Clause, LegalDocument, Point
+from ingest.model import Article, Clause, LegalDocument, NodeMeta, Point
 from ingest.nodes import ClauseNode
 
 SCHEMA = """
@@ -38,6 +38,49 @@ CREATE TABLE IF NOT EXISTS embed_cache(model TEXT, text_hash TEXT, vec BLOB, PRI
 CREATE TABLE IF NOT EXISTS suppressed(doc_key TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
 """
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """A stored clause node: verbatim text, its hashes and tokens, and its typed metadata."""
+
+    node_id: str
+    text: str
+    meta: NodeMeta
+    text_hash: str = ""
+    embed_text: str = ""
+    lex_tokens: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A stored document's header facts and its size in the registry."""
+
+    key: str
+    number: str = ""
+    doc_type: str = ""
+    title: str = ""
+    issuer: str = ""
+    issued_on: str = ""
+    effective_from: str = ""
+    place: str = ""
+    status: str = ""
+    source_kind: str = ""
+    source_path: str = ""
+    source_url: str = ""
+    preamble: str = ""
+    signature: str = ""
+    warnings: tuple[str, ...] = ()
+    articles: int = 0
+    nodes: int = 0
+    dense_nodes: int = 0
+
+    @classmethod
+    def from_data(cls, data: dict, **counts) -> "DocumentRow":
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["warnings"] = tuple(values.get("warnings") or ())
+        return cls(**values | counts)
 
 
 def _doc_to_row(doc: LegalDocument) -> dict:
@@ -149,7 +192,7 @@ class Registry:
                         "INSERT OR REPLACE INTO nodes(node_id, doc_key, source_path, ord, text, embed_text, text_hash, "
                         "lex_tokens, meta) VALUES(?,?,?,?,?,?,?,?,?)",
                         (n.node_id, key, path, (base << 12) + j, n.text, n.embed_text, n.text_hash,
-                         lex_tokens[n.node_id], json.dumps(n.metadata, ensure_ascii=False)),
+                         lex_tokens[n.node_id], json.dumps(n.metadata.to_dict(), ensure_ascii=False)),
                     )
             # documents this file no longer contributes to and that nothing else holds
             for key in old_keys - {d.key for d in docs}:
@@ -172,47 +215,64 @@ class Registry:
         return bool(found)
 
     # ---- reads
-    def documents(self) -> list[dict]:
+    def documents(self) -> list[DocumentRow]:
+        dense = self.dense_counts()
         rows = self.db.execute(
-            "SELECT d.data, (SELECT COUNT(*) FROM units u WHERE u.doc_key=d.key), "
+            "SELECT d.key, d.data, (SELECT COUNT(*) FROM units u WHERE u.doc_key=d.key), "
             "(SELECT COUNT(*) FROM nodes n WHERE n.doc_key=d.key) FROM documents d ORDER BY d.rowid"
         ).fetchall()
-        out = []
-        for data, n_units, n_nodes in rows:
-            d = json.loads(data)
-            d["articles"], d["nodes"] = n_units, n_nodes
-            out.append(d)
-        return out
+        return [DocumentRow.from_data(json.loads(data), articles=n_units, nodes=n_nodes, dense_nodes=dense.get(key, 0))
+                for key, data, n_units, n_nodes in rows]
 
-    def document(self, key: str) -> dict | None:
+    def document(self, key: str) -> DocumentRow | None:
         row = self.db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return DocumentRow.from_data(json.loads(row[0])) if row else None
+
+    def dense_counts(self) -> dict[str, int]:
+        """Per document, how many of its current nodes have a current vector in Chroma."""
+        return dict(self.db.execute(
+            "SELECT n.doc_key, COUNT(*) FROM dense_state d JOIN nodes n ON n.node_id=d.node_id "
+            "AND n.text_hash=d.text_hash GROUP BY n.doc_key").fetchall())
 
     def units(self, key: str) -> list[Article]:
         rows = self.db.execute("SELECT data FROM units WHERE doc_key=? ORDER BY ord", (key,)).fetchall()
         return [unit_from_data(json.loads(r[0])) for r in rows]
 
-    def all_nodes(self, columns="node_id, text_hash, lex_tokens"):
-        return self.db.execute(f"SELECT {columns} FROM nodes ORDER BY doc_key, ord")
+    def lexical_rows(self):
+        """(node_id, space-joined tokens) of every node, in a stable order: what the BM25 index is built from."""
+        return self.db.execute("SELECT node_id, lex_tokens FROM nodes ORDER BY doc_key, ord")
 
-    def nodes_by_id(self, ids: list[str]) -> dict[str, dict]:
+    def nodes_by_id(self, ids: list[str]) -> dict[str, NodeRow]:
         out = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             q = ",".join("?" * len(chunk))
-            for nid, text, th, meta, toks in self.db.execute(
-                f"SELECT node_id, text, text_hash, meta, lex_tokens FROM nodes WHERE node_id IN ({q})", chunk
+            for nid, text, th, et, meta, toks in self.db.execute(
+                f"SELECT node_id, text, text_hash, embed_text, meta, lex_tokens FROM nodes WHERE node_id IN ({q})", chunk
             ):
-                out[nid] = {"node_id": nid, "text": text, "text_hash": th, "meta": json.loads(meta), "lex_tokens": toks}
+                out[nid] = NodeRow(nid, text, NodeMeta.from_dict(json.loads(meta)), th, et, toks)
         return out
 
-    def nodes_of(self, key: str) -> list[dict]:
+    def nodes_of(self, key: str) -> list[NodeRow]:
         return [
-            {"node_id": nid, "text": text, "meta": json.loads(meta)}
-            for nid, text, meta in self.db.execute(
-                "SELECT node_id, text, meta FROM nodes WHERE doc_key=? ORDER BY ord", (key,)
+            NodeRow(nid, text, NodeMeta.from_dict(json.loads(meta)), th)
+            for nid, text, th, meta in self.db.execute(
+                "SELECT node_id, text, text_hash, meta FROM nodes WHERE doc_key=? ORDER BY ord", (key,)
             )
         ]
+
+    def tokens_by_hash(self, hashes: list[str]) -> dict[str, str]:
+        """Segmented tokens already computed for these text hashes (segmentation is not free)."""
+        known: dict[str, str] = {}
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i : i + 500]
+            q = ",".join("?" * len(chunk))
+            known.update(self.db.execute(
+                f"SELECT text_hash, lex_tokens FROM nodes WHERE text_hash IN ({q})", chunk).fetchall())
+        return known
+
+    def sample_embed_texts(self, limit: int) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT embed_text FROM nodes ORDER BY node_id LIMIT ?", (limit,))]
 
     def counts(self) -> dict:
         q = lambda s: self.db.execute(s).fetchone()[0]  # noqa: E731

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from core.backends import Backends, make_backends
+from core.settings import Settings
 from ingest.catalog import Catalog, load_catalog
+from ingest.dense import DenseIndex
 from ingest.lexical import LexicalIndex, lexical_tokens
 from ingest.model import LegalDocument, ReaderError
 from ingest.nodes import ClauseNode, build_nodes
 from ingest.readers import expand_paths, read_path
-from ingest.registry import Registry
-from kb.settings import Settings
+from ingest.registry import NodeRow, Registry
 
 Progress = Callable[[float, str], None]
 
@@ -89,22 +91,16 @@ def _apply_overrides(doc: LegalDocument, fix: dict) -> None:
 
 
 class KnowledgeStore:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, backends: Backends | None = None):
         self.settings = settings
+        self.backends = backends or make_backends(settings)
         settings.home.mkdir(parents=True, exist_ok=True)
         self.registry = Registry(settings.registry_path)
         self.catalog: Catalog = load_catalog(settings.catalog_path)
         self._lexical: LexicalIndex | None = None
-        self._dense = None
+        self.dense = DenseIndex(self.backends, settings.collection)
 
     # ---- derived indexes
-    @property
-    def dense(self):
-        if self._dense is None:
-            from ingest.dense import DenseIndex
-
-            self._dense = DenseIndex(self.settings)
-        return self._dense
 
     def lexical(self) -> LexicalIndex:
         """The lexical index, rebuilt first if it lags the registry (e.g. after a crash)."""
@@ -113,7 +109,7 @@ class KnowledgeStore:
             self._lexical = LexicalIndex(self.settings.lexical_path)
             self._lexical.load()
         if self._lexical.generation != gen or self._lexical.df is None:
-            self._lexical.build(self.registry.all_nodes("node_id, lex_tokens"), gen)
+            self._lexical.build(self.registry.lexical_rows(), gen)
         return self._lexical
 
     # ---- reading without storing (the UI's preview)
@@ -185,13 +181,7 @@ class KnowledgeStore:
 
     def _lexical_tokens(self, nodes: list[ClauseNode]) -> dict[str, str]:
         """Segmented tokens; reuse the registry's for unchanged texts (segmentation is not free)."""
-        known = {}
-        hashes = list({n.text_hash for n in nodes})
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i : i + 500]
-            q = ",".join("?" * len(chunk))
-            known.update(self.registry.db.execute(
-                f"SELECT text_hash, lex_tokens FROM nodes WHERE text_hash IN ({q})", chunk).fetchall())
+        known = self.registry.tokens_by_hash(list({n.text_hash for n in nodes}))
         return {n.node_id: known.get(n.text_hash) or " ".join(lexical_tokens(n.embed_text)) for n in nodes}
 
     def _ensure_vectors(self, items: list[tuple[str, str]], progress: Progress | None, label: str) -> int:
@@ -222,28 +212,17 @@ class KnowledgeStore:
         done = 0
         for i in range(0, len(missing_now), 256):
             chunk = missing_now[i : i + 256]
-            rows = self._rows([nid for nid, _ in chunk])
+            rows: list[NodeRow] = list(self.registry.nodes_by_id([nid for nid, _ in chunk]).values())
             if compute:
-                self._ensure_vectors([(r["text_hash"], r["embed_text"]) for r in rows], progress, "Chroma")
-            vectors = self.registry.cached_vectors(model, [r["text_hash"] for r in rows])
-            ready = [r for r in rows if r["text_hash"] in vectors]
+                self._ensure_vectors([(r.text_hash, r.embed_text) for r in rows], progress, "Chroma")
+            vectors = self.registry.cached_vectors(model, [r.text_hash for r in rows])
+            ready = [r for r in rows if r.text_hash in vectors]
             self.dense.upsert(ready, vectors)
-            self.registry.mark_dense([(r["node_id"], r["text_hash"]) for r in ready], [])
+            self.registry.mark_dense([(r.node_id, r.text_hash) for r in ready], [])
             done += len(ready)
             if progress:
                 progress(min(1.0, (i + len(chunk)) / len(missing_now)), f"Chroma: {done}/{len(missing)}")
         return len(missing) - done
-
-    def _rows(self, ids: list[str]) -> list[dict]:
-        import json
-
-        q = ",".join("?" * len(ids))
-        return [
-            {"node_id": nid, "text_hash": th, "embed_text": et, "meta": json.loads(meta)}
-            for nid, th, et, meta in self.registry.db.execute(
-                f"SELECT node_id, text_hash, embed_text, meta FROM nodes WHERE node_id IN ({q})", ids
-            )
-        ]
 
     def remove(self, key: str) -> bool:
         found = self.registry.remove_document(key)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 
+from core.vocab import POINT_LETTERS
 from ingest.model import Clause, Point
 
-# Vietnamese legal point letters, in order (no f, j, w, z; đ after d).
-POINT_LETTERS = "a b c d đ e g h i k l m n o p q r s t u v x y".split()
+__all__ = ["CLAUSE_RE", "POINT_LETTERS", "POINT_RE", "split_clauses"]
+
 
 CLAUSE_RE = re.compile(r"^(\d{1,3})\.\s+\S")
 POINT_RE = re.compile(r"^([a-zđ])\)\s*\S")

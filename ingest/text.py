@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 
 from lxml import html as lxml_html
+
+from core.vocab import nfc
 
 _BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article"}
 
 
 def normalize_unicode(text: str) -> str:
     """NFC, so that composed and decomposed Vietnamese compare equal."""
-    return unicodedata.normalize("NFC", text)
+    return nfc(text)
 
 
 def normalize_spaces(text: str) -> str:

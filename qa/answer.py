@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 
+from core.vocab import NO_BASIS, PLAIN_STOPWORDS, nfc
 from ingest.identity import citation_string
 from qa.types import Answer, Citation, ClauseHit
 
-NO_BASIS = "Không tìm thấy căn cứ trong cơ sở dữ liệu"
 # Calibrated on the đề mục 32.1 dev questions against off-topic ones (docs/BENCHMARKS.md):
 # IDF-weighted coverage of the question's words by the best clauses, and the dense cosine
 # (multilingual-e5) of the best clause.
@@ -21,16 +20,11 @@ MIN_COVERAGE = 0.45
 FOUND_DENSE = 0.86
 MAX_QUOTED = 3
 
-_STOP = set(
-    "là của và các có được cho trong với về theo những một này đó khi nào gì ai sao thế không phải "
-    "bao nhiêu hay hoặc thì mà để do tại từ đến như ra vào lên việc quy định nêu hỏi "
-    "đúng sai hãy biết trường hợp".split()
-)
 
 
 def _words(text: str) -> set[str]:
-    text = unicodedata.normalize("NFC", text).lower()
-    return {w for w in re.findall(r"\w+", text) if w not in _STOP and not w.isdigit() and len(w) > 1}
+    text = nfc(text).lower()
+    return {w for w in re.findall(r"\w+", text) if w not in PLAIN_STOPWORDS and not w.isdigit() and len(w) > 1}
 
 
 def coverage(question: str, text: str) -> float:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from ingest.catalog import RELATION_LABELS, Catalog
 from ingest.identity import document_name
+from ingest.registry import DocumentRow
+from qa.types import DocumentSummary
 
 
 def relation_lines(catalog: Catalog, key: str, names: dict[str, str], loaded: set[str] | None = None) -> list[str]:
@@ -14,58 +16,32 @@ def relation_lines(catalog: Catalog, key: str, names: dict[str, str], loaded: se
     return out
 
 
-def document_list(loaded: list[dict], catalog: Catalog, dense_by_doc: dict[str, int] | None = None) -> list[dict]:
-    """`kb docs --json`: every loaded document, then catalogue entries with no text (missing)."""
-    names = {d["key"]: document_name(d["number"], d["doc_type"], d["title"]) for d in loaded}
+def document_list(loaded: list[DocumentRow], catalog: Catalog) -> list[DocumentSummary]:
+    """Every loaded document, then catalogue entries with no text (missing)."""
+    names = {d.key: document_name(d.number, d.doc_type, d.title) for d in loaded}
     for e in catalog.entries:
         names.setdefault(e.key, document_name(e.number, e.doc_type, e.title))
     out = []
-    keys = set()
-    loaded_keys = {d["key"] for d in loaded}
+    loaded_keys = {d.key for d in loaded}
     for d in loaded:
-        keys.add(d["key"])
-        entry = catalog.entry(d["key"])
-        out.append({
-            "key": d["key"],
-            "number": d["number"],
-            "title": d["title"],
-            "type": d["doc_type"],
-            "name": names[d["key"]],
-            "articles": d["articles"],
-            "nodes": d["nodes"],
-            "dense_nodes": (dense_by_doc or {}).get(d["key"], 0),
-            "status": "ready",
-            "legal_status": d.get("status") or "",
-            "source_kind": d.get("source_kind", ""),
-            "issuer": d.get("issuer", ""),
-            "issued_on": d.get("issued_on", ""),
-            "effective_from": d.get("effective_from", ""),
-            "in_catalog": entry is not None,
-            "relations": relation_lines(catalog, d["key"], names, loaded_keys),
-            "note": (entry.status_note if entry else "") or (
-                "Nguồn thứ cấp (bài tư vấn), không phải văn bản chính thức" if d.get("source_kind") == "secondary" else ""),
-        })
+        entry = catalog.entry(d.key)
+        out.append(DocumentSummary(
+            key=d.key, number=d.number, title=d.title, type=d.doc_type, name=names[d.key], status="ready",
+            articles=d.articles, nodes=d.nodes, dense_nodes=d.dense_nodes, legal_status=d.status or "",
+            source_kind=d.source_kind, issuer=d.issuer, issued_on=d.issued_on, effective_from=d.effective_from,
+            in_catalog=entry is not None, relations=relation_lines(catalog, d.key, names, loaded_keys),
+            note=(entry.status_note if entry else "") or (
+                "Nguồn thứ cấp (bài tư vấn), không phải văn bản chính thức" if d.source_kind == "secondary" else ""),
+        ))
     for e in catalog.entries:
-        if e.key in keys:
+        if e.key in loaded_keys:
             continue
-        out.append({
-            "key": e.key,
-            "number": e.number,
-            "title": e.title,
-            "type": e.doc_type,
-            "name": names[e.key],
-            "articles": 0,
-            "nodes": 0,
-            "dense_nodes": 0,
-            "status": "missing",
-            "legal_status": e.status,
-            "source_kind": "",
-            "issuer": e.issuer,
-            "issued_on": e.issued_on or (str(e.issued_year) if e.issued_year else ""),
-            "effective_from": e.effective_from,
-            "in_catalog": True,
-            "relations": relation_lines(catalog, e.key, names, loaded_keys),
-            "note": "Chưa có văn bản — cán bộ pháp chế cần bổ sung tệp chính thức",
-            "text_source": e.text,
-        })
+        out.append(DocumentSummary(
+            key=e.key, number=e.number, title=e.title, type=e.doc_type, name=names[e.key], status="missing",
+            legal_status=e.status, issuer=e.issuer,
+            issued_on=e.issued_on or (str(e.issued_year) if e.issued_year else ""),
+            effective_from=e.effective_from, in_catalog=True,
+            relations=relation_lines(catalog, e.key, names, loaded_keys),
+            note="Chưa có văn bản — cán bộ pháp chế cần bổ sung tệp chính thức", text_source=e.text,
+        ))
     return out

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 import statistics
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from core.errors import KbError
+from core.vocab import nfc
 
 
 
@@ -17,12 +19,12 @@ class EvalQuestion:
     gold: list[dict]  # {"document", "article"?, "clause"?}
 
 
-class EvalFileError(ValueError):
+class EvalFileError(KbError, ValueError):
     pass
 
 
 def norm_doc(text: str) -> str:
-    return unicodedata.normalize("NFC", text or "").strip().lower()
+    return nfc(text or "").strip().lower()
 
 
 def load_questions(path: str) -> list[EvalQuestion]:

@@ -14,12 +14,15 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from kb.settings import Settings
+from core.errors import BackendError
+from core.settings import Settings
+from core.vocab import NO_BASIS_PREFIX
+from qa.answer import status_warnings
 from qa.types import Answer, Citation, ClauseHit
 
 DEFAULT_MAX_TOKENS = 400
 MAX_CLAUSE_CHARS = 3000  # per clause in the prompt; longer texts are cut with "…"
-NO_BASIS = "Không tìm thấy căn cứ"
+NO_BASIS = NO_BASIS_PREFIX
 
 OPEN = "<<<"
 CLOSE = ">>>"
@@ -39,7 +42,7 @@ SYSTEM_PROMPT = (
 )
 
 
-class LLMUnavailable(RuntimeError):
+class LLMUnavailable(BackendError):
     """The endpoint could not be used. The message (Vietnamese) says what to check."""
 
 
@@ -368,8 +371,6 @@ def iter_answer_with_llm(
         return
 
     citations = [_citation(hits[i - 1], _quote(hits[i - 1], _context_of(i, text))) for i in used]
-    from qa.answer import status_warnings  # lazy: qa.answer may one day import this module
-
     warnings = status_warnings([hits[i - 1] for i in used])
     if base.basis == "weak":
         warnings.append(

@@ -1,36 +1,29 @@
 """Exact lookup of a referenced unit: "k3 đ7 nđ 72/2015" -> the verbatim text of Khoản 3 Điều 7."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ingest.identity import citation_string, document_name
+from ingest.registry import Registry
 from qa.references import DocDescriptor, match_documents, parse_reference, suggest_documents
 from qa.retrieval import hit_from_row
 from qa.types import LookupResult
-
-if TYPE_CHECKING:
-    from qa.service import KnowledgeBase
-
-
-def _catalog_descriptors(kb: "KnowledgeBase") -> list[DocDescriptor]:
-    return [DocDescriptor(key=e.key, number=e.number, doc_type=e.doc_type, title=e.title, aliases=tuple(e.aliases))
-            for e in kb.store.catalog.entries]
 
 
 def _range(numbers: list[str]) -> str:
     return f"{numbers[0]}–{numbers[-1]}" if len(numbers) > 1 else (numbers[0] if numbers else "")
 
 
-def lookup_reference(kb: "KnowledgeBase", reference: str) -> LookupResult:
+def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued: list[DocDescriptor],
+                     reference: str) -> LookupResult:
+    """loaded: documents with text in the registry; catalogued: every catalogue entry (to tell
+    "not in the base yet" from "no such document")."""
     ref = parse_reference(reference or "")
-    loaded = kb.retriever.descriptors()
     if not (ref.number or ref.name or ref.doc_type):
         return LookupResult(status="not_found", message=(
             "Không nhận ra văn bản trong tham chiếu. Ví dụ: “khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP”, "
             "“Điều 41 Luật Báo chí”."), suggestions=[d.key for d in suggest_documents(reference, loaded)])
     cands = match_documents(ref, loaded)
     if not cands:
-        missing = match_documents(ref, _catalog_descriptors(kb))
+        missing = match_documents(ref, catalogued)
         if missing:
             names = ", ".join(document_name(d.number, d.doc_type, d.title) for d in missing)
             return LookupResult(status="not_found", message=(
@@ -46,8 +39,8 @@ def lookup_reference(kb: "KnowledgeBase", reference: str) -> LookupResult:
                                          ref.clause, ref.point) for d in cands])
     doc = cands[0]
     name = document_name(doc.number, doc.doc_type, doc.title)
-    units = kb.store.registry.units(doc.key)
-    nodes = kb.store.registry.nodes_of(doc.key)
+    units = registry.units(doc.key)
+    nodes = registry.nodes_of(doc.key)
     base = LookupResult(status="found", document=doc.number or name)
     if not ref.article:
         base.citation = name
@@ -61,11 +54,11 @@ def lookup_reference(kb: "KnowledgeBase", reference: str) -> LookupResult:
                             message=f"{name} không có Điều {ref.article} (có Điều {_range(nums)}).",
                             suggestions=[citation_string(name, "dieu", n) for n in nums[:5]])
     base.article = unit.number
-    unit_nodes = [n for n in nodes if n["meta"].get("article") == unit.number and n["meta"].get("unit_kind") == unit.kind]
+    unit_nodes = [n for n in nodes if n.meta.article == unit.number and n.meta.unit_kind == unit.kind]
     if not ref.clause and not ref.point:
         base.citation = citation_string(name, unit.kind, unit.number)
         base.text = unit.full_text
-        base.hits = [hit_from_row(n["node_id"], n["text"], n["meta"]) for n in unit_nodes]
+        base.hits = [hit_from_row(n) for n in unit_nodes]
         return base
     clause = next((c for c in unit.clauses if c.number == ref.clause), None) if ref.clause else (
         next((c for c in unit.clauses if c.number == ""), None))
@@ -76,8 +69,8 @@ def lookup_reference(kb: "KnowledgeBase", reference: str) -> LookupResult:
                             message=f"Điều {unit.number} {name} không có {what}" + (f" (có khoản {_range(nums)})." if nums else "."),
                             suggestions=[citation_string(name, unit.kind, unit.number, n) for n in nums[:5]])
     base.clause = clause.number
-    clause_nodes = [n for n in unit_nodes if n["meta"].get("clause") == clause.number]
-    base.hits = [hit_from_row(n["node_id"], n["text"], n["meta"]) for n in clause_nodes]
+    clause_nodes = [n for n in unit_nodes if n.meta.clause == clause.number]
+    base.hits = [hit_from_row(n) for n in clause_nodes]
     if not ref.point:
         base.citation = citation_string(name, unit.kind, unit.number, clause.number)
         base.text = clause.full_text

@@ -17,7 +17,9 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from ingest.identity import citation_string, document_key, fold, nfc
+from core.vocab import (CODE_ABBREVIATIONS, NAMED_TYPES, NUMBER_TYPE_CODES, TYPE_WORDS, aligned_fold, fold,
+                        nfc)
+from ingest.identity import citation_string, document_key
 
 
 @dataclass(frozen=True)
@@ -50,29 +52,10 @@ def make_descriptor(number: str, doc_type: str, title: str, aliases: tuple[str, 
 
 # --- tables ---------------------------------------------------------------------------------
 
-# Folded keyword -> document type, full words and common abbreviations.
-_TYPE_WORDS = {
-    "thong tu lien tich": "Thông tư liên tịch", "ttlt": "Thông tư liên tịch",
-    "bo luat": "Bộ luật", "hien phap": "Hiến pháp", "phap lenh": "Pháp lệnh", "luat": "Luật",
-    "nghi dinh": "Nghị định", "nd": "Nghị định", "thong tu": "Thông tư", "tt": "Thông tư",
-    "quyet dinh": "Quyết định", "qd": "Quyết định", "nghi quyet": "Nghị quyết", "nq": "Nghị quyết",
-    "ket luan": "Kết luận", "kl": "Kết luận", "cong van": "Công văn", "cv": "Công văn",
-    "chi thi": "Chỉ thị", "ct": "Chỉ thị", "thong bao": "Thông báo",
-}
-# Types cited by name and year rather than by a short number.
-_NAMED_TYPES = {"Hiến pháp", "Luật", "Bộ luật", "Pháp lệnh"}
-# Code abbreviations that name one specific code: folded abbreviation -> (type, name).
-_CODE_ABBREVIATIONS = {
-    "blds": ("Bộ luật", "dân sự"), "blhs": ("Bộ luật", "hình sự"), "blld": ("Bộ luật", "lao động"),
-    "bltths": ("Bộ luật", "tố tụng hình sự"), "blttds": ("Bộ luật", "tố tụng dân sự"),
-    "blhh": ("Bộ luật", "hàng hải"),
-}
-# Type code inside a document number ("72/2015/NĐ-CP", "57-KL/TW") -> document type.
-# "QH" is left out on purpose: both Luật and Nghị quyết of the Quốc hội carry it.
-_NUMBER_TYPE_CODES = {
-    "nd": "Nghị định", "tt": "Thông tư", "ttlt": "Thông tư liên tịch", "qd": "Quyết định",
-    "nq": "Nghị quyết", "kl": "Kết luận", "ct": "Chỉ thị", "tb": "Thông báo",
-}
+_TYPE_WORDS = TYPE_WORDS
+_NAMED_TYPES = NAMED_TYPES
+_CODE_ABBREVIATIONS = CODE_ABBREVIATIONS
+_NUMBER_TYPE_CODES = NUMBER_TYPE_CODES
 # Words that end a document name ("Luật Báo chí năm 2016", "Luật Cư trú thì …"). Compared with
 # diacritics: folded "so", "co", "tai", "duoc" would cut "Sở hữu trí tuệ", "Cơ yếu", "Tài nguyên",
 # "Dược". Typed without diacritics only these are safe; "so"/"nam" only before a number.
@@ -132,9 +115,7 @@ _CODE_ABBREVIATION_RE = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_CODE_ABBREVIA
 # --- parsing --------------------------------------------------------------------------------
 
 
-def _aligned_fold(text: str) -> str:
-    """fold() one character at a time, so the result has the same length as `text`."""
-    return "".join((fold(c) or " ")[:1] for c in text)
+_aligned_fold = aligned_fold
 
 
 def _blank(folded: str, start: int, end: int) -> str:

@@ -5,13 +5,7 @@ off-topic question scores low even when its common words ("người", "nước_n
 """
 from __future__ import annotations
 
-# Question words and function words that carry no topic.
-STOPWORDS = set(
-    """là của và các có được cho trong với về theo những một này đó khi nào gì ai sao thế_nào như_thế_nào
-    không phải bao_nhiêu bao_lâu hay hoặc thì mà để do tại từ đến như ra vào lên việc quy_định nêu hỏi
-    đúng sai hãy cho_biết trường_hợp nếu thì gồm những_gì bao_giờ ở đâu nào_đó cần phải_không có_phải
-    luật điều khoản điểm nghị_định thông_tư văn_bản theo_quy_định hiện_nay nay thế sẽ đã bị""".split()
-)
+from core.vocab import STOPWORDS
 
 
 def content_words(words: list[str]) -> list[str]:

@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.lexical import LexicalIndex, lexical_words, tokens_from_words
-from qa.relevance import weighted_coverage
+from ingest.model import NodeMeta
+from ingest.registry import NodeRow
 from ingest.store import KnowledgeStore
+from qa.references import DocDescriptor, find_document_mentions
+from qa.relevance import weighted_coverage
 from qa.types import ClauseHit
 
 
@@ -47,42 +50,28 @@ class RetrievalResult:
     coverage: float = 0.0  # IDF-weighted share of the question's words in the best of the top clauses
 
 
-def hit_from_row(node_id: str, text: str, meta: dict, score: float = 0.0) -> ClauseHit:
+def hit_from_row(row: NodeRow, score: float = 0.0) -> ClauseHit:
+    m = row.meta
     return ClauseHit(
-        node_id=node_id,
-        document=meta.get("doc_key", ""),
-        document_number=meta.get("document_number", ""),
-        document_name=meta.get("document_name", ""),
-        doc_type=meta.get("doc_type", ""),
-        title=meta.get("doc_title", ""),
-        article=meta.get("article", ""),
-        article_title=meta.get("article_title", ""),
-        clause=meta.get("clause", ""),
-        point=meta.get("point", ""),
-        citation=meta.get("citation", ""),
-        text=text,
-        path=meta.get("path", ""),
-        status=meta.get("status", ""),
-        effective_from=meta.get("effective_from", ""),
-        amendment_note=meta.get("amendment_note", ""),
-        phapdien_id=meta.get("phapdien_id", ""),
-        url=meta.get("url", ""),
-        score=score,
-        unit_kind=meta.get("unit_kind", "dieu"),
+        node_id=row.node_id, document=m.doc_key, document_number=m.document_number, document_name=m.document_name,
+        doc_type=m.doc_type, title=m.doc_title, article=m.article, article_title=m.article_title, clause=m.clause,
+        point=m.point, citation=m.citation, text=row.text, path=m.path, status=m.status,
+        effective_from=m.effective_from, amendment_note=m.amendment_note, phapdien_id=m.phapdien_id, url=m.url,
+        score=score, unit_kind=m.unit_kind or "dieu",
     )
 
 
-def passes(meta: dict, f: RetrievalFilters | None) -> bool:
+def passes(meta: NodeMeta, f: RetrievalFilters | None) -> bool:
     if f is None:
         return True
-    if f.documents and meta.get("doc_key") not in f.documents:
+    if f.documents and meta.doc_key not in f.documents:
         return False
-    if f.doc_types and meta.get("doc_type") not in f.doc_types:
+    if f.doc_types and meta.doc_type not in f.doc_types:
         return False
-    if f.statuses and (meta.get("status") or "") not in f.statuses:
+    if f.statuses and (meta.status or "") not in f.statuses:
         return False
     if f.as_of:
-        eff = meta.get("effective_from") or meta.get("doc_effective_from") or ""
+        eff = meta.effective_from or meta.doc_effective_from or ""
         if eff and eff > f.as_of:
             return False
     return True
@@ -100,24 +89,18 @@ class Retriever:
         self._descriptors_gen = -1
 
     # ---- document mentions ("theo Luật Cư trú", "Nghị định 72")
-    def descriptors(self):
-        from qa.references import DocDescriptor
-
+    def descriptors(self) -> list[DocDescriptor]:
         gen = self.store.registry.generation()
         if self._descriptors is None or self._descriptors_gen != gen:
             descs = []
             aliases = {e.key: tuple(e.aliases) for e in self.store.catalog.entries}
             for d in self.store.registry.documents():
-                descs.append(DocDescriptor(key=d["key"], number=d["number"], doc_type=d["doc_type"],
-                                           title=d["title"], aliases=aliases.get(d["key"], ())))
+                descs.append(DocDescriptor(key=d.key, number=d.number, doc_type=d.doc_type,
+                                           title=d.title, aliases=aliases.get(d.key, ())))
             self._descriptors, self._descriptors_gen = descs, gen
         return self._descriptors
 
     def mentioned_documents(self, question: str) -> list[str]:
-        try:
-            from qa.references import find_document_mentions
-        except ImportError:
-            return []
         return find_document_mentions(question, self.descriptors())
 
     # ---- the two retrievers
@@ -146,7 +129,7 @@ class Retriever:
         ids = list(dict.fromkeys([i for i, _ in lex] + [i for i, _, _ in den]))
         rows = self.store.registry.nodes_by_id(ids)
         # A vector whose text hash differs from the registry's is stale (interrupted sync): ignore it.
-        den = [(i, s) for i, s, h in den if i in rows and (not h or rows[i]["text_hash"] == h)]
+        den = [(i, s) for i, s, h in den if i in rows and (not h or rows[i].text_hash == h)]
         fused: dict[str, float] = {}
         for nid, s in rrf([i for i, _ in lex], p.rrf_k, p.w_lexical).items():
             fused[nid] = fused.get(nid, 0.0) + s
@@ -155,10 +138,10 @@ class Retriever:
         mentioned = self.mentioned_documents(question)
         if mentioned:
             for nid in fused:
-                if rows[nid]["meta"].get("doc_key") in mentioned:
+                if rows[nid].meta.doc_key in mentioned:
                     fused[nid] += p.mention_boost
         ranked = sorted(fused, key=lambda i: -fused[i])
-        cov = {nid: weighted_coverage(qwords, set(rows[nid]["lex_tokens"].split()), lex_index.idf)
+        cov = {nid: weighted_coverage(qwords, set(rows[nid].lex_tokens.split()), lex_index.idf)
                for nid in ranked[: p.rerank_depth]}
         if p.coverage_weight and ranked:
             top = fused[ranked[0]] or 1.0
@@ -169,14 +152,14 @@ class Retriever:
         hits = []
         for nid in ranked:
             row = rows.get(nid)
-            if row is None or not passes(row["meta"], filters):
+            if row is None or not passes(row.meta, filters):
                 continue
-            hits.append(hit_from_row(nid, row["text"], row["meta"], final[nid]))
+            hits.append(hit_from_row(row, final[nid]))
             if len(hits) >= k:
                 break
         for h in hits[:3]:  # filters may have dropped the reranked head: score what is shown
             if h.node_id not in cov:
-                cov[h.node_id] = weighted_coverage(qwords, set(rows[h.node_id]["lex_tokens"].split()), lex_index.idf)
+                cov[h.node_id] = weighted_coverage(qwords, set(rows[h.node_id].lex_tokens.split()), lex_index.idf)
         top_cov = max((cov[h.node_id] for h in hits[:3]), default=0.0)
         return RetrievalResult(
             hits=hits,

@@ -109,3 +109,91 @@ class LookupResult:
             "message": self.message,
             "suggestions": self.suggestions,
         }
+
+
+# ---------------------------------------------------------------- documents and their trees
+
+
+@dataclass
+class DocumentSummary:
+    """A row of the document list (`kb docs --json`, the Văn bản tab): loaded or catalogued-missing."""
+
+    key: str
+    number: str
+    title: str
+    type: str
+    name: str  # how a citation names it: "Nghị định 72/2015/NĐ-CP"
+    status: str  # "ready" (text in the base) | "missing" (catalogued, no text)
+    articles: int = 0
+    nodes: int = 0
+    dense_nodes: int = 0
+    legal_status: str = ""  # in_force, amended, secondary …
+    source_kind: str = ""
+    issuer: str = ""
+    issued_on: str = ""
+    effective_from: str = ""
+    in_catalog: bool = False
+    relations: list[str] = field(default_factory=list)
+    note: str = ""
+    text_source: str | None = None  # catalogue entries: where the official text can be found
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "ready"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if d["text_source"] is None:
+            del d["text_source"]
+        return d
+
+
+@dataclass
+class PointView:
+    label: str
+    citation: str
+    text: str
+
+
+@dataclass
+class ClauseView:
+    number: str
+    citation: str
+    text: str
+    node_id: str | None
+    points: list[PointView] = field(default_factory=list)
+
+    @property
+    def full_text(self) -> str:
+        return "\n".join([self.text, *[p.text for p in self.points]]).strip()
+
+
+@dataclass
+class UnitView:
+    kind: str
+    number: str
+    title: str
+    chapter: str
+    section: str
+    citation: str
+    intro: str
+    clauses: list[ClauseView] = field(default_factory=list)
+    effective_from: str = ""
+    amendment_note: str = ""
+    phapdien_id: str = ""
+
+
+@dataclass
+class DocumentTree:
+    """Chương → điều → khoản → điểm of one document, with citations for every unit."""
+
+    key: str
+    name: str
+    status: str = ""
+    effective_from: str = ""
+    issuer: str = ""
+    relations: list[str] = field(default_factory=list)
+    units: list[UnitView] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -71,10 +71,12 @@ def home_32_1_copy(home_32_1, tmp_path) -> Path:
 
 @pytest.fixture
 def kb_32_1(home_32_1):
-    from kb.settings import load_settings
+    from core.backends import make_backends
+    from core.settings import load_settings
     from qa.service import KnowledgeBase
 
-    return KnowledgeBase(load_settings(home=str(home_32_1)))
+    settings = load_settings(home=str(home_32_1))
+    return KnowledgeBase(settings, make_backends(settings))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pytest
 
-from kb.settings import Settings
+from core.settings import Settings
 from qa import llm
 from qa.llm import (
     CLOSE,

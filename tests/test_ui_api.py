@@ -16,15 +16,16 @@ import httpx
 import pytest
 
 from conftest import UI_ACCOUNTS, free_port, write_users_file
-from qa.types import Answer, Citation, ClauseHit, LookupResult
+from qa.service import KnowledgeService
+from qa.types import Answer, Citation, ClauseHit, DocumentSummary, DocumentTree, LookupResult
 from ui.audit import read_jsonl
 
 CITE = "Khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP"
 TEXT = "2. Thủ tướng Chính phủ quy định việc tổ chức Ngày Việt Nam ở nước ngoài."
 
 
-class FakeKB:
-    """Implements the KnowledgeBase contract with canned data and records every change."""
+class FakeKB(KnowledgeService):
+    """Implements the KnowledgeService contract with canned data and records every change."""
 
     def __init__(self):
         self.docs = {"72/2015/NĐ-CP": {"key": "72/2015/NĐ-CP", "number": "72/2015/NĐ-CP", "type": "Nghị định",
@@ -59,10 +60,10 @@ class FakeKB:
                             text=TEXT, hits=[self._hit()])
 
     def documents(self):
-        return list(self.docs.values())
+        return [DocumentSummary(**d) for d in self.docs.values()]
 
     def document_tree(self, key):
-        return {"key": key, "name": key, "units": []}
+        return DocumentTree(key=key, name=key)
 
     def clause(self, node_id):
         return self._hit() if node_id == "n1" else None
@@ -87,7 +88,7 @@ class FakeKB:
 
 @pytest.fixture(scope="module")
 def fake_app(tmp_path_factory):
-    from kb.settings import load_settings
+    from core.settings import load_settings
     from ui.app import build_app, launch_options
 
     root = tmp_path_factory.mktemp("ui-api")
@@ -293,7 +294,7 @@ def test_closed_reading_uses_login_for_everything(tmp_path):
     """KB_ALLOW_ANONYMOUS=false: Gradio's login guards the page and the API, same users file."""
     from gradio_client import Client
 
-    from kb.settings import load_settings
+    from core.settings import load_settings
     from ui.app import serve
 
     users = write_users_file(tmp_path / "users.toml")

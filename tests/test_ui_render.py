@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.types import Answer, Citation, ClauseHit, LookupResult
+from qa.types import (Answer, Citation, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, PointView,
+                      UnitView)
 from ui import render
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -83,12 +84,12 @@ def test_everything_from_documents_is_escaped():
                              [EVIL], quote=EVIL),
         render.render_lookup(LookupResult(status="found", citation=EVIL, text=EVIL)),
         render.render_lookup(LookupResult(status="not_found", message=EVIL, suggestions=[EVIL])),
-        render.render_catalogue([{"key": EVIL, "name": EVIL, "title": EVIL, "status": "ready", "note": EVIL,
-                                  "relations": [EVIL]}]),
-        render.render_tree({"key": EVIL, "name": EVIL, "relations": [EVIL], "units": [
-            {"kind": "dieu", "number": EVIL, "title": EVIL, "chapter": EVIL, "intro": EVIL, "citation": EVIL,
-             "clauses": [{"number": "1", "citation": EVIL, "text": EVIL, "node_id": EVIL,
-                          "points": [{"label": "a", "citation": EVIL, "text": EVIL}]}]}]}),
+        render.render_catalogue([DocumentSummary(key=EVIL, number=EVIL, type=EVIL, name=EVIL, title=EVIL,
+                                                 status="ready", note=EVIL, relations=[EVIL])]),
+        render.render_tree(DocumentTree(key=EVIL, name=EVIL, relations=[EVIL], units=[
+            UnitView(kind="dieu", number=EVIL, title=EVIL, chapter=EVIL, section=EVIL, intro=EVIL, citation=EVIL,
+                     clauses=[ClauseView(number="1", citation=EVIL, text=EVIL, node_id=EVIL,
+                                         points=[PointView(label="a", citation=EVIL, text=EVIL)])])])),
         render.render_preview([{"file": EVIL, "key": EVIL, "title": EVIL, "warnings": [EVIL], "units": [EVIL]},
                                {"file": EVIL, "error": EVIL}]),
         render.render_ingest_report({"refused": [{"path": EVIL, "reason": EVIL}]}),
@@ -145,6 +146,9 @@ DOCS = [
 ]
 
 
+DOCS = [DocumentSummary(**d) for d in DOCS]
+
+
 def test_catalogue_greys_missing_documents():
     out = render.render_catalogue(DOCS)
     assert out.count('data-action="tree"') == 1 and 'data-key="72/2015/NĐ-CP"' in out
@@ -161,22 +165,22 @@ def test_document_choices_only_ready():
 
 
 def test_tree_groups_chapters_and_has_copy_buttons():
-    tree = {"key": "K", "name": "Nghị định 72/2015/NĐ-CP", "status": "in_force", "effective_from": "2015-10-22",
-            "relations": ["Được hướng dẫn bởi Thông tư 02/2019/TT-BTTTT"], "units": [
-                {"kind": "dieu", "number": "1", "title": "Phạm vi", "chapter": "Chương I. QUY ĐỊNH CHUNG",
-                 "citation": "Điều 1 Nghị định 72/2015/NĐ-CP", "clauses": []},
-                {"kind": "dieu", "number": "7", "title": "Cung cấp", "chapter": "Chương II. HOẠT ĐỘNG",
-                 "citation": "Điều 7", "clauses": [
-                     {"number": "3", "citation": CITE, "text": QUOTE, "node_id": "n",
-                      "points": [{"label": "a", "citation": CITE.replace("Khoản", "Điểm a khoản"),
-                                  "text": "a) Phát ngôn."}]}]}]}
+    tree = DocumentTree(key="K", name="Nghị định 72/2015/NĐ-CP", status="in_force", effective_from="2015-10-22",
+                        relations=["Được hướng dẫn bởi Thông tư 02/2019/TT-BTTTT"], units=[
+                            UnitView(kind="dieu", number="1", title="Phạm vi", chapter="Chương I. QUY ĐỊNH CHUNG",
+                                     section="", citation="Điều 1 Nghị định 72/2015/NĐ-CP", intro=""),
+                            UnitView(kind="dieu", number="7", title="Cung cấp", chapter="Chương II. HOẠT ĐỘNG",
+                                     section="", citation="Điều 7", intro="", clauses=[
+                                         ClauseView(number="3", citation=CITE, text=QUOTE, node_id="n", points=[
+                                             PointView(label="a", citation=CITE.replace("Khoản", "Điểm a khoản"),
+                                                       text="a) Phát ngôn.")])])])
     out = render.render_tree(tree)
     assert out.count('class="kb-chapter"') == 2 and out.count('class="kb-unit"') == 2
     assert out.count("<details") == out.count("</details>")
     copies = data_copy(out)
     assert f"«{QUOTE}\na) Phát ngôn.» ({CITE})" in copies
     assert "22/10/2015" in out and "Được hướng dẫn bởi" in out
-    assert "Chọn một văn bản" in render.render_tree({})
+    assert "Chọn một văn bản" in render.render_tree(None)
 
 
 def test_dates():

@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+from ingest.model import NodeMeta
+
 from ingest.catalog import CatalogError, load_catalog
 from ingest.model import LegalDocument, ReaderError
 from ingest.readers.benchmark import parse_benchmark_json
@@ -35,7 +37,7 @@ def test_benchmark_json_bad_shape_names_the_file():
 
 
 def test_catalog_relations_include_inverses_and_secondary_labels(tmp_path):
-    from kb.settings import REPO_ROOT
+    from core.settings import REPO_ROOT
 
     cat = load_catalog(REPO_ROOT / "corpus" / "catalog.toml")
     assert ("guided_by", "02/2019/TT-BTTTT") in cat.relations_of("72/2015/NĐ-CP")
@@ -74,7 +76,8 @@ FILTER_CASES = [
 
 @pytest.mark.parametrize("meta,filters,ok", FILTER_CASES)
 def test_filters(meta, filters, ok):
-    assert passes(meta, filters) is ok
+    base = {"doc_key": "72/2015/NĐ-CP", "citation": "Điều 1 Nghị định 72/2015/NĐ-CP", "path": "/Điều 1", "article": "1"}
+    assert passes(NodeMeta.from_dict(base | meta), filters) is ok
 
 
 def test_weighted_coverage_weighs_unknown_words_most():

@@ -11,13 +11,15 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from kb.settings import Settings, SettingsError, configure_offline_environment
+from core.settings import Settings, SettingsError, configure_offline_environment
 
 configure_offline_environment()
 
 import gradio as gr  # noqa: E402  (after the offline environment is set)
 
-from qa.types import Answer  # noqa: E402
+from core.backends import make_backends  # noqa: E402
+from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
+from qa.types import Answer, DocumentSummary  # noqa: E402
 from ui import render  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog  # noqa: E402
 from ui.auth import (  # noqa: E402
@@ -102,7 +104,7 @@ def launch_options(settings: Settings) -> dict:
 class App(StaffActions):
     """Handlers. `self.kb` is the service; every method that changes data calls `_require_staff`."""
 
-    def __init__(self, settings: Settings, kb):
+    def __init__(self, settings: Settings, kb: KnowledgeService):
         self.settings = settings
         self.kb = kb
         self.auth = Authenticator(settings.users_file)
@@ -133,7 +135,7 @@ class App(StaffActions):
             raise gr.Error("Phiên đăng nhập đã hết hạn; hãy đăng nhập lại." if expired else NOT_STAFF)
         return s
 
-    def _docs(self) -> list[dict]:
+    def _docs(self) -> list[DocumentSummary]:
         with self.lock.read():
             return self.kb.documents()
 
@@ -282,7 +284,7 @@ class App(StaffActions):
             return self.kb.lookup((reference or "").strip()).to_public_dict()
 
 
-def build_app(settings: Settings, kb) -> gr.Blocks:
+def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
     app = App(settings, kb)
     events_js = (STATIC / "events.js").read_text(encoding="utf-8")
     llm = settings.llm_configured
@@ -403,12 +405,10 @@ def build_app(settings: Settings, kb) -> gr.Blocks:
     return demo
 
 
-def serve(settings: Settings, kb=None, **launch_kw):
+def serve(settings: Settings, kb: KnowledgeService | None = None, **launch_kw):
     """Run the web app on settings.host:settings.port. Reading is open unless allow_anonymous is off."""
     if kb is None:
-        from qa.service import KnowledgeBase
-
-        kb = KnowledgeBase(settings)
+        kb = KnowledgeBase(settings, make_backends(settings))
     demo = build_app(settings, kb)
     auth = None
     if not settings.allow_anonymous:

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import bcrypt
 
+from core.errors import KbError
+
 LEGAL_STAFF = "legal_staff"
 OFFICIAL = "official"
 ROLES = (LEGAL_STAFF, OFFICIAL)
@@ -40,7 +42,7 @@ MIN_PASSWORD_LEN = 8
 _DUMMY_HASH = "$2b$12$qG92KGFWNiMnp7UTs0e6xubAsJ30KY0lKmACxi6xLP9Sz0.rugPem"
 
 
-class UsersFileError(ValueError):
+class UsersFileError(KbError, ValueError):
     """The users file cannot be used; the message names the file, the account and the fix."""
 
 

@@ -11,7 +11,10 @@ import html
 import re
 from collections.abc import Iterable
 
-from qa.types import Answer, ClauseHit, LookupResult
+from core.vocab import NO_BASIS, parse_date, unit_label
+from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupResult
+
+__all__ = ["parse_date"]  # re-exported: the app parses the as-of date with it
 
 LEGAL_STATUS = {
     "in_force": "Còn hiệu lực",
@@ -24,7 +27,7 @@ LEGAL_STATUS = {
 }
 MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Mô hình ngôn ngữ (LLM)"}
 BASIS_LABELS = {"found": "Có căn cứ", "weak": "Căn cứ yếu — cần kiểm tra lại"}
-NO_BASIS_PREFIX = "Không tìm thấy căn cứ trong cơ sở dữ liệu"
+NO_BASIS_PREFIX = NO_BASIS
 
 
 def esc(value) -> str:
@@ -41,20 +44,6 @@ def format_date(iso: str) -> str:
         return dt.date.fromisoformat((iso or "").strip()).strftime("%d/%m/%Y")
     except ValueError:
         return iso or ""
-
-
-def parse_date(text: str | None) -> str | None:
-    """User input ("22/10/2015", "22-10-2015", "2015-10-22") -> ISO date; "" -> None; else ValueError."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
-    try:
-        if m:
-            return dt.date(int(m[3]), int(m[2]), int(m[1])).isoformat()
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise ValueError(f"Ngày “{text}” không hợp lệ; ghi theo dạng ngày/tháng/năm, ví dụ 22/10/2015.") from None
 
 
 def copy_payload(quote: str, citation: str) -> str:
@@ -236,33 +225,33 @@ def render_lookup(result: LookupResult) -> str:
 # ---------------------------------------------------------------- documents
 
 
-def _doc_label(d: dict) -> str:
-    return d.get("name") or " ".join(p for p in (d.get("type", ""), d.get("number", "")) if p) or d.get("title", "")
+def _doc_label(d: DocumentSummary) -> str:
+    return d.name or " ".join(p for p in (d.type, d.number) if p) or d.title
 
 
-def document_choices(docs: list[dict]) -> list[tuple[str, str]]:
+def document_choices(docs: list[DocumentSummary]) -> list[tuple[str, str]]:
     """(label, key) for dropdowns: loaded documents only."""
     out = []
     for d in docs:
-        if d.get("status") != "ready":
+        if not d.ready:
             continue
         label = _doc_label(d)
-        if d.get("title") and d["title"] not in label:
-            label = f"{label} — {d['title']}"
-        out.append((label if len(label) <= 120 else label[:117] + "…", d["key"]))
+        if d.title and d.title not in label:
+            label = f"{label} — {d.title}"
+        out.append((label if len(label) <= 120 else label[:117] + "…", d.key))
     return out
 
 
-def _doc_facts(d: dict) -> str:
-    facts = [legal_status_label(d.get("legal_status", ""))]
-    if d.get("effective_from"):
-        facts.append(f"có hiệu lực từ {format_date(d['effective_from'])}")
-    if d.get("status") == "ready":
-        facts.append(f"{d.get('articles', 0)} điều/mục")
+def _doc_facts(d: DocumentSummary) -> str:
+    facts = [legal_status_label(d.legal_status)]
+    if d.effective_from:
+        facts.append(f"có hiệu lực từ {format_date(d.effective_from)}")
+    if d.ready:
+        facts.append(f"{d.articles} điều/mục")
     return " · ".join(facts)
 
 
-def render_catalogue(docs: list[dict], browsable: bool = True) -> str:
+def render_catalogue(docs: list[DocumentSummary], browsable: bool = True) -> str:
     """Every loaded document and every catalogue entry still missing (greyed, with the note).
 
     browsable: the compact list of the Tra cứu tab, names open the document tree; otherwise the
@@ -273,51 +262,51 @@ def render_catalogue(docs: list[dict], browsable: bool = True) -> str:
     if browsable:
         items = []
         for d in docs:
-            missing = d.get("status") != "ready"
+            missing = not d.ready
             name = esc(_doc_label(d))
             head = (f'<span class="kb-docname">{name}</span>' if missing else
-                    f'<button type="button" class="kb-doclink" data-action="tree" data-key="{esc(d["key"])}">{name}</button>')
-            note = f'<div class="kb-note">{esc(d.get("note", ""))}</div>' if d.get("note") else ""
-            items.append(f'<li class="{"kb-missing" if missing else "kb-ready"}" data-key="{esc(d["key"])}">{head}'
-                         f'<div class="kb-doctitle">{esc(d.get("title", ""))}</div>'
+                    f'<button type="button" class="kb-doclink" data-action="tree" data-key="{esc(d.key)}">{name}</button>')
+            note = f'<div class="kb-note">{esc(d.note)}</div>' if d.note else ""
+            items.append(f'<li class="{"kb-missing" if missing else "kb-ready"}" data-key="{esc(d.key)}">{head}'
+                         f'<div class="kb-doctitle">{esc(d.title)}</div>'
                          f'<div class="kb-meta">{esc(_doc_facts(d))}</div>{note}</li>')
         return '<ul class="kb-catalogue">' + "".join(items) + "</ul>"
     rows = []
     for d in docs:
-        missing = d.get("status") != "ready"
-        note = esc(d.get("note", ""))
-        rel = "; ".join(d.get("relations") or [])
+        missing = not d.ready
+        note = esc(d.note)
+        rel = "; ".join(d.relations or [])
         rows.append(
-            f'<tr class="{"kb-missing" if missing else "kb-ready"}" data-key="{esc(d["key"])}">'
-            f"<td>{esc(_doc_label(d))}<div class=\"kb-doctitle\">{esc(d.get('title', ''))}</div>"
+            f'<tr class="{"kb-missing" if missing else "kb-ready"}" data-key="{esc(d.key)}">'
+            f"<td>{esc(_doc_label(d))}<div class=\"kb-doctitle\">{esc(d.title)}</div>"
             + (f'<div class="kb-note">{note}</div>' if note else "")
             + (f'<div class="kb-rel">{esc(rel)}</div>' if rel else "")
             + f"</td><td>{'Chưa có văn bản' if missing else 'Đã nạp'}</td>"
-            f"<td>{esc(legal_status_label(d.get('legal_status', '')))}</td>"
-            f"<td>{esc(format_date(d.get('effective_from', '')))}</td>"
-            f"<td class=\"kb-num\">{d.get('articles', 0)}</td><td class=\"kb-num\">{d.get('nodes', 0)}</td></tr>"
+            f"<td>{esc(legal_status_label(d.legal_status))}</td>"
+            f"<td>{esc(format_date(d.effective_from))}</td>"
+            f"<td class=\"kb-num\">{d.articles}</td><td class=\"kb-num\">{d.nodes}</td></tr>"
         )
     return ('<table class="kb-docs"><thead><tr><th>Văn bản</th><th>Trạng thái</th><th>Hiệu lực</th>'
             "<th>Có hiệu lực từ</th><th>Số điều/mục</th><th>Số đoạn chỉ mục</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
 
 
-def render_tree(tree: dict) -> str:
+def render_tree(tree: DocumentTree | None) -> str:
     """Chương → điều → khoản (→ điểm) of one document, each khoản with its text and a copy button."""
     if not tree:
         return '<div class="kb-empty">Chọn một văn bản đã nạp trong danh mục để xem cấu trúc.</div>'
-    facts = [f"Hiệu lực: {esc(legal_status_label(tree.get('status', '')))}"]
-    if tree.get("effective_from"):
-        facts.append(f"Có hiệu lực từ {esc(format_date(tree['effective_from']))}")
-    if tree.get("issuer"):
-        facts.append(f"Cơ quan ban hành: {esc(tree['issuer'])}")
-    rel = tree.get("relations") or []
-    head = (f'<div class="kb-citation">{esc(tree.get("name", tree.get("key", "")))}</div>'
+    facts = [f"Hiệu lực: {esc(legal_status_label(tree.status))}"]
+    if tree.effective_from:
+        facts.append(f"Có hiệu lực từ {esc(format_date(tree.effective_from))}")
+    if tree.issuer:
+        facts.append(f"Cơ quan ban hành: {esc(tree.issuer)}")
+    rel = tree.relations or []
+    head = (f'<div class="kb-citation">{esc(tree.name or tree.key)}</div>'
             f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
             + ('<ul class="kb-relations">' + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul>" if rel else ""))
     body, chapter, open_chapter = [], None, False
-    for u in tree.get("units", []):
-        ch = u.get("chapter", "")
+    for u in tree.units:
+        ch = u.chapter
         if ch != chapter:
             if open_chapter:
                 body.append("</details>")
@@ -326,21 +315,20 @@ def render_tree(tree: dict) -> str:
                 body.append(f'<details class="kb-chapter" open><summary>{esc(ch)}</summary>')
                 open_chapter = True
             chapter = ch
-        label = f"Điều {u.get('number', '')}" if u.get("kind", "dieu") == "dieu" else f"Mục {u.get('number', '')}"
+        label = unit_label(u.kind, u.number)
         parts = []
-        if u.get("intro"):
-            parts.append(_text_block(u["intro"], "kb-verbatim kb-intro"))
-        for c in u.get("clauses", []):
+        if u.intro:
+            parts.append(_text_block(u.intro, "kb-verbatim kb-intro"))
+        for c in u.clauses:
             pts = "".join(
-                f'<div class="kb-point">{_text_block(p.get("text", ""))}'
-                f'<div class="kb-actions">{_copy_button(p.get("text", ""), p.get("citation", ""), "Sao chép điểm")}</div></div>'
-                for p in c.get("points", []))
-            full = "\n".join([c.get("text", ""), *[p.get("text", "") for p in c.get("points", [])]]).strip()
+                f'<div class="kb-point">{_text_block(p.text)}'
+                f'<div class="kb-actions">{_copy_button(p.text, p.citation, "Sao chép điểm")}</div></div>'
+                for p in c.points)
             parts.append(
-                f'<div class="kb-tclause" data-node="{esc(c.get("node_id") or "")}">'
-                f'<div class="kb-tcite">{esc(c.get("citation", ""))}</div>{_text_block(c.get("text", ""))}{pts}'
-                f'<div class="kb-actions">{_copy_button(full, c.get("citation", ""))}</div></div>')
-        body.append(f'<details class="kb-unit"><summary>{esc(label)}. {esc(u.get("title", ""))}</summary>'
+                f'<div class="kb-tclause" data-node="{esc(c.node_id or "")}">'
+                f'<div class="kb-tcite">{esc(c.citation)}</div>{_text_block(c.text)}{pts}'
+                f'<div class="kb-actions">{_copy_button(c.full_text, c.citation)}</div></div>')
+        body.append(f'<details class="kb-unit"><summary>{esc(label)}. {esc(u.title)}</summary>'
                     f'{"".join(parts)}</details>')
     if open_chapter:
         body.append("</details>")

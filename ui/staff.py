@@ -8,13 +8,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from core.vocab import UPLOAD_EXTENSIONS
+
 import gradio as gr
 
 from ui import render
 from ui.audit import file_sha256
 from ui.auth import active, start_session
 
-UPLOAD_TYPES = (".pdf", ".docx", ".html", ".htm", ".txt")
+UPLOAD_TYPES = UPLOAD_EXTENSIONS
 
 
 def client_address(request: gr.Request | None) -> str:
@@ -73,7 +75,7 @@ class StaffActions:
         return out
 
     def _preview_views(self, previews: list[dict], overrides: dict):
-        existing = {d["key"] for d in self._docs() if d.get("status") == "ready"}
+        existing = {d.key for d in self._docs() if d.ready}
         keyed = [p for p in previews if not p.get("error")]
         choices = [(f"{p.get('key') or p.get('title', '')} ({p['file']})", p["orig_key"]) for p in keyed]
         return (render.render_preview(previews, existing, corrected=[p["key"] for p in keyed if p["orig_key"] in overrides]),
@@ -140,7 +142,7 @@ class StaffActions:
         if not previews:
             raise gr.Error("Chưa có tệp hợp lệ đã xem trước. Tải tệp lên rồi bấm “Xem trước”.")
         paths = list(dict.fromkeys(p["path"] for p in previews))
-        existing = {d["key"] for d in self._docs() if d.get("status") == "ready"}
+        existing = {d.key for d in self._docs() if d.ready}
         overrides = {k: v for k, v in (overrides or {}).items() if v}
         progress(0.0, desc="Bắt đầu nạp")
         with self.lock.write():

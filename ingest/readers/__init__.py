@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.vocab import INGEST_EXTENSIONS
 from ingest.model import LegalDocument, ReaderError
 
-SUPPORTED_SUFFIXES = (".html", ".htm", ".txt", ".md", ".pdf", ".docx", ".json")
+SUPPORTED_SUFFIXES = INGEST_EXTENSIONS
 # Provenance notes that sit beside documents, not documents themselves.
 NOT_DOCUMENTS = {"source.md", "readme.md", "index.tsv", "catalog.toml"}
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import json
 
+from core.vocab import DOC_TYPES
 from ingest.model import Article, LegalDocument, ReaderError
 from ingest.structure import split_clauses
 from ingest.text import clean_line, clean_lines
 
-_TYPES = ("Bộ luật", "Luật", "Nghị định", "Thông tư", "Pháp lệnh", "Nghị quyết", "Quyết định")
 
 
 def _doc_type(title: str) -> str:
     low = title.lower()
-    return next((t for t in _TYPES if low.startswith(t.lower())), "")
+    return next((t for t in DOC_TYPES if low.startswith(t.lower())), "")
 
 
 def _article(number: str, raw: str) -> Article:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from core.vocab import DOCUMENT_EXTENSIONS, HTML_EXTENSIONS, TEXT_EXTENSIONS
 from ingest.model import ReaderError
 from ingest.text import clean_lines, html_fragment_to_lines
 
-TEXT_EXTENSIONS = (".txt", ".md")
-HTML_EXTENSIONS = (".html", ".htm")
-SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS + HTML_EXTENSIONS + (".pdf", ".docx")
+SUPPORTED_EXTENSIONS = DOCUMENT_EXTENSIONS
 
 NO_TEXT_LAYER = "PDF không có lớp văn bản (bản scan?) — cần OCR trước khi nạp"
 

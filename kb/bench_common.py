@@ -1,0 +1,72 @@
+"""What every benchmark shares: corpus paths, the machine line, a `kb` child process with its own
+peak RSS, and the writer that replaces one section of docs/BENCHMARKS.md."""
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.settings import DEMUC_32_1, REPO_ROOT, SEED_DIR, SHARED_CORPUS
+from ingest.registry import Registry
+
+__all__ = ["DEMUC_32_1", "SEED_DIR"]
+
+ALQAC_ARTICLES = SHARED_CORPUS.parent / "eval" / "alqac" / "articles.json"
+ALQAC_QUESTIONS = SHARED_CORPUS.parent / "eval" / "alqac" / "dev_questions.json"
+TTDN_DEV = SHARED_CORPUS.parent / "eval" / "ttdn_dev.jsonl"
+PHAPDIEN_DIR = SHARED_CORPUS / "phapdien"
+BENCH_HOME = REPO_ROOT / ".kb-bench"
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+
+
+_CHILD = ("import resource, sys\nfrom kb.cli import main\nrc = main(sys.argv[1:])\n"
+          "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\nsys.exit(rc)")
+
+
+def run_kb_child(home: Path, *args) -> tuple[float, int, str]:
+    """Run `kb` in a child; returns (seconds, the child's own peak RSS in MiB, stdout)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _CHILD, "--home", str(home), *args],
+                          capture_output=True, text=True, cwd=REPO_ROOT)
+    dt = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"kb {' '.join(args)} failed: {proc.stderr[-2000:]}")
+    m = re.search(r"MAXRSS (\d+)", proc.stderr)
+    return dt, int(m.group(1)) // 1024 if m else -1, proc.stdout
+
+
+def registry_counts(home: Path) -> dict:
+    registry = Registry(home / "registry.sqlite3")
+    try:
+        return registry.counts()
+    finally:
+        registry.close()
+
+
+
+def bench_section(title: str, command: str, body: str) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return f"<!-- bench:{title} -->\n## {title}\n\nCommand: `{command}` — {stamp}, {machine()}.\n\n{body}\n<!-- /bench:{title} -->\n"
+
+
+def write_section(out: Path, title: str, text: str) -> None:
+    """Replace this benchmark's section in BENCHMARKS.md, keeping the others."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n\nMeasured figures; regenerate with the commands shown.\n\n"
+    pat = re.compile(rf"<!-- bench:{re.escape(title)} -->.*?<!-- /bench:{re.escape(title)} -->\n", re.S)
+    doc = pat.sub(lambda _: text, doc) if pat.search(doc) else doc.rstrip() + "\n\n" + text
+    out.write_text(doc, encoding="utf-8")
+
+
