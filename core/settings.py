@@ -76,11 +76,37 @@ class Settings(BaseSettings):
     llm_model: str | None = _f(None, "KB_LLM_MODEL", "tên mô hình LLM")
     llm_timeout_s: float = _f(120.0, "KB_LLM_TIMEOUT", "thời gian chờ LLM (giây)", gt=0)
     answer_mode: AnswerMode = _f("extractive", "KB_ANSWER_MODE", "chế độ trả lời mặc định")
+    # Limits (ingest): a hostile or broken file must not take minutes and gigabytes
+    max_file_mb: int = _f(50, "KB_MAX_FILE_MB", "dung lượng tối đa của một tệp nạp (MB)", ge=1)
+    max_unzipped_mb: int = _f(50, "KB_MAX_UNZIPPED_MB",
+                              "dung lượng tối đa sau giải nén của tệp DOCX, hoặc văn bản trích từ PDF (MB)", ge=1)
+    max_nodes_per_document: int = _f(5000, "KB_MAX_NODES", "số nút (khoản/điểm) tối đa của một văn bản", ge=1)
+    max_seconds_per_file: float = _f(120.0, "KB_MAX_SECONDS_PER_FILE", "thời gian đọc tối đa của một tệp (giây)", gt=0)
     # UI
     host: str = _f("127.0.0.1", "KB_HOST", "địa chỉ giao diện web")
     port: int = _f(7860, "KB_PORT", "cổng giao diện web")
     users_file: Path | None = _f(None, "KB_USERS_FILE", "tệp tài khoản (TOML, mật khẩu bcrypt)")
     allow_anonymous: bool = _f(True, "KB_ALLOW_ANONYMOUS", "cho phép đọc không cần đăng nhập")
+    # Limits (hardening): what one web client may send, keep busy or make the server store
+    max_question_chars: int = _f(2000, "KB_MAX_QUESTION_CHARS",
+                                 "độ dài tối đa của câu hỏi hoặc tham chiếu gửi qua giao diện/API (ký tự)", ge=1)
+    max_username_chars: int = _f(100, "KB_MAX_USERNAME_CHARS", "độ dài tối đa của tên đăng nhập (ký tự)", ge=1)
+    max_password_chars: int = _f(200, "KB_MAX_PASSWORD_CHARS", "độ dài tối đa của mật khẩu (ký tự)", ge=1)
+    session_ttl_s: int = _f(8 * 3600, "KB_SESSION_TTL", "thời hạn một phiên đăng nhập (giây)", ge=60)
+    login_max_failures: int = _f(5, "KB_LOGIN_MAX_FAILURES",
+                                 "số lần sai mật khẩu từ cùng một địa chỉ cho cùng một tài khoản trước khi tạm khoá",
+                                 ge=1)
+    login_max_failures_per_client: int = _f(20, "KB_LOGIN_MAX_FAILURES_PER_CLIENT",
+                                            "số lần đăng nhập sai từ một địa chỉ (mọi tài khoản) trước khi tạm khoá",
+                                            ge=1)
+    login_lockout_s: int = _f(300, "KB_LOGIN_LOCKOUT", "thời gian tạm khoá đăng nhập (giây)", ge=1)
+    max_tracked_logins: int = _f(10000, "KB_MAX_TRACKED_LOGINS",
+                                 "số mục tối đa trong bảng đăng nhập sai và bảng phiên (bộ nhớ)", ge=10)
+    max_log_field_chars: int = _f(500, "KB_MAX_LOG_FIELD_CHARS",
+                                  "độ dài tối đa của một trường ghi vào nhật ký kiểm soát/phản hồi (ký tự)", ge=20)
+    max_upload_mb: int = _f(20, "KB_MAX_UPLOAD_MB", "dung lượng tối đa một tệp tải lên giao diện web (MB)", ge=1)
+    upload_cache_ttl_s: int = _f(3600, "KB_UPLOAD_CACHE_TTL",
+                                 "tệp tải lên tạm (bộ đệm Gradio) bị xoá sau chừng này giây", ge=60)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -112,7 +138,7 @@ class Settings(BaseSettings):
 
     @property
     def feedback_path(self) -> Path:
-        return self.home / "feedback.jsonl"
+        return self.home / "feedback.sqlite3"  # one row per answer: a changed vote replaces the old one
 
     @property
     def audit_path(self) -> Path:

@@ -84,6 +84,29 @@ def unit_label(kind: str, number: str) -> str:
     return f"Mục {number}" if number else ""
 
 
+# ---------------------------------------------------------------- who a provision addresses
+
+# Actors a question or a scope article names, on lower-case NFC text. Only the distinction the
+# corpus needs is made: ministries vs provinces (Thông tư 02/2019/TT-BTTTT governs ministries only).
+ACTOR_PATTERNS: dict[str, re.Pattern] = {
+    "province": re.compile(r"(?<!\w)(?:tỉnh|ubnd|ủy ban nhân dân|uỷ ban nhân dân|sở(?= [a-zà-ỹđ])|địa phương|cấp huyện)"
+                           r"(?!\w)"),
+    "ministry": re.compile(r"(?<!cán )(?<!toàn )(?<!\w)bộ(?! (?:phận|máy|luật|hồ sơ|đội|trưởng|nhận diện))(?!\w)"
+                           r"|cơ quan ngang bộ|cơ quan thuộc chính phủ"),
+}
+ACTOR_LABELS = {"province": "Ủy ban nhân dân cấp tỉnh và các sở, ngành ở địa phương",
+                "ministry": "các Bộ, cơ quan ngang Bộ, cơ quan thuộc Chính phủ"}
+# Scope words that make a document apply generally (not to one kind of body only).
+GENERAL_SCOPE_RE = re.compile(r"cơ quan nhà nước|cơ quan, tổ chức|cơ quan hành chính nhà nước|mọi|địa phương|tỉnh")
+
+
+def actors_in(text: str) -> list[str]:
+    """Actor kinds named in a text, in order of first mention."""
+    low = nfc(text).lower()
+    found = sorted((m.start(), kind) for kind, pat in ACTOR_PATTERNS.items() if (m := pat.search(low)))
+    return [kind for _, kind in found]
+
+
 # ---------------------------------------------------------------- stopwords
 
 # Question and function words that carry no topic (pyvi-segmented forms, "_" joins syllables).
@@ -106,6 +129,12 @@ def iso_date(d, m, y) -> str:
     """Day, month, year -> "YYYY-MM-DD"; "" when day or month is out of range."""
     d, m, y = int(d), int(m), int(y)
     return f"{y:04d}-{m:02d}-{d:02d}" if 1 <= d <= 31 and 1 <= m <= 12 else ""
+
+
+def format_iso(iso: str) -> str:
+    """"2015-10-22" -> "22/10/2015"; anything else unchanged."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", (iso or "").strip())
+    return f"{m[3]}/{m[2]}/{m[1]}" if m else (iso or "")
 
 
 def parse_date(text: str | None) -> str | None:
@@ -133,7 +162,9 @@ SECONDARY_LABEL = "nguồn thứ cấp (bài tư vấn), không phải văn bả
 
 TEXT_EXTENSIONS = (".txt", ".md")
 HTML_EXTENSIONS = (".html", ".htm")
+# Scanned pages, read by OCR (a TIFF may hold several pages).
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 # Original documents (one document per file) and, for ingest only, benchmark article JSON.
-DOCUMENT_EXTENSIONS = TEXT_EXTENSIONS + HTML_EXTENSIONS + (".pdf", ".docx")
-INGEST_EXTENSIONS = HTML_EXTENSIONS + TEXT_EXTENSIONS + (".pdf", ".docx", ".json")
-UPLOAD_EXTENSIONS = (".pdf", ".docx", ".html", ".htm", ".txt")
+DOCUMENT_EXTENSIONS = TEXT_EXTENSIONS + HTML_EXTENSIONS + (".pdf", ".docx", ".doc") + IMAGE_EXTENSIONS
+INGEST_EXTENSIONS = HTML_EXTENSIONS + TEXT_EXTENSIONS + (".pdf", ".docx", ".json", ".doc") + IMAGE_EXTENSIONS
+UPLOAD_EXTENSIONS = (".pdf", ".docx", ".html", ".htm", ".txt", ".doc") + IMAGE_EXTENSIONS

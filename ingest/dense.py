@@ -64,7 +64,8 @@ class DenseIndex:
         nodes = []
         for r in rows:
             # Chroma takes flat scalars only.
-            meta = {k: v if isinstance(v, (int, float)) else str(v or "") for k, v in r.meta.to_dict().items()}
+            meta = {k: v if isinstance(v, (int, float)) else "; ".join(v) if isinstance(v, (list, tuple)) else str(v or "")
+                    for k, v in r.meta.to_dict().items()}
             meta["text_hash"] = r.text_hash
             nodes.append(TextNode(id_=r.node_id, text=r.embed_text, metadata=meta,
                                   embedding=vectors[r.text_hash].tolist()))

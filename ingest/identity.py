@@ -1,11 +1,13 @@
 """Document identity and canonical citation strings (pure functions)."""
 from __future__ import annotations
 
+import hashlib
 import re
 
 from core.vocab import fold, nfc, unit_label
 
-__all__ = ["citation_string", "document_key", "document_name", "fold", "nfc", "unit_label"]
+__all__ = ["citation_string", "document_key", "document_name", "fallback_key", "fold", "has_identity", "nfc",
+           "unit_label"]
 
 
 def document_key(number: str, title: str, doc_type: str = "") -> str:
@@ -14,6 +16,19 @@ def document_key(number: str, title: str, doc_type: str = "") -> str:
         return nfc(number).strip().upper()
     name = nfc(f"{doc_type} {title}" if doc_type and not title.lower().startswith(doc_type.lower()) else title)
     return re.sub(r"\s+", " ", name).strip().lower()
+
+
+def has_identity(number: str, title: str) -> bool:
+    """Does the document name itself (a number or a title)? Without either, the type alone
+    ("công văn") or "" would be shared by unrelated documents and one would replace the other."""
+    return bool(nfc(number or "").strip() or nfc(title or "").strip())
+
+
+def fallback_key(file_name: str, content: str) -> str:
+    """Identity of a document with neither number nor title: its file name and a short hash of
+    its text, e.g. "synthetic_cong_van.txt #3f2a9c01" (lower case, like title keys)."""
+    digest = hashlib.sha256(nfc(content).encode("utf-8")).hexdigest()[:8]
+    return f"{nfc(file_name).strip().lower()} #{digest}"
 
 
 def document_name(number: str, doc_type: str, title: str) -> str:

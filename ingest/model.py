@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from core.errors import KbError
-from ingest.identity import document_key
+from ingest.identity import document_key, has_identity
 
 
 @dataclass
@@ -79,11 +79,15 @@ class LegalDocument:
     signature: str = ""  # signature block, verbatim
     units: list[Article] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # structure problems worth showing staff
+    # identity when there is neither number nor title: file name + content hash (set by read_path)
+    fallback_key: str = ""
 
     @property
     def key(self) -> str:
-        """Identity: the document number, or for documents without one, the title."""
-        return document_key(self.number, self.title, self.doc_type)
+        """Identity: the document number, or for documents without one, the title, else the fallback."""
+        if has_identity(self.number, self.title):
+            return document_key(self.number, self.title, self.doc_type)
+        return self.fallback_key or document_key(self.number, self.title, self.doc_type)
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,11 @@ class NodeMeta:
     url: str = ""
     clause: str = ""
     point: str = ""
+    # Units this node's text refers to ("khoản 2 Điều này", "điểm c khoản 1 Điều 52 Luật báo chí"),
+    # as canonical citation strings (ingest.crossrefs); followed when the node is quoted.
+    references: tuple[str, ...] = ()
+    # Who the document applies to, read from its scope articles (core.vocab.ACTORS keys); () = not said.
+    scope: tuple[str, ...] = ()
 
     REQUIRED = ("doc_key", "citation", "path", "article")
 
@@ -126,7 +135,10 @@ class NodeMeta:
         if missing:
             raise KeyError(f"node metadata lacks {missing}; re-ingest with `kb ingest --force`")
         names = cls.__dataclass_fields__
-        return cls(**{k: ("" if v is None else v) for k, v in data.items() if k in names})
+        values = {k: ("" if v is None else v) for k, v in data.items() if k in names}
+        values["references"] = tuple(values.get("references") or ())
+        values["scope"] = tuple(values.get("scope") or ())
+        return cls(**values)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -7,9 +7,12 @@ The embedded text starts with the document and article heading; the quoted text 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 
+from core.vocab import GENERAL_SCOPE_RE, actors_in, nfc
+from ingest.crossrefs import clause_references
 from ingest.identity import citation_string, document_name, unit_label
 from ingest.model import Article, Clause, LegalDocument, NodeMeta
 
@@ -87,6 +90,22 @@ def _structure_path(unit: Article) -> str:
     return "/" + "/".join(bits)
 
 
+_SCOPE_TITLE_RE = re.compile(r"phạm vi điều chỉnh|đối tượng áp dụng", re.I)
+
+
+def document_scope(doc: LegalDocument) -> tuple[str, ...]:
+    """Who the document applies to, when its scope articles name one kind of body only.
+
+    ("ministry",) for a text that governs "các Bộ, cơ quan ngang Bộ, cơ quan thuộc Chính phủ" and no
+    one else; () when the scope is general or not stated (the usual case).
+    """
+    text = " ".join(u.full_text for u in doc.units if u.kind == "dieu" and _SCOPE_TITLE_RE.search(u.title))
+    if not text or GENERAL_SCOPE_RE.search(nfc(text).lower()):
+        return ()
+    actors = actors_in(text)
+    return tuple(actors) if len(actors) == 1 else ()
+
+
 def build_nodes(doc: LegalDocument) -> list[ClauseNode]:
     key = doc.key
     name = document_name(doc.number, doc.doc_type, doc.title)
@@ -94,7 +113,7 @@ def build_nodes(doc: LegalDocument) -> list[ClauseNode]:
     base_meta = dict(
         doc_key=key, document_number=doc.number, document_name=name, doc_type=doc.doc_type, doc_title=doc.title,
         issuer=doc.issuer, issued_on=doc.issued_on, doc_effective_from=doc.effective_from, status=doc.status,
-        source_kind=doc.source_kind,
+        source_kind=doc.source_kind, scope=document_scope(doc),
     )
     for unit in doc.units:
         upath = _structure_path(unit)
@@ -107,12 +126,17 @@ def build_nodes(doc: LegalDocument) -> list[ClauseNode]:
             effective_from=unit.effective_from or doc.effective_from, amendment_note=unit.amendment_note,
             url=unit.url or doc.source_url,
         )
+        if doc.status == "amended" and doc.source_kind == "phapdien" and not unit.amendment_note:
+            # The Pháp điển notes say which articles an amendment touched: the others are in force as enacted.
+            unit_meta["status"] = "in_force"
 
         def add(text: str, clause: str, point: str, part: int, context: str = ""):
             path = upath + (f"/Khoản {clause}" if clause else "") + (f"/Điểm {point}" if point else "")
             path += f"/#{part}" if part else ""
             cit = citation_string(name, unit.kind, unit.number, clause, point if point and "-" not in point else "")
             embed = "\n".join(x for x in (heading, context, text) if x)
+            refs = clause_references(text, document_name=name, article=unit.number, clause=clause,
+                                     unit_kind=unit.kind, self_citation=cit)
             nodes.append(
                 ClauseNode(
                     node_id=stable_node_id(key, path),
@@ -125,7 +149,7 @@ def build_nodes(doc: LegalDocument) -> list[ClauseNode]:
                     clause=clause,
                     point=point,
                     part_index=part,
-                    metadata=NodeMeta(**unit_meta, clause=clause, point=point, path=path, citation=cit),
+                    metadata=NodeMeta(**unit_meta, clause=clause, point=point, path=path, citation=cit, references=refs),
                 )
             )
 

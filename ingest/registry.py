@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Collection
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
+from core.errors import KbError
 from ingest.model import Article, Clause, LegalDocument, NodeMeta, Point
 from ingest.nodes import ClauseNode
 
@@ -89,6 +91,21 @@ def _doc_to_row(doc: LegalDocument) -> dict:
     return data
 
 
+class ReplaceRefused(KbError):
+    """Storing a file would replace documents another source file holds, without an explicit replace."""
+
+    def __init__(self, conflicts: dict[str, list[str]]):
+        self.conflicts = conflicts  # document key -> the other source files that hold it
+        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in conflicts.items()))
+
+
+Replace = bool | Collection[str]  # True / False, or the document keys that may be replaced
+
+
+def _may_replace(replace, key: str) -> bool:
+    return replace is True or (not isinstance(replace, bool) and key in replace)
+
+
 def unit_from_data(data: dict) -> Article:
     clauses = [
         Clause(number=c["number"], text=c["text"], points=[Point(**p) for p in c["points"]])
@@ -136,6 +153,13 @@ class Registry:
         row = self.db.execute("SELECT sha256 FROM sources WHERE path=?", (path,)).fetchone()
         return row[0] if row else None
 
+    def missing_documents(self, path: str) -> list[str]:
+        """Documents `path` contributed that are no longer stored (removed since): an unchanged file
+        hash must not stop an explicit re-ingest from bringing them back."""
+        row = self.db.execute("SELECT doc_keys FROM sources WHERE path=?", (path,)).fetchone()
+        keys = json.loads(row[0]) if row and row[0] else []
+        return [k for k in keys if not self.db.execute("SELECT 1 FROM documents WHERE key=?", (k,)).fetchone()]
+
     def sources(self) -> list[tuple[str, str, list[str]]]:
         return [(p, h, json.loads(k)) for p, h, k in self.db.execute("SELECT path, sha256, doc_keys FROM sources")]
 
@@ -148,10 +172,37 @@ class Registry:
             db.executemany("DELETE FROM suppressed WHERE doc_key=?", [(k,) for k in keys])
 
     # ---- the atomic replace
+    def conflicts(self, path: str, docs: list[LegalDocument], replace: Replace = False, db=None) -> dict[str, list[str]]:
+        """Documents of `docs` already held by OTHER source files that storing `path` would replace
+        (key -> those files), leaving out the keys `replace` allows. A new version of the same file is
+        no conflict, nor is a Pháp điển document assembled from several đề mục files."""
+        db = db or self.db
+        out = {}
+        for doc in docs:
+            if _may_replace(replace, doc.key):
+                continue
+            others = [r[0] for r in db.execute(
+                "SELECT DISTINCT source_path FROM units WHERE doc_key=? AND source_path!=? ORDER BY source_path",
+                (doc.key, path))]
+            if not others:
+                continue
+            stored = db.execute("SELECT source_kind FROM documents WHERE key=?", (doc.key,)).fetchone()
+            if doc.source_kind == "phapdien" and stored and stored[0] == "phapdien":
+                continue
+            out[doc.key] = others
+        return out
+
     def replace_source(self, path: str, sha256: str, size: int, docs: list[LegalDocument],
-                       nodes_by_doc: dict[str, list[ClauseNode]], lex_tokens: dict[str, str]) -> None:
-        """Replace everything `path` contributed with `docs`, in one transaction."""
+                       nodes_by_doc: dict[str, list[ClauseNode]], lex_tokens: dict[str, str],
+                       replace: Replace = False) -> None:
+        """Replace everything `path` contributed with `docs`, in one transaction.
+
+        Raises ReplaceRefused, changing nothing, when that would replace a document another file
+        holds and `replace` does not allow it (checked inside the transaction: no race)."""
         with self.transaction() as db:
+            refused = self.conflicts(path, docs, replace, db)
+            if refused:
+                raise ReplaceRefused(refused)
             old_keys = {r[0] for r in db.execute("SELECT DISTINCT doc_key FROM units WHERE source_path=?", (path,))}
             db.execute("DELETE FROM units WHERE source_path=?", (path,))
             db.execute("DELETE FROM nodes WHERE source_path=?", (path,))
@@ -215,6 +266,9 @@ class Registry:
         return bool(found)
 
     # ---- reads
+    def keys(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT key FROM documents")}
+
     def documents(self) -> list[DocumentRow]:
         dense = self.dense_counts()
         rows = self.db.execute(

@@ -15,6 +15,7 @@ from core.settings import REPO_ROOT, Settings
 from ingest.registry import Registry
 from kb.bench_common import (ALQAC_ARTICLES, BENCH_HOME, DEMUC_32_1, PHAPDIEN_DIR, SEED_DIR, bench_section, dir_size,
                              registry_counts, run_kb_child, write_section)
+from kb.bench_ocr import ocr_table, run_ocr_bench
 from kb.bench_qa import run_qa_bench
 
 def engine_throughput(home: Path, sample: int = 96) -> float:
@@ -83,6 +84,7 @@ def run_bench(args, settings: Settings) -> int:
         rows = run_ingest_bench(args.quick)
         cmd = "kb bench ingest" + (" --quick" if args.quick else "")
         write_section(out, "Ingestion", bench_section("Ingestion", cmd, ingest_table(rows)))
+        write_section(out, "OCR", bench_section("OCR", cmd, ocr_table(run_ocr_bench())))
     else:
         write_section(out, "Retrieval and answers", run_qa_bench(BENCH_HOME, bench_section))
     print(f"Đã ghi {out}")

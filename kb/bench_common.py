@@ -18,6 +18,7 @@ __all__ = ["DEMUC_32_1", "SEED_DIR"]
 ALQAC_ARTICLES = SHARED_CORPUS.parent / "eval" / "alqac" / "articles.json"
 ALQAC_QUESTIONS = SHARED_CORPUS.parent / "eval" / "alqac" / "dev_questions.json"
 TTDN_DEV = SHARED_CORPUS.parent / "eval" / "ttdn_dev.jsonl"
+TTDN_ANSWERS_DEV = SHARED_CORPUS.parent / "eval" / "ttdn_answers_dev.jsonl"
 PHAPDIEN_DIR = SHARED_CORPUS / "phapdien"
 BENCH_HOME = REPO_ROOT / ".kb-bench"
 

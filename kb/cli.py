@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -14,7 +15,8 @@ configure_offline_environment()  # before llama-index, chromadb or gradio are im
 
 from core.backends import make_backends  # noqa: E402
 from ingest.store import KnowledgeStore  # noqa: E402
-from qa.evaluate import evaluate, load_questions  # noqa: E402
+from qa.evaluate import (answer_report_text, eval_file_format, evaluate, evaluate_answers,  # noqa: E402
+                         load_answer_questions, load_questions)
 from qa.service import KnowledgeBase  # noqa: E402
 
 
@@ -26,17 +28,52 @@ def _print_json(obj) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
-def _console():
+def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console()
+    return Console(stderr=stderr)
+
+
+def _esc(value) -> str:
+    """Data (file names, numbers, titles, reasons) shown through Rich: never read as markup, so a
+    "[/dim]" in a document number prints as is instead of breaking the table."""
+    from rich.markup import escape
+
+    return escape(str(value))
 
 
 def _progress_bar():
+    """On stderr: stdout carries only the result (`--json` output stays parseable)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                    TimeElapsedColumn(), transient=False, console=_console())
+                    TimeElapsedColumn(), transient=False, console=_console(stderr=True))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in a bare container
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else ""
+
+
+def _audit(settings: Settings):
+    from ui.audit import AuditLog  # the UI's journal: one audit log whichever way a change is made
+
+    return AuditLog(settings.audit_path)
+
+
+def _audit_ingest(settings: Settings, report, existing: set[str]) -> None:
+    """The records the UI writes for an upload, one per file read or refused. Files unchanged since
+    the last ingest and non-documents skipped in a folder change nothing and are not recorded."""
+    log, user = _audit(settings), _os_user()
+    for o in report.outcomes:
+        if o.status not in ("ingested", "refused"):
+            continue
+        replaced = [k for k in o.documents if k in existing]
+        log.record("replace" if replaced else "upload", user=user, outcome="ok" if o.status == "ingested" else "refused",
+                   target=", ".join(o.documents), file=o.path, sha256=o.sha256, client="cli",
+                   detail={"reason": o.reason, "replaced": ", ".join(replaced)})
 
 
 def cmd_ingest(args, settings) -> int:
@@ -54,11 +91,19 @@ def cmd_ingest(args, settings) -> int:
         print("Cần ít nhất một đường dẫn: kb ingest TỆP_HOẶC_THƯ_MỤC … (hoặc --default-corpus)", file=sys.stderr)
         return 2
     store = KnowledgeStore(settings, make_backends(settings))
-    with _progress_bar() as bar:
-        task = bar.add_task("Nạp văn bản", total=1.0)
-        report = store.ingest(paths, embed=not args.no_embed, restore=not args.default_corpus, force=args.force,
-                              progress=lambda f, m: bar.update(task, completed=f, description=m[:60]))
-        bar.update(task, completed=1.0, description="Xong")
+    existing = store.registry.keys()
+    try:
+        with _progress_bar() as bar:
+            task = bar.add_task("Nạp văn bản", total=1.0)
+            report = store.ingest(paths, embed=not args.no_embed, restore=not args.default_corpus, force=args.force,
+                                  replace=args.replace,
+                                  progress=lambda f, m: bar.update(task, completed=f, description=_esc(m[:60])))
+            bar.update(task, completed=1.0, description="Xong")
+    except KbError as exc:
+        _audit(settings).record("upload", user=_os_user(), outcome="error", file=", ".join(map(str, paths)),
+                                client="cli", detail=f"{type(exc).__name__}: {exc}")
+        raise
+    _audit_ingest(settings, report, existing)
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -67,13 +112,17 @@ def cmd_ingest(args, settings) -> int:
             t.add_column(col)
         labels = {"ingested": "đã nạp", "unchanged": "bỏ qua", "skipped": "bỏ qua", "refused": "TỪ CHỐI"}
         for o in report.outcomes:
-            t.add_row(Path(o.path).name, labels[o.status], str(len(o.documents)), str(o.articles), str(o.nodes), o.reason)
+            t.add_row(_esc(Path(o.path).name), labels[o.status], str(len(o.documents)), str(o.articles), str(o.nodes),
+                      _esc(o.reason))
         t.add_row("Tổng", "", str(report.documents), str(report.articles), str(report.nodes),
                   f"{len(report.skipped)} bỏ qua, {len(report.refused)} từ chối")
         _console().print(t)
         c = store.registry.counts()
         print(f"Chỉ mục: {c['documents']} văn bản, {c['articles']} điều, {c['nodes']} nút; "
               f"vectơ: {c['dense']}/{c['nodes']}" + (" — chạy `kb embed` để tính nốt vectơ." if report.dense_pending else ""))
+        for o in report.outcomes:  # OCR confidence, encoding converted, structure: what staff should check
+            for w in o.warnings:
+                print(f"Cảnh báo {Path(o.path).name}: {w}")
     for o in report.refused:
         print(f"Từ chối {o.path}: {o.reason}", file=sys.stderr)
     return 1 if report.refused else 0
@@ -102,8 +151,8 @@ def cmd_docs(args, settings) -> int:
         t.add_column(col)
     for d in docs:
         state = "sẵn sàng" if d.ready else "[dim]THIẾU[/dim]"
-        t.add_row(d.number or d.title[:50], d.type, state, str(d.articles), str(d.nodes),
-                  str(d.dense_nodes), d.effective_from, d.note[:48])
+        t.add_row(_esc(d.number or d.title[:50] or d.key), _esc(d.type), state, str(d.articles), str(d.nodes),
+                  str(d.dense_nodes), _esc(d.effective_from), _esc(d.note[:48]))
     _console().print(t)
     return 0
 
@@ -112,11 +161,14 @@ def cmd_remove(args, settings) -> int:
     kb = _kb(settings)
     key = args.number.strip()
     keys = {d.key: d for d in kb.documents() if d.ready}
-    match = next((k for k in keys if k == key.upper() or k == key.lower()), None)
+    match = next((k for k in keys if k in (key, key.upper(), key.lower())), None)
     if match is None:
+        _audit(settings).record("remove", user=_os_user(), outcome="not_found", target=key, client="cli")
         print(f"Không có văn bản {key!r}. Xem danh sách bằng `kb docs`.", file=sys.stderr)
         return 1
-    kb.remove_document(match)
+    found = kb.remove_document(match)
+    _audit(settings).record("remove", user=_os_user(), outcome="ok" if found else "not_found", target=match,
+                            client="cli")
     print(f"Đã gỡ {match} khỏi mọi chỉ mục.")
     return 0
 
@@ -163,6 +215,13 @@ def cmd_lookup(args, settings) -> int:
 
 
 def cmd_eval(args, settings) -> int:
+    if eval_file_format(args.file) == "answers":  # gold entries are citation strings
+        result = evaluate_answers(_kb(settings), load_answer_questions(args.file))
+        if args.json:
+            _print_json(result)
+        else:
+            print(answer_report_text(result))
+        return 0
     questions = load_questions(args.file)
     result = evaluate(_kb(settings), questions, k=args.k)
     if args.json:
@@ -204,11 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", help="thư mục dữ liệu (mặc định KB_HOME hoặc ./.kb)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("ingest", help="nạp tệp hoặc thư mục (HTML pháp điển, PDF, DOCX, HTML, TXT, JSON ALQAC)")
+    s = sub.add_parser("ingest", help="nạp tệp hoặc thư mục (HTML pháp điển, PDF kể cả bản scan, DOCX, DOC, HTML, TXT, ảnh PNG/JPEG/TIFF, JSON ALQAC)")
     s.add_argument("paths", nargs="*")
     s.add_argument("--default-corpus", action="store_true", help="nạp danh sách corpus trong cấu hình")
     s.add_argument("--no-embed", action="store_true", help="chỉ chỉ mục từ vựng; tính vectơ sau bằng `kb embed`")
     s.add_argument("--force", action="store_true", help="nạp lại cả tệp không đổi")
+    s.add_argument("--replace", action="store_true",
+                   help="cho phép thay thế văn bản cùng số hiệu/tên đang lấy từ một tệp khác (mặc định: từ chối)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_ingest)
 
@@ -236,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lookup)
 
-    s = sub.add_parser("eval", help="đánh giá truy hồi trên tệp câu hỏi (ALQAC JSON hoặc JSONL)")
+    s = sub.add_parser("eval", help="đánh giá truy hồi (ALQAC, JSONL gold điều/khoản) hoặc câu trả lời (gold là trích dẫn)")
     s.add_argument("file")
     s.add_argument("--k", type=int, default=10)
     s.add_argument("--json", action="store_true")

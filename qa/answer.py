@@ -1,16 +1,31 @@
-"""Extractive answers: a short Vietnamese lead, then the relevant clauses quoted verbatim.
+"""The answer stage: which units to cite, in which order and role, and the extractive answer.
 
-Citation strings come from node metadata; quotes are the stored clause text. When nothing passes
-the relevance threshold the answer says so plainly and lists the nearest references.
+`plan_answer` turns retrieval hits into an ordered list of `Quoted` units, the same for both
+answer modes (the LLM is given exactly these, in this order):
+- the clause that answers leads: ranked by retrieval, re-ranked by who the question is about
+  (an article titled by the body the question names answers with all of its khoản; a clause of
+  a document whose scope excludes the asker goes after clauses that apply to them);
+- runners-up follow when they answer about as well, in order of relevance (never re-sorted by
+  number), up to a cap that grows with the parts of a multi-part question;
+- a point is cited alone when it clearly answers; a khoản split over several nodes is quoted whole;
+- units a quoted clause refers to ("theo quy định tại khoản 5 Điều 42 Luật báo chí") follow it,
+  with role "reference";
+- the secondary source (the founding article) is used only when no primary clause answers.
+
+Citation strings come from node metadata or from `kb lookup` of the unit; quotes are stored text.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, replace
+from typing import Protocol
 
-from core.vocab import NO_BASIS, PLAIN_STOPWORDS, nfc
+from core.vocab import ACTOR_LABELS, NO_BASIS, PLAIN_STOPWORDS, SECONDARY_LABEL, actors_in, fold, nfc
 from ingest.identity import citation_string
-from qa.types import Answer, Citation, ClauseHit
+from ingest.structure import split_clauses
+from qa.relevance import names_entity, title_entity
+from qa.types import Answer, Citation, ClauseHit, LookupResult
 
 # Calibrated on the đề mục 32.1 dev questions against off-topic ones (docs/BENCHMARKS.md):
 # IDF-weighted coverage of the question's words by the best clauses, and the dense cosine
@@ -18,8 +33,47 @@ from qa.types import Answer, Citation, ClauseHit
 FOUND_COVERAGE = 0.60
 MIN_COVERAGE = 0.45
 FOUND_DENSE = 0.86
+FOUND_DENSE_HIGH = 0.89  # close enough in meaning that a third of the question's words will do
+WEAK_COVERAGE = 0.30
+WEAK_DENSE = 0.88
+NONE_COVERAGE = 0.15
+NONE_DENSE = 0.85
+FOUND_MARGIN = 0.05
+FOUND_MARGIN_LOW_COVERAGE = 0.15  # with only a third of the words covered, the lead must stand out
 MAX_QUOTED = 3
+MAX_QUOTED_MULTI = 5
+MAX_ARTICLE_CLAUSES = 8  # an article answered whole (its title names the body asked about)
+MAX_REFERENCES = 3
+MAX_REFERENCE_CHARS = 1500
+# Attachment names a clause may end with ("Phụ lục 01.doc"): not law text, dropped from quotes.
+_ATTACHMENT_RE = re.compile(r"^\S.{0,120}\.(?:docx?|pdf|xlsx?|rtf)\s*$", re.I)
+_SENTENCE_RE = re.compile(r"[^.;:!?\n]+(?:[.;:!?]+|$)")
+# Words of an article title that name what it is about, not who: "Trách nhiệm của Bộ Nội vụ".
+class UnitSource(Protocol):
+    """What the answer stage may look up: a unit by citation, and the nodes of an article."""
 
+    def lookup(self, reference: str) -> LookupResult: ...
+
+    def article_hits(self, document: str, unit_kind: str, article: str) -> list[ClauseHit]: ...
+
+
+@dataclass
+class Quoted:
+    """One unit of an answer: the node it came from, the unit cited, its verbatim text, its role."""
+
+    hit: ClauseHit
+    citation: str
+    quote: str
+    role: str = "answer"  # "answer" | "context" | "reference"
+    point: str = ""
+    clause: str = ""
+
+    def as_hit(self) -> ClauseHit:
+        """The hit as the LLM prompt and the citation list see it: this unit's text and citation."""
+        return replace(self.hit, text=self.quote, citation=self.citation, clause=self.clause, point=self.point)
+
+
+# ---------------------------------------------------------------- words
 
 
 def _words(text: str) -> set[str]:
@@ -28,26 +82,211 @@ def _words(text: str) -> set[str]:
 
 
 def coverage(question: str, text: str) -> float:
-    q = _words(question)
-    return len(q & _words(text)) / len(q) if q else 0.0
+    """Share of the question's content words found in a text (diacritics ignored when the
+    question has none)."""
+    q, t = _words(question), _words(text)
+    if q and all(w.isascii() for w in q):
+        q, t = {fold(w) for w in q}, {fold(w) for w in t}
+    return len(q & t) / len(q) if q else 0.0
 
 
 def document_label(hit: ClauseHit) -> str:
     return hit.document_number or hit.document_name
 
 
-def citation_for(hit: ClauseHit) -> Citation:
-    return Citation(
-        document=document_label(hit),
-        article=hit.article,
-        clause=hit.clause,
-        point=hit.point,
-        citation=hit.citation,
-        quote=hit.text,
-        node_id=hit.node_id,
-        status=hit.status,
-        url=hit.url,
-    )
+def question_parts(question: str) -> int:
+    """How many things a question asks: "… ra sao và … những việc gì?" asks two."""
+    asks = len(re.findall(r"\?", question))
+    joined = len(re.findall(r"(?:,| và| hay| còn)\s+[^,?]*\b(?:gì|nào|sao|bao lâu|bao nhiêu|ai|không)\b",
+                            nfc(question).lower()))
+    return max(1, asks, joined + 1)
+
+
+# ---------------------------------------------------------------- units of a hit
+
+
+def _without_attachments(text: str) -> str:
+    return "\n".join(l for l in text.split("\n") if not _ATTACHMENT_RE.match(l.strip())).strip()
+
+
+def _points_of(hit: ClauseHit) -> tuple[str, list[tuple[str, str]]]:
+    """(lead line, [(letter, point text)]) of a khoản node; points verbatim from the node text."""
+    if not hit.clause:
+        return hit.text, []
+    _, clauses = split_clauses(hit.text.split("\n"))
+    if len(clauses) != 1:
+        return hit.text, []
+    return clauses[0].text, [(p.label, p.text) for p in clauses[0].points]
+
+
+def _best_point(question: str, hit: ClauseHit) -> tuple[str, str] | None:
+    """The one point that answers, when one clearly does better than the lead line and the others."""
+    lead, points = _points_of(hit)
+    if len(points) < 2:
+        return None
+    scored = sorted(((coverage(question, text), label, text) for label, text in points), reverse=True)
+    best, runner = scored[0], scored[1]
+    lead_cov = coverage(question, lead)
+    if best[0] >= 0.4 and best[0] >= 1.5 * max(runner[0], 0.01) and best[0] > lead_cov:
+        return best[1], best[2]
+    return None
+
+
+def _quoted(question: str, hit: ClauseHit, role: str, source: UnitSource | None) -> Quoted:
+    """The unit to cite for a hit: one point if it clearly answers, else the whole khoản."""
+    best = _best_point(question, hit)
+    if best and "-" not in best[0]:
+        label, text = best
+        cit = citation_string(hit.document_name, hit.unit_kind, hit.article, hit.clause, label)
+        return Quoted(hit, cit, _without_attachments(text), role, point=label, clause=hit.clause)
+    quote, cit = hit.text, hit.citation
+    if "-" in hit.point and source is not None:  # a khoản split over nodes: quote it whole
+        whole = source.lookup(hit.citation)
+        if whole.status == "found" and whole.text:
+            quote, cit = whole.text, whole.citation or hit.citation
+    return Quoted(hit, cit, _without_attachments(quote), role, point="" if "-" in hit.point else hit.point,
+                  clause=hit.clause)
+
+
+def _same_unit_or_inside(a: Quoted, citation: str) -> bool:
+    """True when `citation` names the unit a quotes or a unit inside it (same citation suffix)."""
+    return citation == a.citation or citation.endswith(" " + a.citation) or a.citation.endswith(" " + citation)
+
+
+# ---------------------------------------------------------------- who the question is about
+
+
+def _entity_article(question: str, hits: list[ClauseHit]) -> ClauseHit | None:
+    """The best hit of an article whose title names the body the question asks about. Several
+    articles may name the same body (its duties under two decrees): the one whose clauses cover
+    the question best wins, then the better ranked."""
+    best: tuple[float, int, ClauseHit] | None = None
+    for rank, h in enumerate(hits[:8]):
+        entity = title_entity(h.article_title)
+        if entity and names_entity(question, entity):
+            key = (round(h.coverage, 2), -rank)
+            if best is None or key > best[:2]:
+                best = (*key, h)
+    return best[2] if best else None
+
+
+def _for_the_asker(question: str, lead: ClauseHit, source: UnitSource) -> ClauseHit | None:
+    """The sibling clause that says the same for the asker's kind of body: a province asking about
+    the spokesperson gets the khoản on provinces, not the khoản on ministries the search ranked first."""
+    asker = actors_in(question)
+    named = actors_in(lead.text)
+    if not asker or not named or asker[0] in named:
+        return None
+    for s in source.article_hits(lead.document, lead.unit_kind, lead.article):
+        if s.node_id != lead.node_id and actors_in(s.text)[:1] == asker[:1]:
+            return s
+    return None
+
+
+def _in_scope_first(question: str, hits: list[ClauseHit]) -> tuple[list[ClauseHit], str]:
+    """Hits of documents that apply to whoever the question is about come first; a note when the
+    best remaining clause still applies to someone else."""
+    asker = actors_in(question)
+    if not asker:
+        return hits, ""
+    who = asker[0]
+    applies = [h for h in hits if not h.scope or who in h.scope]
+    others = [h for h in hits if h.scope and who not in h.scope]
+    if not others:
+        return hits, ""
+    ordered = applies + others
+    note = ""
+    if ordered and ordered[0].scope and who not in ordered[0].scope:
+        note = (f"{ordered[0].document_name} áp dụng cho {ACTOR_LABELS.get(ordered[0].scope[0], ordered[0].scope[0])}, "
+                "không trực tiếp cho cơ quan được hỏi.")
+    return ordered, note
+
+
+# ---------------------------------------------------------------- the plan
+
+
+def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None = None) -> tuple[list[Quoted], str]:
+    """The units to cite, in order, with roles; and a scope note ("" when none)."""
+    if not hits:
+        return [], ""
+    primary = [h for h in hits if h.source_kind != "secondary" and h.status != "secondary"]
+    candidates = primary or hits
+    candidates, scope_note = _in_scope_first(question, candidates)
+    cap = MAX_QUOTED_MULTI if question_parts(question) > 1 else MAX_QUOTED
+    lead = candidates[0]
+    chosen: list[tuple[ClauseHit, str]] = []
+    entity_hit = _entity_article(question, candidates)
+    if entity_hit is not None and source is not None:
+        # "Bộ Nội vụ có trách nhiệm gì?": the article titled by that body, all of its khoản.
+        siblings = source.article_hits(entity_hit.document, entity_hit.unit_kind, entity_hit.article)
+        ordered = [entity_hit] + [s for s in siblings if s.node_id != entity_hit.node_id]
+        chosen = [(h, "answer") for h in ordered[:MAX_ARTICLE_CLAUSES]]
+        lead = entity_hit
+    else:
+        better = _for_the_asker(question, lead, source) if source is not None else None
+        if better is not None:
+            better.coverage, better.score = max(better.coverage, lead.coverage), lead.score
+            candidates = [better] + candidates
+            lead = better
+        chosen = [(lead, "answer")]
+        lead_cov = max(lead.coverage, 1e-6)
+        # A question in several parts may be answered part by part by clauses ranked a little lower.
+        closeness = 0.85 if cap == MAX_QUOTED else 0.75
+        for h in candidates[1:6]:
+            if len(chosen) >= cap:
+                break
+            same_article = (h.document, h.unit_kind, h.article) == (lead.document, lead.unit_kind, lead.article)
+            close = h.score >= closeness * lead.score
+            if h.coverage >= 0.9 * lead_cov and (close or same_article):
+                chosen.append((h, "answer"))
+            elif same_article and h.coverage >= 0.6 * lead_cov:
+                chosen.append((h, "context"))
+            elif close and h.coverage >= 0.75 * lead_cov:
+                chosen.append((h, "context"))
+    plan: list[Quoted] = []
+    for h, role in chosen:
+        q = _quoted(question, h, role, source)
+        if not any(_same_unit_or_inside(p, q.citation) for p in plan):
+            plan.append(q)
+    if source is not None:
+        plan = _follow_references(plan, source)
+    return plan, scope_note
+
+
+def _follow_references(plan: list[Quoted], source: UnitSource) -> list[Quoted]:
+    """After each answering unit, the units its text refers to (at most MAX_REFERENCES in all)."""
+    out: list[Quoted] = []
+    followed = 0
+    for q in plan:
+        out.append(q)
+        if q.role != "answer":
+            continue
+        for ref in q.hit.references:
+            if followed >= MAX_REFERENCES:
+                break
+            if ref not in q.quote and not _refers_from(q, ref):
+                continue  # a reference made by another part of a split khoản
+            if any(_same_unit_or_inside(p, ref) for p in plan + out):
+                continue
+            found = source.lookup(ref)
+            if found.status != "found" or not found.text or len(found.text) > MAX_REFERENCE_CHARS or not found.hits:
+                continue
+            target = found.hits[0]
+            out.append(Quoted(target, found.citation, _without_attachments(found.text), "reference",
+                              point=found.point, clause=found.clause))
+            followed += 1
+    return out
+
+
+def _refers_from(q: Quoted, ref: str) -> bool:
+    """Whether the quoted text itself makes the reference (its unit words appear in it)."""
+    m = re.match(r"(?:Điểm (\S+) )?(?:Khoản (\S+) )?(?:Điều (\S+))?", ref)
+    text = fold(q.quote)
+    parts = [p for p in (m.group(3), m.group(2)) if p] if m else []
+    return all(re.search(rf"\b{re.escape(fold(p))}\b", text) for p in parts)
+
+
+# ---------------------------------------------------------------- basis and warnings
 
 
 def status_warnings(hits: list[ClauseHit], as_of: str | None = None) -> list[str]:
@@ -59,7 +298,7 @@ def status_warnings(hits: list[ClauseHit], as_of: str | None = None) -> list[str
             where = f"Điều {h.article} {h.document_name}" if h.unit_kind == "dieu" else h.citation
             out.append(f"{where}: {h.amendment_note} — kiểm tra văn bản sửa đổi.")
         if h.status == "secondary":
-            out.append(f"{h.document_name}: nguồn thứ cấp (bài tư vấn), không phải văn bản chính thức.")
+            out.append(f"{h.document_name}: {SECONDARY_LABEL}.")
         elif h.status in ("replaced", "expired"):
             out.append(f"{h.document_name}: văn bản đã hết hiệu lực hoặc bị thay thế.")
         if h.effective_from and h.effective_from > today:
@@ -78,66 +317,89 @@ def assess_basis(question: str, hits: list[ClauseHit], dense_top: float, has_den
         basis = "found" if cov >= FOUND_COVERAGE else "weak" if cov >= MIN_COVERAGE else "none"
         return basis, min(1.0, cov)
     conf = 0.5 * min(1.0, cov) + 0.5 * max(0.0, min(1.0, (dense_top - 0.80) / 0.12))
-    if cov < MIN_COVERAGE or (dense_top < FOUND_DENSE and cov < FOUND_COVERAGE):
+    # No basis: almost none of the question's words, or a distant best clause with few of them
+    # (off-topic questions: coverage ≤ 0.25 and cosine ≤ 0.85 on the dev sets).
+    if cov < NONE_COVERAGE or (dense_top < NONE_DENSE and cov < MIN_COVERAGE) or (
+            cov < WEAK_COVERAGE and dense_top < WEAK_DENSE):
         return "none", conf
-    if cov >= FOUND_COVERAGE and dense_top >= FOUND_DENSE:
-        return "found", conf
-    return "weak", conf
+    # Found: the best clause is close in meaning and covers the question, and no other clause is
+    # about as good (a near tie means the search cannot tell which clause answers).
+    lead = hits[0]
+    runner = hits[1].score if len(hits) > 1 else 0.0
+    margin = (lead.score - runner) / lead.score if lead.score > 0 else 0.0
+    strong = (cov >= FOUND_COVERAGE and dense_top >= FOUND_DENSE and margin >= FOUND_MARGIN) or (
+        cov >= WEAK_COVERAGE and dense_top >= FOUND_DENSE_HIGH and margin >= FOUND_MARGIN_LOW_COVERAGE)
+    return ("found" if strong else "weak"), conf
 
 
-def select_clauses(question: str, hits: list[ClauseHit]) -> list[ClauseHit]:
-    """The clauses to quote: the best one, plus runners-up that answer as well (same article first).
+# ---------------------------------------------------------------- rendering
 
-    Fused rank scores are flat, so runners-up must also cover the question's words about as well.
-    """
-    if not hits:
-        return []
-    top = hits[0]
-    top_cov = coverage(question, top.text + " " + top.article_title)
-    chosen = [top]
-    for h in hits[1:6]:
-        if len(chosen) >= MAX_QUOTED:
-            break
-        cov = coverage(question, h.text + " " + h.article_title)
-        same_article = h.document == top.document and h.article == top.article
-        if (same_article and cov >= 0.6 * top_cov) or (cov >= max(0.5, top_cov) and h.score >= 0.9 * top.score):
-            chosen.append(h)
-    if len({(h.document, h.article) for h in chosen}) == 1:  # one article: quote it in its own order
-        chosen.sort(key=lambda h: (int(h.clause) if h.clause.isdigit() else 0, h.point))
-    return chosen
+
+def citation_for(q: Quoted) -> Citation:
+    h = q.hit
+    return Citation(document=document_label(h), article=h.article, clause=q.clause, point=q.point,
+                    citation=q.citation, quote=q.quote, node_id=h.node_id, status=h.status, url=h.url, role=q.role)
 
 
 def _quote(text: str) -> str:
     return "\n".join(f"> {line}" for line in text.split("\n"))
 
 
+def answering_sentence(question: str, text: str) -> str:
+    """The sentence (or điểm) of a quote that best covers the question, verbatim."""
+    best, best_cov = "", -1.0
+    for line in text.split("\n"):
+        for m in _SENTENCE_RE.finditer(line):
+            sentence = m.group().strip()
+            if len(sentence) < 12:
+                continue
+            cov = coverage(question, sentence)
+            if cov > best_cov:
+                best, best_cov = sentence, cov
+    return best
+
+
+def no_basis_answer(question: str, hits: list[ClauseHit], conf: float, prefix: str = "",
+                    missing: list[str] | None = None) -> Answer:
+    near = "; ".join(dict.fromkeys(h.citation for h in hits[:3] if h.source_kind != "secondary"))
+    text = (prefix or f"{NO_BASIS}.") + (f" Các quy định gần nhất: {near}." if near else "")
+    return Answer(question=question, answer=text, citations=[], basis="none", confidence=conf, mode="extractive",
+                  retrieved=hits, missing_documents=list(missing or []))
+
+
 def extractive_answer(question: str, hits: list[ClauseHit], *, dense_top: float = 1.0, has_dense: bool = True,
-                      term_coverage: float | None = None, as_of: str | None = None) -> Answer:
+                      term_coverage: float | None = None, as_of: str | None = None,
+                      source: UnitSource | None = None) -> Answer:
     basis, conf = assess_basis(question, hits, dense_top, has_dense, term_coverage)
     if basis == "none":
-        near = "; ".join(dict.fromkeys(h.citation for h in hits[:3]))
-        text = f"{NO_BASIS}." + (f" Các quy định gần nhất: {near}." if near else "")
-        return Answer(question=question, answer=text, citations=[], basis="none", confidence=conf,
-                      mode="extractive", retrieved=hits)
-    chosen = select_clauses(question, hits)
-    top = chosen[0]
-    one_article = len(chosen) > 1 and len({(h.document, h.article) for h in chosen}) == 1
-    basis_ref = citation_string(top.document_name, top.unit_kind, top.article) if one_article else top.citation
-    lead = f"Theo {basis_ref}:"
-    if basis == "weak":
-        lead = f"Căn cứ gần nhất tìm được (cần kiểm tra lại) là {basis_ref}:"
-    parts = [lead]
-    for i, h in enumerate(chosen):
-        if one_article or i > 0:  # the lead already names a lone first clause
-            parts.append(f"{h.citation}:")
-        parts.append(_quote(h.text))
+        return no_basis_answer(question, hits, conf)
+    plan, scope_note = plan_answer(question, hits, source)
+    lead = plan[0]
+    secondary = lead.hit.source_kind == "secondary" or lead.hit.status == "secondary"
+    sentence = answering_sentence(question, lead.quote)
+    if secondary:
+        head = (f"Không tìm thấy điều khoản của văn bản chính thức trả lời trực tiếp; "
+                f"{SECONDARY_LABEL} ({lead.citation}) viết:")
+        basis = "weak"
+    elif basis == "weak":
+        head = f"Căn cứ gần nhất tìm được (cần kiểm tra lại) là {lead.citation}:"
+    else:
+        head = f"Theo {lead.citation}:"
+    parts = [head + (f" «{sentence}»" if sentence and sentence != lead.quote.strip() else "")]
+    for q in plan:
+        label = {"reference": " (được dẫn chiếu)", "context": " (liên quan)"}.get(q.role, "")
+        parts.append(f"{q.citation}{label}:")
+        parts.append(_quote(q.quote))
+    warnings = status_warnings([q.hit for q in plan], as_of)
+    if scope_note:
+        warnings.insert(0, scope_note)
     return Answer(
         question=question,
         answer="\n\n".join(parts),
-        citations=[citation_for(h) for h in chosen],
+        citations=[citation_for(q) for q in plan],
         basis=basis,
         confidence=conf,
         mode="extractive",
         retrieved=hits,
-        warnings=status_warnings(chosen, as_of),
+        warnings=warnings,
     )

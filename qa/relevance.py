@@ -5,16 +5,68 @@ off-topic question scores low even when its common words ("người", "nước_n
 """
 from __future__ import annotations
 
-from core.vocab import STOPWORDS
+import re
+
+from core.vocab import STOPWORDS, actors_in, fold, nfc
+
+# Single-syllable stopwords typed without diacritics, for folded questions. Syllables of the
+# multi-syllable ones are left out: "bao" of "bao_lâu" is also "báo" (press), "hop" of
+# "trường_hợp" is also "họp" (meet).
+FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS if "_" not in w)
 
 
-def content_words(words: list[str]) -> list[str]:
-    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and not w.isdigit() and len(w) > 1))
+def content_words(words: list[str], stopwords: frozenset[str] = STOPWORDS) -> list[str]:
+    return list(dict.fromkeys(w for w in words if w not in stopwords and not w.isdigit() and len(w) > 1))
 
 
-def weighted_coverage(question_words: list[str], clause_tokens: set[str], idf) -> float:
-    words = content_words(question_words)
+def weighted_coverage(question_words: list[str], clause_tokens: set[str], idf,
+                      stopwords: frozenset[str] = STOPWORDS) -> float:
+    words = content_words(question_words, stopwords)
     if not words:
         return 0.0
     total = sum(idf(w) for w in words)
     return sum(idf(w) for w in words if w in clause_tokens) / total if total else 0.0
+
+
+# ---------------------------------------------------------------- bodies named by article titles
+
+# Organisations an article can be titled by; roles ("Người phát ngôn") are left out: questions
+# name them constantly and the article about them is rarely the whole answer.
+_BODY_RE = re.compile(r"(?:Bộ|Sở|Ủy ban|Uỷ ban|Cơ quan|Cục|Ban|Đài|Thông tấn|Hội|Văn phòng)\b", re.I)
+_TITLE_GENERIC_RE = re.compile(
+    r"^(?:(?:trách nhiệm|nhiệm vụ|quyền hạn|quyền|nghĩa vụ|chức năng|vai trò|trách nhiệm thi hành|"
+    r"tổ chức thực hiện|phối hợp)(?:,?\s+(?:và\s+)?)?)+(?:của\s+)?", re.I)
+
+
+def title_entity(title: str) -> str:
+    """The body an article title names: "Trách nhiệm của Bộ Nội vụ" -> "Bộ Nội vụ"; "" if none."""
+    rest = _TITLE_GENERIC_RE.sub("", nfc(title).strip()).strip(" .")
+    if len(rest.split()) >= 2 and (actors_in(rest) or _BODY_RE.match(rest)):
+        return rest
+    return ""
+
+
+def _plain(text: str) -> str:
+    """Folded words, abbreviations spelt out, "cấp" dropped ("UBND tỉnh" = "Ủy ban nhân dân cấp tỉnh")."""
+    words = re.findall(r"[a-z0-9]+", fold(text).replace("ubnd", "uy ban nhan dan"))
+    return " " + " ".join(w for w in words if w != "cap") + " "
+
+
+def names_entity(question: str, entity: str) -> bool:
+    """The question names the body (or one of the bodies, comma-separated) an article title names."""
+    q = _plain(question)
+    for part in entity.split(","):
+        words = _plain(part).split()
+        if len(words) >= 2 and f" {' '.join(words)} " in q:
+            return True
+    return False
+
+
+def names_title(question: str, title: str, min_words: int = 5) -> bool:
+    """The question repeats a long subject title nearly word for word ("nội dung thông tin đối
+    ngoại trên báo chí"): at most one of its content syllables is missing."""
+    words = {w for w in re.findall(r"[a-z0-9]+", fold(title)) if w not in FOLDED_STOPWORDS and not w.isdigit()}
+    if len(words) < min_words:
+        return False
+    q = set(re.findall(r"[a-z0-9]+", fold(question)))
+    return len(words - q) <= 1

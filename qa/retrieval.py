@@ -6,15 +6,18 @@ see docs/BENCHMARKS.md). A question that names a document favours that document'
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
-from ingest.lexical import LexicalIndex, lexical_words, tokens_from_words
+from core.vocab import STOPWORDS
+from ingest.lexical import (LexicalIndex, folded_query_tokens, folded_tokens, is_unaccented, lexical_words,
+                            tokens_from_words)
 from ingest.model import NodeMeta
 from ingest.registry import NodeRow
 from ingest.store import KnowledgeStore
 from qa.references import DocDescriptor, find_document_mentions
-from qa.relevance import weighted_coverage
+from qa.relevance import FOLDED_STOPWORDS, names_entity, names_title, title_entity, weighted_coverage
 from qa.types import ClauseHit
 
 
@@ -37,7 +40,9 @@ class FusionParams:
     # Rerank the top fused candidates by fused/top + λ·(IDF-weighted coverage of the question's words).
     coverage_weight: float = 0.5
     rerank_depth: int = 30
-    article_title_bonus: float = 0.0
+    # Added when the question contains (nearly) all the words of a clause's article title:
+    # "Bộ Nội vụ có trách nhiệm gì" names Điều 23 "Bộ Nội vụ", whose khoản never repeat it.
+    article_title_bonus: float = 0.15
     mode: str = "hybrid"  # "hybrid" | "lexical" | "dense"
 
 
@@ -57,7 +62,8 @@ def hit_from_row(row: NodeRow, score: float = 0.0) -> ClauseHit:
         doc_type=m.doc_type, title=m.doc_title, article=m.article, article_title=m.article_title, clause=m.clause,
         point=m.point, citation=m.citation, text=row.text, path=m.path, status=m.status,
         effective_from=m.effective_from, amendment_note=m.amendment_note, phapdien_id=m.phapdien_id, url=m.url,
-        score=score, unit_kind=m.unit_kind or "dieu",
+        score=score, unit_kind=m.unit_kind or "dieu", references=m.references, source_kind=m.source_kind,
+        issued_on=m.issued_on, scope=m.scope,
     )
 
 
@@ -71,10 +77,38 @@ def passes(meta: NodeMeta, f: RetrievalFilters | None) -> bool:
     if f.statuses and (meta.status or "") not in f.statuses:
         return False
     if f.as_of:
-        eff = meta.effective_from or meta.doc_effective_from or ""
+        # A secondary source (an article, a letter) counts from the day it was written.
+        eff = meta.effective_from or meta.doc_effective_from or meta.issued_on or ""
         if eff and eff > f.as_of:
             return False
     return True
+
+
+@dataclass
+class QueryTerms:
+    """The question's words as the lexical index and the coverage measure see them: segmented
+    and accented, or folded syllables when the question was typed without diacritics."""
+
+    words: list[str]  # content candidates for coverage
+    tokens: list[str]  # BM25 query tokens
+    folded: bool
+    idf: Callable[[str], float]
+
+    @classmethod
+    def of(cls, question: str, lex: LexicalIndex) -> "QueryTerms":
+        if is_unaccented(question) and lex.bm25_folded is not None:
+            tokens = folded_query_tokens(question)
+            return cls([t for t in tokens if "_" not in t], tokens, True, lex.idf_folded)
+        words = lexical_words(question)
+        return cls(words, tokens_from_words(words), False, lex.idf)
+
+    def clause_tokens(self, row: NodeRow) -> set[str]:
+        tokens = row.lex_tokens.split()
+        return set(folded_tokens(tokens)) if self.folded else set(tokens)
+
+    def coverage(self, row: NodeRow) -> float:
+        stop = FOLDED_STOPWORDS if self.folded else STOPWORDS
+        return weighted_coverage(self.words, self.clause_tokens(row), self.idf, stop)
 
 
 def rrf(ranked: list[str], k: float, weight: float) -> dict[str, float]:
@@ -100,12 +134,20 @@ class Retriever:
             self._descriptors, self._descriptors_gen = descs, gen
         return self._descriptors
 
+    def _title_named(self, question: str, titles: dict[str, str]) -> set[str]:
+        """Nodes whose article title names a body ("Trách nhiệm của Bộ Nội vụ") the question names."""
+        named: dict[str, bool] = {}
+        for title in set(titles.values()):
+            entity = title_entity(title)
+            named[title] = (bool(entity) and names_entity(question, entity)) or names_title(question, title)
+        return {nid for nid, title in titles.items() if named[title]}
+
     def mentioned_documents(self, question: str) -> list[str]:
         return find_document_mentions(question, self.descriptors())
 
     # ---- the two retrievers
-    def lexical(self, lex: LexicalIndex, tokens: list[str], n: int) -> list[tuple[str, float]]:
-        scores = lex.scores(tokens)
+    def lexical(self, lex: LexicalIndex, tokens: list[str], n: int, folded: bool = False) -> list[tuple[str, float]]:
+        scores = lex.scores(tokens, folded)
         if scores.size == 0:
             return []
         n = min(n, scores.size)
@@ -123,8 +165,8 @@ class Retriever:
         p = self.params
         n = p.candidates * (3 if filters and (filters.as_of or filters.statuses or filters.doc_types) else 1)
         lex_index = self.store.lexical()
-        qwords = lexical_words(question)
-        lex = self.lexical(lex_index, tokens_from_words(qwords), n) if p.mode in ("hybrid", "lexical") else []
+        terms = QueryTerms.of(question, lex_index)
+        lex = self.lexical(lex_index, terms.tokens, n, terms.folded) if p.mode in ("hybrid", "lexical") else []
         den = self.dense(question, n, filters.documents if filters else None) if p.mode in ("hybrid", "dense") else []
         ids = list(dict.fromkeys([i for i, _ in lex] + [i for i, _, _ in den]))
         rows = self.store.registry.nodes_by_id(ids)
@@ -141,11 +183,12 @@ class Retriever:
                 if rows[nid].meta.doc_key in mentioned:
                     fused[nid] += p.mention_boost
         ranked = sorted(fused, key=lambda i: -fused[i])
-        cov = {nid: weighted_coverage(qwords, set(rows[nid].lex_tokens.split()), lex_index.idf)
-               for nid in ranked[: p.rerank_depth]}
+        cov = {nid: terms.coverage(rows[nid]) for nid in ranked[: p.rerank_depth]}
         if p.coverage_weight and ranked:
             top = fused[ranked[0]] or 1.0
-            final = {nid: fused[nid] / top + p.coverage_weight * cov.get(nid, 0.0) for nid in ranked}
+            titled = self._title_named(question, {nid: rows[nid].meta.article_title for nid in ranked[: p.rerank_depth]})
+            final = {nid: fused[nid] / top + p.coverage_weight * cov.get(nid, 0.0)
+                     + (p.article_title_bonus if nid in titled else 0.0) for nid in ranked}
             ranked = sorted(ranked[: p.rerank_depth], key=lambda i: -final[i]) + ranked[p.rerank_depth:]
         else:
             final = fused
@@ -154,12 +197,14 @@ class Retriever:
             row = rows.get(nid)
             if row is None or not passes(row.meta, filters):
                 continue
-            hits.append(hit_from_row(row, final[nid]))
+            hit = hit_from_row(row, final[nid])
+            hit.coverage = cov[nid] if nid in cov else terms.coverage(row)
+            hits.append(hit)
             if len(hits) >= k:
                 break
         for h in hits[:3]:  # filters may have dropped the reranked head: score what is shown
             if h.node_id not in cov:
-                cov[h.node_id] = weighted_coverage(qwords, set(rows[h.node_id].lex_tokens.split()), lex_index.idf)
+                cov[h.node_id] = terms.coverage(rows[h.node_id])
         top_cov = max((cov[h.node_id] for h in hits[:3]), default=0.0)
         return RetrievalResult(
             hits=hits,

@@ -13,16 +13,18 @@ from core.settings import ANSWER_MODES, Settings
 from ingest.identity import citation_string, document_name, unit_label
 from ingest.model import ReaderError
 from ingest.store import KnowledgeStore
-from qa.answer import extractive_answer
+from core.vocab import format_iso
+from qa.answer import extractive_answer, no_basis_answer, plan_answer
 from qa.catalog_view import document_list, relation_lines
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
-from qa.references import DocDescriptor
+from qa.references import DocDescriptor, find_document_mentions
 from qa.retrieval import FusionParams, RetrievalFilters, RetrievalResult, Retriever, hit_from_row
 from qa.types import (Answer, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, PointView,
                       UnitView)
 
 Progress = Callable[[float, str], None]
+MISSING_TEXT = "chưa có văn bản trong cơ sở dữ liệu"
 
 
 class KnowledgeService(Protocol):
@@ -45,9 +47,24 @@ class KnowledgeService(Protocol):
 
     def preview_file(self, path: str, overrides: dict | None = None) -> list[dict]: ...
 
-    def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None) -> dict: ...
+    def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None,
+                     replace=False, commit_lock=None) -> dict: ...
 
     def remove_document(self, key: str) -> bool: ...
+
+
+class RegistryUnits:
+    """The answer stage's view of the base (qa.answer.UnitSource): units by citation, article nodes."""
+
+    def __init__(self, kb: "KnowledgeBase"):
+        self.kb = kb
+
+    def lookup(self, reference: str) -> LookupResult:
+        return self.kb.lookup(reference)
+
+    def article_hits(self, document: str, unit_kind: str, article: str) -> list[ClauseHit]:
+        return [hit_from_row(n) for n in self.kb.store.registry.nodes_of(document)
+                if n.meta.article == article and n.meta.unit_kind == unit_kind]
 
 
 class KnowledgeBase:
@@ -55,6 +72,7 @@ class KnowledgeBase:
         self.settings = settings
         self.store = KnowledgeStore(settings, backends or make_backends(settings))
         self.retriever = Retriever(self.store, params)
+        self.units = RegistryUnits(self)
 
     # ---- questions
     def _filters(self, as_of, documents) -> RetrievalFilters | None:
@@ -73,9 +91,48 @@ class KnowledgeBase:
 
     def extractive(self, question: str, res: RetrievalResult, as_of: str | None = None) -> Answer:
         """The extractive answer for a retrieval result (also what `kb eval` times)."""
+        gap = self._gap_answer(question, res, as_of)
+        if gap is not None:
+            return gap
         has_dense = res.dense_top > 0
-        return extractive_answer(question, res.hits, dense_top=res.dense_top, has_dense=has_dense,
-                                 term_coverage=res.coverage, as_of=as_of)
+        ans = extractive_answer(question, res.hits, dense_top=res.dense_top, has_dense=has_dense,
+                                term_coverage=res.coverage, as_of=as_of, source=self.units)
+        ans.missing_documents = self.missing_documents(question)
+        for key in ans.missing_documents:
+            ans.warnings.append(f"{self._name(key)}: {MISSING_TEXT}.")
+        return ans
+
+    # ---- gaps said plainly
+    def missing_documents(self, question: str) -> list[str]:
+        """Catalogued documents the question names whose text is not in the base."""
+        loaded = {d.key for d in self.retriever.descriptors()}
+        return [k for k in find_document_mentions(question, self.catalogued_descriptors()) if k not in loaded]
+
+    def _name(self, key: str) -> str:
+        e = self.store.catalog.entry(key)
+        return document_name(e.number, e.doc_type, e.title) if e else key
+
+    def _gap_answer(self, question: str, res: RetrievalResult, as_of: str | None) -> Answer | None:
+        """A question about a document the base lacks, or one not yet in force on the as-of date,
+        is answered by saying so, never from a clause that merely mentions it."""
+        missing = self.missing_documents(question)
+        if missing and not res.mentioned:
+            names = ", ".join(self._name(k) for k in missing)
+            return no_basis_answer(question, res.hits, 0.0, missing=missing, prefix=(
+                f"{names} có trong danh mục nhưng {MISSING_TEXT}, nên không thể trả lời từ nội dung của văn bản này."
+                " Cán bộ pháp chế cần bổ sung văn bản chính thức."))
+        if as_of and res.mentioned:
+            later = [(k, d.effective_from) for k in res.mentioned
+                     if (d := self.store.registry.document(k)) and d.effective_from and d.effective_from > as_of]
+            if later and len(later) == len(res.mentioned):
+                said = "; ".join(f"{self._name_loaded(k)} có hiệu lực từ {format_iso(eff)}" for k, eff in later)
+                return no_basis_answer(question, [], 0.0, prefix=(
+                    f"Tại ngày {format_iso(as_of)} văn bản được hỏi chưa có hiệu lực: {said}."))
+        return None
+
+    def _name_loaded(self, key: str) -> str:
+        d = self.store.registry.document(key)
+        return document_name(d.number, d.doc_type, d.title) if d else key
 
     def ask(self, question: str, as_of: str | None = None, mode: str = "extractive", documents=None) -> Answer:
         answer = None
@@ -93,13 +150,23 @@ class KnowledgeBase:
             yield Answer(question="", answer="Hãy nhập câu hỏi.", citations=[], basis="none", confidence=0.0, mode=mode)
             return
         res = self.retrieve(question, k=10, as_of=as_of, documents=documents)
-        fallback = lambda q, hits: self.extractive(q, res, as_of)  # noqa: E731
+        ans = self.extractive(question, res, as_of)
         if mode == "extractive":
-            ans = fallback(question, res.hits)
             yield ans.answer
             yield ans
             return
-        yield from iter_answer_with_llm(self.settings, question, res.hits[:6], fallback)
+        # The model gets the clause set the extractive answer cites, in the same order (followed
+        # references included); with no basis it is not called (qa.llm), and the extractive
+        # answer is its fallback either way.
+        plan = plan_answer(question, res.hits, self.units)[0] if ans.basis != "none" else []
+        hits = [p.as_hit() for p in plan] or res.hits[:6]
+        roles = {(p.hit.node_id, p.citation): p.role for p in plan}
+        for item in iter_answer_with_llm(self.settings, question, hits, lambda q, h: ans):
+            if isinstance(item, Answer):
+                item.missing_documents = ans.missing_documents
+                for c in item.citations:
+                    c.role = roles.get((c.node_id, c.citation), c.role)
+            yield item
 
     # ---- references
     def catalogued_descriptors(self) -> list[DocDescriptor]:
@@ -166,9 +233,13 @@ class KnowledgeBase:
             out.append({"error": f"{path}: không tìm thấy điều/mục nào trong tệp"})
         return out
 
-    def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None) -> dict:
+    def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None,
+                     replace=False, commit_lock=None) -> dict:
+        """`replace`: the keys of the documents the user chose to replace (or True); a file whose document
+        another file already holds is otherwise refused (KnowledgeStore.ingest). `commit_lock`: a
+        context-manager factory (the UI's write lock) held only around each registry swap and index sync."""
         report = self.store.ingest(paths, embed=True, restore=True, force=bool(overrides),
-                                   overrides=overrides, progress=progress)
+                                   overrides=overrides, progress=progress, replace=replace, commit_lock=commit_lock)
         return report.to_dict()
 
     def remove_document(self, key: str) -> bool:

@@ -28,6 +28,11 @@ class ClauseHit:
     url: str = ""
     score: float = 0.0
     unit_kind: str = "dieu"
+    references: tuple[str, ...] = ()  # citations of the units this clause's text refers to
+    coverage: float = 0.0  # IDF-weighted share of the question's words this clause (with its heading) covers
+    source_kind: str = ""  # "phapdien" | "original" | "secondary" | "benchmark"
+    issued_on: str = ""
+    scope: tuple[str, ...] = ()  # who the document applies to, when its scope article says (core.vocab.ACTORS)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,6 +51,9 @@ class Citation:
     node_id: str
     status: str = ""
     url: str = ""
+    # "answer": the clause that answers; "context": quoted to complete or qualify it;
+    # "reference": a clause the quoted text refers to ("theo quy định tại khoản 2 Điều này"), followed.
+    role: str = "answer"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,6 +71,8 @@ class Answer:
     warnings: list[str] = field(default_factory=list)  # amended / not in force / dropped citations
     dropped_citations: list[str] = field(default_factory=list)  # invalid [n] markers from the model
     fell_back: bool = False  # llm answer replaced by the extractive one
+    # Catalogued documents the question names whose text is not in the base ("47/NQ-CP").
+    missing_documents: list[str] = field(default_factory=list)
 
     def to_public_dict(self) -> dict:
         """Stable JSON shape of `kb ask --json`."""
@@ -70,7 +80,7 @@ class Answer:
             "answer": self.answer,
             "citations": [
                 {k: c.to_dict()[k] for k in ("document", "article", "clause", "point", "citation", "quote")}
-                | {"node_id": c.node_id, "status": c.status}
+                | {"node_id": c.node_id, "status": c.status, "role": c.role}
                 for c in self.citations
             ],
             "basis": self.basis,
@@ -79,6 +89,7 @@ class Answer:
             "warnings": self.warnings,
             "dropped_citations": self.dropped_citations,
             "fell_back": self.fell_back,
+            "missing_documents": self.missing_documents,
         }
 
 

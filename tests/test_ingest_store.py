@@ -39,7 +39,7 @@ def test_reingest_unchanged_file_is_skipped_and_nothing_is_reembedded(tmp_path):
     db = registry(home)
     gen, vectors = db.execute("SELECT v FROM meta WHERE k='generation'").fetchone(), db.execute("SELECT COUNT(*) FROM embed_cache").fetchone()
     out = run_kb("ingest", str(src), "--json", home=home, check=True)
-    report = json.loads(out.stdout[out.stdout.index("{"):])
+    report = json.loads(out.stdout)  # the JSON is the only thing on stdout (progress goes to stderr)
     assert report["documents"] == 0 and report["skipped"][0]["reason"].startswith("không đổi")
     assert db.execute("SELECT v FROM meta WHERE k='generation'").fetchone() == gen
     assert db.execute("SELECT COUNT(*) FROM embed_cache").fetchone() == vectors
@@ -149,7 +149,7 @@ def test_a_new_file_with_the_same_number_replaces_the_whole_document(tmp_path):
     cut = next(i for i, l in enumerate(lines) if l.startswith("Điều 2."))
     v2 = tmp_path / "synthetic_v2_ban_sua.txt"
     v2.write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")  # the same decree, only Điều 1
-    run_kb("ingest", "--no-embed", str(v2), home=home, check=True)
+    run_kb("ingest", "--no-embed", "--replace", str(v2), home=home, check=True)  # another file: replace explicitly
     after = docs_json(home)["999/2099/NĐ-CP"]
     assert before > 1 and after["articles"] == 1
     assert run_kb("lookup", "Điều 2 Nghị định 999/2099/NĐ-CP", home=home).returncode == 1

@@ -8,6 +8,7 @@ The slow tests repeat the essentials against `kb serve` over the đề mục 32.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from pathlib import Path
@@ -35,6 +36,7 @@ class FakeKB(KnowledgeService):
         self.template = dict(self.docs["72/2015/NĐ-CP"])
         self.removed: list[str] = []
         self.ingested: list[tuple[list[str], dict | None]] = []
+        self.replace_args: list = []  # what the UI allowed to be replaced, per ingest
         self.asked: list[tuple] = []
 
     def _hit(self) -> ClauseHit:
@@ -76,9 +78,11 @@ class FakeKB(KnowledgeService):
                  "issuer": "", "issued_on": "", "effective_from": "", "articles": 1, "clauses": 1, "units": [],
                  "warnings": [], "error": None}]
 
-    def ingest_files(self, paths, overrides=None, progress=None):
+    def ingest_files(self, paths, overrides=None, progress=None, replace=False, commit_lock=None):
         self.ingested.append((list(paths), overrides))
-        self.docs["999/2099/NĐ-CP"] = dict(self.template, key="999/2099/NĐ-CP", number="999/2099/NĐ-CP")
+        self.replace_args.append(replace)
+        with commit_lock() if commit_lock else contextlib.nullcontext():  # the registry swap
+            self.docs["999/2099/NĐ-CP"] = dict(self.template, key="999/2099/NĐ-CP", number="999/2099/NĐ-CP")
         return {"documents": 1, "articles": 1, "nodes": 1, "skipped": [], "refused": []}
 
     def remove_document(self, key):
@@ -104,24 +108,28 @@ def fake_app(tmp_path_factory):
 
 
 class Raw:
-    """The browser's protocol by hand: POST /gradio_api/queue/join, read the SSE stream."""
+    """The browser's protocol by hand: POST /gradio_api/queue/join, read the SSE stream.
 
-    def __init__(self, url: str):
+    Like a browser it keeps its cookies (the staff cookie /kb/session sets at login); `session`
+    is Gradio's session_hash, which another Raw may copy (see test_ui_security.py)."""
+
+    def __init__(self, url: str, session: str | None = None, **client_kw):
         self.url = url.rstrip("/")
-        self.session = uuid.uuid4().hex[:11]
-        config = httpx.get(f"{self.url}/config", timeout=30).json()
+        self.session = session or uuid.uuid4().hex[:11]
+        self.http = httpx.Client(timeout=30, **client_kw)
+        config = self.http.get(f"{self.url}/config").json()
         self.components = {c["id"]: c for c in config["components"]}
         self.deps = {d["api_name"]: (i, d) for i, d in enumerate(config["dependencies"])}
 
-    def call(self, api_name: str, data: list) -> dict:
+    def call(self, api_name: str, data: list, event_data: dict | None = None) -> dict:
         fn_index, dep = self.deps[api_name]
-        body = {"data": data, "event_data": None, "fn_index": fn_index,
+        body = {"data": data, "event_data": event_data, "fn_index": fn_index,
                 "trigger_id": dep["targets"][0][0] if dep["targets"] else None, "session_hash": self.session}
-        r = httpx.post(f"{self.url}/gradio_api/queue/join", json=body, timeout=30)
+        r = self.http.post(f"{self.url}/gradio_api/queue/join", json=body)
         if r.status_code != 200:
             return {"success": False, "http": r.status_code, "output": r.text}
-        with httpx.stream("GET", f"{self.url}/gradio_api/queue/data", params={"session_hash": self.session},
-                          timeout=120) as resp:
+        with self.http.stream("GET", f"{self.url}/gradio_api/queue/data", params={"session_hash": self.session},
+                              timeout=120) as resp:
             for line in resp.iter_lines():
                 if line.startswith("data:"):
                     msg = json.loads(line[5:])
@@ -129,14 +137,22 @@ class Raw:
                         return msg
         raise AssertionError("no process_completed message")
 
-    def upload(self, path: Path) -> dict:
+    def post_upload(self, path: Path) -> httpx.Response:
         with open(path, "rb") as fh:
-            r = httpx.post(f"{self.url}/gradio_api/upload", files={"files": (path.name, fh)}, timeout=30)
+            return self.http.post(f"{self.url}/gradio_api/upload", files={"files": (path.name, fh)})
+
+    def upload(self, path: Path) -> dict:
+        r = self.post_upload(path)
         r.raise_for_status()
         return {"path": r.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
 
+    def session_login(self, user: str, password: str) -> httpx.Response:
+        """What the login button's script does first: POST /kb/session, which sets the staff cookie."""
+        return self.http.post(f"{self.url}/kb/session", json={"username": user, "password": password})
+
     def login(self, user: str, password: str) -> dict:
-        return self.call("ui_login", [user, password, None])
+        code = self.session_login(user, password).json().get("code", "")
+        return self.call("ui_login", [user, code, None])
 
 
 def _error(msg: dict) -> str:
@@ -206,7 +222,8 @@ def test_raw_http_cannot_remove_or_ingest_without_legal_staff(fake_app, tmp_path
         assert not removed["success"] and "cán bộ pháp chế" in _error(removed), removed
         doc = tmp_path / "vb.txt"
         doc.write_text("Điều 1. Thử nghiệm\n1. Nội dung thử nghiệm.", encoding="utf-8")
-        preview = raw.call("ui_preview", [[raw.upload(doc)], None])
+        assert raw.post_upload(doc).status_code == 403  # no staff cookie: the upload route refuses the file
+        preview = raw.call("ui_preview", [None, None])
         assert not preview["success"] and "cán bộ pháp chế" in _error(preview)
         forged = [{"path": str(doc), "file": "vb.txt", "sha256": "0" * 64, "key": "X", "orig_key": "X"}]
         ingested = raw.call("ui_ingest", [forged, {}, "", None])
@@ -229,6 +246,7 @@ def test_raw_http_positive_control_legal_staff(fake_app, tmp_path):
     ingested = raw.call("ui_ingest", [None, None, "", None])
     assert ingested["success"], ingested
     assert kb.ingested and Path(kb.ingested[-1][0][0]).name == "nd999.txt"
+    assert kb.replace_args[-1] is False  # no replace chosen: nothing another file holds may be replaced
     assert Path(kb.ingested[-1][0][0]).is_relative_to(Path(settings.home) / "uploads")
     assert raw.call("ui_remove", ["999/2099/NĐ-CP", True, None])["success"]
     assert kb.removed[-1] == "999/2099/NĐ-CP"
@@ -266,7 +284,8 @@ def test_real_server_refuses_raw_remove_and_upload(ui_server, tmp_path):
     assert not removed["success"] and "cán bộ pháp chế" in _error(removed)
     doc = tmp_path / "vb.txt"
     doc.write_text("Điều 1. Thử nghiệm\n1. Nội dung thử nghiệm.", encoding="utf-8")
-    assert not raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
+    assert raw.post_upload(doc).status_code == 403
+    assert not raw.call("ui_preview", [None, None])["success"]
     assert not raw.call("ui_ingest", [None, None, "", None])["success"]
     still = Client(ui_server.url, verbose=False).predict(reference="Điều 7 Nghị định 72/2015/NĐ-CP", api_name="/lookup")
     assert still["status"] == "found"
@@ -286,6 +305,7 @@ def test_replace_removes_the_old_version_only_after_the_new_one_is_in_and_is_aud
     n = len(kb.ingested)
     assert raw.call("ui_ingest", [None, None, "72/2015/NĐ-CP", None])["success"]
     assert kb.removed == ["72/2015/NĐ-CP"] and len(kb.ingested) == n + 1
+    assert kb.replace_args[-1] == ["72/2015/NĐ-CP"]  # only the document the user chose may be replaced
     replaced = [r for r in read_jsonl(settings.audit_path) if r["action"] == "replace"]
     assert replaced and replaced[0]["target"] == "72/2015/NĐ-CP" and replaced[-1]["file"] == "nd72-ban-moi.txt"
 

@@ -1,7 +1,6 @@
 """Accounts, sessions and the audit/feedback journals of the web UI (fast, no server)."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -163,11 +162,14 @@ def test_audit_log_appends_jsonl(tmp_path):
 
 
 def test_feedback_log(tmp_path):
-    fb = FeedbackLog(tmp_path / "feedback.jsonl")
+    fb = FeedbackLog(tmp_path / "feedback.sqlite3")
     answer = {"answer": "Theo …", "citations": [{"citation": "Khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP"}],
               "basis": "found", "mode": "extractive"}
-    fb.record(rating="up", question="Ai quy định?", answer=answer)
+    fb.record(vote="t1", rating="up", question="Ai quy định?", answer=answer)
     with pytest.raises(ValueError):
-        fb.record(rating="meh", question="q", answer=answer)
-    (row,) = [json.loads(l) for l in (tmp_path / "feedback.jsonl").read_text(encoding="utf-8").splitlines()]
+        fb.record(vote="t1", rating="meh", question="q", answer=answer)
+    (row,) = FeedbackLog(tmp_path / "feedback.sqlite3").rows()  # what another process reads back
     assert row["rating"] == "up" and row["question"] == "Ai quy định?" and row["citations"] and row["ts"]
+    fb.record(vote="t1", rating="down", question="Ai quy định?", answer=answer)  # a changed mind replaces
+    fb.record(vote="t2", rating="up", question="Câu khác?", answer=answer)
+    assert [(r["vote"], r["rating"], r["changes"]) for r in fb.rows()] == [("t1", "down", 1), ("t2", "up", 0)]

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import IN_CI, UI_ACCOUNTS
-from ui.audit import file_sha256, read_jsonl
+from ui.audit import FeedbackLog, file_sha256, read_jsonl
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -141,7 +141,7 @@ def test_ask_cites_nd72_and_opens_the_clause(page, ui_server):
     # thumbs up is stored with question, answer, citations and time
     turn.locator(".kb-fb-up").click()
     page.locator('#kb-chat .kb-fb-up[aria-pressed="true"]').wait_for()
-    fb = read_jsonl(ui_server.home / "feedback.jsonl")[-1]
+    fb = FeedbackLog(ui_server.home / "feedback.sqlite3").rows()[-1]
     assert fb["rating"] == "up" and fb["question"] == "Ai quy định việc tổ chức Ngày Việt Nam ở nước ngoài?"
     assert fb["answer"] and any(c["citation"] == citation for c in fb["citations"]) and fb["ts"]
     # history: a second question keeps the first

@@ -2,11 +2,13 @@
 
 It calls `qa.service.KnowledgeBase` and shows what it returns through `ui.render`; there is no
 retrieval logic here. Reading is open (when settings.allow_anonymous); changing the collection
-needs a legal-staff login held server-side in gr.State, and every mutating handler checks it
-itself, because any event handler can be called over HTTP, not only from the page.
+needs a legal-staff login bound to an HttpOnly cookie (ui.web) and held server-side, and every
+mutating handler checks it itself, because any event handler can be called over HTTP, not only
+from the page. Inputs are bounded where they enter (settings, "Limits (hardening)").
 """
 from __future__ import annotations
 
+import secrets
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,16 +22,10 @@ import gradio as gr  # noqa: E402  (after the offline environment is set)
 from core.backends import make_backends  # noqa: E402
 from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
-from ui import render  # noqa: E402
-from ui.audit import AuditLog, FeedbackLog  # noqa: E402
-from ui.auth import (  # noqa: E402
-    Authenticator,
-    Session,
-    active,
-    can_manage,
-    start_session,
-)
-from ui.staff import UPLOAD_TYPES, StaffActions, client_address as _client  # noqa: E402
+from ui import render, web  # noqa: E402
+from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
+from ui.auth import Authenticator, Session, SessionStore, can_manage  # noqa: E402
+from ui.staff import LOGIN_JS, LOGOUT_JS, UPLOAD_TYPES, StaffActions, client_address as _client  # noqa: E402
 
 STATIC = Path(__file__).resolve().parent / "static"
 SYSTEM_FONTS = ["Segoe UI", "Noto Sans", "DejaVu Sans", "Helvetica Neue", "Arial", "sans-serif"]
@@ -41,7 +37,10 @@ EXAMPLES = [
 ]
 READ = dict(concurrency_id="kb-read", concurrency_limit=4, api_visibility="private")
 WRITE = dict(concurrency_id="kb-write", concurrency_limit=1, api_visibility="private")
+# Login only reads the cookie /kb/session set: it must not wait behind an ingest in the write queue.
+LOGIN = dict(concurrency_id="kb-login", concurrency_limit=4, api_visibility="private")
 NOT_STAFF = "Chỉ cán bộ pháp chế đã đăng nhập mới được nạp, thay thế hoặc gỡ văn bản."
+MAX_DOCUMENT_FILTERS = 50
 
 
 class ReadWriteLock:
@@ -95,9 +94,26 @@ def launch_options(settings: Settings) -> dict:
         ssr_mode=False,
         pwa=False,
         enable_monitoring=False,
-        max_file_size="100mb",
+        max_file_size=f"{settings.max_upload_mb}mb",
         show_error=True,
     )
+
+
+class KbBlocks(gr.Blocks):
+    """gr.Blocks whose server always carries ui.web's session route and security middleware.
+
+    Overriding launch() rather than relying on every caller (serve, tests, benchmarks) to pass
+    them: Gradio builds its FastAPI app inside launch(), and the middleware must be there from
+    the start (Starlette refuses middleware added after the first request).
+    """
+
+    kb_app: "App"
+
+    def launch(self, *args, **kwargs):
+        kwargs["app_kwargs"] = web.app_kwargs(self.kb_app, kwargs.get("app_kwargs"))
+        kwargs.setdefault("max_file_size", f"{self.kb_app.settings.max_upload_mb}mb")
+        kwargs["num_workers"] = 0  # static-file worker processes would serve uploads outside the middleware
+        return super().launch(*args, **kwargs)
 
 
 
@@ -107,29 +123,37 @@ class App(StaffActions):
     def __init__(self, settings: Settings, kb: KnowledgeService):
         self.settings = settings
         self.kb = kb
-        self.auth = Authenticator(settings.users_file)
-        self.audit = AuditLog(settings.audit_path)
-        self.feedback = FeedbackLog(settings.feedback_path)
+        self.auth = Authenticator(
+            settings.users_file, max_failures=settings.login_max_failures,
+            max_client_failures=settings.login_max_failures_per_client, lockout_s=settings.login_lockout_s,
+            max_tracked=settings.max_tracked_logins, max_username_chars=settings.max_username_chars,
+            max_password_chars=settings.max_password_chars)
+        self.sessions = SessionStore(settings.session_ttl_s, settings.max_tracked_logins)
+        self.audit = AuditLog(settings.audit_path, settings.max_log_field_chars)
+        self.feedback = FeedbackLog(settings.feedback_path, settings.max_log_field_chars)
         self.lock = ReadWriteLock()
         self.uploads = Path(settings.home) / "uploads"
 
     # ------------------------------------------------------------ sessions
+    @staticmethod
+    def _cookie(request: gr.Request | None) -> str:
+        return web.cookie_token(request) if request is not None else ""
+
     def session_of(self, session: Session | None, request: gr.Request | None) -> Session | None:
-        """The state session; under Gradio's own auth (anonymous reading off) the request's user."""
-        username = getattr(request, "username", None) if request is not None else None
-        if username:
-            user = self.auth.user(username)
-            return start_session(user) if user else None
-        return active(session)
+        """The login bound to this browser's HttpOnly cookie. The gr.State `session` is only what the
+        page shows: it is keyed by Gradio's session_hash, which a second client can copy, so it is
+        never trusted for who is logged in."""
+        return self.sessions.get(self._cookie(request))
 
     def _require_reader(self, session, request) -> None:
-        if not self.settings.allow_anonymous and self.session_of(session, request) is None:
+        # Closed reading: Gradio's /login guards every route; request.username is its logged-in user.
+        if (not self.settings.allow_anonymous and not getattr(request, "username", None)
+                and self.session_of(session, request) is None):
             raise gr.Error("Cần đăng nhập để tra cứu.")
 
     def _require_staff(self, session, request, action: str, target: str = "") -> Session:
-        s = self.session_of(session, request)
+        s, expired = self.sessions.lookup(self._cookie(request))
         if not can_manage(s):
-            expired = isinstance(session, Session) and session.expired()
             self.audit.record("denied", user=s.username if s else "", role=s.role if s else "", outcome="refused",
                               target=target, client=_client(request), detail=action)
             raise gr.Error("Phiên đăng nhập đã hết hạn; hãy đăng nhập lại." if expired else NOT_STAFF)
@@ -140,21 +164,51 @@ class App(StaffActions):
             return self.kb.documents()
 
     # ------------------------------------------------------------ Hỏi đáp
+    def _check_length(self, text: str, what: str) -> None:
+        limit = self.settings.max_question_chars
+        if len(text) > limit:  # refused before any retrieval: a long text holds a read slot for seconds
+            raise ValueError(f"{what} dài {len(text):,} ký tự, vượt giới hạn {limit:,} ký tự "
+                             "(KB_MAX_QUESTION_CHARS). Hãy rút gọn.".replace(",", "."))
+
+    def _check_documents(self, documents) -> list[str] | None:
+        """`documents`: one key (str) or a list of keys; every key must name a loaded document."""
+        if documents is None or documents == "":
+            return None
+        if isinstance(documents, str):
+            documents = [documents]
+        if not isinstance(documents, (list, tuple)) or not all(isinstance(d, str) for d in documents):
+            raise ValueError("documents phải là khoá của một văn bản hoặc danh sách khoá, ví dụ "
+                             "[\"72/2015/NĐ-CP\"].")
+        keys = list(dict.fromkeys(d.strip() for d in documents if d.strip()))
+        if len(keys) > MAX_DOCUMENT_FILTERS:
+            raise ValueError(f"Chỉ lọc được tối đa {MAX_DOCUMENT_FILTERS} văn bản mỗi câu hỏi.")
+        known = {d.key for d in self._docs()}
+        unknown = [k for k in keys if k not in known]
+        if unknown:
+            shown = ", ".join(f"“{clip(k, 60)}”" for k in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+            raise ValueError(f"Không có văn bản {shown} trong cơ sở dữ liệu. Khoá hợp lệ là số hiệu văn bản đã nạp, "
+                             "xem ở tab “Văn bản” hoặc bằng lệnh `kb docs`.")
+        return keys or None
+
     def _check_question(self, question, as_of_text, mode, documents) -> tuple[str, str | None, str, list[str] | None]:
-        question = (question or "").strip()
+        question = (question or "").strip() if isinstance(question, str) else ""
         if not question:
             raise ValueError("Hãy nhập câu hỏi.")
+        self._check_length(question, "Câu hỏi")
         as_of = render.parse_date(as_of_text)
         mode = mode or "extractive"
         if mode not in ("extractive", "llm"):
             raise ValueError(f"Chế độ “{mode}” không hợp lệ: chọn extractive hoặc llm.")
         if mode == "llm" and not self.settings.llm_configured:
             raise ValueError("Chế độ LLM chưa được cấu hình (OPENAI_BASE_URL, KB_LLM_MODEL); dùng chế độ trích nguyên văn.")
-        return question, as_of, mode, (list(documents) if documents else None)
+        return question, as_of, mode, self._check_documents(documents)
 
     def ask_chat(self, question, as_of_text, mode, documents, turns, session, request: gr.Request):
         turns = list(turns or [])
-        turn = {"question": (question or "").strip(), "text": "", "answer": None, "feedback": None, "error": ""}
+        # `id`: made here, kept server-side in gr.State; a feedback vote is stored once per id.
+        shown = clip((question or "").strip() if isinstance(question, str) else "", self.settings.max_question_chars)
+        turn = {"id": secrets.token_hex(8), "question": shown, "text": "", "answer": None, "feedback": None,
+                "error": ""}
         turns.append(turn)
         try:
             self._require_reader(session, request)
@@ -201,8 +255,10 @@ class App(StaffActions):
             return gr.skip(), gr.skip(), gr.skip()
         if data.get("action") == "feedback" and data.get("value") in ("up", "down"):
             s = self.session_of(session, request)
-            self.feedback.record(rating=data["value"], question=turn["question"], answer=answer.to_public_dict(),
-                                 user=s.username if s else "", as_of=turn.get("as_of"), documents=turn.get("documents"))
+            vote = f"{getattr(request, 'session_hash', '') or ''}:{turn.get('id') or index}"
+            self.feedback.record(vote=vote, rating=data["value"], question=turn["question"],
+                                 answer=answer.to_public_dict(), user=s.username if s else "",
+                                 as_of=turn.get("as_of"), documents=turn.get("documents"))
             turn["feedback"] = data["value"]
             return render.render_chat(turns), turns, gr.skip()
         if data.get("action") == "cite":
@@ -230,6 +286,10 @@ class App(StaffActions):
         self._require_reader(session, request)
         if not (reference or "").strip():
             return '<div class="kb-empty">Nhập tham chiếu, ví dụ “khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP”.</div>'
+        try:
+            self._check_length(reference.strip(), "Tham chiếu")
+        except ValueError as exc:
+            return f'<div class="kb-empty">{render.esc(str(exc))}</div>'
         with self.lock.read():
             return render.render_lookup(self.kb.lookup(reference.strip()))
 
@@ -269,8 +329,9 @@ class App(StaffActions):
 
     # ------------------------------------------------------------ login
     def api_ask(self, question: str, as_of: str | None = None, mode: str = "extractive",
-                documents: list[str] | None = None) -> dict:
-        """Hỏi đáp: the answer with citations, as `kb ask --json`."""
+                documents: str | list[str] | None = None) -> dict:
+        """Hỏi đáp: the answer with citations, as `kb ask --json`. `documents`: one document key or a
+        list of keys (see `kb docs`) to search only in those documents."""
         try:
             q, as_of_iso, mode, docs = self._check_question(question, as_of, mode, documents)
         except ValueError as exc:
@@ -280,15 +341,23 @@ class App(StaffActions):
 
     def api_lookup(self, reference: str) -> dict:
         """Tra cứu: the exact text of a reference such as "khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"."""
+        reference = (reference or "").strip() if isinstance(reference, str) else ""
+        try:
+            self._check_length(reference, "Tham chiếu")
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
         with self.lock.read():
-            return self.kb.lookup((reference or "").strip()).to_public_dict()
+            return self.kb.lookup(reference).to_public_dict()
 
 
 def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
     app = App(settings, kb)
     events_js = (STATIC / "events.js").read_text(encoding="utf-8")
     llm = settings.llm_configured
-    with gr.Blocks(title="Tra cứu văn bản thông tin đối ngoại", analytics_enabled=False) as demo:
+    # delete_cache: Gradio's upload cache is emptied of files older than upload_cache_ttl_s (what staff
+    # keep is copied to <home>/uploads at preview), and entirely when the server restarts.
+    with KbBlocks(title="Tra cứu văn bản thông tin đối ngoại", analytics_enabled=False,
+                  delete_cache=(min(600, settings.upload_cache_ttl_s), settings.upload_cache_ttl_s)) as demo:
         demo.kb_app = app
         session = gr.State(None)
         turns = gr.State([])
@@ -305,7 +374,8 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                        autoscroll=True, min_height=240)
                         with gr.Row():
                             question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: " + EXAMPLES[0], lines=1,
-                                                  scale=5, elem_id="kb-question")
+                                                  scale=5, elem_id="kb-question",
+                                                  max_length=settings.max_question_chars)
                             ask_btn = gr.Button("Hỏi", variant="primary", scale=1, elem_id="kb-ask-btn")
                         with gr.Row():
                             as_of = gr.Textbox(label="Áp dụng tại ngày", placeholder="dd/mm/yyyy (tuỳ chọn)",
@@ -327,6 +397,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
             with gr.Tab("Tra cứu", id="lookup"):
                 with gr.Row():
                     reference = gr.Textbox(label="Tham chiếu", scale=5, elem_id="kb-ref",
+                                           max_length=settings.max_question_chars,
                                            placeholder="Ví dụ: khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP")
                     lookup_btn = gr.Button("Tra cứu", variant="primary", scale=1, elem_id="kb-lookup-btn")
                 lookup_out = gr.HTML("", js_on_load=events_js, elem_id="kb-lookup-result")
@@ -342,8 +413,10 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                        js_on_load=None, elem_id="kb-session")
                 with gr.Group(visible=app.auth.configured, elem_id="kb-login") as login_box:
                     with gr.Row():
-                        username = gr.Textbox(label="Tên đăng nhập", elem_id="kb-user")
-                        password = gr.Textbox(label="Mật khẩu", type="password", elem_id="kb-pass")
+                        username = gr.Textbox(label="Tên đăng nhập", elem_id="kb-user",
+                                              max_length=settings.max_username_chars)
+                        password = gr.Textbox(label="Mật khẩu", type="password", elem_id="kb-pass",
+                                              max_length=settings.max_password_chars)
                         login_btn = gr.Button("Đăng nhập", elem_id="kb-login-btn")
                 login_msg = gr.HTML("", js_on_load=None, elem_id="kb-login-msg")
                 logout_btn = gr.Button("Đăng xuất", visible=False, size="sm", elem_id="kb-logout-btn")
@@ -387,9 +460,11 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         catalogue.click(app.catalogue_click, [session], tree, api_name="ui_tree", **READ)
 
         login_io = [session, *session_outputs, login_msg, password]
-        login_btn.click(app.login, [username, password, session], login_io, api_name="ui_login", **WRITE)
-        password.submit(app.login, [username, password, session], login_io, api_name="ui_login_submit", **WRITE)
-        logout_btn.click(app.logout, [session], login_io, api_name="ui_logout", **WRITE)
+        # LOGIN_JS posts the password to /kb/session (sets the HttpOnly cookie); the event gets the outcome only.
+        login_btn.click(app.login, [username, password, session], login_io, api_name="ui_login", js=LOGIN_JS, **LOGIN)
+        password.submit(app.login, [username, password, session], login_io, api_name="ui_login_submit", js=LOGIN_JS,
+                        **LOGIN)
+        logout_btn.click(app.logout, [session], login_io, api_name="ui_logout", js=LOGOUT_JS, **LOGIN)
         preview_btn.click(app.preview, [files, session], [previews, overrides, preview_out, fix_key, fix_msg],
                           api_name="ui_preview", **WRITE)
         fix_key.change(app.fix_fields, [fix_key, previews, session], fix_boxes, api_name="ui_fix_fields", **WRITE)
@@ -414,7 +489,7 @@ def serve(settings: Settings, kb: KnowledgeService | None = None, **launch_kw):
     if not settings.allow_anonymous:
         if not demo.kb_app.auth.configured:
             raise SettingsError("KB_ALLOW_ANONYMOUS=false cần tệp tài khoản KB_USERS_FILE.")
-        auth = demo.kb_app.auth.check
+        auth = demo.kb_app.gradio_auth  # throttled per address and audited (client from ui.web)
     options = launch_options(settings) | launch_kw
     demo.queue(default_concurrency_limit=4).launch(
         server_name=settings.host, server_port=settings.port, auth=auth,

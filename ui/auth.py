@@ -15,11 +15,14 @@ Anonymous visitors (when allowed) read only. No account is ever defined in code.
 from __future__ import annotations
 
 import argparse
+import contextvars
 import getpass
+import secrets
 import sys
 import threading
 import time
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,11 +35,19 @@ OFFICIAL = "official"
 ROLES = (LEGAL_STAFF, OFFICIAL)
 ROLE_LABELS = {LEGAL_STAFF: "cán bộ pháp chế", OFFICIAL: "cán bộ (chỉ đọc)"}
 
+# Defaults; the web app passes the values of its settings (session_ttl_s, login_*, max_*_chars).
 SESSION_TTL_S = 8 * 3600
-MAX_FAILURES = 5  # per user name within FAILURE_WINDOW_S, then locked for LOCKOUT_S
+MAX_FAILURES = 5  # per (client address, user name) within FAILURE_WINDOW_S, then locked for LOCKOUT_S
+MAX_CLIENT_FAILURES = 20  # per client address, whatever the user names
 FAILURE_WINDOW_S = 15 * 60
 LOCKOUT_S = 5 * 60
+MAX_TRACKED = 10_000  # entries of the failure table and of the session table (memory bound)
+MAX_USERNAME_CHARS = 100
+MAX_PASSWORD_CHARS = 200
 MIN_PASSWORD_LEN = 8
+# The client address of the login being checked, for callers that cannot pass it (Gradio's own
+# /login calls `Authenticator.check(username, password)`; ui.web sets this around that request).
+LOGIN_CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("kb_login_client", default="")
 # Checked against when the user name is unknown, so both cases cost one bcrypt verification.
 # (A hash of a random, discarded string: no password matches it.)
 _DUMMY_HASH = "$2b$12$qG92KGFWNiMnp7UTs0e6xubAsJ30KY0lKmACxi6xLP9Sz0.rugPem"
@@ -84,8 +95,8 @@ class Session:
     name: str
     logged_in_at: float
 
-    def expired(self, now: float | None = None) -> bool:
-        return (now or time.time()) - self.logged_in_at > SESSION_TTL_S
+    def expired(self, now: float | None = None, ttl: float = SESSION_TTL_S) -> bool:
+        return (now or time.time()) - self.logged_in_at > ttl
 
 
 def load_users(path: str | Path) -> dict[str, User]:
@@ -116,20 +127,37 @@ def load_users(path: str | Path) -> dict[str, User]:
 
 
 class Authenticator:
-    """Checks passwords against the users file (re-read when it changes) and throttles guessing."""
+    """Checks passwords against the users file (re-read when it changes) and throttles guessing.
 
-    def __init__(self, users_file: str | Path | None):
+    Failures are counted per (client address, user name) and per client address, so guessing from
+    one address cannot lock the real user out from another. The table forgets entries older than
+    the window and never holds more than `max_tracked` of them.
+    """
+
+    def __init__(self, users_file: str | Path | None, *, max_failures: int = MAX_FAILURES,
+                 max_client_failures: int = MAX_CLIENT_FAILURES, window_s: float = FAILURE_WINDOW_S,
+                 lockout_s: float = LOCKOUT_S, max_tracked: int = MAX_TRACKED,
+                 max_username_chars: int = MAX_USERNAME_CHARS, max_password_chars: int = MAX_PASSWORD_CHARS):
         self.users_file = Path(users_file) if users_file else None
+        self.max_failures, self.max_client_failures = max_failures, max_client_failures
+        self.window_s, self.lockout_s, self.max_tracked = window_s, lockout_s, max_tracked
+        self.max_username_chars, self.max_password_chars = max_username_chars, max_password_chars
         self._users: dict[str, User] = {}
         self._mtime: float | None = None
-        self._failures: dict[str, list[float]] = {}
+        # key -> failure times, oldest activity first: ("pair", client, user) or ("client", client)
+        self._failures: OrderedDict[tuple, list[float]] = OrderedDict()
         self._lock = threading.Lock()
-        self.error: str = ""
+        self.error: str = ""  # server-side detail only: never shown to a visitor
         self.users()
 
     @property
     def configured(self) -> bool:
         return self.users_file is not None
+
+    def _set_error(self, error: str) -> None:
+        if error and error != self.error:
+            print(f"kb: tệp tài khoản không dùng được: {error}", file=sys.stderr, flush=True)
+        self.error = error
 
     def users(self) -> dict[str, User]:
         if self.users_file is None:
@@ -139,55 +167,144 @@ class Authenticator:
                 mtime = self.users_file.stat().st_mtime
             except OSError:
                 self._users, self._mtime = {}, None
-                self.error = f"{self.users_file}: không có tệp tài khoản (KB_USERS_FILE)"
+                self._set_error(f"{self.users_file}: không có tệp tài khoản (KB_USERS_FILE)")
                 return {}
             if mtime != self._mtime:
                 try:
                     self._users = load_users(self.users_file)
-                    self.error = ""
+                    self._set_error("")
                 except UsersFileError as exc:
-                    self._users, self.error = {}, str(exc)
+                    self._users = {}
+                    self._set_error(str(exc))
                 self._mtime = mtime
             return dict(self._users)
 
     def user(self, username: str) -> User | None:
         return self.users().get(username or "")
 
-    def locked_for(self, username: str, now: float | None = None) -> float:
-        """Seconds until `username` may try again (0 when not locked)."""
-        now = now or time.time()
-        with self._lock:
-            recent = [t for t in self._failures.get(username, []) if now - t < FAILURE_WINDOW_S]
-            self._failures[username] = recent
-            if len(recent) >= MAX_FAILURES:
-                return max(0.0, recent[-1] + LOCKOUT_S - now)
-            return 0.0
+    def too_long(self, username: str, password: str) -> bool:
+        return len(username or "") > self.max_username_chars or len(password or "") > self.max_password_chars
 
-    def authenticate(self, username: str, password: str) -> User | None:
+    def _prune(self, now: float) -> None:
+        """Forget failures older than the window (oldest activity first), then cap the table size."""
+        while self._failures:
+            key, times = next(iter(self._failures.items()))
+            if times and now - times[-1] < self.window_s + self.lockout_s:
+                break
+            self._failures.popitem(last=False)
+        while len(self._failures) > self.max_tracked:
+            self._failures.popitem(last=False)
+
+    def _recent(self, key: tuple, now: float) -> list[float]:
+        return [t for t in self._failures.get(key, []) if now - t < self.window_s]
+
+    def _wait(self, recent: list[float], limit: int, now: float) -> float:
+        return max(0.0, recent[-1] + self.lockout_s - now) if len(recent) >= limit else 0.0
+
+    def locked_for(self, username: str, client: str = "", now: float | None = None) -> float:
+        """Seconds until this client may try `username` again (0 when not locked)."""
+        now = now or time.time()
+        username = (username or "")[: self.max_username_chars]
+        with self._lock:
+            self._prune(now)
+            return max(self._wait(self._recent(("pair", client, username), now), self.max_failures, now),
+                       self._wait(self._recent(("client", client), now), self.max_client_failures, now))
+
+    def _fail(self, username: str, client: str, now: float) -> None:
+        with self._lock:
+            keys = [("client", client)] + ([("pair", client, username)] if username else [])
+            for key in keys:
+                times = self._recent(key, now)[-max(self.max_failures, self.max_client_failures):]
+                self._failures.pop(key, None)
+                self._failures[key] = times + [now]  # re-inserted: most recent activity last
+            self._prune(now)
+
+    def tracked(self) -> int:
+        with self._lock:
+            return len(self._failures)
+
+    def authenticate(self, username: str, password: str, client: str = "") -> User | None:
         username = (username or "").strip()
-        if self.locked_for(username) > 0:
+        now = time.time()
+        if self.too_long(username, password):  # refused before bcrypt and never stored whole
+            self._fail("", client, now)
+            return None
+        if self.locked_for(username, client, now) > 0:
             return None
         user = self.user(username)
         ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
         if user and ok:
             with self._lock:
-                self._failures.pop(username, None)
+                self._failures.pop(("pair", client, username), None)
             return user
-        with self._lock:
-            self._failures.setdefault(username, []).append(time.time())
+        self._fail(username, client, now)
         return None
 
     def check(self, username: str, password: str) -> bool:
         """For Gradio's `auth=` (used only when anonymous reading is switched off)."""
-        return self.authenticate(username, password) is not None
+        return self.authenticate(username, password, LOGIN_CLIENT.get()) is not None
+
+
+class SessionStore:
+    """Logins held server-side, keyed by a random token that lives only in an HttpOnly cookie.
+
+    The token (secrets.token_urlsafe) is the credential: Gradio's session_hash is made by the
+    browser and travels in URLs, so it identifies a page, never a person. Expired sessions are
+    dropped; the table never holds more than `max_sessions` (oldest logins go first).
+    """
+
+    def __init__(self, ttl_s: float = SESSION_TTL_S, max_sessions: int = MAX_TRACKED):
+        self.ttl_s, self.max_sessions = ttl_s, max_sessions
+        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def issue(self, user: User) -> tuple[str, Session]:
+        token = secrets.token_urlsafe(32)
+        session = start_session(user)
+        with self._lock:
+            self._sessions[token] = session
+            self._prune(time.time())
+        return token, session
+
+    def _prune(self, now: float) -> None:
+        while self._sessions:
+            token, s = next(iter(self._sessions.items()))
+            if not s.expired(now, self.ttl_s) and len(self._sessions) <= self.max_sessions:
+                break
+            self._sessions.popitem(last=False)
+
+    def lookup(self, token: str | None) -> tuple[Session | None, bool]:
+        """(the live session of this token or None, whether the token named a session that expired)."""
+        if not token:
+            return None, False
+        with self._lock:
+            s = self._sessions.get(token)
+            if s is None:
+                return None, False
+            if s.expired(ttl=self.ttl_s):
+                del self._sessions[token]
+                return None, True
+            return s, False
+
+    def get(self, token: str | None) -> Session | None:
+        return self.lookup(token)[0]
+
+    def revoke(self, token: str | None) -> Session | None:
+        if not token:
+            return None
+        with self._lock:
+            return self._sessions.pop(token, None)
+
+    def __len__(self) -> int:
+        return len(self._sessions)
 
 
 def start_session(user: User) -> Session:
     return Session(username=user.username, role=user.role, name=user.display, logged_in_at=time.time())
 
 
-def active(session: Session | None) -> Session | None:
-    return session if isinstance(session, Session) and not session.expired() else None
+def active(session: Session | None, ttl: float = SESSION_TTL_S) -> Session | None:
+    return session if isinstance(session, Session) and not session.expired(ttl=ttl) else None
 
 
 def can_manage(session: Session | None) -> bool:

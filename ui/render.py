@@ -361,7 +361,8 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
             out.append(f'<div class="kb-preview kb-error" role="alert"><b>{fname}</b>: {esc(p["error"])}</div>')
             continue
         key = p.get("key", "")
-        badge = ("Đã có trong cơ sở dữ liệu — nạp sẽ cập nhật" if key in existing else "Văn bản mới")
+        badge = ("Đã có trong cơ sở dữ liệu — chọn văn bản này ở ô “Thay thế” để cập nhật" if key in existing
+                 else "Văn bản mới")
         if key in corrected:
             badge += " · đã sửa thông tin"
         rows = "".join(_preview_row(p, k, label) for k, label in EDITABLE_FIELDS)
@@ -371,7 +372,7 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
             f'<div class="kb-preview" data-key="{esc(key)}"><div class="kb-citation">{esc(key)}</div>'
             f'<div class="kb-docmeta">Tệp {fname} · {esc(badge)} · {p.get("articles", 0)} điều/mục, '
             f'{p.get("clauses", 0)} khoản</div><table class="kb-meta-table">{rows}</table>'
-            + (f'<div class="kb-sub">Cảnh báo cấu trúc:</div><ul class="kb-warnings">{warns}</ul>' if warns else "")
+            + (f'<div class="kb-sub">Cảnh báo (nhận dạng chữ, bảng mã, cấu trúc):</div><ul class="kb-warnings">{warns}</ul>' if warns else "")
             + (f'<details><summary>Cấu trúc nhận dạng được</summary><ul class="kb-units">{units}</ul></details>' if units else "")
             + "</div>")
     return "".join(out)
@@ -401,6 +402,9 @@ def render_ingest_report(report: dict, action: str = "Nạp") -> str:
         for item in report.get(kind, []):
             name = str(item.get("path", "")).rsplit("/", 1)[-1]
             lines.append(f'<div class="kb-{kind}">{label} {esc(name)}: {esc(item.get("reason", ""))}</div>')
+    for item in report.get("warnings", []):  # OCR confidence, encoding converted, structure
+        name = str(item.get("path", "")).rsplit("/", 1)[-1]
+        lines += [f'<div class="kb-warn">Cảnh báo {esc(name)}: {esc(w)}</div>' for w in item.get("warnings", [])]
     return "".join(lines) + "</div>"
 
 

@@ -1,7 +1,8 @@
 """Legal-staff actions of the web app: login, upload, preview and correct, ingest, replace, remove.
 
 Every handler checks the server-side session itself (any Gradio event can be called over HTTP)
-and writes what it did, or refused, to the audit log.
+and writes what it did, or refused, to the audit log. The password is checked by the `/kb/session`
+route (ui.web), which sets the HttpOnly staff cookie; the Gradio login event only shows the result.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import gradio as gr
 
 from ui import render
 from ui.audit import file_sha256
-from ui.auth import active, start_session
+from ui.auth import LOGIN_CLIENT, Session, User
 
 UPLOAD_TYPES = UPLOAD_EXTENSIONS
 
@@ -28,29 +29,89 @@ def client_address(request: gr.Request | None) -> str:
 _client = client_address
 
 
-class StaffActions:
-    """Mixed into ui.app.App, which provides kb, audit, auth, lock and the view helpers."""
+LOGIN_MESSAGES = {
+    "bad": "Tên đăng nhập hoặc mật khẩu không đúng.",
+    "locked": "Tạm khoá đăng nhập từ máy này cho tài khoản này, thử lại sau {minutes} phút.",
+    "too_long": "Tên đăng nhập hoặc mật khẩu quá dài.",
+    # The users file is broken or missing: its path and parse error go to the audit log and stderr only.
+    "unavailable": "Hệ thống đăng nhập tạm thời không dùng được. Hãy báo quản trị viên.",
+    "network": "Không gửi được yêu cầu đăng nhập tới máy chủ; thử lại.",
+}
+# What the login button's browser code does before the Gradio event: POST the credentials to
+# /kb/session (which sets the HttpOnly cookie) and pass only the outcome code on, never the password.
+LOGIN_JS = """async (username, password, session) => {
+  let code = "network";
+  try {
+    const r = await fetch("kb/session", {method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json"}, body: JSON.stringify({username: username || "", password: password || ""})});
+    const j = await r.json().catch(() => ({}));
+    code = j.code || (r.ok ? "ok" : "bad");
+  } catch (e) { code = "network"; }
+  return [username, code, session];
+}"""
+LOGOUT_JS = """async (session) => {
+  try { await fetch("kb/session", {method: "DELETE", credentials: "same-origin"}); } catch (e) {}
+  return [session];
+}"""
 
-    def login(self, username, password, session, request: gr.Request):
-        username = (username or "").strip()
-        user = self.auth.authenticate(username, password or "")
+
+class StaffActions:
+    """Mixed into ui.app.App, which provides kb, audit, auth, sessions, lock and the view helpers."""
+
+    def login_message(self, code: str, username: str = "", client: str = "") -> str:
+        wait = self.auth.locked_for(username, client) if code == "locked" else 0
+        return LOGIN_MESSAGES.get(code, LOGIN_MESSAGES["bad"]).format(minutes=int(wait // 60) + 1)
+
+    def _login_failed(self, username: str, client: str, detail: str) -> None:
+        self.audit.record("login_failed", user=username, outcome="refused", client=client, detail=detail)
+
+    def _check_login(self, username: str, password: str, client: str) -> tuple[str, User | None]:
+        """(outcome code, user): throttled per address and per (address, user name), audited either way."""
+        username, password = (username or "").strip(), password or ""
+        if self.auth.too_long(username, password):
+            self.auth.authenticate(username, password, client)  # counted against the address, refused before bcrypt
+            self._login_failed(username, client, f"quá dài ({len(username)} ký tự tên, {len(password)} ký tự mật khẩu)")
+            return "too_long", None
+        user = self.auth.authenticate(username, password, client) if self.auth.configured else None
         if user is None:
-            wait = self.auth.locked_for(username)
-            self.audit.record("login_failed", user=username, outcome="refused", client=_client(request),
-                              detail="locked" if wait else "bad credentials")
-            msg = (f"Tạm khoá đăng nhập cho tài khoản này, thử lại sau {int(wait // 60) + 1} phút." if wait
-                   else "Tên đăng nhập hoặc mật khẩu không đúng.")
-            if self.auth.error:
-                msg += f" ({self.auth.error})"
-            return (session, *self._session_views(active(session)), render.esc(msg), "")
-        s = start_session(user)
-        self.audit.record("login", user=user.username, role=user.role, client=_client(request))
-        return (s, *self._session_views(s), "", "")
+            wait = self.auth.locked_for(username, client)
+            code = "unavailable" if self.auth.error else "locked" if wait else "bad"
+            self._login_failed(username, client, {"unavailable": f"tệp tài khoản: {self.auth.error}",
+                                                  "locked": "locked"}.get(code, "bad credentials"))
+            return code, None
+        self.audit.record("login", user=user.username, role=user.role, client=client)
+        return "ok", user
+
+    def web_login(self, username, password, client: str, old_token: str = "") -> tuple[str, str, Session | None, str]:
+        """POST /kb/session: (outcome code, new cookie token or "", session, message for the user)."""
+        code, user = self._check_login(username, password, client)
+        if user is None:
+            return code, "", None, self.login_message(code, (username or "").strip(), client)
+        self.sessions.revoke(old_token)  # a new login never reuses a token the browser had before
+        token, s = self.sessions.issue(user)
+        return "ok", token, s, ""
+
+    def web_logout(self, token: str, client: str) -> Session | None:
+        s = self.sessions.revoke(token)
+        if s:
+            self.audit.record("logout", user=s.username, role=s.role, client=client)
+        return s
+
+    def gradio_auth(self, username: str, password: str) -> bool:
+        """Gradio's own /login (KB_ALLOW_ANONYMOUS=false): same throttling per address, audited."""
+        return self._check_login(username, password, LOGIN_CLIENT.get())[1] is not None
+
+    def login(self, username, outcome, session, request: gr.Request):
+        """After LOGIN_JS: the cookie /kb/session set is the login; `outcome` only picks the message."""
+        s = self.session_of(None, request)
+        if s is not None:
+            return (s, *self._session_views(s), "", "")
+        msg = self.login_message(str(outcome or "bad")[:20], (username or "").strip(), _client(request))
+        return (None, *self._session_views(None), render.esc(msg), "")
 
     def logout(self, session, request: gr.Request):
-        s = active(session)
-        if s:
-            self.audit.record("logout", user=s.username, role=s.role, client=_client(request))
+        # LOGOUT_JS cleared the cookie; revoke here too, so a raw-HTTP logout also ends the session.
+        self.web_logout(self._cookie(request), _client(request))
         return (None, *self._session_views(None), "", "")
 
     # ------------------------------------------------------------ legal staff: upload, preview, ingest
@@ -145,23 +206,28 @@ class StaffActions:
         existing = {d.key for d in self._docs() if d.ready}
         overrides = {k: v for k, v in (overrides or {}).items() if v}
         progress(0.0, desc="Bắt đầu nạp")
-        with self.lock.write():
-            try:
-                # Same document number: the registry swaps it atomically inside the ingest.
-                report = self.kb.ingest_files(paths, overrides=overrides or None,
-                                              progress=lambda f, m: progress(min(max(f, 0.0), 1.0), desc=m))
-            except Exception as exc:
-                for p in previews:
-                    self.audit.record("replace" if replace_key else "upload", user=s.username, role=s.role,
-                                      outcome="error", target=p.get("key", ""), file=p["file"], sha256=p["sha256"],
-                                      client=_client(request), detail=f"{type(exc).__name__}: {exc}")
-                raise gr.Error(f"Nạp thất bại: {exc}") from exc
-            new_keys = {p.get("key", "") for p in previews} | {v.get("number", "").upper() for v in overrides.values()}
-            if replace_key and not report.get("refused") and replace_key not in new_keys:
-                # A different number replaces the old document: remove it only once the new one is in.
+        try:
+            # Same document number: the registry swaps it atomically inside the ingest, but only the
+            # document the user chose to replace; any other one held by another file is refused.
+            # Reading, parsing and embedding run outside the write lock: questions wait only for the
+            # registry swap and the index sync (commit_lock), not for the whole ingest.
+            report = self.kb.ingest_files(paths, overrides=overrides or None,
+                                          progress=lambda f, m: progress(min(max(f, 0.0), 1.0), desc=m),
+                                          replace=[replace_key] if replace_key else False,
+                                          commit_lock=self.lock.write)
+        except Exception as exc:
+            for p in previews:
+                self.audit.record("replace" if replace_key else "upload", user=s.username, role=s.role,
+                                  outcome="error", target=p.get("key", ""), file=p["file"], sha256=p["sha256"],
+                                  client=_client(request), detail=f"{type(exc).__name__}: {exc}")
+            raise gr.Error(f"Nạp thất bại: {exc}") from exc
+        new_keys = {p.get("key", "") for p in previews} | {v.get("number", "").upper() for v in overrides.values()}
+        if replace_key and not report.get("refused") and replace_key not in new_keys:
+            # A different number replaces the old document: remove it only once the new one is in.
+            with self.lock.write():
                 removed = self.kb.remove_document(replace_key)
-                self.audit.record("replace", user=s.username, role=s.role, target=replace_key, client=_client(request),
-                                  outcome="removed" if removed else "not_found", detail="gỡ bản cũ sau khi nạp bản mới")
+            self.audit.record("replace", user=s.username, role=s.role, target=replace_key, client=_client(request),
+                              outcome="removed" if removed else "not_found", detail="gỡ bản cũ sau khi nạp bản mới")
         refused = {r["path"]: r["reason"] for r in report.get("refused", [])}
         skipped = {r["path"]: r["reason"] for r in report.get("skipped", [])}
         for path in paths:

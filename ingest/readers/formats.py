@@ -1,4 +1,4 @@
-"""File -> list of clean text lines, one reader per format (.txt/.md, .html, .pdf, .docx).
+"""File -> list of clean text lines, one reader per format (.txt/.md, .html, .pdf, .docx, .doc, images).
 
 Each reader returns NFC-normalised, whitespace-tidied, non-empty lines in reading order and
 raises ReaderError (message in Vietnamese, naming the file) when the file cannot be used.
@@ -11,19 +11,22 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.vocab import DOCUMENT_EXTENSIONS, HTML_EXTENSIONS, TEXT_EXTENSIONS
+from core.vocab import DOCUMENT_EXTENSIONS, HTML_EXTENSIONS, IMAGE_EXTENSIONS, TEXT_EXTENSIONS
+from ingest.limits import DEFAULT_LIMITS, Deadline, Limits, check_file_size, check_text_size, check_unzipped_size
 from ingest.model import ReaderError
+from ingest.readers.legacy_encoding import docx_paragraph_text, uses_legacy_fonts
 from ingest.text import clean_lines, html_fragment_to_lines
 
 SUPPORTED_EXTENSIONS = DOCUMENT_EXTENSIONS
 
-NO_TEXT_LAYER = "PDF không có lớp văn bản (bản scan?) — cần OCR trước khi nạp"
+NO_TEXT_LAYER = "PDF không có lớp văn bản (bản scan?)"
 
 
 # ---------------------------------------------------------------- bytes and text
 
 
-def _read_bytes(path) -> bytes:
+def _read_bytes(path, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    check_file_size(path, limits)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -43,10 +46,16 @@ def decode_text(data: bytes, path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        from ingest.readers.legacy_encoding import decode_legacy_bytes
+
+        # not a guess: converted only when the result reads as Vietnamese (see legacy_encoding.detect)
+        legacy = decode_legacy_bytes(data)
+        if legacy is not None:
+            return legacy
         raise ReaderError(
             str(path),
-            f"không giải mã được văn bản (không phải UTF-8, lỗi ở byte {exc.start}); "
-            "hãy lưu lại tệp với bảng mã UTF-8",
+            f"không giải mã được văn bản (không phải UTF-8, lỗi ở byte {exc.start}, cũng không nhận ra bảng mã "
+            "cũ TCVN3/VNI/VISCII); hãy lưu lại tệp với bảng mã UTF-8",
         ) from exc
 
 
@@ -72,8 +81,8 @@ def strip_markdown(line: str) -> str:
     return _MD_EMPHASIS.sub(r"\2", line)
 
 
-def read_text_lines(path) -> list[str]:
-    text = decode_text(_read_bytes(path), path)
+def read_text_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    text = decode_text(_read_bytes(path, limits), path)
     raw = text.splitlines()
     if str(path).lower().endswith(".md"):
         raw = [strip_markdown(l) for l in raw]
@@ -141,11 +150,11 @@ def _main_content(root):
     return body if body is not None else root
 
 
-def read_html_lines(path) -> list[str]:
+def read_html_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     from lxml import etree
     from lxml import html as lxml_html
 
-    text = _html_text(_read_bytes(path), path)
+    text = _html_text(_read_bytes(path, limits), path)
     try:
         root = lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
@@ -216,23 +225,33 @@ def join_wrapped_lines(pages: list[list[str]]) -> list[str]:
     return out
 
 
-def read_pdf_lines(path) -> list[str]:
+def read_pdf_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     from pypdf import PdfReader
 
-    data = _read_bytes(path)
+    data = _read_bytes(path, limits)
     if b"%PDF" not in data[:1024]:
         raise ReaderError(str(path), "không phải tệp PDF hợp lệ (thiếu chữ ký %PDF)")
     try:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReaderError(str(path), "PDF được bảo vệ bằng mật khẩu")
-        pages = [clean_lines((p.extract_text() or "").splitlines()) for p in reader.pages]
+        pages, extracted = [], 0
+        for page in reader.pages:
+            text = page.extract_text() or ""
+            extracted += len(text)
+            check_text_size(path, extracted, limits)  # compressed streams can inflate far past the file size
+            pages.append(clean_lines(text.splitlines()))
     except ReaderError:
         raise
     except Exception as exc:  # noqa: BLE001 — a damaged PDF can fail anywhere inside pypdf
         raise ReaderError(str(path), f"tệp PDF hỏng hoặc không đọc được ({type(exc).__name__})") from exc
+    if not all(pages):  # scanned pages: OCR them (see ingest.readers.ocr)
+        from ingest.readers.ocr import ocr_missing_pdf_pages
+
+        pages = ocr_missing_pdf_pages(path, pages, NO_TEXT_LAYER, Deadline(path, limits.max_seconds))
     if not any(pages):
-        raise ReaderError(str(path), NO_TEXT_LAYER)
+        raise ReaderError(str(path), f"{NO_TEXT_LAYER}: OCR không nhận ra chữ nào — kiểm tra bản quét "
+                                     "(nên quét 300 dpi, rõ nét)")
     return _ensure_lines(join_wrapped_lines([_drop_page_numbers(p) for p in pages]), path)
 
 
@@ -321,8 +340,13 @@ class _AutoNumbering:
         return text + " " if text else ""
 
 
-def _docx_blocks(container, numbering: _AutoNumbering):
-    """Paragraphs and tables in document order; table cells row by row, merged cells once."""
+def _plain_text(paragraph) -> str:
+    return paragraph.text
+
+
+def _docx_blocks(container, numbering: _AutoNumbering, text=_plain_text):
+    """Paragraphs and tables in document order; table cells row by row, merged cells once.
+    `text`: paragraph -> its text (legacy_encoding.docx_paragraph_text for .VnTime/VNI fonts)."""
     from docx.table import Table
 
     for block in container.iter_inner_content():
@@ -333,24 +357,67 @@ def _docx_blocks(container, numbering: _AutoNumbering):
                     if any(cell._tc is tc for tc in seen):
                         continue
                     seen.append(cell._tc)
-                    yield from _docx_blocks(cell, numbering)
+                    yield from _docx_blocks(cell, numbering, text)
         else:
             # a soft line break (Shift+Enter) is a line of its own, e.g. in the header
-            yield from (numbering.label(block) + block.text).split("\n")
+            yield from (numbering.label(block) + text(block)).split("\n")
 
 
-def read_docx_lines(path) -> list[str]:
+def read_docx_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     from docx import Document
 
-    data = _read_bytes(path)
+    data = _read_bytes(path, limits)
+    from ingest.readers.doc import OLE_MAGIC
+
+    if data.startswith(OLE_MAGIC):  # a Word 97–2003 file renamed .docx
+        return read_doc_lines(path, limits)
     if not data.startswith(b"PK"):
         raise ReaderError(str(path), "không phải tệp DOCX hợp lệ (tệp .doc cũ cần lưu lại thành .docx)")
+    check_unzipped_size(path, limits)
     try:
         doc = Document(str(path))
-        raw = list(_docx_blocks(doc, _AutoNumbering(doc)))
+        legacy = uses_legacy_fonts(doc)  # .VnTime / VNI-Times runs are converted run by run
+        raw = list(_docx_blocks(doc, _AutoNumbering(doc), _legacy_or_plain_text if legacy else _plain_text))
     except Exception as exc:  # noqa: BLE001 — bad zip, missing part, broken XML: all unusable files
         raise ReaderError(str(path), f"tệp DOCX hỏng hoặc không đọc được ({type(exc).__name__})") from exc
     return _ensure_lines(clean_lines(raw), path)
+
+
+def _legacy_or_plain_text(paragraph) -> str:
+    converted = docx_paragraph_text(paragraph)
+    return paragraph.text if converted is None else converted
+
+
+# ---------------------------------------------------------------- .doc and page images (OCR)
+
+
+def read_doc_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    """Word 97–2003 through antiword (ingest.readers.doc). A .docx or a Word web page saved
+    under the .doc name is read as what it really is."""
+    from ingest.readers.doc import read_doc_text, sniff_doc
+
+    data = _read_bytes(path, limits)
+    kind = sniff_doc(data[:4096])
+    if kind == "docx":
+        return read_docx_lines(path, limits)
+    if kind == "html":
+        return read_html_lines(path, limits)
+    if kind == "rtf":
+        raise ReaderError(str(path), "tệp .doc này thực chất là RTF: mở bằng Word, lưu thành .docx rồi nạp lại")
+    if kind != "ole":
+        raise ReaderError(str(path), "không phải tệp Word .doc (không có chữ ký của Word 97–2003)")
+    return _ensure_lines(clean_lines(read_doc_text(path).splitlines()), path)
+
+
+def read_image_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    """A scanned page image (PNG, JPEG, TIFF — each TIFF frame a page), OCR'd page by page."""
+    from ingest.readers.ocr import ocr_image_file
+
+    check_file_size(path, limits)
+    pages = ocr_image_file(path, Deadline(path, limits.max_seconds))
+    if not any(pages):
+        raise ReaderError(str(path), "OCR không nhận ra chữ nào trong ảnh — kiểm tra bản quét (nên quét 300 dpi, rõ nét)")
+    return join_wrapped_lines([_drop_page_numbers(p) for p in pages])
 
 
 # ---------------------------------------------------------------- site boilerplate in text
@@ -380,10 +447,12 @@ READERS = {
     **{ext: read_html_lines for ext in HTML_EXTENSIONS},
     ".pdf": read_pdf_lines,
     ".docx": read_docx_lines,
+    ".doc": read_doc_lines,
+    **{ext: read_image_lines for ext in IMAGE_EXTENSIONS},
 }
 
 
-def read_lines(path) -> list[str]:
+def read_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     """Dispatch on the extension."""
     ext = Path(path).suffix.lower()
     reader = READERS.get(ext)
@@ -393,4 +462,4 @@ def read_lines(path) -> list[str]:
             f"định dạng {ext or '(không có phần mở rộng)'} không được hỗ trợ; "
             f"chỉ nhận: {', '.join(SUPPORTED_EXTENSIONS)}",
         )
-    return reader(path)
+    return reader(path, limits)

@@ -1,0 +1,243 @@
+"""The HTTP edge of the web app: what Gradio's own routes do not do for us.
+
+- `/kb/session`: POST logs a user in and sets the staff cookie; DELETE logs out and clears it.
+  The cookie holds a random token (secrets.token_urlsafe) that is HttpOnly (no script reads it),
+  SameSite=Strict (no other site sends it) and expires with the session. Gradio's session_hash is
+  made by the browser with Math.random() and travels in URLs, so it names a page, never a person:
+  every corpus-changing handler asks `App.session_of`, which trusts this cookie only.
+- `SecurityMiddleware` (pure ASGI, so it sees every request before Gradio does):
+  security headers on every response; `/gradio_api/upload` only with a live legal-staff cookie;
+  Gradio's own `/login` (used when anonymous reading is off) gets the client address for
+  throttling, the staff cookie on success, and its token expired after the session limit;
+  `/logout` also revokes the staff cookie.
+
+Mounted through `app_kwargs` of Blocks.launch (FastAPI's `routes` and `middleware`): Gradio 6
+builds its FastAPI app inside launch(), and a middleware cannot be added to a Starlette app once
+it has served a request, so it must be part of the app from its construction.
+"""
+from __future__ import annotations
+
+import json
+import time
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from ui.auth import LOGIN_CLIENT, can_manage
+
+if TYPE_CHECKING:  # ui.app imports this module
+    from ui.app import App
+
+COOKIE = "kb_session"
+SESSION_PATH = "/kb/session"
+MAX_LOGIN_BODY = 16 * 1024  # a user name and a password, with room to spare
+# Gradio's page runs inline scripts, `new Function` (js_on_load) and inline styles, so script-src
+# and style-src need 'unsafe-inline' (and 'unsafe-eval'); everything else is this origin only, and
+# the page may not be framed (clickjacking), load plugins or rebase its relative URLs.
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
+       "worker-src 'self' blob:; frame-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'")
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+}
+UPLOAD_REFUSED = "Chỉ cán bộ pháp chế đã đăng nhập mới được tải tệp lên."
+
+
+def cookie_token(conn) -> str:
+    """The staff token of a request (starlette Request/HTTPConnection or gr.Request), or ""."""
+    try:
+        return conn.cookies.get(COOKIE, "") or ""
+    except (AttributeError, KeyError, TypeError):
+        return ""
+
+
+def client_host(scope) -> str:
+    client = scope.get("client") if isinstance(scope, dict) else None
+    return client[0] if client else ""
+
+
+def _cookie_header(value: str, max_age: int, secure: bool) -> str:
+    return (f"{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict"
+            + ("; Secure" if secure else ""))
+
+
+def _is_https(conn: HTTPConnection) -> bool:
+    return conn.url.scheme in ("https", "wss")
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser's cross-site POST carries its Origin: refuse it (login CSRF). No Origin: a script or curl."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+async def _limited_body(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return body
+
+
+def session_routes(kb: "App") -> list[Route]:
+    ttl = int(kb.settings.session_ttl_s)
+
+    async def session(request: Request) -> Response:
+        if request.method == "DELETE":
+            s = await run_in_threadpool(kb.web_logout, cookie_token(request), client_host(request.scope))
+            resp = JSONResponse({"ok": True, "user": s.username if s else ""})
+            resp.headers.append("set-cookie", _cookie_header("", 0, _is_https(request)))
+            return resp
+        if not _same_origin(request):
+            return JSONResponse({"ok": False, "code": "origin", "message": "Yêu cầu đăng nhập từ trang khác bị từ chối."},
+                                status_code=403)
+        body = await _limited_body(request, MAX_LOGIN_BODY)
+        if body is None:
+            return JSONResponse({"ok": False, "code": "too_long", "message": kb.login_message("too_long")},
+                                status_code=413)
+        try:
+            data = json.loads(body or b"{}")
+            username, password = data.get("username", ""), data.get("password", "")
+            if not isinstance(username, str) or not isinstance(password, str):
+                raise ValueError
+        except (ValueError, AttributeError):
+            return JSONResponse({"ok": False, "code": "bad_request",
+                                 "message": "Gửi JSON {\"username\": …, \"password\": …}."}, status_code=400)
+        code, token, s, message = await run_in_threadpool(kb.web_login, username, password,
+                                                          client_host(request.scope), cookie_token(request))
+        status = {"ok": 200, "locked": 429, "unavailable": 503, "too_long": 413}.get(code, 401)
+        body = {"ok": code == "ok", "code": code, "message": message}
+        if s is not None:
+            body.update(user=s.name, role=s.role)
+        resp = JSONResponse(body, status_code=status)
+        if token:
+            resp.headers.append("set-cookie", _cookie_header(token, ttl, _is_https(request)))
+        return resp
+
+    return [Route(SESSION_PATH, session, methods=["POST", "DELETE"])]
+
+
+class SecurityMiddleware:
+    """See the module docstring. `kb` is the ui.app.App whose sessions, auth and audit it uses."""
+
+    def __init__(self, app, kb: "App"):
+        self.app = app
+        self.kb = kb
+        self.gradio_issued: dict[str, float] = {}  # Gradio /login token -> when it was issued
+        kb.security = self  # for the tests and for inspection; Starlette builds it lazily
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "").rstrip("/")
+        method = scope.get("method", "GET")
+        conn = HTTPConnection(scope)
+        self._expire_gradio_tokens(scope, conn)
+        if scope["type"] == "websocket":
+            return await self.app(scope, receive, send)
+
+        extra_cookies: list[str] = []
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in SECURITY_HEADERS.items():
+                    if k not in headers:
+                        headers[k] = v
+                for c in extra_cookies:
+                    headers.append("set-cookie", c)
+            await send(message)
+
+        if path.endswith("/gradio_api/upload") and method == "POST":
+            if not can_manage(self.kb.sessions.get(cookie_token(conn))):
+                return await PlainTextResponse(UPLOAD_REFUSED, status_code=403)(scope, receive, send_with_headers)
+        if path.endswith("/login") and method == "POST":
+            return await self._gradio_login(scope, receive, send, conn, send_with_headers, extra_cookies)
+        if path.endswith("/logout"):
+            s = self.kb.sessions.revoke(cookie_token(conn))
+            if s:
+                self.kb.audit.record("logout", user=s.username, role=s.role, client=client_host(scope))
+            extra_cookies.append(_cookie_header("", 0, _is_https(conn)))
+        return await self.app(scope, receive, send_with_headers)
+
+    # ---- Gradio's own login (KB_ALLOW_ANONYMOUS=false)
+    def _gradio_cookie_names(self, scope) -> tuple[str, ...]:
+        cookie_id = getattr(scope.get("app"), "cookie_id", None)
+        return (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}") if cookie_id else ()
+
+    def _expire_gradio_tokens(self, scope, conn: HTTPConnection) -> None:
+        """Gradio's login tokens never expire by themselves: drop them after the session limit."""
+        tokens = getattr(scope.get("app"), "tokens", None)
+        if not tokens:
+            return
+        now, ttl = time.time(), self.kb.settings.session_ttl_s
+        for name in self._gradio_cookie_names(scope):
+            token = conn.cookies.get(name)
+            if token and token in tokens:
+                issued = self.gradio_issued.get(token)
+                if issued is None or now - issued > ttl:  # unknown: issued before this middleware saw it
+                    tokens.pop(token, None)
+                    self.gradio_issued.pop(token, None)
+
+    async def _gradio_login(self, scope, receive, send, conn, send_with_headers, extra_cookies):
+        declared = conn.headers.get("content-length")
+        if declared is None or not declared.isdigit() or int(declared) > MAX_LOGIN_BODY:
+            return await PlainTextResponse("Yêu cầu đăng nhập quá lớn.", status_code=413)(scope, receive, send_with_headers)
+        app = scope.get("app")
+        names = self._gradio_cookie_names(scope)
+
+        async def capture(message):
+            if message["type"] == "http.response.start" and message["status"] == 200 and names:
+                cookies = SimpleCookie()
+                for raw in MutableHeaders(scope=message).getlist("set-cookie"):
+                    cookies.load(raw)
+                token = cookies[names[0]].value if names[0] in cookies else ""
+                username = getattr(app, "tokens", {}).get(token)
+                if token and username:
+                    self.gradio_issued[token] = time.time()
+                    self._prune_gradio(app)
+                    user = self.kb.auth.user(username)
+                    if user is not None:  # the same login gives the staff cookie (corpus changes need it)
+                        kb_token, _ = self.kb.sessions.issue(user)
+                        extra_cookies.append(_cookie_header(kb_token, int(self.kb.settings.session_ttl_s),
+                                                            _is_https(conn)))
+            await send_with_headers(message)
+
+        marker = LOGIN_CLIENT.set(client_host(scope))  # App.gradio_auth throttles and audits per address
+        try:
+            return await self.app(scope, receive, capture)
+        finally:
+            LOGIN_CLIENT.reset(marker)
+
+    def _prune_gradio(self, app) -> None:
+        now, ttl = time.time(), self.kb.settings.session_ttl_s
+        tokens = getattr(app, "tokens", {})
+        for token, issued in list(self.gradio_issued.items()):
+            if now - issued > ttl or token not in tokens:
+                self.gradio_issued.pop(token, None)
+                tokens.pop(token, None)
+
+
+def app_kwargs(kb: "App", given: dict | None = None) -> dict:
+    """FastAPI keyword arguments that put the session routes and the middleware into Gradio's app."""
+    out = dict(given or {})
+    out["routes"] = session_routes(kb) + list(out.get("routes") or [])
+    out["middleware"] = [Middleware(SecurityMiddleware, kb=kb)] + list(out.get("middleware") or [])
+    return out
