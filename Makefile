@@ -9,7 +9,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-test run ingest serve test bench clean
+.PHONY: install install-test run ingest serve test test-fast bench clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,11 @@ serve: install
 
 test: install-test
 	$(PY) -m pytest -q -rs
+
+# The inner loop: every test that needs no real model, server, OCR engine or browser (fake
+# embedding, in-process store); under a minute.
+test-fast: install-test
+	$(PY) -m pytest -q -m "not slow and not browser and not llm"
 
 bench: install
 	$(KB) bench ingest

@@ -48,6 +48,7 @@ TYPE_WORDS: dict[str, str] = {
     "quyet dinh": "Quyết định", "qd": "Quyết định", "nghi quyet": "Nghị quyết", "nq": "Nghị quyết",
     "ket luan": "Kết luận", "kl": "Kết luận", "cong van": "Công văn", "cv": "Công văn",
     "chi thi": "Chỉ thị", "ct": "Chỉ thị", "thong bao": "Thông báo",
+    "bai tu van": "Bài tư vấn",  # the secondary source's own type, so its citations resolve
 }
 # Abbreviations that name one specific code: folded abbreviation -> (type, name).
 CODE_ABBREVIATIONS: dict[str, tuple[str, str]] = {
@@ -65,7 +66,8 @@ NUMBER_TYPE_CODES: dict[str, str] = {
 PHRASE_ABBREVIATIONS: dict[str, str] = {
     "ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan", "ttdn": "thong tin doi ngoai",
     "tt&tt": "thong tin va truyen thong", "tttt": "thong tin va truyen thong", "btttt": "bo thong tin va truyen thong",
-    "pv": "phong vien", "vptt": "van phong thuong tru", "nc ngoai": "nuoc ngoai", "nn": "nuoc ngoai",
+    "pv": "phong vien phong van",  # phóng viên or phỏng vấn: both, BM25 sorts it out
+    "vptt": "van phong thuong tru", "nc ngoai": "nuoc ngoai", "nn": "nuoc ngoai",
     "dc": "duoc", "ko": "khong", "k": "khong", "kg": "khong", "ntn": "nhu the nao", "j": "gi",
 }
 

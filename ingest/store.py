@@ -232,13 +232,17 @@ class KnowledgeStore:
         except Exception as exc:  # a reader bug must not take the batch down; the file is refused
             return FileOutcome(path, "refused", f"lỗi khi đọc: {type(exc).__name__}: {exc}", sha256=sha)
         kept, notes, restored = [], [], []
+        dropped_warnings: list[str] = []
         for doc in docs:
             self._prepare(doc, overrides)
             if not doc.key:  # never store under an empty key: it would be shared by unrelated documents
                 notes.append(f"{path}: văn bản không có số hiệu, tên hay tên tệp để nhận diện")
                 continue
             if not doc.units:
-                notes.append(f"{doc.key}: không tìm thấy điều/mục nào")
+                if doc.warnings:  # the reader's own account (e.g. Pháp điển articles without a source note)
+                    dropped_warnings += doc.warnings
+                else:
+                    notes.append(f"{doc.key}: không tìm thấy điều/mục nào")
                 continue
             if doc.key in suppressed:
                 if not restore:
@@ -272,7 +276,7 @@ class KnowledgeStore:
             self.registry.unsuppress(restored)
         return FileOutcome(
             path, "ingested", "; ".join(notes), [d.key for d in kept],
-            sum(len(d.units) for d in kept), len(all_nodes), sha, [w for d in kept for w in d.warnings],
+            sum(len(d.units) for d in kept), len(all_nodes), sha, [w for d in kept for w in d.warnings] + dropped_warnings,
         )
 
     def _lexical_tokens(self, nodes: list[ClauseNode]) -> dict[str, str]:

@@ -85,6 +85,10 @@ def run_bench(args, settings: Settings) -> int:
         cmd = "kb bench ingest" + (" --quick" if args.quick else "")
         write_section(out, "Ingestion", bench_section("Ingestion", cmd, ingest_table(rows)))
         write_section(out, "OCR", bench_section("OCR", cmd, ocr_table(run_ocr_bench())))
+    elif args.what == "load":
+        from kb.bench_load import run_load_bench  # starts `kb serve` and gradio_client users
+
+        write_section(out, "Load", run_load_bench(bench_section))
     else:
         write_section(out, "Retrieval and answers", run_qa_bench(BENCH_HOME, bench_section))
     print(f"Đã ghi {out}")

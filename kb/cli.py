@@ -313,7 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_config)
 
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
-    s.add_argument("what", choices=["ingest", "qa"])
+    s.add_argument("what", choices=["ingest", "qa", "load"],
+                   help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp")
     s.add_argument("--quick", action="store_true", help="chỉ đề mục 32.1 và ALQAC (bỏ toàn bộ pháp điển)")
     s.add_argument("--out", default="docs/BENCHMARKS.md")
     s.set_defaults(func=cmd_bench)

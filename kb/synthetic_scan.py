@@ -124,7 +124,6 @@ def write_image_pdf(path, pages) -> Path:
     import io
 
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c  # noqa: F401 - the object API below needs the raw bindings loaded
 
     pdf = pdfium.PdfDocument.new()
     try:

@@ -170,6 +170,19 @@ def _entity_article(question: str, hits: list[ClauseHit]) -> ClauseHit | None:
     return best[2] if best else None
 
 
+def _clause_for_named_body(question: str, hits: list[ClauseHit]) -> ClauseHit | None:
+    """A khoản whose lead line is the body the question names ("2. Ủy ban nhân dân cấp tỉnh:" for
+    "ubnd tinh … họp báo định kỳ"): its points are that body's duties."""
+    for h in hits[:6]:
+        first = re.sub(r"^\d+\.\s*", "", h.text.split("\n", 1)[0]).rstrip(" :;.")
+        if len(first.split()) > 12:
+            continue
+        entity = title_entity(first)
+        if entity and names_entity(question, entity):
+            return h
+    return None
+
+
 def _for_the_asker(question: str, lead: ClauseHit, source: UnitSource) -> ClauseHit | None:
     """The sibling clause that says the same for the asker's kind of body: a province asking about
     the spokesperson gets the khoản on provinces, not the khoản on ministries the search ranked first."""
@@ -181,6 +194,29 @@ def _for_the_asker(question: str, lead: ClauseHit, source: UnitSource) -> Clause
         if s.node_id != lead.node_id and actors_in(s.text)[:1] == asker[:1]:
             return s
     return None
+
+
+_LEVELS = {
+    "tinh": re.compile(r"\b(?:cap tinh|uy ban nhan dan tinh|tinh)\b"),
+    "huyen": re.compile(r"\b(?:cap huyen|huyen)\b"),
+    "xa": re.compile(r"\b(?:cap xa|uy ban nhan dan xa)\b"),
+}
+
+
+def _levels(text: str) -> set[str]:
+    """Administrative levels a text names: tỉnh, huyện, xã."""
+    plain = " ".join(re.findall(r"[a-z0-9]+", fold(text).replace("ubnd", "uy ban nhan dan")))
+    return {level for level, pat in _LEVELS.items() if pat.search(plain)}
+
+
+def _level_first(question: str, hits: list[ClauseHit]) -> list[ClauseHit]:
+    """A question about the province goes first to clauses whose lead line is not about another
+    level only ("4. Ủy ban nhân dân cấp xã:" when the question says "UBND tỉnh")."""
+    asked = _levels(question)
+    if not asked:
+        return hits
+    other = [h for h in hits if (lv := _levels(h.text.split("\n", 1)[0])) and not (lv & asked)]
+    return [h for h in hits if h not in other] + other
 
 
 def _in_scope_first(question: str, hits: list[ClauseHit]) -> tuple[list[ClauseHit], str]:
@@ -205,17 +241,22 @@ def _in_scope_first(question: str, hits: list[ClauseHit]) -> tuple[list[ClauseHi
 # ---------------------------------------------------------------- the plan
 
 
-def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None = None) -> tuple[list[Quoted], str]:
-    """The units to cite, in order, with roles; and a scope note ("" when none)."""
+def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None = None,
+                mentioned: list[str] | tuple[str, ...] = ()) -> tuple[list[Quoted], str]:
+    """The units to cite, in order, with roles; and a scope note ("" when none).
+
+    `mentioned`: keys of the documents the question names; the body-named article is then looked
+    for in them only ("ubnd tinh … nđ 09" is about Nghị định 09, not any article on provinces)."""
     if not hits:
         return [], ""
     primary = [h for h in hits if h.source_kind != "secondary" and h.status != "secondary"]
     candidates = primary or hits
-    candidates, scope_note = _in_scope_first(question, candidates)
+    candidates, scope_note = _in_scope_first(question, _level_first(question, candidates))
     cap = MAX_QUOTED_MULTI if question_parts(question) > 1 else MAX_QUOTED
     lead = candidates[0]
     chosen: list[tuple[ClauseHit, str]] = []
-    entity_hit = _entity_article(question, candidates)
+    in_named = [h for h in candidates if h.document in mentioned] if mentioned else candidates
+    entity_hit = _entity_article(question, in_named)
     if entity_hit is not None and source is not None:
         # "Bộ Nội vụ có trách nhiệm gì?": the article titled by that body, all of its khoản.
         siblings = source.article_hits(entity_hit.document, entity_hit.unit_kind, entity_hit.article)
@@ -223,10 +264,12 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
         chosen = [(h, "answer") for h in ordered[:MAX_ARTICLE_CLAUSES]]
         lead = entity_hit
     else:
-        better = _for_the_asker(question, lead, source) if source is not None else None
-        if better is not None:
+        better = _clause_for_named_body(question, in_named)
+        if better is None and source is not None:
+            better = _for_the_asker(question, lead, source)
+        if better is not None and better is not lead:
             better.coverage, better.score = max(better.coverage, lead.coverage), lead.score
-            candidates = [better] + candidates
+            candidates = [better] + [c for c in candidates if c.node_id != better.node_id]
             lead = better
         chosen = [(lead, "answer")]
         lead_cov = max(lead.coverage, 1e-6)
@@ -367,13 +410,27 @@ def no_basis_answer(question: str, hits: list[ClauseHit], conf: float, prefix: s
                   retrieved=hits, missing_documents=list(missing or []))
 
 
+def summary_answer(question: str, summaries: list[ClauseHit], hits: list[ClauseHit], names: str,
+                   missing: list[str]) -> Answer:
+    """A catalogued document without text that a secondary source summarises: say the text is not in
+    the base, then quote the summary labelled as what it is (basis "weak", role "context")."""
+    plan = [Quoted(h, h.citation, _without_attachments(h.text), "context") for h in summaries]
+    parts = [f"{names} có trong danh mục nhưng chưa có văn bản trong cơ sở dữ liệu. Dưới đây là một bài tư vấn "
+             f"tóm tắt văn bản này ({SECONDARY_LABEL}), chỉ để tham khảo:"]
+    for q in plan:
+        parts += [f"{q.citation}:", _quote(q.quote)]
+    return Answer(question=question, answer="\n\n".join(parts), citations=[citation_for(q) for q in plan],
+                  basis="weak", confidence=0.3, mode="extractive", retrieved=hits,
+                  warnings=status_warnings(summaries), missing_documents=list(missing))
+
+
 def extractive_answer(question: str, hits: list[ClauseHit], *, dense_top: float = 1.0, has_dense: bool = True,
                       term_coverage: float | None = None, as_of: str | None = None,
-                      source: UnitSource | None = None) -> Answer:
+                      source: UnitSource | None = None, mentioned: list[str] | tuple[str, ...] = ()) -> Answer:
     basis, conf = assess_basis(question, hits, dense_top, has_dense, term_coverage)
     if basis == "none":
         return no_basis_answer(question, hits, conf)
-    plan, scope_note = plan_answer(question, hits, source)
+    plan, scope_note = plan_answer(question, hits, source, mentioned)
     lead = plan[0]
     secondary = lead.hit.source_kind == "secondary" or lead.hit.status == "secondary"
     sentence = answering_sentence(question, lead.quote)

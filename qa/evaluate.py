@@ -318,6 +318,19 @@ BASIS_VALUES = ("found", "weak", "none")
 COMPLETE_KINDS = ("multi", "cross_ref")
 
 
+def quote_is_verbatim(kb, citation) -> bool:
+    """The quote is stored text of the unit it cites: a substring of its node, or every line of it a
+    line of the cited unit as `kb lookup` gives it (a khoản split over nodes is quoted whole; an
+    attachment name is dropped)."""
+    node = kb.clause(citation.node_id) if citation.node_id else None
+    if node is None:
+        return False
+    if citation.quote in node.text:
+        return True
+    unit = kb.lookup(citation.citation)
+    return unit.status == "found" and all(line in unit.text for line in citation.quote.split("\n"))
+
+
 def evaluate_answers(kb, questions: list[AnswerQuestion], mode: str = "extractive") -> dict:
     """Answer-level metrics of `kb.ask()` over the answers JSONL (rates over answerable questions).
 
@@ -340,8 +353,7 @@ def evaluate_answers(kb, questions: list[AnswerQuestion], mode: str = "extractiv
                "basis": ans.basis, "gold": q.gold, "first": q.first, "missing": q.missing,
                "missing_documents": list(ans.missing_documents), "citations": [], "failed": []}
         for c, u in zip(ans.citations, units):
-            node = kb.clause(c.node_id) if c.node_id else None
-            verbatim = node is not None and c.quote in node.text
+            verbatim = quote_is_verbatim(kb, c)
             quotes_checked += 1
             quotes_bad += not verbatim
             row["citations"].append({"citation": c.citation, "role": c.role, "node_id": c.node_id,

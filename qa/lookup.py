@@ -1,7 +1,7 @@
 """Exact lookup of a referenced unit: "k3 đ7 nđ 72/2015" -> the verbatim text of Khoản 3 Điều 7."""
 from __future__ import annotations
 
-from ingest.identity import citation_string, document_name
+from ingest.identity import citation_string, document_name, unit_label
 from ingest.registry import Registry
 from qa.references import DocDescriptor, match_documents, parse_reference, suggest_documents
 from qa.retrieval import hit_from_row
@@ -42,17 +42,19 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
     units = registry.units(doc.key)
     nodes = registry.nodes_of(doc.key)
     base = LookupResult(status="found", document=doc.number or name)
-    if not ref.article:
+    wanted, kind = (ref.article, "dieu") if ref.article else (ref.section, "section")
+    if not wanted:
         base.citation = name
         base.text = "\n\n".join(
             f"{'Điều ' + u.number + '. ' if u.kind == 'dieu' else ''}{u.title}\n{u.full_text}".strip() for u in units)
         return base
-    unit = next((u for u in units if u.number.lower() == ref.article.lower()), None)
+    unit = next((u for u in units if u.number.lower() == wanted.lower() and u.kind == kind), None)
     if unit is None:
-        nums = [u.number for u in units]
+        nums = [u.number for u in units if u.kind == kind]
+        label = unit_label(kind, wanted)
         return LookupResult(status="not_found", document=base.document,
-                            message=f"{name} không có Điều {ref.article} (có Điều {_range(nums)}).",
-                            suggestions=[citation_string(name, "dieu", n) for n in nums[:5]])
+                            message=f"{name} không có {label}" + (f" (có {unit_label(kind, _range(nums))})." if nums else "."),
+                            suggestions=[citation_string(name, kind, n) for n in nums[:5]])
     base.article = unit.number
     unit_nodes = [n for n in nodes if n.meta.article == unit.number and n.meta.unit_kind == unit.kind]
     if not ref.clause and not ref.point:

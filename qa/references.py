@@ -40,6 +40,7 @@ class ParsedReference:
     point: str = ""
     doc_type: str = ""
     number: str = ""  # "72/2015/NĐ-CP", or partial: "72/2015", "72", "BTTTT-TTĐN"
+    section: str = ""  # "Mục (2)" of a letter or an article without Điều: "(2)", "2", "I"
     year: str = ""
     name: str = ""  # document name words as written: "Báo chí", "phòng, chống ma túy"
     raw: str = ""
@@ -64,7 +65,8 @@ _ASCII_NAME_STOP_WORDS = {"cua", "theo"}
 _MAX_NAME_WORDS = 10
 # Vietnamese point letters (no f, j, w, z), in folded form: "đ" folds to "d".
 _POINT = r"[a-eg-ik-vxy]"
-_FILL = "\0"  # replaces consumed spans in the folded copy; never part of a word
+_FILL = "\0"
+_GLUED_TYPE_RE = re.compile(r"(?<![^\W\d_])((?i:nđ|nd|ttlt|tt|qđ|qd|nq|kl|cv|ct))(?=\d)")  # replaces consumed spans in the folded copy; never part of a word
 
 # --- compiled patterns ------------------------------------------------------------------------
 
@@ -76,6 +78,7 @@ _UNIT_RE = re.compile(
         diem\s*\.?\s*(?P<point>{_POINT})(?![a-z0-9])
       | (?:dieu|d)\s*\.?\s*(?P<article>\d+(?:[a-z](?![a-z0-9]))?)(?!\d)
       | (?:khoan|k)\s*\.?\s*(?P<clause>\d+)(?!\d)
+      | muc\s*\.?\s*(?P<section>\(\d+\)|\d+|[ivxlc]+(?![a-z]))
     )
     | (?<![a-z0-9])(?P<point_paren>{_POINT})\)""",
     re.X,
@@ -150,16 +153,21 @@ def _capture_name(text: str, folded: str, start: int) -> str:
 
 def parse_reference(text: str) -> ParsedReference:
     """Split a reference into article / clause / point / document parts (fields may be empty)."""
-    original = nfc(text).strip()
+    # "nđ72/2015", "tt02/2019": people type the number against the abbreviation.
+    raw = nfc(text).strip()
+    original = _GLUED_TYPE_RE.sub(r"\1 ", raw)
     folded = _aligned_fold(original)
     units: dict[str, str] = {}
+    units_span: dict[str, tuple[int, int]] = {}
     for m in _UNIT_RE.finditer(folded):
-        kind = next(k for k in ("point", "article", "clause", "point_paren") if m.group(k))
+        kind = next(k for k in ("point", "article", "clause", "section", "point_paren") if m.group(k))
         field, start = ("point" if kind == "point_paren" else kind), m.start(kind)
         value = m.group(kind)
         if field == "point" and original[start] in "đĐ":
             value = "đ"
         units.setdefault(field, value)
+        if field == "section":
+            units_span.setdefault("section", m.span(kind))
         folded = _blank(folded, m.start(), m.end())
 
     number = year = doc_type = name = ""
@@ -194,7 +202,8 @@ def parse_reference(text: str) -> ParsedReference:
         year = year_m.group(1) if year_m else ""
     return ParsedReference(
         article=units.get("article", ""), clause=units.get("clause", ""), point=units.get("point", ""),
-        doc_type=doc_type or _type_from_number(number), number=number, year=year, name=name, raw=original,
+        doc_type=doc_type or _type_from_number(number), number=number, year=year, name=name, raw=raw,
+        section=original[units_span["section"][0]:units_span["section"][1]] if "section" in units_span else "",
     )
 
 

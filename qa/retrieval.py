@@ -43,6 +43,7 @@ class FusionParams:
     # Added when the question contains (nearly) all the words of a clause's article title:
     # "Bộ Nội vụ có trách nhiệm gì" names Điều 23 "Bộ Nội vụ", whose khoản never repeat it.
     article_title_bonus: float = 0.15
+    folded_dense_factor: float = 0.5
     mode: str = "hybrid"  # "hybrid" | "lexical" | "dense"
 
 
@@ -175,7 +176,9 @@ class Retriever:
         fused: dict[str, float] = {}
         for nid, s in rrf([i for i, _ in lex], p.rrf_k, p.w_lexical).items():
             fused[nid] = fused.get(nid, 0.0) + s
-        for nid, s in rrf([i for i, _ in den], p.rrf_k, p.w_dense).items():
+        # Typed without diacritics, a question embeds poorly: trust the folded lexical list more.
+        w_dense = p.w_dense * (p.folded_dense_factor if terms.folded else 1.0)
+        for nid, s in rrf([i for i, _ in den], p.rrf_k, w_dense).items():
             fused[nid] = fused.get(nid, 0.0) + s
         mentioned = self.mentioned_documents(question)
         if mentioned:

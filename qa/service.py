@@ -14,7 +14,7 @@ from ingest.identity import citation_string, document_name, unit_label
 from ingest.model import ReaderError
 from ingest.store import KnowledgeStore
 from core.vocab import format_iso
-from qa.answer import extractive_answer, no_basis_answer, plan_answer
+from qa.answer import extractive_answer, no_basis_answer, plan_answer, summary_answer
 from qa.catalog_view import document_list, relation_lines
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
@@ -96,7 +96,7 @@ class KnowledgeBase:
             return gap
         has_dense = res.dense_top > 0
         ans = extractive_answer(question, res.hits, dense_top=res.dense_top, has_dense=has_dense,
-                                term_coverage=res.coverage, as_of=as_of, source=self.units)
+                                term_coverage=res.coverage, as_of=as_of, source=self.units, mentioned=res.mentioned)
         ans.missing_documents = self.missing_documents(question)
         for key in ans.missing_documents:
             ans.warnings.append(f"{self._name(key)}: {MISSING_TEXT}.")
@@ -118,6 +118,12 @@ class KnowledgeBase:
         missing = self.missing_documents(question)
         if missing and not res.mentioned:
             names = ", ".join(self._name(k) for k in missing)
+            # A secondary source written about the missing document may be shown, labelled; one
+            # that merely names it is never presented as its content.
+            about = {s.title for s in self.store.catalog.secondary if s.about and s.about.upper() in missing}
+            summaries = [h for h in res.hits[:5] if h.source_kind == "secondary" and h.title in about][:2]
+            if summaries:
+                return summary_answer(question, summaries, res.hits, names, missing)
             return no_basis_answer(question, res.hits, 0.0, missing=missing, prefix=(
                 f"{names} có trong danh mục nhưng {MISSING_TEXT}, nên không thể trả lời từ nội dung của văn bản này."
                 " Cán bộ pháp chế cần bổ sung văn bản chính thức."))
@@ -158,7 +164,7 @@ class KnowledgeBase:
         # The model gets the clause set the extractive answer cites, in the same order (followed
         # references included); with no basis it is not called (qa.llm), and the extractive
         # answer is its fallback either way.
-        plan = plan_answer(question, res.hits, self.units)[0] if ans.basis != "none" else []
+        plan = plan_answer(question, res.hits, self.units, res.mentioned)[0] if ans.basis != "none" else []
         hits = [p.as_hit() for p in plan] or res.hits[:6]
         roles = {(p.hit.node_id, p.citation): p.role for p in plan}
         for item in iter_answer_with_llm(self.settings, question, hits, lambda q, h: ans):

@@ -49,6 +49,31 @@ def run_kb(*args, home: Path, env: dict | None = None, check: bool = False, time
     return proc
 
 
+@pytest.fixture
+def fake_kb(tmp_path):
+    """In-process knowledge base over the fake embedding (no model, no server): ingest files, ask.
+
+    Usage: `kb = fake_kb(path, …)`; the store is built from settings like the real one, so
+    idempotence, replacement and answers run through the same code in milliseconds.
+    """
+    from core.backends import make_backends
+    from core.settings import load_settings
+    from qa.service import KnowledgeBase
+
+    def build(*paths, catalog: Path | None = None, **overrides):
+        env = {"KB_HOME": str(tmp_path / "kb-fake"), "KB_EMBEDDING": "fake"}
+        if catalog is not None:
+            env["KB_CATALOG"] = str(catalog)
+        settings = load_settings(env=env, **overrides)
+        kb = KnowledgeBase(settings, make_backends(settings))
+        if paths:
+            report = kb.store.ingest([str(p) for p in paths])
+            assert not report.refused, report.to_dict()
+        return kb
+
+    return build
+
+
 @pytest.fixture(scope="session")
 def home_32_1(tmp_path_factory) -> Path:
     """A home with đề mục 32.1 and the founding article ingested, dense vectors included.

@@ -41,6 +41,7 @@ def chroma_server(tmp_path):
     proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_ingest_and_ask_against_a_chroma_server(tmp_path, chroma_server):
     env = {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(chroma_server)}
     home = tmp_path / "h"

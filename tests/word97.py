@@ -1,10 +1,10 @@
 """A minimal Word 97–2003 (.doc) writer for tests: no tool here can produce one (no LibreOffice, no
 pure-Python .doc writer on PyPI), so the tests build the binary themselves from the published
-formats — [MS-CFB] for the OLE container and [MS-DOC] for the Word part — and an independent
-reader (antiword) reads it back.
+formats — [MS-CFB] for the OLE container and [MS-DOC] for the Word part. The tests check the
+result with an independent reader (catdoc) as well as with ours.
 
-What is written: the text as one Unicode piece (a piece table in the "1Table" stream, pointed to
-by the FIB's fcClx), the FIB fields a reader needs (wIdent, nFib, fWhichTblStm, ccpText), and
+What is written: the text as one piece, UTF-16 or "compressed" (8-bit Windows-1252, as Word
+stores text that fits it), in a piece table in the "1Table" stream pointed to by the FIB's fcClx, the FIB fields a reader needs (wIdent, nFib, fWhichTblStm, ccpText), and
 empty style/formatting tables. Both streams are padded to 4096 bytes so the container needs no
 mini stream. Paragraphs end with "\\r", as Word stores them.
 """
@@ -34,21 +34,27 @@ def _fib(ccp_text: int, fc_clx: int, lcb_clx: int, fc_min: int, fc_mac: int) -> 
             + struct.pack("<H", 0x5D) + bytes(rg_fclcb) + struct.pack("<H", 0))
 
 
-def word_document_streams(text: str) -> tuple[bytes, bytes]:
+def word_document_streams(text: str, compressed: bool = False, nfib: int = 0x00C1,
+                          flags: int = 0) -> tuple[bytes, bytes]:
     """(WordDocument, 1Table) for `text` (paragraphs separated by "\\n")."""
     body = text.replace("\r\n", "\n").replace("\n", "\r")
     if not body.endswith("\r"):
         body += "\r"
-    encoded = body.encode("utf-16-le")
+    encoded = body.encode("cp1252") if compressed else body.encode("utf-16-le")
     fib_size = len(_fib(0, 0, 0, 0, 0))
     fc_text = 0x800 if fib_size <= 0x800 else fib_size  # text after the FIB, as Word lays it out
     ccp = len(body)
     # Clx: one Pcdt holding a PlcPcd with a single uncompressed (UTF-16) piece
-    plc = struct.pack("<II", 0, ccp) + struct.pack("<HIH", 0, fc_text, 0)  # fc without bit 30: UTF-16
+    # bit 30 of fc: compressed, stored at fc / 2
+    fc = (fc_text * 2) | 0x40000000 if compressed else fc_text
+    plc = struct.pack("<II", 0, ccp) + struct.pack("<HIH", 0, fc, 0)
     clx = b"\x02" + struct.pack("<I", len(plc)) + plc
     table = clx.ljust(4096, b"\0")
     fc_mac = fc_text + len(encoded)
-    word = bytearray(_fib(ccp, 0, len(clx), fc_text, fc_mac).ljust(fc_text, b"\0") + encoded)
+    fib = bytearray(_fib(ccp, 0, len(clx), fc_text, fc_mac))
+    struct.pack_into("<H", fib, 2, nfib)
+    struct.pack_into("<H", fib, 0x0A, _u16(fib, 0x0A) | flags)
+    word = bytearray(bytes(fib).ljust(fc_text, b"\0") + encoded)
     word = bytes(word).ljust(max(4096, len(word)), b"\0")
     return word, table
 
@@ -105,7 +111,14 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
     return bytes(header) + b"".join(sectors)
 
 
-def write_doc(path, text: str) -> Path:
-    word, table = word_document_streams(text)
-    Path(path).write_bytes(compound_file({"WordDocument": word, "1Table": table}))
+def _u16(data, at: int) -> int:
+    return struct.unpack_from("<H", data, at)[0]
+
+
+def write_doc(path, text: str, compressed: bool = False, nfib: int = 0x00C1, flags: int = 0,
+              streams: dict[str, bytes] | None = None) -> Path:
+    """A .doc holding `text`; `nfib`/`flags` to imitate Word 6/95 or an encrypted file; `streams`
+    to replace the container's streams altogether (an OLE file that is not a Word document)."""
+    word, table = word_document_streams(text, compressed, nfib, flags)
+    Path(path).write_bytes(compound_file(streams or {"WordDocument": word, "1Table": table}))
     return Path(path)

@@ -116,7 +116,6 @@ class KbBlocks(gr.Blocks):
         return super().launch(*args, **kwargs)
 
 
-
 class App(StaffActions):
     """Handlers. `self.kb` is the service; every method that changes data calls `_require_staff`."""
 

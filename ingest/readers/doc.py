@@ -1,28 +1,39 @@
-"""Word 97–2003 (.doc) -> text lines, through antiword (Debian package `antiword`).
+"""Word 97–2003 (.doc) -> text, read in Python: olefile opens the OLE container and the text is
+taken through the document's piece table, as [MS-DOC] describes it (FIB -> Clx -> PlcPcd).
 
-antiword reads the Word binary itself (piece table, fast-saved files, Unicode text, tables) and
-writes UTF-8 with one paragraph per line (-w 0). Chosen over catdoc (same age, but guesses the
-paragraph structure less faithfully and prints blank lines between every paragraph) and over an
-OLE reader from PyPI (olefile only opens the container: the Word text structures would be ours to
-parse and maintain). Files that are not really Word binaries but carry the .doc name, as web
-sites and mail clients produce them, are read by what they are: a .docx (zip) by the DOCX reader,
-a Word "web page" by the HTML reader; an RTF is refused with what to do.
+Why not a tool from apt: antiword (2005) crashed on our generated Word 97 files in about one run
+out of three (SIGSEGV, depending on address-space layout), so the same file would be read or
+refused at random; catdoc wraps and re-flows text and drops the soft-hyphen character, which is
+TCVN3's "ư" (byte 0xAD). Reading the piece table ourselves is short, deterministic, and keeps that
+byte (and Word's optional hyphen 0x1F) for the legacy-encoding step to decide on.
+
+Only the main document text is read (not headers, footnotes or comments). Fields keep their
+shown result and drop their instructions. Word 6.0/95 and encrypted files are refused with
+what to do. Files that carry the .doc name but are something else (a .docx, a Word "web page",
+an RTF) are recognised by formats.read_doc_lines before this module is called.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+import struct
 
 from ingest.model import ReaderError
 
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-INSTALL_HINT = "apt-get install antiword"
-TIMEOUT_S = 60
+WORD_IDENT = 0xA5EC
+NFIB_WORD97 = 0x00C1  # Word 97 and later; Word 6.0/95 files have 0x65–0x68
+SAVE_AS_DOCX = "mở bằng Word hoặc LibreOffice và lưu thành .docx rồi nạp lại"
 
-
-def antiword_binary() -> str | None:
-    return shutil.which("antiword")
+# Word's special characters in the text stream -> what the reader sees.
+_SPECIAL = {
+    "\r": "\n",  # paragraph end
+    "\x07": "\n",  # table cell / row end: one line per cell, as the DOCX reader gives them
+    "\x0b": "\n",  # manual line break
+    "\x0c": "\n",  # page or section break
+    "\x0e": "\n",  # column break
+    "\x1e": "-",  # non-breaking hyphen
+    "\x1f": "\xad",  # optional hyphen: kept as U+00AD (TCVN3 "ư"), dropped later if not legacy text
+    "\x01": "", "\x02": "", "\x03": "", "\x04": "", "\x05": "", "\x08": "",  # pictures, notes, objects
+}
 
 
 def sniff_doc(head: bytes) -> str:
@@ -34,39 +45,108 @@ def sniff_doc(head: bytes) -> str:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith(b"{\\rtf"):
         return "rtf"
-    if start.startswith((b"<html", b"<!doctype html", b"<?xml", b"mime-version")) or b"<html" in start[:2048]:
+    if start.startswith((b"<html", b"<!doctype html", b"<?xml")) or b"<html" in start[:2048]:
         return "html"
     return "unknown"
 
 
+def _u16(data: bytes, at: int) -> int:
+    return struct.unpack_from("<H", data, at)[0]
+
+
+def _u32(data: bytes, at: int) -> int:
+    return struct.unpack_from("<I", data, at)[0]
+
+
 def read_doc_text(path) -> str:
-    """The text of a Word 97–2003 binary, one paragraph per line. ReaderError (naming the file) otherwise."""
-    binary = antiword_binary()
-    if binary is None:
-        raise ReaderError(str(path), f"tệp Word .doc cần chương trình antiword để đọc mà máy chưa cài; "
-                                     f"cài: {INSTALL_HINT} (hoặc mở bằng Word và lưu thành .docx)")
-    # antiword looks for its mapping files under $HOME/.antiword before /usr/share/antiword
-    env = {**os.environ, "HOME": os.environ.get("HOME", "/nonexistent")}
+    """The main text of a Word 97–2003 binary, one paragraph (or table cell) per line."""
+    import olefile
+
     try:
-        done = subprocess.run([binary, "-m", "UTF-8.txt", "-w", "0", str(path)], capture_output=True,
-                              timeout=TIMEOUT_S, env=env, check=False)
-    except subprocess.TimeoutExpired:
-        raise ReaderError(str(path), f"đọc tệp Word .doc quá {TIMEOUT_S} giây (antiword) — tệp có thể hỏng") from None
-    message = done.stderr.decode("utf-8", "replace").strip()
-    if done.returncode != 0 or not done.stdout.strip():
-        detail = _explain(message)
-        raise ReaderError(str(path), f"không đọc được tệp Word .doc ({detail}); mở bằng Word và lưu thành .docx "
-                                     "hoặc PDF rồi nạp lại")
-    return done.stdout.decode("utf-8", "replace")
+        ole = olefile.OleFileIO(str(path))
+    except (OSError, ValueError, struct.error) as exc:  # olefile raises OSError for a bad container
+        raise ReaderError(str(path), f"không đọc được tệp Word .doc (tệp hỏng: {exc}); {SAVE_AS_DOCX}") from exc
+    try:
+        if not ole.exists("WordDocument"):
+            raise ReaderError(str(path), "tệp .doc này không phải văn bản Word (có thể là Excel hoặc PowerPoint)")
+        word = ole.openstream("WordDocument").read()
+        flags = _check_fib(path, word)
+        table_name = "1Table" if flags & 0x0200 else "0Table"
+        if not ole.exists(table_name):
+            raise ReaderError(str(path), f"không đọc được tệp Word .doc (thiếu bảng {table_name}); {SAVE_AS_DOCX}")
+        table = ole.openstream(table_name).read()
+        text = _piece_text(path, word, table)
+    except (struct.error, IndexError, OSError) as exc:  # offsets pointing outside the streams
+        raise ReaderError(str(path), f"không đọc được tệp Word .doc (cấu trúc hỏng: {type(exc).__name__}); "
+                                     f"{SAVE_AS_DOCX}") from exc
+    finally:
+        ole.close()
+    return _clean(text)
 
 
-def _explain(message: str) -> str:
-    """antiword's English message in a word staff can act on."""
-    low = message.lower()
-    if "not a word document" in low:
-        return "tệp không phải văn bản Word hoặc đã hỏng"
-    if "encrypted" in low or "password" in low:
-        return "tệp được bảo vệ bằng mật khẩu"
-    if "too small" in low or "too old" in low:
-        return "định dạng Word quá cũ hoặc tệp bị cắt cụt"
-    return f"antiword: {message}" if message else "tệp không có nội dung văn bản"
+def _check_fib(path, word: bytes) -> int:
+    ident, nfib = _u16(word, 0), _u16(word, 2)
+    if ident != WORD_IDENT:
+        raise ReaderError(str(path), f"không đọc được tệp Word .doc (không có dấu hiệu tệp Word); {SAVE_AS_DOCX}")
+    if nfib < NFIB_WORD97:
+        raise ReaderError(str(path), f"tệp Word 6.0/95 (định dạng cũ hơn Word 97) chưa đọc được; {SAVE_AS_DOCX}")
+    flags = _u16(word, 0x0A)
+    if flags & 0x0100:  # fEncrypted
+        raise ReaderError(str(path), "tệp Word .doc được bảo vệ bằng mật khẩu; gỡ mật khẩu rồi nạp lại")
+    return flags
+
+
+def _piece_text(path, word: bytes, table: bytes) -> str:
+    """The first ccpText characters, piece by piece (each piece UTF-16 or 8-bit Windows-1252)."""
+    pos = 32
+    pos += 2 + 2 * _u16(word, pos)  # csw, fibRgW
+    cslw = _u16(word, pos)
+    rg_lw = pos + 2
+    ccp_text = _u32(word, rg_lw + 12)
+    pos = rg_lw + 4 * cslw
+    fc_lcb = pos + 2  # after cbRgFcLcb
+    if _u16(word, pos) < 34:
+        raise ReaderError(str(path), f"không đọc được tệp Word .doc (FIB thiếu bảng mảnh văn bản); {SAVE_AS_DOCX}")
+    fc_clx, lcb_clx = _u32(word, fc_lcb + 33 * 8), _u32(word, fc_lcb + 33 * 8 + 4)
+    clx = table[fc_clx:fc_clx + lcb_clx]
+    i = 0
+    while i < len(clx) and clx[i] == 0x01:  # Prc: formatting, skipped
+        i += 3 + _u16(clx, i + 1)
+    if i >= len(clx) or clx[i] != 0x02:
+        raise ReaderError(str(path), f"không đọc được tệp Word .doc (không thấy bảng mảnh văn bản); {SAVE_AS_DOCX}")
+    lcb = _u32(clx, i + 1)
+    plc = clx[i + 5:i + 5 + lcb]
+    n = (lcb - 4) // 12
+    cps = [_u32(plc, 4 * k) for k in range(n + 1)]
+    parts = []
+    for k in range(n):
+        start, end = cps[k], min(cps[k + 1], ccp_text)
+        if start >= end:
+            break
+        fc = _u32(plc, 4 * (n + 1) + 8 * k + 2)
+        if fc & 0x40000000:  # compressed: one byte a character, at fc / 2
+            at = (fc & 0x3FFFFFFF) // 2
+            parts.append(word[at:at + end - start].decode("cp1252", errors="replace"))
+        else:
+            at = fc & 0x3FFFFFFF
+            parts.append(word[at:at + 2 * (end - start)].decode("utf-16-le", errors="replace"))
+    return "".join(parts)
+
+
+def _clean(text: str) -> str:
+    """Fields keep their result (between 0x14 and 0x15), not their instructions; Word's special
+    characters become line breaks or nothing."""
+    out: list[str] = []
+    fields: list[bool] = []  # per open field: still in its instructions?
+    for ch in text:
+        if ch == "\x13":
+            fields.append(True)
+        elif ch == "\x14":
+            if fields:
+                fields[-1] = False
+        elif ch == "\x15":
+            if fields:
+                fields.pop()
+        elif not (fields and fields[-1]):
+            out.append(_SPECIAL.get(ch, ch))
+    return "".join(out)

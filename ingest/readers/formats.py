@@ -392,9 +392,10 @@ def _legacy_or_plain_text(paragraph) -> str:
 
 
 def read_doc_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
-    """Word 97–2003 through antiword (ingest.readers.doc). A .docx or a Word web page saved
-    under the .doc name is read as what it really is."""
+    """Word 97–2003 (ingest.readers.doc). A .docx or a Word web page saved under the .doc name is
+    read as what it really is."""
     from ingest.readers.doc import read_doc_text, sniff_doc
+    from ingest.readers.legacy_encoding import fix_legacy_lines
 
     data = _read_bytes(path, limits)
     kind = sniff_doc(data[:4096])
@@ -406,7 +407,9 @@ def read_doc_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
         raise ReaderError(str(path), "tệp .doc này thực chất là RTF: mở bằng Word, lưu thành .docx rồi nạp lại")
     if kind != "ole":
         raise ReaderError(str(path), "không phải tệp Word .doc (không có chữ ký của Word 97–2003)")
-    return _ensure_lines(clean_lines(read_doc_text(path).splitlines()), path)
+    # U+00AD is TCVN3's "ư" in a .VnTime document, else an optional hyphen that must not stay in the text
+    lines = fix_legacy_lines(clean_lines(read_doc_text(path).splitlines()))
+    return _ensure_lines(clean_lines(l.replace("\xad", "") for l in lines), path)
 
 
 def read_image_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:

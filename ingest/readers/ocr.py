@@ -19,7 +19,6 @@ page's mean word confidence is kept; a page under LOW_CONFIDENCE is named in a n
 """
 from __future__ import annotations
 
-import functools
 import io
 import os
 import shutil
@@ -71,8 +70,8 @@ def tesseract_binary() -> str | None:
     return shutil.which(TESSERACT)
 
 
-@functools.lru_cache(maxsize=8)
 def _languages(binary: str) -> frozenset[str]:
+    """Asked per file, not cached: a model installed while the app runs is used at once."""
     try:
         done = subprocess.run([binary, "--list-langs"], capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
@@ -264,6 +263,11 @@ def ocr_missing_pdf_pages(path, pages: list[list[str]], what: str, deadline=None
     return out
 
 
+# An image's dpi field is unreliable (phone photos say 72): size decides. A long side under this
+# is enlarged (at most 3×) so that body text reaches the size Tesseract reads best (~300 dpi A4).
+MIN_LONG_SIDE_PX = 3000
+
+
 def _image_frames(path):
     """(page number, loader) for each frame of a PNG/JPEG/TIFF, opened lazily one at a time."""
     from PIL import Image
@@ -276,16 +280,16 @@ def _image_frames(path):
 
     def frame(index: int):
         def load():
-            with Image.open(path) as im:
-                im.seek(index)
-                dpi = float(im.info.get("dpi", (0, 0))[0] or 0)
-                page = im.convert("RGBA") if "A" in im.getbands() or "transparency" in im.info else im.copy()
+            try:
+                with Image.open(path) as im:
+                    im.seek(index)
+                    page = im.convert("RGBA") if "A" in im.getbands() or "transparency" in im.info else im.copy()
+            except (OSError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+                raise ReaderError(str(path), f"trang {index + 1}: không đọc được ảnh ({type(exc).__name__})") from exc
             if page.mode == "RGBA":  # transparent background: put the ink on white paper
-                paper = Image.new("RGBA", page.size, "white")
-                page = Image.alpha_composite(paper, page).convert("L")
-            # Tesseract wants ~300 dpi; a 150 dpi scan or a small photo is enlarged (at most 3×).
-            factor = 300 / dpi if dpi else (2.0 if max(page.size) < 1500 else 1.0)
-            factor = min(max(factor, 1.0), 3.0)
+                page = Image.alpha_composite(Image.new("RGBA", page.size, "white"), page).convert("L")
+            long_side = max(page.size)
+            factor = min(3.0, MIN_LONG_SIDE_PX / long_side, MAX_SIDE_PX / long_side)
             if factor > 1.01:
                 page = page.resize((round(page.width * factor), round(page.height * factor)), Image.LANCZOS)
             return page

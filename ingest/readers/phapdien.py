@@ -169,7 +169,11 @@ def parse_phapdien_html(html_text: str, source_path: str = "") -> list[LegalDocu
             body = re.sub(r"^\(?Điều này có nội dung liên quan đến\s*", "", text).rstrip(")")
             current.see_also = [clean_line(s) for s in body.split(";") if s.strip()]
     finish()
-    docs.pop("?", None)
+    # Articles whose source note could not be read are left out (their original document and number
+    # are unknown); the warning travels with the file's first document so the ingest report shows it.
+    orphan = docs.pop("?", None)
+    if orphan is not None and docs:
+        next(iter(docs.values())).warnings.extend(orphan.warnings)
     for doc in docs.values():
         if any(u.amendment_note for u in doc.units):
             doc.status = "amended"
