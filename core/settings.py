@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     max_unzipped_mb: int = _f(50, "KB_MAX_UNZIPPED_MB",
                               "dung lượng tối đa sau giải nén của tệp DOCX, hoặc văn bản trích từ PDF (MB)", ge=1)
     max_nodes_per_document: int = _f(5000, "KB_MAX_NODES", "số nút (khoản/điểm) tối đa của một văn bản", ge=1)
-    max_seconds_per_file: float = _f(120.0, "KB_MAX_SECONDS_PER_FILE", "thời gian đọc tối đa của một tệp (giây)", gt=0)
+    max_seconds_per_file: float = _f(600.0, "KB_MAX_SECONDS_PER_FILE", "thời gian đọc tối đa của một tệp (giây); đủ cho một bản scan 40 trang qua OCR", gt=0)
     # UI
     host: str = _f("127.0.0.1", "KB_HOST", "địa chỉ giao diện web")
     port: int = _f(7860, "KB_PORT", "cổng giao diện web")
@@ -248,12 +248,22 @@ def settings_table() -> list[tuple[str, str, str, str]]:
     for name, info in Settings.model_fields.items():
         default = info.default_factory() if info.default_factory else info.default
         if isinstance(default, list):
-            default = os.pathsep.join(str(Path(p).relative_to(REPO_ROOT.parent)) if str(p).startswith(str(REPO_ROOT.parent)) else p
-                                      for p in default)
-        elif isinstance(default, Path) and str(default).startswith(str(REPO_ROOT)):
-            default = str(default.relative_to(REPO_ROOT))
+            default = os.pathsep.join(_shown_path(p) for p in default)
+        elif isinstance(default, Path):
+            default = _shown_path(default)
         rows.append((name, env_name(name), "" if default is None else str(default), info.description or ""))
     return rows
+
+
+def _shown_path(path) -> str:
+    """A default path as the README shows it: relative to the repository ("corpus", "../shared/…")."""
+    path = Path(path)
+    for base, prefix in ((REPO_ROOT, ""), (REPO_ROOT.parent, "../")):
+        try:
+            return prefix + str(path.resolve().relative_to(base.resolve())) if path.is_absolute() else str(path)
+        except ValueError:
+            continue
+    return str(path)
 
 
 def configure_offline_environment() -> None:

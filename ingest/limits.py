@@ -25,7 +25,7 @@ class Limits:
     max_file_bytes: int = 50 * MB
     max_unzipped_bytes: int = 50 * MB
     max_nodes: int = 5000
-    max_seconds: float = 120.0
+    max_seconds: float = 600.0  # a 40-page scan OCRs in 2–5 minutes on 2 busy cores
 
     @classmethod
     def from_settings(cls, settings) -> "Limits":

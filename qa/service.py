@@ -73,6 +73,7 @@ class KnowledgeBase:
         self.store = KnowledgeStore(settings, backends or make_backends(settings))
         self.retriever = Retriever(self.store, params)
         self.units = RegistryUnits(self)
+        self._catalogued: list[DocDescriptor] | None = None
 
     # ---- questions
     def _filters(self, as_of, documents) -> RetrievalFilters | None:
@@ -176,8 +177,10 @@ class KnowledgeBase:
 
     # ---- references
     def catalogued_descriptors(self) -> list[DocDescriptor]:
-        return [DocDescriptor(key=e.key, number=e.number, doc_type=e.doc_type, title=e.title, aliases=tuple(e.aliases))
-                for e in self.store.catalog.entries]
+        if self._catalogued is None:  # the catalogue is read once, with the store
+            self._catalogued = [DocDescriptor(key=e.key, number=e.number, doc_type=e.doc_type, title=e.title,
+                                              aliases=tuple(e.aliases)) for e in self.store.catalog.entries]
+        return self._catalogued
 
     def lookup(self, reference: str) -> LookupResult:
         return lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),

@@ -95,3 +95,17 @@ def test_openai_embedding_needs_a_base_url(tmp_path):
     with pytest.raises(SettingsError) as err:
         make_embedding(load_settings(env={"KB_HOME": str(tmp_path), "KB_EMBEDDING": "openai"}))
     assert "KB_EMBEDDING_BASE_URL" in str(err.value)
+
+
+def test_readme_settings_table_is_generated_from_the_settings():
+    """The README's configuration table is `kb config --markdown`: a new or renamed setting shows up."""
+    import re
+    import subprocess
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    table = re.search(r"<!-- kb config --markdown -->\n(.*?)<!-- /kb config -->", readme, re.S).group(1)
+    out = subprocess.run([sys.executable, "-m", "kb.cli", "config", "--markdown"], cwd=repo, capture_output=True,
+                         text=True, check=True, env={"PATH": "/usr/bin:/bin"}).stdout
+    assert table == out
