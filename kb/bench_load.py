@@ -226,8 +226,8 @@ def run_load_bench(out_section) -> str:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
-    rows = [_summary("không nạp", idle), _summary("trong pha nạp (mọi câu hỏi)", loaded),
-            _summary("trong pha nạp (câu hỏi bắt đầu khi đang nạp)", during)]
+    rows = [_summary("no ingest", idle), _summary("ingest phase, all questions", loaded),
+            _summary("ingest phase, questions started while an ingest ran", during)]
     ratio = rows[2]["p95_ms"] / rows[0]["p95_ms"] if rows[0]["p95_ms"] else float("nan")
     counts = registry_counts(home)
     table = ("| phase | requests | errors | p50 ms | p95 ms | max ms | requests/s |\n|---|---|---|---|---|---|---|\n"
@@ -242,5 +242,6 @@ def run_load_bench(out_section) -> str:
             "(POST /kb/session, /gradio_api/upload, ui_preview, ui_ingest), one after another.\n\n"
             f"{table}\n\np95 while an ingest runs ÷ p95 without: **{ratio:.2f}** (target ≤ 2). "
             f"Home after the run: {counts.get('documents', '?')} documents, {counts.get('nodes', '?')} nodes.\n\n"
-            f"Ingests during phase 2:\n{ingest_lines or '- (none)'}\n")
+            f"Ingests during phase 2 (the last one is allowed to finish after the phase):\n"
+            f"{ingest_lines or '- (none)'}\n")
     return out_section("Load", "kb bench load", body)

@@ -195,9 +195,12 @@ def cmd_ask(args, settings) -> int:
     if answer.citations:
         print("\nCăn cứ:")
         for i, c in enumerate(answer.citations, 1):
-            print(f"  [{i}] {c.citation}")
+            label = {"reference": " (được dẫn chiếu)", "context": " (liên quan)"}.get(c.role, "")
+            print(f"  [{i}] {c.citation}{label}")
     for w in answer.warnings:
         print(f"Lưu ý: {w}")
+    if answer.missing_documents:
+        print("Văn bản được hỏi nhưng chưa có trong cơ sở dữ liệu: " + ", ".join(answer.missing_documents))
     return 0
 
 

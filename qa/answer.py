@@ -42,7 +42,7 @@ FOUND_MARGIN = 0.05
 FOUND_MARGIN_LOW_COVERAGE = 0.15  # with only a third of the words covered, the lead must stand out
 MAX_QUOTED = 3
 MAX_QUOTED_MULTI = 5
-MAX_ARTICLE_CLAUSES = 8  # an article answered whole (its title names the body asked about)
+MAX_ARTICLE_CLAUSES = 12  # an article answered whole (its title names the body asked about): all its khoản
 MAX_REFERENCES = 3
 MAX_REFERENCE_CHARS = 1500
 # Attachment names a clause may end with ("Phụ lục 01.doc"): not law text, dropped from quotes.

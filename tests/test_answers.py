@@ -171,3 +171,22 @@ def test_scope_is_read_from_the_scope_articles(tmp_path):
 ])
 def test_question_parts(question, parts):
     assert question_parts(question) == parts
+
+
+def test_llm_mode_is_given_the_cited_units_in_the_same_order(fake_kb, tmp_path, monkeypatch):
+    """The model sees exactly what the extractive answer cites, references included, in order."""
+    import qa.service as service
+
+    kb = fake_kb(DECREE, llm_base_url="http://127.0.0.1:9/v1", llm_model="synthetic-model")
+    seen = {}
+
+    def fake_llm(settings, question, hits, fallback):
+        seen["hits"] = [h.citation for h in hits]
+        yield fallback(question, hits)
+
+    monkeypatch.setattr(service, "iter_answer_with_llm", fake_llm)
+    question = "Thời hạn nộp báo cáo số lượng chim cánh cụt là khi nào?"
+    extractive = kb.ask(question)
+    kb.ask(question, mode="llm")
+    assert seen["hits"] == [c.citation for c in extractive.citations]
+    assert f"Khoản 3 Điều 4 {ND}" in seen["hits"]  # the followed reference is part of the model's context

@@ -75,3 +75,20 @@ def test_long_clause_splits_at_point_boundaries_with_its_lead():
     # a single-point part cites the point; a multi-point part cites the clause
     for n in parts:
         assert n.citation.startswith("Điểm ") == ("-" not in n.point)
+
+
+def test_amendment_status_is_per_article_for_phapdien_documents():
+    """The Pháp điển notes say which articles an amendment touched; the others are in force as enacted."""
+    from ingest.model import Article, Clause, LegalDocument
+    from ingest.nodes import build_nodes
+
+    doc = LegalDocument(number="999/2099/QH99", doc_type="Luật", title="Thử nghiệm (synthetic)", status="amended",
+                        source_kind="phapdien", units=[
+                            Article(number="1", title="Sửa đổi (synthetic)", amendment_note="được sửa đổi bởi 998/2099/QH99",
+                                    clauses=[Clause(number="1", text="1. Nội dung tổng hợp đã sửa.")]),
+                            Article(number="2", title="Giữ nguyên (synthetic)",
+                                    clauses=[Clause(number="1", text="1. Nội dung tổng hợp giữ nguyên.")])])
+    status = {n.article: n.metadata.status for n in build_nodes(doc)}
+    assert status == {"1": "amended", "2": "in_force"}
+    doc.source_kind = "original"  # an original file says nothing per article: the document's status stands
+    assert {n.metadata.status for n in build_nodes(doc)} == {"amended"}
