@@ -35,7 +35,6 @@ MIN_COVERAGE = 0.45
 FOUND_DENSE = 0.86
 FOUND_DENSE_HIGH = 0.89  # close enough in meaning that a third of the question's words will do
 WEAK_COVERAGE = 0.30
-WEAK_DENSE = 0.88
 NONE_COVERAGE = 0.15
 NONE_DENSE = 0.85
 FOUND_MARGIN = 0.05
@@ -350,7 +349,7 @@ def status_warnings(hits: list[ClauseHit], as_of: str | None = None) -> list[str
 
 
 def assess_basis(question: str, hits: list[ClauseHit], dense_top: float, has_dense: bool,
-                 term_coverage: float | None = None) -> tuple[str, float]:
+                 term_coverage: float | None = None, unaccented: bool = False) -> tuple[str, float]:
     """("found" | "weak" | "none", confidence in [0, 1])."""
     if not hits:
         return "none", 0.0
@@ -362,8 +361,10 @@ def assess_basis(question: str, hits: list[ClauseHit], dense_top: float, has_den
     conf = 0.5 * min(1.0, cov) + 0.5 * max(0.0, min(1.0, (dense_top - 0.80) / 0.12))
     # No basis: almost none of the question's words, or a distant best clause with few of them
     # (off-topic questions: coverage ≤ 0.25 and cosine ≤ 0.85 on the dev sets).
+    # Typed without diacritics, a question embeds poorly: its cosine says little, its words decide.
+    close = dense_top >= (NONE_DENSE if unaccented else FOUND_DENSE_HIGH)
     if cov < NONE_COVERAGE or (dense_top < NONE_DENSE and cov < MIN_COVERAGE) or (
-            cov < WEAK_COVERAGE and dense_top < WEAK_DENSE):
+            cov < MIN_COVERAGE and not close) or cov < WEAK_COVERAGE:
         return "none", conf
     # Found: the best clause is close in meaning and covers the question, and no other clause is
     # about as good (a near tie means the search cannot tell which clause answers).
@@ -426,8 +427,9 @@ def summary_answer(question: str, summaries: list[ClauseHit], hits: list[ClauseH
 
 def extractive_answer(question: str, hits: list[ClauseHit], *, dense_top: float = 1.0, has_dense: bool = True,
                       term_coverage: float | None = None, as_of: str | None = None,
-                      source: UnitSource | None = None, mentioned: list[str] | tuple[str, ...] = ()) -> Answer:
-    basis, conf = assess_basis(question, hits, dense_top, has_dense, term_coverage)
+                      source: UnitSource | None = None, mentioned: list[str] | tuple[str, ...] = (),
+                      unaccented: bool = False) -> Answer:
+    basis, conf = assess_basis(question, hits, dense_top, has_dense, term_coverage, unaccented)
     if basis == "none":
         return no_basis_answer(question, hits, conf)
     plan, scope_note = plan_answer(question, hits, source, mentioned)

@@ -1,7 +1,7 @@
 """Exact lookup of a referenced unit: "k3 đ7 nđ 72/2015" -> the verbatim text of Khoản 3 Điều 7."""
 from __future__ import annotations
 
-from ingest.identity import citation_string, document_name, unit_label
+from ingest.identity import citation_string, document_name, formal_citation, unit_label
 from ingest.registry import Registry
 from qa.references import DocDescriptor, match_documents, parse_reference, suggest_documents
 from qa.retrieval import hit_from_row
@@ -12,12 +12,28 @@ def _range(numbers: list[str]) -> str:
     return f"{numbers[0]}–{numbers[-1]}" if len(numbers) > 1 else (numbers[0] if numbers else "")
 
 
+def _documents_with_article(registry: Registry, loaded: list[DocDescriptor], ref) -> list[str]:
+    """A bare "Điều 5": one citation per loaded document that has that article (clause/point kept)."""
+    out = []
+    for d in loaded:
+        if any(u.kind == "dieu" and u.number.lower() == ref.article.lower() for u in registry.units(d.key)):
+            out.append(citation_string(document_name(d.number, d.doc_type, d.title), "dieu", ref.article,
+                                       ref.clause, ref.point))
+    return out
+
+
 def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued: list[DocDescriptor],
                      reference: str) -> LookupResult:
     """loaded: documents with text in the registry; catalogued: every catalogue entry (to tell
     "not in the base yet" from "no such document")."""
     ref = parse_reference(reference or "")
     if not (ref.number or ref.name or ref.doc_type):
+        if ref.article:
+            having = _documents_with_article(registry, loaded, ref)
+            if having:
+                return LookupResult(status="ambiguous", article=ref.article, message=(
+                    f"{len(having)} văn bản có {unit_label('dieu', ref.article)}; chọn văn bản cần xem."),
+                    suggestions=having)
         return LookupResult(status="not_found", message=(
             "Không nhận ra văn bản trong tham chiếu. Ví dụ: “khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP”, "
             "“Điều 41 Luật Báo chí”."), suggestions=[d.key for d in suggest_documents(reference, loaded)])
@@ -42,9 +58,15 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
     units = registry.units(doc.key)
     nodes = registry.nodes_of(doc.key)
     base = LookupResult(status="found", document=doc.number or name)
+    row = registry.document(doc.key)
+
+    def formal(citation: str) -> str:
+        return formal_citation(citation, name, doc.number, doc.doc_type, row.issued_on if row else "",
+                               row.issuer if row else "")
     wanted, kind = (ref.article, "dieu") if ref.article else (ref.section, "section")
     if not wanted:
         base.citation = name
+        base.formal_citation = formal(name)
         base.text = "\n\n".join(
             f"{'Điều ' + u.number + '. ' if u.kind == 'dieu' else ''}{u.title}\n{u.full_text}".strip() for u in units)
         return base
@@ -59,6 +81,7 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
     unit_nodes = [n for n in nodes if n.meta.article == unit.number and n.meta.unit_kind == unit.kind]
     if not ref.clause and not ref.point:
         base.citation = citation_string(name, unit.kind, unit.number)
+        base.formal_citation = formal(base.citation)
         base.text = unit.full_text
         base.hits = [hit_from_row(n) for n in unit_nodes]
         return base
@@ -75,6 +98,7 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
     base.hits = [hit_from_row(n) for n in clause_nodes]
     if not ref.point:
         base.citation = citation_string(name, unit.kind, unit.number, clause.number)
+        base.formal_citation = formal(base.citation)
         base.text = clause.full_text
         return base
     point = next((p for p in clause.points if p.label == ref.point), None)
@@ -86,5 +110,6 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
                             suggestions=[citation_string(name, unit.kind, unit.number, clause.number, l) for l in labels])
     base.point = point.label
     base.citation = citation_string(name, unit.kind, unit.number, clause.number, point.label)
+    base.formal_citation = formal(base.citation)
     base.text = point.text
     return base

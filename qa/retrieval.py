@@ -54,6 +54,7 @@ class RetrievalResult:
     lexical_top: float = 0.0
     dense_top: float = 0.0
     coverage: float = 0.0  # IDF-weighted share of the question's words in the best of the top clauses
+    folded: bool = False  # the question was typed without diacritics and searched in the folded index
 
 
 def hit_from_row(row: NodeRow, score: float = 0.0) -> ClauseHit:
@@ -64,7 +65,7 @@ def hit_from_row(row: NodeRow, score: float = 0.0) -> ClauseHit:
         point=m.point, citation=m.citation, text=row.text, path=m.path, status=m.status,
         effective_from=m.effective_from, amendment_note=m.amendment_note, phapdien_id=m.phapdien_id, url=m.url,
         score=score, unit_kind=m.unit_kind or "dieu", references=m.references, source_kind=m.source_kind,
-        issued_on=m.issued_on, scope=m.scope,
+        issued_on=m.issued_on, scope=m.scope, issuer=m.issuer,
     )
 
 
@@ -212,6 +213,7 @@ class Retriever:
         return RetrievalResult(
             hits=hits,
             coverage=top_cov,
+            folded=terms.folded,
             mentioned=mentioned,
             lexical_top=lex[0][1] if lex else 0.0,
             dense_top=den[0][1] if den else 0.0,

@@ -97,7 +97,8 @@ class KnowledgeBase:
             return gap
         has_dense = res.dense_top > 0
         ans = extractive_answer(question, res.hits, dense_top=res.dense_top, has_dense=has_dense,
-                                term_coverage=res.coverage, as_of=as_of, source=self.units, mentioned=res.mentioned)
+                                term_coverage=res.coverage, as_of=as_of, source=self.units, mentioned=res.mentioned,
+                                unaccented=res.folded)
         ans.missing_documents = self.missing_documents(question)
         for key in ans.missing_documents:
             ans.warnings.append(f"{self._name(key)}: {MISSING_TEXT}.")
@@ -217,7 +218,8 @@ class KnowledgeBase:
                                   effective_from=u.effective_from, amendment_note=u.amendment_note,
                                   phapdien_id=u.phapdien_id))
         return DocumentTree(key=key, name=name, status=doc.status, effective_from=doc.effective_from,
-                            issuer=doc.issuer, relations=self.relations(key), units=units)
+                            issuer=doc.issuer, number=doc.number, doc_type=doc.doc_type, issued_on=doc.issued_on,
+                            relations=self.relations(key), units=units)
 
     def clause(self, node_id: str) -> ClauseHit | None:
         row = self.store.registry.nodes_by_id([node_id]).get(node_id)

@@ -33,6 +33,7 @@ class ClauseHit:
     source_kind: str = ""  # "phapdien" | "original" | "secondary" | "benchmark"
     issued_on: str = ""
     scope: tuple[str, ...] = ()  # who the document applies to, when its scope article says (core.vocab.ACTORS)
+    issuer: str = ""  # "Chính phủ": the formal citation drafters write names it
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -107,6 +108,8 @@ class LookupResult:
     message: str = ""  # Vietnamese explanation for ambiguous / not found
     suggestions: list[str] = field(default_factory=list)
     hits: list[ClauseHit] = field(default_factory=list)
+    # "khoản 3 Điều 7 Nghị định số 72/2015/NĐ-CP ngày 07/9/2015 của Chính phủ" (ingest.identity.formal_citation)
+    formal_citation: str = ""
 
     def to_public_dict(self) -> dict:
         return {
@@ -203,6 +206,9 @@ class DocumentTree:
     status: str = ""
     effective_from: str = ""
     issuer: str = ""
+    number: str = ""  # with doc_type and issued_on: what the formal citation of each unit needs
+    doc_type: str = ""
+    issued_on: str = ""
     relations: list[str] = field(default_factory=list)
     units: list[UnitView] = field(default_factory=list)
 

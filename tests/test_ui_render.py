@@ -106,7 +106,8 @@ def test_clause_panel_shows_path_status_date_relations_and_copy():
     assert "Còn hiệu lực" in text and "22/10/2015" in text
     assert "Được hướng dẫn bởi Thông tư 02/2019/TT-BTTTT" in text
     assert QUOTE in text
-    assert data_copy(out) == [f"«{QUOTE}» ({CITE})"]
+    # short form with the quote, then the formal citation (no issue date or issuer known here)
+    assert data_copy(out) == [f"«{QUOTE}» ({CITE})", "khoản 3 Điều 7 Nghị định số 72/2015/NĐ-CP"]
 
 
 def test_clause_panel_point_and_partial_quote():
@@ -114,7 +115,7 @@ def test_clause_panel_point_and_partial_quote():
     out = render.render_clause(h, [], quote="a) Phát ngôn chính thức.")
     assert render.clause_path(h)[-1] == "Điểm a"
     assert data_copy(out)[0] == f"«a) Phát ngôn chính thức.» ({CITE})"
-    assert len(data_copy(out)) == 2  # the quote, and the whole clause
+    assert len(data_copy(out)) == 3  # the quote, the whole clause, the formal citation
 
 
 def test_clause_missing():

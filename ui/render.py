@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 from core.vocab import NO_BASIS, parse_date, unit_label
+from ingest.identity import formal_citation
 from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupResult
 
 __all__ = ["parse_date"]  # re-exported: the app parses the as-of date with it
@@ -54,6 +55,21 @@ def copy_payload(quote: str, citation: str) -> str:
 def _copy_button(quote: str, citation: str, label: str = "Sao chép kèm trích dẫn") -> str:
     return (f'<button type="button" class="kb-copy" data-copy="{esc(copy_payload(quote, citation))}" '
             f'title="Sao chép đoạn trích và trích dẫn">{esc(label)}</button>')
+
+
+def _formal_button(formal: str) -> str:
+    """Copies the formal citation alone: drafters put it in running text ("theo quy định tại …")."""
+    return (f'<button type="button" class="kb-copy kb-copy-formal" data-copy="{esc(formal)}" '
+            f'title="{esc(formal)}">Sao chép trích dẫn đầy đủ</button>')
+
+
+def _formal_line(formal: str) -> str:
+    return f'<div class="kb-formal"><span class="kb-sub">Trích dẫn đầy đủ:</span> {esc(formal)}</div>'
+
+
+def hit_formal_citation(hit: ClauseHit, citation: str | None = None) -> str:
+    return formal_citation(citation or hit.citation, hit.document_name, hit.document_number, hit.doc_type,
+                           hit.issued_on, hit.issuer)
 
 
 def _text_block(text: str, cls: str = "kb-verbatim") -> str:
@@ -188,16 +204,19 @@ def render_clause(hit: ClauseHit | None, relations: Iterable[str] = (), quote: s
     quoted = ""
     if quote and quote.strip() and quote.strip() != hit.text.strip():
         quoted = f'<div class="kb-sub">Đoạn được trích trong câu trả lời:</div>{_text_block(quote, "kb-verbatim kb-quoted")}'
+    formal = hit_formal_citation(hit, cite)
+    formal_html = _formal_line(formal) if formal != cite else ""
     rel = list(relations)
     rel_html = ("<div class=\"kb-relations\"><div class=\"kb-sub\">Văn bản liên quan</div><ul>"
                 + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul></div>") if rel else ""
-    return (f'<div class="kb-clause" data-node="{esc(hit.node_id)}">'
+    return (f'<div class="kb-clause" data-node="{esc(hit.node_id)}" tabindex="-1" aria-label="{esc(cite)}">'
             f'<nav class="kb-path" aria-label="Vị trí">{path}</nav>'
-            f'<div class="kb-citation">{esc(cite)}</div>{title}'
+            f'<div class="kb-citation">{esc(cite)}</div>{formal_html}{title}'
             f'<div class="kb-docmeta">{" · ".join(facts)}</div>{article}{amend}'
             f'<div class="kb-sub">Nguyên văn:</div>{_text_block(hit.text)}{quoted}'
             f'<div class="kb-actions">{_copy_button(quote or hit.text, cite)}'
-            f'{_copy_button(hit.text, cite, "Sao chép toàn văn khoản") if quoted else ""}</div>'
+            f'{_copy_button(hit.text, cite, "Sao chép toàn văn khoản") if quoted else ""}'
+            f'{_formal_button(formal) if formal_html else ""}</div>'
             f"{rel_html}</div>")
 
 
@@ -210,14 +229,17 @@ CLAUSE_PLACEHOLDER = ('<div class="kb-clause kb-empty">Bấm vào một căn c�
 
 def render_lookup(result: LookupResult) -> str:
     if result.status == "found":
+        formal = result.formal_citation if result.formal_citation not in ("", result.citation) else ""
         return (f'<div class="kb-lookup kb-found"><div class="kb-citation">{esc(result.citation)}</div>'
-                f"{_text_block(result.text)}"
-                f'<div class="kb-actions">{_copy_button(result.text, result.citation)}</div></div>')
+                f"{_formal_line(formal) if formal else ''}{_text_block(result.text)}"
+                f'<div class="kb-actions">{_copy_button(result.text, result.citation)}'
+                f"{_formal_button(formal) if formal else ''}</div></div>")
     sugg = ""
     if result.suggestions:
-        sugg = ('<div class="kb-suggestions"><span class="kb-sub">Gợi ý:</span>'
-                + "".join(f'<button type="button" class="kb-suggest" data-action="lookup" data-ref="{esc(s)}">{esc(s)}</button>'
-                          for s in result.suggestions) + "</div>")
+        # One button per candidate (for a bare "Điều 5": every loaded document that has it); a click looks it up.
+        sugg = ('<div class="kb-suggestions"><span class="kb-sub">Gợi ý:</span><ul class="kb-choices">'
+                + "".join(f'<li><button type="button" class="kb-suggest" data-action="lookup" data-ref="{esc(s)}">'
+                          f"{esc(s)}</button></li>" for s in result.suggestions) + "</ul></div>")
     kind = "kb-ambiguous" if result.status == "ambiguous" else "kb-notfound"
     return f'<div class="kb-lookup {kind}" role="status"><p class="kb-para">{esc(result.message)}</p>{sugg}</div>'
 
@@ -286,9 +308,10 @@ def render_catalogue(docs: list[DocumentSummary], browsable: bool = True) -> str
             f"<td>{esc(format_date(d.effective_from))}</td>"
             f"<td class=\"kb-num\">{d.articles}</td><td class=\"kb-num\">{d.nodes}</td></tr>"
         )
-    return ('<table class="kb-docs"><thead><tr><th>Văn bản</th><th>Trạng thái</th><th>Hiệu lực</th>'
-            "<th>Có hiệu lực từ</th><th>Số điều/mục</th><th>Số đoạn chỉ mục</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table>")
+    return ('<div class="kb-table-scroll" role="region" aria-label="Danh sách văn bản" tabindex="0">'
+            '<table class="kb-docs"><thead><tr><th>Văn bản</th><th>Trạng thái</th><th>Hiệu lực</th>'
+            "<th>Có hiệu lực từ</th><th>Số điều/mục</th><th>Số đoạn</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table></div>")
 
 
 def render_tree(tree: DocumentTree | None) -> str:
@@ -304,17 +327,30 @@ def render_tree(tree: DocumentTree | None) -> str:
     head = (f'<div class="kb-citation">{esc(tree.name or tree.key)}</div>'
             f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
             + ('<ul class="kb-relations">' + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul>" if rel else ""))
-    body, chapter, open_chapter = [], None, False
+
+    def formal(citation: str) -> str:
+        return formal_citation(citation, tree.name, tree.number, tree.doc_type, tree.issued_on, tree.issuer)
+
+    # Chương, then Mục inside it: each a <details> named as the source names it ("Chương II. HOẠT ĐỘNG …",
+    # or only "Chương II" when the source gives no name, as Pháp điển does).
+    body, open_at = [], {"chapter": None, "section": None}
     for u in tree.units:
-        ch = u.chapter
-        if ch != chapter:
-            if open_chapter:
-                body.append("</details>")
-                open_chapter = False
-            if ch:
-                body.append(f'<details class="kb-chapter" open><summary>{esc(ch)}</summary>')
-                open_chapter = True
-            chapter = ch
+        for level in ("chapter", "section"):
+            value = getattr(u, level) or ""
+            if level == "chapter" and value != open_at["chapter"]:
+                if open_at["section"]:
+                    body.append("</details>")
+                if open_at["chapter"]:
+                    body.append("</details>")
+                open_at = {"chapter": value, "section": ""}
+                if value:
+                    body.append(f'<details class="kb-chapter" open><summary>{esc(value)}</summary>')
+            elif level == "section" and value != open_at["section"]:
+                if open_at["section"]:
+                    body.append("</details>")
+                open_at["section"] = value
+                if value:
+                    body.append(f'<details class="kb-section" open><summary>{esc(value)}</summary>')
         label = unit_label(u.kind, u.number)
         parts = []
         if u.intro:
@@ -324,15 +360,18 @@ def render_tree(tree: DocumentTree | None) -> str:
                 f'<div class="kb-point">{_text_block(p.text)}'
                 f'<div class="kb-actions">{_copy_button(p.text, p.citation, "Sao chép điểm")}</div></div>'
                 for p in c.points)
+            full = formal(c.citation)
             parts.append(
                 f'<div class="kb-tclause" data-node="{esc(c.node_id or "")}">'
                 f'<div class="kb-tcite">{esc(c.citation)}</div>{_text_block(c.text)}{pts}'
-                f'<div class="kb-actions">{_copy_button(c.full_text, c.citation)}</div></div>')
+                f'<div class="kb-actions">{_copy_button(c.full_text, c.citation)}'
+                f'{_formal_button(full) if full != c.citation else ""}</div></div>')
         body.append(f'<details class="kb-unit"><summary>{esc(label)}. {esc(u.title)}</summary>'
                     f'{"".join(parts)}</details>')
-    if open_chapter:
-        body.append("</details>")
-    return f'<div class="kb-tree">{head}{"".join(body)}</div>'
+    body += ["</details>"] * (bool(open_at["section"]) + bool(open_at["chapter"]))
+    # tabindex: the page moves focus here when a document is opened from the catalogue
+    return (f'<div class="kb-tree" data-key="{esc(tree.key)}" tabindex="-1" aria-label="{esc(tree.name or tree.key)}">'
+            f'{head}{"".join(body)}</div>')
 
 
 # ---------------------------------------------------------------- legal staff: preview and ingest
@@ -395,9 +434,10 @@ def overrides_from_form(preview: dict, values: dict) -> dict:
 
 def render_ingest_report(report: dict, action: str = "Nạp") -> str:
     lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
-             f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn chỉ mục.']
+             f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn.']
     if report.get("dense_pending"):
-        lines.append(f'<div class="kb-warn">Còn {report["dense_pending"]} đoạn chưa có vectơ (chạy `kb embed`).</div>')
+        lines.append(f'<div class="kb-warn">Còn {report["dense_pending"]} đoạn chưa sẵn sàng tìm theo nghĩa (vẫn tìm '
+                     "được theo từ ngữ); quản trị viên cần hoàn tất bước này.</div>")
     for kind, label in (("refused", "Từ chối"), ("skipped", "Bỏ qua")):
         for item in report.get(kind, []):
             name = str(item.get("path", "")).rsplit("/", 1)[-1]
@@ -415,7 +455,7 @@ def render_session(session, allow_anonymous: bool, users_configured: bool) -> st
         return (f'<div class="kb-session">Đã đăng nhập: <b>{esc(session.name)}</b> '
                 f"({esc(ROLE_LABELS.get(session.role, session.role))})</div>")
     if not users_configured:
-        return ('<div class="kb-session">Chưa cấu hình tệp tài khoản (KB_USERS_FILE), nên không ai đăng nhập được: '
-                "mọi người chỉ xem. Xem docs/UI.md.</div>")
+        return ('<div class="kb-session">Chưa có tài khoản cán bộ pháp chế nào, nên không ai đăng nhập được: '
+                "mọi người chỉ xem. Quản trị viên tạo tài khoản theo hướng dẫn cài đặt.</div>")
     who = "Đang xem với tư cách khách (chỉ đọc)." if allow_anonymous else "Chưa đăng nhập."
     return f'<div class="kb-session">{who} Cán bộ pháp chế đăng nhập để nạp, thay thế hoặc gỡ văn bản.</div>'
