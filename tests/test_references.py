@@ -333,3 +333,21 @@ def test_shorthand_and_sections(text, expected):
     ref = parse_reference(text)
     assert {k: getattr(ref, k) for k in expected} == expected
     assert ref.raw == text  # messages quote what the user typed
+
+
+def test_bare_article_lists_every_loaded_document_that_has_it(fake_kb):
+    """"Điều 1" names no document: each loaded document with an Điều 1 is offered, and each offer
+    looks up on its own; an article no document has is still "not found"."""
+    from pathlib import Path
+
+    fixtures = Path(__file__).parent / "fixtures"
+    kb = fake_kb(fixtures / "synthetic_nghi_dinh.txt", fixtures / "synthetic_answers_nghi_dinh.txt")
+    res = kb.lookup("Điều 1")
+    assert res.status == "ambiguous" and res.text == "" and "2 văn bản có Điều 1" in res.message
+    assert sorted(res.suggestions) == ["Điều 1 Nghị định 998/2099/NĐ-CP", "Điều 1 Nghị định 999/2099/NĐ-CP"]
+    assert all(kb.lookup(s).status == "found" for s in res.suggestions)
+    only = kb.lookup("k1 đ5")  # only the second decree has an Điều 5; the clause is kept
+    assert only.status == "ambiguous" and only.suggestions == ["Khoản 1 Điều 5 Nghị định 998/2099/NĐ-CP"]
+    assert kb.lookup("Điều 777").status == "not_found"
+    found = kb.lookup(res.suggestions[0])
+    assert found.formal_citation.startswith(f"Điều 1 Nghị định số {found.document} ngày 07/9/2099")

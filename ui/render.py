@@ -448,6 +448,11 @@ def render_ingest_report(report: dict, action: str = "Nạp") -> str:
     return "".join(lines) + "</div>"
 
 
+def render_action_error(message: str) -> str:
+    """A refused or failed staff action, shown next to its button (never a toast over the controls)."""
+    return f'<div class="kb-error kb-action-error" role="alert">{esc(message)}</div>'
+
+
 def render_session(session, allow_anonymous: bool, users_configured: bool) -> str:
     if session is not None:
         from ui.auth import ROLE_LABELS

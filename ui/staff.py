@@ -15,7 +15,7 @@ import gradio as gr
 
 from ui import render
 from ui.audit import file_sha256
-from ui.auth import LOGIN_CLIENT, Session, User
+from ui.auth import LOGIN_CLIENT, Session, User, can_manage
 
 UPLOAD_TYPES = UPLOAD_EXTENSIONS
 
@@ -112,7 +112,20 @@ class StaffActions:
     def logout(self, session, request: gr.Request):
         # LOGOUT_JS cleared the cookie; revoke here too, so a raw-HTTP logout also ends the session.
         self.web_logout(self._cookie(request), _client(request))
-        return (None, *self._session_views(None), "", "")
+        # ... and nothing of the staff member's work stays on the page: previews, messages, reports.
+        return (None, *self._session_views(None), "", "", [], {}, "", "", "", "")
+
+    def staff_refused(self, request: gr.Request):
+        """After a staff action failed (session expired, or refused): say so where the action is, and
+        show the page as the server sees this browser (login box back when the session is gone)."""
+        s = self.session_of(None, request)
+        if s is None:
+            msg = "Phiên đăng nhập đã hết hạn hoặc đã đăng xuất; hãy đăng nhập lại rồi thực hiện lại thao tác."
+        elif not can_manage(s):
+            msg = "Chỉ cán bộ pháp chế đã đăng nhập mới được nạp, thay thế hoặc gỡ văn bản."
+        else:
+            msg = "Thao tác không thành công; hãy thử lại hoặc báo quản trị viên."
+        return (s, *self._session_views(s), render.render_action_error(msg))
 
     # ------------------------------------------------------------ legal staff: upload, preview, ingest
     def _store_upload(self, path: str) -> tuple[Path, str]:
@@ -154,7 +167,8 @@ class StaffActions:
             stored, sha = self._store_upload(str(path))
             previews.extend(self._preview_one(stored, sha))
         if not previews:
-            raise gr.Error("Chọn ít nhất một tệp (PDF, DOCX, HTML, TXT hoặc HTML Bộ pháp điển).")
+            return ([], {}, render.render_action_error("Chọn ít nhất một tệp (PDF, DOCX, HTML, TXT hoặc HTML "
+                                                       "Bộ pháp điển)."), gr.update(choices=[], value=None), "")
         return (previews, {}, *self._preview_views(previews, {}), "")
 
     def fix_fields(self, orig_key, previews, session, request: gr.Request):
@@ -170,14 +184,15 @@ class StaffActions:
         self._require_staff(session, request, "preview")
         previews, overrides = list(previews or []), dict(overrides or {})
         p = next((p for p in previews if p.get("orig_key") == orig_key and not p.get("error")), None)
+        keep = (gr.skip(),) * 4  # previews, overrides, preview panel, document choice: unchanged
         if p is None:
-            raise gr.Error("Chưa chọn văn bản cần sửa (bấm “Xem trước” trước).")
+            return (*keep, render.render_action_error("Chưa chọn văn bản cần sửa (bấm “Xem trước” trước)."))
         values = dict(zip([k for k, _ in render.EDITABLE_FIELDS],
                           [number, doc_type, title, issuer, issued_on, effective_from]))
         try:
             overrides[orig_key] = render.overrides_from_form(p["original"], values)
         except ValueError as exc:
-            raise gr.Error(str(exc)) from None
+            return (*keep, render.render_action_error(str(exc)))
         # Parse the file again with its corrections: staff see exactly what will be stored.
         same_file = [q for q in previews if q.get("path") == p["path"]]
         file_overrides = {q["orig_key"]: overrides[q["orig_key"]] for q in same_file
@@ -200,8 +215,10 @@ class StaffActions:
     def ingest(self, previews, overrides, replace_key, session, request: gr.Request, progress=gr.Progress()):
         s = self._require_staff(session, request, "upload", target=replace_key or "")
         previews = [p for p in (previews or []) if not p.get("error") and p.get("path")]
+        keep = (gr.skip(),) * 9  # previews, overrides, preview, document choice, the five document views
         if not previews:
-            raise gr.Error("Chưa có tệp hợp lệ đã xem trước. Tải tệp lên rồi bấm “Xem trước”.")
+            return (render.render_action_error("Chưa có tệp hợp lệ đã xem trước. Tải tệp lên rồi bấm “Xem trước”."),
+                    *keep)
         paths = list(dict.fromkeys(p["path"] for p in previews))
         existing = {d.key for d in self._docs() if d.ready}
         overrides = {k: v for k, v in (overrides or {}).items() if v}
@@ -220,7 +237,9 @@ class StaffActions:
                 self.audit.record("replace" if replace_key else "upload", user=s.username, role=s.role,
                                   outcome="error", target=p.get("key", ""), file=p["file"], sha256=p["sha256"],
                                   client=_client(request), detail=f"{type(exc).__name__}: {exc}")
-            raise gr.Error(f"Nạp thất bại: {exc}") from exc
+            # The reason (it may name server paths) is in the audit log, not on the page.
+            return (render.render_action_error(f"Nạp thất bại ({type(exc).__name__}); chi tiết đã ghi vào nhật ký. "
+                                               "Báo quản trị viên nếu lỗi lặp lại."), *keep)
         new_keys = {p.get("key", "") for p in previews} | {v.get("number", "").upper() for v in overrides.values()}
         if replace_key and not report.get("refused") and replace_key not in new_keys:
             # A different number replaces the old document: remove it only once the new one is in.
@@ -246,10 +265,11 @@ class StaffActions:
 
     def remove(self, key, confirmed, session, request: gr.Request):
         s = self._require_staff(session, request, "remove", target=key or "")
+        keep = (gr.skip(),) * 6  # the confirmation box and the five document views
         if not key:
-            raise gr.Error("Chọn văn bản cần gỡ.")
+            return (render.render_action_error("Chọn văn bản cần gỡ."), *keep)
         if not confirmed:
-            raise gr.Error("Đánh dấu ô xác nhận trước khi gỡ văn bản.")
+            return (render.render_action_error("Đánh dấu ô xác nhận trước khi gỡ văn bản."), *keep)
         with self.lock.write():
             found = self.kb.remove_document(key)
         self.audit.record("remove", user=s.username, role=s.role, target=key, client=_client(request),
