@@ -132,19 +132,29 @@ def _best_point(question: str, hit: ClauseHit) -> tuple[str, str] | None:
 
 
 def _quoted(question: str, hit: ClauseHit, role: str, source: UnitSource | None) -> Quoted:
-    """The unit to cite for a hit: one point if it clearly answers, else the whole khoản."""
-    best = _best_point(question, hit)
+    """The unit to cite for a hit: one point if it clearly answers, else the whole khoản.
+
+    A long khoản is stored as several nodes (its lead line repeated with some of its points); such
+    a node is read back as the whole khoản first, so what is quoted is always the stored text of
+    the unit cited: the điểm alone, or the khoản whole."""
+    khoan = hit
+    if hit.point and source is not None:
+        whole = source.lookup(citation_string(hit.document_name, hit.unit_kind, hit.article, hit.clause))
+        if whole.status == "found" and whole.text:
+            khoan = replace(hit, text=whole.text, citation=whole.citation, point="")
+    best = _best_point(question, khoan)
     if best and "-" not in best[0]:
         label, text = best
         cit = citation_string(hit.document_name, hit.unit_kind, hit.article, hit.clause, label)
         return Quoted(hit, cit, _without_attachments(text), role, point=label, clause=hit.clause)
-    quote, cit = hit.text, hit.citation
-    if "-" in hit.point and source is not None:  # a khoản split over nodes: quote it whole
-        whole = source.lookup(hit.citation)
-        if whole.status == "found" and whole.text:
-            quote, cit = whole.text, whole.citation or hit.citation
-    return Quoted(hit, cit, _without_attachments(quote), role, point="" if "-" in hit.point else hit.point,
-                  clause=hit.clause)
+    if khoan.point and "-" not in khoan.point:  # no whole khoản to read: the node's own điểm, its text only
+        _, points = _points_of(replace(khoan, point=""))
+        text = dict(points).get(khoan.point)
+        if text:
+            return Quoted(hit, khoan.citation, _without_attachments(text), role, point=khoan.point, clause=hit.clause)
+    cit = khoan.citation if not khoan.point else citation_string(hit.document_name, hit.unit_kind, hit.article,
+                                                                 hit.clause)
+    return Quoted(hit, cit, _without_attachments(khoan.text), role, clause=hit.clause)
 
 
 def _same_unit_or_inside(a: Quoted, citation: str) -> bool:

@@ -39,7 +39,7 @@ def open_page(browser, ui_server, viewport):
 def in_viewport(pg, locator) -> bool:
     box = locator.bounding_box()
     vh = pg.viewport_size["height"]
-    return box is not None and 0 <= box["y"] < vh - 40  # its top, and a line of it, is on screen
+    return box is not None and -2 <= box["y"] < vh - 40  # its top (sub-pixel), and a line of it, is on screen
 
 
 def is_focused(pg, selector: str) -> bool:
