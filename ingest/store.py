@@ -294,7 +294,7 @@ class KnowledgeStore:
         for i in range(0, len(todo), bs):
             batch = todo[i : i + bs]
             if progress:
-                progress(i / len(todo), f"Nhúng vectơ {label}: {i}/{len(todo)}")
+                progress(i / len(todo), f"Chuẩn bị tìm theo nghĩa {label}: {i}/{len(todo)}")
             vecs = self.dense.embed_passages([t for _, t in batch])
             self.registry.store_vectors(model, {h: v for (h, _), v in zip(batch, vecs)})
         return len(todo)

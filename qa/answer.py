@@ -43,6 +43,7 @@ MAX_QUOTED = 3
 MAX_QUOTED_MULTI = 5
 MAX_ARTICLE_CLAUSES = 12  # an article answered whole (its title names the body asked about): all its khoản
 MAX_REFERENCES = 3
+POINTER_MIN_SCORE = 0.6  # a pointing clause may lead from a little lower in the ranking
 MAX_REFERENCE_CHARS = 1500
 # Attachment names a clause may end with ("Phụ lục 01.doc"): not law text, dropped from quotes.
 _ATTACHMENT_RE = re.compile(r"^\S.{0,120}\.(?:docx?|pdf|xlsx?|rtf)\s*$", re.I)
@@ -192,6 +193,21 @@ def _clause_for_named_body(question: str, hits: list[ClauseHit]) -> ClauseHit | 
     return None
 
 
+def _pointer_to_another_document(candidates: list[ClauseHit], source: UnitSource) -> ClauseHit | None:
+    """A clause that applies another document's provision ("thực hiện theo quy định tại khoản 5
+    Điều 42 Luật báo chí") when that provision is itself among the best hits: the pair answers
+    together, and the pointing clause is the specific answer, so it leads."""
+    ids = {c.node_id for c in candidates[:10]}
+    for r in candidates[:8]:
+        for ref in r.references:
+            if ref.endswith(" " + r.document_name):
+                continue  # a reference inside the same document: siblings are not a pair
+            found = source.lookup(ref)
+            if found.status == "found" and any(h.node_id in ids and h.node_id != r.node_id for h in found.hits):
+                return r
+    return None
+
+
 def _for_the_asker(question: str, lead: ClauseHit, source: UnitSource) -> ClauseHit | None:
     """The sibling clause that says the same for the asker's kind of body: a province asking about
     the spokesperson gets the khoản on provinces, not the khoản on ministries the search ranked first."""
@@ -274,6 +290,9 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
         lead = entity_hit
     else:
         better = _clause_for_named_body(question, in_named)
+        if better is None and source is not None:
+            pointer = _pointer_to_another_document(candidates, source)
+            better = pointer if pointer is not None and pointer.score >= POINTER_MIN_SCORE * lead.score else None
         if better is None and source is not None:
             better = _for_the_asker(question, lead, source)
         if better is not None and better is not lead:
