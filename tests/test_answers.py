@@ -32,6 +32,8 @@ Thông tư mẫu này hướng dẫn việc báo cáo chim cánh cụt của cá
 Thông tư mẫu này áp dụng đối với các Bộ, cơ quan ngang Bộ, cơ quan thuộc Chính phủ.
 Điều 3. Báo cáo chim cánh cụt nuôi trong trại
 1. Các Bộ gửi báo cáo số lượng chim cánh cụt nuôi trong trại hằng tháng.
+Điều 4. Hạn chót gửi báo cáo của các Bộ
+Các Bộ gửi báo cáo quý đúng hạn chót theo quy định tại khoản 3 Điều 4 Nghị định số 998/2099/NĐ-CP.
 """
 
 MISSING_CATALOG = """
@@ -67,6 +69,10 @@ CASES = [
     # cross_ref: the clause that answers points elsewhere; the target follows as a reference.
     ("Thời hạn nộp báo cáo số lượng chim cánh cụt là khi nào?",
      f"Khoản 2 Điều 3 {ND}", {f"Khoản 3 Điều 4 {ND}"}, {f"Khoản 3 Điều 4 {ND}": "reference"}),
+    # cross_ref across documents: the circular's clause that applies the decree's deadline leads,
+    # the decree's clause follows it as a reference.
+    ("Hạn chót các Bộ gửi báo cáo quý là khi nào?",
+     "Điều 4 Thông tư 996/2099/TT-BTN", {f"Khoản 3 Điều 4 {ND}"}, {f"Khoản 3 Điều 4 {ND}": "reference"}),
     # point: one điểm answers, so the điểm is cited, not the whole khoản.
     ("Tảo xoắn trồng trong bể thủy canh có phải là thức ăn của chim cánh cụt không?",
      f"Điểm b Khoản 1 Điều 6 {ND}", set(), {}),
