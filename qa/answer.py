@@ -325,10 +325,13 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
 
 
 def _follow_references(plan: list[Quoted], source: UnitSource) -> list[Quoted]:
-    """After each answering unit, the units its text refers to (at most MAX_REFERENCES in all)."""
+    """After each answering unit, the units its text refers to (at most MAX_REFERENCES in all). A
+    referred unit already in the plan is moved there, as a reference: the pair reads together."""
     out: list[Quoted] = []
+    rest = list(plan)
     followed = 0
-    for q in plan:
+    while rest:
+        q = rest.pop(0)
         out.append(q)
         if q.role != "answer":
             continue
@@ -337,13 +340,21 @@ def _follow_references(plan: list[Quoted], source: UnitSource) -> list[Quoted]:
                 break
             if ref not in q.quote and not _refers_from(q, ref):
                 continue  # a reference made by another part of a split khoản
-            if any(_same_unit_or_inside(p, ref) for p in plan + out):
+            found = source.lookup(ref)  # also gives the canonical citation ("Nghị định số …" -> "Nghị định …")
+            if found.status != "found" or not found.citation:
                 continue
-            found = source.lookup(ref)
-            if found.status != "found" or not found.text or len(found.text) > MAX_REFERENCE_CHARS or not found.hits:
+            ref = found.citation
+            if any(_same_unit_or_inside(p, ref) for p in out):
                 continue
-            target = found.hits[0]
-            out.append(Quoted(target, found.citation, _without_attachments(found.text), "reference",
+            later = next((p for p in rest if _same_unit_or_inside(p, ref)), None)
+            if later is not None:
+                rest.remove(later)
+                out.append(replace(later, role="reference"))
+                followed += 1
+                continue
+            if not found.text or len(found.text) > MAX_REFERENCE_CHARS or not found.hits:
+                continue
+            out.append(Quoted(found.hits[0], found.citation, _without_attachments(found.text), "reference",
                               point=found.point, clause=found.clause))
             followed += 1
     return out

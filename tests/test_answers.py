@@ -71,7 +71,7 @@ CASES = [
      f"Khoản 2 Điều 3 {ND}", {f"Khoản 3 Điều 4 {ND}"}, {f"Khoản 3 Điều 4 {ND}": "reference"}),
     # cross_ref across documents: the circular's clause that applies the decree's deadline leads,
     # the decree's clause follows it as a reference.
-    ("Hạn chót các Bộ gửi báo cáo quý là khi nào?",
+    ("Các Bộ phải nộp báo cáo quý chậm nhất vào ngày nào?",
      "Điều 4 Thông tư 996/2099/TT-BTN", {f"Khoản 3 Điều 4 {ND}"}, {f"Khoản 3 Điều 4 {ND}": "reference"}),
     # point: one điểm answers, so the điểm is cited, not the whole khoản.
     ("Tảo xoắn trồng trong bể thủy canh có phải là thức ăn của chim cánh cụt không?",
