@@ -63,6 +63,7 @@ def _texts(store, key: str) -> list[str]:
 # ------------------------------------------------------------------ 5. identity and explicit replace
 
 def test_documents_without_number_or_title_never_share_a_key_nor_replace_each_other(tmp_path):
+    """Two synthetic files with neither number nor title are ingested one after the other. Expected: each gets its own key (file name + content hash); both stay, and each can be re-ingested."""
     store = _store(tmp_path)
     a = synthetic_untitled(tmp_path / "synthetic_a.txt", "chim cánh cụt")
     b = synthetic_untitled(tmp_path / "synthetic_b.txt", "hải cẩu")
@@ -78,6 +79,7 @@ def test_documents_without_number_or_title_never_share_a_key_nor_replace_each_ot
 
 
 def test_a_document_another_file_holds_is_replaced_only_when_asked(tmp_path):
+    """A second file carries the number of a document another file already holds. Expected: refused with a Vietnamese message naming the document and the other file; replaced only with --replace (or the UI's explicit choice)."""
     store = _store(tmp_path)
     v1 = synthetic_decree(tmp_path / "synthetic_v1.txt", articles=2)
     assert store.ingest([v1], embed=False).outcomes[0].status == "ingested"
@@ -114,6 +116,7 @@ def test_phapdien_de_muc_files_still_assemble_one_document_without_replace(tmp_p
 # ------------------------------------------------------------------ 7. symlink loops
 
 def test_a_symlink_loop_is_skipped_with_a_reason_and_the_files_beside_it_are_ingested(tmp_path):
+    """A folder with a symlink loop and valid files beside it is ingested. Expected: no traceback; the loop is reported as skipped with a reason and the valid files are ingested."""
     folder = tmp_path / "synthetic_folder"
     folder.mkdir()
     good = synthetic_decree(folder / "synthetic_ok.txt")
@@ -131,6 +134,7 @@ def test_a_symlink_loop_is_skipped_with_a_reason_and_the_files_beside_it_are_ing
 # ------------------------------------------------------------------ 8. Rich markup in data
 
 def test_markup_in_document_data_is_printed_literally_by_the_cli(tmp_path, monkeypatch, capsys):
+    """A document number containing Rich markup ([/dim]) is ingested, then `kb docs` runs. Expected: the text is printed literally and every later `kb docs` works."""
     from kb.cli import main
 
     monkeypatch.setenv("KB_EMBEDDING", "fake")
@@ -148,6 +152,7 @@ def test_markup_in_document_data_is_printed_literally_by_the_cli(tmp_path, monke
 # ------------------------------------------------------------------ 9. --json stdout
 
 def test_ingest_json_is_the_only_thing_on_stdout(tmp_path):
+    """`kb ingest --json`. Expected: stdout is exactly one JSON document; the progress bar goes to stderr."""
     src = synthetic_decree(tmp_path / "synthetic_json.txt")
     proc = run_kb("ingest", "--json", "--no-embed", str(src), home=tmp_path / "home", env={"KB_EMBEDDING": "fake"})
     assert proc.returncode == 0, proc.stderr
@@ -158,6 +163,7 @@ def test_ingest_json_is_the_only_thing_on_stdout(tmp_path):
 # ------------------------------------------------------------------ 12. CLI audit records
 
 def test_cli_ingest_and_remove_write_audit_records(tmp_path, monkeypatch, capsys):
+    """`kb ingest` and `kb remove` from the CLI. Expected: audit.jsonl gets the same records the UI writes (user = OS user, client "cli")."""
     from kb.cli import main
     from ui.audit import read_jsonl
 
@@ -187,12 +193,14 @@ def _refused(store, path) -> str:
 
 
 def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path):
+    """A file over KB_MAX_FILE_MB. Expected: refused before reading, naming the limit; nothing stored."""
     store = _store(tmp_path, KB_MAX_FILE_MB="1")
     big = synthetic_decree(tmp_path / "synthetic_big.txt", clause="x" * (2 << 20))
     assert "KB_MAX_FILE_MB" in _refused(store, big)
 
 
 def test_a_docx_that_inflates_past_the_limit_is_refused_from_its_zip_directory(tmp_path):
+    """A small DOCX that inflates past KB_MAX_UNZIPPED_MB. Expected: refused from its zip directory before anything is decompressed."""
     from synthetic_docs import write_docx
 
     path = write_docx(tmp_path / "synthetic_bomb.docx", ["Điều 1. Thử nghiệm", f"1. {SYNTHETIC_NOTE}"])
@@ -206,6 +214,7 @@ def test_a_docx_that_inflates_past_the_limit_is_refused_from_its_zip_directory(t
 
 
 def test_a_document_over_the_node_limit_is_refused_in_preview_and_ingest(tmp_path):
+    """A text that would become more than KB_MAX_NODES clause nodes. Expected: refused in preview and ingest, naming the limit."""
     from ingest.model import ReaderError
 
     store = _store(tmp_path, KB_MAX_NODES="5")
@@ -216,6 +225,7 @@ def test_a_document_over_the_node_limit_is_refused_in_preview_and_ingest(tmp_pat
 
 
 def test_reading_longer_than_the_time_limit_is_refused(tmp_path, monkeypatch):
+    """Reading a file takes longer than KB_MAX_SECONDS_PER_FILE. Expected: refused, naming the limit; nothing stored."""
     import ingest.store as store_module
 
     real = store_module.read_path

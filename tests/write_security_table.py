@@ -19,6 +19,20 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS = REPO / "tests" / "test_ui_security.py"
+# The ingest and CLI defects of the same issue, tested in-process (their numbers in the issue).
+INGEST_TESTS = REPO / "tests" / "test_ingest_hardening.py"
+INGEST_DEFECTS = {
+    "test_documents_without_number_or_title_never_share_a_key_nor_replace_each_other": "5",
+    "test_a_document_another_file_holds_is_replaced_only_when_asked": "5",
+    "test_a_symlink_loop_is_skipped_with_a_reason_and_the_files_beside_it_are_ingested": "7",
+    "test_markup_in_document_data_is_printed_literally_by_the_cli": "8",
+    "test_ingest_json_is_the_only_thing_on_stdout": "9",
+    "test_cli_ingest_and_remove_write_audit_records": "12",
+    "test_a_file_over_the_size_limit_is_refused_before_reading": "14",
+    "test_a_docx_that_inflates_past_the_limit_is_refused_from_its_zip_directory": "14",
+    "test_a_document_over_the_node_limit_is_refused_in_preview_and_ingest": "14",
+    "test_reading_longer_than_the_time_limit_is_refused": "14",
+}
 DOC = REPO / "docs" / "SECURITY.md"
 BEGIN, END = "<!-- probes:begin -->", "<!-- probes:end -->"
 
@@ -32,13 +46,19 @@ def probes() -> list[tuple[str, str, str, str]]:
             doc = " ".join((ast.get_docstring(node) or "").split())
             probe, _, expected = doc.partition("Expected:")
             rows.append((str(int(m.group(1))), node.name, probe.strip(), expected.strip()))
-    return rows
+    for node in ast.parse(INGEST_TESTS.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef) and node.name in INGEST_DEFECTS:
+            doc = " ".join((ast.get_docstring(node) or "").split())
+            probe, _, expected = doc.partition("Expected:")
+            rows.append((INGEST_DEFECTS[node.name], node.name, probe.strip(), expected.strip()))
+    return sorted(rows, key=lambda r: int(r[0]))
 
 
 def outcomes() -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / "junit.xml"
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:warnings", str(TESTS), f"--junitxml={xml}"],
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:warnings", str(TESTS), str(INGEST_TESTS),
+                        f"--junitxml={xml}"],
                        cwd=REPO, check=False)
         out = {}
         for case in ET.parse(xml).getroot().iter("testcase"):
