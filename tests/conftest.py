@@ -176,3 +176,26 @@ def ui_server(home_32_1, tmp_path_factory):
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+# ---------------------------------------------------------------------------------------------
+# Browser: ONE Playwright (sync API) and one Chromium for the whole session, shared by every
+# browser test module (a second sync_playwright in the same process is refused).
+# ---------------------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing in CI (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium fonts-dejavu-core)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

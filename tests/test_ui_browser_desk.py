@@ -12,7 +12,7 @@ import re
 import pytest
 
 from conftest import UI_ACCOUNTS
-from test_ui_browser import TIMEOUT_MS, ask, browser, field, login, shot  # noqa: F401  (browser: a fixture)
+from test_ui_browser import TIMEOUT_MS, ask, field, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
