@@ -88,6 +88,21 @@ def login(pg, user: str, password: str) -> None:
     pg.locator("#kb-login-btn").click()
 
 
+def upload_file(pg, path) -> None:
+    """Choose a file in the upload widget and wait until Gradio shows it. Under heavy load the
+    widget has been seen to drop the first change event: one retry (a refused upload fails both)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in (1, 2):
+        pg.locator("#kb-upload input[type=file]").set_input_files(str(path))
+        try:
+            pg.locator("#kb-upload", has_text=Path(path).name).wait_for(timeout=TIMEOUT_MS // 2)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+
+
 def choose(pg, elem_id: str, text: str) -> None:
     """Pick an option of a gr.Dropdown by typing part of its label."""
     box = pg.locator(f"#{elem_id} input").first
@@ -233,8 +248,7 @@ def test_legal_staff_uploads_a_synthetic_decree_asks_and_removes_it(page, ui_ser
     login(page, "phapche", UI_ACCOUNTS["phapche"][1])
     page.locator("#kb-upload").wait_for()
     assert "cán bộ pháp chế" in page.locator("#kb-session").inner_text()
-    page.locator("#kb-upload input[type=file]").set_input_files(str(docx))
-    page.locator("#kb-upload", has_text=docx.name).wait_for()
+    upload_file(page, docx)
     page.locator("#kb-preview-btn").click()
     preview = page.locator("#kb-preview .kb-preview")
     preview.wait_for()
