@@ -295,8 +295,9 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
             better = pointer if pointer is not None and pointer.score >= POINTER_MIN_SCORE * lead.score else None
         if better is None and source is not None:
             better = _for_the_asker(question, lead, source)
-        if better is not None and better is not lead:
-            better.coverage, better.score = max(better.coverage, lead.coverage), lead.score
+        if better is not None and better.node_id != lead.node_id:
+            # a copy: the retrieval hits stay as they were (the LLM path plans from them again)
+            better = replace(better, coverage=max(better.coverage, lead.coverage), score=lead.score)
             candidates = [better] + [c for c in candidates if c.node_id != better.node_id]
             lead = better
         chosen = [(lead, "answer")]
