@@ -158,6 +158,8 @@ def parse_date(text: str | None) -> str | None:
 # What an answer without basis says; a model is asked to write the prefix alone.
 NO_BASIS_PREFIX = "Không tìm thấy căn cứ"
 NO_BASIS = f"{NO_BASIS_PREFIX} trong cơ sở dữ liệu"
+# What is said of a catalogued document whose text has not been added.
+NOT_IN_BASE = "chưa có văn bản trong cơ sở dữ liệu"
 SECONDARY_LABEL = "nguồn thứ cấp (bài tư vấn), không phải văn bản chính thức"
 
 # ---------------------------------------------------------------- files

@@ -1,6 +1,7 @@
 """Exact lookup of a referenced unit: "k3 đ7 nđ 72/2015" -> the verbatim text of Khoản 3 Điều 7."""
 from __future__ import annotations
 
+from core.vocab import NOT_IN_BASE
 from ingest.identity import citation_string, document_name, formal_citation, unit_label
 from ingest.registry import Registry
 from qa.references import DocDescriptor, match_documents, parse_reference, suggest_documents
@@ -43,7 +44,7 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
         if missing:
             names = ", ".join(document_name(d.number, d.doc_type, d.title) for d in missing)
             return LookupResult(status="not_found", message=(
-                f"{names} có trong danh mục nhưng chưa có văn bản trong cơ sở dữ liệu; "
+                f"{names} có trong danh mục nhưng {NOT_IN_BASE}; "
                 "cán bộ pháp chế cần bổ sung tệp chính thức."), suggestions=[d.key for d in missing])
         return LookupResult(status="not_found", message=f"Không tìm thấy văn bản cho “{reference}”.",
                             suggestions=[document_name(d.number, d.doc_type, d.title)

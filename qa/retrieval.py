@@ -206,10 +206,8 @@ class Retriever:
             hits.append(hit)
             if len(hits) >= k:
                 break
-        for h in hits[:3]:  # filters may have dropped the reranked head: score what is shown
-            if h.node_id not in cov:
-                cov[h.node_id] = terms.coverage(rows[h.node_id])
-        top_cov = max((cov[h.node_id] for h in hits[:3]), default=0.0)
+        # what is shown is scored, even where filters dropped the reranked head
+        top_cov = max((h.coverage for h in hits[:3]), default=0.0)
         return RetrievalResult(
             hits=hits,
             coverage=top_cov,

@@ -13,8 +13,9 @@ from core.settings import ANSWER_MODES, Settings
 from ingest.identity import citation_string, document_name, unit_label
 from ingest.model import ReaderError
 from ingest.store import KnowledgeStore
-from core.vocab import format_iso
-from qa.answer import extractive_answer, no_basis_answer, plan_answer, summary_answer
+from core.vocab import NOT_IN_BASE, format_iso
+from qa.answer import (Quoted, assess_basis, no_basis_answer, plan_answer, render_extractive,
+                       summary_answer)
 from qa.catalog_view import document_list, relation_lines
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
@@ -24,7 +25,6 @@ from qa.types import (Answer, ClauseHit, ClauseView, DocumentSummary, DocumentTr
                       UnitView)
 
 Progress = Callable[[float, str], None]
-MISSING_TEXT = "chưa có văn bản trong cơ sở dữ liệu"
 
 
 class KnowledgeService(Protocol):
@@ -92,17 +92,24 @@ class KnowledgeBase:
 
     def extractive(self, question: str, res: RetrievalResult, as_of: str | None = None) -> Answer:
         """The extractive answer for a retrieval result (also what `kb eval` times)."""
-        gap = self._gap_answer(question, res, as_of)
+        return self._answer(question, res, as_of)[0]
+
+    def _answer(self, question: str, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
+        """The extractive answer and the units it cites, in order (the LLM mode is given the same)."""
+        missing = self.missing_documents(question)
+        gap = self._gap_answer(question, res, as_of, missing)
         if gap is not None:
-            return gap
-        has_dense = res.dense_top > 0
-        ans = extractive_answer(question, res.hits, dense_top=res.dense_top, has_dense=has_dense,
-                                term_coverage=res.coverage, as_of=as_of, source=self.units, mentioned=res.mentioned,
-                                unaccented=res.folded)
-        ans.missing_documents = self.missing_documents(question)
-        for key in ans.missing_documents:
-            ans.warnings.append(f"{self._name(key)}: {MISSING_TEXT}.")
-        return ans
+            return gap, []
+        basis, conf = assess_basis(question, res.hits, res.dense_top, res.dense_top > 0, res.coverage, res.folded)
+        plan: list[Quoted] = []
+        if basis == "none":
+            ans = no_basis_answer(question, res.hits, conf)
+        else:
+            plan, scope_note = plan_answer(question, res.hits, self.units, res.mentioned)
+            ans = render_extractive(question, res.hits, basis, conf, plan, scope_note, as_of)
+        ans.missing_documents = missing
+        ans.warnings += [f"{self._document_name(key)}: {NOT_IN_BASE}." for key in missing]
+        return ans, plan
 
     # ---- gaps said plainly
     def missing_documents(self, question: str) -> list[str]:
@@ -110,16 +117,17 @@ class KnowledgeBase:
         loaded = {d.key for d in self.retriever.descriptors()}
         return [k for k in find_document_mentions(question, self.catalogued_descriptors()) if k not in loaded]
 
-    def _name(self, key: str) -> str:
-        e = self.store.catalog.entry(key)
-        return document_name(e.number, e.doc_type, e.title) if e else key
+    def _document_name(self, key: str) -> str:
+        """How a citation names a document: from the registry when loaded, else from the catalogue."""
+        d = self.store.registry.document(key) or self.store.catalog.entry(key)
+        return document_name(d.number, d.doc_type, d.title) if d else key
 
-    def _gap_answer(self, question: str, res: RetrievalResult, as_of: str | None) -> Answer | None:
+    def _gap_answer(self, question: str, res: RetrievalResult, as_of: str | None,
+                    missing: list[str]) -> Answer | None:
         """A question about a document the base lacks, or one not yet in force on the as-of date,
         is answered by saying so, never from a clause that merely mentions it."""
-        missing = self.missing_documents(question)
         if missing and not res.mentioned:
-            names = ", ".join(self._name(k) for k in missing)
+            names = ", ".join(self._document_name(k) for k in missing)
             # A secondary source written about the missing document may be shown, labelled; one
             # that merely names it is never presented as its content.
             about = {s.title for s in self.store.catalog.secondary if s.about and s.about.upper() in missing}
@@ -127,20 +135,16 @@ class KnowledgeBase:
             if summaries:
                 return summary_answer(question, summaries, res.hits, names, missing)
             return no_basis_answer(question, res.hits, 0.0, missing=missing, prefix=(
-                f"{names} có trong danh mục nhưng {MISSING_TEXT}, nên không thể trả lời từ nội dung của văn bản này."
+                f"{names} có trong danh mục nhưng {NOT_IN_BASE}, nên không thể trả lời từ nội dung của văn bản này."
                 " Cán bộ pháp chế cần bổ sung văn bản chính thức."))
         if as_of and res.mentioned:
             later = [(k, d.effective_from) for k in res.mentioned
                      if (d := self.store.registry.document(k)) and d.effective_from and d.effective_from > as_of]
             if later and len(later) == len(res.mentioned):
-                said = "; ".join(f"{self._name_loaded(k)} có hiệu lực từ {format_iso(eff)}" for k, eff in later)
+                said = "; ".join(f"{self._document_name(k)} có hiệu lực từ {format_iso(eff)}" for k, eff in later)
                 return no_basis_answer(question, [], 0.0, prefix=(
                     f"Tại ngày {format_iso(as_of)} văn bản được hỏi chưa có hiệu lực: {said}."))
         return None
-
-    def _name_loaded(self, key: str) -> str:
-        d = self.store.registry.document(key)
-        return document_name(d.number, d.doc_type, d.title) if d else key
 
     def ask(self, question: str, as_of: str | None = None, mode: str = "extractive", documents=None) -> Answer:
         answer = None
@@ -158,7 +162,7 @@ class KnowledgeBase:
             yield Answer(question="", answer="Hãy nhập câu hỏi.", citations=[], basis="none", confidence=0.0, mode=mode)
             return
         res = self.retrieve(question, k=10, as_of=as_of, documents=documents)
-        ans = self.extractive(question, res, as_of)
+        ans, plan = self._answer(question, res, as_of)
         if mode == "extractive":
             yield ans.answer
             yield ans
@@ -166,7 +170,6 @@ class KnowledgeBase:
         # The model gets the clause set the extractive answer cites, in the same order (followed
         # references included); with no basis it is not called (qa.llm), and the extractive
         # answer is its fallback either way.
-        plan = plan_answer(question, res.hits, self.units, res.mentioned)[0] if ans.basis != "none" else []
         hits = [p.as_hit() for p in plan] or res.hits[:6]
         roles = {(p.hit.node_id, p.citation): p.role for p in plan}
         for item in iter_answer_with_llm(self.settings, question, hits, lambda q, h: ans):
