@@ -32,7 +32,7 @@ class ClauseHit:
     coverage: float = 0.0  # IDF-weighted share of the question's words this clause (with its heading) covers
     source_kind: str = ""  # "phapdien" | "original" | "secondary" | "benchmark"
     issued_on: str = ""
-    scope: tuple[str, ...] = ()  # who the document applies to, when its scope article says (core.vocab.ACTORS)
+    scope: tuple[str, ...] = ()  # who the document applies to, when its scope article says (core.vocab.ACTOR_PATTERNS keys)
     issuer: str = ""  # "Chính phủ": the formal citation drafters write names it
 
     def to_dict(self) -> dict:
