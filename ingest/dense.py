@@ -7,21 +7,80 @@ embedding model and the Chroma client come from `core.backends` (built once, pas
 from __future__ import annotations
 
 import math
+import sys
+import threading
+import time
 
 import numpy as np
 
 from core.backends import Backends
-from core.errors import BackendError
+from core.errors import BackendError, DenseUnavailable
 from ingest.registry import NodeRow
 
 
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class DenseIndex:
+    """Chroma + the embedding model, behind a circuit breaker: after a failure (server stopped,
+    timeout) every call fails fast with DenseUnavailable for `dense_retry_s`, then one call tries
+    again. So while Chroma is down a question costs no timeout, and when it is back the next
+    question after the pause uses it again: no restart, the client reconnects by itself."""
+
     def __init__(self, backends: Backends, collection: str):
         self.backends = backends
         self.collection_name = collection
         self.model_id = backends.model_id
+        self.retry_s = float(getattr(backends.settings, "dense_retry_s", 10.0))
         self._store = None
         self._collection = None
+        # per backend (Chroma, the embedding model): until when it is skipped, and why
+        self._down: dict[str, tuple[float, str]] = {}
+        self._breaker = threading.Lock()
+
+    # ---- circuit breaker, one per backend: a working model must not reopen a Chroma that is down
+    @property
+    def down_reason(self) -> str:
+        """Why dense search is unavailable right now ("" when no backend is known to be down)."""
+        now = time.monotonic()
+        return "; ".join(reason for until, reason in list(self._down.values()) if now < until)
+
+    def check_available(self) -> None:
+        """DenseUnavailable at once while a backend's pause runs (before spending a query embedding)."""
+        reason = self.down_reason
+        if reason:
+            raise DenseUnavailable(reason)
+
+    def _guard(self, what: str, fn, *args, **kw):
+        until, reason = self._down.get(what, (0.0, ""))
+        if time.monotonic() < until:
+            raise DenseUnavailable(reason)
+        try:
+            out = fn(*args, **kw)
+        # A configuration error (another model's collection) or a bug in our code is not an outage.
+        except (BackendError, TypeError, KeyError, AttributeError, NameError, AssertionError):
+            raise
+        except Exception as exc:
+            with self._breaker:
+                first = what not in self._down  # removed only by a success: one line per outage
+                reason = f"{what} không phản hồi ({_reason(exc)})"
+                self._down[what] = (time.monotonic() + self.retry_s, reason)
+                # a restarted server may have new collection ids: look the collection up again
+                self._store = self._collection = None
+            if first:  # for the operator (with the address and the error); users see a plain note
+                print(f"kb: {reason}; chỉ tìm theo từ, thử lại mỗi {self.retry_s:g} s", file=sys.stderr, flush=True)
+            raise DenseUnavailable(reason) from exc
+        if what in self._down:
+            with self._breaker:
+                if self._down.pop(what, None) is not None:
+                    print(f"kb: {what} hoạt động lại; tìm theo nghĩa được dùng trở lại", file=sys.stderr, flush=True)
+        return out
+
+    def _chroma_label(self) -> str:
+        s = self.backends.settings
+        return f"máy chủ Chroma {s.chroma_host}:{s.chroma_port}" if s.chroma_host else "Chroma"
 
     @property
     def store(self):
@@ -43,22 +102,29 @@ class DenseIndex:
             self._store = ChromaVectorStore(chroma_collection=self._collection)
         return self._store
 
-    def count(self) -> int:
+    def _count(self) -> int:
         _ = self.store
         return self._collection.count()
 
+    def count(self) -> int:
+        return self._guard(self._chroma_label(), self._count)
+
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.backends.embedding.get_text_embedding_batch(texts), dtype=np.float32)
+        return self._guard("mô hình nhúng", lambda: np.asarray(
+            self.backends.embedding.get_text_embedding_batch(texts), dtype=np.float32))
 
     def embed_query(self, text: str) -> np.ndarray:
-        return np.asarray(self.backends.embedding.get_query_embedding(text), dtype=np.float32)
+        return self._guard("mô hình nhúng", lambda: np.asarray(
+            self.backends.embedding.get_query_embedding(text), dtype=np.float32))
 
     def upsert(self, rows: list[NodeRow], vectors: dict[str, np.ndarray]) -> None:
         """Replaces same-id vectors; all node metadata travels with the vector."""
+        if rows:
+            self._guard(self._chroma_label(), self._upsert, rows, vectors)
+
+    def _upsert(self, rows: list[NodeRow], vectors: dict[str, np.ndarray]) -> None:
         from llama_index.core.schema import TextNode
 
-        if not rows:
-            return
         ids = [r.node_id for r in rows]
         self.store.delete_nodes(node_ids=ids)  # Chroma's add() ignores existing ids: delete first
         nodes = []
@@ -73,17 +139,20 @@ class DenseIndex:
 
     def delete(self, ids: list[str]) -> None:
         if ids:
-            self.store.delete_nodes(node_ids=ids)
+            self._guard(self._chroma_label(), lambda: self.store.delete_nodes(node_ids=ids))
 
     def query(self, vector: np.ndarray, k: int, doc_keys: list[str] | None = None) -> list[tuple[str, float, str]]:
-        """(node_id, cosine similarity, text_hash), best first."""
+        """(node_id, cosine similarity, text_hash), best first. DenseUnavailable when Chroma is down."""
+        return self._guard(self._chroma_label(), self._query, vector, k, doc_keys)
+
+    def _query(self, vector: np.ndarray, k: int, doc_keys: list[str] | None) -> list[tuple[str, float, str]]:
         from llama_index.core.vector_stores.types import (FilterOperator, MetadataFilter, MetadataFilters,
                                                            VectorStoreQuery)
 
         filters = None
         if doc_keys:
             filters = MetadataFilters(filters=[MetadataFilter(key="doc_key", value=list(doc_keys), operator=FilterOperator.IN)])
-        n = self.count()
+        n = self._count()
         if n == 0:
             return []
         res = self.store.query(VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=min(k, n), filters=filters))

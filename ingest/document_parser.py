@@ -11,7 +11,7 @@ import re
 
 from core.vocab import DOC_TYPES, UNIT_WORDS, fold, iso_date
 from ingest.model import Article, Clause, LegalDocument, Point
-from ingest.structure import CLAUSE_RE, POINT_LETTERS, POINT_RE, split_clauses
+from ingest.structure import CLAUSE_RE, POINT_LETTERS, POINT_RE, quoted_lines, split_clauses
 from ingest.text import clean_lines
 
 DIEU_RE = re.compile(r"^(?:Điều|ĐIỀU)\s+(\d{1,3}[a-zđ]?)\s*(?:[.:]\s*(.*))?$")
@@ -308,8 +308,9 @@ def parse_articles(lines: list[str], warnings: list[str]) -> list[Article]:
             warnings.extend(clause_gap_warnings(unit))
         body.clear()
 
+    quoted = quoted_lines(lines)  # "Điều 4a. …" quoted as new text by an amending document is not a heading
     while i < len(lines):
-        h = structural_heading(lines[i])
+        h = structural_heading(lines[i]) if not quoted[i] else None
         if not h:
             body.append(lines[i])
             i += 1

@@ -10,9 +10,11 @@ in the accented index.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +83,74 @@ def folded_query_tokens(text: str) -> list[str]:
     return syllables + [f"{a}_{b}" for a, b in zip(syllables, syllables[1:])]
 
 
+_K1, _B = 1.2, 0.75
+_BATCH = 4096  # registry rows per step of the build: bounds the Python objects alive at once
+_CHUNK = 1 << 20  # postings scored per numpy step: bounds the float64 temporaries
+
+
+def _batches(rows, n: int):
+    it = iter(rows)
+    while batch := list(islice(it, n)):
+        yield batch
+
+
+def _idf(df: int, n_docs: int) -> float:
+    """bm25s's "lucene" idf, computed as it does (math.log per term), so scores match it to the bit."""
+    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+class _Postings:
+    """The (node, term, term frequency) triples of one index, gathered batch by batch.
+
+    bm25s.BM25.index wants every node's token list at once (3.4 GiB of Python strings for the whole
+    Pháp điển); the triples are the index's own nonzeros as int32 arrays, a few hundred MiB. Scores
+    are then computed with bm25s's formulas (lucene idf and tf component, k1 = 1.2, b = 0.75) in the
+    same float order, so the saved index is the one bm25s would have built."""
+
+    def __init__(self):
+        self.docs: list[np.ndarray] = []
+        self.terms: list[np.ndarray] = []
+        self.tfs: list[np.ndarray] = []
+
+    def add(self, docs: np.ndarray, terms: np.ndarray) -> None:
+        """One batch: a node index and a term id per token occurrence (int64)."""
+        pairs, tf = np.unique((docs << 32) | terms, return_counts=True)
+        self.docs.append((pairs >> 32).astype(np.int32))
+        self.terms.append((pairs & 0xFFFFFFFF).astype(np.int32))
+        self.tfs.append(tf.astype(np.int32))
+
+    def bm25(self, vocab: dict[str, int], doc_len: np.ndarray):
+        """A bm25s.BM25 over these postings (n nodes = len(doc_len)), and the df of every term."""
+        import bm25s
+
+        docs, terms, tfs = (np.concatenate(a) for a in (self.docs, self.terms, self.tfs))
+        self.docs = self.terms = self.tfs = []
+        n_docs, n_vocab = len(doc_len), len(vocab)
+        avg_len = doc_len.mean()
+        df = np.bincount(terms, minlength=n_vocab)
+        idf = np.array([_idf(d, n_docs) for d in df.tolist()], dtype=np.float32)
+        data = np.empty(len(terms), dtype=np.float32)
+        for i in range(0, len(terms), _CHUNK):
+            d, t = docs[i : i + _CHUNK], terms[i : i + _CHUNK]
+            tf = tfs[i : i + _CHUNK].astype(np.float64)
+            tfc = tf / (_K1 * ((1 - _B) + _B * doc_len[d] / avg_len) + tf)
+            data[i : i + _CHUNK] = idf[t] * tfc
+        del tfs
+        order = np.argsort(terms, kind="stable")  # column-major; nodes stay ascending within a term
+        indptr = np.zeros(n_vocab + 1, dtype=np.int64)
+        np.cumsum(np.bincount(terms, minlength=n_vocab), out=indptr[1:])
+        del terms
+        scores = {"data": data[order], "indices": docs[order], "indptr": indptr, "num_docs": n_docs}
+        del order, data, docs
+        vocab_dict = dict(vocab)
+        vocab_dict.setdefault("", n_vocab)  # bm25s adds the empty token; queries never use it
+        index = bm25s.BM25(k1=_K1, b=_B)
+        index.scores, index.vocab_dict = scores, vocab_dict
+        index.unique_token_ids_set = set(vocab_dict.values())
+        index.nonoccurrence_array = None
+        return index, dict(zip(vocab, df.tolist()))
+
+
 class LexicalIndex:
     """A bm25s index over registry nodes, stamped with the registry generation it matches."""
 
@@ -101,9 +171,11 @@ class LexicalIndex:
 
         info = json.loads(meta.read_text())
         has_index = (self.path / "bm25").is_dir()  # an empty corpus writes no bm25 files
-        self.bm25 = bm25s.BM25.load(str(self.path / "bm25")) if has_index else None
+        # Memory-mapped: a query touches only its terms' postings, and processes serving the same home
+        # share the pages instead of each holding a copy.
+        self.bm25 = bm25s.BM25.load(str(self.path / "bm25"), mmap=True) if has_index else None
         has_folded = (self.path / "bm25_folded").is_dir()
-        self.bm25_folded = bm25s.BM25.load(str(self.path / "bm25_folded")) if has_folded else None
+        self.bm25_folded = bm25s.BM25.load(str(self.path / "bm25_folded"), mmap=True) if has_folded else None
         self.node_ids = info["node_ids"]
         self.generation = info["generation"]
         self.df = info.get("df")
@@ -113,32 +185,41 @@ class LexicalIndex:
         return True
 
     def build(self, rows, generation: int) -> None:
-        """rows: iterable of (node_id, space-joined tokens). Written to a temp dir, then swapped in."""
-        import bm25s
-
-        ids, corpus, corpus_folded = [], [], []
-        df: dict[str, int] = {}
-        df_folded: dict[str, int] = {}
-        for node_id, toks in rows:
-            ids.append(node_id)
-            words = toks.split()
-            corpus.append(words)
-            for w in set(words):
-                df[w] = df.get(w, 0) + 1
-            folded = folded_tokens(words)
-            corpus_folded.append(folded)
-            for w in set(folded):
-                df_folded[w] = df_folded.get(w, 0) + 1
+        """rows: iterable of (node_id, space-joined tokens), read as it goes (a cursor over the registry).
+        Written to a temp dir, then swapped in. Both indexes are built from postings gathered batch by
+        batch (see _Postings), so memory follows the index's size, not the corpus's token lists."""
+        ids: list[str] = []
+        accented, folded = _Postings(), _Postings()
+        vocab: dict[str, int] = {}
+        vocab_folded: dict[str, int] = {}
+        fold_of: list[int] = []  # accented term id -> folded term id; each distinct token folded once
+        lengths: list[int] = []
+        for batch in _batches(rows, _BATCH):
+            first = len(ids)
+            ids.extend(node_id for node_id, _ in batch)
+            split = [toks.split() for _, toks in batch]
+            lengths.extend(map(len, split))
+            words = list(chain.from_iterable(split))
+            for w in [w for w in dict.fromkeys(words) if w not in vocab]:  # new terms, in order of appearance
+                vocab[w] = len(vocab)
+                fold_of.append(vocab_folded.setdefault(fold(w), len(vocab_folded)))
+            term_ids = list(map(vocab.__getitem__, words))  # per token, only C-level lookups
+            terms = np.asarray(term_ids, dtype=np.int64)
+            docs = np.repeat(np.arange(first, len(ids), dtype=np.int64), lengths[first:])
+            accented.add(docs, terms)
+            folded.add(docs, np.asarray(fold_of, dtype=np.int64)[terms])
         tmp = self.path.with_name(self.path.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        bm25_folded = bm25s.BM25(k1=1.2, b=0.75)
-        if corpus:
-            bm25.index(corpus, show_progress=False)
-            bm25.save(str(tmp / "bm25"))
-            bm25_folded.index(corpus_folded, show_progress=False)
-            bm25_folded.save(str(tmp / "bm25_folded"))
+        bm25 = bm25_folded = None
+        df: dict[str, int] = {}
+        df_folded: dict[str, int] = {}
+        if ids:
+            doc_len = np.asarray(lengths, dtype=np.int64)
+            bm25, df = accented.bm25(vocab, doc_len)
+            bm25.save(str(tmp / "bm25"), show_progress=False)
+            bm25_folded, df_folded = folded.bm25(vocab_folded, doc_len)
+            bm25_folded.save(str(tmp / "bm25_folded"), show_progress=False)
         (tmp / "meta.json").write_text(json.dumps({"generation": generation, "node_ids": ids, "df": df,
                                                    "df_folded": df_folded}))
         old = self.path.with_name(self.path.name + ".old")
@@ -147,8 +228,7 @@ class LexicalIndex:
             os.replace(self.path, old)
         os.replace(tmp, self.path)
         shutil.rmtree(old, ignore_errors=True)
-        self.bm25 = bm25 if corpus else None
-        self.bm25_folded = bm25_folded if corpus else None
+        self.bm25, self.bm25_folded = bm25, bm25_folded
         self.node_ids, self.generation, self.df, self.df_folded = ids, generation, df, df_folded
 
     def scores(self, query_tokens: list[str], folded: bool = False) -> np.ndarray:

@@ -81,6 +81,11 @@ class LegalDocument:
     warnings: list[str] = field(default_factory=list)  # structure problems worth showing staff
     # identity when there is neither number nor title: file name + content hash (set by read_path)
     fallback_key: str = ""
+    # Staff corrections of the header facts applied to this reading (KnowledgeStore._prepare):
+    # {override field: {"read": value as read, "value": as corrected, "kept": re-applied from an
+    # earlier version}}, and the key as read, before them (corrections are kept under both keys).
+    corrections: dict[str, dict] = field(default_factory=dict)
+    read_key: str = ""
 
     @property
     def key(self) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import KbError
+from ingest.amendments import Amendment, document_amendments
 from ingest.model import Article, Clause, LegalDocument, NodeMeta, Point
 from ingest.nodes import ClauseNode
 
@@ -39,6 +40,17 @@ CREATE TABLE IF NOT EXISTS dense_state(node_id TEXT PRIMARY KEY, text_hash TEXT)
 CREATE TABLE IF NOT EXISTS embed_cache(model TEXT, text_hash TEXT, vec BLOB, PRIMARY KEY(model, text_hash));
 CREATE TABLE IF NOT EXISTS suppressed(doc_key TEXT PRIMARY KEY, at REAL);
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
+CREATE TABLE IF NOT EXISTS usage(doc_key TEXT PRIMARY KEY, hits INTEGER NOT NULL DEFAULT 0, last REAL);
+CREATE TABLE IF NOT EXISTS corrections(doc_key TEXT PRIMARY KEY, data TEXT, updated_at REAL);
+-- Amendment relations (ingest.amendments), keyed on the amended unit so they hold whichever document
+-- arrives first; origin_key is the document they were read from (the amending one, or for Pháp điển
+-- notes the amended one) and they go with it.
+CREATE TABLE IF NOT EXISTS amendments(
+  target_key TEXT, article TEXT, clause TEXT, point TEXT, origin_key TEXT, source_path TEXT, ord INTEGER,
+  amending_key TEXT, data TEXT);
+CREATE INDEX IF NOT EXISTS amendments_target ON amendments(target_key, article);
+CREATE INDEX IF NOT EXISTS amendments_origin ON amendments(origin_key);
+CREATE INDEX IF NOT EXISTS amendments_src ON amendments(source_path);
 """
 
 
@@ -132,7 +144,10 @@ class Registry:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # SQLite may already have rolled back (SQLITE_FULL does): a second ROLLBACK would
+            # raise and hide the error that matters.
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
         else:
             self.db.execute("COMMIT")
@@ -171,6 +186,30 @@ class Registry:
         with self.transaction() as db:
             db.executemany("DELETE FROM suppressed WHERE doc_key=?", [(k,) for k in keys])
 
+    # ---- staff corrections of header facts, kept per document so a replacement file gets them again
+    def corrections(self, key: str) -> dict[str, dict]:
+        """{override field: {"read": value the reader gave, "value": the correction}} stored for `key`."""
+        row = self.db.execute("SELECT data FROM corrections WHERE doc_key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def save_corrections(self, keys: Collection[str], fixes: dict[str, dict]) -> None:
+        """Store `fixes` under every key the document is known by (as read, and as corrected)."""
+        if not fixes:
+            return
+        data, now = json.dumps(fixes, ensure_ascii=False), time.time()
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO corrections(doc_key, data, updated_at) VALUES(?,?,?)",
+                           [(k, data, now) for k in dict.fromkeys(keys) if k])
+
+    # ---- the original file a document was read from
+    def source_of(self, key: str) -> tuple[str, str] | None:
+        """(path, sha256) of the one file `key` was read from; None when it comes from several (Pháp điển)."""
+        paths = [r[0] for r in self.db.execute("SELECT DISTINCT source_path FROM units WHERE doc_key=?", (key,))]
+        if len(paths) != 1:
+            return None
+        row = self.db.execute("SELECT sha256 FROM sources WHERE path=?", (paths[0],)).fetchone()
+        return (paths[0], row[0]) if row else None
+
     # ---- the atomic replace
     def conflicts(self, path: str, docs: list[LegalDocument], replace: Replace = False, db=None) -> dict[str, list[str]]:
         """Documents of `docs` already held by OTHER source files that storing `path` would replace
@@ -199,12 +238,14 @@ class Registry:
 
         Raises ReplaceRefused, changing nothing, when that would replace a document another file
         holds and `replace` does not allow it (checked inside the transaction: no race)."""
+        relations = {d.key: document_amendments(d) for d in docs}  # parsed before the write lock is taken
         with self.transaction() as db:
             refused = self.conflicts(path, docs, replace, db)
             if refused:
                 raise ReplaceRefused(refused)
             old_keys = {r[0] for r in db.execute("SELECT DISTINCT doc_key FROM units WHERE source_path=?", (path,))}
             db.execute("DELETE FROM units WHERE source_path=?", (path,))
+            db.execute("DELETE FROM amendments WHERE source_path=?", (path,))
             db.execute("DELETE FROM nodes WHERE source_path=?", (path,))
             now = time.time()
             for doc in docs:
@@ -216,6 +257,8 @@ class Registry:
                     db.execute("DELETE FROM units WHERE doc_key=?", (key,))
                     db.execute("DELETE FROM nodes WHERE doc_key=?", (key,))
                     db.execute("DELETE FROM documents WHERE key=?", (key,))
+                    db.execute("DELETE FROM amendments WHERE origin_key=?", (key,))
+                self._insert_amendments(db, key, path, relations.get(key, []))
                 existing = db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
                 row = _doc_to_row(doc)
                 if existing:  # same document from several files (Pháp điển đề mục): keep the earliest facts
@@ -261,11 +304,33 @@ class Registry:
             db.execute("DELETE FROM documents WHERE key=?", (key,))
             db.execute("DELETE FROM units WHERE doc_key=?", (key,))
             db.execute("DELETE FROM nodes WHERE doc_key=?", (key,))
+            db.execute("DELETE FROM amendments WHERE origin_key=?", (key,))
             db.execute("INSERT OR REPLACE INTO suppressed(doc_key, at) VALUES(?,?)", (key, time.time()))
             self._bump(db)
         return bool(found)
 
+    @staticmethod
+    def _insert_amendments(db, origin: str, path: str, found: list[Amendment]) -> None:
+        db.executemany(
+            "INSERT INTO amendments(target_key, article, clause, point, origin_key, source_path, ord, amending_key, "
+            "data) VALUES(?,?,?,?,?,?,?,?,?)",
+            [(a.target_key, a.article, a.clause, a.point, origin, path, i, a.amending_key,
+              json.dumps(a.to_dict(), ensure_ascii=False)) for i, a in enumerate(found)])
+
     # ---- reads
+    def amendments(self, target_key: str | None = None) -> list[Amendment]:
+        """The amendment relations of one amended document (by key), in the order they were read;
+        None: every relation (those naming their target only in words are resolved by the caller)."""
+        sql = "SELECT data FROM amendments" + (" WHERE target_key=?" if target_key is not None else "")
+        rows = self.db.execute(sql + " ORDER BY origin_key, source_path, ord", (() if target_key is None
+                                                                               else (target_key,)))
+        return [Amendment(**json.loads(r[0])) for r in rows]
+
+    def amendments_made_by(self, amending_key: str) -> list[Amendment]:
+        rows = self.db.execute("SELECT data FROM amendments WHERE amending_key=? ORDER BY source_path, ord",
+                               (amending_key,))
+        return [Amendment(**json.loads(r[0])) for r in rows]
+
     def keys(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT key FROM documents")}
 
@@ -373,6 +438,44 @@ class Registry:
             )
         ]
         return missing, stale
+
+    def pending_dense(self) -> list[tuple[str, str, str, str]]:
+        """(node_id, text_hash, doc_key, source_path) of every node Chroma lacks (or holds stale)."""
+        return self.db.execute(
+            "SELECT n.node_id, n.text_hash, n.doc_key, n.source_path FROM nodes n LEFT JOIN dense_state d "
+            "ON d.node_id=n.node_id WHERE d.node_id IS NULL OR d.text_hash != n.text_hash ORDER BY n.doc_key, n.ord"
+        ).fetchall()
+
+    def sources_of(self, keys: Collection[str]) -> set[str]:
+        """The files (a Pháp điển đề mục, a document file) holding any unit of these documents."""
+        keys = list(keys)
+        out: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            q = ",".join("?" * len(chunk))
+            out.update(r[0] for r in self.db.execute(f"SELECT DISTINCT source_path FROM units WHERE doc_key IN ({q})", chunk))
+        return out
+
+    # ---- what people ask about: documents cited in answers (orders the background embedding)
+    def record_usage(self, hits: dict[str, int]) -> None:
+        if hits:
+            now = time.time()
+            with self.transaction() as db:
+                db.executemany("INSERT INTO usage(doc_key, hits, last) VALUES(?,?,?) ON CONFLICT(doc_key) "
+                               "DO UPDATE SET hits = hits + excluded.hits, last = excluded.last",
+                               [(k, n, now) for k, n in hits.items()])
+
+    def usage(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT doc_key, hits FROM usage"))
+
+    # ---- small facts shared between processes (the background embedding's progress)
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT v FROM meta WHERE k=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES(?,?)", (key, value))
 
     def mark_dense(self, upserted: list[tuple[str, str]], deleted: list[str]) -> None:
         with self.transaction() as db:

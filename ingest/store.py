@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
+import shutil
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ContextManager
 
 from core.backends import Backends, make_backends
+from core.errors import DenseUnavailable, DiskFull, KbError
 from core.settings import Settings
 from ingest.catalog import Catalog, load_catalog
 from ingest.dense import DenseIndex
 from ingest.lexical import LexicalIndex, lexical_tokens
+from ingest.locks import ProcessLock
 from ingest.limits import Deadline, Limits, ReadTimeout, check_file_size, check_nodes, time_exceeded, time_limit
 from ingest.model import LegalDocument, ReaderError
 from ingest.nodes import ClauseNode, build_nodes
@@ -25,6 +33,9 @@ from ingest.readers import LINK_LOOP, expand_paths, read_path
 from ingest.registry import NodeRow, Registry, Replace, ReplaceRefused
 
 Progress = Callable[[float, str], None]
+# Documents read whole from one file of their own, which can be downloaded as ingested (a Pháp điển
+# document is assembled from đề mục files; benchmark ones come from a data set).
+DOWNLOADABLE_KINDS = ("original", "secondary")
 CommitLock = Callable[[], ContextManager]  # e.g. the web app's ReadWriteLock.write
 
 
@@ -44,6 +55,7 @@ class FileOutcome:
 class IngestReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     dense_pending: int = 0
+    index_note: str = ""  # a derived index not brought in step (Chroma down, disk full): what and why
 
     def _sum(self, attr):
         return sum(getattr(o, attr) for o in self.outcomes if o.status == "ingested")
@@ -77,7 +89,24 @@ class IngestReport:
             "refused": [{"path": o.path, "reason": o.reason} for o in self.refused],
             "warnings": [{"path": o.path, "warnings": o.warnings} for o in self.outcomes if o.warnings],
             "dense_pending": self.dense_pending,
+            "index_note": self.index_note,
         }
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC/EDQUOT from a write, or SQLite's SQLITE_FULL ("database or disk is full")."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
+
+
+def disk_full_message(home: Path, what: str) -> str:
+    try:
+        free = f"; còn trống {shutil.disk_usage(home).free / 2**20:.1f} MB"
+    except OSError:
+        free = ""
+    return (f"Ổ đĩa chứa thư mục dữ liệu {home} đã đầy khi ghi {what}{free}. Thao tác dở dang đã được huỷ, "
+            "dữ liệu đã lưu trước đó vẫn nguyên vẹn. Giải phóng dung lượng rồi thực hiện lại.")
 
 
 def file_sha256(path: str) -> str:
@@ -88,12 +117,33 @@ def file_sha256(path: str) -> str:
     return h.hexdigest()
 
 
+OVERRIDE_FIELDS = {"number": "number", "type": "doc_type", "title": "title", "issuer": "issuer",
+                   "issued_on": "issued_on", "effective_from": "effective_from", "status": "status"}
+
+
 def _apply_overrides(doc: LegalDocument, fix: dict) -> None:
-    mapping = {"number": "number", "type": "doc_type", "title": "title", "issuer": "issuer",
-               "issued_on": "issued_on", "effective_from": "effective_from", "status": "status"}
-    for k, attr in mapping.items():
+    for k, attr in OVERRIDE_FIELDS.items():
         if fix.get(k) not in (None, ""):
             setattr(doc, attr, str(fix[k]).strip())
+
+
+def _reapply_corrections(doc: LegalDocument, stored: dict[str, dict]) -> set[str]:
+    """Corrections staff made to an earlier version, applied again where the new file still reads
+    what the old one read (or nothing): the reader makes the same mistake on the same kind of
+    file. Where the new file says something else, the file wins and the preview says so."""
+    kept = set()
+    for k, c in stored.items():
+        attr = OVERRIDE_FIELDS.get(k)
+        if not attr or not c.get("value"):
+            continue
+        now = getattr(doc, attr) or ""
+        if now in ("", c.get("read", "")):
+            setattr(doc, attr, c["value"])
+            kept.add(k)
+        elif now != c["value"]:
+            doc.warnings.append(f"Không áp dụng lại sửa đổi đã lưu ({k}: “{c['value']}”) vì tệp mới ghi “{now}”; "
+                                "kiểm tra lại thông tin này.")
+    return kept
 
 
 def _conflict_reason(conflicts: dict[str, list[str]]) -> str:
@@ -111,27 +161,69 @@ class KnowledgeStore:
         self.catalog: Catalog = load_catalog(settings.catalog_path)
         self.limits = Limits.from_settings(settings)
         self._lexical: LexicalIndex | None = None
+        self._lexical_mutex = threading.Lock()
+        self._lexical_disk_lock = ProcessLock(settings.home / "locks" / "lexical.lock", "dựng lại chỉ mục từ vựng")
+        self.index_note = ""  # a derived index could not be brought in step (disk full, Chroma down)
+        self._embed_rate = 0.0  # nodes/s of this process's recent embedding (kb embed, background)
         self.dense = DenseIndex(self.backends, settings.collection)
         self._commit_lock: CommitLock | None = None  # set for the duration of one ingest()
 
     # ---- derived indexes
 
-    def lexical(self) -> LexicalIndex:
-        """The lexical index, rebuilt first if it lags the registry (e.g. after a crash)."""
+    def lexical(self, wait: bool = False) -> LexicalIndex:
+        """The lexical index of the registry's current generation.
+
+        Several processes may serve one home (`kb serve --workers`, a `kb ingest` in a shell): when
+        the registry moved on, the index on disk is loaded if another process already rebuilt it,
+        else rebuilt here, under a lock across processes (they share its directory). A question
+        meanwhile gets the previous generation rather than waiting (`wait`: the ingest path,
+        which must see its own commit). A fresh object is swapped in, never one mutated in place,
+        so a search running in another thread keeps a consistent index."""
         gen = self.registry.generation()
-        if self._lexical is None:
-            self._lexical = LexicalIndex(self.settings.lexical_path)
-            self._lexical.load()
-        if self._lexical.generation != gen or self._lexical.df is None:
-            self._lexical.build(self.registry.lexical_rows(), gen)
-        return self._lexical
+        cur = self._lexical
+        if cur is not None and cur.generation == gen and cur.df is not None:
+            return cur
+        usable = cur is not None and cur.df is not None
+        if not self._lexical_mutex.acquire(blocking=wait or not usable):
+            return cur  # another thread of this process is bringing it up to date
+        try:
+            if not self._lexical_disk_lock.acquire(timeout=None if (wait or not usable) else 0):
+                return cur  # another process is rebuilding it
+            try:
+                gen = self.registry.generation()
+                if self._lexical is not None and self._lexical.generation == gen and self._lexical.df is not None:
+                    return self._lexical
+                fresh = LexicalIndex(self.settings.lexical_path)
+                fresh.load()
+                if fresh.generation != gen or fresh.df is None:
+                    try:
+                        fresh.build(self.registry.lexical_rows(), gen)
+                    except OSError as exc:
+                        if not (is_disk_full(exc) and usable):
+                            raise
+                        # the disk filled up writing the index: keep answering from the one we have
+                        self.index_note = disk_full_message(self.settings.home, "chỉ mục từ vựng")
+                        return cur
+                self._lexical = fresh
+                return fresh
+            finally:
+                self._lexical_disk_lock.release()
+        finally:
+            self._lexical_mutex.release()
 
     # ---- reading without storing (the UI's preview)
     def _prepare(self, doc: LegalDocument, overrides: dict | None) -> LegalDocument:
         """Catalogue labels, then staff corrections, then catalogue gaps filled: same for preview and ingest."""
         self.catalog.apply_secondary(doc)
-        if overrides and doc.key in overrides:
-            _apply_overrides(doc, overrides[doc.key])
+        read_key = doc.read_key = doc.key
+        read = {k: getattr(doc, attr) or "" for k, attr in OVERRIDE_FIELDS.items()}
+        kept = _reapply_corrections(doc, self.registry.corrections(read_key)) if read_key else set()
+        # The UI keys corrections by the key it previewed, which stored corrections may have changed.
+        fix = (overrides or {}).get(read_key) or (overrides or {}).get(doc.key)
+        if fix:
+            _apply_overrides(doc, fix)
+        doc.corrections = {k: {"read": read[k], "value": getattr(doc, attr), "kept": k in kept and not (fix or {}).get(k)}
+                           for k, attr in OVERRIDE_FIELDS.items() if (getattr(doc, attr) or "") != read[k]}
         return self.catalog.apply_metadata(doc)
 
     def parse_file(self, path: str, overrides: dict | None = None) -> list[LegalDocument]:
@@ -168,26 +260,54 @@ class KnowledgeStore:
         report.outcomes += [FileOutcome(p, "skipped", r) for p, r in skipped]
         suppressed = self.registry.suppressed()
         self._commit_lock = commit_lock
+        self.index_note = ""
         try:
             for i, path in enumerate(files):
                 if progress:
                     progress(i / max(len(files), 1), f"Đọc {Path(path).name}")
-                report.outcomes.append(self._ingest_file(path, embed, restore, force, overrides, suppressed, progress,
-                                                         replace))
+                with self._write_errors(f"tệp {Path(path).name}"):
+                    report.outcomes.append(self._ingest_file(path, embed, restore, force, overrides, suppressed,
+                                                             progress, replace))
         finally:
             self._commit_lock = None
         if progress:
             progress(1.0, "Đồng bộ chỉ mục")
-        if commit_lock is None:
-            self.lexical()
-            report.dense_pending = self.sync_dense(compute=embed, progress=progress)
-        else:
-            if embed:
-                self._precompute_vectors(progress)
-            with commit_lock():
-                self.lexical()
-                report.dense_pending = self.sync_dense(compute=False, progress=progress)
+        with self._write_errors("chỉ mục"):
+            if commit_lock is None:
+                self.lexical(wait=True)
+                report.dense_pending = self._sync_dense_or_defer(compute=embed, progress=progress)
+            else:
+                if embed:
+                    self._precompute_vectors(progress)
+                with commit_lock():
+                    self.lexical(wait=True)
+                    report.dense_pending = self._sync_dense_or_defer(compute=False, progress=progress)
+        report.index_note = self.index_note
         return report
+
+    @contextmanager
+    def _write_errors(self, what: str):
+        """A full disk or a registry another process keeps locked: a KbError that says so (the
+        transaction that failed was rolled back: what was stored before is intact)."""
+        try:
+            yield
+        except (OSError, sqlite3.OperationalError) as exc:
+            if is_disk_full(exc):
+                raise DiskFull(disk_full_message(self.settings.home, what)) from exc
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
+                raise KbError(f"Cơ sở dữ liệu {self.settings.registry_path} đang bị tiến trình khác ghi quá lâu "
+                              f"khi lưu {what}; chưa có gì thay đổi. Hãy thử lại sau.") from exc
+            raise
+
+    def _sync_dense_or_defer(self, compute: bool, progress: Progress | None = None) -> int:
+        """sync_dense; while Chroma (or the embedding server) is down the registry is what counts:
+        the vectors stay pending (the next sync, `kb embed`, the app's background embedder)."""
+        try:
+            return self.sync_dense(compute=compute, progress=progress)
+        except DenseUnavailable as exc:
+            self.index_note = (f"Chưa đồng bộ được vectơ ({exc}); văn bản đã lưu và tìm được theo từ ngữ, "
+                               "vectơ sẽ được bổ sung khi máy chủ hoạt động lại (hoặc chạy `kb embed`).")
+            return len(self.registry.dense_diff()[0])
 
     def _commit_source(self, *args, **kw) -> None:
         """registry.replace_source (one transaction: a kill leaves the old or the new version); under a
@@ -196,15 +316,18 @@ class KnowledgeStore:
             return self.registry.replace_source(*args, **kw)
         with self._commit_lock():
             self.registry.replace_source(*args, **kw)
-            self.lexical()
-            self.sync_dense(compute=False)  # the vectors are already cached: only Chroma upserts
+            self.lexical(wait=True)
+            self._sync_dense_or_defer(compute=False)  # the vectors are already cached: only Chroma upserts
 
     def _precompute_vectors(self, progress: Progress | None) -> None:
         """Embed whatever the registry still lacks a vector for, outside any lock (cache only)."""
         missing, _ = self.registry.dense_diff()
-        for i in range(0, len(missing), 256):
-            rows = self.registry.nodes_by_id([nid for nid, _ in missing[i : i + 256]]).values()
-            self._ensure_vectors([(r.text_hash, r.embed_text) for r in rows], progress, "Chroma")
+        try:
+            for i in range(0, len(missing), 256):
+                rows = self.registry.nodes_by_id([nid for nid, _ in missing[i : i + 256]]).values()
+                self._ensure_vectors([(r.text_hash, r.embed_text) for r in rows], progress, "Chroma")
+        except DenseUnavailable:
+            pass  # the embedding server is down: the vectors stay pending, the ingest goes on
 
     def _ingest_file(self, path, embed, restore, force, overrides, suppressed, progress, replace) -> FileOutcome:
         try:
@@ -266,7 +389,10 @@ class KnowledgeStore:
         except ReaderError as exc:
             return FileOutcome(path, "refused", exc.reason, sha256=sha)
         if embed:
-            self._ensure_vectors([(n.text_hash, n.embed_text) for n in all_nodes], progress, Path(path).name)
+            try:
+                self._ensure_vectors([(n.text_hash, n.embed_text) for n in all_nodes], progress, Path(path).name)
+            except DenseUnavailable:
+                pass  # the embedding server is down: stored without vectors, which stay pending
         try:
             self._commit_source(key_path, sha, os.path.getsize(path), kept, nodes_by_doc, tokens,
                                 replace=replace)
@@ -274,10 +400,60 @@ class KnowledgeStore:
             return FileOutcome(path, "refused", _conflict_reason(exc.conflicts), sha256=sha)
         if restored:  # only once stored: a refused file changes nothing, not even a removal mark
             self.registry.unsuppress(restored)
+        for d in kept:
+            self.registry.save_corrections([d.read_key, d.key], d.corrections)
+        if any(d.source_kind in DOWNLOADABLE_KINDS for d in kept):
+            self._keep_original(key_path, sha)
         return FileOutcome(
             path, "ingested", "; ".join(notes), [d.key for d in kept],
             sum(len(d.units) for d in kept), len(all_nodes), sha, [w for d in kept for w in d.warnings] + dropped_warnings,
         )
+
+    # ---- the original files, as ingested
+    @property
+    def originals_dir(self) -> Path:
+        return self.settings.originals_path
+
+    def _keep_original(self, path: str, sha: str) -> None:
+        """Keep the bytes read, content-addressed, so the original can be downloaded even after the
+        file it came from changes or moves. A file the web app already keeps under the home (its
+        uploads, never rewritten) is hard-linked; any other is copied, since a link would follow an
+        edit made in place."""
+        dest = self.originals_dir / sha[:16] / Path(path).name
+        if dest.exists():
+            return
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            if not Path(path).is_relative_to(Path(self.settings.home).resolve()):
+                raise OSError("copy")
+            os.link(path, tmp)
+        except OSError:
+            shutil.copyfile(path, tmp)
+        if file_sha256(str(tmp)) != sha:  # the file changed while it was being ingested: keep nothing false
+            tmp.unlink(missing_ok=True)
+            return
+        os.replace(tmp, dest)
+
+    def original_file(self, key: str) -> Path | None:
+        """The file document `key` was read from, byte for byte as ingested (its SHA-256 checked), or
+        None: a document assembled from several files (Pháp điển), or bytes no longer available."""
+        doc = self.registry.document(key)
+        source = self.registry.source_of(key) if doc and doc.source_kind in DOWNLOADABLE_KINDS else None
+        if source is None:
+            return None
+        path, sha = source
+        kept = self.originals_dir / sha[:16] / Path(path).name
+        for candidate in (kept, Path(path)):
+            try:
+                if candidate.is_file() and file_sha256(str(candidate)) == sha:
+                    if candidate != kept:  # ingested before originals were kept: keep it now, while it is intact
+                        self._keep_original(str(candidate), sha)
+                    return kept if kept.is_file() else candidate
+            except OSError:
+                continue
+        return None
 
     def _lexical_tokens(self, nodes: list[ClauseNode]) -> dict[str, str]:
         """Segmented tokens; reuse the registry's for unchanged texts (segmentation is not free)."""
@@ -291,27 +467,72 @@ class KnowledgeStore:
         have = self.registry.cached_vectors(model, list(uniq))
         todo = [(h, t) for h, t in uniq.items() if h not in have]
         bs = max(1, self.settings.embed_batch_size)
-        for i in range(0, len(todo), bs):
-            batch = todo[i : i + bs]
-            if progress:
-                progress(i / len(todo), f"Chuẩn bị tìm theo nghĩa {label}: {i}/{len(todo)}")
-            vecs = self.dense.embed_passages([t for _, t in batch])
-            self.registry.store_vectors(model, {h: v for (h, _), v in zip(batch, vecs)})
+        batches = [todo[i : i + bs] for i in range(0, len(todo), bs)]
+        # An embedding server (or several) answers batches in parallel; the local model runs one at a time.
+        workers = self.settings.embed_concurrency if self.settings.embedding == "openai" else 1
+        if workers > 1 and len(batches) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(min(workers, len(batches)), thread_name_prefix="kb-embed")
+            results = pool.map(lambda b: self.dense.embed_passages([t for _, t in b]), batches)
+        else:
+            pool, results = None, (self.dense.embed_passages([t for _, t in b]) for b in batches)
+        try:
+            for i, (batch, vecs) in enumerate(zip(batches, results)):
+                if progress:
+                    progress(i * bs / len(todo), f"Chuẩn bị tìm theo nghĩa {label}: {i * bs}/{len(todo)}")
+                # stored from this thread only: the registry connection is not shared with the pool
+                self.registry.store_vectors(model, {h: v for (h, _), v in zip(batch, vecs)})
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         return len(todo)
 
-    def sync_dense(self, compute: bool = True, progress: Progress | None = None, limit: int | None = None) -> int:
-        """Bring Chroma in step with the registry. Returns how many nodes still lack a vector."""
+    def embed_order(self) -> list[tuple[str, str]]:
+        """Nodes Chroma lacks, (node_id, text_hash), in the order people need them: the catalogue's
+        documents and the đề mục files that hold them first, then documents by how often answers
+        cited them, then the rest (registry order within each)."""
+        pending = self.registry.pending_dense()
+        catalogued = {e.key for e in self.catalog.entries}
+        demuc = self.registry.sources_of(catalogued)
+        usage = self.registry.usage()
+
+        def rank(row) -> tuple[int, int]:
+            _, _, key, src = row
+            if key in catalogued or src in demuc:
+                return (0, 0)
+            return (1, -usage[key]) if usage.get(key) else (2, 0)
+
+        return [(nid, h) for nid, h, _, _ in sorted(pending, key=rank)]
+
+    def _record_embed_progress(self, done: int, seconds: float, pending: int) -> None:
+        """Shared through the registry, so `kb docs` in another shell and every web worker see it."""
+        if done and seconds > 0:
+            rate = done / seconds
+            self._embed_rate = rate if not self._embed_rate else 0.7 * self._embed_rate + 0.3 * rate
+        self.registry.set_meta("embed_progress", json.dumps({
+            "pending": pending, "rate": round(self._embed_rate, 3), "updated": time.time(), "pid": os.getpid()}))
+
+    def sync_dense(self, compute: bool = True, progress: Progress | None = None, limit: int | None = None,
+                   priority: bool = False, record: bool = False) -> int:
+        """Bring Chroma in step with the registry. Returns how many nodes still lack a vector.
+        `priority`: catalogue first, then by use (embed_order); `record`: publish progress and rate."""
         missing, stale = self.registry.dense_diff()
         if stale:
             self.dense.delete(stale)
             self.registry.mark_dense([], stale)
         if not missing:
+            if record:
+                self._record_embed_progress(0, 0.0, 0)
             return 0
+        if priority:
+            missing = self.embed_order()
         missing_now = missing[:limit]
         model = self.dense.model_id
         done = 0
-        for i in range(0, len(missing_now), 256):
-            chunk = missing_now[i : i + 256]
+        for i in range(0, len(missing_now), 256 if not record else 64):
+            t0 = time.perf_counter()
+            chunk = missing_now[i : i + (256 if not record else 64)]
             rows: list[NodeRow] = list(self.registry.nodes_by_id([nid for nid, _ in chunk]).values())
             if compute:
                 self._ensure_vectors([(r.text_hash, r.embed_text) for r in rows], progress, "Chroma")
@@ -320,12 +541,16 @@ class KnowledgeStore:
             self.dense.upsert(ready, vectors)
             self.registry.mark_dense([(r.node_id, r.text_hash) for r in ready], [])
             done += len(ready)
+            if record:
+                self._record_embed_progress(len(ready) if compute else 0, time.perf_counter() - t0,
+                                            len(missing) - done)
             if progress:
                 progress(min(1.0, (i + len(chunk)) / len(missing_now)), f"Chroma: {done}/{len(missing)}")
         return len(missing) - done
 
     def remove(self, key: str) -> bool:
-        found = self.registry.remove_document(key)
-        self.sync_dense(compute=False)
-        self.lexical()
+        with self._write_errors(f"việc gỡ {key}"):
+            found = self.registry.remove_document(key)
+            self._sync_dense_or_defer(compute=False)  # Chroma down: retrieval drops hits the registry lacks
+            self.lexical(wait=True)
         return found

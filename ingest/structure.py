@@ -10,7 +10,7 @@ import re
 from core.vocab import POINT_LETTERS
 from ingest.model import Clause, Point
 
-__all__ = ["CLAUSE_RE", "POINT_LETTERS", "POINT_RE", "split_clauses"]
+__all__ = ["CLAUSE_RE", "POINT_LETTERS", "POINT_RE", "quoted_lines", "split_clauses"]
 
 
 CLAUSE_RE = re.compile(r"^(\d{1,3})\.\s+\S")
@@ -24,6 +24,30 @@ def _next_letter(label: str | None) -> str:
     return POINT_LETTERS[i + 1] if 0 <= i < len(POINT_LETTERS) - 1 else ""
 
 
+def quoted_lines(lines: list[str]) -> list[bool]:
+    """Which lines continue a quoted passage: the new text an amending document gives after
+    "… như sau:" (“Điều 4a. …” over several lines). Inside it, "Điều 4a." or "3." is the text
+    being enacted, not this document's structure. A passage opens only on a line that starts
+    with “ after a line ending in ":", and counts only when it closes (”): an unmatched quote
+    never swallows the rest of a document."""
+    out = [False] * len(lines)
+    i = 0
+    while i < len(lines):
+        prev = lines[i - 1].rstrip() if i else ""
+        depth = lines[i].count("“") - lines[i].count("”")
+        if not (lines[i].startswith("“") and prev.endswith(":") and depth > 0):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and depth > 0:
+            depth += lines[j].count("“") - lines[j].count("”")
+            j += 1
+        if depth <= 0:
+            out[i + 1:j] = [True] * (j - i - 1)
+        i = j if depth <= 0 else i + 1
+    return out
+
+
 def split_clauses(lines: list[str]) -> tuple[str, list[Clause]]:
     """Split an article body into (intro, clauses).
 
@@ -35,14 +59,14 @@ def split_clauses(lines: list[str]) -> tuple[str, list[Clause]]:
     current: Clause | None = None
     last_point: str | None = None
 
-    for line in lines:
-        m = CLAUSE_RE.match(line)
+    for line, quoted in zip(lines, quoted_lines(lines)):
+        m = CLAUSE_RE.match(line) if not quoted else None
         if m and int(m.group(1)) == (int(clauses[-1].number) + 1 if clauses and clauses[-1].number else 1):
             current = Clause(number=m.group(1), text=line)
             clauses.append(current)
             last_point = None
             continue
-        p = POINT_RE.match(line)
+        p = POINT_RE.match(line) if not quoted else None
         if p and p.group(1) == _next_letter(last_point):
             if current is None:
                 current = Clause(number="", text="\n".join(intro))

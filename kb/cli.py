@@ -120,6 +120,8 @@ def cmd_ingest(args, settings) -> int:
         c = store.registry.counts()
         print(f"Chỉ mục: {c['documents']} văn bản, {c['articles']} điều, {c['nodes']} nút; "
               f"vectơ: {c['dense']}/{c['nodes']}" + (" — chạy `kb embed` để tính nốt vectơ." if report.dense_pending else ""))
+        if report.index_note:
+            print(f"Lưu ý: {report.index_note}")
         for o in report.outcomes:  # OCR confidence, encoding converted, structure: what staff should check
             for w in o.warnings:
                 print(f"Cảnh báo {Path(o.path).name}: {w}")
@@ -129,10 +131,14 @@ def cmd_ingest(args, settings) -> int:
 
 
 def cmd_embed(args, settings) -> int:
+    from ingest.locks import ProcessLock
+
     store = KnowledgeStore(settings, make_backends(settings))
-    with _progress_bar() as bar:
+    # the same lock as `kb serve`'s background embedder: it pauses while this runs (no work done twice)
+    with ProcessLock(settings.home / "locks" / "embed.lock", "tính vectơ").hold(timeout=300), _progress_bar() as bar:
         task = bar.add_task("Tính vectơ", total=1.0)
-        left = store.sync_dense(compute=True, limit=args.limit,
+        # catalogue first, then by use; the progress is published for `kb docs` and the app
+        left = store.sync_dense(compute=True, limit=args.limit, priority=True, record=True,
                                 progress=lambda f, m: bar.update(task, completed=f, description=m[:60]))
     c = store.registry.counts()
     print(f"Vectơ: {c['dense']}/{c['nodes']} nút; còn {left}.")
@@ -140,7 +146,8 @@ def cmd_embed(args, settings) -> int:
 
 
 def cmd_docs(args, settings) -> int:
-    docs = _kb(settings).documents()
+    kb = _kb(settings)
+    docs = kb.documents()
     if args.json:
         _print_json([d.to_dict() for d in docs])
         return 0
@@ -154,6 +161,9 @@ def cmd_docs(args, settings) -> int:
         t.add_row(_esc(d.number or d.title[:50] or d.key), _esc(d.type), state, str(d.articles), str(d.nodes),
                   str(d.dense_nodes), _esc(d.effective_from), _esc(d.note[:48]))
     _console().print(t)
+    line = kb.embedding_progress().describe()
+    if line:
+        print(line)
     return 0
 
 
@@ -205,11 +215,12 @@ def cmd_ask(args, settings) -> int:
 
 
 def cmd_lookup(args, settings) -> int:
-    res = _kb(settings).lookup(args.reference)
+    res = _kb(settings).lookup(args.reference, as_of=args.as_of)
     if args.json:
         _print_json(res.to_public_dict())
     elif res.status == "found":
-        print(f"{res.citation}\n\n{res.text}")
+        notes = "".join(f"Lưu ý: {n}\n" for n in res.notes)  # amended, repealed: before the text they qualify
+        print(f"{res.citation}\n{notes}\n{res.text}")
     else:
         print(res.message)
         if res.suggestions:
@@ -236,9 +247,24 @@ def cmd_eval(args, settings) -> int:
 
 
 def cmd_serve(args, settings) -> int:
+    settings = settings.with_overrides(host=args.host, port=args.port, workers=args.workers)
+    if settings.workers > 1:  # N processes behind one address (kb.workers: why a proxy)
+        from kb.workers import serve_workers
+
+        return serve_workers(settings)
     from ui.app import serve  # gradio takes seconds to import: only for `kb serve`
 
-    serve(settings.with_overrides(host=args.host, port=args.port))
+    kb = _kb(settings)
+    embedder = None
+    if settings.background_embed:  # deferred vectors, catalogue first then by use (ingest.background)
+        from ingest.background import BackgroundEmbedder
+
+        embedder = BackgroundEmbedder(kb.store, usage=kb.take_usage).start()
+    try:
+        serve(settings, kb)
+    finally:
+        if embedder is not None:
+            embedder.stop(timeout=5)
     return 0
 
 
@@ -259,6 +285,15 @@ def cmd_config(args, settings) -> int:
         value = getattr(settings, key)
         print(f"{env:<26} {key:<22} = {value!s:<30} # {desc}")
     return 0
+
+
+def _date_arg(text: str) -> str:
+    from core.vocab import parse_date
+
+    try:
+        return parse_date(text) or ""
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -291,12 +326,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ask", help="hỏi đáp có trích dẫn")
     s.add_argument("question")
     s.add_argument("--mode", choices=["extractive", "llm"])
-    s.add_argument("--as-of", help="YYYY-MM-DD: chỉ dùng quy định đã có hiệu lực tại ngày này")
+    s.add_argument("--as-of", type=_date_arg, help="YYYY-MM-DD: chỉ dùng quy định đã có hiệu lực tại ngày này")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("lookup", help="tra cứu theo tham chiếu, ví dụ “k3 đ7 nđ 72/2015”")
     s.add_argument("reference")
+    s.add_argument("--as-of", type=_date_arg,
+                   help="ngày (dd/mm/yyyy hoặc YYYY-MM-DD): nội dung có hiệu lực tại ngày đó, đã áp dụng các "
+                        "văn bản sửa đổi có trong cơ sở dữ liệu")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lookup)
 
@@ -309,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="chạy giao diện web")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
+    s.add_argument("--workers", type=int, help="số tiến trình sau cùng một địa chỉ (cần CHROMA_HOST); mặc định KB_WORKERS")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("config", help="các thiết lập, biến môi trường và giá trị hiện tại")
@@ -316,9 +355,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_config)
 
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
-    s.add_argument("what", choices=["ingest", "qa", "load"],
-                   help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp")
-    s.add_argument("--quick", action="store_true", help="chỉ đề mục 32.1 và ALQAC (bỏ toàn bộ pháp điển)")
+    s.add_argument("what", choices=["ingest", "qa", "load", "load-workers", "chroma-outage", "embed-server",
+                                    "article-vectors", "scale"],
+                   help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp; "
+                        "load-workers: 20 người dùng với `kb serve --workers` 1, 2, 4 và một máy chủ Chroma; "
+                        "chroma-outage: 20 người dùng trong khi máy chủ Chroma bị dừng rồi khởi động lại; "
+                        "embed-server: tốc độ nhúng tại chỗ và qua máy chủ nhúng tương thích OpenAI (1, 2, 4 tiến trình); "
+                        "article-vectors: vectơ theo điều so với theo khoản (chất lượng và chi phí); "
+                        "scale: nạp và hỏi trên ≈1 nghìn, ≈10 nghìn và toàn bộ 62 nghìn điều của pháp điển")
+    s.add_argument("--quick", action="store_true", help="bỏ toàn bộ pháp điển (ingest: chỉ đề mục 32.1 và ALQAC; "
+                                                        "scale: đến ≈10 nghìn điều)")
     s.add_argument("--out", default="docs/BENCHMARKS.md")
     s.set_defaults(func=cmd_bench)
     return p

@@ -21,10 +21,11 @@ import re
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from core.vocab import (ACTOR_LABELS, NO_BASIS, NOT_IN_BASE, PLAIN_STOPWORDS, SECONDARY_LABEL, actors_in, fold,
+from core.vocab import (ACTOR_LABELS, NO_BASIS, NOT_IN_BASE, PLAIN_STOPWORDS, SECONDARY_LABEL, actors_in, bodies_in, fold,
                         nfc)
 from ingest.identity import citation_string
 from ingest.structure import split_clauses
+from qa.intent import asker_body, clause_subject, question_parts
 from qa.relevance import names_entity, title_entity
 from qa.types import Answer, Citation, ClauseHit, LookupResult
 
@@ -42,7 +43,7 @@ FOUND_MARGIN_LOW_COVERAGE = 0.15  # with only a third of the words covered, the 
 MAX_QUOTED = 3
 MAX_QUOTED_MULTI = 5
 MAX_ARTICLE_CLAUSES = 12  # an article answered whole (its title names the body asked about): all its khoản
-MAX_REFERENCES = 3
+MAX_REFERENCES = 4  # "khoản 1 các Điều 7, 8, 9, 10 Nghị định …": four units answer together
 POINTER_MIN_SCORE = 0.6  # a pointing clause may lead from a little lower in the ranking
 MAX_REFERENCE_CHARS = 1500
 # Attachment names a clause may end with ("Phụ lục 01.doc"): not law text, dropped from quotes.
@@ -93,14 +94,6 @@ def coverage(question: str, text: str) -> float:
 
 def document_label(hit: ClauseHit) -> str:
     return hit.document_number or hit.document_name
-
-
-def question_parts(question: str) -> int:
-    """How many things a question asks: "… ra sao và … những việc gì?" asks two."""
-    asks = len(re.findall(r"\?", question))
-    joined = len(re.findall(r"(?:,| và| hay| còn)\s+[^,?]*\b(?:gì|nào|sao|bao lâu|bao nhiêu|ai|không)\b",
-                            nfc(question).lower()))
-    return max(1, asks, joined + 1)
 
 
 # ---------------------------------------------------------------- units of a hit
@@ -210,14 +203,15 @@ def _pointer_to_another_document(candidates: list[ClauseHit], source: UnitSource
 
 
 def _for_the_asker(question: str, lead: ClauseHit, source: UnitSource) -> ClauseHit | None:
-    """The sibling clause that says the same for the asker's kind of body: a province asking about
-    the spokesperson gets the khoản on provinces, not the khoản on ministries the search ranked first."""
-    asker = actors_in(question)
-    named = actors_in(lead.text)
-    if not asker or not named or asker[0] in named:
+    """The sibling clause that says the same for the asker's kind of body: a provincial department
+    asking about the spokesperson gets the khoản on departments, not the khoản on ministries and
+    provinces the search ranked first (each khoản names its bodies in its lead line)."""
+    asker = asker_body(question)
+    named = bodies_in(clause_subject(lead.text))
+    if not asker or not named or asker in named:
         return None
     for s in source.article_hits(lead.document, lead.unit_kind, lead.article):
-        if s.node_id != lead.node_id and actors_in(s.text)[:1] == asker[:1]:
+        if s.node_id != lead.node_id and asker in bodies_in(clause_subject(s.text)):
             return s
     return None
 
@@ -309,10 +303,14 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
             if len(chosen) >= cap:
                 break
             same_article = (h.document, h.unit_kind, h.article) == (lead.document, lead.unit_kind, lead.article)
+            # a sibling of a unit already chosen reads with it (khoản 1 and 2 of the article on
+            # collaborators, when the question asks about them)
+            beside_chosen = any((h.document, h.unit_kind, h.article) == (c.document, c.unit_kind, c.article)
+                                for c, _ in chosen)
             close = h.score >= closeness * lead.score
             if h.coverage >= 0.9 * lead_cov and (close or same_article):
                 chosen.append((h, "answer"))
-            elif same_article and h.coverage >= 0.6 * lead_cov:
+            elif beside_chosen and h.coverage >= 0.6 * lead_cov:
                 chosen.append((h, "context"))
             elif close and h.coverage >= 0.75 * lead_cov:
                 chosen.append((h, "context"))
@@ -378,7 +376,9 @@ def status_warnings(hits: list[ClauseHit], as_of: str | None = None) -> list[str
     today = as_of or dt.date.today().isoformat()
     out: list[str] = []
     for h in hits:
-        if h.amendment_note:
+        if h.amendments:  # qa.amended: each change, naming the amending document and its date
+            out.extend(h.amendments)
+        elif h.amendment_note:
             where = f"Điều {h.article} {h.document_name}" if h.unit_kind == "dieu" else h.citation
             out.append(f"{where}: {h.amendment_note} — kiểm tra văn bản sửa đổi.")
         if h.status == "secondary":

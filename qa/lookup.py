@@ -1,9 +1,10 @@
 """Exact lookup of a referenced unit: "k3 đ7 nđ 72/2015" -> the verbatim text of Khoản 3 Điều 7."""
 from __future__ import annotations
 
-from core.vocab import NOT_IN_BASE
+from core.vocab import NOT_IN_BASE, format_iso
 from ingest.identity import citation_string, document_name, formal_citation, unit_label
 from ingest.registry import Registry
+from qa.amended import describe, relations_for, today, unit_status, units_in_force
 from qa.references import DocDescriptor, match_documents, parse_reference, suggest_documents
 from qa.retrieval import hit_from_row
 from qa.types import LookupResult
@@ -23,10 +24,35 @@ def _documents_with_article(registry: Registry, loaded: list[DocDescriptor], ref
     return out
 
 
+def _amendment_notes(res: LookupResult, status, as_of: str | None) -> LookupResult:
+    """The changes made to the unit found, and which text `res.text` is."""
+    res.as_of, res.notes, res.amended_by, res.repealed = as_of or "", status.lines, status.amended_by, status.repealed
+    if not status.lines:
+        return res
+    if status.repealed:
+        res.notes.append(f"Tại ngày {format_iso(as_of or today())} {res.citation} không còn hiệu lực; "
+                         "nội dung dưới đây là nội dung trước khi bị bãi bỏ.")
+    elif status.applied:
+        res.notes.append(f"Nội dung dưới đây là nội dung có hiệu lực tại ngày {format_iso(as_of)}, "
+                         "đã áp dụng các sửa đổi nói trên.")
+    elif as_of and not status.phapdien:
+        res.notes.append(f"Nội dung dưới đây là nội dung có hiệu lực tại ngày {format_iso(as_of)} (chưa sửa đổi).")
+    elif as_of is None and not status.phapdien:
+        res.notes.append("Nội dung dưới đây là nội dung ban hành ban đầu; chọn ngày áp dụng (--as-of) để xem "
+                         "nội dung có hiệu lực tại một ngày.")
+    if status.phapdien:
+        res.notes.append("Nội dung dưới đây là nội dung trong Bộ pháp điển, đã cập nhật các sửa đổi được ghi chú; "
+                         "nội dung trước khi sửa đổi không có trong cơ sở dữ liệu.")
+    return res
+
+
 def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued: list[DocDescriptor],
-                     reference: str) -> LookupResult:
-    """loaded: documents with text in the registry; catalogued: every catalogue entry (to tell
-    "not in the base yet" from "no such document")."""
+                     reference: str, as_of: str | None = None, suggest: bool = True) -> LookupResult:
+    """suggest=False: no "did you mean" list on a miss (the answer stage follows references and
+    never shows one; at the scale of the whole Pháp điển it is the costly part). loaded: documents with text in the registry; catalogued: every catalogue entry (to tell
+    "not in the base yet" from "no such document"). as_of (ISO date): the text in force on that
+    date, with the amendments whose amending document is in the base applied (qa.amended); None:
+    the text as enacted. Either way the changes made to the unit are listed in `notes`."""
     ref = parse_reference(reference or "")
     if not (ref.number or ref.name or ref.doc_type):
         if ref.article:
@@ -37,7 +63,7 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
                     suggestions=having)
         return LookupResult(status="not_found", message=(
             "Không nhận ra văn bản trong tham chiếu. Ví dụ: “khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP”, "
-            "“Điều 41 Luật Báo chí”."), suggestions=[d.key for d in suggest_documents(reference, loaded)])
+            "“Điều 41 Luật Báo chí”."), suggestions=[d.key for d in suggest_documents(reference, loaded)] if suggest else [])
     cands = match_documents(ref, loaded)
     if not cands:
         missing = match_documents(ref, catalogued)
@@ -48,7 +74,7 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
                 "cán bộ pháp chế cần bổ sung tệp chính thức."), suggestions=[d.key for d in missing])
         return LookupResult(status="not_found", message=f"Không tìm thấy văn bản cho “{reference}”.",
                             suggestions=[document_name(d.number, d.doc_type, d.title)
-                                         for d in suggest_documents(reference, loaded)])
+                                         for d in suggest_documents(reference, loaded)] if suggest else [])
     if len(cands) > 1:
         return LookupResult(status="ambiguous", message=(
             f"“{reference}” khớp nhiều văn bản; hãy ghi rõ số hiệu."),
@@ -59,6 +85,25 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
     units = registry.units(doc.key)
     nodes = registry.nodes_of(doc.key)
     base = LookupResult(status="found", document=doc.number or name)
+    rels = relations_for(registry, doc)
+    loaded_keys = {d.key for d in loaded}
+    applied = []
+    if rels and as_of:
+        units, _, applied = units_in_force(units, rels, loaded_keys, as_of)
+
+    def noted(res: LookupResult) -> LookupResult:
+        if not rels:
+            return res
+        return _amendment_notes(res, unit_status(rels, loaded_keys, name, res.article, res.clause, res.point,
+                                                 as_of, applied), as_of)
+
+    def pending(message: str, article: str, clause: str = "") -> str:
+        """A unit not in the text (yet): say which document adds it, and from when."""
+        adds = [describe(a, citation_string(name, "dieu", a.article, a.clause, a.point), a.amending_key in loaded_keys,
+                         as_of or today()) for a in rels
+                if a.action in ("add", "amend") and a.article.lower() == article.lower() and a.clause == clause
+                and not a.point]
+        return " ".join([message, *[f"{x}." for x in adds]])
     row = registry.document(doc.key)
 
     def formal(citation: str) -> str:
@@ -70,13 +115,17 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
         base.formal_citation = formal(name)
         base.text = "\n\n".join(
             f"{'Điều ' + u.number + '. ' if u.kind == 'dieu' else ''}{u.title}\n{u.full_text}".strip() for u in units)
+        base.as_of = as_of or ""
+        base.notes = [describe(a, citation_string(name, "dieu", a.article, a.clause, a.point) if a.article else name,
+                               a.amending_key in loaded_keys, as_of or today()) for a in rels]
         return base
     unit = next((u for u in units if u.number.lower() == wanted.lower() and u.kind == kind), None)
     if unit is None:
         nums = [u.number for u in units if u.kind == kind]
         label = unit_label(kind, wanted)
         return LookupResult(status="not_found", document=base.document,
-                            message=f"{name} không có {label}" + (f" (có {unit_label(kind, _range(nums))})." if nums else "."),
+                            message=pending(f"{name} không có {label}" + (
+                                f" (có {unit_label(kind, _range(nums))})." if nums else "."), wanted),
                             suggestions=[citation_string(name, kind, n) for n in nums[:5]])
     base.article = unit.number
     unit_nodes = [n for n in nodes if n.meta.article == unit.number and n.meta.unit_kind == unit.kind]
@@ -85,14 +134,15 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
         base.formal_citation = formal(base.citation)
         base.text = unit.full_text
         base.hits = [hit_from_row(n) for n in unit_nodes]
-        return base
+        return noted(base)
     clause = next((c for c in unit.clauses if c.number == ref.clause), None) if ref.clause else (
         next((c for c in unit.clauses if c.number == ""), None))
     if clause is None:
         nums = [c.number for c in unit.clauses if c.number]
         what = f"Khoản {ref.clause}" if ref.clause else f"điểm {ref.point} ngoài khoản"
         return LookupResult(status="not_found", document=base.document, article=unit.number,
-                            message=f"Điều {unit.number} {name} không có {what}" + (f" (có khoản {_range(nums)})." if nums else "."),
+                            message=pending(f"Điều {unit.number} {name} không có {what}" + (
+                                f" (có khoản {_range(nums)})." if nums else "."), unit.number, ref.clause),
                             suggestions=[citation_string(name, unit.kind, unit.number, n) for n in nums[:5]])
     base.clause = clause.number
     clause_nodes = [n for n in unit_nodes if n.meta.clause == clause.number]
@@ -101,7 +151,7 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
         base.citation = citation_string(name, unit.kind, unit.number, clause.number)
         base.formal_citation = formal(base.citation)
         base.text = clause.full_text
-        return base
+        return noted(base)
     point = next((p for p in clause.points if p.label == ref.point), None)
     if point is None:
         labels = [p.label for p in clause.points]
@@ -113,4 +163,4 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
     base.citation = citation_string(name, unit.kind, unit.number, clause.number, point.label)
     base.formal_citation = formal(base.citation)
     base.text = point.text
-    return base
+    return noted(base)

@@ -235,58 +235,133 @@ def _doc_names(doc: DocDescriptor) -> set[str]:
     return {n for n in names if n}
 
 
-def _doc_year(doc: DocDescriptor) -> str:
-    m = _YEAR_IN_NUMBER_RE.match(_norm_number(doc.number))
-    return m.group(1) if m else ""
+@dataclass(frozen=True)
+class _Facts:
+    """What matching compares of a document, normalised once per descriptor list, not once per
+    question and document (the whole Pháp điển has 4,000 documents, a question several references)."""
+
+    number: str
+    aliases: frozenset[str]
+    names: frozenset[str]
+    year: str
+    doc_type: str  # folded; "" when the document has no type
 
 
-def _types_compatible(a: str, b: str) -> bool:
-    """"Luật Dân sự" is how people often name the Bộ luật Dân sự."""
-    return {fold(a), fold(b)} <= {"luat", "bo luat"}
+def _facts(doc: DocDescriptor) -> _Facts:
+    number = _norm_number(doc.number)
+    m = _YEAR_IN_NUMBER_RE.match(number)
+    return _Facts(number, frozenset(_norm_number(a) for a in doc.aliases), frozenset(_doc_names(doc)),
+                  m.group(1) if m else "", fold(doc.doc_type) if doc.doc_type else "")
 
 
-def _score(ref: ParsedReference, doc: DocDescriptor) -> int | None:
+class _DocTable:
+    """Facts of every document of a list, and its numbers by exact value, by leading segments
+    ("72", "72/2015" of "72/2015/nd-cp") and by what follows a "/" ("bttttt-ttdn"): a reference
+    with a number is scored against the few documents it can match, never the whole list."""
+
+    def __init__(self, docs: list[DocDescriptor]):
+        self.docs = docs
+        self.facts = [_facts(d) for d in docs]
+        self._phrases: list[set[str] | None] = [None] * len(docs)
+        self.exact: dict[str, list[int]] = {}
+        self.prefix: dict[str, list[int]] = {}
+        self.suffix: dict[str, list[int]] = {}
+        for i, f in enumerate(self.facts):
+            for n in {f.number, *f.aliases} - {""}:
+                self.exact.setdefault(n, []).append(i)
+            for p, ch in enumerate(f.number):
+                if ch in "/-":
+                    self.prefix.setdefault(f.number[:p], []).append(i)
+                if ch == "/":
+                    self.suffix.setdefault(f.number[p + 1:], []).append(i)
+
+    def phrases(self, i: int) -> set[str]:
+        """_mention_phrases of document i, computed when first asked (suggestions only)."""
+        if self._phrases[i] is None:
+            self._phrases[i] = _mention_phrases(self.docs[i])
+        return self._phrases[i]
+
+    def candidates(self, number: str) -> list[int]:
+        """Indexes of the documents a (normalised) number can match, in list order."""
+        found = {*self.exact.get(number, ()), *self.prefix.get(number, ()), *self.suffix.get(number, ())}
+        return sorted(found)
+
+
+_TABLE_CACHE: dict[int, _DocTable] = {}
+
+
+def _doc_table(docs: list[DocDescriptor]) -> _DocTable:
+    """Built once per descriptor list (the service keeps its lists until the registry changes)."""
+    table = _TABLE_CACHE.get(id(docs))
+    if table is not None and table.docs is docs:
+        return table
+    table = _DocTable(docs)
+    if len(docs) >= 32:  # one-document lists (qa.amended) are cheap and would only churn the cache
+        if len(_TABLE_CACHE) >= 8:
+            _TABLE_CACHE.clear()
+        _TABLE_CACHE[id(docs)] = table
+    return table
+
+
+@dataclass(frozen=True)
+class _RefFacts:
+    """The reference's side of matching, normalised once per call."""
+
+    number: str
+    name: str
+    doc_type: str  # folded
+    year: str
+
+    @classmethod
+    def of(cls, ref: ParsedReference) -> "_RefFacts":
+        return cls(_norm_number(ref.number), _strip_type(_norm_words(ref.name), ref.doc_type),
+                   fold(ref.doc_type) if ref.doc_type else "", ref.year)
+
+
+def _score(ref: _RefFacts, doc: _Facts) -> int | None:
     """Higher is better; None when the document contradicts the reference."""
     score = 0
-    number = _norm_number(ref.number)
+    number = ref.number
     if number:
-        doc_number = _norm_number(doc.number)
-        if number == doc_number or number in {_norm_number(a) for a in doc.aliases}:
+        if number == doc.number or number in doc.aliases:
             score += 100
-        elif doc_number and doc_number.startswith((number + "/", number + "-")):
+        elif doc.number and doc.number.startswith((number + "/", number + "-")):
             score += 60  # "72/2015", "Nghị định 72", "57"
-        elif doc_number and doc_number.endswith("/" + number):
+        elif doc.number and doc.number.endswith("/" + number):
             score += 50  # issuer code only: "Công văn BTTTT-TTĐN"
         else:
             return None
-    name = _strip_type(_norm_words(ref.name), ref.doc_type)
+    name = ref.name
     if name:
-        names = _doc_names(doc)
-        if name in names:
+        if name in doc.names:
             score += 40
-        elif any(f" {name} " in f" {n} " for n in names):
+        elif any(f" {name} " in f" {n} " for n in doc.names):
             score += 20  # "Nghị định thông tin đối ngoại"
         elif not number:
             return None
     if ref.doc_type and doc.doc_type:
-        if fold(ref.doc_type) == fold(doc.doc_type):
+        if ref.doc_type == doc.doc_type:
             score += 10
-        elif not (_types_compatible(ref.doc_type, doc.doc_type) or score >= 100):
-            return None  # an exact number outweighs a mistyped document type
-    if ref.year:
-        doc_year = _doc_year(doc)
-        if doc_year and doc_year != ref.year:
+        # "Luật Dân sự" is how people often name the Bộ luật Dân sự; an exact number outweighs a
+        # mistyped document type.
+        elif not ({ref.doc_type, doc.doc_type} <= {"luat", "bo luat"} or score >= 100):
             return None
-        score += 5 if doc_year else 0
+    if ref.year:
+        if doc.year and doc.year != ref.year:
+            return None
+        score += 5 if doc.year else 0
     if not number and not name:
         # Only a type: enough for the one Hiến pháp, never for "Nghị định" in general.
-        return score if fold(ref.doc_type) == "hien phap" and score >= 10 else None
+        return score if ref.doc_type == "hien phap" and score >= 10 else None
     return score
 
 
 def match_documents(ref: ParsedReference, docs: list[DocDescriptor]) -> list[DocDescriptor]:
     """The best-scoring candidates: [] = not found, one = resolved, several = ambiguous (tie)."""
-    scored = [(s, d) for d in docs if (s := _score(ref, d)) is not None]
+    table, facts = _doc_table(docs), _RefFacts.of(ref)
+    # A number rules out every document outside its candidates (_score returns None for them).
+    indexes = table.candidates(facts.number) if facts.number else range(len(docs))
+    scored = [(s, docs[i]) for i in indexes if (s := _score(facts, table.facts[i])) is not None]
     if not scored:
         return []
     best = max(s for s, _ in scored)
@@ -374,8 +449,21 @@ def find_document_mentions(question: str, docs: list[DocDescriptor]) -> list[str
 # --- suggestions and formatting -------------------------------------------------------------
 
 
-def _similarity(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a, b).ratio() if a and b else 0.0
+# A suggestion needs a similarity of 0.5, or 0.4 with the right type: below this, how low does not matter.
+_SUGGEST_FLOOR = 0.35
+
+
+def _similarity(a: str, b: str, floor: float = 0.0) -> float:
+    """difflib's ratio; 0.0 when its cheap upper bounds already fall under `floor` (the whole Pháp
+    điển is 4,000 documents to compare a reference with)."""
+    if not (a and b):
+        return 0.0
+    if floor and 2 * min(len(a), len(b)) / (len(a) + len(b)) < floor:  # real_quick_ratio, before building a matcher
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, a, b)
+    if floor and matcher.quick_ratio() < floor:
+        return 0.0
+    return matcher.ratio()
 
 
 def suggest_documents(text: str, docs: list[DocDescriptor], limit: int = 5) -> list[DocDescriptor]:
@@ -384,16 +472,19 @@ def suggest_documents(text: str, docs: list[DocDescriptor], limit: int = 5) -> l
     number = _norm_number(ref.number)
     name = _strip_type(_norm_words(ref.name), ref.doc_type)
     whole = _norm_words(text) if not (number or name) else ""
+    segments = 2 * len(re.split(r"[/-]", number)) - 1
+    table, floor = _doc_table(docs), _SUGGEST_FLOOR
     scored = []
-    for doc in docs:
-        doc_number = _norm_number(doc.number)
+    for i, doc in enumerate(docs):
+        facts = table.facts[i]
+        doc_number = facts.number
         # Compare a partial number with as many segments of the document number.
-        prefix = "".join(re.split(r"([/-])", doc_number)[: 2 * len(re.split(r"[/-]", number)) - 1])
+        prefix = "".join(re.split(r"([/-])", doc_number)[:segments])
         score = max(
-            _similarity(number, doc_number),
-            _similarity(number, prefix),
-            *(_similarity(name, n) for n in _doc_names(doc)),
-            *(_similarity(whole, p) for p in _mention_phrases(doc) | {doc_number}),
+            _similarity(number, doc_number, floor),
+            _similarity(number, prefix, floor),
+            *(_similarity(name, n, floor) for n in facts.names),
+            *(_similarity(whole, p, floor) for p in (table.phrases(i) | {doc_number} if whole else ())),
             0.0,
         )
         if ref.doc_type and fold(ref.doc_type) == fold(doc.doc_type):

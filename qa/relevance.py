@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from core.vocab import STOPWORDS, actors_in, fold, nfc
+from core.vocab import STOPWORDS, SYNONYMS, actors_in, fold, nfc
 
 # Single-syllable stopwords typed without diacritics, for folded questions. Syllables of the
 # multi-syllable ones are left out: "bao" of "bao_lâu" is also "báo" (press), "hop" of
@@ -25,7 +25,8 @@ def weighted_coverage(question_words: list[str], clause_tokens: set[str], idf,
     if not words:
         return 0.0
     total = sum(idf(w) for w in words)
-    return sum(idf(w) for w in words if w in clause_tokens) / total if total else 0.0
+    found = sum(idf(w) for w in words if w in clause_tokens or not SYNONYMS.get(w, frozenset()).isdisjoint(clause_tokens))
+    return found / total if total else 0.0
 
 
 # ---------------------------------------------------------------- bodies named by article titles

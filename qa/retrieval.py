@@ -10,12 +10,14 @@ from typing import Callable
 
 import numpy as np
 
-from core.vocab import STOPWORDS
+from core.errors import DenseUnavailable
+from core.vocab import FOLDED_SYNONYMS, STOPWORDS, SYNONYMS
 from ingest.lexical import (LexicalIndex, folded_query_tokens, folded_tokens, is_unaccented, lexical_words,
                             tokens_from_words)
 from ingest.model import NodeMeta
 from ingest.registry import NodeRow
 from ingest.store import KnowledgeStore
+from qa.intent import QuestionIntent, legal_name_expansion, question_parts
 from qa.references import DocDescriptor, find_document_mentions
 from qa.relevance import FOLDED_STOPWORDS, names_entity, names_title, title_entity, weighted_coverage
 from qa.types import ClauseHit
@@ -43,6 +45,13 @@ class FusionParams:
     # Added when the question contains (nearly) all the words of a clause's article title:
     # "Bộ Nội vụ có trách nhiệm gì" names Điều 23 "Bộ Nội vụ", whose khoản never repeat it.
     article_title_bonus: float = 0.15
+    # Added when the clause carries the kind of answer the question expects ("trong bao lâu" and
+    # "05 ngày làm việc"), addresses the asker's kind of body in its lead line, or is about a term
+    # the question quotes (qa/intent.py). Tuned on ttdn_answers_dev; small against the coverage
+    # term, so they order clauses that match the words about equally.
+    answer_type_bonus: float = 0.15
+    asker_bonus: float = 0.1
+    quoted_term_bonus: float = 0.4
     folded_dense_factor: float = 0.5
     mode: str = "hybrid"  # "hybrid" | "lexical" | "dense"
 
@@ -55,6 +64,7 @@ class RetrievalResult:
     dense_top: float = 0.0
     coverage: float = 0.0  # IDF-weighted share of the question's words in the best of the top clauses
     folded: bool = False  # the question was typed without diacritics and searched in the folded index
+    dense_unavailable: str = ""  # why dense search was skipped (Chroma down…): lexical results only
 
 
 def hit_from_row(row: NodeRow, score: float = 0.0) -> ClauseHit:
@@ -98,15 +108,27 @@ class QueryTerms:
 
     @classmethod
     def of(cls, question: str, lex: LexicalIndex) -> "QueryTerms":
+        # The legal name of the asker's body ("Sở Y tế" -> "cơ quan chuyên môn thuộc Ủy ban nhân dân
+        # cấp tỉnh") is searched for too; coverage still measures the question's own words.
+        extra = legal_name_expansion(question)
         if is_unaccented(question) and lex.bm25_folded is not None:
             tokens = folded_query_tokens(question)
-            return cls([t for t in tokens if "_" not in t], tokens, True, lex.idf_folded)
+            more = (folded_query_tokens(extra) if extra else []) + [
+                s for t in tokens for s in sorted(FOLDED_SYNONYMS.get(t, ()))]
+            return cls([t for t in tokens if "_" not in t], tokens + more, True, lex.idf_folded)
         words = lexical_words(question)
-        return cls(words, tokens_from_words(words), False, lex.idf)
+        more = [s for w in words for s in sorted(SYNONYMS.get(w, ()))] + (lexical_words(extra) if extra else [])
+        return cls(words, tokens_from_words(words + more), False, lex.idf)
 
     def clause_tokens(self, row: NodeRow) -> set[str]:
         tokens = row.lex_tokens.split()
-        return set(folded_tokens(tokens)) if self.folded else set(tokens)
+        out = set(folded_tokens(tokens)) if self.folded else set(tokens)
+        # The segmenter joins differently in a clause and a question ("thực_hiện_phát_ngôn" in the
+        # clause, "phát_ngôn" in the question): a word found inside a longer one is found.
+        for tok in [t for t in out if t.count("_") >= 2]:
+            parts = tok.split("_")
+            out.update("_".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 2, len(parts) + 1))
+        return out
 
     def coverage(self, row: NodeRow) -> float:
         stop = FOLDED_STOPWORDS if self.folded else STOPWORDS
@@ -144,6 +166,15 @@ class Retriever:
             named[title] = (bool(entity) and names_entity(question, entity)) or names_title(question, title)
         return {nid for nid, title in titles.items() if named[title]}
 
+    def _intent_bonus(self, intent: QuestionIntent, row: NodeRow) -> float:
+        p = self.params
+        bonus = p.answer_type_bonus if intent.answer_match(row.text) else 0.0
+        if intent.addresses_asker(row.text):
+            bonus += p.asker_bonus
+        if intent.quoted and intent.about_quoted(row.meta.article_title, row.text):
+            bonus += p.quoted_term_bonus
+        return bonus
+
     def mentioned_documents(self, question: str) -> list[str]:
         return find_document_mentions(question, self.descriptors())
 
@@ -160,6 +191,7 @@ class Retriever:
     def dense(self, question: str, n: int, doc_keys: list[str] | None = None) -> list[tuple[str, float, str]]:
         if not self.store.registry.has_dense():
             return []
+        self.store.dense.check_available()  # Chroma known down: no query embedding for nothing
         vec = self.store.dense.embed_query(question)
         return self.store.dense.query(vec, n, doc_keys)
 
@@ -169,9 +201,17 @@ class Retriever:
         lex_index = self.store.lexical()
         terms = QueryTerms.of(question, lex_index)
         lex = self.lexical(lex_index, terms.tokens, n, terms.folded) if p.mode in ("hybrid", "lexical") else []
-        den = self.dense(question, n, filters.documents if filters else None) if p.mode in ("hybrid", "dense") else []
+        den, dense_down = [], ""
+        if p.mode in ("hybrid", "dense"):
+            try:
+                den = self.dense(question, n, filters.documents if filters else None)
+            except DenseUnavailable as exc:  # Chroma or the embedding server is down: lexical only, said
+                dense_down = str(exc)
         ids = list(dict.fromkeys([i for i, _ in lex] + [i for i, _, _ in den]))
         rows = self.store.registry.nodes_by_id(ids)
+        # The lexical index may lag the registry by a generation while another process rebuilds it
+        # (KnowledgeStore.lexical): a node since removed is dropped, like a stale vector.
+        lex = [(i, s) for i, s in lex if i in rows]
         # A vector whose text hash differs from the registry's is stale (interrupted sync): ignore it.
         den = [(i, s) for i, s, h in den if i in rows and (not h or rows[i].text_hash == h)]
         fused: dict[str, float] = {}
@@ -191,8 +231,11 @@ class Retriever:
         if p.coverage_weight and ranked:
             top = fused[ranked[0]] or 1.0
             titled = self._title_named(question, {nid: rows[nid].meta.article_title for nid in ranked[: p.rerank_depth]})
+            intent = QuestionIntent.of(question, question_parts(question))
             final = {nid: fused[nid] / top + p.coverage_weight * cov.get(nid, 0.0)
                      + (p.article_title_bonus if nid in titled else 0.0) for nid in ranked}
+            for nid in ranked[: p.rerank_depth]:
+                final[nid] += self._intent_bonus(intent, rows[nid])
             ranked = sorted(ranked[: p.rerank_depth], key=lambda i: -final[i]) + ranked[p.rerank_depth:]
         else:
             final = fused
@@ -215,6 +258,7 @@ class Retriever:
             mentioned=mentioned,
             lexical_top=lex[0][1] if lex else 0.0,
             dense_top=den[0][1] if den else 0.0,
+            dense_unavailable=dense_down,
         )
 
 

@@ -5,15 +5,21 @@ fake); `KnowledgeBase` implements it over a KnowledgeStore built from settings a
 """
 from __future__ import annotations
 
+import json
+import os
+import threading
+import time
 from typing import Callable, Iterator, Protocol
 
 from core.backends import Backends, make_backends
 from core.errors import SettingsError
 from core.settings import ANSWER_MODES, Settings
 from ingest.identity import citation_string, document_name, unit_label
-from ingest.model import ReaderError
+from ingest.compare import DocumentDiff, compare_documents
+from ingest.model import LegalDocument, ReaderError
 from ingest.store import KnowledgeStore
-from core.vocab import NOT_IN_BASE, format_iso
+from core.vocab import LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
+from qa.amended import UnitStatus, amend_plan, relations_for, unit_status
 from qa.answer import (Quoted, assess_basis, no_basis_answer, plan_answer, render_extractive,
                        summary_answer)
 from qa.catalog_view import document_list, relation_lines
@@ -21,8 +27,8 @@ from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
 from qa.references import DocDescriptor, find_document_mentions
 from qa.retrieval import FusionParams, RetrievalFilters, RetrievalResult, Retriever, hit_from_row
-from qa.types import (Answer, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, PointView,
-                      UnitView)
+from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, OriginalFile,
+                      PointView, UnitView)
 
 Progress = Callable[[float, str], None]
 
@@ -35,7 +41,7 @@ class KnowledgeService(Protocol):
 
     def ask(self, question: str, as_of: str | None = None, mode: str = "extractive", documents=None) -> Answer: ...
 
-    def lookup(self, reference: str) -> LookupResult: ...
+    def lookup(self, reference: str, as_of: str | None = None) -> LookupResult: ...
 
     def documents(self) -> list[DocumentSummary]: ...
 
@@ -46,6 +52,10 @@ class KnowledgeService(Protocol):
     def clause(self, node_id: str) -> ClauseHit | None: ...
 
     def preview_file(self, path: str, overrides: dict | None = None) -> list[dict]: ...
+
+    def compare_file(self, path: str, overrides: dict | None = None, replace: str | None = None) -> list[DocumentDiff]: ...
+
+    def original_file(self, key: str) -> OriginalFile | None: ...
 
     def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None,
                      replace=False, commit_lock=None) -> dict: ...
@@ -60,7 +70,9 @@ class RegistryUnits:
         self.kb = kb
 
     def lookup(self, reference: str) -> LookupResult:
-        return self.kb.lookup(reference)
+        kb = self.kb
+        return lookup_reference(kb.store.registry, kb.retriever.descriptors(), kb.catalogued_descriptors(),
+                                reference, suggest=False)
 
     def article_hits(self, document: str, unit_kind: str, article: str) -> list[ClauseHit]:
         return [hit_from_row(n) for n in self.kb.store.registry.nodes_of(document)
@@ -74,6 +86,29 @@ class KnowledgeBase:
         self.retriever = Retriever(self.store, params)
         self.units = RegistryUnits(self)
         self._catalogued: list[DocDescriptor] | None = None
+        self._usage: dict[str, int] = {}  # documents answers drew on, since take_usage() last ran
+        self._usage_lock = threading.Lock()
+        self._parsed: dict[tuple, list[LegalDocument]] = {}
+
+    def take_usage(self) -> dict[str, int]:
+        """Documents the answers drew on since the last call (the background embedding's order)."""
+        with self._usage_lock:
+            out, self._usage = self._usage, {}
+        return out
+
+    def _note_usage(self, res: RetrievalResult) -> None:
+        with self._usage_lock:
+            for key in dict.fromkeys(h.document for h in res.hits[:3]):
+                self._usage[key] = self._usage.get(key, 0) + 1
+
+    def embedding_progress(self) -> EmbedProgress:
+        """How many clause nodes have vectors, and how fast the background embedding goes (ETA)."""
+        c = self.store.registry.counts()
+        raw = self.store.registry.get_meta("embed_progress")
+        info = json.loads(raw) if raw else {}
+        active = bool(info) and time.time() - float(info.get("updated", 0)) < 180
+        rate = float(info.get("rate") or 0.0) if active else 0.0
+        return EmbedProgress(nodes=c["nodes"], dense=c["dense"], rate=rate, active=active)
 
     # ---- questions
     def _filters(self, as_of, documents) -> RetrievalFilters | None:
@@ -96,6 +131,14 @@ class KnowledgeBase:
 
     def _answer(self, question: str, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
         """The extractive answer and the units it cites, in order (the LLM mode is given the same)."""
+        ans, plan = self._answer_of(question, res, as_of)
+        if res.dense_unavailable:  # shown with the answer (UI, `kb ask`, `--json` warnings)
+            ans.lexical_only = True
+            # the cause (server address, error) is for the operator's log (ingest.dense), not for readers
+            ans.warnings.append(f"{LEXICAL_ONLY_NOTE}.")
+        return ans, plan
+
+    def _answer_of(self, question: str, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
         missing = self.missing_documents(question)
         gap = self._gap_answer(question, res, as_of, missing)
         if gap is not None:
@@ -106,7 +149,12 @@ class KnowledgeBase:
             ans = no_basis_answer(question, res.hits, conf)
         else:
             plan, scope_note = plan_answer(question, res.hits, self.units, res.mentioned)
+            # amended units: the text in force on the date, or a warning naming the amending document
+            plan, amended_by, notes = amend_plan(plan, self.store.registry, self.retriever.descriptors(), as_of)
             ans = render_extractive(question, res.hits, basis, conf, plan, scope_note, as_of)
+            for c, by in zip(ans.citations, amended_by):
+                c.amended_by = by
+            ans.warnings += [n for n in notes if n not in ans.warnings]
         ans.missing_documents = missing
         ans.warnings += [f"{self._document_name(key)}: {NOT_IN_BASE}." for key in missing]
         return ans, plan
@@ -162,6 +210,7 @@ class KnowledgeBase:
             yield Answer(question="", answer="Hãy nhập câu hỏi.", citations=[], basis="none", confidence=0.0, mode=mode)
             return
         res = self.retrieve(question, k=10, as_of=as_of, documents=documents)
+        self._note_usage(res)
         ans, plan = self._answer(question, res, as_of)
         if mode == "extractive":
             yield ans.answer
@@ -172,11 +221,16 @@ class KnowledgeBase:
         # answer is its fallback either way.
         hits = [p.as_hit() for p in plan] or res.hits[:6]
         roles = {(p.hit.node_id, p.citation): p.role for p in plan}
+        amended = {(c.node_id, c.citation): c.amended_by for c in ans.citations}
         for item in iter_answer_with_llm(self.settings, question, hits, lambda q, h: ans):
             if isinstance(item, Answer):
                 item.missing_documents = ans.missing_documents
+                if ans.lexical_only and not item.lexical_only:
+                    item.lexical_only = True
+                    item.warnings += [w for w in ans.warnings if w.startswith(LEXICAL_ONLY_NOTE) and w not in item.warnings]
                 for c in item.citations:
                     c.role = roles.get((c.node_id, c.citation), c.role)
+                    c.amended_by = amended.get((c.node_id, c.citation), c.amended_by)
             yield item
 
     # ---- references
@@ -186,9 +240,40 @@ class KnowledgeBase:
                                               aliases=tuple(e.aliases)) for e in self.store.catalog.entries]
         return self._catalogued
 
-    def lookup(self, reference: str) -> LookupResult:
+    def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
         return lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
-                                reference)
+                                reference, as_of)
+
+    def _amendment_status(self, key: str, article: str, clause: str = "", point: str = "") -> UnitStatus:
+        """What other documents changed in a unit (qa.amended), as of today."""
+        loaded = self.retriever.descriptors()
+        doc = next((d for d in loaded if d.key == key), None)
+        rels = relations_for(self.store.registry, doc) if doc else []
+        if not rels:
+            return UnitStatus([], [], [])
+        name = document_name(doc.number, doc.doc_type, doc.title)
+        return unit_status(rels, {d.key for d in loaded}, name, article, clause, point)
+
+    def _documents_amended(self, key: str, loaded: set[str]) -> list[str]:
+        """An amending document: the documents it changes, how many units, from when; named even
+        when they are not in the base."""
+        made = [a for a in self.store.registry.amendments_made_by(key) if a.source == "text"]
+        out = []
+        for target in dict.fromkeys(a.target_key or a.target_ref for a in made):
+            mine = [a for a in made if (a.target_key or a.target_ref) == target]
+            name = self._document_name(target) if mine[0].target_key else mine[0].target_ref
+            dates = ", ".join(dict.fromkeys(format_iso(a.effective_from) for a in mine if a.effective_from))
+            out.append(f"Văn bản này sửa đổi, bổ sung, bãi bỏ {len(mine)} nội dung của {name}"
+                       + ("" if target in loaded else f" ({NOT_IN_BASE})")
+                       + (f", có hiệu lực từ {dates}" if dates else "") + ".")
+        return out
+
+    @staticmethod
+    def _unit_amendments(rels, loaded: set[str], name: str, unit) -> dict:
+        if not rels or unit.kind != "dieu":
+            return {}
+        st = unit_status(rels, loaded, name, unit.number)
+        return {"amendments": st.lines, "amended_by": st.amended_by}
 
     # ---- documents
     def documents(self) -> list[DocumentSummary]:
@@ -207,6 +292,10 @@ class KnowledgeBase:
         first_node: dict[tuple[str, str, str], str] = {}
         for n in self.store.registry.nodes_of(key):
             first_node.setdefault((n.meta.unit_kind, n.meta.article, n.meta.clause), n.node_id)
+        loaded = self.retriever.descriptors()
+        loaded_keys = {d.key for d in loaded}
+        desc = next((d for d in loaded if d.key == key), None)
+        rels = relations_for(self.store.registry, desc) if desc else []
         units = []
         for u in self.store.registry.units(key):
             clauses = [
@@ -219,19 +308,72 @@ class KnowledgeBase:
             units.append(UnitView(kind=u.kind, number=u.number, title=u.title, chapter=u.chapter, section=u.section,
                                   citation=citation_string(name, u.kind, u.number), intro=u.intro, clauses=clauses,
                                   effective_from=u.effective_from, amendment_note=u.amendment_note,
-                                  phapdien_id=u.phapdien_id))
+                                  phapdien_id=u.phapdien_id, **self._unit_amendments(rels, loaded_keys, name, u)))
+        # changes to the whole document, or adding articles it does not have
+        numbers = {u.number.lower() for u in units if u.kind == "dieu"}
+        extra = [a for a in rels if not a.article or a.article.lower() not in numbers]
+        extra_lines = list(dict.fromkeys(
+            line for a in extra for line in unit_status([a], loaded_keys, name, a.article).lines))
+        extra_lines += self._documents_amended(key, loaded_keys)
         return DocumentTree(key=key, name=name, status=doc.status, effective_from=doc.effective_from,
                             issuer=doc.issuer, number=doc.number, doc_type=doc.doc_type, issued_on=doc.issued_on,
-                            relations=self.relations(key), units=units)
+                            relations=self.relations(key), units=units, amendments=extra_lines)
 
     def clause(self, node_id: str) -> ClauseHit | None:
         row = self.store.registry.nodes_by_id([node_id]).get(node_id)
-        return hit_from_row(row) if row else None
+        if row is None:
+            return None
+        hit = hit_from_row(row)
+        if hit.unit_kind == "dieu":
+            point = "" if "-" in hit.point else hit.point
+            hit.amendments = tuple(self._amendment_status(hit.document, hit.article, hit.clause, point).lines)
+        return hit
+
+    def original_file(self, key: str) -> OriginalFile | None:
+        """The file a document was read from, as ingested (not for Pháp điển: assembled from đề mục files)."""
+        path = self.store.original_file(key)
+        if path is None:
+            return None
+        return OriginalFile(key=key, name=path.name, path=str(path), size=path.stat().st_size)
 
     # ---- legal staff
+    def _parse(self, path: str, overrides: dict | None) -> list[LegalDocument]:
+        """parse_file, remembered for the last few files: the preview and the comparison of a
+        replacement read the same file (an OCR'd scan takes minutes) one after the other."""
+        st = os.stat(path)
+        key = (path, st.st_size, st.st_mtime_ns, self.store.registry.generation(),
+               json.dumps(overrides or {}, sort_keys=True, ensure_ascii=False))
+        if key not in self._parsed:
+            docs = self.store.parse_file(path, overrides)
+            while len(self._parsed) >= 4:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[key] = docs
+        return self._parsed[key]
+
+    def compare_file(self, path: str, overrides: dict | None = None, replace: str | None = None) -> list[DocumentDiff]:
+        """Each document of the file against the stored version it would replace: the one with the
+        same key, else (one document per file) the document `replace` names. Nothing is stored."""
+        try:
+            docs = self._parse(path, overrides)
+        except (ReaderError, OSError):
+            return []  # the preview already says why the file cannot be read
+        out = []
+        for d in docs:
+            target = d.key if self.store.registry.document(d.key) else replace
+            row = self.store.registry.document(target) if target else None
+            if row is None:
+                continue
+            old = LegalDocument(number=row.number, doc_type=row.doc_type, title=row.title, issuer=row.issuer,
+                                issued_on=row.issued_on, effective_from=row.effective_from,
+                                units=self.store.registry.units(target))
+            diff = compare_documents(old, d)
+            diff.old_key = target
+            out.append(diff)
+        return out
+
     def preview_file(self, path: str, overrides: dict | None = None) -> list[dict]:
         try:
-            docs = self.store.parse_file(path, overrides)
+            docs = self._parse(path, overrides)
         except ReaderError as exc:
             return [{"error": str(exc)}]
         out = []
@@ -242,6 +384,8 @@ class KnowledgeBase:
                 "articles": len(d.units), "clauses": sum(len(u.clauses) for u in d.units),
                 "units": [f"{unit_label(u.kind, u.number)}. {u.title}".strip() for u in d.units[:200]],
                 "warnings": list(d.warnings), "error": None,
+                # corrections made to an earlier version, applied again to this one
+                "kept_corrections": {k: c["value"] for k, c in d.corrections.items() if c.get("kept")},
             })
         if not out:
             out.append({"error": f"{path}: không tìm thấy điều/mục nào trong tệp"})

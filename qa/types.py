@@ -34,6 +34,9 @@ class ClauseHit:
     issued_on: str = ""
     scope: tuple[str, ...] = ()  # who the document applies to, when its scope article says (core.vocab.ACTOR_PATTERNS keys)
     issuer: str = ""  # "Chính phủ": the formal citation drafters write names it
+    # The changes other documents made to this unit, one Vietnamese line each (qa.amended): shown
+    # in the clause panel, and in an answer's warnings instead of the raw Pháp điển note.
+    amendments: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,6 +58,9 @@ class Citation:
     # "answer": the clause that answers; "context": quoted to complete or qualify it;
     # "reference": a clause the quoted text refers to ("theo quy định tại khoản 2 Điều này"), followed.
     role: str = "answer"
+    # The amending provisions of the cited unit, labelled with their date ("Khoản 1 Điều 1 Nghị định
+    # 999/2099/NĐ-CP (từ 01/07/2099)"), marked when their text is not in the base (qa.amended).
+    amended_by: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,6 +80,8 @@ class Answer:
     fell_back: bool = False  # llm answer replaced by the extractive one
     # Catalogued documents the question names whose text is not in the base ("47/NQ-CP").
     missing_documents: list[str] = field(default_factory=list)
+    # Dense search was down (Chroma stopped…): found by lexical search only; a warning says so.
+    lexical_only: bool = False
 
     def to_public_dict(self) -> dict:
         """Stable JSON shape of `kb ask --json`."""
@@ -81,7 +89,7 @@ class Answer:
             "answer": self.answer,
             "citations": [
                 {k: c.to_dict()[k] for k in ("document", "article", "clause", "point", "citation", "quote")}
-                | {"node_id": c.node_id, "status": c.status, "role": c.role}
+                | {"node_id": c.node_id, "status": c.status, "role": c.role, "amended_by": c.amended_by}
                 for c in self.citations
             ],
             "basis": self.basis,
@@ -91,6 +99,7 @@ class Answer:
             "dropped_citations": self.dropped_citations,
             "fell_back": self.fell_back,
             "missing_documents": self.missing_documents,
+            "lexical_only": self.lexical_only,
         }
 
 
@@ -110,6 +119,12 @@ class LookupResult:
     hits: list[ClauseHit] = field(default_factory=list)
     # "khoản 3 Điều 7 Nghị định số 72/2015/NĐ-CP ngày 07/9/2015 của Chính phủ" (ingest.identity.formal_citation)
     formal_citation: str = ""
+    # Amendments (qa.amended): the date the text is in force on ("" = as enacted), one line per change
+    # made to the unit, the amending provisions, and whether the unit was repealed by then.
+    as_of: str = ""
+    notes: list[str] = field(default_factory=list)
+    amended_by: list[str] = field(default_factory=list)
+    repealed: bool = False
 
     def to_public_dict(self) -> dict:
         return {
@@ -122,6 +137,10 @@ class LookupResult:
             "text": self.text,
             "message": self.message,
             "suggestions": self.suggestions,
+            "as_of": self.as_of,
+            "notes": self.notes,
+            "amended_by": self.amended_by,
+            "repealed": self.repealed,
         }
 
 
@@ -163,6 +182,43 @@ class DocumentSummary:
 
 
 @dataclass
+class EmbedProgress:
+    """Vectors computed so far and the background embedding's speed (`kb docs`, the Văn bản tab)."""
+
+    nodes: int
+    dense: int
+    rate: float = 0.0  # nodes/s, recent; 0 when no embedding ran in the last minutes
+    active: bool = False
+
+    @property
+    def pending(self) -> int:
+        return max(self.nodes - self.dense, 0)
+
+    @property
+    def eta_s(self) -> float | None:
+        return self.pending / self.rate if self.rate > 0 and self.pending else None
+
+    def describe(self) -> str:
+        """One line in Vietnamese: "Tìm theo nghĩa: 1.234/5.678 đoạn có vectơ (22%); đang tính nền …"."""
+        if not self.nodes:
+            return ""
+        pct = 100.0 * self.dense / self.nodes
+        line = f"Tìm theo nghĩa: {self.dense:,}/{self.nodes:,} đoạn có vectơ ({pct:.0f}%)".replace(",", ".")
+        if not self.pending:
+            return line + "."
+        if self.active and self.eta_s is not None:
+            eta = self.eta_s
+            left = f"{eta / 3600:.1f} giờ".replace(".", ",") if eta >= 3600 else f"{max(eta / 60, 1):.0f} phút"
+            return (line + f"; đang tính nền ~{self.rate:.1f} đoạn/giây".replace(".", ",") + f", còn khoảng {left} "
+                    "(văn bản trong danh mục trước, rồi văn bản được hỏi nhiều).")
+        return line + "; phần còn lại vẫn tìm được theo từ ngữ (chạy `kb embed` hoặc `kb serve` để tính tiếp)."
+
+    def to_dict(self) -> dict:
+        return {"nodes": self.nodes, "dense": self.dense, "pending": self.pending, "rate": round(self.rate, 2),
+                "active": self.active, "eta_s": round(self.eta_s) if self.eta_s is not None else None}
+
+
+@dataclass
 class PointView:
     label: str
     citation: str
@@ -195,6 +251,8 @@ class UnitView:
     effective_from: str = ""
     amendment_note: str = ""
     phapdien_id: str = ""
+    amendments: list[str] = field(default_factory=list)  # changes made to this article (qa.amended)
+    amended_by: list[str] = field(default_factory=list)  # the amending provisions, with their dates
 
 
 @dataclass
@@ -211,6 +269,18 @@ class DocumentTree:
     issued_on: str = ""
     relations: list[str] = field(default_factory=list)
     units: list[UnitView] = field(default_factory=list)
+    # changes to the whole document or to articles it does not have yet (added by another document)
+    amendments: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class OriginalFile:
+    """The file a document was read from, kept byte for byte as ingested (for download)."""
+
+    key: str
+    name: str  # the file name as uploaded: "nghi-dinh-72-2015.pdf"
+    path: str  # where the server keeps it; never shown
+    size: int = 0

@@ -13,7 +13,7 @@ import pytest
 from ingest.crossrefs import CrossRef, find_cross_references
 from ingest.nodes import document_scope
 from ingest.readers import read_path
-from qa.answer import question_parts
+from qa.intent import question_parts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DECREE = FIXTURES / "synthetic_answers_nghi_dinh.txt"

@@ -23,6 +23,7 @@ from ui.audit import read_jsonl
 
 CITE = "Khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP"
 TEXT = "2. Thủ tướng Chính phủ quy định việc tổ chức Ngày Việt Nam ở nước ngoài."
+FORMAL = "khoản 2 Điều 14 Nghị định số 72/2015/NĐ-CP ngày 07/9/2015 của Chính phủ"
 
 
 class FakeKB(KnowledgeService):
@@ -38,6 +39,7 @@ class FakeKB(KnowledgeService):
         self.ingested: list[tuple[list[str], dict | None]] = []
         self.replace_args: list = []  # what the UI allowed to be replaced, per ingest
         self.asked: list[tuple] = []
+        self.originals: dict = {}  # key -> qa.types.OriginalFile
 
     def _hit(self) -> ClauseHit:
         return ClauseHit(node_id="n1", document="72/2015/NĐ-CP", document_number="72/2015/NĐ-CP",
@@ -58,8 +60,10 @@ class FakeKB(KnowledgeService):
                       confidence=0.9, mode=mode, retrieved=[self._hit()])
 
     def lookup(self, reference):
+        if reference == "gone":  # a unit whose document was removed since it was collected
+            return LookupResult(status="not_found", message="Không có.")
         return LookupResult(status="found", document="72/2015/NĐ-CP", article="14", clause="2", citation=CITE,
-                            text=TEXT, hits=[self._hit()])
+                            text=TEXT, hits=[self._hit()], formal_citation=FORMAL)
 
     def documents(self):
         return [DocumentSummary(**d) for d in self.docs.values()]
@@ -88,6 +92,20 @@ class FakeKB(KnowledgeService):
     def remove_document(self, key):
         self.removed.append(key)
         return self.docs.pop(key, None) is not None
+
+    def compare_file(self, path, overrides=None, replace=None):
+        """The previewed 999/2099 against its stored version (or the chosen one): Điều 1 changed."""
+        from ingest.compare import ArticleChange, DocumentDiff, word_diff
+
+        target = "999/2099/NĐ-CP" if "999/2099/NĐ-CP" in self.docs else replace
+        if not target or target not in self.docs:
+            return []
+        old, new = "1. Nội dung thử nghiệm cũ.", "1. Nội dung thử nghiệm mới."
+        return [DocumentDiff(old_key=target, new_key="999/2099/NĐ-CP", unchanged=0, articles=[
+            ArticleChange("dieu", "1", "changed", "Thử nghiệm", "Thử nghiệm", old, new, word_diff(old, new))])]
+
+    def original_file(self, key):
+        return self.originals.get(key)
 
 
 @pytest.fixture(scope="module")
@@ -303,7 +321,13 @@ def test_replace_removes_the_old_version_only_after_the_new_one_is_in_and_is_aud
     assert raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
     kb.removed.clear()
     n = len(kb.ingested)
-    assert raw.call("ui_ingest", [None, None, "72/2015/NĐ-CP", None])["success"]
+    compared = raw.call("ui_compare_replace", [None, None, "72/2015/NĐ-CP", None])
+    assert compared["success"] and "Bản mới sẽ thay thế" in compared["output"]["data"][0]
+    # "Nạp" alone does not replace: the comparison has to be confirmed
+    refused = raw.call("ui_ingest", [None, None, "72/2015/NĐ-CP", None])
+    assert refused["success"] and "Xác nhận thay thế" in refused["output"]["data"][0]
+    assert kb.removed == [] and len(kb.ingested) == n
+    assert raw.call("ui_confirm_replace", [None, None, "72/2015/NĐ-CP", None])["success"]
     assert kb.removed == ["72/2015/NĐ-CP"] and len(kb.ingested) == n + 1
     assert kb.replace_args[-1] == ["72/2015/NĐ-CP"]  # only the document the user chose may be replaced
     replaced = [r for r in read_jsonl(settings.audit_path) if r["action"] == "replace"]
@@ -331,3 +355,98 @@ def test_closed_reading_uses_login_for_everything(tmp_path):
         assert httpx.get(url + "config", timeout=10).status_code in (401, 403)
     finally:
         demo.close()
+
+
+# ------------------------------------------------------------------------------ fast: replace, originals, DOCX
+
+
+def test_cancelling_a_replacement_changes_nothing(fake_app, tmp_path):
+    url, kb, settings = fake_app
+    kb.docs.setdefault("72/2015/NĐ-CP", dict(kb.template))  # an earlier test replaced it
+    raw = Raw(url)
+    assert raw.call("ui_load", [])["success"]
+    assert raw.login("phapche", UI_ACCOUNTS["phapche"][1])["success"]
+    doc = tmp_path / "nd72-huy.txt"
+    doc.write_text("Điều 1. Thử nghiệm huỷ\n1. Nội dung.", encoding="utf-8")
+    assert raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
+    n, removed = len(kb.ingested), list(kb.removed)
+    assert "Bản mới sẽ thay thế" in raw.call("ui_compare_replace", [None, None, "72/2015/NĐ-CP", None])["output"]["data"][0]
+    cancelled = raw.call("ui_cancel_replace", [None])
+    assert cancelled["success"] and "không có gì thay đổi" in cancelled["output"]["data"][6]
+    # the previews are gone: a confirm now has nothing to store
+    after = raw.call("ui_confirm_replace", [None, None, "72/2015/NĐ-CP", None])
+    assert after["success"] and "Chưa có tệp hợp lệ" in after["output"]["data"][0]
+    assert len(kb.ingested) == n and kb.removed == removed and "72/2015/NĐ-CP" in kb.docs
+    assert any(r["action"] == "replace" and r["outcome"] == "cancelled" for r in read_jsonl(settings.audit_path))
+
+
+def test_confirm_and_compare_need_legal_staff(fake_app):
+    url, kb, _ = fake_app
+    raw = Raw(url)
+    assert raw.call("ui_load", [])["success"]
+    n = len(kb.ingested)
+    for name, data in (("ui_confirm_replace", [None, None, "72/2015/NĐ-CP", None]),
+                       ("ui_compare_replace", [None, None, "72/2015/NĐ-CP", None])):
+        out = raw.call(name, data)
+        assert not out["success"] and "cán bộ pháp chế" in _error(out)
+    assert len(kb.ingested) == n
+
+
+def _download(raw: Raw, file_data: dict) -> bytes:
+    url = file_data["url"]
+    r = raw.http.get(url if url.startswith("http") else raw.url + url)
+    r.raise_for_status()
+    return r.content
+
+
+def test_original_file_is_offered_with_the_document_tree(fake_app):
+    from qa.types import OriginalFile
+
+    url, kb, settings = fake_app
+    kb.docs.setdefault("72/2015/NĐ-CP", dict(kb.template))
+    kept = settings.originals_path / "0123456789abcdef" / "nd72-goc.txt"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_bytes("Bản gốc tổng hợp dùng cho kiểm thử.".encode())
+    kb.originals["72/2015/NĐ-CP"] = OriginalFile(key="72/2015/NĐ-CP", name=kept.name, path=str(kept), size=10)
+    try:
+        raw = Raw(url)  # anonymous: reading includes the original
+        out = raw.call("ui_tree", [None], event_data={"action": "tree", "key": "72/2015/NĐ-CP"})
+        assert out["success"], out
+        button = out["output"]["data"][1]
+        assert button["visible"] is True and "nd72-goc.txt" in button["label"]
+        assert _download(raw, button["value"]) == kept.read_bytes()
+        assert str(settings.home) not in json.dumps(out)  # the page never sees a server path
+        # a document without an original file: no button
+        kb.originals.clear()
+        out = raw.call("ui_tree", [None], event_data={"action": "tree", "key": "72/2015/NĐ-CP"})
+        assert out["output"]["data"][1]["visible"] is False
+    finally:
+        kb.originals.clear()
+
+
+def test_collected_clauses_export_as_docx_with_their_formal_citations(fake_app, tmp_path):
+    import io
+
+    from docx import Document
+
+    url, kb, _ = fake_app
+    raw = Raw(url)
+    assert raw.call("ui_load", [])["success"]
+    empty = raw.call("ui_export", [None, None])
+    assert empty["success"] and "Chưa có đoạn nào" in empty["output"]["data"][1]
+    for cite in (CITE, CITE, "gone"):  # the same clause twice is kept once
+        picked = raw.call("ui_collect_lookup", [None, None], event_data={"action": "collect", "cite": cite})
+        assert picked["success"], picked
+    assert picked["output"]["data"][1].count('class="kb-uncollect"') == 2
+    out = raw.call("ui_export", [None, None])
+    assert out["success"], out
+    file_data, note = out["output"]["data"]
+    assert file_data["visible"] is True and file_data["value"]["orig_name"].endswith(".docx")
+    data = _download(raw, file_data["value"])
+    paragraphs = [p.text for p in Document(io.BytesIO(data)).paragraphs if p.text.strip()]
+    assert paragraphs == [TEXT, FORMAL]
+    assert "Không còn trong cơ sở dữ liệu" in note and "gone" in note
+    # "Bỏ" takes a clause out of the selection
+    raw.call("ui_collect", [None, None], event_data={"action": "uncollect", "index": "0"})
+    out = raw.call("ui_export", [None, None])
+    assert "Không còn đoạn nào" in out["output"]["data"][1]

@@ -9,7 +9,9 @@ from the page. Inputs are bounded where they enter (settings, "Limits (hardening
 from __future__ import annotations
 
 import secrets
+import shutil
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from qa.types import Answer, DocumentSummary  # noqa: E402
 from ui import render, web  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
 from ui.auth import Authenticator, Session, SessionStore, can_manage  # noqa: E402
+from ui.export import ExportItem, clauses_docx  # noqa: E402
 from ui.staff import LOGIN_JS, LOGOUT_JS, UPLOAD_TYPES, StaffActions, client_address as _client  # noqa: E402
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -42,6 +45,8 @@ LOGIN = dict(concurrency_id="kb-login", concurrency_limit=4, api_visibility="pri
 ERROR_TITLE = "Lỗi"
 NOT_STAFF = "Chỉ cán bộ pháp chế đã đăng nhập mới được nạp, thay thế hoặc gỡ văn bản."
 MAX_DOCUMENT_FILTERS = 50
+MAX_PICKS = 100  # clauses in one DOCX selection
+EXPORT_NAME = "ban-trich-dieu-khoan.docx"
 
 
 class ReadWriteLock:
@@ -134,6 +139,28 @@ HEAD = """<script>(() => {
 })();</script>"""
 
 
+# First paint at once: the question and a placeholder appear as the button is pressed, even while the
+# request waits in the read queue behind other answers; the server's first frame replaces them.
+ASK_JS = """(question, ...rest) => {
+  const q = typeof question === "string" ? question.trim() : "";
+  const host = document.querySelector("#kb-chat");
+  if (q && host) {
+    let list = host.querySelector(".kb-chat");
+    const empty = host.querySelector(".kb-empty");
+    if (!list && empty) { list = document.createElement("div"); list.className = "kb-chat"; empty.replaceWith(list); }
+    if (list) {
+      const turn = document.createElement("section");
+      turn.className = "kb-turn kb-turn-local";
+      turn.innerHTML = '<div class="kb-q"><span class="kb-who">Hỏi</span><p class="kb-para"></p></div>'
+        + '<div class="kb-a kb-pending" aria-busy="true"><div class="kb-meta">Đang gửi câu hỏi…</div></div>';
+      turn.querySelector(".kb-q .kb-para").textContent = q;
+      list.appendChild(turn);
+    }
+  }
+  return [question, ...rest];
+}"""
+
+
 def i18n() -> gr.I18n:
     return gr.I18n(**{locale: dict(GRADIO_STRINGS_VI) for locale in GRADIO_LOCALES})
 
@@ -175,6 +202,11 @@ class KbBlocks(gr.Blocks):
         kwargs["app_kwargs"] = web.app_kwargs(self.kb_app, kwargs.get("app_kwargs"))
         kwargs.setdefault("max_file_size", f"{self.kb_app.settings.max_upload_mb}mb")
         kwargs["num_workers"] = 0  # static-file worker processes would serve uploads outside the middleware
+        # Files handed to readers: originals of ingested documents and their DOCX selections (never uploads
+        # that are only previewed). Gradio serves a returned file only from a path it allows.
+        settings = self.kb_app.settings
+        kwargs["allowed_paths"] = [*(kwargs.get("allowed_paths") or []), str(settings.originals_path),
+                                   str(settings.exports_path)]
         return super().launch(*args, **kwargs)
 
 
@@ -343,7 +375,8 @@ class App(StaffActions):
         return render.render_clause(hit, relations, quote=quote, citation=citation)
 
     def clear_chat(self):
-        return render.render_chat([]), [], render.CLAUSE_PLACEHOLDER
+        # A new conversation starts from scratch: the document filter and the date go too.
+        return render.render_chat([]), [], render.CLAUSE_PLACEHOLDER, gr.update(value=[]), ""
 
     # ------------------------------------------------------------ Tra cứu
     def lookup(self, reference, session, request: gr.Request):
@@ -358,25 +391,98 @@ class App(StaffActions):
             return render.render_lookup(self.kb.lookup(reference.strip()))
 
     def lookup_click(self, session, evt: gr.EventData, request: gr.Request):
-        ref = (getattr(evt, "_data", None) or {}).get("ref", "")
+        data = getattr(evt, "_data", None) or {}
+        ref = data.get("ref", "") if data.get("action") == "lookup" else ""
         if not ref:
             return gr.skip(), gr.skip()
         return ref, self.lookup(ref, session, request)
 
     def catalogue_click(self, session, evt: gr.EventData, request: gr.Request):
+        """The document's tree, and its original file to download when it was read from one."""
         self._require_reader(session, request)
         key = (getattr(evt, "_data", None) or {}).get("key", "")
         if not key:
-            return gr.skip()
+            return gr.skip(), gr.skip()
         with self.lock.read():
-            return render.render_tree(self.kb.document_tree(key))
+            tree, original = self.kb.document_tree(key), self.kb.original_file(key)
+        if original is None:
+            return render.render_tree(tree), gr.update(value=None, visible=False)
+        return render.render_tree(tree), gr.update(value=original.path, visible=True,
+                                                   label=f"Tải tệp gốc: {original.name}")
+
+    # ------------------------------------------------------------ the drafter's selection (DOCX)
+    def collect_click(self, picks, session, evt: gr.EventData, request: gr.Request):
+        """“Thêm vào bản trích” (lookup result, tree) and “Bỏ” (the selection): only citations are kept;
+        the export looks each one up again, so the document gets stored text, never page text."""
+        data = getattr(evt, "_data", None) or {}
+        picks = list(picks or [])
+        if data.get("action") == "collect":
+            cite = str(data.get("cite", "")).strip()[: self.settings.max_question_chars]
+            if not cite:
+                return gr.skip(), gr.skip()
+            if cite in picks:
+                return picks, render.render_picks(picks, f"{cite} đã có trong bản trích.")
+            if len(picks) >= MAX_PICKS:
+                return picks, render.render_picks(picks, f"Bản trích có tối đa {MAX_PICKS} đoạn.")
+            picks.append(cite)
+            return picks, render.render_picks(picks)
+        if data.get("action") == "uncollect":
+            try:
+                picks.pop(int(data.get("index", -1)))
+            except (ValueError, TypeError, IndexError):
+                return gr.skip(), gr.skip()
+            return picks, render.render_picks(picks)
+        return gr.skip(), gr.skip()
+
+    def export_docx(self, picks, session, request: gr.Request):
+        """The selection as a .docx: each clause's stored text, then its formal citation."""
+        self._require_reader(session, request)
+        picks = [p for p in (picks or []) if isinstance(p, str)][:MAX_PICKS]
+        if not picks:
+            return gr.update(value=None, visible=False), render.render_action_error(
+                "Chưa có đoạn nào trong bản trích: bấm “Thêm vào bản trích” ở kết quả tra cứu trước.")
+        items, missing = [], []
+        with self.lock.read():
+            for cite in picks:
+                found = self.kb.lookup(cite)
+                if found.status == "found" and found.text:
+                    items.append(ExportItem(found.text, found.formal_citation or found.citation))
+                else:
+                    missing.append(cite)
+        if not items:
+            return gr.update(value=None, visible=False), render.render_action_error(
+                "Không còn đoạn nào trong cơ sở dữ liệu (văn bản có thể vừa bị gỡ): " + "; ".join(missing))
+        path = self._export_path()
+        path.write_bytes(clauses_docx(items))
+        note = f"Tệp Word gồm {len(items)} đoạn kèm trích dẫn đầy đủ."
+        if missing:
+            note += " Không còn trong cơ sở dữ liệu nên đã bỏ: " + "; ".join(missing) + "."
+        return gr.update(value=str(path), visible=True), f'<div class="kb-report">{render.esc(note)}</div>'
+
+    def _export_path(self) -> Path:
+        """A fresh directory per export (the file keeps a readable name); exports older than an hour go."""
+        root = self.settings.exports_path
+        root.mkdir(parents=True, exist_ok=True)
+        cutoff = time.time() - 3600
+        for old in root.iterdir():
+            try:
+                if old.stat().st_mtime < cutoff:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                continue
+        folder = root / secrets.token_hex(8)
+        folder.mkdir()
+        return folder / EXPORT_NAME
 
     # ------------------------------------------------------------ documents (shared outputs)
     def doc_views(self):
         """Catalogue (Tra cứu), document list (Văn bản), and the three document dropdowns."""
         docs = self._docs()
         choices = render.document_choices(docs)
-        return (render.render_catalogue(docs), render.render_catalogue(docs, browsable=False),
+        # vectors computed so far and the background embedding's ETA (a fake service may not say)
+        progress = getattr(self.kb, "embedding_progress", None)
+        vectors = progress().describe() if progress else ""
+        return (render.render_catalogue(docs), render.render_catalogue(docs, browsable=False, progress=vectors),
                 gr.update(choices=choices), gr.update(choices=choices, value=None),
                 gr.update(choices=[("— Không thay thế —", "")] + choices, value=""))
 
@@ -425,6 +531,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         demo.kb_app = app
         session = gr.State(None)
         turns = gr.State([])
+        picks = gr.State([])  # citations the drafter collected, in order
         previews = gr.State([])
         overrides = gr.State({})
         gr.HTML('<h1 class="kb-title">Cơ sở tri thức văn bản pháp luật về thông tin đối ngoại</h1>'
@@ -465,12 +572,21 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                            placeholder="Ví dụ: khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP")
                     lookup_btn = gr.Button("Tra cứu", variant="primary", scale=1, elem_id="kb-lookup-btn")
                 lookup_out = gr.HTML("", js_on_load=events_js, elem_id="kb-lookup-result")
+                with gr.Accordion("Bản trích để soạn thảo (xuất Word)", open=True, elem_id="kb-picks-box"):
+                    picks_html = gr.HTML(render.render_picks([]), js_on_load=events_js, elem_id="kb-picks")
+                    with gr.Row():
+                        export_btn = gr.Button("Xuất tệp Word (DOCX)", elem_id="kb-export-btn", scale=1)
+                        export_file = gr.File(label="Tệp Word", visible=False, interactive=False,
+                                              elem_id="kb-export-file", scale=2)
+                    export_msg = gr.HTML("", js_on_load=None, elem_id="kb-export-msg")
                 with gr.Row():
                     with gr.Column(scale=2):
                         gr.Markdown("### Danh mục văn bản\nBấm tên văn bản để xem cấu trúc. Dòng mờ: văn bản còn thiếu, "
                                     "cán bộ pháp chế cần bổ sung tệp.")
                         catalogue = gr.HTML("", js_on_load=events_js, elem_id="kb-catalogue")
                     with gr.Column(scale=3):
+                        original_btn = gr.DownloadButton("Tải tệp gốc", visible=False, elem_id="kb-original",
+                                                         size="sm")
                         tree = gr.HTML(render.render_tree({}), js_on_load=events_js, elem_id="kb-tree")
             with gr.Tab("Văn bản", id="documents"):
                 session_html = gr.HTML(render.render_session(None, settings.allow_anonymous, app.auth.configured),
@@ -498,6 +614,11 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         fix_boxes = [gr.Textbox(label=label, elem_id=f"kb-fix-{k}") for k, label in render.EDITABLE_FIELDS]
                         fix_btn = gr.Button("Áp dụng sửa đổi", elem_id="kb-fix-btn")
                     fix_msg = gr.HTML("", js_on_load=None, elem_id="kb-fix-msg")
+                    # A replacement is shown compared with the stored version, and stored only on confirm.
+                    compare_out = gr.HTML("", js_on_load=None, elem_id="kb-compare")
+                    with gr.Row(visible=False, elem_id="kb-confirm-row") as confirm_row:
+                        confirm_btn = gr.Button("Xác nhận thay thế", variant="primary", elem_id="kb-confirm-replace-btn")
+                        cancel_btn = gr.Button("Huỷ", elem_id="kb-cancel-replace-btn")
                     ingest_btn = gr.Button("Nạp vào cơ sở dữ liệu", variant="primary", elem_id="kb-ingest-btn")
                     ingest_out = gr.HTML("", js_on_load=None, elem_id="kb-ingest-report")
                     gr.Markdown("### Gỡ văn bản")
@@ -514,14 +635,22 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
 
         demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
         ask_inputs = [question, as_of, mode, doc_filter, turns, session]
-        ask_btn.click(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask", **READ)
-        question.submit(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask_submit", **READ)
+        # show_progress hidden: the conversation stays readable while an answer streams in (the turn
+        # says “Đang trả lời…” itself) instead of going under Gradio's loading overlay.
+        ask_btn.click(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask", js=ASK_JS,
+                      show_progress="hidden", **READ)
+        question.submit(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask_submit", js=ASK_JS,
+                        show_progress="hidden", **READ)
         chat.click(app.chat_click, [turns, session], [chat, turns, clause], api_name="ui_chat_click", **READ)
-        clear_btn.click(app.clear_chat, None, [chat, turns, clause], api_name="ui_clear", api_visibility="private")
+        clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of], api_name="ui_clear",
+                        api_visibility="private")
         lookup_btn.click(app.lookup, [reference, session], lookup_out, api_name="ui_lookup", **READ)
         reference.submit(app.lookup, [reference, session], lookup_out, api_name="ui_lookup_submit", **READ)
         lookup_out.click(app.lookup_click, [session], [reference, lookup_out], api_name="ui_lookup_click", **READ)
-        catalogue.click(app.catalogue_click, [session], tree, api_name="ui_tree", **READ)
+        catalogue.click(app.catalogue_click, [session], [tree, original_btn], api_name="ui_tree", **READ)
+        for panel, name in ((lookup_out, "ui_collect_lookup"), (tree, "ui_collect_tree"), (picks_html, "ui_collect")):
+            panel.click(app.collect_click, [picks, session], [picks, picks_html], api_name=name, **READ)
+        export_btn.click(app.export_docx, [picks, session], [export_file, export_msg], api_name="ui_export", **READ)
 
         login_io = [session, *session_outputs, login_msg, password]
         # LOGIN_JS posts the password to /kb/session (sets the HttpOnly cookie); the event gets the outcome only.
@@ -529,22 +658,35 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         password.submit(app.login, [username, password, session], login_io, api_name="ui_login_submit", js=LOGIN_JS,
                         **LOGIN)
         logout_btn.click(app.logout, [session],
-                         [*login_io, previews, overrides, preview_out, fix_msg, ingest_out, remove_out],
+                         [*login_io, previews, overrides, preview_out, fix_msg, ingest_out, remove_out, compare_out,
+                          confirm_row],
                          api_name="ui_logout", js=LOGOUT_JS, **LOGIN)
         # A refused staff action (session expired) is said next to its button by staff_refused, not in a toast.
         refused = dict(fn=app.staff_refused, inputs=None, api_visibility="private", concurrency_id="kb-login",
                        concurrency_limit=4)
-        preview_btn.click(app.preview, [files, session], [previews, overrides, preview_out, fix_key, fix_msg],
-                          api_name="ui_preview", **WRITE).failure(
-            outputs=[session, *session_outputs, preview_out], api_name="ui_preview_refused", **refused)
+        compare_io = dict(fn=app.compare, inputs=[previews, overrides, replace_choice, session],
+                          outputs=[compare_out, confirm_row], **WRITE)
+        previewed = preview_btn.click(app.preview, [files, session], [previews, overrides, preview_out, fix_key, fix_msg],
+                                      api_name="ui_preview", **WRITE)
+        previewed.failure(outputs=[session, *session_outputs, preview_out], api_name="ui_preview_refused", **refused)
+        previewed.success(api_name="ui_compare", **compare_io)
+        replace_choice.input(api_name="ui_compare_replace", **compare_io)
         fix_key.change(app.fix_fields, [fix_key, previews, session], fix_boxes, api_name="ui_fix_fields", **WRITE)
-        fix_btn.click(app.apply_fix, [fix_key, *fix_boxes, previews, overrides, session],
-                      [previews, overrides, preview_out, fix_key, fix_msg], api_name="ui_fix", **WRITE).failure(
-            outputs=[session, *session_outputs, fix_msg], api_name="ui_fix_refused", **refused)
+        fixed = fix_btn.click(app.apply_fix, [fix_key, *fix_boxes, previews, overrides, session],
+                              [previews, overrides, preview_out, fix_key, fix_msg], api_name="ui_fix", **WRITE)
+        fixed.failure(outputs=[session, *session_outputs, fix_msg], api_name="ui_fix_refused", **refused)
+        fixed.success(api_name="ui_compare_fix", **compare_io)
         ingest_btn.click(app.ingest, [previews, overrides, replace_choice, session],
                          [ingest_out, previews, overrides, preview_out, fix_key, *doc_outputs], api_name="ui_ingest",
                          **WRITE).failure(outputs=[session, *session_outputs, ingest_out], api_name="ui_ingest_refused",
                                           **refused)
+        confirm_btn.click(app.confirm_replace, [previews, overrides, replace_choice, session],
+                          [ingest_out, previews, overrides, preview_out, fix_key, *doc_outputs, compare_out, confirm_row],
+                          api_name="ui_confirm_replace", **WRITE).failure(
+            outputs=[session, *session_outputs, ingest_out], api_name="ui_confirm_refused", **refused)
+        cancel_btn.click(app.cancel_replace, [session],
+                         [previews, overrides, preview_out, fix_key, compare_out, confirm_row, ingest_out, files,
+                          replace_choice], api_name="ui_cancel_replace", **LOGIN)
         remove_btn.click(app.remove, [remove_choice, remove_confirm, session],
                          [remove_out, remove_confirm, *doc_outputs], api_name="ui_remove", **WRITE).failure(
             outputs=[session, *session_outputs, remove_out], api_name="ui_remove_refused", **refused)

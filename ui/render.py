@@ -63,6 +63,25 @@ def _formal_button(formal: str) -> str:
             f'title="{esc(formal)}">Sao chép trích dẫn đầy đủ</button>')
 
 
+def _collect_button(citation: str) -> str:
+    """Adds the unit to the drafter's selection (exported as DOCX); the server resolves the citation again."""
+    return (f'<button type="button" class="kb-collect" data-action="collect" data-cite="{esc(citation)}" '
+            f'title="Thêm {esc(citation)} vào bản trích">Thêm vào bản trích</button>')
+
+
+def render_picks(picks: list[str], note: str = "") -> str:
+    """The drafter's selection: citations in the order picked, each with a button to take it out."""
+    note_html = f'<div class="kb-note">{esc(note)}</div>' if note else ""
+    if not picks:
+        return (f'<div class="kb-picks kb-empty">Chưa chọn đoạn nào. Bấm “Thêm vào bản trích” ở kết quả tra cứu hoặc '
+                f'ở một khoản trong cấu trúc văn bản, rồi xuất thành tệp Word (DOCX).{note_html}</div>')
+    items = "".join(
+        f'<li><span class="kb-pick">{esc(c)}</span> <button type="button" class="kb-uncollect" data-action="uncollect" '
+        f'data-index="{i}" title="Bỏ {esc(c)} khỏi bản trích">Bỏ</button></li>' for i, c in enumerate(picks))
+    return (f'<div class="kb-picks"><div class="kb-sub">Bản trích ({len(picks)} đoạn, theo thứ tự đã chọn):</div>'
+            f'<ol class="kb-pick-list">{items}</ol>{note_html}</div>')
+
+
 def _formal_line(formal: str) -> str:
     return f'<div class="kb-formal"><span class="kb-sub">Trích dẫn đầy đủ:</span> {esc(formal)}</div>'
 
@@ -201,6 +220,8 @@ def render_clause(hit: ClauseHit | None, relations: Iterable[str] = (), quote: s
     article = (f'<div class="kb-article-title">Điều {esc(hit.article)}. {esc(hit.article_title)}</div>'
                if hit.article and hit.article_title else "")
     amend = f'<div class="kb-amend">Lưu ý: điều này {esc(hit.amendment_note)}</div>' if hit.amendment_note else ""
+    if hit.amendments:  # the changes, each naming the amending document and its date (qa.amended)
+        amend = _amendment_list(hit.amendments)
     quoted = ""
     if quote and quote.strip() and quote.strip() != hit.text.strip():
         quoted = f'<div class="kb-sub">Đoạn được trích trong câu trả lời:</div>{_text_block(quote, "kb-verbatim kb-quoted")}'
@@ -233,7 +254,7 @@ def render_lookup(result: LookupResult) -> str:
         return (f'<div class="kb-lookup kb-found"><div class="kb-citation">{esc(result.citation)}</div>'
                 f"{_formal_line(formal) if formal else ''}{_text_block(result.text)}"
                 f'<div class="kb-actions">{_copy_button(result.text, result.citation)}'
-                f"{_formal_button(formal) if formal else ''}</div></div>")
+                f"{_formal_button(formal) if formal else ''}{_collect_button(result.citation)}</div></div>")
     sugg = ""
     if result.suggestions:
         # One button per candidate (for a bare "Điều 5": every loaded document that has it); a click looks it up.
@@ -273,7 +294,7 @@ def _doc_facts(d: DocumentSummary) -> str:
     return " · ".join(facts)
 
 
-def render_catalogue(docs: list[DocumentSummary], browsable: bool = True) -> str:
+def render_catalogue(docs: list[DocumentSummary], browsable: bool = True, progress: str = "") -> str:
     """Every loaded document and every catalogue entry still missing (greyed, with the note).
 
     browsable: the compact list of the Tra cứu tab, names open the document tree; otherwise the
@@ -306,12 +327,21 @@ def render_catalogue(docs: list[DocumentSummary], browsable: bool = True) -> str
             + f"</td><td>{'Chưa có văn bản' if missing else 'Đã nạp'}</td>"
             f"<td>{esc(legal_status_label(d.legal_status))}</td>"
             f"<td>{esc(format_date(d.effective_from))}</td>"
-            f"<td class=\"kb-num\">{d.articles}</td><td class=\"kb-num\">{d.nodes}</td></tr>"
+            f"<td class=\"kb-num\">{d.articles}</td><td class=\"kb-num\">{d.nodes}"
+            # still being embedded: how far (the rest is found by lexical search meanwhile)
+            + (f'<div class="kb-sub">{d.dense_nodes} có vectơ</div>' if d.ready and d.dense_nodes < d.nodes else "")
+            + "</td></tr>"
         )
-    return ('<div class="kb-table-scroll" role="region" aria-label="Danh sách văn bản" tabindex="0">'
+    return ((f'<div class="kb-note kb-embed-progress">{esc(progress)}</div>' if progress else "")
+            + '<div class="kb-table-scroll" role="region" aria-label="Danh sách văn bản" tabindex="0">'
             '<table class="kb-docs"><thead><tr><th>Văn bản</th><th>Trạng thái</th><th>Hiệu lực</th>'
             "<th>Có hiệu lực từ</th><th>Số điều/mục</th><th>Số đoạn</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table></div>")
+
+
+def _amendment_list(lines: Iterable[str]) -> str:
+    items = "".join(f"<li>{esc(x)}</li>" for x in lines)
+    return f'<div class="kb-amend"><div class="kb-sub">Sửa đổi, bổ sung, bãi bỏ:</div><ul>{items}</ul></div>'
 
 
 def render_tree(tree: DocumentTree | None) -> str:
@@ -326,7 +356,8 @@ def render_tree(tree: DocumentTree | None) -> str:
     rel = tree.relations or []
     head = (f'<div class="kb-citation">{esc(tree.name or tree.key)}</div>'
             f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
-            + ('<ul class="kb-relations">' + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul>" if rel else ""))
+            + ('<ul class="kb-relations">' + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul>" if rel else "")
+            + (_amendment_list(tree.amendments) if tree.amendments else ""))
 
     def formal(citation: str) -> str:
         return formal_citation(citation, tree.name, tree.number, tree.doc_type, tree.issued_on, tree.issuer)
@@ -352,7 +383,7 @@ def render_tree(tree: DocumentTree | None) -> str:
                 if value:
                     body.append(f'<details class="kb-section" open><summary>{esc(value)}</summary>')
         label = unit_label(u.kind, u.number)
-        parts = []
+        parts = [_amendment_list(u.amendments)] if u.amendments else []
         if u.intro:
             parts.append(_text_block(u.intro, "kb-verbatim kb-intro"))
         for c in u.clauses:
@@ -365,8 +396,10 @@ def render_tree(tree: DocumentTree | None) -> str:
                 f'<div class="kb-tclause" data-node="{esc(c.node_id or "")}">'
                 f'<div class="kb-tcite">{esc(c.citation)}</div>{_text_block(c.text)}{pts}'
                 f'<div class="kb-actions">{_copy_button(c.full_text, c.citation)}'
-                f'{_formal_button(full) if full != c.citation else ""}</div></div>')
-        body.append(f'<details class="kb-unit"><summary>{esc(label)}. {esc(u.title)}</summary>'
+                f'{_formal_button(full) if full != c.citation else ""}{_collect_button(c.citation)}</div></div>')
+        mark = (f' <span class="kb-amend">— sửa đổi, bổ sung, bãi bỏ: {esc("; ".join(u.amended_by))}</span>'
+                if u.amended_by else "")
+        body.append(f'<details class="kb-unit"><summary>{esc(label)}. {esc(u.title)}{mark}</summary>'
                     f'{"".join(parts)}</details>')
     body += ["</details>"] * (bool(open_at["section"]) + bool(open_at["chapter"]))
     # tabindex: the page moves focus here when a document is opened from the catalogue
@@ -400,10 +433,15 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
             out.append(f'<div class="kb-preview kb-error" role="alert"><b>{fname}</b>: {esc(p["error"])}</div>')
             continue
         key = p.get("key", "")
-        badge = ("Đã có trong cơ sở dữ liệu — chọn văn bản này ở ô “Thay thế” để cập nhật" if key in existing
+        badge = ("Đã có trong cơ sở dữ liệu — xem so sánh với bản đang có bên dưới" if key in existing
                  else "Văn bản mới")
         if key in corrected:
             badge += " · đã sửa thông tin"
+        kept = p.get("kept_corrections") or {}
+        if kept:
+            labels = dict(EDITABLE_FIELDS)
+            badge += " · áp dụng lại sửa đổi đã lưu của bản trước: " + ", ".join(
+                f"{labels.get(k, k)} {_shown_value(k, v)}" for k, v in kept.items())
         rows = "".join(_preview_row(p, k, label) for k, label in EDITABLE_FIELDS)
         warns = "".join(f"<li>{esc(w)}</li>" for w in p.get("warnings", []))
         units = "".join(f"<li>{esc(u)}</li>" for u in p.get("units", []))
@@ -432,12 +470,100 @@ def overrides_from_form(preview: dict, values: dict) -> dict:
     return fix
 
 
+# ---------------------------------------------------------------- legal staff: a replacement compared first
+
+CHANGE_LABELS = {"added": "thêm mới", "removed": "bị bỏ", "changed": "sửa đổi"}
+MAX_SHOWN_CHANGES = 300  # a wholly rewritten code would otherwise make a page of megabytes
+SAME_CONTEXT = 160  # characters of unchanged text kept on each side of a change
+
+
+def _diff_spans(spans) -> str:
+    out = []
+    for i, (op, text) in enumerate(spans):
+        if op == "del":
+            out.append(f'<del title="Bị bỏ">{esc(text)}</del>')
+        elif op == "ins":
+            out.append(f'<ins title="Thêm mới">{esc(text)}</ins>')
+        else:
+            # Long unchanged stretches are cut to the words next to a change: the change is what staff check.
+            first, last, n = i == 0, i == len(spans) - 1, SAME_CONTEXT
+            if first and not last and len(text) > n + 20:
+                text = "… " + text[-n:]
+            elif last and not first and len(text) > n + 20:
+                text = text[:n] + " …"
+            elif not first and not last and len(text) > 2 * n + 20:
+                text = text[:n] + " … " + text[-n:]
+            out.append(esc(text))
+    return "".join(out)
+
+
+def _article_change(a) -> str:
+    status = CHANGE_LABELS.get(a.status, a.status)
+    heading = f"{esc(a.label)}. {esc(a.title)}" if a.title else esc(a.label)
+    if a.status == "changed":
+        title = ""
+        if a.old_title != a.new_title:
+            title = (f'<div class="kb-sub">Tên điều: <del>{esc(a.old_title)}</del> → <ins>{esc(a.new_title)}</ins></div>')
+        body = (f'{title}<div class="kb-verbatim kb-diff">{_diff_spans(a.spans)}</div>'
+                f'<details class="kb-both"><summary>Xem toàn văn bản đang có và bản mới</summary>'
+                f'<div class="kb-sub">Bản đang có:</div>{_text_block(a.old_text)}'
+                f'<div class="kb-sub">Bản mới:</div>{_text_block(a.new_text)}</details>')
+    elif a.status == "removed":
+        body = f'<div class="kb-sub">Bản đang có (sẽ bị bỏ):</div>{_text_block(a.old_text)}'
+    else:
+        body = f'<div class="kb-sub">Bản mới:</div>{_text_block(a.new_text)}'
+    return (f'<details class="kb-change" data-status="{esc(a.status)}" data-unit="{esc(a.label)}">'
+            f'<summary><span class="kb-change-kind">{esc(status)}</span> {heading}</summary>{body}</details>')
+
+
+def render_comparison(diffs, names: dict[str, str] | None = None) -> str:
+    """ingest.compare.DocumentDiff list -> what a replacement would change, shown before it is confirmed."""
+    if not diffs:
+        return ""
+    names = names or {}
+    out = []
+    for d in diffs:
+        counts = [f"{len(d.added)} điều thêm mới", f"{len(d.removed)} điều bị bỏ", f"{len(d.changed)} điều sửa đổi",
+                  f"{d.unchanged} điều giữ nguyên"]
+        old_name = names.get(d.old_key) or d.old_key
+        head = (f'<div class="kb-citation">Bản mới sẽ thay thế {esc(old_name)}</div>'
+                f'<div class="kb-docmeta">So với bản đang có: {esc(" · ".join(counts))}</div>')
+        fields = ""
+        if d.fields:
+            rows = "".join(
+                f"<tr><th>{esc(f.label)}</th><td>{esc(_shown_value(f.name, f.old)) or '—'}</td>"
+                f"<td>{esc(_shown_value(f.name, f.new)) or '—'}</td></tr>" for f in d.fields)
+            fields = ('<table class="kb-meta-table kb-compare-fields"><thead><tr><th>Thông tin</th><th>Bản đang có</th>'
+                      f"<th>Bản mới</th></tr></thead><tbody>{rows}</tbody></table>")
+        if d.identical:
+            body = '<p class="kb-para">Nội dung và thông tin nhận dạng của hai bản giống nhau.</p>'
+        elif not d.articles:
+            body = '<p class="kb-para">Nội dung các điều không thay đổi.</p>'
+        else:
+            shown = d.articles[:MAX_SHOWN_CHANGES]
+            more = len(d.articles) - len(shown)
+            body = ('<div class="kb-sub">Chữ gạch ngang: bị bỏ; chữ gạch chân: thêm mới.</div>'
+                    + "".join(_article_change(a) for a in shown)
+                    + (f'<div class="kb-note">… và {more} điều khác thay đổi.</div>' if more else ""))
+        out.append(f'<div class="kb-compare" data-old="{esc(d.old_key)}" data-new="{esc(d.new_key)}">'
+                   f"{head}{fields}{body}</div>")
+    return ('<div class="kb-compare-all" role="region" aria-label="So sánh với bản đang có">'
+            '<div class="kb-report">Chưa thay đổi gì. Kiểm tra so sánh dưới đây rồi bấm “Xác nhận thay thế”, '
+            "hoặc “Huỷ” để giữ nguyên bản đang có.</div>" + "".join(out) + "</div>")
+
+
+def _shown_value(name: str, value: str) -> str:
+    return format_date(value) if name in ("issued_on", "effective_from") else value
+
+
 def render_ingest_report(report: dict, action: str = "Nạp") -> str:
     lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
              f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn.']
     if report.get("dense_pending"):
         lines.append(f'<div class="kb-warn">Còn {report["dense_pending"]} đoạn chưa sẵn sàng tìm theo nghĩa (vẫn tìm '
                      "được theo từ ngữ); quản trị viên cần hoàn tất bước này.</div>")
+    if report.get("index_note"):
+        lines.append(f'<div class="kb-warn">{esc(report["index_note"])}</div>')
     for kind, label in (("refused", "Từ chối"), ("skipped", "Bỏ qua")):
         for item in report.get(kind, []):
             name = str(item.get("path", "")).rsplit("/", 1)[-1]

@@ -113,7 +113,7 @@ class StaffActions:
         # LOGOUT_JS cleared the cookie; revoke here too, so a raw-HTTP logout also ends the session.
         self.web_logout(self._cookie(request), _client(request))
         # ... and nothing of the staff member's work stays on the page: previews, messages, reports.
-        return (None, *self._session_views(None), "", "", [], {}, "", "", "", "")
+        return (None, *self._session_views(None), "", "", [], {}, "", "", "", "", "", gr.update(visible=False))
 
     def staff_refused(self, request: gr.Request):
         """After a staff action failed (session expired, or refused): say so where the action is, and
@@ -212,7 +212,52 @@ class StaffActions:
                 f'<div class="kb-report">Đã áp dụng sửa đổi cho {render.esc(orig_key)}. Kiểm tra lại rồi bấm '
                 "“Nạp vào cơ sở dữ liệu”.</div>")
 
+    # ------------------------------------------------------------ replacing: compared first, stored on confirm
+    @staticmethod
+    def _file_overrides(path: str, previews: list[dict], overrides: dict) -> dict | None:
+        """The corrections of one file's documents, as its preview passed them (the service reuses that reading)."""
+        return {p["orig_key"]: overrides[p["orig_key"]] for p in previews
+                if p.get("path") == path and overrides.get(p.get("orig_key"))} or None
+
+    def _replacements(self, previews: list[dict], replace_key: str) -> list[str]:
+        """Stored documents the previewed files would replace: the same key, or the one chosen."""
+        existing = {d.key for d in self._docs() if d.ready}
+        keys = [p.get("key", "") for p in previews if not p.get("error") and p.get("key") in existing]
+        return list(dict.fromkeys(keys + ([replace_key] if replace_key else [])))
+
+    def compare(self, previews, overrides, replace_key, session, request: gr.Request):
+        """After a preview (or a correction, or a replacement chosen): what the replacement would
+        change, article by article; the confirm and cancel buttons show only when something is replaced."""
+        self._require_staff(session, request, "preview")
+        previews = [p for p in (previews or []) if not p.get("error") and p.get("path")]
+        overrides = {k: v for k, v in (overrides or {}).items() if v}
+        diffs = []
+        with self.lock.read():
+            for path in dict.fromkeys(p["path"] for p in previews):
+                diffs += self.kb.compare_file(path, self._file_overrides(path, previews, overrides), replace_key or None)
+        names = dict((key, label) for label, key in render.document_choices(self._docs()))
+        return render.render_comparison(diffs, names), gr.update(visible=bool(diffs))
+
+    def confirm_replace(self, previews, overrides, replace_key, session, request: gr.Request, progress=gr.Progress()):
+        """“Xác nhận thay thế”: the replacement staff have seen compared is stored."""
+        out = self._ingest(previews, overrides, replace_key, session, request, progress, confirmed=True)
+        done = isinstance(out[1], list)  # the previews were cleared: it went through (else a skip update)
+        return (*out, *(("", gr.update(visible=False)) if done else (gr.skip(), gr.skip())))
+
+    def cancel_replace(self, session, request: gr.Request):
+        """“Huỷ”: nothing was stored, so nothing is undone; the page forgets the previewed files."""
+        s = self.session_of(session, request)
+        if s is not None:
+            self.audit.record("replace", user=s.username, role=s.role, outcome="cancelled", client=_client(request),
+                              detail="huỷ sau khi xem so sánh")
+        msg = '<div class="kb-report">Đã huỷ: không có gì thay đổi, bản đang có được giữ nguyên.</div>'
+        return ([], {}, "", gr.update(choices=[], value=None), "", gr.update(visible=False), msg,
+                gr.update(value=None), gr.update(value=""))
+
     def ingest(self, previews, overrides, replace_key, session, request: gr.Request, progress=gr.Progress()):
+        return self._ingest(previews, overrides, replace_key, session, request, progress, confirmed=False)
+
+    def _ingest(self, previews, overrides, replace_key, session, request, progress, confirmed: bool):
         s = self._require_staff(session, request, "upload", target=replace_key or "")
         previews = [p for p in (previews or []) if not p.get("error") and p.get("path")]
         keep = (gr.skip(),) * 9  # previews, overrides, preview, document choice, the five document views
@@ -222,6 +267,12 @@ class StaffActions:
         paths = list(dict.fromkeys(p["path"] for p in previews))
         existing = {d.key for d in self._docs() if d.ready}
         overrides = {k: v for k, v in (overrides or {}).items() if v}
+        replacing = self._replacements(previews, replace_key)
+        if replacing and not confirmed:
+            # A replacement is stored only after staff have seen what it changes (the comparison panel).
+            return (render.render_action_error(
+                f"Tệp này thay thế văn bản đang có ({', '.join(replacing)}). Xem so sánh với bản đang có rồi bấm "
+                "“Xác nhận thay thế”, hoặc “Huỷ” để giữ nguyên."), *keep)
         progress(0.0, desc="Bắt đầu nạp")
         try:
             # Same document number: the registry swaps it atomically inside the ingest, but only the
@@ -230,7 +281,7 @@ class StaffActions:
             # registry swap and the index sync (commit_lock), not for the whole ingest.
             report = self.kb.ingest_files(paths, overrides=overrides or None,
                                           progress=lambda f, m: progress(min(max(f, 0.0), 1.0), desc=m),
-                                          replace=[replace_key] if replace_key else False,
+                                          replace=replacing or False,
                                           commit_lock=self.lock.write)
         except Exception as exc:
             for p in previews:
@@ -259,7 +310,7 @@ class StaffActions:
                               detail={"overrides": {k: overrides[k] for k in (d["orig_key"] for d in docs) if k in overrides},
                                       "reason": refused.get(path) or skipped.get(path) or "",
                                       "replaced": replace_key or ""})
-        label = "Thay thế" if replace_key else "Nạp"
+        label = "Thay thế" if replacing else "Nạp"
         return (render.render_ingest_report(report, label), [], {}, "", gr.update(choices=[], value=None),
                 *self.doc_views())
 

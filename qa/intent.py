@@ -1,0 +1,150 @@
+"""What a question asks for, beyond its words: who asks (the kind of body), what kind of answer
+it expects (a time, a place, an amount), and a term it quotes. Pure functions on text; the
+retriever turns them into small reranking features, so a clause that carries the expected kind of
+answer, for the asker's kind of body, comes first among clauses that match the words equally.
+
+Works on folded text, so that questions typed without diacritics are understood the same way.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.vocab import bodies_in, fold, nfc
+
+# ---------------------------------------------------------------- how many things it asks
+
+
+def question_parts(question: str) -> int:
+    """How many things a question asks: "… ra sao và … những việc gì?" asks two."""
+    asks = len(re.findall(r"\?", question))
+    joined = len(re.findall(r"(?:,| va| hay| con)\s+[^,?]*\b(?:gi|nao|sao|bao lau|bao nhieu|ai|khong)\b",
+                            fold(question)))
+    return max(1, asks, joined + 1)
+
+
+# ---------------------------------------------------------------- expected kind of answer
+
+# Question cues -> kind of answer (folded, word-bounded).
+_ASKS: dict[str, re.Pattern] = {
+    # "trong bao lâu", "mấy ngày", "bao lâu … một lần", "thời hạn", "khi nào", "định kỳ"
+    "time": re.compile(r"\b(?:bao lau|may ngay|bao nhieu ngay|may thang|thoi han|han chot|khi nao|bao gio"
+                       r"|may lan|bao nhieu lan|dinh ky|thoi gian nao)\b"),
+    # "công khai ở đâu", "nộp hồ sơ ở đâu", "gửi cho ai"
+    "place": re.compile(r"\b(?:o dau|noi nao|tai dau|gui (?:den|toi|cho) (?:ai|dau|co quan nao)|nop (?:o )?dau)\b"),
+    # "mức phạt bao nhiêu", "bao nhiêu người"
+    "amount": re.compile(r"\bbao nhieu\b(?! (?:ngay|thang|nam|lan|gio))|\bmuc (?:phat|phi|le phi)\b"),
+}
+# Clause text that carries that kind of answer (folded).
+_CARRIES: dict[str, re.Pattern] = {
+    "time": re.compile(r"\b(?:\d+|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi|muoi lam|ba muoi)\s+(?:gio|ngay|tuan|thang|quy|nam)\b"
+                       r"|\bhang (?:ngay|tuan|thang|quy|nam)\b|\bhang nam\b|\bmot lan\b|\bngay lam viec\b"
+                       # a clause on the time limit itself, even when it gives it by reference
+                       r"|\bthoi han\b|\bhan chot\b|\bcham nhat\b"),
+    "place": re.compile(r"\b(?:tren|tai) (?:cong thong tin|trang thong tin|website|tru so|bao|phuong tien)\b"
+                        r"|\bdang tai\b|\bniem yet\b|\bgui (?:den|toi|ve|cho)\b|\bnop (?:tai|cho|den)\b"),
+    "amount": re.compile(r"\b\d[\d.,]*\s*(?:dong|%|nguoi|ban|trieu|ty)\b|\btu \d[\d.,]* (?:dong )?den \d"),
+}
+
+
+def _plain(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9]+", fold(text))) + " "
+
+
+def expected_answers(question: str) -> frozenset[str]:
+    """Kinds of answer a question expects: "time", "place", "amount" (none: any)."""
+    q = _plain(question)
+    return frozenset(kind for kind, pat in _ASKS.items() if pat.search(q))
+
+
+def carries(kind: str, text: str) -> bool:
+    """The text states something of that kind ("05 ngày làm việc", "3 tháng một lần")."""
+    return bool(_CARRIES[kind].search(_plain(text)))
+
+
+# ---------------------------------------------------------------- who asks
+
+
+# "Bộ Văn hóa, Thể thao và Du lịch": one ministry by name, not the kind "bộ".
+_NAMED_MINISTRY_RE = re.compile(r"\bBộ (?!Luật|luật)[A-ZĐ]")
+
+
+def asker_body(question: str) -> str:
+    """The kind of body the question is about or asked from: the first one it names; "" if none,
+    or when it names one ministry by name (its own article names it: the kind says nothing more)."""
+    kinds = bodies_in(question)
+    if not kinds or (kinds[0] == "ministry" and _NAMED_MINISTRY_RE.search(nfc(question))):
+        return ""
+    return kinds[0]
+
+
+def clause_subject(text: str) -> str:
+    """The part of a clause that says whom it addresses: its lead line up to the colon that opens
+    its points ("2. Người phát ngôn … của các cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh,
+    gồm:"), at most its first 40 words."""
+    lead = nfc(text).split("\n", 1)[0]
+    lead = lead.split(":", 1)[0]
+    return " ".join(lead.split()[:40])
+
+
+# The legal name of the bodies people call by their everyday names: the lexical search then finds
+# clauses that use the legal name ("Sở Y tế" is a "cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh").
+# Only bodies whose everyday name shares no word with the legal one: "UBND tỉnh" already finds
+# "Ủy ban nhân dân cấp tỉnh", and adding it again would outweigh the rest of the question.
+BODY_LEGAL_NAMES: dict[str, str] = {
+    "department": "cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh",
+    "district_department": "cơ quan chuyên môn thuộc Ủy ban nhân dân cấp huyện",
+}
+
+
+def legal_name_expansion(question: str) -> str:
+    """Words to add to the lexical query: the legal name of the asker's kind of body, when the
+    question does not use it already; "" otherwise."""
+    body = asker_body(question)
+    name = BODY_LEGAL_NAMES.get(body, "")
+    if not name or fold(name) in _plain(question):
+        return ""
+    return name
+
+
+# ---------------------------------------------------------------- a quoted term
+
+_QUOTED_RE = re.compile(r"[\"“”«»'‘’]([^\"“”«»'‘’]{6,80})[\"“”«»'‘’]")
+
+
+def quoted_terms(question: str) -> list[str]:
+    """Terms the question puts in quotes ("nội dung thông tin đối ngoại"), folded."""
+    return [" ".join(re.findall(r"[a-z0-9]+", fold(m.group(1)))) for m in _QUOTED_RE.finditer(nfc(question))
+            if len(m.group(1).split()) >= 2]
+
+
+def is_about_term(term: str, article_title: str, text: str) -> bool:
+    """The unit is about the quoted term: its article title or its own first words begin with it
+    ("Nội dung thông tin đối ngoại trên báo chí gồm …")."""
+    body = re.sub(r"^\s*(?:\d+\.|[a-zđ]\))\s*", "", nfc(text))
+    return any(_plain(s).startswith(f" {term} ") for s in (article_title, body[: len(term) * 2 + 20]))
+
+
+@dataclass(frozen=True)
+class QuestionIntent:
+    """What the reranker needs to know of a question, computed once."""
+
+    expects: frozenset[str]
+    asker: str
+    quoted: tuple[str, ...]
+
+    @classmethod
+    def of(cls, question: str, parts: int = 1) -> "QuestionIntent":
+        # In a question of several parts the expected kind answers one part only: it does not say
+        # which clause answers the question.
+        expects = expected_answers(question) if parts <= 1 else frozenset()
+        return cls(expects, asker_body(question), tuple(quoted_terms(question)))
+
+    def answer_match(self, text: str) -> bool:
+        return bool(self.expects) and any(carries(k, text) for k in self.expects)
+
+    def addresses_asker(self, text: str) -> bool:
+        return bool(self.asker) and self.asker in bodies_in(clause_subject(text))
+
+    def about_quoted(self, article_title: str, text: str) -> bool:
+        return any(is_about_term(t, article_title, text) for t in self.quoted)
