@@ -12,7 +12,7 @@ import sqlite3
 import time
 from collections.abc import Collection
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np

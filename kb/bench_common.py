@@ -48,6 +48,32 @@ def run_kb_child(home: Path, *args) -> tuple[float, int, str]:
     return dt, int(m.group(1)) // 1024 if m else -1, proc.stdout
 
 
+def start_kb_serve(home: Path, port: int, env: dict, log: Path, *, workers: int = 0,
+                   timeout: float = 300.0) -> subprocess.Popen:
+    """`kb serve` on 127.0.0.1:port in a child (stdout and stderr to `log`), returned once it answers
+    /config; RuntimeError with the log's tail when it exits or does not answer within `timeout` s."""
+    import httpx
+
+    cmd = [sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"kb serve exited: {log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/config", timeout=5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError(f"kb serve did not answer within {timeout:.0f} s: {log.read_text(errors='replace')[-3000:]}")
+
+
 def registry_counts(home: Path) -> dict:
     registry = Registry(home / "registry.sqlite3")
     try:

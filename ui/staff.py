@@ -158,6 +158,7 @@ class StaffActions:
     def preview(self, files, session, request: gr.Request):
         self._require_staff(session, request, "preview")
         previews: list[dict] = []
+        seen: set[str] = set()
         for f in files or []:
             path = Path(f if isinstance(f, str) else getattr(f, "name", ""))
             if path.suffix.lower() not in UPLOAD_TYPES:
@@ -165,6 +166,9 @@ class StaffActions:
                                                             "dùng PDF, DOCX, HTML hoặc TXT"})
                 continue
             stored, sha = self._store_upload(str(path))
+            if sha in seen:
+                continue  # the same file chosen twice: read and shown once
+            seen.add(sha)
             previews.extend(self._preview_one(stored, sha))
         if not previews:
             return ([], {}, render.render_action_error("Chọn ít nhất một tệp (PDF, DOCX, HTML, TXT hoặc HTML "
