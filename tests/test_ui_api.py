@@ -288,6 +288,7 @@ def test_the_same_file_chosen_twice_is_read_once(fake_app, tmp_path):
     assert str(shown["output"]).count('class="kb-preview"') == 1
     assert raw.call("ui_ingest", [None, None, "", None])["success"]
     assert len(kb.ingested[-1][0]) == 1
+    assert raw.call("ui_remove", ["999/2099/NĐ-CP", True, None])["success"]  # the app is shared by this module
 
 
 # ------------------------------------------------------------------------------ slow: kb serve
