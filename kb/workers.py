@@ -40,7 +40,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 MAX_RESTARTS = 5  # per worker: a worker that keeps dying is left down (the others serve) and logged
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the workers, and the benchmarks' servers)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -206,7 +207,7 @@ def serve_workers(settings: Settings) -> int:
     gradio_tmp = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
     workers = []
     for i in range(n):
-        port = _free_port()
+        port = free_port()
         env = dict(os.environ) | {"KB_WORKERS": "1", "KB_HOME": str(settings.home),
                                   "GRADIO_TEMP_DIR": str(gradio_tmp / f"kb-worker-{i}")}
         # Only worker 0 embeds in the background (ingest.locks would serialise them anyway).

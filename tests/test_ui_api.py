@@ -173,6 +173,14 @@ class Raw:
         return self.call("ui_login", [user, code, None])
 
 
+def legal_staff(url: str) -> Raw:
+    """A raw client with the page loaded and logged in as legal staff."""
+    raw = Raw(url)
+    assert raw.call("ui_load", [])["success"]
+    assert raw.login("phapche", UI_ACCOUNTS["phapche"][1])["success"]
+    return raw
+
+
 def _error(msg: dict) -> str:
     out = msg.get("output")
     return out.get("error", "") if isinstance(out, dict) else str(out)
@@ -255,9 +263,7 @@ def test_raw_http_cannot_remove_or_ingest_without_legal_staff(fake_app, tmp_path
 def test_raw_http_positive_control_legal_staff(fake_app, tmp_path):
     """The same raw calls work after a legal-staff login: the refusals above are real refusals."""
     url, kb, settings = fake_app
-    raw = Raw(url)
-    assert raw.call("ui_load", [])["success"]
-    assert raw.login("phapche", UI_ACCOUNTS["phapche"][1])["success"]
+    raw = legal_staff(url)
     doc = tmp_path / "nd999.txt"
     doc.write_text("Điều 1. Thử nghiệm\n1. Nội dung thử nghiệm.", encoding="utf-8")
     assert raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
@@ -278,9 +284,7 @@ def test_the_same_file_chosen_twice_is_read_once(fake_app, tmp_path):
     """Chosen twice (a second pick while the first was still uploading), a file is previewed and
     ingested once, not shown as two documents with the same number."""
     url, kb, settings = fake_app
-    raw = Raw(url)
-    assert raw.call("ui_load", [])["success"]
-    assert raw.login("phapche", UI_ACCOUNTS["phapche"][1])["success"]
+    raw = legal_staff(url)
     doc = tmp_path / "nd999-synthetic.txt"
     doc.write_text("Điều 1. Thử nghiệm\n1. Nội dung thử nghiệm.", encoding="utf-8")
     shown = raw.call("ui_preview", [[raw.upload(doc), raw.upload(doc)], None])
@@ -330,9 +334,7 @@ def test_real_server_refuses_raw_remove_and_upload(ui_server, tmp_path):
 
 def test_replace_removes_the_old_version_only_after_the_new_one_is_in_and_is_audited(fake_app, tmp_path):
     url, kb, settings = fake_app
-    raw = Raw(url)
-    assert raw.call("ui_load", [])["success"]
-    assert raw.login("phapche", UI_ACCOUNTS["phapche"][1])["success"]
+    raw = legal_staff(url)
     doc = tmp_path / "nd72-ban-moi.txt"
     doc.write_text("Điều 1. Thử nghiệm thay thế\n1. Nội dung.", encoding="utf-8")
     assert raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
@@ -380,9 +382,7 @@ def test_closed_reading_uses_login_for_everything(tmp_path):
 def test_cancelling_a_replacement_changes_nothing(fake_app, tmp_path):
     url, kb, settings = fake_app
     kb.docs.setdefault("72/2015/NĐ-CP", dict(kb.template))  # an earlier test replaced it
-    raw = Raw(url)
-    assert raw.call("ui_load", [])["success"]
-    assert raw.login("phapche", UI_ACCOUNTS["phapche"][1])["success"]
+    raw = legal_staff(url)
     doc = tmp_path / "nd72-huy.txt"
     doc.write_text("Điều 1. Thử nghiệm huỷ\n1. Nội dung.", encoding="utf-8")
     assert raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
