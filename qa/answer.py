@@ -25,7 +25,7 @@ from core.vocab import (ACTOR_LABELS, NO_BASIS, NOT_IN_BASE, PLAIN_STOPWORDS, SE
                         nfc)
 from ingest.identity import citation_string
 from ingest.structure import split_clauses
-from qa.intent import asker_body, clause_subject, question_parts
+from qa.intent import asker_body, asks_applicability, clause_subject, question_parts
 from qa.relevance import names_entity, title_entity
 from qa.types import Answer, Citation, ClauseHit, LookupResult
 
@@ -176,7 +176,11 @@ def _entity_article(question: str, hits: list[ClauseHit]) -> ClauseHit | None:
 
 def _clause_for_named_body(question: str, hits: list[ClauseHit]) -> ClauseHit | None:
     """A khoản whose lead line is the body the question names ("2. Ủy ban nhân dân cấp tỉnh:" for
-    "ubnd tinh … họp báo định kỳ"): its points are that body's duties."""
+    "ubnd tinh … họp báo định kỳ"): its points are that body's duties. Not when the best hit already
+    addresses that body ("3. Người thực hiện phát ngôn … của Ủy ban nhân dân cấp xã, gồm:")."""
+    asker = asker_body(question)
+    if hits and asker and asker in bodies_in(clause_subject(hits[0].text)):
+        return None
     for h in hits[:6]:
         first = re.sub(r"^\d+\.\s*", "", h.text.split("\n", 1)[0]).rstrip(" :;.")
         if len(first.split()) > 12:
@@ -239,23 +243,59 @@ def _level_first(question: str, hits: list[ClauseHit]) -> list[ClauseHit]:
     return [h for h in hits if h not in other] + other
 
 
-def _in_scope_first(question: str, hits: list[ClauseHit]) -> tuple[list[ClauseHit], str]:
-    """Hits of documents that apply to whoever the question is about come first; a note when the
-    best remaining clause still applies to someone else."""
+def _in_scope_first(question: str, hits: list[ClauseHit]) -> list[ClauseHit]:
+    """Hits of documents that apply to whoever the question is about come first."""
     asker = actors_in(question)
     if not asker:
-        return hits, ""
+        return hits
     who = asker[0]
-    applies = [h for h in hits if not h.scope or who in h.scope]
-    others = [h for h in hits if h.scope and who not in h.scope]
-    if not others:
-        return hits, ""
-    ordered = applies + others
-    note = ""
-    if ordered and ordered[0].scope and who not in ordered[0].scope:
-        note = (f"{ordered[0].document_name} áp dụng cho {ACTOR_LABELS.get(ordered[0].scope[0], ordered[0].scope[0])}, "
-                "không trực tiếp cho cơ quan được hỏi.")
-    return ordered, note
+    return [h for h in hits if not h.scope or who in h.scope] + [h for h in hits if h.scope and who not in h.scope]
+
+
+def _scope_note(question: str, lead: ClauseHit) -> str:
+    """Said when the leading clause's document applies to someone other than the asker."""
+    asker = actors_in(question)
+    if not asker or not lead.scope or asker[0] in lead.scope:
+        return ""
+    return (f"{lead.document_name} áp dụng cho {ACTOR_LABELS.get(lead.scope[0], lead.scope[0])}, "
+            "không trực tiếp cho cơ quan được hỏi.")
+
+
+def _named_first(hits: list[ClauseHit], mentioned: list[str] | tuple[str, ...]) -> list[ClauseHit]:
+    """Clauses of the documents the question names ("… Thông tư 02/2019 không?") come first: an
+    answer from another document, however well it matches the words, answers another question."""
+    named = [h for h in hits if h.document in mentioned]
+    return named + [h for h in hits if h.document not in mentioned] if named else hits
+
+
+_SCOPE_TITLES = ("doi tuong ap dung", "pham vi dieu chinh")
+
+
+def _scope_articles(candidates: list[ClauseHit], mentioned: list[str] | tuple[str, ...], source: UnitSource,
+                    question: str) -> list[ClauseHit]:
+    """The "Đối tượng áp dụng", then "Phạm vi điều chỉnh" units of the named documents (their first
+    articles), for a question on whom a document applies to."""
+    found: list[tuple[int, ClauseHit]] = []
+    for key in mentioned:
+        if not any(h.document == key for h in candidates):
+            continue  # named but not in the base, or filtered out
+        for article in ("1", "2", "3"):
+            units = source.article_hits(key, "dieu", article)
+            title = fold(units[0].article_title) if units else ""
+            rank = next((i for i, t in enumerate(_SCOPE_TITLES) if t in title), None)
+            if rank is not None:
+                units = sorted(units, key=lambda u: -coverage(question, u.text))
+                found += [(rank, u) for u in units]
+    return [u for _, u in sorted(found, key=lambda x: x[0])]
+
+
+def applicability_units(question: str, hits: list[ClauseHit], source: UnitSource | None,
+                        mentioned: list[str] | tuple[str, ...]) -> list[ClauseHit]:
+    """For "… có phải thực hiện Thông tư 02/2019 không?": the named documents' scope units, which
+    answer it by what they are whatever words they share with it; [] for any other question."""
+    if source is None or not mentioned or not asks_applicability(question):
+        return []
+    return _scope_articles(_named_first(hits, mentioned), mentioned, source, question)
 
 
 # ---------------------------------------------------------------- the plan
@@ -271,13 +311,17 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
         return [], ""
     primary = [h for h in hits if h.source_kind != "secondary" and h.status != "secondary"]
     candidates = primary or hits
-    candidates, scope_note = _in_scope_first(question, _level_first(question, candidates))
+    candidates = _named_first(_in_scope_first(question, _level_first(question, candidates)), mentioned)
     cap = MAX_QUOTED_MULTI if question_parts(question) > 1 else MAX_QUOTED
     lead = candidates[0]
     chosen: list[tuple[ClauseHit, str]] = []
     in_named = [h for h in candidates if h.document in mentioned] if mentioned else candidates
     entity_hit = _entity_article(question, in_named)
-    if entity_hit is not None and source is not None:
+    scope_units = applicability_units(question, candidates, source, mentioned)
+    if scope_units:
+        # "UBND tỉnh có phải thực hiện Thông tư 02/2019 không?": whom the document applies to.
+        chosen = [(u, "answer") for u in scope_units[:MAX_QUOTED_MULTI]]
+    elif entity_hit is not None and source is not None:
         # "Bộ Nội vụ có trách nhiệm gì?": the article titled by that body, all of its khoản.
         siblings = source.article_hits(entity_hit.document, entity_hit.unit_kind, entity_hit.article)
         ordered = [entity_hit] + [s for s in siblings if s.node_id != entity_hit.node_id]
@@ -321,7 +365,7 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
             plan.append(q)
     if source is not None:
         plan = _follow_references(plan, source)
-    return plan, scope_note
+    return plan, (_scope_note(question, plan[0].hit) if plan else "")
 
 
 def _follow_references(plan: list[Quoted], source: UnitSource) -> list[Quoted]:
@@ -406,6 +450,10 @@ def assess_basis(question: str, hits: list[ClauseHit], dense_top: float, has_den
     # without diacritics, a question embeds poorly: its cosine says little, its words decide.
     close = dense_top >= (NONE_DENSE if unaccented else FOUND_DENSE_HIGH)
     if cov < WEAK_COVERAGE or (cov < MIN_COVERAGE and not close):
+        return "none", conf
+    # Typed with diacritics, no clause this far in meaning answered a dev question (the lowest was
+    # 0.86): unless it covers most of the question's words, the words matched by chance.
+    if not unaccented and dense_top < NONE_DENSE and cov < FOUND_COVERAGE:
         return "none", conf
     # Found: the best clause is close in meaning and covers the question, and no other clause is
     # about as good (a near tie means the search cannot tell which clause answers).

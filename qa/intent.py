@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.vocab import bodies_in, fold, nfc
+from core.vocab import STOPWORDS, bodies_in, fold, nfc
 
 # ---------------------------------------------------------------- how many things it asks
 
@@ -65,17 +65,12 @@ def carries(kind: str, text: str) -> bool:
 # ---------------------------------------------------------------- who asks
 
 
-# "Bộ Văn hóa, Thể thao và Du lịch": one ministry by name, not the kind "bộ".
-_NAMED_MINISTRY_RE = re.compile(r"\bBộ (?!Luật|luật)[A-ZĐ]")
-
-
 def asker_body(question: str) -> str:
-    """The kind of body the question is about or asked from: the first one it names; "" if none,
-    or when it names one ministry by name (its own article names it: the kind says nothing more)."""
+    """The kind of body the question is about or asked from: the first one it names; "" if none.
+    A ministry named by its name ("Bộ Công Thương") is of the kind "bộ": what "các bộ" must do
+    applies to it (an article titled by that ministry is found by its title, qa.retrieval)."""
     kinds = bodies_in(question)
-    if not kinds or (kinds[0] == "ministry" and _NAMED_MINISTRY_RE.search(nfc(question))):
-        return ""
-    return kinds[0]
+    return kinds[0] if kinds else ""
 
 
 def clause_subject(text: str) -> str:
@@ -97,6 +92,30 @@ BODY_LEGAL_NAMES: dict[str, str] = {
 }
 
 
+_BODY_HEADS = {"department": "sở", "district_department": "phòng"}
+
+
+def body_name_words(words: list[str], asker: str) -> frozenset[str]:
+    """The segmented words of the asker's everyday body name in a question ("Sở Tư_pháp", "Sở Văn_hóa
+    , Thể_thao và Du_lịch"): a clause addressing that kind of body covers them, though it says
+    "cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh"."""
+    head = _BODY_HEADS.get(asker)
+    if not head:
+        return frozenset()
+    lower = [w.lower() for w in words]
+    out: set[str] = set()
+    for i, w in enumerate(lower):
+        if w != head or i + 1 >= len(lower) or lower[i + 1] in STOPWORDS:
+            continue  # "của Sở và …": the body, not a name
+        out.update((w, lower[i + 1]))
+        # "Sở Văn_hóa Thể_thao và Du_lịch" (commas are not words): up to the word after "và"
+        for j in range(i + 2, min(i + 5, len(lower) - 1)):
+            if lower[j] == "và":
+                out.update(lower[i + 2:j] + [lower[j + 1]])
+                break
+    return frozenset(out - STOPWORDS)
+
+
 def legal_name_expansion(question: str) -> str:
     """Words to add to the lexical query: the legal name of the asker's kind of body, when the
     question does not use it already; "" otherwise."""
@@ -105,6 +124,28 @@ def legal_name_expansion(question: str) -> str:
     if not name or fold(name) in _plain(question):
         return ""
     return name
+
+
+# ---------------------------------------------------------------- does a document apply
+
+# a document by its kind, also abbreviated and glued to its number ("tt02", "nđ72")
+_DOC_WORD = r"(?:nghi dinh|thong tu|luat|quyet dinh|nghi quyet|ket luan|cong van|chi thi|van ban|nd|tt|qd)(?:\b|(?=\d))"
+# "có phải thực hiện Thông tư 02/2019 không", "Nghị định 09 áp dụng đối với ai": the verb governs the
+# document, not something the document regulates ...
+_APPLIES_RE = re.compile(
+    rf"\b(?:ap dung|thuc hien|tuan thu|thi hanh|tuan theo|lam theo) (?:theo )?{_DOC_WORD}"
+    rf"|\b{_DOC_WORD}\S*(?: \S+){{0,4}} (?:co )?(?:ap dung|dieu chinh) (?:doi voi|cho|voi)\b")
+# ... and the question asks yes or no, or who ("… thế nào" asks how to apply it: not this)
+_YES_NO_OR_WHO_RE = re.compile(r"\b(?:khong|ko|k|chua)\s*$|\bhay (?:khong|chua)\b|\bco (?:\S+ ){0,12}khong\b"
+                               r"|\b(?:ai|nhung ai|co quan nao|to chuc nao|doi tuong nao|nhung doi tuong|nhung gi)\b")
+_SCOPE_RE = re.compile(r"\b(?:thuoc|nam trong|la) (?:doi tuong|pham vi) (?:ap dung|dieu chinh)\b|\bdoi tuong ap dung\b")
+
+
+def asks_applicability(question: str) -> bool:
+    """The question asks whom a document applies to, or whether it applies to the asker: its
+    "Đối tượng áp dụng" / "Phạm vi điều chỉnh" articles answer (when it names the document)."""
+    q = _plain(question)
+    return bool(_SCOPE_RE.search(q) or (_APPLIES_RE.search(q) and _YES_NO_OR_WHO_RE.search(q.rstrip())))
 
 
 # ---------------------------------------------------------------- a quoted term

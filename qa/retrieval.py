@@ -11,13 +11,13 @@ from typing import Callable
 import numpy as np
 
 from core.errors import DenseUnavailable
-from core.vocab import FOLDED_SYNONYMS, STOPWORDS, SYNONYMS
+from core.vocab import DUTY_WORDS, FOLDED_SYNONYMS, STOPWORDS, SYNONYMS, bodies_in
 from ingest.lexical import (LexicalIndex, folded_query_tokens, folded_tokens, is_unaccented, lexical_words,
                             tokens_from_words)
 from ingest.model import NodeMeta
 from ingest.registry import NodeRow
 from ingest.store import KnowledgeStore
-from qa.intent import QuestionIntent, legal_name_expansion, question_parts
+from qa.intent import QuestionIntent, asker_body, body_name_words, clause_subject, legal_name_expansion, question_parts
 from qa.references import DocDescriptor, find_document_mentions
 from qa.relevance import FOLDED_STOPWORDS, names_entity, names_title, title_entity, weighted_coverage
 from qa.types import ClauseHit
@@ -45,6 +45,9 @@ class FusionParams:
     # Added when the question contains (nearly) all the words of a clause's article title:
     # "Bộ Nội vụ có trách nhiệm gì" names Điều 23 "Bộ Nội vụ", whose khoản never repeat it.
     article_title_bonus: float = 0.15
+    # More when the title is a body the question names ("Bộ Ngoại giao có trách nhiệm gì" and
+    # Điều 19 "Bộ Ngoại giao"): the article is that body's duties, the question asks for them.
+    entity_title_bonus: float = 0.3
     # Added when the clause carries the kind of answer the question expects ("trong bao lâu" and
     # "05 ngày làm việc"), addresses the asker's kind of body in its lead line, or is about a term
     # the question quotes (qa/intent.py). Tuned on ttdn_answers_dev; small against the coverage
@@ -105,6 +108,8 @@ class QueryTerms:
     tokens: list[str]  # BM25 query tokens
     folded: bool
     idf: Callable[[str], float]
+    asker: str = ""  # the asker's kind of body (qa.intent)
+    body_words: frozenset[str] = frozenset()  # its everyday name's words ("sở", "tư_pháp")
 
     @classmethod
     def of(cls, question: str, lex: LexicalIndex) -> "QueryTerms":
@@ -118,16 +123,23 @@ class QueryTerms:
             return cls([t for t in tokens if "_" not in t], tokens + more, True, lex.idf_folded)
         words = lexical_words(question)
         more = [s for w in words for s in sorted(SYNONYMS.get(w, ()))] + (lexical_words(extra) if extra else [])
-        return cls(words, tokens_from_words(words + more), False, lex.idf)
+        asker = asker_body(question)
+        return cls(words, tokens_from_words(words + more), False, lex.idf, asker, body_name_words(words, asker))
 
     def clause_tokens(self, row: NodeRow) -> set[str]:
         tokens = row.lex_tokens.split()
+        if title_entity(row.meta.article_title):
+            # An article titled by a body ("Bộ Ngoại giao", in the chapter on responsibilities) is
+            # that body's duties: "trách nhiệm gì" is answered by it as by "Trách nhiệm của Bộ …".
+            tokens += [part for w in DUTY_WORDS for part in (w, *w.split("_"))]
         out = set(folded_tokens(tokens)) if self.folded else set(tokens)
         # The segmenter joins differently in a clause and a question ("thực_hiện_phát_ngôn" in the
         # clause, "phát_ngôn" in the question): a word found inside a longer one is found.
         for tok in [t for t in out if t.count("_") >= 2]:
             parts = tok.split("_")
             out.update("_".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 2, len(parts) + 1))
+        if self.body_words and self.asker in bodies_in(clause_subject(row.text)):
+            out |= self.body_words  # "Sở Tư pháp" is one of the "cơ quan chuyên môn" the clause addresses
         return out
 
     def coverage(self, row: NodeRow) -> float:
@@ -158,13 +170,16 @@ class Retriever:
             self._descriptors, self._descriptors_gen = descs, gen
         return self._descriptors
 
-    def _title_named(self, question: str, titles: dict[str, str]) -> set[str]:
-        """Nodes whose article title names a body ("Trách nhiệm của Bộ Nội vụ") the question names."""
-        named: dict[str, bool] = {}
+    def _title_bonus(self, question: str, titles: dict[str, str]) -> dict[str, float]:
+        """Per node: the bonus for an article title that names a body the question names ("Trách
+        nhiệm của Bộ Nội vụ"), or that the question repeats nearly word for word."""
+        p = self.params
+        bonus: dict[str, float] = {}
         for title in set(titles.values()):
             entity = title_entity(title)
-            named[title] = (bool(entity) and names_entity(question, entity)) or names_title(question, title)
-        return {nid for nid, title in titles.items() if named[title]}
+            bonus[title] = (p.entity_title_bonus if entity and names_entity(question, entity)
+                            else p.article_title_bonus if names_title(question, title) else 0.0)
+        return {nid: bonus[title] for nid, title in titles.items() if bonus[title]}
 
     def _intent_bonus(self, intent: QuestionIntent, row: NodeRow) -> float:
         p = self.params
@@ -230,10 +245,10 @@ class Retriever:
         cov = {nid: terms.coverage(rows[nid]) for nid in ranked[: p.rerank_depth]}
         if p.coverage_weight and ranked:
             top = fused[ranked[0]] or 1.0
-            titled = self._title_named(question, {nid: rows[nid].meta.article_title for nid in ranked[: p.rerank_depth]})
+            titled = self._title_bonus(question, {nid: rows[nid].meta.article_title for nid in ranked[: p.rerank_depth]})
             intent = QuestionIntent.of(question, question_parts(question))
-            final = {nid: fused[nid] / top + p.coverage_weight * cov.get(nid, 0.0)
-                     + (p.article_title_bonus if nid in titled else 0.0) for nid in ranked}
+            final = {nid: fused[nid] / top + p.coverage_weight * cov.get(nid, 0.0) + titled.get(nid, 0.0)
+                     for nid in ranked}
             for nid in ranked[: p.rerank_depth]:
                 final[nid] += self._intent_bonus(intent, rows[nid])
             ranked = sorted(ranked[: p.rerank_depth], key=lambda i: -final[i]) + ranked[p.rerank_depth:]

@@ -20,7 +20,7 @@ from ingest.model import LegalDocument, ReaderError
 from ingest.store import KnowledgeStore
 from core.vocab import LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
 from qa.amended import UnitStatus, amend_plan, relations_for, unit_status
-from qa.answer import (Quoted, assess_basis, no_basis_answer, plan_answer, render_extractive,
+from qa.answer import (Quoted, applicability_units, assess_basis, no_basis_answer, plan_answer, render_extractive,
                        summary_answer)
 from qa.catalog_view import document_list, relation_lines
 from qa.llm import iter_answer_with_llm
@@ -144,6 +144,8 @@ class KnowledgeBase:
         if gap is not None:
             return gap, []
         basis, conf = assess_basis(question, res.hits, res.dense_top, res.dense_top > 0, res.coverage, res.folded)
+        if applicability_units(question, res.hits, self.units, res.mentioned):
+            basis, conf = "found", max(conf, 0.8)  # the named document's scope article is the answer
         plan: list[Quoted] = []
         if basis == "none":
             ans = no_basis_answer(question, res.hits, conf)

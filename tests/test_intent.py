@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 
 from core.vocab import bodies_in
-from qa.intent import QuestionIntent, carries, clause_subject, expected_answers, legal_name_expansion, quoted_terms
+from ingest.lexical import lexical_words
+from qa.intent import (QuestionIntent, asks_applicability, body_name_words, carries, clause_subject, expected_answers,
+                       legal_name_expansion, quoted_terms)
 from qa.relevance import weighted_coverage
 
 BODIES = [
@@ -72,8 +74,8 @@ def test_quoted_terms_and_legal_names():
     # the everyday name of a department is searched with its legal name; the legal name is not added twice
     assert legal_name_expansion("Sở Tư pháp có phải họp báo không?") == "cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh"
     assert legal_name_expansion("Cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh có phải họp báo không?") == ""
-    # a ministry named by its name is that ministry, not the kind "bộ"
-    assert QuestionIntent.of("Bộ Văn hóa, Thể thao và Du lịch có trách nhiệm gì?").asker == ""
+    # a ministry named by its name is of the kind "bộ": the khoản for "các bộ" apply to it too
+    assert QuestionIntent.of("Bộ Công Thương bao lâu phải họp báo định kỳ?").asker == "ministry"
     assert QuestionIntent.of("Các bộ có phải họp báo định kỳ không?").asker == "ministry"
 
 
@@ -88,6 +90,47 @@ def test_a_paraphrase_counts_as_the_word():
     idf = lambda w: 1.0  # noqa: E731 - equal weights: the share of words is what is measured
     assert weighted_coverage(["công_khai", "họ_tên"], {"công_bố", "họ_tên"}, idf) == 1.0
     assert weighted_coverage(["công_khai", "họ_tên"], {"họ_tên"}, idf) == 0.5
+
+
+APPLICABILITY = [
+    # whether a named document applies to the asker: its scope articles answer
+    ("UBND tỉnh có phải thực hiện Thông tư 02/2019/TT-BTTTT không?", True),
+    # whom it applies to
+    ("Nghị định 09/2017 áp dụng đối với những cơ quan nào?", True),
+    ("Cơ quan báo chí có thuộc đối tượng áp dụng của Nghị định này không?", True),
+    # typed without diacritics, the document glued to its number
+    ("tinh co phai ap dung tt02 ko", True),
+    ("nđ09 ap dung cho ai", True),
+    # how to apply it, not whether: the provisions answer
+    ("UBND tỉnh phải thực hiện báo cáo theo Thông tư 02 thế nào?", False),
+    ("Tòa soạn thực hiện luật báo chí về cải chính thế nào", False),
+    # "thực hiện" governs something the document regulates, not the document
+    ("Theo Nghị định 08/2017, Đài phải thực hiện chế độ lưu chiểu ra sao?", False),
+]
+
+
+@pytest.mark.parametrize("question,expected", APPLICABILITY, ids=[a[0][:40] for a in APPLICABILITY])
+def test_asks_applicability(question, expected):
+    assert asks_applicability(question) is expected
+
+
+BODY_NAMES = [
+    # a department by its everyday name: the head word and the name
+    ("Sở Tư pháp muốn ủy quyền cho cấp phó", "department", {"sở", "tư_pháp"}),
+    # a name in several parts (commas are not words): up to the word after "và"
+    ("Sở Văn hóa, Thể thao và Du lịch có phải", "department", {"sở", "văn_hóa", "thể_thao", "du_lịch"}),
+    # the chat words after the name are not part of it
+    ("Sở Y tế chúng tôi có thể giao", "department", {"sở", "y_tế"}),
+    # "của Sở và …": the body without a name
+    ("nội dung phát ngôn của Sở và Sở đã gửi", "department", set()),
+    # only for bodies whose everyday name differs from the legal one
+    ("Sở Tư pháp muốn ủy quyền", "province", set()),
+]
+
+
+@pytest.mark.parametrize("question,asker,expected", BODY_NAMES, ids=[b[0][:30] for b in BODY_NAMES])
+def test_body_name_words(question, asker, expected):
+    assert body_name_words(lexical_words(question), asker) == frozenset(expected)
 
 
 # ---------------------------------------------------------------- through the answer
@@ -138,3 +181,74 @@ def test_the_clause_that_answers_comes_first(domes_kb, question, first):
     ans = domes_kb.ask(question)
     assert ans.citations, ans.answer
     assert ans.citations[0].citation == first, [c.citation for c in ans.citations]
+
+
+# A second synthetic document: a circular for ministries, with scope articles and an article titled
+# only by a body; and a second article on the same body in the decree above.
+SYNTHETIC_CIRCULAR = """# DỮ LIỆU THỬ NGHIỆM TỔNG HỢP (synthetic test data) — không phải văn bản pháp luật.
+BỘ THỦY CANH THỬ NGHIỆM
+Số: 996/2099/TT-BTC
+Hà Nội, ngày 05 tháng 4 năm 2099
+THÔNG TƯ
+HƯỚNG DẪN KIỂM TRA VÒM KÍNH NUÔI CHIM CÁNH CỤT CỦA CÁC BỘ
+Điều 1. Phạm vi điều chỉnh
+Thông tư này hướng dẫn việc kiểm tra vòm kính nuôi chim cánh cụt của các bộ, cơ quan ngang bộ.
+Điều 2. Đối tượng áp dụng
+Thông tư này áp dụng đối với các bộ, cơ quan ngang bộ, cơ quan thuộc Chính phủ.
+Điều 3. Bộ Thủy canh
+1. Chủ trì kiểm tra vòm kính nuôi chim cánh cụt trên cả nước.
+2. Công bố danh sách vòm kính đạt chuẩn.
+Điều 4. Kiểm tra vòm kính bằng kính lúp
+Trại nuôi kiểm tra vòm kính bằng kính lúp.
+"""
+SYNTHETIC_DUTIES = SYNTHETIC_DOMES + """Điều 5. Trách nhiệm của Bộ Thủy canh
+1. Hướng dẫn trại nuôi lập sổ theo dõi chim cánh cụt.
+"""
+TT = "Thông tư 996/2099/TT-BTC"
+
+
+@pytest.fixture
+def two_documents_kb(fake_kb, tmp_path):
+    decree = tmp_path / "synthetic_domes_nghi_dinh.txt"
+    decree.write_text(SYNTHETIC_DUTIES, encoding="utf-8")
+    circular = tmp_path / "synthetic_domes_thong_tu.txt"
+    circular.write_text(SYNTHETIC_CIRCULAR, encoding="utf-8")
+    return fake_kb(decree, circular)
+
+
+NAMED = [
+    # whether a named document applies to the asker: its "Đối tượng áp dụng" article leads
+    (f"Ủy ban nhân dân cấp tỉnh có phải thực hiện {TT} không?", f"Điều 2 {TT}"),
+    # the document the question names answers, though it is for ministries and a province asks (the
+    # decree, for everyone, would otherwise go first)
+    (f"Ủy ban nhân dân cấp tỉnh kiểm tra vòm kính theo {TT} bằng gì?", f"Điều 4 {TT}"),
+    # of two articles on the same body, the one that covers the rest of the question: an article
+    # titled only by the body is its duties ("trách nhiệm" is in the other one's title only)
+    ("bo thuy canh co trach nhiem gi ve kiem tra vom kinh", f"Khoản 1 Điều 3 {TT}"),
+]
+
+
+@pytest.mark.parametrize("question,first", NAMED, ids=[n[0][:40] for n in NAMED])
+def test_the_named_document_and_the_body_article_answer(two_documents_kb, question, first):
+    ans = two_documents_kb.ask(question)
+    assert ans.citations, ans.answer
+    assert ans.citations[0].citation == first, [c.citation for c in ans.citations]
+
+
+def test_a_document_for_others_says_so(two_documents_kb):
+    """The circular applies to ministries: a province asking is told, next to the scope article."""
+    ans = two_documents_kb.ask(f"Ủy ban nhân dân cấp tỉnh có phải thực hiện {TT} không?")
+    assert [c.citation for c in ans.citations][:2] == [f"Điều 2 {TT}", f"Điều 1 {TT}"]
+    assert any("không trực tiếp cho cơ quan được hỏi" in w for w in ans.warnings), ans.warnings
+
+
+def test_a_department_name_is_covered_by_a_clause_for_departments(domes_kb):
+    """"Sở Thủy canh" is one of the "cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh" the khoản
+    addresses: its words count as found there, and only there."""
+    from qa.retrieval import QueryTerms
+    store = domes_kb.store
+    terms = QueryTerms.of("Sở Thủy canh muốn giao cấp phó trông coi vòm kính", store.lexical())
+    rows = {r.meta.citation: r for r in store.registry.nodes_by_id(store.lexical().node_ids).values()}
+    for_departments, for_ministries = rows[f"Khoản 2 Điều 1 {ND}"], rows[f"Khoản 1 Điều 1 {ND}"]
+    assert {"sở", "thủy_canh"} <= terms.clause_tokens(for_departments)
+    assert not {"sở", "thủy_canh"} & terms.clause_tokens(for_ministries)
