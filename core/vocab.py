@@ -77,6 +77,14 @@ PHRASE_ABBREVIATIONS: dict[str, str] = {
     "dc": "duoc", "ko": "khong", "k": "khong", "kg": "khong", "ntn": "nhu the nao", "j": "gi",
 }
 
+
+def spell_out(folded: str) -> str:
+    """Folded words separated by single spaces (padded with one at each end), abbreviations spelt
+    out: " bo tttt " -> " bo thong tin va truyen thong "."""
+    for short, long in PHRASE_ABBREVIATIONS.items():
+        folded = folded.replace(f" {short} ", f" {long} ")
+    return folded
+
 # ---------------------------------------------------------------- units
 
 UNIT_WORDS = {"part": "Phần", "chapter": "Chương", "section": "Mục", "dieu": "Điều", "clause": "Khoản",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.vocab import PHRASE_ABBREVIATIONS, fold, nfc
+from core.vocab import fold, nfc, spell_out
 
 _TOKEN_RE = re.compile(r"[\w]+", re.UNICODE)
 _segmenter = None
@@ -76,10 +76,7 @@ def folded_tokens(tokens: list[str]) -> list[str]:
 def folded_query_tokens(text: str) -> list[str]:
     """Query side: folded syllables with abbreviations spelt out ("ubnd" -> "uy ban nhan dan"),
     plus adjacent pairs joined as the segmenter joins words ("trach_nhiem")."""
-    folded = " " + " ".join(_FOLDED_WORD_RE.findall(fold(text).replace("&", ""))) + " "
-    for short, long in PHRASE_ABBREVIATIONS.items():
-        folded = folded.replace(f" {short} ", f" {long} ")
-    syllables = folded.split()
+    syllables = spell_out(" " + " ".join(_FOLDED_WORD_RE.findall(fold(text).replace("&", ""))) + " ").split()
     return syllables + [f"{a}_{b}" for a, b in zip(syllables, syllables[1:])]
 
 

@@ -25,7 +25,7 @@ from core.vocab import (ACTOR_LABELS, NO_BASIS, NOT_IN_BASE, PLAIN_STOPWORDS, SE
                         nfc)
 from ingest.identity import citation_string
 from ingest.structure import split_clauses
-from qa.intent import asker_body, asks_applicability, clause_subject, question_parts
+from qa.intent import QuestionIntent, asker_body, asks_applicability, clause_subject, question_parts
 from qa.relevance import names_entity, title_entity
 from qa.types import Answer, Citation, ClauseHit, LookupResult
 
@@ -220,6 +220,26 @@ def _for_the_asker(question: str, lead: ClauseHit, source: UnitSource) -> Clause
     return None
 
 
+_FINAL_PROVISION_RE = re.compile(r"\b(?:thi hanh|to chuc thuc hien|dieu khoan chuyen tiep)\b")
+
+
+def _carrying_the_answer(question: str, lead: ClauseHit, candidates: list[ClauseHit]) -> ClauseHit | None:
+    """When the lead does not state the kind of thing asked for (who, how long, where, how much) and
+    a clause just below does, about as well covered and for the asker's kind of body, that one
+    answers: "… giao cho Chánh văn phòng Sở làm người phát ngôn được không?" is answered by the
+    khoản naming who speaks for a department, not by the department's duties that rank first."""
+    intent = QuestionIntent.of(question, question_parts(question))
+    if not intent.expects or intent.answer_match(lead.text):
+        return None
+    for h in candidates[1:5]:
+        if _FINAL_PROVISION_RE.search(fold(h.article_title)):
+            continue  # "Trách nhiệm thi hành": names every head of body, answers nothing asked
+        if (intent.answer_match(h.text) and h.coverage >= 0.85 * lead.coverage
+                and (not intent.asker or intent.addresses_asker(h.text))):
+            return h
+    return None
+
+
 _LEVELS = {
     "tinh": re.compile(r"\b(?:cap tinh|uy ban nhan dan tinh|tinh)\b"),
     "huyen": re.compile(r"\b(?:cap huyen|huyen)\b"),
@@ -259,6 +279,21 @@ def _scope_note(question: str, lead: ClauseHit) -> str:
         return ""
     return (f"{lead.document_name} áp dụng cho {ACTOR_LABELS.get(lead.scope[0], lead.scope[0])}, "
             "không trực tiếp cho cơ quan được hỏi.")
+
+
+# Articles about the document itself: its scope, its entry into force, who implements it. They
+# share the words of any question on the document and answer only a question about them.
+_ABOUT_THE_DOCUMENT_RE = re.compile(r"\b(?:pham vi dieu chinh|doi tuong ap dung|hieu luc thi hanh|trach nhiem thi hanh"
+                                    r"|to chuc thuc hien|dieu khoan thi hanh)\b")
+_ASKS_ABOUT_THE_DOCUMENT_RE = re.compile(r"\b(?:pham vi|doi tuong|hieu luc|thi hanh|ap dung|dieu chinh)\b")
+
+
+def _about_the_document_last(question: str, hits: list[ClauseHit]) -> list[ClauseHit]:
+    """Scope and final-provision articles after the others, unless the question asks about them."""
+    if _ASKS_ABOUT_THE_DOCUMENT_RE.search(fold(question)):
+        return hits
+    about = [h for h in hits if _ABOUT_THE_DOCUMENT_RE.search(fold(h.article_title))]
+    return [h for h in hits if h not in about] + about
 
 
 def _named_first(hits: list[ClauseHit], mentioned: list[str] | tuple[str, ...]) -> list[ClauseHit]:
@@ -311,7 +346,8 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
         return [], ""
     primary = [h for h in hits if h.source_kind != "secondary" and h.status != "secondary"]
     candidates = primary or hits
-    candidates = _named_first(_in_scope_first(question, _level_first(question, candidates)), mentioned)
+    candidates = _named_first(_in_scope_first(question, _level_first(question, _about_the_document_last(
+        question, candidates))), mentioned)
     cap = MAX_QUOTED_MULTI if question_parts(question) > 1 else MAX_QUOTED
     lead = candidates[0]
     chosen: list[tuple[ClauseHit, str]] = []
@@ -323,8 +359,14 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
         chosen = [(u, "answer") for u in scope_units[:MAX_QUOTED_MULTI]]
     elif entity_hit is not None and source is not None:
         # "Bộ Nội vụ có trách nhiệm gì?": the article titled by that body, all of its khoản.
-        siblings = source.article_hits(entity_hit.document, entity_hit.unit_kind, entity_hit.article)
-        ordered = [entity_hit] + [s for s in siblings if s.node_id != entity_hit.node_id]
+        siblings = [s for s in source.article_hits(entity_hit.document, entity_hit.unit_kind, entity_hit.article)
+                    if s.node_id != entity_hit.node_id]
+        # A question in several parts, or on two bodies ("… do tỉnh tự làm hay Bộ TT&TT?"): clauses of
+        # other articles that cover it as well answer the other part.
+        several = cap > MAX_QUOTED or len(bodies_in(question)) > 1
+        others = [h for h in candidates[:5] if several and h.article_title != entity_hit.article_title
+                  and h.coverage >= 0.9 * entity_hit.coverage][:2]
+        ordered = [entity_hit] + others + siblings
         chosen = [(h, "answer") for h in ordered[:MAX_ARTICLE_CLAUSES]]
         lead = entity_hit
     else:
@@ -334,6 +376,8 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
             better = pointer if pointer is not None and pointer.score >= POINTER_MIN_SCORE * lead.score else None
         if better is None and source is not None:
             better = _for_the_asker(question, lead, source)
+        if better is None:
+            better = _carrying_the_answer(question, lead, candidates)
         if better is not None and better.node_id != lead.node_id:
             # a copy: the retrieval hits stay as they were (the LLM path plans from them again)
             better = replace(better, coverage=max(better.coverage, lead.coverage), score=lead.score)

@@ -34,6 +34,10 @@ _ASKS: dict[str, re.Pattern] = {
     "place": re.compile(r"\b(?:o dau|noi nao|tai dau|gui (?:den|toi|cho) (?:ai|dau|co quan nao)|nop (?:o )?dau)\b"),
     # "mức phạt bao nhiêu", "bao nhiêu người"
     "amount": re.compile(r"\bbao nhieu\b(?! (?:ngay|thang|nam|lan|gio))|\bmuc (?:phat|phi|le phi)\b"),
+    # "ai là người phát ngôn", "giao cho Chánh văn phòng làm người phát ngôn", "ủy quyền cho phó giám
+    # đốc": which person (not "gửi cho ai": a place)
+    "person": re.compile(r"\bai (?:la|duoc|se|phai|co quyen|co tham quyen|phat ngon|ky)\b|\bla ai\b|\bnguoi nao\b|\b(?:giao|cu|chi dinh|phan cong) cho\b(?: \S+){1,6} lam\b"
+                         r"|\buy quyen cho\b"),
 }
 # Clause text that carries that kind of answer (folded).
 _CARRIES: dict[str, re.Pattern] = {
@@ -44,6 +48,8 @@ _CARRIES: dict[str, re.Pattern] = {
     "place": re.compile(r"\b(?:tren|tai) (?:cong thong tin|trang thong tin|website|tru so|bao|phuong tien)\b"
                         r"|\bdang tai\b|\bniem yet\b|\bgui (?:den|toi|ve|cho)\b|\bnop (?:tai|cho|den)\b"),
     "amount": re.compile(r"\b\d[\d.,]*\s*(?:dong|%|nguoi|ban|trieu|ty)\b|\btu \d[\d.,]* (?:dong )?den \d"),
+    "person": re.compile(r"\b(?:nguoi dung dau|thu truong|chu tich|cap pho|pho chu tich|bo truong|giam doc|truong ban"
+                         r"|tong bien tap|nguoi dai dien theo phap luat)\b"),
 }
 
 
@@ -52,7 +58,7 @@ def _plain(text: str) -> str:
 
 
 def expected_answers(question: str) -> frozenset[str]:
-    """Kinds of answer a question expects: "time", "place", "amount" (none: any)."""
+    """Kinds of answer a question expects: "time", "place", "amount", "person" (none: any)."""
     q = _plain(question)
     return frozenset(kind for kind, pat in _ASKS.items() if pat.search(q))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from core.vocab import STOPWORDS, SYNONYMS, actors_in, fold, nfc
+from core.vocab import STOPWORDS, SYNONYMS, actors_in, fold, nfc, spell_out
 
 # Single-syllable stopwords typed without diacritics, for folded questions. Syllables of the
 # multi-syllable ones are left out: "bao" of "bao_lâu" is also "báo" (press), "hop" of
@@ -48,9 +48,10 @@ def title_entity(title: str) -> str:
 
 
 def _plain(text: str) -> str:
-    """Folded words, abbreviations spelt out, "cấp" dropped ("UBND tỉnh" = "Ủy ban nhân dân cấp tỉnh")."""
-    words = re.findall(r"[a-z0-9]+", fold(text).replace("ubnd", "uy ban nhan dan"))
-    return " " + " ".join(w for w in words if w != "cap") + " "
+    """Folded words, abbreviations spelt out, "cấp" and "các" dropped ("UBND tỉnh" = "Ủy ban nhân dân
+    cấp tỉnh" = "Ủy ban nhân dân các tỉnh")."""
+    words = spell_out(" " + " ".join(re.findall(r"[a-z0-9]+", fold(text).replace("&", ""))) + " ").split()
+    return " " + " ".join(w for w in words if w not in ("cap", "cac")) + " "
 
 
 def names_entity(question: str, entity: str) -> bool:

@@ -14,6 +14,7 @@ SHARED = (REPO.parent / "shared").resolve()
 DEMUC_32_1 = SHARED / "corpus" / "phapdien" / "78cd97a5-7ff4-48b4-affc-42cd96aeec18.html"
 SEED_DIR = SHARED / "corpus" / "seed"
 TTDN_DEV = SHARED / "eval" / "ttdn_dev.jsonl"
+TTDN_ANSWERS_DEV = SHARED / "eval" / "ttdn_answers_dev.jsonl"
 ALQAC_DIR = SHARED / "eval" / "alqac"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.vocab import bodies_in
+from core.vocab import bodies_in, spell_out
 from ingest.lexical import lexical_words
 from qa.intent import (QuestionIntent, asks_applicability, body_name_words, carries, clause_subject, expected_answers,
                        legal_name_expansion, quoted_terms)
-from qa.relevance import weighted_coverage
+from qa.relevance import names_entity, weighted_coverage
 
 BODIES = [
     # a provincial department, by its everyday name
@@ -41,6 +41,10 @@ ANSWER_KINDS = [
     ("Phải công khai thông tin đó ở đâu?", {"place"}),  # a place
     ("Mức phạt là bao nhiêu?", {"amount"}),  # an amount
     ("Bộ Nội vụ có trách nhiệm gì?", set()),  # nothing in particular
+    ("UBND xã thì ai là người phát ngôn?", {"person"}),  # which person
+    ("Sở có thể giao cho Chánh văn phòng làm người phát ngôn không?", {"person"}),  # may this person be it
+    ("Sở Tư pháp muốn ủy quyền cho phó giám đốc phát ngôn", {"person"}),  # to whom it may be delegated
+    ("Ai quy định việc tổ chức sự kiện ở nước ngoài?", set()),  # "ai quy định": which body or text
 ]
 
 
@@ -55,6 +59,8 @@ CARRIES = [
     ("time", "Cung cấp thông tin cho báo chí bằng văn bản", False),  # no time at all
     ("place", "phải được đăng tải trên Cổng thông tin điện tử của cơ quan", True),
     ("amount", "Phạt tiền từ 1.000.000 đồng đến 3.000.000 đồng", True),
+    ("person", "a) Người đứng đầu cơ quan hành chính nhà nước;", True),  # a person by role
+    ("person", "b) Cử người phát ngôn cung cấp thông tin tại họp báo", False),  # a duty, not who
 ]
 
 
@@ -133,6 +139,35 @@ def test_body_name_words(question, asker, expected):
     assert body_name_words(lexical_words(question), asker) == frozenset(expected)
 
 
+NAMES_ENTITY = [
+    # "các" and "cấp" say nothing of which body: "UBND tỉnh" is "Ủy ban nhân dân các tỉnh, …"
+    ("UBND tỉnh có trách nhiệm gì với phóng viên nước ngoài?", "Ủy ban nhân dân các tỉnh, thành phố trực thuộc Trung ương",
+     True),
+    # abbreviations people type are spelt out ("tt&tt", "tttt")
+    ("bo tt&tt co trach nhiem gi ve bao chi nuoc ngoai", "Bộ Thông tin và Truyền thông", True),
+    ("Bộ TTTT phải làm gì?", "Bộ Thông tin và Truyền thông", True),
+    # another body
+    ("Bộ Ngoại giao có trách nhiệm gì?", "Bộ Thông tin và Truyền thông", False),
+]
+
+
+@pytest.mark.parametrize("question,entity,expected", NAMES_ENTITY, ids=[n[0][:30] for n in NAMES_ENTITY])
+def test_names_entity(question, entity, expected):
+    assert names_entity(question, entity) is expected
+
+
+SPELT_OUT = [
+    (" ubnd tinh ", " uy ban nhan dan tinh "),  # a body
+    (" bo tttt ", " bo thong tin va truyen thong "),  # "tt&tt" once "&" is dropped
+    (" tutt ", " tutt "),  # inside a word: not an abbreviation
+]
+
+
+@pytest.mark.parametrize("folded,expected", SPELT_OUT)
+def test_spell_out(folded, expected):
+    assert spell_out(folded) == expected
+
+
 # ---------------------------------------------------------------- through the answer
 
 SYNTHETIC_DOMES = """# DỮ LIỆU THỬ NGHIỆM TỔNG HỢP (synthetic test data) — không phải văn bản pháp luật.
@@ -203,6 +238,10 @@ Trại nuôi kiểm tra vòm kính bằng kính lúp.
 """
 SYNTHETIC_DUTIES = SYNTHETIC_DOMES + """Điều 5. Trách nhiệm của Bộ Thủy canh
 1. Hướng dẫn trại nuôi lập sổ theo dõi chim cánh cụt.
+Điều 6. Trông coi vòm kính định kỳ
+1. Các cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh:
+a) Cử người trông coi vòm kính thường xuyên tham gia đợt kiểm tra khi được giao;
+b) Cập nhật sổ trông coi vòm kính hằng tháng.
 """
 TT = "Thông tư 996/2099/TT-BTC"
 
@@ -225,6 +264,12 @@ NAMED = [
     # of two articles on the same body, the one that covers the rest of the question: an article
     # titled only by the body is its duties ("trách nhiệm" is in the other one's title only)
     ("bo thuy canh co trach nhiem gi ve kiem tra vom kinh", f"Khoản 1 Điều 3 {TT}"),
+    # who may be the keeper: the khoản naming the persons for departments, not the departments'
+    # duties on keepers that share more words
+    ("Sở Thủy canh có thể giao cho Chánh văn phòng Sở làm người trông coi vòm kính thường xuyên không?",
+     f"Khoản 2 Điều 1 {ND}"),
+    # the scope article shares the words of any question on the document and answers none of them
+    (f"{TT} hướng dẫn kiểm tra vòm kính nuôi chim cánh cụt bằng gì?", f"Điều 4 {TT}"),
 ]
 
 
@@ -252,3 +297,4 @@ def test_a_department_name_is_covered_by_a_clause_for_departments(domes_kb):
     for_departments, for_ministries = rows[f"Khoản 2 Điều 1 {ND}"], rows[f"Khoản 1 Điều 1 {ND}"]
     assert {"sở", "thủy_canh"} <= terms.clause_tokens(for_departments)
     assert not {"sở", "thủy_canh"} & terms.clause_tokens(for_ministries)
+

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from conftest import TTDN_DEV, require_shared
+from conftest import TTDN_ANSWERS_DEV, TTDN_DEV, require_shared
 from qa.answer import NO_BASIS
-from qa.evaluate import citation_matches, evaluate, load_questions
+from qa.evaluate import citation_matches, evaluate, load_answer_questions, load_questions
 
 pytestmark = pytest.mark.slow
 
@@ -186,3 +186,12 @@ def test_the_clause_that_answers_is_cited_first(kb_32_1, question, first):
     assert ans.basis in ("found", "weak"), ans.answer
     # the unit cited first is the gold unit, or contains it, or is inside it (as `kb eval` counts)
     assert ans.citations and citation_matches(ans.citations[0].citation, first), [c.citation for c in ans.citations]
+
+
+def test_a_question_on_two_bodies_cites_both(kb_32_1):
+    """"… do ai tổ chức — tỉnh tự làm hay Bộ TT&TT?": the article titled "Bộ Thông tin và Truyền
+    thông" answers for the ministry, and the khoản for provinces follows it (dev question a24)."""
+    q = next(q for q in load_answer_questions(str(require_shared(TTDN_ANSWERS_DEV))) if q.id == "a24")
+    cited = [c.citation for c in kb_32_1.ask(q.question).citations]
+    assert cited[0] == "Khoản 6 Điều 18 Nghị định 72/2015/NĐ-CP", cited
+    assert "Khoản 1 Điều 24 Nghị định 72/2015/NĐ-CP" in cited, cited
