@@ -140,7 +140,7 @@ def run_qa_bench(bench_home: Path, section) -> str:
                + f"\n\nGold articles outside the top 5: {misses or 'none'}.")
     out.append(_answers_section(evaluate_answers(kb, load_answer_questions(str(TTDN_ANSWERS_DEV)))))
     out.append(_answers_section(evaluate_answers(kb, load_answer_questions(str(TTDN_ANSWERS_PROBE))),
-                                "kb/data/ttdn_answers_probe.jsonl (our questions, not tuned on)"))
+                                "kb/data/ttdn_answers_probe.jsonl (our questions; see kb/data/README.md)"))
     out.append("Latency is retrieval + extractive answer per question, query embedding included, "
                "measured in-process after warm-up (median and 95th percentile).")
     return section("Retrieval and answers", "kb bench qa", "\n\n".join(out))
