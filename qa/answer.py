@@ -220,9 +220,6 @@ def _for_the_asker(question: str, lead: ClauseHit, source: UnitSource) -> Clause
     return None
 
 
-_FINAL_PROVISION_RE = re.compile(r"\b(?:thi hanh|to chuc thuc hien|dieu khoan chuyen tiep)\b")
-
-
 def _carrying_the_answer(question: str, lead: ClauseHit, candidates: list[ClauseHit]) -> ClauseHit | None:
     """When the lead does not state the kind of thing asked for (who, how long, where, how much) and
     a clause just below does, about as well covered and for the asker's kind of body, that one
@@ -232,7 +229,7 @@ def _carrying_the_answer(question: str, lead: ClauseHit, candidates: list[Clause
     if not intent.expects or intent.answer_match(lead.text):
         return None
     for h in candidates[1:5]:
-        if _FINAL_PROVISION_RE.search(fold(h.article_title)):
+        if _ABOUT_THE_DOCUMENT_RE.search(fold(h.article_title)):
             continue  # "Trách nhiệm thi hành": names every head of body, answers nothing asked
         if (intent.answer_match(h.text) and h.coverage >= 0.85 * lead.coverage
                 and (not intent.asker or intent.addresses_asker(h.text))):

@@ -36,8 +36,8 @@ _ASKS: dict[str, re.Pattern] = {
     "amount": re.compile(r"\bbao nhieu\b(?! (?:ngay|thang|nam|lan|gio))|\bmuc (?:phat|phi|le phi)\b"),
     # "ai là người phát ngôn", "giao cho Chánh văn phòng làm người phát ngôn", "ủy quyền cho phó giám
     # đốc": which person (not "gửi cho ai": a place)
-    "person": re.compile(r"\bai (?:la|duoc|se|phai|co quyen|co tham quyen|phat ngon|ky)\b|\bla ai\b|\bnguoi nao\b|\b(?:giao|cu|chi dinh|phan cong) cho\b(?: \S+){1,6} lam\b"
-                         r"|\buy quyen cho\b"),
+    "person": re.compile(r"\bai (?:la|duoc|se|phai|co quyen|co tham quyen|phat ngon|ky)\b|\bla ai\b|\bnguoi nao\b"
+                         r"|\b(?:giao|cu|chi dinh|phan cong) cho\b(?: \S+){1,6} lam\b|\buy quyen cho\b"),
 }
 # Clause text that carries that kind of answer (folded).
 _CARRIES: dict[str, re.Pattern] = {
