@@ -161,13 +161,22 @@ def _folded_words(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
+def _is_the_word(text: str, at: int, folded: str) -> bool:
+    """A folded match of "bo" is the body "bộ" only where the text says "bộ" (or has no diacritics):
+    "bổ nhiệm", "bố trí", "bỏ qua" fold to the same letters."""
+    if folded != "bo":
+        return True
+    word = text[at:at + 2].lower()
+    return word in ("bộ", "bo")
+
+
 def bodies_in(text: str) -> list[str]:
     """Kinds of body a text names (BODY_PATTERNS keys), in order of first mention."""
     plain = nfc(text)
     folded, where = _folded_words(plain)
     found: list[tuple[int, str]] = [(m.start(), "department") for m in _SO_RE.finditer(plain)][:1]
     for kind, pat in BODY_PATTERNS:
-        m = pat.search(folded)
+        m = next((m for m in pat.finditer(folded) if _is_the_word(plain, where[m.start()], m.group())), None)
         if m:
             found.append((where[m.start()], kind))
             folded = pat.sub(lambda x: " " * len(x.group()), folded)

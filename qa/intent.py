@@ -31,7 +31,8 @@ _ASKS: dict[str, re.Pattern] = {
     "time": re.compile(r"\b(?:bao lau|may ngay|bao nhieu ngay|may thang|thoi han|han chot|khi nao|bao gio"
                        r"|may lan|bao nhieu lan|dinh ky|thoi gian nao)\b"),
     # "công khai ở đâu", "nộp hồ sơ ở đâu", "gửi cho ai"
-    "place": re.compile(r"\b(?:o dau|noi nao|tai dau|gui (?:den|toi|cho) (?:ai|dau|co quan nao)|nop (?:o )?dau)\b"),
+    "place": re.compile(r"\b(?:o dau|noi nao|tai dau|gui (?:den|toi|cho) (?:ai|dau|co quan nao)|nop (?:o )?dau"
+                        r"|(?:trang|muc|chuyen muc|vi tri) nao)\b"),
     # "mức phạt bao nhiêu", "bao nhiêu người"
     "amount": re.compile(r"\bbao nhieu\b(?! (?:ngay|thang|nam|lan|gio))|\bmuc (?:phat|phi|le phi)\b"),
     # "ai là người phát ngôn", "giao cho Chánh văn phòng làm người phát ngôn", "ủy quyền cho phó giám
@@ -45,7 +46,7 @@ _CARRIES: dict[str, re.Pattern] = {
                        r"|\bhang (?:ngay|tuan|thang|quy|nam)\b|\bhang nam\b|\bmot lan\b|\bngay lam viec\b"
                        # a clause on the time limit itself, even when it gives it by reference
                        r"|\bthoi han\b|\bhan chot\b|\bcham nhat\b"),
-    "place": re.compile(r"\b(?:tren|tai) (?:cong thong tin|trang thong tin|website|tru so|bao|phuong tien)\b"
+    "place": re.compile(r"\b(?:tren|tai) (?:cong thong tin|trang|website|tru so|bao|phuong tien|chuyen muc)\b"
                         r"|\bdang tai\b|\bniem yet\b|\bgui (?:den|toi|ve|cho)\b|\bnop (?:tai|cho|den)\b"),
     "amount": re.compile(r"\b\d[\d.,]*\s*(?:dong|%|nguoi|ban|trieu|ty)\b|\btu \d[\d.,]* (?:dong )?den \d"),
     "person": re.compile(r"\b(?:nguoi dung dau|thu truong|chu tich|cap pho|pho chu tich|bo truong|giam doc|truong ban"

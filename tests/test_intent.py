@@ -27,6 +27,10 @@ BODIES = [
     ("3. Ủy ban nhân dân cấp huyện và Ủy ban nhân dân cấp xã, gồm:", ["district", "commune"]),
     # "cơ sở" (a facility) and "số" (a number) are not a department; "bộ phận" is not a ministry
     ("Số điện thoại của cơ sở và bộ phận một cửa", []),
+    # "bổ nhiệm", "bố trí", "bỏ qua" fold to "bo" too: with diacritics, only "bộ" is a ministry
+    ("Muốn được bổ nhiệm làm tổng biên tập, bố trí cán bộ", []),
+    # without diacritics "bo" is read as "bộ"
+    ("bo ngoai giao trach nhiem gi", ["ministry"]),
 ]
 
 
@@ -45,6 +49,7 @@ ANSWER_KINDS = [
     ("Sở có thể giao cho Chánh văn phòng làm người phát ngôn không?", {"person"}),  # may this person be it
     ("Sở Tư pháp muốn ủy quyền cho phó giám đốc phát ngôn", {"person"}),  # to whom it may be delegated
     ("Ai quy định việc tổ chức sự kiện ở nước ngoài?", set()),  # "ai quy định": which body or text
+    ("Lời cải chính phải đăng ở trang nào?", {"place"}),  # where in the paper
 ]
 
 
@@ -59,6 +64,7 @@ CARRIES = [
     ("time", "Cung cấp thông tin cho báo chí bằng văn bản", False),  # no time at all
     ("place", "phải được đăng tải trên Cổng thông tin điện tử của cơ quan", True),
     ("amount", "Phạt tiền từ 1.000.000 đồng đến 3.000.000 đồng", True),
+    ("place", "a) Đăng, phát tại trang hai đối với báo in", True),  # a page
     ("person", "a) Người đứng đầu cơ quan hành chính nhà nước;", True),  # a person by role
     ("person", "b) Cử người phát ngôn cung cấp thông tin tại họp báo", False),  # a duty, not who
 ]
