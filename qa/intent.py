@@ -32,7 +32,7 @@ _ASKS: dict[str, re.Pattern] = {
                        r"|may lan|bao nhieu lan|dinh ky|thoi gian nao)\b"),
     # "công khai ở đâu", "nộp hồ sơ ở đâu", "gửi cho ai"
     "place": re.compile(r"\b(?:o dau|noi nao|tai dau|gui (?:den|toi|cho) (?:ai|dau|co quan nao)|nop (?:o )?dau"
-                        r"|(?:trang|muc|chuyen muc|vi tri) nao)\b"),
+                        r"|(?:trang|chuyen muc|vi tri) nao)\b"),
     # "mức phạt bao nhiêu", "bao nhiêu người"
     "amount": re.compile(r"\bbao nhieu\b(?! (?:ngay|thang|nam|lan|gio))|\bmuc (?:phat|phi|le phi)\b"),
     # "ai là người phát ngôn", "giao cho Chánh văn phòng làm người phát ngôn", "ủy quyền cho phó giám
