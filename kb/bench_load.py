@@ -25,7 +25,7 @@ import httpx
 
 from kb.bench_common import (BENCH_HOME, DEMUC_32_1, PHAPDIEN_DIR, TTDN_DEV, registry_counts, run_kb_child,
                              start_kb_serve)
-from kb.workers import free_port
+from kb.workers import free_port, stop_process
 
 USERS = 20
 PHASE_S = 120.0
@@ -210,11 +210,7 @@ def run_load_bench(out_section) -> str:
         staff_thread.join(600)
         during = [r for r in loaded if r[2]]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
     rows = [_summary("no ingest", idle), _summary("ingest phase, all questions", loaded),
             _summary("ingest phase, questions started while an ingest ran", during)]
     ratio = rows[2]["p95_ms"] / rows[0]["p95_ms"] if rows[0]["p95_ms"] else float("nan")
@@ -312,18 +308,10 @@ def run_workers_bench(out_section, counts=WORKER_COUNTS, phase_s: float = WORKER
                 print(json.dumps(row), flush=True)
                 rows.append((n, row))
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(60)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                stop_process(proc, 60)
     finally:
         PHASE_S = saved_phase
-        chroma.terminate()
-        try:
-            chroma.wait(30)
-        except subprocess.TimeoutExpired:
-            chroma.kill()
+        stop_process(chroma)
     table = ("| processes | requests | errors | p50 ms | p95 ms | max ms | requests/s |\n|---|---|---|---|---|---|---|\n"
              + "\n".join(f"| {n} | {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['max_ms']} | "
                          f"{r['req_per_s']} |" for n, r in rows))
@@ -389,16 +377,8 @@ def run_outage_bench(out_section, workers: int = 2) -> str:
         for t in threads:
             t.join(OUTAGE_PHASE_S + 300)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        chroma.terminate()
-        try:
-            chroma.wait(30)
-        except subprocess.TimeoutExpired:
-            chroma.kill()
+        stop_process(proc, 60)
+        stop_process(chroma)
     stopped, restarted = events.get("stopped", OUTAGE[0]), events.get("restarted", OUTAGE[1])
     phases = [("before (Chroma up)", lambda s: s < stopped), ("Chroma stopped", lambda s: stopped <= s < restarted),
               ("after the restart", lambda s: s >= restarted)]

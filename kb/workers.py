@@ -41,10 +41,22 @@ MAX_RESTARTS = 5  # per worker: a worker that keeps dying is left down (the othe
 
 
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now (the workers, and the benchmarks' servers)."""
+    """A TCP port free on 127.0.0.1 now (the workers, and the benchmarks' and tests' servers)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop a child server: SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
 
 
 class StickyProxy:
@@ -185,12 +197,8 @@ class Worker:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        if self.alive():
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        if self.proc is not None:
+            stop_process(self.proc)
 
 
 def serve_workers(settings: Settings) -> int:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from kb.workers import free_port, stop_process  # noqa: F401 - free_port is shared with the tests from here
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = (REPO.parent / "shared").resolve()
 DEMUC_32_1 = SHARED / "corpus" / "phapdien" / "78cd97a5-7ff4-48b4-affc-42cd96aeec18.html"
@@ -126,14 +128,6 @@ def write_users_file(path: Path, accounts: dict = UI_ACCOUNTS) -> Path:
     return path
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class UIServer:
     def __init__(self, url: str, home: Path, users_file: Path, proc, log: Path):
         self.url, self.home, self.users_file, self.proc, self.log = url, home, users_file, proc, log
@@ -172,11 +166,7 @@ def ui_server(home_32_1, tmp_path_factory):
             pytest.fail(f"kb serve did not answer on {url}:\n{log.read_text(errors='replace')[-4000:]}")
         time.sleep(1)
     yield UIServer(url, home, users, proc, log)
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc, 20)
 
 
 # ---------------------------------------------------------------------------------------------

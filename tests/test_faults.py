@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from kb.bench_common import start_kb_serve
+from kb.workers import stop_process
 
 from conftest import free_port, run_kb
 from test_ingest_hardening import synthetic_decree
@@ -44,16 +45,6 @@ def start_chroma(path: Path, port: int) -> subprocess.Popen:
                 proc.kill()
                 pytest.fail("chroma run did not start")
             time.sleep(0.3)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def start_serve(home: Path, port: int, env: dict, log: Path) -> subprocess.Popen:
@@ -86,7 +77,7 @@ def test_questions_fall_back_to_lexical_while_chroma_is_down_and_recover_without
         up = ask(url)
         assert up["lexical_only"] is False and up["citations"][0]["citation"] == GOLD
 
-        stop(chroma)  # under a running app
+        stop_process(chroma)  # under a running app
         for _ in range(3):  # the first question meets the outage, the next ones skip Chroma at once
             t0 = time.monotonic()
             down = ask(url)
@@ -108,8 +99,8 @@ def test_questions_fall_back_to_lexical_while_chroma_is_down_and_recover_without
         assert not any("tạm thời không dùng được" in w for w in back["warnings"])
         assert serve.poll() is None
     finally:
-        stop(serve)
-        stop(chroma)
+        stop_process(serve)
+        stop_process(chroma)
     log = (tmp_path / "serve.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
 

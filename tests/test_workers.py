@@ -21,7 +21,8 @@ import pytest
 from kb.bench_common import start_kb_serve
 
 from conftest import UI_ACCOUNTS, free_port, run_kb, write_users_file
-from test_faults import start_chroma, stop
+from kb.workers import stop_process
+from test_faults import start_chroma
 from test_ingest_hardening import synthetic_decree
 from test_ingest_store import write_synthetic
 
@@ -77,7 +78,7 @@ def test_workers_share_one_registry_and_one_chroma_server(tmp_path):
     try:
         _run(tmp_path, home, env, chroma_port)
     finally:
-        stop(chroma)
+        stop_process(chroma)
     log = (tmp_path / "serve.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
 
@@ -138,7 +139,7 @@ def _run(tmp_path: Path, home: Path, env: dict, chroma_port: int) -> None:
             assert "502/2099/NĐ-CP" in _cited(_ask(url, worker, "Ai theo dõi đàn cá voi xanh?"))
             assert "503/2099/NĐ-CP" in _cited(_ask(url, worker, "Ai bảo tồn rừng ngập mặn ven biển?"))
     finally:
-        stop(proc)
+        stop_process(proc)
     # 4. no worker outlives `kb serve --workers` (their ports close with it)
     import re
 
