@@ -334,11 +334,13 @@ def applicability_units(question: str, hits: list[ClauseHit], source: UnitSource
 
 
 def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None = None,
-                mentioned: list[str] | tuple[str, ...] = ()) -> tuple[list[Quoted], str]:
+                mentioned: list[str] | tuple[str, ...] = (),
+                scope_units: list[ClauseHit] | None = None) -> tuple[list[Quoted], str]:
     """The units to cite, in order, with roles; and a scope note ("" when none).
 
     `mentioned`: keys of the documents the question names; the body-named article is then looked
-    for in them only ("ubnd tinh … nđ 09" is about Nghị định 09, not any article on provinces)."""
+    for in them only ("ubnd tinh … nđ 09" is about Nghị định 09, not any article on provinces).
+    `scope_units`: `applicability_units` of the question when the caller has them already."""
     if not hits:
         return [], ""
     primary = [h for h in hits if h.source_kind != "secondary" and h.status != "secondary"]
@@ -350,7 +352,8 @@ def plan_answer(question: str, hits: list[ClauseHit], source: UnitSource | None 
     chosen: list[tuple[ClauseHit, str]] = []
     in_named = [h for h in candidates if h.document in mentioned] if mentioned else candidates
     entity_hit = _entity_article(question, in_named)
-    scope_units = applicability_units(question, candidates, source, mentioned)
+    if scope_units is None:
+        scope_units = applicability_units(question, candidates, source, mentioned)
     if scope_units:
         # "UBND tỉnh có phải thực hiện Thông tư 02/2019 không?": whom the document applies to.
         chosen = [(u, "answer") for u in scope_units[:MAX_QUOTED_MULTI]]

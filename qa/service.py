@@ -144,13 +144,14 @@ class KnowledgeBase:
         if gap is not None:
             return gap, []
         basis, conf = assess_basis(question, res.hits, res.dense_top, res.dense_top > 0, res.coverage, res.folded)
-        if applicability_units(question, res.hits, self.units, res.mentioned):
+        scope_units = applicability_units(question, res.hits, self.units, res.mentioned)
+        if scope_units:
             basis, conf = "found", max(conf, 0.8)  # the named document's scope article is the answer
         plan: list[Quoted] = []
         if basis == "none":
             ans = no_basis_answer(question, res.hits, conf)
         else:
-            plan, scope_note = plan_answer(question, res.hits, self.units, res.mentioned)
+            plan, scope_note = plan_answer(question, res.hits, self.units, res.mentioned, scope_units)
             # amended units: the text in force on the date, or a warning naming the amending document
             plan, amended_by, notes = amend_plan(plan, self.store.registry, self.retriever.descriptors(), as_of)
             ans = render_extractive(question, res.hits, basis, conf, plan, scope_note, as_of)
