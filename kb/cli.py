@@ -188,7 +188,7 @@ def cmd_ask(args, settings) -> int:
     mode = args.mode or settings.answer_mode
     answer = None
     streamed = False
-    for item in kb.ask_stream(args.question, as_of=args.as_of, mode=mode):
+    for item in kb.ask_stream(args.question, as_of=args.as_of, mode=mode, previous=args.after):
         if isinstance(item, str):
             if not args.json and mode == "llm":
                 print(item, end="", flush=True)
@@ -200,6 +200,8 @@ def cmd_ask(args, settings) -> int:
         return 0
     if streamed:
         print("\n")
+    if answer.continues and not answer.answer.startswith("(Tiếp theo"):
+        print(f"(Tiếp theo câu hỏi: «{answer.continues}»)")
     if not streamed or answer.fell_back:
         print(answer.answer)
     if answer.citations:
@@ -229,6 +231,15 @@ def cmd_lookup(args, settings) -> int:
 
 
 def cmd_eval(args, settings) -> int:
+    if args.cv:
+        from kb.train import run_cv_eval  # scikit-learn is imported only for cross-validation
+
+        result = run_cv_eval(_kb(settings), args.file, args.cv)
+        if args.json:
+            _print_json(result)
+        else:
+            print(result["report"])
+        return 0
     if eval_file_format(args.file) == "answers":  # gold entries are citation strings
         result = evaluate_answers(_kb(settings), load_answer_questions(args.file))
         if args.json:
@@ -241,8 +252,16 @@ def cmd_eval(args, settings) -> int:
     if args.json:
         _print_json(result)
     else:
-        for k in ("n", "recall@1", "recall@5", "recall@10", "mrr@10", "clause_recall@5", "latency_ms_p50", "latency_ms_p95"):
+        for k in ("n", "recall@1", "recall@5", "recall@10", "mrr@10", "clause_recall@5", "answer_first_gold",
+                  "latency_ms_p50", "latency_ms_p95"):
             print(f"{k:>16}: {result.get(k)}")
+    return 0
+
+
+def cmd_train(args, settings) -> int:
+    from kb.train import run_train
+
+    print(run_train(k=args.cv, model=args.model, refresh=args.collect, ablation=args.ablation))
     return 0
 
 
@@ -325,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ask", help="hỏi đáp có trích dẫn")
     s.add_argument("question")
+    s.add_argument("--after", help="câu hỏi trước đó trong cùng cuộc hội thoại: câu này được hiểu là câu hỏi tiếp theo")
     s.add_argument("--mode", choices=["extractive", "llm"])
     s.add_argument("--as-of", type=_date_arg, help="YYYY-MM-DD: chỉ dùng quy định đã có hiệu lực tại ngày này")
     s.add_argument("--json", action="store_true")
@@ -341,8 +361,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="đánh giá truy hồi (ALQAC, JSONL gold điều/khoản) hoặc câu trả lời (gold là trích dẫn)")
     s.add_argument("file")
     s.add_argument("--k", type=int, default=10)
+    s.add_argument("--cv", type=int, default=0, metavar="K",
+                   help="kiểm định chéo K phần (nhóm theo câu hỏi): mỗi câu được chấm bởi mô hình chưa thấy nó")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("train", help="học trọng số xếp hạng và mô hình căn cứ từ các bộ câu hỏi có nhãn")
+    s.add_argument("--cv", type=int, default=5, metavar="K", help="số phần kiểm định chéo (mặc định 5)")
+    s.add_argument("--model", choices=["linear", "lambdamart"], default="linear")
+    s.add_argument("--collect", action="store_true", help="tính lại đặc trưng của mọi câu (bỏ bộ nhớ đệm)")
+    s.add_argument("--ablation", action="store_true", help="thêm bảng bỏ từng đặc trưng")
+    s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("serve", help="chạy giao diện web")
     s.add_argument("--host")

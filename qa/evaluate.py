@@ -79,13 +79,19 @@ def article_ranking(hits) -> list:
 
 
 def evaluate(kb, questions: list[EvalQuestion], k: int = 10) -> dict:
-    per, lat = [], []
     kb.retrieve("khởi động")  # load the models and indexes before timing
+    return summarize_retrieval(retrieval_rows(kb, questions, k))
+
+
+def retrieval_rows(kb, questions: list[EvalQuestion], k: int = 10) -> list[dict]:
+    """One scored row per question: gold ranks, and whether the answer's first citation is from a
+    gold article (`kb eval --cv` joins the rows of its folds)."""
+    per = []
     for q in questions:
         t0 = time.perf_counter()
         res = kb.retrieve(q.question, k=max(k * 4, 40))
-        kb.extractive(q.question, res)
-        lat.append((time.perf_counter() - t0) * 1000)
+        ans = kb.extractive(res)
+        latency = (time.perf_counter() - t0) * 1000
         arts = article_ranking(res.hits)
         ranks = []
         for g in q.gold:
@@ -93,15 +99,24 @@ def evaluate(kb, questions: list[EvalQuestion], k: int = 10) -> dict:
             ranks.append(r)
         first = min((r for r in ranks if r), default=None)
         clause_hit = [any(_hit_matches(h, g, True) for h in res.hits[:5]) for g in q.gold]
+        lead = kb.clause(ans.citations[0].node_id) if ans.citations else None
         per.append({
             "id": q.id, "question": q.question, "gold": q.gold, "ranks": ranks, "first_rank": first,
-            "clause_hit@5": clause_hit,
+            "clause_hit@5": clause_hit, "latency_ms": latency, "basis": ans.basis,
+            "answer_first_gold": lead is not None and any(_hit_matches(lead, g, False) for g in q.gold),
             "top": [{"citation": h.citation, "document": h.document, "article": h.article} for h in arts[:5]],
         })
+    return per
+
+
+def summarize_retrieval(per: list[dict]) -> dict:
+    if not per:
+        return {"n": 0}
 
     def recall(n):
         return statistics.mean(sum(1 for r in p["ranks"] if r and r <= n) / len(p["ranks"]) for p in per)
 
+    lat = [p["latency_ms"] for p in per]
     lat_sorted = sorted(lat)
     return {
         "n": len(per),
@@ -110,10 +125,12 @@ def evaluate(kb, questions: list[EvalQuestion], k: int = 10) -> dict:
         "recall@10": round(recall(10), 4),
         "mrr@10": round(statistics.mean((1 / p["first_rank"]) if p["first_rank"] and p["first_rank"] <= 10 else 0.0 for p in per), 4),
         "clause_recall@5": round(statistics.mean(sum(p["clause_hit@5"]) / len(p["clause_hit@5"]) for p in per), 4),
+        # the answer's first citation is from a gold article (what an official reads first)
+        "answer_first_gold": round(statistics.mean(1.0 if p["answer_first_gold"] else 0.0 for p in per), 4),
         "latency_ms_p50": round(statistics.median(lat), 1),
         "latency_ms_p95": round(lat_sorted[min(len(lat_sorted) - 1, int(0.95 * len(lat_sorted)))], 1),
         "per_question": per,
-    } if per else {"n": 0}
+    }
 
 
 # ================================================================ answer-level evaluation
@@ -161,6 +178,7 @@ class AnswerQuestion:
     related: list[str] = field(default_factory=list)
     missing: str = ""  # number of a catalogued document without text the answer should name
     note: str = ""
+    after: str = ""  # the question asked before it in the conversation (a follow-up)
 
     @property
     def answerable(self) -> bool:
@@ -168,7 +186,7 @@ class AnswerQuestion:
 
 
 _ANSWER_KEYS = {"id": (str, int), "kind": str, "question": str, "gold": list, "first": list, "related": list,
-                "missing": str, "note": str}
+                "missing": str, "note": str, "after": str, "audit": str}
 _ANSWER_SHAPE = ('{"id", "question", "gold": ["Khoản 1 Điều 22 Nghị định 72/2015/NĐ-CP", …], '
                  '"kind"?, "first"?: […], "related"?: […], "missing"?: "<số hiệu>", "note"?}')
 
@@ -216,7 +234,8 @@ def load_answer_questions(path: str) -> list[AnswerQuestion]:
             raise EvalFileError(f"{where}: trùng id {qid!r}")
         seen.add(qid)
         out.append(AnswerQuestion(qid, q.get("kind", ""), q["question"], list(q["gold"]), list(q.get("first", [])),
-                                  list(q.get("related", [])), q.get("missing", ""), q.get("note", "")))
+                                  list(q.get("related", [])), q.get("missing", ""), q.get("note", ""),
+                                  q.get("after", "")))
     return out
 
 
@@ -338,28 +357,28 @@ def evaluate_answers(kb, questions: list[AnswerQuestion], mode: str = "extractiv
     A citation matches a gold unit by `units_match`; "first" uses the question's `first`, else its gold.
     """
     kb.ask("khởi động", mode=mode)  # load the models and indexes before timing
-    per, lat = [], []
-    basis = {b: {"answerable": 0, "unanswerable": 0} for b in BASIS_VALUES}
-    quotes_checked = quotes_bad = 0
+    return summarize_answers(answer_rows(kb, questions, mode), mode)
+
+
+def answer_rows(kb, questions: list[AnswerQuestion], mode: str = "extractive") -> list[dict]:
+    """One scored row per question (what `summarize_answers` adds up; `kb eval --cv` joins folds)."""
+    per = []
     for q in questions:
         t0 = time.perf_counter()
-        ans = kb.ask(q.question, as_of=None, mode=mode)
-        lat.append((time.perf_counter() - t0) * 1000)
+        ans = kb.ask(q.question, as_of=None, mode=mode, **({"previous": q.after} if q.after else {}))
+        latency = (time.perf_counter() - t0) * 1000
         cited = [c.citation for c in ans.citations]
         units = [parse_unit(c) for c in cited]
         gold = [parse_unit(g) for g in q.gold]
         first_units = [parse_unit(g) for g in q.first] or gold
         row = {"id": q.id, "kind": q.kind, "question": q.question, "answerable": q.answerable,
                "basis": ans.basis, "gold": q.gold, "first": q.first, "missing": q.missing,
-               "missing_documents": list(ans.missing_documents), "citations": [], "failed": []}
+               "missing_documents": list(ans.missing_documents), "citations": [], "failed": [],
+               "latency_ms": latency, "rule": ans.why.get("rule", ""), "continues": ans.continues}
         for c, u in zip(ans.citations, units):
             verbatim = quote_is_verbatim(kb, c)
-            quotes_checked += 1
-            quotes_bad += not verbatim
             row["citations"].append({"citation": c.citation, "role": c.role, "node_id": c.node_id,
                                      "verbatim": verbatim, "matches_gold": any(units_match(u, g) for g in gold)})
-        basis.setdefault(ans.basis, {"answerable": 0, "unanswerable": 0})
-        basis[ans.basis]["answerable" if q.answerable else "unanswerable"] += 1
         if q.answerable:
             row["first_ok"] = bool(units) and any(units_match(units[0], g) for g in first_units)
             row["cited_ok"] = any(units_match(u, g) for u in units for g in gold)
@@ -372,7 +391,18 @@ def evaluate_answers(kb, questions: list[AnswerQuestion], mode: str = "extractiv
         row["failed"] += ["wrong_found"] * row["wrong_found"]
         row["failed"] += ["quote_not_verbatim"] * any(not c["verbatim"] for c in row["citations"])
         per.append(row)
+    return per
 
+
+def summarize_answers(per: list[dict], mode: str = "extractive") -> dict:
+    """The answer metrics of scored rows (rates over answerable questions)."""
+    basis = {b: {"answerable": 0, "unanswerable": 0} for b in BASIS_VALUES}
+    for p in per:
+        basis.setdefault(p["basis"], {"answerable": 0, "unanswerable": 0})
+        basis[p["basis"]]["answerable" if p["answerable"] else "unanswerable"] += 1
+    quotes_checked = sum(len(p["citations"]) for p in per)
+    quotes_bad = sum(1 for p in per for c in p["citations"] if not c["verbatim"])
+    lat = [p["latency_ms"] for p in per]
     answerable = [p for p in per if p["answerable"]]
 
     def count(rows, key):

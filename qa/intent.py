@@ -18,7 +18,7 @@ from core.vocab import STOPWORDS, bodies_in, fold, nfc
 def question_parts(question: str) -> int:
     """How many things a question asks: "… ra sao và … những việc gì?" asks two."""
     asks = len(re.findall(r"\?", question))
-    joined = len(re.findall(r"(?:,| va| hay| con)\s+[^,?]*\b(?:gi|nao|sao|bao lau|bao nhieu|ai|khong)\b",
+    joined = len(re.findall(r"(?:,| va| hay| con)\s+[^,?]*\b(?:gi|nao|sao|bao lau|bao nhieu|ai|khong|dau)\b",
                             fold(question)))
     return max(1, asks, joined + 1)
 

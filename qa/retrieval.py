@@ -12,14 +12,16 @@ import numpy as np
 
 from core.errors import DenseUnavailable
 from core.vocab import DUTY_WORDS, FOLDED_SYNONYMS, STOPWORDS, SYNONYMS, bodies_in
-from ingest.lexical import (LexicalIndex, folded_query_tokens, folded_tokens, is_unaccented, lexical_words,
-                            tokens_from_words)
+from ingest.lexical import LexicalIndex, folded_query_tokens, folded_tokens, lexical_words, tokens_from_words
 from ingest.model import NodeMeta
 from ingest.registry import NodeRow
 from ingest.store import KnowledgeStore
-from qa.intent import QuestionIntent, asker_body, body_name_words, clause_subject, legal_name_expansion, question_parts
+from qa.features import CandidateSignals, feature_matrix
+from qa.intent import clause_subject
+from qa.question import Question
+from qa.ranker import LinearRanker, default_ranker
 from qa.references import DocDescriptor, find_document_mentions
-from qa.relevance import FOLDED_STOPWORDS, names_entity, names_title, title_entity, weighted_coverage
+from qa.relevance import FOLDED_STOPWORDS, title_entity, weighted_coverage
 from qa.types import ClauseHit
 
 
@@ -38,23 +40,11 @@ class FusionParams:
     w_lexical: float = 1.0
     w_dense: float = 1.3
     candidates: int = 100
-    mention_boost: float = 0.05  # added to nodes of a document the question names
-    # Rerank the top fused candidates by fused/top + λ·(IDF-weighted coverage of the question's words).
-    coverage_weight: float = 0.5
+    # The top fused candidates are scored by the learned ranker (qa.ranker) on their features
+    # (qa.features); False keeps the fused order (the baselines of `kb bench qa`).
+    rerank: bool = True
     rerank_depth: int = 30
-    # Added when the question contains (nearly) all the words of a clause's article title:
-    # "Bộ Nội vụ có trách nhiệm gì" names Điều 23 "Bộ Nội vụ", whose khoản never repeat it.
-    article_title_bonus: float = 0.15
-    # More when the title is a body the question names ("Bộ Ngoại giao có trách nhiệm gì" and
-    # Điều 19 "Bộ Ngoại giao"): the article is that body's duties, the question asks for them.
-    entity_title_bonus: float = 0.3
-    # Added when the clause carries the kind of answer the question expects ("trong bao lâu" and
-    # "05 ngày làm việc"), addresses the asker's kind of body in its lead line, or is about a term
-    # the question quotes (qa/intent.py). Tuned on ttdn_answers_dev; small against the coverage
-    # term, so they order clauses that match the words about equally.
-    answer_type_bonus: float = 0.15
-    asker_bonus: float = 0.1
-    quoted_term_bonus: float = 0.4
+    # Typed without diacritics, a question embeds poorly: the dense list counts less in the fusion.
     folded_dense_factor: float = 0.5
     mode: str = "hybrid"  # "hybrid" | "lexical" | "dense"
 
@@ -68,6 +58,9 @@ class RetrievalResult:
     coverage: float = 0.0  # IDF-weighted share of the question's words in the best of the top clauses
     folded: bool = False  # the question was typed without diacritics and searched in the folded index
     dense_unavailable: str = ""  # why dense search was skipped (Chroma down…): lexical results only
+    # The features of each returned hit that was scored by the ranker, by node id (an answer's `why`).
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+    question: Question | None = None
 
 
 def hit_from_row(row: NodeRow, score: float = 0.0) -> ClauseHit:
@@ -112,19 +105,18 @@ class QueryTerms:
     body_words: frozenset[str] = frozenset()  # its everyday name's words ("sở", "tư_pháp")
 
     @classmethod
-    def of(cls, question: str, lex: LexicalIndex) -> "QueryTerms":
+    def of(cls, q: Question, lex: LexicalIndex) -> "QueryTerms":
         # The legal name of the asker's body ("Sở Y tế" -> "cơ quan chuyên môn thuộc Ủy ban nhân dân
         # cấp tỉnh") is searched for too; coverage still measures the question's own words.
-        extra = legal_name_expansion(question)
-        if is_unaccented(question) and lex.bm25_folded is not None:
-            tokens = folded_query_tokens(question)
+        extra = q.legal_name
+        if q.unaccented and lex.bm25_folded is not None:
+            tokens = folded_query_tokens(q.search_text)
             more = (folded_query_tokens(extra) if extra else []) + [
                 s for t in tokens for s in sorted(FOLDED_SYNONYMS.get(t, ()))]
             return cls([t for t in tokens if "_" not in t], tokens + more, True, lex.idf_folded)
-        words = lexical_words(question)
+        words = lexical_words(q.search_text)
         more = [s for w in words for s in sorted(SYNONYMS.get(w, ()))] + (lexical_words(extra) if extra else [])
-        asker = asker_body(question)
-        return cls(words, tokens_from_words(words + more), False, lex.idf, asker, body_name_words(words, asker))
+        return cls(words, tokens_from_words(words + more), False, lex.idf, q.asker, q.body_words(words))
 
     def clause_tokens(self, row: NodeRow) -> set[str]:
         tokens = row.lex_tokens.split()
@@ -152,9 +144,10 @@ def rrf(ranked: list[str], k: float, weight: float) -> dict[str, float]:
 
 
 class Retriever:
-    def __init__(self, store: KnowledgeStore, params: FusionParams | None = None):
+    def __init__(self, store: KnowledgeStore, params: FusionParams | None = None, ranker: LinearRanker | None = None):
         self.store = store
         self.params = params or FusionParams()
+        self.ranker = ranker or default_ranker()
         self._descriptors = None
         self._descriptors_gen = -1
 
@@ -169,26 +162,6 @@ class Retriever:
                                            title=d.title, aliases=aliases.get(d.key, ())))
             self._descriptors, self._descriptors_gen = descs, gen
         return self._descriptors
-
-    def _title_bonus(self, question: str, titles: dict[str, str]) -> dict[str, float]:
-        """Per node: the bonus for an article title that names a body the question names ("Trách
-        nhiệm của Bộ Nội vụ"), or that the question repeats nearly word for word."""
-        p = self.params
-        bonus: dict[str, float] = {}
-        for title in set(titles.values()):
-            entity = title_entity(title)
-            bonus[title] = (p.entity_title_bonus if entity and names_entity(question, entity)
-                            else p.article_title_bonus if names_title(question, title) else 0.0)
-        return {nid: bonus[title] for nid, title in titles.items() if bonus[title]}
-
-    def _intent_bonus(self, intent: QuestionIntent, row: NodeRow) -> float:
-        p = self.params
-        bonus = p.answer_type_bonus if intent.answer_match(row.text) else 0.0
-        if intent.addresses_asker(row.text):
-            bonus += p.asker_bonus
-        if intent.quoted and intent.about_quoted(row.meta.article_title, row.text):
-            bonus += p.quoted_term_bonus
-        return bonus
 
     def mentioned_documents(self, question: str) -> list[str]:
         return find_document_mentions(question, self.descriptors())
@@ -210,16 +183,22 @@ class Retriever:
         vec = self.store.dense.embed_query(question)
         return self.store.dense.query(vec, n, doc_keys)
 
-    def search(self, question: str, k: int = 10, filters: RetrievalFilters | None = None) -> RetrievalResult:
+    def question(self, text: str, previous: Question | None = None) -> Question:
+        """The question parsed once, against the documents loaded now (the service passes the
+        catalogue too, for missing documents)."""
+        return Question.parse(text, self.descriptors(), previous=previous)
+
+    def search(self, question: Question | str, k: int = 10, filters: RetrievalFilters | None = None) -> RetrievalResult:
+        q = question if isinstance(question, Question) else self.question(question)
         p = self.params
         n = p.candidates * (3 if filters and (filters.as_of or filters.statuses or filters.doc_types) else 1)
         lex_index = self.store.lexical()
-        terms = QueryTerms.of(question, lex_index)
+        terms = QueryTerms.of(q, lex_index)
         lex = self.lexical(lex_index, terms.tokens, n, terms.folded) if p.mode in ("hybrid", "lexical") else []
         den, dense_down = [], ""
         if p.mode in ("hybrid", "dense"):
             try:
-                den = self.dense(question, n, filters.documents if filters else None)
+                den = self.dense(q.search_text, n, filters.documents if filters else None)
             except DenseUnavailable as exc:  # Chroma or the embedding server is down: lexical only, said
                 dense_down = str(exc)
         ids = list(dict.fromkeys([i for i, _ in lex] + [i for i, _, _ in den]))
@@ -232,48 +211,51 @@ class Retriever:
         fused: dict[str, float] = {}
         for nid, s in rrf([i for i, _ in lex], p.rrf_k, p.w_lexical).items():
             fused[nid] = fused.get(nid, 0.0) + s
-        # Typed without diacritics, a question embeds poorly: trust the folded lexical list more.
         w_dense = p.w_dense * (p.folded_dense_factor if terms.folded else 1.0)
         for nid, s in rrf([i for i, _ in den], p.rrf_k, w_dense).items():
             fused[nid] = fused.get(nid, 0.0) + s
-        mentioned = self.mentioned_documents(question)
-        if mentioned:
-            for nid in fused:
-                if rows[nid].meta.doc_key in mentioned:
-                    fused[nid] += p.mention_boost
         ranked = sorted(fused, key=lambda i: -fused[i])
-        cov = {nid: terms.coverage(rows[nid]) for nid in ranked[: p.rerank_depth]}
-        if p.coverage_weight and ranked:
-            top = fused[ranked[0]] or 1.0
-            titled = self._title_bonus(question, {nid: rows[nid].meta.article_title for nid in ranked[: p.rerank_depth]})
-            intent = QuestionIntent.of(question, question_parts(question))
-            final = {nid: fused[nid] / top + p.coverage_weight * cov.get(nid, 0.0) + titled.get(nid, 0.0)
-                     for nid in ranked}
-            for nid in ranked[: p.rerank_depth]:
-                final[nid] += self._intent_bonus(intent, rows[nid])
-            ranked = sorted(ranked[: p.rerank_depth], key=lambda i: -final[i]) + ranked[p.rerank_depth:]
-        else:
-            final = fused
-        hits = []
-        for nid in ranked:
-            row = rows.get(nid)
-            if row is None or not passes(row.meta, filters):
-                continue
-            hit = hit_from_row(row, final[nid])
-            hit.coverage = cov[nid] if nid in cov else terms.coverage(row)
-            hits.append(hit)
+        # Filters apply before scoring: the ranker orders what can be shown.
+        ranked = [nid for nid in ranked if passes(rows[nid].meta, filters)]
+        head = ranked[: p.rerank_depth]
+        cov = {nid: terms.coverage(rows[nid]) for nid in head}
+        head_hits = [hit_from_row(rows[nid], fused[nid]) for nid in head]
+        for h in head_hits:
+            h.coverage = cov[h.node_id]
+        features: dict[str, np.ndarray] = {}
+        if p.rerank and head_hits:
+            lex_rank = {nid: i for i, (nid, _) in enumerate(lex)}
+            bm25 = dict(lex)
+            dense_rank = {nid: i for i, (nid, _) in enumerate(den)}
+            cos = dict(den)
+            signals = [CandidateSignals(fused[h.node_id], lex_rank.get(h.node_id), dense_rank.get(h.node_id),
+                                        bm25.get(h.node_id, 0.0), cos.get(h.node_id), h.coverage) for h in head_hits]
+            X = feature_matrix(q, head_hits, signals)
+            scores = self.ranker.score(X)
+            order = np.argsort(-scores, kind="stable")
+            for i, h in enumerate(head_hits):
+                h.score = float(scores[i])
+                features[h.node_id] = X[i]
+            head_hits = [head_hits[i] for i in order]
+        hits = head_hits[:k]
+        for nid in ranked[p.rerank_depth:]:
             if len(hits) >= k:
                 break
+            hit = hit_from_row(rows[nid], fused[nid] - 1e3 if p.rerank else fused[nid])  # below every scored hit
+            hit.coverage = terms.coverage(rows[nid])
+            hits.append(hit)
         # what is shown is scored, even where filters dropped the reranked head
         top_cov = max((h.coverage for h in hits[:3]), default=0.0)
         return RetrievalResult(
             hits=hits,
             coverage=top_cov,
             folded=terms.folded,
-            mentioned=mentioned,
+            mentioned=list(q.mentioned),
             lexical_top=lex[0][1] if lex else 0.0,
             dense_top=den[0][1] if den else 0.0,
             dense_unavailable=dense_down,
+            features={h.node_id: features[h.node_id] for h in hits if h.node_id in features},
+            question=q,
         )
 
 

@@ -22,6 +22,7 @@ from core.vocab import LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
 from qa.amended import UnitStatus, amend_plan, relations_for, unit_status
 from qa.answer import (Quoted, applicability_units, assess_basis, no_basis_answer, plan_answer, render_extractive,
                        summary_answer)
+from qa.question import Question
 from qa.catalog_view import document_list, relation_lines
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
@@ -37,9 +38,10 @@ class KnowledgeService(Protocol):
     """What the UI needs from the knowledge base."""
 
     def ask_stream(self, question: str, as_of: str | None = None, mode: str = "extractive",
-                   documents=None) -> Iterator[str | Answer]: ...
+                   documents=None, previous: str | None = None) -> Iterator[str | Answer]: ...
 
-    def ask(self, question: str, as_of: str | None = None, mode: str = "extractive", documents=None) -> Answer: ...
+    def ask(self, question: str, as_of: str | None = None, mode: str = "extractive", documents=None,
+            previous: str | None = None) -> Answer: ...
 
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult: ...
 
@@ -116,8 +118,15 @@ class KnowledgeBase:
             return None
         return RetrievalFilters(documents=list(documents) if documents else None, as_of=as_of or None)
 
-    def retrieve(self, question: str, k: int = 10, as_of: str | None = None, documents=None) -> RetrievalResult:
-        return self.retriever.search(question, k=k, filters=self._filters(as_of, documents))
+    def question(self, text: str, previous: str | None = None) -> Question:
+        """The question parsed once (qa.question), read as a follow-up of `previous` when it continues it."""
+        loaded, catalogued = self.retriever.descriptors(), self.catalogued_descriptors()
+        before = Question.parse(previous, loaded, catalogued) if previous and previous.strip() else None
+        return Question.parse(text, loaded, catalogued, previous=before)
+
+    def retrieve(self, question: Question | str, k: int = 10, as_of: str | None = None, documents=None) -> RetrievalResult:
+        q = question if isinstance(question, Question) else self.question(question)
+        return self.retriever.search(q, k=k, filters=self._filters(as_of, documents))
 
     def _check_mode(self, mode: str) -> None:
         if mode not in ANSWER_MODES:
@@ -125,55 +134,64 @@ class KnowledgeBase:
         if mode == "llm" and not self.settings.llm_configured:
             raise SettingsError("Chế độ llm cần OPENAI_BASE_URL và KB_LLM_MODEL (máy chủ tương thích OpenAI).")
 
-    def extractive(self, question: str, res: RetrievalResult, as_of: str | None = None) -> Answer:
+    def extractive(self, res: RetrievalResult, as_of: str | None = None) -> Answer:
         """The extractive answer for a retrieval result (also what `kb eval` times)."""
-        return self._answer(question, res, as_of)[0]
+        return self._answer(res, as_of)[0]
 
-    def _answer(self, question: str, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
+    def _answer(self, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
         """The extractive answer and the units it cites, in order (the LLM mode is given the same)."""
-        ans, plan = self._answer_of(question, res, as_of)
+        ans, plan = self._answer_of(res.question, res, as_of)
+        ans.continues = res.question.continues
         if res.dense_unavailable:  # shown with the answer (UI, `kb ask`, `--json` warnings)
             ans.lexical_only = True
             # the cause (server address, error) is for the operator's log (ingest.dense), not for readers
             ans.warnings.append(f"{LEXICAL_ONLY_NOTE}.")
         return ans, plan
 
-    def _answer_of(self, question: str, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
-        missing = self.missing_documents(question)
-        gap = self._gap_answer(question, res, as_of, missing)
+    def _answer_of(self, q: Question, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
+        missing = list(q.missing)
+        gap = self._gap_answer(q, res, as_of, missing)
         if gap is not None:
             return gap, []
-        basis, conf = assess_basis(question, res.hits, res.dense_top, res.dense_top > 0, res.coverage, res.folded)
-        scope_units = applicability_units(question, res.hits, self.units, res.mentioned)
+        ranker = self.retriever.ranker
+        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker)
+        scope_units = applicability_units(q, res.hits, self.units)
         if scope_units:
             basis, conf = "found", max(conf, 0.8)  # the named document's scope article is the answer
-        plan: list[Quoted] = []
+        why = {"basis_probability": round(conf, 4)}
+        units: list[Quoted] = []
         if basis == "none":
-            ans = no_basis_answer(question, res.hits, conf)
+            ans = no_basis_answer(q.text, res.hits, conf)
+            ans.why = why | {"rule": "no_basis"}
         else:
-            plan, scope_note = plan_answer(question, res.hits, self.units, res.mentioned, scope_units)
+            plan = plan_answer(q, res.hits, self.units, ranker, scope_units)
             # amended units: the text in force on the date, or a warning naming the amending document
-            plan, amended_by, notes = amend_plan(plan, self.store.registry, self.retriever.descriptors(), as_of)
-            ans = render_extractive(question, res.hits, basis, conf, plan, scope_note, as_of)
+            plan.units, amended_by, notes = amend_plan(plan.units, self.store.registry, self.retriever.descriptors(),
+                                                       as_of)
+            units = plan.units
+            lead = units[0].hit
+            why |= {"rule": plan.rule, "lead": units[0].citation, "score": round(lead.score, 4)}
+            if lead.node_id in res.features:
+                why["features"] = ranker.contributions(res.features[lead.node_id])
+            ans = render_extractive(q, res.hits, basis, conf, plan, as_of, why)
             for c, by in zip(ans.citations, amended_by):
                 c.amended_by = by
             ans.warnings += [n for n in notes if n not in ans.warnings]
         ans.missing_documents = missing
         ans.warnings += [f"{self._document_name(key)}: {NOT_IN_BASE}." for key in missing]
-        return ans, plan
+        return ans, units
 
     # ---- gaps said plainly
     def missing_documents(self, question: str) -> list[str]:
         """Catalogued documents the question names whose text is not in the base."""
-        loaded = {d.key for d in self.retriever.descriptors()}
-        return [k for k in find_document_mentions(question, self.catalogued_descriptors()) if k not in loaded]
+        return list(self.question(question).missing)
 
     def _document_name(self, key: str) -> str:
         """How a citation names a document: from the registry when loaded, else from the catalogue."""
         d = self.store.registry.document(key) or self.store.catalog.entry(key)
         return document_name(d.number, d.doc_type, d.title) if d else key
 
-    def _gap_answer(self, question: str, res: RetrievalResult, as_of: str | None,
+    def _gap_answer(self, q: Question, res: RetrievalResult, as_of: str | None,
                     missing: list[str]) -> Answer | None:
         """A question about a document the base lacks, or one not yet in force on the as-of date,
         is answered by saying so, never from a clause that merely mentions it."""
@@ -184,8 +202,8 @@ class KnowledgeBase:
             about = {s.title for s in self.store.catalog.secondary if s.about and s.about.upper() in missing}
             summaries = [h for h in res.hits[:5] if h.source_kind == "secondary" and h.title in about][:2]
             if summaries:
-                return summary_answer(question, summaries, res.hits, names, missing)
-            return no_basis_answer(question, res.hits, 0.0, missing=missing, prefix=(
+                return summary_answer(q.text, summaries, res.hits, names, missing)
+            return no_basis_answer(q.text, res.hits, 0.0, missing=missing, prefix=(
                 f"{names} có trong danh mục nhưng {NOT_IN_BASE}, nên không thể trả lời từ nội dung của văn bản này."
                 " Cán bộ pháp chế cần bổ sung văn bản chính thức."))
         if as_of and res.mentioned:
@@ -193,28 +211,30 @@ class KnowledgeBase:
                      if (d := self.store.registry.document(k)) and d.effective_from and d.effective_from > as_of]
             if later and len(later) == len(res.mentioned):
                 said = "; ".join(f"{self._document_name(k)} có hiệu lực từ {format_iso(eff)}" for k, eff in later)
-                return no_basis_answer(question, [], 0.0, prefix=(
+                return no_basis_answer(q.text, [], 0.0, prefix=(
                     f"Tại ngày {format_iso(as_of)} văn bản được hỏi chưa có hiệu lực: {said}."))
         return None
 
-    def ask(self, question: str, as_of: str | None = None, mode: str = "extractive", documents=None) -> Answer:
+    def ask(self, question: str, as_of: str | None = None, mode: str = "extractive", documents=None,
+            previous: str | None = None) -> Answer:
         answer = None
-        for item in self.ask_stream(question, as_of=as_of, mode=mode, documents=documents):
+        for item in self.ask_stream(question, as_of=as_of, mode=mode, documents=documents, previous=previous):
             if isinstance(item, Answer):
                 answer = item
         return answer
 
     def ask_stream(self, question: str, as_of: str | None = None, mode: str = "extractive",
-                   documents=None) -> Iterator[str | Answer]:
-        """Text chunks (llm mode streams tokens), then the final Answer."""
+                   documents=None, previous: str | None = None) -> Iterator[str | Answer]:
+        """Text chunks (llm mode streams tokens), then the final Answer. `previous`: the question
+        asked before in the same conversation; this one is read as its follow-up when it continues it."""
         self._check_mode(mode)
         question = (question or "").strip()
         if not question:
             yield Answer(question="", answer="Hãy nhập câu hỏi.", citations=[], basis="none", confidence=0.0, mode=mode)
             return
-        res = self.retrieve(question, k=10, as_of=as_of, documents=documents)
+        res = self.retrieve(self.question(question, previous), k=10, as_of=as_of, documents=documents)
         self._note_usage(res)
-        ans, plan = self._answer(question, res, as_of)
+        ans, plan = self._answer(res, as_of)
         if mode == "extractive":
             yield ans.answer
             yield ans

@@ -61,6 +61,9 @@ class Citation:
     # The amending provisions of the cited unit, labelled with their date ("Khoản 1 Điều 1 Nghị định
     # 999/2099/NĐ-CP (từ 01/07/2099)"), marked when their text is not in the base (qa.amended).
     amended_by: list[str] = field(default_factory=list)
+    # The article's title: the body an article is titled by ("Ủy ban nhân dân cấp tỉnh") is often
+    # named nowhere in its khoản.
+    article_title: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +85,11 @@ class Answer:
     missing_documents: list[str] = field(default_factory=list)
     # Dense search was down (Chroma stopped…): found by lexical search only; a warning says so.
     lexical_only: bool = False
+    # Why the lead was chosen: the rule (qa.answer LEAD_RULES), the lead's score and the features that
+    # weighed most in it, the basis probability (qa.ranker).
+    why: dict = field(default_factory=dict)
+    # The previous question this one was read as a follow-up of ("" when it stands alone).
+    continues: str = ""
 
     def to_public_dict(self) -> dict:
         """Stable JSON shape of `kb ask --json`."""
@@ -89,7 +97,8 @@ class Answer:
             "answer": self.answer,
             "citations": [
                 {k: c.to_dict()[k] for k in ("document", "article", "clause", "point", "citation", "quote")}
-                | {"node_id": c.node_id, "status": c.status, "role": c.role, "amended_by": c.amended_by}
+                | {"node_id": c.node_id, "status": c.status, "role": c.role, "amended_by": c.amended_by,
+                   "article_title": c.article_title}
                 for c in self.citations
             ],
             "basis": self.basis,
@@ -100,6 +109,8 @@ class Answer:
             "fell_back": self.fell_back,
             "missing_documents": self.missing_documents,
             "lexical_only": self.lexical_only,
+            "why": self.why,
+            "continues": self.continues,
         }
 
 

@@ -20,6 +20,14 @@ CASES = [
     (["1. X:", "a) x;", "2. Y:", "a) y;", "b) y2."], "", [("1", 1), ("2", 2)]),
     # "1.1." sub-numbering is not a clause marker
     (["1. Một.", "1.1. mục con"], "", [("1", 0)]),
+    # the number glued to its first word ("1.Có …", as Luật Báo chí reads in the Pháp điển) is a khoản
+    (["1.Có một.", "2. Có hai."], "", [("1", 0), ("2", 0)]),
+    # glued in the middle of the sequence too, with its points
+    (["1. Một:", "a) x;", "2.Hai:", "a) y."], "", [("1", 1), ("2", 1)]),
+    # glued to a digit it is a number ("1.2020", "2.5"), not a khoản
+    (["1. Một.", "2.5 lần"], "", [("1", 0)]),
+    # a glued number out of sequence stays text
+    (["1. Một.", "3.Ba"], "", [("1", 0)]),
 ]
 
 

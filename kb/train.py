@@ -1,0 +1,502 @@
+"""`kb train` and `kb eval --cv`: the ranker's weights and the basis model, learned from labelled
+questions and validated on questions the model did not see.
+
+Learning to rank as search engines do it: the features of every candidate of every labelled
+question are collected once (`collect`, cached under `.kb-bench/features/`), a model is fitted on
+them, and figures are reported three ways: in-sample (trained on everything), grouped K-fold
+cross-validation (each question scored by a model that never saw it, folds grouped by question so
+a question's candidates never straddle train and test) and the untouched test split, scored once.
+
+The ranker is a linear model fitted as logistic regression on candidate pairs (RankNet-style,
+scikit-learn): with a few hundred answer-level questions a linear model does not memorise them,
+and its w·x contributions are the `why` an answer shows. LightGBM's LambdaMART is fitted in the same
+folds for comparison (`--model lambdamart`, docs/BENCHMARKS.md) when lightgbm is installed.
+"""
+from __future__ import annotations
+
+import json
+import pickle
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.vocab import fold
+from qa.answer import basis_features
+from qa.evaluate import (EvalQuestion, _hit_matches, load_answer_questions, load_questions, parse_unit,
+                         units_match)
+from qa.features import FEATURES
+from qa.ranker import BASIS_FEATURES, BasisModel, LinearRanker
+
+# How many candidates a question's ranking is learned on (retrieval's rerank depth).
+DEPTH = 30
+# Pairs a question contributes at most (positives × negatives, best-ranked first).
+MAX_PAIRS = 120
+# Answer-level questions count more than ALQAC's article-level ones: they are what answers are for.
+SET_WEIGHT = {"retrieval": 0.5, "answers": 1.0}
+
+
+@dataclass
+class Collected:
+    """One labelled question's candidates: features, relevance, and what the basis model reads."""
+
+    set_name: str
+    qid: str
+    kind: str  # "retrieval" | "answers" | "negative"
+    X: np.ndarray
+    rel: np.ndarray  # 2 = should be cited first, 1 = gold, 0 = not
+    coverage: np.ndarray
+    dense_top: float
+    unaccented: bool
+    answerable: bool
+    citations: list[str] = field(default_factory=list)
+
+    @property
+    def group(self) -> str:
+        # By id alone: a question's unaccented copy, or the same question asked of another base,
+        # falls in the same fold as the question.
+        return self.qid
+
+
+def _answer_relevance(citations: list[str], gold: list[str], first: list[str]) -> np.ndarray:
+    gold_u = [parse_unit(g) for g in gold]
+    first_u = [parse_unit(g) for g in first] or gold_u
+    rel = []
+    for c in citations:
+        u = parse_unit(c)
+        rel.append(2 if any(units_match(u, g) for g in first_u) else 1 if any(units_match(u, g) for g in gold_u) else 0)
+    return np.array(rel, dtype=np.float64)
+
+
+def collect_one(kb, set_name: str, qid: str, kind: str, text: str, *, gold=None, first=(), previous: str | None = None,
+                retrieval_gold: list[dict] | None = None) -> Collected:
+    """Retrieve one question and label its candidates."""
+    q = kb.question(text, previous)
+    res = kb.retrieve(q, k=DEPTH)
+    hits = [h for h in res.hits if h.node_id in res.features]
+    X = np.stack([res.features[h.node_id] for h in hits]) if hits else np.zeros((0, len(FEATURES)))
+    if retrieval_gold is not None:
+        rel = np.array([1.0 if any(_hit_matches(h, g, False) for g in retrieval_gold) else 0.0 for h in hits])
+    elif gold:
+        rel = _answer_relevance([h.citation for h in hits], list(gold), list(first))
+    else:
+        rel = np.zeros(len(hits))
+    return Collected(set_name, qid, kind, X, rel, np.array([h.coverage for h in hits]), res.dense_top, q.unaccented,
+                     bool(gold) or bool(retrieval_gold), [h.citation for h in hits])
+
+
+def collect_set(kb, set_name: str, path: str, kind: str, *, fold_text: bool = False, exclude_laws=(),
+                limit: int | None = None) -> list[Collected]:
+    """Every question of a file. `kind`: "answers" (answers JSONL), "retrieval" (ALQAC JSON or the
+    retrieval JSONL), "negative" (questions of another base: no candidate answers them here).
+    `fold_text`: the questions typed without diacritics, as careless users type them."""
+    out: list[Collected] = []
+    if kind == "answers":
+        for q in load_answer_questions(path)[:limit]:
+            text = fold(q.question) if fold_text else q.question
+            out.append(collect_one(kb, set_name, q.id, kind, text, gold=q.gold, first=q.first, previous=q.after or None))
+        return out
+    questions: list[EvalQuestion] = load_questions(path)
+    for q in questions[:limit]:
+        text = fold(q.question) if fold_text else q.question
+        if kind == "negative":
+            if any(g["document"] in exclude_laws for g in q.gold):
+                continue  # a law this base holds: not off-topic here
+            out.append(collect_one(kb, set_name, q.id, kind, text))
+        else:
+            out.append(collect_one(kb, set_name, q.id, kind, text, retrieval_gold=q.gold))
+    return out
+
+
+def save(rows: list[Collected], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(rows))
+
+
+def load(path: Path) -> list[Collected]:
+    return pickle.loads(path.read_bytes())
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def _pairs(rows: list[Collected], mean: np.ndarray, scale: np.ndarray, cols: list[int], rng: random.Random):
+    """Pairwise differences (better − worse) with each question weighing the same in all."""
+    diffs, weights = [], []
+    for r in rows:
+        if r.X.shape[0] < 2 or r.rel.max() <= 0:
+            continue
+        Z = (r.X[:, cols] - mean) / scale
+        pairs = [(i, j) for i in range(len(r.rel)) for j in range(len(r.rel)) if r.rel[i] > r.rel[j]]
+        if len(pairs) > MAX_PAIRS:
+            pairs = sorted(pairs, key=lambda p: p[0] + p[1])[:MAX_PAIRS // 2] + rng.sample(pairs, MAX_PAIRS // 2)
+        w = SET_WEIGHT.get(r.kind, 1.0) / len(pairs)
+        for i, j in pairs:
+            diffs.append(Z[i] - Z[j])
+            weights.append(w)
+    D = np.array(diffs)
+    return D, np.array(weights)
+
+
+def fit_linear(rows: list[Collected], features: tuple[str, ...] = FEATURES, C: float = 1.0,
+               seed: int = 0) -> LinearRanker:
+    """Pairwise logistic regression over standardised features."""
+    from sklearn.linear_model import LogisticRegression
+
+    cols = [FEATURES.index(f) for f in features]
+    allX = np.concatenate([r.X[:, cols] for r in rows if r.X.size])
+    mean, scale = allX.mean(axis=0), allX.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    D, w = _pairs(rows, mean, scale, cols, random.Random(seed))
+    X = np.concatenate([D, -D])
+    y = np.concatenate([np.ones(len(D)), np.zeros(len(D))])
+    model = LogisticRegression(C=C, fit_intercept=False, max_iter=2000)
+    model.fit(X, y, sample_weight=np.concatenate([w, w]) * len(w))
+    return LinearRanker(tuple(features), model.coef_[0].astype(np.float64), mean, scale)
+
+
+class LambdaMartRanker:
+    """LightGBM LambdaMART behind the ranker's `score`, for comparison in the same folds."""
+
+    def __init__(self, rows: list[Collected], seed: int = 0):
+        import lightgbm as lgb
+
+        usable = [r for r in rows if r.X.shape[0] >= 2 and r.rel.max() > 0]
+        X = np.concatenate([r.X for r in usable])
+        y = np.concatenate([r.rel for r in usable]).astype(int)
+        self.model = lgb.LGBMRanker(objective="lambdarank", n_estimators=200, learning_rate=0.05, num_leaves=15,
+                                    min_child_samples=20, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
+                                    random_state=seed, verbose=-1)
+        self.model.fit(X, y, group=[len(r.rel) for r in usable])
+        self.features = FEATURES
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        return self.model.predict(X) if len(X) else np.zeros(0)
+
+
+def choose_gaps(rows: list[Collected], ranker) -> tuple[float, float]:
+    """The plan's answer gap: the score distance behind the lead within which runners-up are cited
+    as answers, chosen to maximise F1 of the gold units cited among the top six; the context gap is
+    half as wide again."""
+    answer_rows = [r for r in rows if r.kind == "answers" and r.answerable and len(r.rel)]
+    if not answer_rows:
+        return 1.0, 1.5
+    scored = [(ranker.score(r.X), r.rel) for r in answer_rows]
+    best, best_f1 = 0.5, -1.0
+    for gap in np.arange(0.0, 4.01, 0.1):
+        tp = fp = fn = 0
+        for s, rel in scored:
+            order = np.argsort(-s)[:6]
+            lead = s[order[0]]
+            cap = 3
+            chosen = [i for i in order if lead - s[i] <= gap][:cap]
+            tp += sum(1 for i in chosen if rel[i] > 0)
+            fp += sum(1 for i in chosen if rel[i] == 0)
+            fn += max(0, min(int((rel > 0).sum()), cap) - sum(1 for i in chosen if rel[i] > 0))
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = float(gap), f1
+    return round(best, 2), round(best * 1.5 + 0.1, 2)
+
+
+def lead_correct(r: Collected, s: np.ndarray) -> bool:
+    return bool(len(s)) and r.rel[int(np.argmax(s))] > 0
+
+
+def lead_first(r: Collected, s: np.ndarray) -> bool:
+    """The best-scored candidate is one that should be cited first (rel 2, or any gold at article level)."""
+    if not len(s):
+        return False
+    top = r.rel[int(np.argmax(s))]
+    return top >= 2 if r.kind == "answers" else top > 0
+
+
+def _basis_row(r: Collected, s: np.ndarray) -> np.ndarray:
+    """BASIS_FEATURES of a collected question under ranker scores `s` (as qa.answer.basis_features)."""
+    from types import SimpleNamespace
+
+    order = np.argsort(-s)
+    hits = [SimpleNamespace(node_id=str(i), score=float(s[i]), coverage=float(r.coverage[i])) for i in order]
+    q = SimpleNamespace(unaccented=r.unaccented)
+    return basis_features(q, hits, {str(i): r.X[i] for i in order}, r.dense_top)
+
+
+def fit_basis(rows: list[Collected], scores: list[np.ndarray]) -> tuple[np.ndarray, float, list]:
+    """Logistic regression: does the lead answer? Positives: the lead is gold; negatives: it is not,
+    or nothing answers (off-topic, another base's questions). Returns weights, bias, training rows."""
+    from sklearn.linear_model import LogisticRegression
+
+    Z, y = [], []
+    for r, s in zip(rows, scores):
+        if not len(s):
+            continue
+        Z.append(_basis_row(r, s))
+        y.append(1 if r.answerable and lead_correct(r, s) else 0)
+    Z, y = np.array(Z), np.array(y)
+    if len(set(y.tolist())) < 2:  # every lead right (or none): nothing to calibrate on
+        return np.zeros(len(BASIS_FEATURES)), 0.0, list(zip(Z, y))
+    model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
+    model.fit(Z, y)
+    return model.coef_[0], float(model.intercept_[0]), list(zip(Z, y))
+
+
+def choose_thresholds(probabilities: list[tuple[float, int, bool]]) -> tuple[float, float]:
+    """found_at: the lowest threshold at which no question whose lead is wrong (or that has no answer)
+    is "found"; none_below: the highest at which at most 2% of the answerable questions whose lead is
+    right would get "none". `probabilities`: (p, lead right, answerable)."""
+    wrong = sorted(p for p, ok, _ in probabilities if not ok)
+    right = sorted(p for p, ok, answerable in probabilities if ok and answerable)
+    found_at = min(0.99, (wrong[-1] + 1e-4) if wrong else 0.5)
+    k = int(0.02 * len(right))
+    none_below = right[k] if right else 0.1
+    return round(float(found_at), 4), round(float(min(none_below, found_at)), 4)
+
+
+def fit_all(rows: list[Collected], features: tuple[str, ...] = FEATURES, model: str = "linear", C: float = 1.0,
+            basis_rows: list[Collected] | None = None, thresholds: tuple[float, float] | None = None):
+    """The ranker, its plan gaps and its basis model, fitted on `rows` (basis on `basis_rows` too)."""
+    ranked = [r for r in rows if r.kind != "negative"]
+    ranker = fit_linear(ranked, features, C) if model == "linear" else LambdaMartRanker(ranked)
+    if model != "linear":
+        return ranker
+    answer_gap, context_gap = choose_gaps(ranked, ranker)
+    pool = rows + (basis_rows or [])
+    scores = [ranker.score(r.X) for r in pool]
+    weights, bias, _ = fit_basis(pool, scores)
+    basis = BasisModel(tuple(float(w) for w in weights), bias, *(thresholds or (0.5, 0.2)))
+    return LinearRanker(ranker.features, ranker.weights, ranker.mean, ranker.scale, answer_gap, context_gap, basis)
+
+
+def grouped_folds(rows: list[Collected], k: int, seed: int = 0) -> list[list[int]]:
+    """K folds of row indices, grouped by question (set and id), shuffled with a fixed seed."""
+    groups = sorted({r.group for r in rows})
+    random.Random(seed).shuffle(groups)
+    fold_of = {g: i % k for i, g in enumerate(groups)}
+    folds: list[list[int]] = [[] for _ in range(k)]
+    for i, r in enumerate(rows):
+        folds[fold_of[r.group]].append(i)
+    return folds
+
+
+def cross_validated_scores(rows: list[Collected], k: int = 5, features: tuple[str, ...] = FEATURES,
+                           model: str = "linear", seed: int = 0) -> list[np.ndarray]:
+    """Each question's candidate scores from a model trained on the other folds."""
+    out: list[np.ndarray | None] = [None] * len(rows)
+    for test in grouped_folds(rows, k, seed):
+        held = set(test)
+        ranker = fit_all([r for i, r in enumerate(rows) if i not in held], features, model)
+        for i in test:
+            out[i] = ranker.score(rows[i].X)
+    return out  # type: ignore[return-value]
+
+
+def ranking_report(rows: list[Collected], scores: list[np.ndarray]) -> dict:
+    """Per set: how often the best-scored candidate should be cited first / is gold at all."""
+    by_set: dict[str, dict] = {}
+    for r, s in zip(rows, scores):
+        if r.kind == "negative" or not r.answerable:
+            continue
+        d = by_set.setdefault(r.set_name, {"n": 0, "first": 0, "gold_top": 0, "fusion_first": 0})
+        d["n"] += 1
+        d["first"] += lead_first(r, s)
+        d["gold_top"] += lead_correct(r, s)
+        d["fusion_first"] += lead_first(r, r.X[:, FEATURES.index("fused")])
+    return by_set
+
+
+def model_info(rows: list[Collected], cv: dict, k: int) -> dict:
+    sets = {}
+    for r in rows:
+        sets[r.set_name] = sets.get(r.set_name, 0) + 1
+    return {"trained_on": sets, "cv_folds": k, "cv_first": cv}
+
+
+def write_model(ranker: LinearRanker, info: dict, path: Path) -> None:
+    LinearRanker(ranker.features, ranker.weights, ranker.mean, ranker.scale, ranker.answer_gap, ranker.context_gap,
+                 ranker.basis_model, info).save(path)
+
+
+def dump_json(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=1)
+
+
+# ---------------------------------------------------------------- the labelled sets and the commands
+
+def training_sets():
+    """(name, bench home, file, kind, options) of every labelled set the model learns from. The test
+    split of our own questions (kb/data/answers_ours_test.jsonl) is not here: it is scored once."""
+    from kb.bench_common import (ALQAC_QUESTIONS, OURS_TRAIN, TTDN_ANSWERS_DEV, TTDN_ANSWERS_DEV2,
+                                 TTDN_ANSWERS_PROBE, TTDN_DEV)
+
+    off_topic = {"exclude_laws": ("Luật Tiếp cận thông tin",), "limit": 260}
+    return [
+        ("ttdn_answers_dev", "qa-32.1", TTDN_ANSWERS_DEV, "answers", {}),
+        ("ttdn_answers_dev2", "qa-32.1", TTDN_ANSWERS_DEV2, "answers", {}),
+        ("ttdn_answers_probe", "qa-32.1", TTDN_ANSWERS_PROBE, "answers", {}),
+        ("ttdn_dev", "qa-32.1", TTDN_DEV, "retrieval", {}),
+        ("answers_ours_train", "qa-wide", OURS_TRAIN, "answers", {}),
+        ("alqac", "qa-alqac", ALQAC_QUESTIONS, "retrieval", {}),
+        # other bases' questions: nothing here answers them (the basis model's negatives), also unaccented
+        ("alqac_off_topic", "qa-32.1", ALQAC_QUESTIONS, "negative", off_topic),
+        ("alqac_off_topic_folded", "qa-32.1", ALQAC_QUESTIONS, "negative", off_topic | {"fold_text": True}),
+        # and answerable questions typed without diacritics, so that folding alone does not mean "none"
+        ("ttdn_answers_dev2_folded", "qa-32.1", TTDN_ANSWERS_DEV2, "answers", {"fold_text": True}),
+    ]
+
+
+def features_dir() -> Path:
+    from kb.bench_common import BENCH_HOME
+
+    return BENCH_HOME / "features"
+
+
+def _open_kb(home: Path):
+    from core.settings import load_settings
+    from qa.service import KnowledgeBase
+
+    if not (home / "registry.sqlite3").exists():
+        from core.errors import KbError
+
+        raise KbError(f"{home}: chưa có cơ sở dữ liệu; chạy `kb bench qa` (hoặc `kb train --build`) để nạp trước")
+    return KnowledgeBase(load_settings(home=str(home)))
+
+
+def collected_rows(refresh: bool = False, only: set[str] | None = None) -> list[Collected]:
+    """Every training set's candidates, from the cache or collected now (and cached)."""
+    from kb.bench_common import BENCH_HOME
+
+    rows: list[Collected] = []
+    kbs: dict[str, object] = {}
+    for name, home, path, kind, opts in training_sets():
+        if only and name not in only:
+            continue
+        cache = features_dir() / f"{name}.pkl"
+        if cache.exists() and not refresh:
+            rows += load(cache)
+            continue
+        if home not in kbs:
+            kbs[home] = _open_kb(BENCH_HOME / home)
+        got = collect_set(kbs[home], name, str(path), kind, **opts)
+        save(got, cache)
+        print(f"{name}: {len(got)} câu", flush=True)
+        rows += got
+    return rows
+
+
+def cross_validate(rows: list[Collected], k: int, features: tuple[str, ...] = FEATURES, model: str = "linear",
+                   seed: int = 0) -> tuple[list[np.ndarray], list[float]]:
+    """Out-of-fold candidate scores and basis probabilities of every row."""
+    scores: list = [None] * len(rows)
+    probs: list = [0.0] * len(rows)
+    for test in grouped_folds(rows, k, seed):
+        held = set(test)
+        fitted = fit_all([r for i, r in enumerate(rows) if i not in held], features, model)
+        for i in test:
+            scores[i] = fitted.score(rows[i].X)
+            if model == "linear" and len(scores[i]) and fitted.basis_model is not None:
+                probs[i] = fitted.basis_model.probability(_basis_row(rows[i], scores[i]))
+    return scores, probs
+
+
+def _table(report_cv: dict, report_in: dict) -> str:
+    lines = ["| set | questions | lead is a first unit: fusion only | cross-validated | in-sample |",
+             "|---|---|---|---|---|"]
+    for name, d in report_in.items():
+        cv = report_cv.get(name, {"first": 0})
+        lines.append(f"| {name} | {d['n']} | {d['fusion_first'] / d['n']:.1%} | {cv['first'] / d['n']:.1%} | "
+                     f"{d['first'] / d['n']:.1%} |")
+    return "\n".join(lines)
+
+
+def run_train(k: int = 5, model: str = "linear", refresh: bool = False, ablation: bool = False,
+              out: Path | None = None) -> str:
+    """Collect, cross-validate, fit on everything, write the model; returns a Markdown report."""
+    rows = collected_rows(refresh)
+    report = []
+    if model != "linear":
+        cv_scores, _ = cross_validate(rows, k, model=model)
+        report.append(f"### LambdaMART (LightGBM), {k}-fold cross-validated\n\n"
+                      + _table(ranking_report(rows, cv_scores), ranking_report(rows, cv_scores)))
+        return "\n\n".join(report)
+    cv_scores, cv_probs = cross_validate(rows, k)
+    flags = [(p, (r.answerable and lead_correct(r, s)), r.answerable) for r, p, s in zip(rows, cv_probs, cv_scores)
+             if len(s)]
+    thresholds = choose_thresholds(flags)
+    final = fit_all(rows, thresholds=thresholds)
+    in_scores = [final.score(r.X) for r in rows]
+    cv_report, in_report = ranking_report(rows, cv_scores), ranking_report(rows, in_scores)
+    info = model_info(rows, {n: round(d["first"] / d["n"], 4) for n, d in cv_report.items()}, k)
+    info["thresholds_from"] = "out-of-fold basis probabilities (found: above every wrong lead; none: ≤2% of right leads)"
+    write_model(final, info, out or Path(__file__).resolve().parents[1] / "qa" / "models" / "ranker.json")
+    report.append(f"### Ranking, {k}-fold cross-validated (grouped by question) vs in-sample\n\n" + _table(cv_report, in_report))
+    conf = {"found": [0, 0], "weak": [0, 0], "none": [0, 0]}
+    for (p, ok, answerable) in flags:
+        conf[final.basis_model.basis(p)][0 if ok else 1] += 1
+    report.append("### Basis, out-of-fold probabilities with the chosen thresholds "
+                  f"(found ≥ {thresholds[0]}, none < {thresholds[1]})\n\n| basis | lead is gold | lead wrong or no answer |\n"
+                  "|---|---|---|\n" + "\n".join(f"| {b} | {a} | {w} |" for b, (a, w) in conf.items()))
+    weights = sorted(zip(final.features, final.weights), key=lambda x: -abs(x[1]))
+    report.append("### Weights (standardised features)\n\n| feature | weight |\n|---|---|\n"
+                  + "\n".join(f"| {f} | {w:+.3f} |" for f, w in weights)
+                  + f"\n\nPlan gaps: answer {final.answer_gap}, context {final.context_gap}.")
+    if ablation:
+        report.append(ablation_table(rows, k, cv_report))
+    return "\n\n".join(report)
+
+
+def ablation_table(rows: list[Collected], k: int, full: dict) -> str:
+    """Cross-validated "lead is a first unit" with each feature left out, per answer-level set."""
+    names = [n for n, d in full.items()]
+    lines = ["| feature left out | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    lines.append("| (none) | " + " | ".join(f"{full[n]['first'] / full[n]['n']:.1%}" for n in names) + " |")
+    for f in FEATURES:
+        kept = tuple(x for x in FEATURES if x != f)
+        scores, _ = cross_validate(rows, k, kept)
+        rep = ranking_report(rows, scores)
+        lines.append(f"| {f} | " + " | ".join(f"{rep[n]['first'] / rep[n]['n']:.1%}" for n in names) + " |")
+    return "### Ablation: each feature left out (cross-validated, lead is a first unit)\n\n" + "\n".join(lines)
+
+
+def run_cv_eval(kb, path: str, k: int, seed: int = 0) -> dict:
+    """`kb eval FILE --cv K`: FILE's questions in K folds (grouped by question); each fold answered
+    end to end by a model trained on every other labelled question (the cached training sets less
+    this fold's questions), beside the shipped model's in-sample figures."""
+    from qa.evaluate import (answer_report_rows, answer_rows, eval_file_format, retrieval_rows,
+                             summarize_answers, summarize_retrieval)
+    from qa.ranker import default_ranker
+
+    answers = eval_file_format(path) == "answers"
+    questions = load_answer_questions(path) if answers else load_questions(path)
+    rows = collected_rows()
+    shipped = kb.retriever.ranker
+    thresholds = ((shipped.basis_model.found_at, shipped.basis_model.none_below)
+                  if shipped.basis_model is not None else None)
+    ids = [q.id for q in questions]
+    order = sorted(ids)
+    random.Random(seed).shuffle(order)
+    fold_of = {qid: i % k for i, qid in enumerate(order)}
+    score = (lambda qs: answer_rows(kb, qs)) if answers else (lambda qs: retrieval_rows(kb, qs))
+    summarize = summarize_answers if answers else summarize_retrieval
+    kb.ask("khởi động")
+    in_sample = summarize(score(questions))
+    cv_rows: list[dict] = []
+    try:
+        for f in range(k):
+            held = {qid for qid in ids if fold_of[qid] == f}
+            kb.retriever.ranker = fit_all([r for r in rows if r.qid not in held], thresholds=thresholds)
+            cv_rows += score([q for q in questions if q.id in held])
+    finally:
+        kb.retriever.ranker = shipped if shipped is not None else default_ranker()
+    cv = summarize(cv_rows)
+    if answers:
+        pairs = list(zip(answer_report_rows(in_sample), answer_report_rows(cv)))
+        table = ["| metric | in-sample (shipped model) | cross-validated |", "|---|---|---|"]
+        table += [f"| {a[0]} | {a[1]} | {b[1]} |" for a, b in pairs]
+    else:
+        table = ["| metric | in-sample (shipped model) | cross-validated |", "|---|---|---|"]
+        table += [f"| {m} | {in_sample[m]} | {cv[m]} |" for m in ("recall@1", "recall@5", "mrr@10", "answer_first_gold")]
+    report = f"{Path(path).name}: {len(questions)} câu, {k} phần (nhóm theo câu hỏi)\n\n" + "\n".join(table)
+    return {"in_sample": {k_: v for k_, v in in_sample.items() if k_ != "per_question"},
+            "cross_validated": {k_: v for k_, v in cv.items() if k_ != "per_question"},
+            "per_question_cv": cv["per_question"], "report": report}

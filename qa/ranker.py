@@ -1,0 +1,128 @@
+"""The one score: a linear model over the named features of `qa.features`, weights as data.
+
+`qa/models/ranker.json` holds the weights, the standardisation, the plan's two gaps and the basis
+model, all written by `kb train` (kb/train.py) from labelled questions, with the cross-validated
+figures they were chosen by. Linear on purpose: a few hundred labelled questions fit a linear
+model without memorising them (LambdaMART was compared in the same folds, docs/BENCHMARKS.md), and
+each answer's `why` is the list of w·x contributions, which a legal officer can read.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.features import FEATURES
+
+MODEL_PATH = Path(__file__).parent / "models" / "ranker.json"
+
+# What the basis model reads of a ranked list (one row per question).
+BASIS_FEATURES: tuple[str, ...] = (
+    "lead_score",     # the lead's learned score
+    "margin",         # lead score minus the runner-up's
+    "lead_coverage",  # the lead's IDF-weighted coverage of the question
+    "best_coverage",  # the best coverage among the top three
+    "lead_bigrams",   # the lead's share of the question's adjacent syllable pairs
+    "dense_top",      # the best dense cosine (0 without dense search)
+    "no_dense",       # dense search was unavailable or empty
+    "unaccented",     # typed without diacritics
+    "named_document", # the lead is of a document the question names
+)
+
+
+@dataclass(frozen=True)
+class BasisModel:
+    """P(the lead answers) = σ(bias + w·z); found / weak / none by two thresholds chosen on
+    cross-validated predictions (kb/train.py)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    found_at: float
+    none_below: float
+
+    def probability(self, z: np.ndarray) -> float:
+        s = self.bias + float(np.dot(self.weights, z))
+        return 1.0 / (1.0 + math.exp(-max(min(s, 40.0), -40.0)))
+
+    def basis(self, p: float) -> str:
+        return "found" if p >= self.found_at else "none" if p < self.none_below else "weak"
+
+
+@dataclass(frozen=True)
+class LinearRanker:
+    features: tuple[str, ...]
+    weights: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    # The plan: a runner-up answers with the lead when its score is within `answer_gap` of it, is
+    # quoted as context within `context_gap` (both in score units, learned with the weights).
+    answer_gap: float = 1.0
+    context_gap: float = 2.0
+    basis_model: BasisModel | None = None
+    info: dict = field(default_factory=dict)
+
+    def _columns(self, X: np.ndarray) -> np.ndarray:
+        """The model's columns of a FEATURES matrix (a model may use a subset: ablations)."""
+        idx = [FEATURES.index(f) for f in self.features]
+        return X[:, idx]
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        if X.size == 0:
+            return np.zeros(len(X))
+        return ((self._columns(X) - self.mean) / self.scale) @ self.weights
+
+    def contributions(self, row: np.ndarray, top: int = 5) -> list[dict]:
+        """The features that moved this candidate's score most, with their values (an answer's `why`)."""
+        x = self._columns(row.reshape(1, -1))[0]
+        contrib = (x - self.mean) / self.scale * self.weights
+        order = np.argsort(-np.abs(contrib))[:top]
+        return [{"feature": self.features[i], "value": round(float(x[i]), 3), "contribution": round(float(contrib[i]), 3)}
+                for i in order if abs(contrib[i]) > 1e-3]
+
+    def to_json(self) -> dict:
+        out = {"features": list(self.features), "weights": [round(float(w), 6) for w in self.weights],
+               "mean": [round(float(m), 6) for m in self.mean], "scale": [round(float(s), 6) for s in self.scale],
+               "answer_gap": self.answer_gap, "context_gap": self.context_gap, "info": self.info}
+        if self.basis_model is not None:
+            b = self.basis_model
+            out["basis"] = {"features": list(BASIS_FEATURES), "weights": [round(w, 6) for w in b.weights],
+                            "bias": round(b.bias, 6), "found_at": b.found_at, "none_below": b.none_below}
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> "LinearRanker":
+        known = [f for f in data["features"] if f in FEATURES]  # a feature since removed weighs nothing
+        keep = [data["features"].index(f) for f in known]
+        basis = None
+        if "basis" in data:
+            b = data["basis"]
+            weights = dict(zip(b["features"], b["weights"]))
+            basis = BasisModel(tuple(float(weights.get(f, 0.0)) for f in BASIS_FEATURES), float(b["bias"]),
+                               float(b["found_at"]), float(b["none_below"]))
+        return cls(tuple(known), np.array([data["weights"][i] for i in keep], dtype=np.float64),
+                   np.array([data["mean"][i] for i in keep], dtype=np.float64),
+                   np.array([data["scale"][i] for i in keep], dtype=np.float64),
+                   float(data.get("answer_gap", 1.0)), float(data.get("context_gap", 2.0)), basis,
+                   dict(data.get("info", {})))
+
+    @classmethod
+    def load(cls, path: str | Path = MODEL_PATH) -> "LinearRanker":
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def save(self, path: str | Path = MODEL_PATH) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+_DEFAULT: LinearRanker | None = None
+
+
+def default_ranker() -> LinearRanker:
+    """The shipped model, read once."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = LinearRanker.load()
+    return _DEFAULT
