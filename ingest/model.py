@@ -129,7 +129,7 @@ class NodeMeta:
     # Units this node's text refers to ("khoản 2 Điều này", "điểm c khoản 1 Điều 52 Luật báo chí"),
     # as canonical citation strings (ingest.crossrefs); followed when the node is quoted.
     references: tuple[str, ...] = ()
-    # Who the document applies to, read from its scope articles (core.vocab.ACTOR_PATTERNS keys); () = not said.
+    # Who the document applies to, read from its scope articles (core.bodies actor kinds); () = not said.
     scope: tuple[str, ...] = ()
 
     REQUIRED = ("doc_key", "citation", "path", "article")

@@ -11,7 +11,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from core.vocab import GENERAL_SCOPE_RE, actors_in, nfc
+from core.bodies import GENERAL_SCOPE_RE, actors_in
+from core.vocab import nfc
 from ingest.crossrefs import clause_references
 from ingest.identity import citation_string, document_name, unit_label
 from ingest.model import Article, Clause, LegalDocument, NodeMeta

@@ -200,8 +200,6 @@ def cmd_ask(args, settings) -> int:
         return 0
     if streamed:
         print("\n")
-    if answer.continues and not answer.answer.startswith("(Tiếp theo"):
-        print(f"(Tiếp theo câu hỏi: «{answer.continues}»)")
     if not streamed or answer.fell_back:
         print(answer.answer)
     if answer.citations:

@@ -25,7 +25,8 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from core.vocab import NO_BASIS, NOT_IN_BASE, PLAIN_STOPWORDS, SECONDARY_LABEL, ACTOR_LABELS, actors_in, fold, nfc
+from core.bodies import ACTOR_LABELS, actors_in
+from core.vocab import NO_BASIS, NOT_IN_BASE, PLAIN_STOPWORDS, SECONDARY_LABEL, fold, nfc
 from ingest.identity import citation_string
 from ingest.structure import split_clauses
 from qa.features import about_the_document
@@ -200,32 +201,64 @@ class Plan:
     left_out: int = 0  # khoản of an article answered whole that the cap left out
 
 
-def _entity_article(q: Question, hits: list[ClauseHit], source: UnitSource | None) -> list[ClauseHit] | None:
+@dataclass
+class RuleContext:
+    """What a lead rule may read: the question, the candidates in the ranker's order, the base."""
+
+    q: Question
+    candidates: list[ClauseHit]
+    source: UnitSource | None
+    gaps: tuple[float, float]
+    cap: int
+    scope_units: list[ClauseHit]
+
+
+Chosen = list[tuple[ClauseHit, str]]
+
+
+def _applicability(c: RuleContext) -> Chosen | None:
+    """"UBND tỉnh có phải thực hiện Thông tư 02/2019 không?": whom the named document applies to."""
+    return [(u, "answer") for u in c.scope_units[:MAX_QUOTED_MULTI]] or None
+
+
+def _entity_article(c: RuleContext) -> Chosen | None:
     """The best candidate's article is titled by a body the question names ("Bộ Ngoại giao có trách
-    nhiệm gì?" and "Điều 19. Bộ Ngoại giao"): all of its khoản, the best candidate first."""
-    lead = hits[0]
+    nhiệm gì?" and "Điều 19. Bộ Ngoại giao"): all of its khoản, the best candidate first; for a question
+    in several parts or on two bodies, the runners-up of other articles answer the rest."""
+    lead = c.candidates[0]
     entity = title_entity(lead.article_title)
-    if source is None or not entity or not names_entity(q.search_text, entity):
+    if c.source is None or not entity or not names_entity(c.q.search_text, entity):
         return None
-    siblings = [s for s in source.article_hits(lead.document, lead.unit_kind, lead.article) if s.node_id != lead.node_id]
-    return [lead] + siblings
+    siblings = [s for s in c.source.article_hits(lead.document, lead.unit_kind, lead.article) if s.node_id != lead.node_id]
+    others = [(h, role) for h, role in _ranked(c)[1:]
+              if (c.q.parts > 1 or len(c.q.bodies) > 1) and h.article_title != lead.article_title][:2]
+    return [(lead, "answer")] + others + [(h, "answer") for h in siblings]
 
 
-def _ranked(hits: list[ClauseHit], gaps: tuple[float, float], cap: int) -> list[tuple[ClauseHit, str]]:
+def _ranked(c: RuleContext) -> Chosen:
     """The best candidate, then those whose score is within the learned gaps of it."""
-    answer_gap, context_gap = gaps
-    lead = hits[0]
+    answer_gap, context_gap = c.gaps
+    lead = c.candidates[0]
     chosen = [(lead, "answer")]
-    for h in hits[1:6]:
-        if len(chosen) >= cap:
+    for h in c.candidates[1:6]:
+        if len(chosen) >= c.cap:
             break
         behind = lead.score - h.score
-        beside = any((h.document, h.unit_kind, h.article) == (c.document, c.unit_kind, c.article) for c, _ in chosen)
+        beside = any((h.document, h.unit_kind, h.article) == (x.document, x.unit_kind, x.article) for x, _ in chosen)
         if behind <= answer_gap:
             chosen.append((h, "answer"))
         elif behind <= context_gap and (beside or not about_the_document(h.article_title)):
             chosen.append((h, "context"))
     return chosen
+
+
+# The lead rules, in order: the first that fires chooses what the answer cites and names itself in
+# the answer's `why`. A new rule is a row here, never a re-sort of the ranker's order.
+LEAD_RULES: tuple[tuple[str, Callable[[RuleContext], Chosen | None]], ...] = (
+    ("applicability", _applicability),
+    ("entity_article", _entity_article),
+    ("ranked", _ranked),
+)
 
 
 def plan_answer(q: Question, hits: list[ClauseHit], source: UnitSource | None = None,
@@ -235,24 +268,14 @@ def plan_answer(q: Question, hits: list[ClauseHit], source: UnitSource | None = 
         return Plan([])
     primary = [h for h in hits if h.source_kind != "secondary" and h.status != "secondary"]
     candidates = primary or hits
-    cap = MAX_QUOTED_MULTI if q.parts > 1 else MAX_QUOTED
-    gaps = (ranker.answer_gap, ranker.context_gap) if ranker is not None else (0.0, 0.0)
-    if scope_units is None:
-        scope_units = applicability_units(q, candidates, source)
-    left_out = 0
-    if scope_units:
-        rule, chosen = "applicability", [(u, "answer") for u in scope_units[:MAX_QUOTED_MULTI]]
-    elif (article := _entity_article(q, candidates, source)) is not None:
-        # a question in several parts or on two bodies: the runners-up of other articles answer the rest
-        others = [(h, role) for h, role in _ranked(candidates, gaps, cap)[1:]
-                  if (q.parts > 1 or len(q.bodies) > 1) and h.article_title != article[0].article_title][:2]
-        left_out = max(0, len(article) - MAX_ARTICLE_CLAUSES)
-        rule, chosen = "entity_article", [(article[0], "answer")] + others + [
-            (h, "answer") for h in article[1:MAX_ARTICLE_CLAUSES]]
-    else:
-        rule, chosen = "ranked", _ranked(candidates, gaps, cap)
+    ctx = RuleContext(q, candidates, source,
+                      (ranker.answer_gap, ranker.context_gap) if ranker is not None else (0.0, 0.0),
+                      MAX_QUOTED_MULTI if q.parts > 1 else MAX_QUOTED,
+                      scope_units if scope_units is not None else applicability_units(q, candidates, source))
+    rule, chosen = next((name, got) for name, fn in LEAD_RULES if (got := fn(ctx)) is not None)
+    left_out = max(0, len(chosen) - MAX_ARTICLE_CLAUSES) if rule == "entity_article" else 0
     units: list[Quoted] = []
-    for h, role in chosen:
+    for h, role in chosen[:MAX_ARTICLE_CLAUSES]:
         quoted = _quoted(q, h, role, source)
         if not any(_same_unit_or_inside(p, quoted.citation) for p in units):
             units.append(quoted)

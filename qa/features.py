@@ -9,13 +9,15 @@ Pure functions on a `Question` and `ClauseHit`s, so tests can build both by hand
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from core.vocab import actors_in, bodies_in, fold
+from core.bodies import actors_in, bodies_in, levels_in
+from core.vocab import fold
 from qa.intent import carries, clause_subject, is_about_term
 from qa.question import Question, plain
 from qa.relevance import FOLDED_STOPWORDS, names_entity, names_title, title_entity
@@ -57,18 +59,7 @@ ABOUT_THE_DOCUMENT_RE = re.compile(r"\b(?:pham vi dieu chinh|doi tuong ap dung|h
                                    r"|to chuc thuc hien|dieu khoan thi hanh)\b")
 _ASKS_ABOUT_THE_DOCUMENT_RE = re.compile(r"\b(?:pham vi|doi tuong|hieu luc|thi hanh|ap dung|dieu chinh)\b")
 _SCOPE_TITLE_RE = re.compile(r"\b(?:doi tuong ap dung|pham vi dieu chinh)\b")
-_LEVELS = {
-    "tinh": re.compile(r"\b(?:cap tinh|uy ban nhan dan tinh|ubnd tinh)\b"),
-    "huyen": re.compile(r"\b(?:cap huyen|uy ban nhan dan huyen|ubnd huyen)\b"),
-    "xa": re.compile(r"\b(?:cap xa|uy ban nhan dan xa|ubnd xa)\b"),
-}
 _REF_RE = re.compile(r"^(?:Điểm (\S+) )?(?:Khoản (\S+) )?Điều (\S+) (.+)$")
-
-
-def levels(text: str) -> set[str]:
-    """Administrative levels a text names: tỉnh, huyện, xã (by "cấp …" or the committee's name)."""
-    p = plain(text)
-    return {level for level, pat in _LEVELS.items() if pat.search(p)}
 
 
 def about_the_document(article_title: str) -> bool:
@@ -92,6 +83,12 @@ def named_body_lead(q: Question, hit: ClauseHit) -> bool:
 
 def _bigrams(folded_words: list[str]) -> set[tuple[str, str]]:
     return set(zip(folded_words, folded_words[1:]))
+
+
+@functools.lru_cache(maxsize=8192)
+def _clause_bigrams(article_title: str, text: str) -> frozenset[tuple[str, str]]:
+    """Adjacent folded syllables of a clause with its title; a clause is a candidate again and again."""
+    return frozenset(_bigrams(plain(f"{article_title} {text}").split()))
 
 
 def _content_syllables(text: str) -> list[str]:
@@ -136,7 +133,7 @@ def feature_matrix(q: Question, hits: list[ClauseHit], signals: list[CandidateSi
     q_syll = _content_syllables(q.search_text)
     q_pairs = _bigrams(plain(q.search_text).split())
     q_pairs = {p for p in q_pairs if not (p[0] in FOLDED_STOPWORDS and p[1] in FOLDED_STOPWORDS)}
-    asked_levels = levels(q.search_text)
+    asked_levels = levels_in(q.search_text)
     asker_actor = actors_in(q.search_text)
     about_asked = asks_about_the_document(q)
     articles = [(h.document, h.unit_kind, h.article) for h in hits[:10]]
@@ -150,8 +147,7 @@ def feature_matrix(q: Question, hits: list[ClauseHit], signals: list[CandidateSi
         row[col["bm25_rel"]] = s.bm25 / top_bm25
         row[col["coverage"]] = s.coverage
         row[col["coverage_gap"]] = top_cov - s.coverage
-        words = plain(f"{h.article_title} {h.text}").split()
-        row[col["bigram_cov"]] = len(q_pairs & _bigrams(words)) / len(q_pairs) if q_pairs else 0.0
+        row[col["bigram_cov"]] = len(q_pairs & _clause_bigrams(h.article_title, h.text)) / len(q_pairs) if q_pairs else 0.0
         if h.article_title not in title_cache:
             entity = title_entity(h.article_title)
             t_words = set(plain(h.article_title).split())
@@ -166,7 +162,7 @@ def feature_matrix(q: Question, hits: list[ClauseHit], signals: list[CandidateSi
         row[col["answer_type"]] = bool(q.expects) and any(carries(k, h.text) for k in q.expects)
         subject = clause_subject(h.text)
         row[col["addresses_asker"]] = bool(q.asker) and q.asker in bodies_in(subject)
-        lead_levels = levels(h.text.split("\n", 1)[0])
+        lead_levels = levels_in(h.text.split("\n", 1)[0])
         row[col["other_level"]] = bool(asked_levels and lead_levels and not lead_levels & asked_levels)
         row[col["out_of_scope"]] = bool(asker_actor and h.scope and asker_actor[0] not in h.scope)
         row[col["quoted_term"]] = bool(q.quoted) and any(is_about_term(t, h.article_title, h.text) for t in q.quoted)

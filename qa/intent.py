@@ -7,10 +7,10 @@ Works on folded text, so that questions typed without diacritics are understood 
 """
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
-
-from core.vocab import STOPWORDS, bodies_in, fold, nfc
+from core.bodies import bodies_in
+from core.vocab import STOPWORDS, fold, nfc
 
 # ---------------------------------------------------------------- how many things it asks
 
@@ -54,6 +54,7 @@ _CARRIES: dict[str, re.Pattern] = {
 }
 
 
+@functools.lru_cache(maxsize=8192)
 def _plain(text: str) -> str:
     return " " + " ".join(re.findall(r"[a-z0-9]+", fold(text))) + " "
 
@@ -171,28 +172,3 @@ def is_about_term(term: str, article_title: str, text: str) -> bool:
     ("Nội dung thông tin đối ngoại trên báo chí gồm …")."""
     body = re.sub(r"^\s*(?:\d+\.|[a-zđ]\))\s*", "", nfc(text))
     return any(_plain(s).startswith(f" {term} ") for s in (article_title, body[: len(term) * 2 + 20]))
-
-
-@dataclass(frozen=True)
-class QuestionIntent:
-    """What the reranker needs to know of a question, computed once."""
-
-    expects: frozenset[str]
-    asker: str
-    quoted: tuple[str, ...]
-
-    @classmethod
-    def of(cls, question: str, parts: int = 1) -> "QuestionIntent":
-        # In a question of several parts the expected kind answers one part only: it does not say
-        # which clause answers the question.
-        expects = expected_answers(question) if parts <= 1 else frozenset()
-        return cls(expects, asker_body(question), tuple(quoted_terms(question)))
-
-    def answer_match(self, text: str) -> bool:
-        return bool(self.expects) and any(carries(k, text) for k in self.expects)
-
-    def addresses_asker(self, text: str) -> bool:
-        return bool(self.asker) and self.asker in bodies_in(clause_subject(text))
-
-    def about_quoted(self, article_title: str, text: str) -> bool:
-        return any(is_about_term(t, article_title, text) for t in self.quoted)

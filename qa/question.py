@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from core.vocab import PLAIN_STOPWORDS, bodies_in, fold, nfc
+from core.bodies import bodies_in
+from core.vocab import PLAIN_STOPWORDS, fold, nfc
 from ingest.lexical import is_unaccented
 from qa.intent import (asks_applicability, body_name_words, expected_answers, legal_name_expansion,
                        question_parts, quoted_terms)
@@ -47,7 +48,7 @@ class Question:
     parts: int
     expects: frozenset[str]
     quoted: tuple[str, ...]
-    asker: str  # kind of body asking or asked about (core.vocab.bodies_in), "" if none
+    asker: str  # kind of body asking or asked about (core.bodies.bodies_in), "" if none
     bodies: tuple[str, ...]
     applicability: bool  # asks whom a named document applies to
     yes_no: bool

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from core.vocab import STOPWORDS, SYNONYMS, actors_in, fold, nfc, spell_out
+from core.bodies import actors_in
+from core.vocab import STOPWORDS, SYNONYMS, fold, nfc, spell_out
 
 # Single-syllable stopwords typed without diacritics, for folded questions. Syllables of the
 # multi-syllable ones are left out: "bao" of "bao_lâu" is also "báo" (press), "hop" of

@@ -11,7 +11,8 @@ from typing import Callable
 import numpy as np
 
 from core.errors import DenseUnavailable
-from core.vocab import DUTY_WORDS, FOLDED_SYNONYMS, STOPWORDS, SYNONYMS, bodies_in
+from core.bodies import bodies_in
+from core.vocab import DUTY_WORDS, FOLDED_SYNONYMS, STOPWORDS, SYNONYMS
 from ingest.lexical import LexicalIndex, folded_query_tokens, folded_tokens, lexical_words, tokens_from_words
 from ingest.model import NodeMeta
 from ingest.registry import NodeRow

@@ -142,6 +142,8 @@ class KnowledgeBase:
         """The extractive answer and the units it cites, in order (the LLM mode is given the same)."""
         ans, plan = self._answer_of(res.question, res, as_of)
         ans.continues = res.question.continues
+        if ans.continues and not ans.answer.startswith("(Tiếp theo"):  # the extractive text says it already
+            ans.answer = f"(Tiếp theo câu hỏi: «{ans.continues}»)\n\n{ans.answer}"
         if res.dense_unavailable:  # shown with the answer (UI, `kb ask`, `--json` warnings)
             ans.lexical_only = True
             # the cause (server address, error) is for the operator's log (ingest.dense), not for readers
@@ -248,6 +250,7 @@ class KnowledgeBase:
         for item in iter_answer_with_llm(self.settings, question, hits, lambda q, h: ans):
             if isinstance(item, Answer):
                 item.missing_documents = ans.missing_documents
+                item.continues, item.why = ans.continues, ans.why
                 if ans.lexical_only and not item.lexical_only:
                     item.lexical_only = True
                     item.warnings += [w for w in ans.warnings if w.startswith(LEXICAL_ONLY_NOTE) and w not in item.warnings]

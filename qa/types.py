@@ -32,7 +32,7 @@ class ClauseHit:
     coverage: float = 0.0  # IDF-weighted share of the question's words this clause (with its heading) covers
     source_kind: str = ""  # "phapdien" | "original" | "secondary" | "benchmark"
     issued_on: str = ""
-    scope: tuple[str, ...] = ()  # who the document applies to, when its scope article says (core.vocab.ACTOR_PATTERNS keys)
+    scope: tuple[str, ...] = ()  # who the document applies to, when its scope article says (core.bodies actor kinds)
     issuer: str = ""  # "Chính phủ": the formal citation drafters write names it
     # The changes other documents made to this unit, one Vietnamese line each (qa.amended): shown
     # in the clause panel, and in an answer's warnings instead of the raw Pháp điển note.

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.vocab import bodies_in, spell_out
+from core.bodies import bodies_in
+from core.vocab import spell_out
 from ingest.lexical import lexical_words
-from qa.intent import (QuestionIntent, asks_applicability, body_name_words, carries, clause_subject, expected_answers,
+from qa.question import Question
+from qa.intent import (asks_applicability, body_name_words, carries, clause_subject, expected_answers,
                        legal_name_expansion, quoted_terms)
 from qa.relevance import names_entity, weighted_coverage
 
@@ -87,14 +89,14 @@ def test_quoted_terms_and_legal_names():
     assert legal_name_expansion("Sở Tư pháp có phải họp báo không?") == "cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh"
     assert legal_name_expansion("Cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh có phải họp báo không?") == ""
     # a ministry named by its name is of the kind "bộ": the khoản for "các bộ" apply to it too
-    assert QuestionIntent.of("Bộ Công Thương bao lâu phải họp báo định kỳ?").asker == "ministry"
-    assert QuestionIntent.of("Các bộ có phải họp báo định kỳ không?").asker == "ministry"
+    assert Question.parse("Bộ Công Thương bao lâu phải họp báo định kỳ?").asker == "ministry"
+    assert Question.parse("Các bộ có phải họp báo định kỳ không?").asker == "ministry"
 
 
 def test_several_parts_do_not_say_which_clause_answers():
     question = "Hồ sơ gồm những gì, và phải trả lời trong bao lâu?"
-    assert QuestionIntent.of(question, parts=2).expects == frozenset()
-    assert QuestionIntent.of(question, parts=1).expects == {"time"}
+    assert Question.parse(question).parts == 2 and Question.parse(question).expects == frozenset()
+    assert Question.parse("Phải trả lời trong bao lâu?").expects == {"time"}
 
 
 def test_a_paraphrase_counts_as_the_word():
@@ -296,9 +298,10 @@ def test_a_document_for_others_says_so(two_documents_kb):
 def test_a_department_name_is_covered_by_a_clause_for_departments(domes_kb):
     """"Sở Thủy canh" is one of the "cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh" the khoản
     addresses: its words count as found there, and only there."""
+    from qa.question import Question
     from qa.retrieval import QueryTerms
     store = domes_kb.store
-    terms = QueryTerms.of("Sở Thủy canh muốn giao cấp phó trông coi vòm kính", store.lexical())
+    terms = QueryTerms.of(Question.parse("Sở Thủy canh muốn giao cấp phó trông coi vòm kính"), store.lexical())
     rows = {r.meta.citation: r for r in store.registry.nodes_by_id(store.lexical().node_ids).values()}
     for_departments, for_ministries = rows[f"Khoản 2 Điều 1 {ND}"], rows[f"Khoản 1 Điều 1 {ND}"]
     assert {"sở", "thủy_canh"} <= terms.clause_tokens(for_departments)

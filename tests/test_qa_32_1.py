@@ -22,6 +22,9 @@ LOOKUPS = [
     ("điểm đ khoản 3 điều 7 nghị định 72/2015/NĐ-CP", "Điểm đ Khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP", "Thông tấn xã Việt Nam"),
     # "Nghị định 72" alone
     ("khoản 2 Điều 14 Nghị định 72", "Khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP", "Ngày Việt Nam ở nước ngoài"),
+    # the source writes this khoản "1.Có …" without a space: it is a khoản all the same
+    ("khoản 1 điều 30 luật báo chí", "Khoản 1 Điều 30 Luật Báo chí 103/2016/QH13", None),
+    ("khoản 3 điều 5 luật báo chí", "Khoản 3 Điều 5 Luật Báo chí 103/2016/QH13", None),
 ]
 
 

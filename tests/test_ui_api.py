@@ -47,13 +47,14 @@ class FakeKB(KnowledgeService):
                          article_title="Sự kiện", clause="2", point="", citation=CITE, text=TEXT,
                          path="/Chương II/Điều 14/Khoản 2", status="in_force", effective_from="2015-10-22")
 
-    def ask_stream(self, question, as_of=None, mode="extractive", documents=None):
-        a = self.ask(question, as_of, mode, documents)
+    def ask_stream(self, question, as_of=None, mode="extractive", documents=None, previous=None):
+        a = self.ask(question, as_of, mode, documents, previous)
         yield a.answer
         yield a
 
-    def ask(self, question, as_of=None, mode="extractive", documents=None):
+    def ask(self, question, as_of=None, mode="extractive", documents=None, previous=None):
         self.asked.append((question, as_of, mode, documents))
+        self.previous = previous
         cit = Citation(document="72/2015/NĐ-CP", article="14", clause="2", point="", citation=CITE, quote=TEXT,
                        node_id="n1", status="in_force")
         return Answer(question=question, answer=f"Theo {CITE}:\n\n> {TEXT}", citations=[cit], basis="found",
@@ -211,6 +212,19 @@ def test_ask_and_lookup_with_gradio_client(fake_app):
     look = client.predict(reference="khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP", api_name="/lookup")
     assert look == LookupResult(status="found", document="72/2015/NĐ-CP", article="14", clause="2",
                                 citation=CITE, text=TEXT).to_public_dict()
+
+
+def test_ask_takes_the_conversation_history(fake_app):
+    """A follow-up through the API: the last earlier question reaches the service as `previous`."""
+    from gradio_client import Client
+
+    url, kb, _ = fake_app
+    client = Client(url, verbose=False)
+    client.predict(question="Còn cấp xã thì sao?", history=["UBND tỉnh họp báo định kỳ bao lâu một lần?"],
+                   api_name="/ask")
+    assert kb.previous == "UBND tỉnh họp báo định kỳ bao lâu một lần?"
+    client.predict(question="Ai quy định việc tổ chức Ngày Việt Nam ở nước ngoài?", api_name="/ask")
+    assert kb.previous is None
 
 
 def test_ask_refuses_llm_mode_when_not_configured(fake_app):

@@ -315,7 +315,10 @@ class App(StaffActions):
             return
         turn.update(as_of=as_of, documents=docs or [], mode=mode)
         yield render.render_chat(turns), turns, ""
-        stream = self.kb.ask_stream(q, as_of=as_of, mode=mode, documents=docs)
+        # the conversation's previous question: a follow-up ("còn cấp xã thì sao?") is read with it;
+        # "Cuộc hội thoại mới" empties `turns`, and with it this
+        previous = next((t["question"] for t in reversed(turns[:-1]) if t.get("answer") is not None), None)
+        stream = self.kb.ask_stream(q, as_of=as_of, mode=mode, documents=docs, previous=previous)
         try:
             while True:
                 with self.lock.read():
@@ -499,15 +502,25 @@ class App(StaffActions):
 
     # ------------------------------------------------------------ login
     def api_ask(self, question: str, as_of: str | None = None, mode: str = "extractive",
-                documents: str | list[str] | None = None) -> dict:
+                documents: str | list[str] | None = None, history: list[str] | None = None) -> dict:
         """Hỏi đáp: the answer with citations, as `kb ask --json`. `documents`: one document key or a
-        list of keys (see `kb docs`) to search only in those documents."""
+        list of keys (see `kb docs`) to search only in those documents. `history`: the conversation's
+        earlier questions, oldest first; a follow-up is read with the last of them."""
         try:
             q, as_of_iso, mode, docs = self._check_question(question, as_of, mode, documents)
+            previous = None
+            if history:
+                if isinstance(history, str):
+                    history = [history]
+                if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+                    raise ValueError("“history” phải là danh sách các câu hỏi trước (chuỗi).")
+                previous = history[-1].strip() or None
+                if previous:
+                    self._check_length(previous, "Câu hỏi trước")
         except ValueError as exc:
             raise gr.Error(str(exc), title=ERROR_TITLE) from None
         with self.lock.read():
-            return self.kb.ask(q, as_of=as_of_iso, mode=mode, documents=docs).to_public_dict()
+            return self.kb.ask(q, as_of=as_of_iso, mode=mode, documents=docs, previous=previous).to_public_dict()
 
     def api_lookup(self, reference: str) -> dict:
         """Tra cứu: the exact text of a reference such as "khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"."""
