@@ -111,6 +111,6 @@ def run_bench(args, settings: Settings) -> int:
         cmd = "kb bench scale" + (" --quick" if args.quick else "")
         write_section(out, "Scale", bench_section("Scale", cmd, run_scale_bench(args.quick)))
     else:
-        write_section(out, "Retrieval and answers", run_qa_bench(BENCH_HOME, bench_section))
+        write_section(out, "Retrieval and answers", run_qa_bench(BENCH_HOME, bench_section, args.quick))
     print(f"Đã ghi {out}")
     return 0

@@ -366,7 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="học trọng số xếp hạng và mô hình căn cứ từ các bộ câu hỏi có nhãn")
     s.add_argument("--cv", type=int, default=5, metavar="K", help="số phần kiểm định chéo (mặc định 5)")
-    s.add_argument("--model", choices=["linear", "lambdamart"], default="linear")
+    s.add_argument("--model", choices=["linear", "lambdamart"], default="lambdamart",
+                   help="loại mô hình xếp hạng được ghi ra (loại kia được kiểm định chéo để so sánh)")
     s.add_argument("--collect", action="store_true", help="tính lại đặc trưng của mọi câu (bỏ bộ nhớ đệm)")
     s.add_argument("--ablation", action="store_true", help="thêm bảng bỏ từng đặc trưng")
     s.set_defaults(func=cmd_train)

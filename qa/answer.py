@@ -1,9 +1,13 @@
 """The answer stage: which units to cite, in which order and role, and the extractive answer.
 
 Retrieval has already ordered the candidates by the one learned score (qa.features, qa.ranker).
-`plan_answer` reads that order; it does not re-rank. It applies the first rule of `LEAD_RULES`
-that fires and records its name (an answer's `why`):
+`plan_answer` reads that order and re-ranks nothing, with three policies on what may lead at all:
+a secondary source only when no primary clause is a candidate, an article about the document itself
+(scope, entry into force) only when the question asks about it, a document whose scope excludes the
+asker only when none that applies to them is a candidate (unless the question names that document). It applies the first rule of
+`LEAD_RULES` that fires and records its name (an answer's `why`):
 - `applicability`: the question asks whom a named document applies to: its scope articles answer;
+- `quoted_term`: the question quotes a term: the candidate about that term leads;
 - `entity_article`: the best candidate's article is titled by the body the question names: the
   article answers whole (its khoản are that body's duties);
 - `ranked`: the best candidate leads.
@@ -29,9 +33,10 @@ from core.bodies import ACTOR_LABELS, actors_in
 from core.vocab import NO_BASIS, NOT_IN_BASE, PLAIN_STOPWORDS, SECONDARY_LABEL, fold, nfc
 from ingest.identity import citation_string
 from ingest.structure import split_clauses
-from qa.features import about_the_document
+from qa.features import about_the_document, asks_about_the_document
+from qa.intent import is_about_term
 from qa.question import Question
-from qa.ranker import BASIS_FEATURES, LinearRanker
+from qa.ranker import BASIS_FEATURES, Ranker
 from qa.relevance import names_entity, title_entity
 from qa.types import Answer, Citation, ClauseHit, LookupResult
 
@@ -235,6 +240,21 @@ def _entity_article(c: RuleContext) -> Chosen | None:
     return [(lead, "answer")] + others + [(h, "answer") for h in siblings]
 
 
+def _quoted_term(c: RuleContext) -> Chosen | None:
+    """The question puts a term in quotes ('"nội dung thông tin đối ngoại" gồm những gì?'): the best
+    candidate about that term (its article title or first words begin with it) answers, then the
+    ranker's runners-up. Users quote a term to ask for it: too few labelled questions do for a model
+    to learn that, so it is a rule."""
+    if not c.q.quoted:
+        return None
+    about = next((h for h in c.candidates[:10] if any(is_about_term(t, h.article_title, h.text) for t in c.q.quoted)),
+                 None)
+    if about is None:
+        return None
+    rest = replace(c, candidates=[about] + [h for h in c.candidates if h.node_id != about.node_id])
+    return _ranked(rest)
+
+
 def _ranked(c: RuleContext) -> Chosen:
     """The best candidate, then those whose score is within the learned gaps of it."""
     answer_gap, context_gap = c.gaps
@@ -256,18 +276,32 @@ def _ranked(c: RuleContext) -> Chosen:
 # the answer's `why`. A new rule is a row here, never a re-sort of the ranker's order.
 LEAD_RULES: tuple[tuple[str, Callable[[RuleContext], Chosen | None]], ...] = (
     ("applicability", _applicability),
+    ("quoted_term", _quoted_term),
     ("entity_article", _entity_article),
     ("ranked", _ranked),
 )
 
 
 def plan_answer(q: Question, hits: list[ClauseHit], source: UnitSource | None = None,
-                ranker: LinearRanker | None = None, scope_units: list[ClauseHit] | None = None) -> Plan:
+                ranker: Ranker | None = None, scope_units: list[ClauseHit] | None = None) -> Plan:
     """The units to cite, in order, with roles, and the rule that chose the lead."""
     if not hits:
         return Plan([])
     primary = [h for h in hits if h.source_kind != "secondary" and h.status != "secondary"]
     candidates = primary or hits
+    if not asks_about_the_document(q):
+        # Articles about the document itself (scope, entry into force, who implements it) share the
+        # words of any question on the document and answer none but a question about them: they
+        # never lead one (the order among the others is the ranker's).
+        substantive = [h for h in candidates if not about_the_document(h.article_title)]
+        candidates = substantive + [h for h in candidates if about_the_document(h.article_title)] if substantive \
+            else candidates
+    asker = actors_in(q.search_text)
+    if asker:
+        # A clause of a document whose scope excludes the asker ("Thông tư … áp dụng đối với các Bộ" and a
+        # province asking) goes after clauses that apply to them; the scope note says so if it leads.
+        applies = [h for h in candidates if not h.scope or asker[0] in h.scope or h.document in q.mentioned]
+        candidates = applies + [h for h in candidates if h not in applies] if applies else candidates
     ctx = RuleContext(q, candidates, source,
                       (ranker.answer_gap, ranker.context_gap) if ranker is not None else (0.0, 0.0),
                       MAX_QUOTED_MULTI if q.parts > 1 else MAX_QUOTED,
@@ -385,7 +419,7 @@ FALLBACK_NONE_COVERAGE = 0.3
 
 
 def assess_basis(q: Question, hits: list[ClauseHit], features: dict[str, np.ndarray], dense_top: float,
-                 ranker: LinearRanker | None) -> tuple[str, float]:
+                 ranker: Ranker | None) -> tuple[str, float]:
     """("found" | "weak" | "none", the probability that the lead answers)."""
     if not hits:
         return "none", 0.0
@@ -449,7 +483,7 @@ def summary_answer(question: str, summaries: list[ClauseHit], hits: list[ClauseH
 
 
 def extractive_answer(question: Question | str, hits: list[ClauseHit], *, as_of: str | None = None,
-                      source: UnitSource | None = None, ranker: LinearRanker | None = None) -> Answer:
+                      source: UnitSource | None = None, ranker: Ranker | None = None) -> Answer:
     """The extractive answer for hits already ranked (the LLM path's fallback; the service plans once)."""
     q = question if isinstance(question, Question) else Question.parse(question)
     basis, conf = assess_basis(q, hits, {}, 0.0, None)

@@ -24,7 +24,7 @@ from qa.relevance import FOLDED_STOPWORDS, names_entity, names_title, title_enti
 from qa.types import ClauseHit
 
 # Order matters only for the stored weight vector; names are what the model file keys on.
-FEATURES: tuple[str, ...] = (
+BASE_FEATURES: tuple[str, ...] = (
     "fused",            # weighted RRF of the lexical and dense lists, over the best candidate's
     "lexical_rr",       # 1 / (1 + rank) in the lexical list (0: not in it)
     "dense_rr",         # 1 / (1 + rank) in the dense list (0: not in it)
@@ -53,6 +53,56 @@ FEATURES: tuple[str, ...] = (
     "length",           # log of the text's length in characters, centred on 300
     "folded_dense",     # dense_rr when the question was typed without diacritics (it embeds poorly)
 )
+# Functions of the base columns (a linear model needs interactions spelt out): computed from a base
+# matrix at run time and from stored base matrices at training time alike (`with_derived`).
+DERIVED_FEATURES: tuple[str, ...] = (
+    "fused_rr",         # 1 / (1 + rank) in the fused list
+    "asker_answer",     # addresses the asker AND carries the expected kind of answer
+    "entity_coverage",  # titled by the body asked about, times its coverage
+    "named_coverage",   # of the named document, times its coverage
+)
+FEATURES: tuple[str, ...] = BASE_FEATURES + DERIVED_FEATURES
+
+
+def with_derived(X: np.ndarray) -> np.ndarray:
+    """A base feature matrix (one question's candidates) with the derived columns appended."""
+    if X.shape[1] == len(FEATURES):
+        return X
+    b = {name: X[:, i] for i, name in enumerate(BASE_FEATURES)}
+    rank = np.empty(len(X))
+    rank[np.argsort(-b["fused"], kind="stable")] = np.arange(len(X))
+    derived = np.column_stack([
+        1.0 / (1.0 + rank),
+        b["addresses_asker"] * b["answer_type"],
+        b["entity_title"] * b["coverage"],
+        b["named_document"] * b["coverage"],
+    ]) if len(X) else np.zeros((0, len(DERIVED_FEATURES)))
+    return np.hstack([X, derived])
+
+# How the staff's clause panel names each feature (why a clause was cited first).
+FEATURE_LABELS: dict[str, str] = {
+    "fused": "thứ hạng tìm kiếm chung", "lexical_rr": "thứ hạng theo từ ngữ", "dense_rr": "thứ hạng theo nghĩa",
+    "dense_gap": "khoảng cách nghĩa so với đoạn gần nhất", "bm25_rel": "điểm từ ngữ",
+    "coverage": "tỷ lệ từ của câu hỏi có trong khoản", "coverage_gap": "kém đoạn phủ nhiều từ nhất",
+    "bigram_cov": "cụm hai âm tiết của câu hỏi có trong khoản", "title_cov": "từ của câu hỏi trong tên điều",
+    "entity_title": "tên điều là cơ quan được hỏi", "repeats_title": "câu hỏi nhắc lại tên điều",
+    "named_body_lead": "khoản mở đầu bằng cơ quan được hỏi", "answer_type": "có loại câu trả lời được hỏi",
+    "addresses_asker": "khoản nói về đúng loại cơ quan hỏi", "other_level": "khoản nói về cấp chính quyền khác",
+    "out_of_scope": "văn bản áp dụng cho đối tượng khác", "quoted_term": "về thuật ngữ trong ngoặc kép",
+    "named_document": "thuộc văn bản được nêu tên", "other_document": "không thuộc văn bản được nêu tên",
+    "about_document": "điều về phạm vi, hiệu lực của văn bản", "scope_asked": "điều về đối tượng áp dụng, được hỏi",
+    "pointer_pair": "dẫn chiếu quy định khác cũng được tìm thấy", "article_support": "nhiều khoản cùng điều được tìm thấy",
+    "secondary": "nguồn thứ cấp", "whole_article": "cả điều không chia khoản", "length": "độ dài đoạn",
+    "folded_dense": "thứ hạng theo nghĩa (câu gõ không dấu)", "fused_rr": "thứ hạng tìm kiếm chung",
+    "asker_answer": "đúng loại cơ quan hỏi và có loại câu trả lời được hỏi",
+    "entity_coverage": "điều mang tên cơ quan được hỏi, phủ từ câu hỏi",
+    "named_coverage": "văn bản được nêu tên, phủ từ câu hỏi",
+}
+RULE_LABELS: dict[str, str] = {
+    "ranked": "đoạn có điểm cao nhất", "entity_article": "điều mang tên cơ quan được hỏi, trích cả điều",
+    "applicability": "điều về đối tượng áp dụng của văn bản được hỏi", "no_basis": "không có căn cứ",
+    "quoted_term": "điều về thuật ngữ được đặt trong ngoặc kép",
+}
 
 # Articles about the document itself: its scope, its entry into force, who implements it.
 ABOUT_THE_DOCUMENT_RE = re.compile(r"\b(?:pham vi dieu chinh|doi tuong ap dung|hieu luc thi hanh|trach nhiem thi hanh"
@@ -121,10 +171,10 @@ class CandidateSignals:
 def feature_matrix(q: Question, hits: list[ClauseHit], signals: list[CandidateSignals]) -> np.ndarray:
     """One row per candidate, one column per FEATURES name."""
     n = len(hits)
-    X = np.zeros((n, len(FEATURES)), dtype=np.float64)
+    X = np.zeros((n, len(BASE_FEATURES)), dtype=np.float64)
     if not n:
-        return X
-    col = {name: i for i, name in enumerate(FEATURES)}
+        return with_derived(X)
+    col = {name: i for i, name in enumerate(BASE_FEATURES)}
     top_fused = max((s.fused for s in signals), default=0.0) or 1.0
     top_bm25 = max((s.bm25 for s in signals), default=0.0) or 1.0
     cosines = [s.dense_cos for s in signals if s.dense_cos is not None]
@@ -179,7 +229,7 @@ def feature_matrix(q: Question, hits: list[ClauseHit], signals: list[CandidateSi
         row[col["whole_article"]] = not h.clause
         row[col["length"]] = math.log(max(len(h.text), 20) / 300.0)
         row[col["folded_dense"]] = row[col["dense_rr"]] if q.unaccented else 0.0
-    return X
+    return with_derived(X)
 
 
 def feature_dict(row: np.ndarray) -> dict[str, float]:

@@ -31,7 +31,7 @@ _ASKS: dict[str, re.Pattern] = {
     "time": re.compile(r"\b(?:bao lau|may ngay|bao nhieu ngay|may thang|thoi han|han chot|khi nao|bao gio"
                        r"|may lan|bao nhieu lan|dinh ky|thoi gian nao)\b"),
     # "công khai ở đâu", "nộp hồ sơ ở đâu", "gửi cho ai"
-    "place": re.compile(r"\b(?:o dau|noi nao|tai dau|gui (?:den|toi|cho) (?:ai|dau|co quan nao)|nop (?:o )?dau"
+    "place": re.compile(r"\b(?:o dau|noi nao|tai dau|gui (?:den|toi|cho|ve) (?:ai|dau|co quan nao)|nop (?:o )?dau"
                         r"|(?:trang|chuyen muc|vi tri) nao)\b"),
     # "mức phạt bao nhiêu", "bao nhiêu người"
     "amount": re.compile(r"\bbao nhieu\b(?! (?:ngay|thang|nam|lan|gio))|\bmuc (?:phat|phi|le phi)\b"),

@@ -1,10 +1,12 @@
-"""The one score: a linear model over the named features of `qa.features`, weights as data.
+"""The one score over the named features of `qa.features`, with the model as data.
 
-`qa/models/ranker.json` holds the weights, the standardisation, the plan's two gaps and the basis
-model, all written by `kb train` (kb/train.py) from labelled questions, with the cross-validated
-figures they were chosen by. Linear on purpose: a few hundred labelled questions fit a linear
-model without memorising them (LambdaMART was compared in the same folds, docs/BENCHMARKS.md), and
-each answer's `why` is the list of w·x contributions, which a legal officer can read.
+`qa/models/ranker.json` holds the model (LightGBM LambdaMART trees as LightGBM's own text, or a
+linear model's weights and standardisation), the plan's two gaps and the basis model, all written
+by `kb train` (kb/train.py) from labelled questions, with the cross-validated figures they were
+chosen by. Both kinds were fitted in the same grouped folds (docs/BENCHMARKS.md): LambdaMART ranked
+the gold unit first more often on every answer-level set, so it is the one shipped; the linear model
+stays as the baseline and for the ablation table. Either explains a score as per-feature
+contributions (w·x for the linear model, TreeSHAP for the trees): an answer's `why`.
 """
 from __future__ import annotations
 
@@ -87,21 +89,14 @@ class LinearRanker:
                "mean": [round(float(m), 6) for m in self.mean], "scale": [round(float(s), 6) for s in self.scale],
                "answer_gap": self.answer_gap, "context_gap": self.context_gap, "info": self.info}
         if self.basis_model is not None:
-            b = self.basis_model
-            out["basis"] = {"features": list(BASIS_FEATURES), "weights": [round(w, 6) for w in b.weights],
-                            "bias": round(b.bias, 6), "found_at": b.found_at, "none_below": b.none_below}
+            out["basis"] = _basis_json(self.basis_model)
         return out
 
     @classmethod
     def from_json(cls, data: dict) -> "LinearRanker":
         known = [f for f in data["features"] if f in FEATURES]  # a feature since removed weighs nothing
         keep = [data["features"].index(f) for f in known]
-        basis = None
-        if "basis" in data:
-            b = data["basis"]
-            weights = dict(zip(b["features"], b["weights"]))
-            basis = BasisModel(tuple(float(weights.get(f, 0.0)) for f in BASIS_FEATURES), float(b["bias"]),
-                               float(b["found_at"]), float(b["none_below"]))
+        basis = _basis_from(data)
         return cls(tuple(known), np.array([data["weights"][i] for i in keep], dtype=np.float64),
                    np.array([data["mean"][i] for i in keep], dtype=np.float64),
                    np.array([data["scale"][i] for i in keep], dtype=np.float64),
@@ -117,12 +112,85 @@ class LinearRanker:
         Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-_DEFAULT: LinearRanker | None = None
+@dataclass(frozen=True)
+class TreeRanker:
+    """LightGBM LambdaMART over FEATURES (the booster kept as LightGBM's text model)."""
+
+    features: tuple[str, ...]
+    model_text: str
+    answer_gap: float = 1.0
+    context_gap: float = 2.0
+    basis_model: BasisModel | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def booster(self):
+        b = self.__dict__.get("_booster")
+        if b is None:
+            import lightgbm as lgb  # only where a tree model is used
+
+            b = lgb.Booster(model_str=self.model_text)
+            object.__setattr__(self, "_booster", b)
+        return b
+
+    def _columns(self, X: np.ndarray) -> np.ndarray:
+        return X[:, [FEATURES.index(f) for f in self.features]]
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        if X.size == 0:
+            return np.zeros(len(X))
+        return self.booster.predict(self._columns(X), num_threads=1)
+
+    def contributions(self, row: np.ndarray, top: int = 5) -> list[dict]:
+        x = self._columns(row.reshape(1, -1))
+        contrib = self.booster.predict(x, pred_contrib=True, num_threads=1)[0][:-1]  # last: the expected value
+        order = np.argsort(-np.abs(contrib))[:top]
+        return [{"feature": self.features[i], "value": round(float(x[0, i]), 3), "contribution": round(float(contrib[i]), 3)}
+                for i in order if abs(contrib[i]) > 1e-3]
+
+    def to_json(self) -> dict:
+        out = {"kind": "lambdamart", "features": list(self.features), "model": self.model_text,
+               "answer_gap": self.answer_gap, "context_gap": self.context_gap, "info": self.info}
+        if self.basis_model is not None:
+            out["basis"] = _basis_json(self.basis_model)
+        return out
+
+    def save(self, path: str | Path = MODEL_PATH) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def default_ranker() -> LinearRanker:
+def _basis_json(b: BasisModel) -> dict:
+    return {"features": list(BASIS_FEATURES), "weights": [round(w, 6) for w in b.weights], "bias": round(b.bias, 6),
+            "found_at": b.found_at, "none_below": b.none_below}
+
+
+def _basis_from(data: dict) -> BasisModel | None:
+    if "basis" not in data:
+        return None
+    b = data["basis"]
+    weights = dict(zip(b["features"], b["weights"]))
+    return BasisModel(tuple(float(weights.get(f, 0.0)) for f in BASIS_FEATURES), float(b["bias"]),
+                      float(b["found_at"]), float(b["none_below"]))
+
+
+Ranker = LinearRanker | TreeRanker
+
+
+def load_ranker(path: str | Path = MODEL_PATH) -> Ranker:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if data.get("kind") == "lambdamart":
+        return TreeRanker(tuple(data["features"]), data["model"], float(data.get("answer_gap", 1.0)),
+                          float(data.get("context_gap", 2.0)), _basis_from(data), dict(data.get("info", {})))
+    return LinearRanker.from_json(data)
+
+
+_DEFAULT: Ranker | None = None
+
+
+def default_ranker() -> Ranker:
     """The shipped model, read once."""
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = LinearRanker.load()
+        _DEFAULT = load_ranker()
     return _DEFAULT

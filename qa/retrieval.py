@@ -20,7 +20,7 @@ from ingest.store import KnowledgeStore
 from qa.features import CandidateSignals, feature_matrix
 from qa.intent import clause_subject
 from qa.question import Question
-from qa.ranker import LinearRanker, default_ranker
+from qa.ranker import Ranker, default_ranker
 from qa.references import DocDescriptor, find_document_mentions
 from qa.relevance import FOLDED_STOPWORDS, title_entity, weighted_coverage
 from qa.types import ClauseHit
@@ -145,7 +145,7 @@ def rrf(ranked: list[str], k: float, weight: float) -> dict[str, float]:
 
 
 class Retriever:
-    def __init__(self, store: KnowledgeStore, params: FusionParams | None = None, ranker: LinearRanker | None = None):
+    def __init__(self, store: KnowledgeStore, params: FusionParams | None = None, ranker: Ranker | None = None):
         self.store = store
         self.params = params or FusionParams()
         self.ranker = ranker or default_ranker()

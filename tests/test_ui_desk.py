@@ -89,7 +89,7 @@ def test_the_question_is_shown_before_the_service_answers_and_tokens_stream(app)
     started = threading.Event()
     base = app.kb.ask
 
-    def slow_stream(question, as_of=None, mode="extractive", documents=None):
+    def slow_stream(question, as_of=None, mode="extractive", documents=None, previous=None):
         started.set()
         for piece in ("Theo ", "khoản 2 ", "Điều 14"):
             yield piece

@@ -404,3 +404,16 @@ def test_gradio_default_strings_are_overridden_for_every_shipped_locale():
     assert locales <= set(GRADIO_LOCALES), locales - set(GRADIO_LOCALES)
     assert set(i18n().translations_dict) == set(GRADIO_LOCALES)
     assert all(v and not re.search(r"[A-Z][a-z]+ [A-Z]", v) for v in GRADIO_STRINGS_VI.values())
+
+
+def test_why_line_for_staff_is_in_words():
+    """Legal staff see why the first citation was chosen: the rule and the features, in Vietnamese."""
+    from ui.render import why_line
+
+    why = {"rule": "entity_article", "basis_probability": 0.93,
+           "features": [{"feature": "entity_title", "value": 1.0, "contribution": 1.25},
+                        {"feature": "other_level", "value": 1.0, "contribution": -0.5}]}
+    line = why_line(why)
+    assert "điều mang tên cơ quan được hỏi" in line and "tên điều là cơ quan được hỏi (+1,25)" in line
+    assert "cấp chính quyền khác (−0,50)" in line and "93%" in line
+    assert "entity_title" not in line and why_line({}) == ""

@@ -227,7 +227,7 @@ def test_defect06_questions_and_login_do_not_wait_for_ingest(sec, tmp_path):
     try:
         assert sec.kb.ingest_started.wait(20)
         t0 = time.perf_counter()
-        asked = sec.raw().call("ask", [QUESTION, None, "extractive", None])
+        asked = sec.raw().call("ask", [QUESTION, None, "extractive", None, None])
         ask_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         other = sec.raw()

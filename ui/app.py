@@ -368,14 +368,17 @@ class App(StaffActions):
                 cit = None
             if cit is None:
                 return gr.skip(), gr.skip(), gr.skip()
-            return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation)
+            # legal staff see why the first citation was chosen (officials see the clause only)
+            why = answer.why if index == 0 and can_manage(self.session_of(session, request)) else None
+            return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation, why)
         return gr.skip(), gr.skip(), gr.skip()
 
-    def clause_panel(self, node_id: str, quote: str | None = None, citation: str | None = None) -> str:
+    def clause_panel(self, node_id: str, quote: str | None = None, citation: str | None = None,
+                     why: dict | None = None) -> str:
         with self.lock.read():
             hit = self.kb.clause(node_id)
             relations = self.kb.relations(hit.document) if hit else []
-        return render.render_clause(hit, relations, quote=quote, citation=citation)
+        return render.render_clause(hit, relations, quote=quote, citation=citation, why=why)
 
     def clear_chat(self):
         # A new conversation starts from scratch: the document filter and the date go too.

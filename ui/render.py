@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from core.vocab import NO_BASIS, parse_date, unit_label
 from ingest.identity import formal_citation
+from qa.features import FEATURE_LABELS, RULE_LABELS
 from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupResult
 
 __all__ = ["parse_date"]  # re-exported: the app parses the as-of date with it
@@ -206,8 +207,23 @@ def clause_path(hit: ClauseHit) -> list[str]:
     return [name, *parts] if name else parts
 
 
+def why_line(why: dict) -> str:
+    """For legal staff: why the answer cited this clause first (the lead rule and the features that
+    weighed most), in words."""
+    if not why or not why.get("rule"):
+        return ""
+    parts = [f"quy tắc: {RULE_LABELS.get(why['rule'], why['rule'])}"]
+    feats = [f"{FEATURE_LABELS.get(f['feature'], f['feature'])} ({'+' if f['contribution'] >= 0 else '−'}"
+             f"{abs(f['contribution']):.2f})".replace(".", ",") for f in why.get("features", [])[:4]]
+    if feats:
+        parts.append("yếu tố chính: " + "; ".join(feats))
+    if "basis_probability" in why:
+        parts.append(f"xác suất đúng căn cứ {why['basis_probability']:.0%}")
+    return f'<div class="kb-why">Vì sao trích đầu tiên — {esc(", ".join(parts))}.</div>'
+
+
 def render_clause(hit: ClauseHit | None, relations: Iterable[str] = (), quote: str | None = None,
-                  citation: str | None = None) -> str:
+                  citation: str | None = None, why: dict | None = None) -> str:
     """The cited clause verbatim with its path, status, effective date, relations and copy button."""
     if hit is None:
         return '<div class="kb-clause kb-empty">Không tìm thấy điều khoản này trong cơ sở dữ liệu (có thể văn bản vừa bị gỡ).</div>'
@@ -233,7 +249,7 @@ def render_clause(hit: ClauseHit | None, relations: Iterable[str] = (), quote: s
     return (f'<div class="kb-clause" data-node="{esc(hit.node_id)}" tabindex="-1" aria-label="{esc(cite)}">'
             f'<nav class="kb-path" aria-label="Vị trí">{path}</nav>'
             f'<div class="kb-citation">{esc(cite)}</div>{formal_html}{title}'
-            f'<div class="kb-docmeta">{" · ".join(facts)}</div>{article}{amend}'
+            f'<div class="kb-docmeta">{" · ".join(facts)}</div>{article}{amend}{why_line(why or {})}'
             f'<div class="kb-sub">Nguyên văn:</div>{_text_block(hit.text)}{quoted}'
             f'<div class="kb-actions">{_copy_button(quote or hit.text, cite)}'
             f'{_copy_button(hit.text, cite, "Sao chép toàn văn khoản") if quoted else ""}'
