@@ -10,6 +10,7 @@ there at all.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -91,6 +92,12 @@ def _written_as_body(text: str, folded: str, where: list[int], m: re.Match) -> b
 
 def bodies_in(text: str) -> list[str]:
     """Kinds of body a text names (BODY_KINDS), in order of first mention."""
+    return list(_bodies_in(text))
+
+
+@functools.lru_cache(maxsize=16384)
+def _bodies_in(text: str) -> tuple[str, ...]:
+    # cached: the same clause leads are read for every question they are a candidate of
     plain = nfc(text)
     folded, where = _folded_words(plain)
     found: list[tuple[int, str]] = [(m.start(), "department") for m in _SO_RE.finditer(plain)][:1]
@@ -102,7 +109,7 @@ def bodies_in(text: str) -> list[str]:
     seen: dict[str, int] = {}
     for pos, kind in sorted(found):
         seen.setdefault(kind, pos)
-    return list(seen)
+    return tuple(seen)
 
 
 def actors_in(text: str) -> list[str]:

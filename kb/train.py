@@ -51,6 +51,7 @@ class Collected:
     unaccented: bool
     answerable: bool
     citations: list[str] = field(default_factory=list)
+    unknown: float = 0.0  # the share of the question's words the corpus never uses (a basis feature)
 
     @property
     def group(self) -> str:
@@ -83,7 +84,7 @@ def collect_one(kb, set_name: str, qid: str, kind: str, text: str, *, gold=None,
     else:
         rel = np.zeros(len(hits))
     return Collected(set_name, qid, kind, X, rel, np.array([h.coverage for h in hits]), res.dense_top, q.unaccented,
-                     bool(gold) or bool(retrieval_gold), [h.citation for h in hits])
+                     bool(gold) or bool(retrieval_gold), [h.citation for h in hits], res.unknown_words)
 
 
 def collect_set(kb, set_name: str, path: str, kind: str, *, fold_text: bool = False, exclude_laws=(),
@@ -240,7 +241,7 @@ def _basis_row(r: Collected, s: np.ndarray) -> np.ndarray:
     order = np.argsort(-s)
     hits = [SimpleNamespace(node_id=str(i), score=float(s[i]), coverage=float(r.coverage[i])) for i in order]
     q = SimpleNamespace(unaccented=r.unaccented)
-    return basis_features(q, hits, {str(i): r.X[i] for i in order}, r.dense_top)
+    return basis_features(q, hits, {str(i): r.X[i] for i in order}, r.dense_top, getattr(r, "unknown", 0.0))
 
 
 def fit_basis(rows: list[Collected], scores: list[np.ndarray]) -> tuple[np.ndarray, float, list]:
@@ -501,7 +502,7 @@ def ablation_table(rows: list[Collected], k: int, full: dict, model: str = DEFAU
     return "### Ablation: each feature left out (cross-validated, lead is a first unit)\n\n" + "\n".join(lines)
 
 
-def run_cv_eval(kb, path: str, k: int, seed: int = 0) -> dict:
+def run_cv_eval(kb, path: str, k: int, seed: int = 0, rows: list[Collected] | None = None) -> dict:
     """`kb eval FILE --cv K`: FILE's questions in K folds (grouped by question); each fold answered
     end to end by a model trained on every other labelled question (the cached training sets less
     this fold's questions), beside the shipped model's in-sample figures."""
@@ -511,7 +512,7 @@ def run_cv_eval(kb, path: str, k: int, seed: int = 0) -> dict:
 
     answers = eval_file_format(path) == "answers"
     questions = load_answer_questions(path) if answers else load_questions(path)
-    rows = collected_rows()
+    rows = collected_rows() if rows is None else rows
     shipped = kb.retriever.ranker
     thresholds = ((shipped.basis_model.found_at, shipped.basis_model.none_below)
                   if shipped.basis_model is not None else None)
@@ -533,9 +534,9 @@ def run_cv_eval(kb, path: str, k: int, seed: int = 0) -> dict:
         kb.retriever.ranker = shipped if shipped is not None else default_ranker()
     cv = summarize(cv_rows)
     if answers:
-        pairs = list(zip(answer_report_rows(in_sample), answer_report_rows(cv)))
+        cv_by_label = dict(answer_report_rows(cv))  # by label: kinds come in another order from the folds
         table = ["| metric | in-sample (shipped model) | cross-validated |", "|---|---|---|"]
-        table += [f"| {a[0]} | {a[1]} | {b[1]} |" for a, b in pairs]
+        table += [f"| {label} | {value} | {cv_by_label.get(label, '—')} |" for label, value in answer_report_rows(in_sample)]
     else:
         table = ["| metric | in-sample (shipped model) | cross-validated |", "|---|---|---|"]
         table += [f"| {m} | {in_sample[m]} | {cv[m]} |" for m in ("recall@1", "recall@5", "mrr@10", "answer_first_gold")]

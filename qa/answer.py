@@ -391,7 +391,8 @@ def status_warnings(hits: list[ClauseHit], as_of: str | None = None) -> list[str
     return list(dict.fromkeys(out))
 
 
-def basis_features(q: Question, hits: list[ClauseHit], features: dict[str, np.ndarray], dense_top: float) -> np.ndarray:
+def basis_features(q: Question, hits: list[ClauseHit], features: dict[str, np.ndarray], dense_top: float,
+                   unknown_words: float = 0.0) -> np.ndarray:
     """The BASIS_FEATURES row of a ranked list (qa.ranker.BasisModel reads it)."""
     from qa.features import FEATURES
 
@@ -409,6 +410,7 @@ def basis_features(q: Question, hits: list[ClauseHit], features: dict[str, np.nd
         "no_dense": float(dense_top <= 0),
         "unaccented": float(q.unaccented),
         "named_document": float(row[col["named_document"]]) if row is not None else 0.0,
+        "unknown_words": unknown_words,
     }
     return np.array([z[f] for f in BASIS_FEATURES], dtype=np.float64)
 
@@ -419,7 +421,7 @@ FALLBACK_NONE_COVERAGE = 0.3
 
 
 def assess_basis(q: Question, hits: list[ClauseHit], features: dict[str, np.ndarray], dense_top: float,
-                 ranker: Ranker | None) -> tuple[str, float]:
+                 ranker: Ranker | None, unknown_words: float = 0.0) -> tuple[str, float]:
     """("found" | "weak" | "none", the probability that the lead answers)."""
     if not hits:
         return "none", 0.0
@@ -428,7 +430,7 @@ def assess_basis(q: Question, hits: list[ClauseHit], features: dict[str, np.ndar
         cov = max(h.coverage for h in hits[:3])
         return ("found" if cov >= FALLBACK_FOUND_COVERAGE else "weak" if cov >= FALLBACK_NONE_COVERAGE
                 else "none"), min(1.0, cov)
-    p = model.probability(basis_features(q, hits, features, dense_top))
+    p = model.probability(basis_features(q, hits, features, dense_top, unknown_words))
     return model.basis(p), p
 
 

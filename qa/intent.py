@@ -124,10 +124,10 @@ def body_name_words(words: list[str], asker: str) -> frozenset[str]:
     return frozenset(out - STOPWORDS)
 
 
-def legal_name_expansion(question: str) -> str:
+def legal_name_expansion(question: str, asker: str | None = None) -> str:
     """Words to add to the lexical query: the legal name of the asker's kind of body, when the
-    question does not use it already; "" otherwise."""
-    body = asker_body(question)
+    question does not use it already; "" otherwise. `asker`: the kind when already known."""
+    body = asker if asker is not None else asker_body(question)
     name = BODY_LEGAL_NAMES.get(body, "")
     if not name or fold(name) in _plain(question):
         return ""

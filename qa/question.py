@@ -86,7 +86,7 @@ class Question:
             parts=parts, expects=expects, quoted=tuple(quoted_terms(search_text)), asker=asker, bodies=bodies,
             applicability=asks_applicability(text) or (follow and previous.applicability),
             yes_no=bool(_YES_NO_RE.search(plain(text).rstrip())), mentioned=tuple(mentioned), missing=tuple(missing),
-            legal_name=legal_name_expansion(search_text), continues=previous.text if follow else "",
+            legal_name=legal_name_expansion(search_text, asker), continues=previous.text if follow else "",
             words=frozenset(w for w in re.findall(r"\w+", search_text.lower())
                             if w not in PLAIN_STOPWORDS and not w.isdigit() and len(w) > 1),
         )

@@ -32,6 +32,7 @@ BASIS_FEATURES: tuple[str, ...] = (
     "no_dense",       # dense search was unavailable or empty
     "unaccented",     # typed without diacritics
     "named_document", # the lead is of a document the question names
+    "unknown_words",  # share of the question's words the corpus never uses ("kết hôn" asked of press law)
 )
 
 

@@ -62,6 +62,7 @@ class RetrievalResult:
     # The features of each returned hit that was scored by the ranker, by node id (an answer's `why`).
     features: dict[str, np.ndarray] = field(default_factory=dict)
     question: Question | None = None
+    unknown_words: float = 0.0  # QueryTerms.unknown_share: the question's words the corpus never uses
 
 
 def hit_from_row(row: NodeRow, score: float = 0.0) -> ClauseHit:
@@ -134,6 +135,19 @@ class QueryTerms:
         if self.body_words and self.asker in bodies_in(clause_subject(row.text)):
             out |= self.body_words  # "Sở Tư pháp" is one of the "cơ quan chuyên môn" the clause addresses
         return out
+
+    def unknown_share(self, df: dict[str, int]) -> float:
+        """IDF-weighted share of the question's content words the corpus never uses ("kết_hôn" asked of
+        the press texts): what no clause here can answer. Accented questions only: folded syllables
+        ("ket", "hon") are all somewhere."""
+        stop = FOLDED_STOPWORDS if self.folded else STOPWORDS
+        words = [w for w in dict.fromkeys(self.words) if w not in stop and not w.isdigit() and len(w) > 1]
+        if self.folded or not words:
+            return 0.0
+        total = sum(self.idf(w) for w in words)
+        # only words of several syllables: a lone unknown token is an abbreviation ("ubnd", "nđ"), a
+        # typo or a number, not a subject the corpus lacks
+        return sum(self.idf(w) for w in words if "_" in w and not df.get(w)) / total if total else 0.0
 
     def coverage(self, row: NodeRow) -> float:
         stop = FOLDED_STOPWORDS if self.folded else STOPWORDS
@@ -257,6 +271,7 @@ class Retriever:
             dense_unavailable=dense_down,
             features={h.node_id: features[h.node_id] for h in hits if h.node_id in features},
             question=q,
+            unknown_words=terms.unknown_share(lex_index.df or {}),
         )
 
 

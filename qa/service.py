@@ -26,7 +26,7 @@ from qa.question import Question
 from qa.catalog_view import document_list, relation_lines
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
-from qa.references import DocDescriptor, find_document_mentions
+from qa.references import DocDescriptor
 from qa.retrieval import FusionParams, RetrievalFilters, RetrievalResult, Retriever, hit_from_row
 from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, OriginalFile,
                       PointView, UnitView)
@@ -156,7 +156,7 @@ class KnowledgeBase:
         if gap is not None:
             return gap, []
         ranker = self.retriever.ranker
-        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker)
+        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker, res.unknown_words)
         scope_units = applicability_units(q, res.hits, self.units)
         if scope_units:
             basis, conf = "found", max(conf, 0.8)  # the named document's scope article is the answer

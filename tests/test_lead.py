@@ -93,3 +93,52 @@ def test_a_follow_up_is_answered_with_the_previous_question(kb):
     # read with the previous question, it is about the report (Điều 3 and 4), whatever alone would find
     assert after.citations and after.citations[0].article in ("3", "4"), [c.citation for c in after.citations]
     assert any(c.citation == f"Khoản 2 Điều 4 {ND}" for c in after.citations) or after.basis != "found"
+
+
+def test_cli_ask_after_reads_a_follow_up(tmp_path):
+    """`kb ask --after`: the real CLI process reads the question as a follow-up and says which."""
+    import json
+
+    from conftest import run_kb
+
+    env = {"KB_EMBEDDING": "fake"}
+    run_kb("ingest", str(DECREE), home=tmp_path / "home", env=env, check=True)
+    first = "Báo cáo số lượng chim cánh cụt phải nộp chậm nhất vào ngày nào?"
+    out = json.loads(run_kb("ask", "Gửi về đâu?", "--after", first, "--json", home=tmp_path / "home", env=env,
+                            check=True).stdout)
+    assert out["continues"] == first and out["why"]["rule"]
+    alone = json.loads(run_kb("ask", "Gửi về đâu?", "--json", home=tmp_path / "home", env=env, check=True).stdout)
+    assert alone["continues"] == ""
+
+
+def test_cv_eval_answers_every_fold_with_a_model_that_did_not_see_it(kb, tmp_path):
+    """`kb eval FILE --cv K` end to end on synthetic labelled rows: each fold is answered by a model
+    trained without that fold's questions, and the shipped model is back afterwards."""
+    import json
+
+    import numpy as np
+
+    from kb.train import Collected, run_cv_eval
+    from qa.features import FEATURES
+
+    questions = [("s1", "Thời hạn nộp báo cáo số lượng chim cánh cụt là khi nào?", f"Khoản 3 Điều 4 {ND}"),
+                 ("s2", "Thức ăn của chim cánh cụt gồm những gì?", f"Khoản 1 Điều 6 {ND}"),
+                 ("s3", "Bộ Khí quyển Nhân tạo có trách nhiệm gì?", f"Điều 5 {ND}"),
+                 ("s4", "Báo cáo gửi về đâu?", f"Khoản 2 Điều 4 {ND}")]
+    path = tmp_path / "synthetic_answers.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "kind": "direct", "question": q, "gold": [g]}, ensure_ascii=False) + "\n"
+                            for i, q, g in questions), encoding="utf-8")
+    rng = np.random.default_rng(0)
+    rows = []
+    for n in range(40):  # other questions the folds learn from: coverage marks the gold
+        X = rng.random((6, len(FEATURES)))
+        rel = np.zeros(6)
+        rel[n % 6] = 2
+        X[n % 6, FEATURES.index("coverage")] = 1.5
+        rows.append(Collected("synthetic", f"t{n}", "answers", X, rel, X[:, FEATURES.index("coverage")], 0.9, False, True))
+    shipped = kb.retriever.ranker
+    result = run_cv_eval(kb, str(path), 2, rows=rows)
+    assert kb.retriever.ranker is shipped
+    assert result["cross_validated"]["n"] == 4 and result["in_sample"]["n"] == 4
+    assert {r["id"] for r in result["per_question_cv"]} == {"s1", "s2", "s3", "s4"}
+    assert "cross-validated" in result["report"]
