@@ -307,7 +307,11 @@ def fit_all(rows: list[Collected], features: tuple[str, ...] = FEATURES, model: 
     answer_gap, context_gap = choose_gaps(ranked, ranker)
     scores = [ranker.score(r.X) for r in rows]
     weights, bias, _ = fit_basis(rows, scores)
-    basis = BasisModel(tuple(float(w) for w in weights), bias, *(thresholds or (0.5, 0.2)))
+    # words the corpus never uses: above every answerable labelled question's share (with a fifth
+    # more), nothing here answers ("kết hôn" asked of the press texts)
+    unknown = [getattr(r, "unknown", 0.0) for r in rows if r.kind == "answers" and r.answerable]
+    unknown_none = round(1.2 * max(unknown), 3) if unknown else 1.0
+    basis = BasisModel(tuple(float(w) for w in weights), bias, *(thresholds or (0.5, 0.2)), unknown_none=unknown_none)
     return replace(ranker, answer_gap=answer_gap, context_gap=context_gap, basis_model=basis)
 
 
@@ -461,9 +465,9 @@ def run_train(k: int = 5, model: str = DEFAULT_MODEL, refresh: bool = False, abl
     cv_scores, cv_probs = cross_validate(rows, k, model=model)
     # thresholds from the answer-level sets and the off-topic questions (ALQAC's article-level questions
     # of another base do not train the basis model: "found" is promised for answers)
-    flags = [(p, (r.answerable and gold_cited(r, s)), r.answerable) for r, p, s in zip(rows, cv_probs, cv_scores)
-             if len(s) and r.kind in ("answers", "negative")]
-    thresholds = choose_thresholds(flags)
+    flagged = [(p, (r.answerable and gold_cited(r, s)), r.answerable, getattr(r, "unknown", 0.0))
+               for r, p, s in zip(rows, cv_probs, cv_scores) if len(s) and r.kind in ("answers", "negative")]
+    thresholds = choose_thresholds([f[:3] for f in flagged])
     final = fit_all(rows, model=model, thresholds=thresholds)
     in_scores = [final.score(r.X) for r in rows]
     cv_report, in_report = ranking_report(rows, cv_scores), ranking_report(rows, in_scores)
@@ -477,10 +481,11 @@ def run_train(k: int = 5, model: str = DEFAULT_MODEL, refresh: bool = False, abl
     report.append(f"### LambdaMART vs linear, {k}-fold cross-validated in the same folds\n\n"
                   + _comparison(rows, {model: cv_report, other: ranking_report(rows, other_cv)}))
     conf = {"found": [0, 0], "weak": [0, 0], "none": [0, 0]}  # [gold cited, not]
-    for (p, ok, answerable) in flags:
-        conf[final.basis_model.basis(p)][0 if ok else 1] += 1
+    for (p, ok, answerable, unknown) in flagged:
+        conf[final.basis_model.basis(p, unknown)][0 if ok else 1] += 1
     report.append("### Basis, out-of-fold probabilities with the chosen thresholds "
-                  f"(found ≥ {thresholds[0]}, none < {thresholds[1]}), answer-level and off-topic questions\n\n"
+                  f"(found ≥ {thresholds[0]}, none < {thresholds[1]} or words the corpus never uses ≥ "
+                  f"{final.basis_model.unknown_none}), answer-level and off-topic questions\n\n"
                   "| basis | a gold unit among the first three | no gold among them, or no answer |\n"
                   "|---|---|---|\n" + "\n".join(f"| {b} | {a} | {w} |" for b, (a, w) in conf.items()))
     report.append(f"Plan gaps: answer {final.answer_gap}, context {final.context_gap} (score units).")

@@ -10,6 +10,8 @@ asker only when none that applies to them is a candidate (unless the question na
 - `quoted_term`: the question quotes a term: the candidate about that term leads;
 - `entity_article`: the best candidate's article is titled by the body the question names: the
   article answers whole (its khoản are that body's duties);
+- `asker_clause`: the best candidate's article gives each kind of body its khoản, and the asker's
+  kind has one: that khoản leads;
 - `ranked`: the best candidate leads.
 Runners-up follow when their score is within the model's `answer_gap` of the lead (as answers) or
 `context_gap` (as context), never re-sorted by number, up to a cap that grows with the parts of a
@@ -29,12 +31,12 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from core.bodies import ACTOR_LABELS, actors_in
+from core.bodies import ACTOR_LABELS, actors_in, bodies_in
 from core.vocab import NO_BASIS, NOT_IN_BASE, PLAIN_STOPWORDS, SECONDARY_LABEL, fold, nfc
 from ingest.identity import citation_string
 from ingest.structure import split_clauses
 from qa.features import about_the_document, asks_about_the_document
-from qa.intent import is_about_term
+from qa.intent import clause_subject, is_about_term
 from qa.question import Question
 from qa.ranker import BASIS_FEATURES, Ranker
 from qa.relevance import names_entity, title_entity
@@ -228,15 +230,24 @@ def _applicability(c: RuleContext) -> Chosen | None:
 
 def _entity_article(c: RuleContext) -> Chosen | None:
     """The best candidate's article is titled by a body the question names ("Bộ Ngoại giao có trách
-    nhiệm gì?" and "Điều 19. Bộ Ngoại giao"): all of its khoản, the best candidate first; for a question
-    in several parts or on two bodies, the runners-up of other articles answer the rest."""
+    nhiệm gì?" and "Điều 19. Bộ Ngoại giao"): all of its khoản, the best candidate first. A question on
+    two bodies ("… tỉnh tự làm hay Bộ TT&TT?") or in several parts gets, right after it, the best
+    candidates of other articles for the other body (their article title or lead line names it), else
+    the ranker's runners-up within its gaps."""
     lead = c.candidates[0]
     entity = title_entity(lead.article_title)
     if c.source is None or not entity or not names_entity(c.q.search_text, entity):
         return None
     siblings = [s for s in c.source.article_hits(lead.document, lead.unit_kind, lead.article) if s.node_id != lead.node_id]
-    others = [(h, role) for h, role in _ranked(c)[1:]
-              if (c.q.parts > 1 or len(c.q.bodies) > 1) and h.article_title != lead.article_title][:2]
+    others: Chosen = []
+    if c.q.parts > 1 or len(c.q.bodies) > 1:
+        entity_kinds = set(bodies_in(entity))
+        other_bodies = [b for b in c.q.bodies if b not in entity_kinds]
+        elsewhere = [h for h in c.candidates[1:8] if h.article_title != lead.article_title]
+        for_other = [h for h in elsewhere
+                     if set(bodies_in(f"{h.article_title} {clause_subject(h.text)}")) & set(other_bodies)]
+        others = [(h, "answer") for h in for_other[:2]] or [
+            (h, role) for h, role in _ranked(c)[1:] if h.article_title != lead.article_title][:2]
     return [(lead, "answer")] + others + [(h, "answer") for h in siblings]
 
 
@@ -253,6 +264,24 @@ def _quoted_term(c: RuleContext) -> Chosen | None:
         return None
     rest = replace(c, candidates=[about] + [h for h in c.candidates if h.node_id != about.node_id])
     return _ranked(rest)
+
+
+def _asker_clause(c: RuleContext) -> Chosen | None:
+    """The best candidate's article gives each kind of body its own khoản ("1. … của các bộ, Ủy ban nhân
+    dân cấp tỉnh", "2. … của các cơ quan chuyên môn thuộc Ủy ban nhân dân cấp tỉnh") and the best
+    candidate is another kind's: the asker's khoản leads ("Sở Y tế chúng tôi …" gets the khoản on
+    departments), then the ranker's runners-up. Explicit in the text's structure and rare in labelled
+    questions, so a rule rather than a weight."""
+    lead, asker = c.candidates[0], c.q.asker
+    named = bodies_in(clause_subject(lead.text))
+    if c.source is None or not asker or not named or asker in named:
+        return None
+    own = next((s for s in c.source.article_hits(lead.document, lead.unit_kind, lead.article)
+                if s.node_id != lead.node_id and asker in bodies_in(clause_subject(s.text))), None)
+    if own is None:
+        return None
+    own = replace(own, score=lead.score, coverage=max(own.coverage, lead.coverage))
+    return _ranked(replace(c, candidates=[own] + [h for h in c.candidates if h.node_id != own.node_id]))
 
 
 def _ranked(c: RuleContext) -> Chosen:
@@ -278,6 +307,7 @@ LEAD_RULES: tuple[tuple[str, Callable[[RuleContext], Chosen | None]], ...] = (
     ("applicability", _applicability),
     ("quoted_term", _quoted_term),
     ("entity_article", _entity_article),
+    ("asker_clause", _asker_clause),
     ("ranked", _ranked),
 )
 
@@ -431,7 +461,7 @@ def assess_basis(q: Question, hits: list[ClauseHit], features: dict[str, np.ndar
         return ("found" if cov >= FALLBACK_FOUND_COVERAGE else "weak" if cov >= FALLBACK_NONE_COVERAGE
                 else "none"), min(1.0, cov)
     p = model.probability(basis_features(q, hits, features, dense_top, unknown_words))
-    return model.basis(p), p
+    return model.basis(p, unknown_words), p
 
 
 # ---------------------------------------------------------------- rendering

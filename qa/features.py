@@ -102,6 +102,7 @@ RULE_LABELS: dict[str, str] = {
     "ranked": "đoạn có điểm cao nhất", "entity_article": "điều mang tên cơ quan được hỏi, trích cả điều",
     "applicability": "điều về đối tượng áp dụng của văn bản được hỏi", "no_basis": "không có căn cứ",
     "quoted_term": "điều về thuật ngữ được đặt trong ngoặc kép",
+    "asker_clause": "khoản dành cho đúng loại cơ quan hỏi trong điều tìm được",
 }
 
 # Articles about the document itself: its scope, its entry into force, who implements it.

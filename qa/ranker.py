@@ -45,12 +45,16 @@ class BasisModel:
     bias: float
     found_at: float
     none_below: float
+    # The share of the question's words the corpus never uses above which nothing here answers it.
+    unknown_none: float = 1.0
 
     def probability(self, z: np.ndarray) -> float:
         s = self.bias + float(np.dot(self.weights, z))
         return 1.0 / (1.0 + math.exp(-max(min(s, 40.0), -40.0)))
 
-    def basis(self, p: float) -> str:
+    def basis(self, p: float, unknown_words: float = 0.0) -> str:
+        if unknown_words >= self.unknown_none:
+            return "none"
         return "found" if p >= self.found_at else "none" if p < self.none_below else "weak"
 
 
@@ -163,7 +167,7 @@ class TreeRanker:
 
 def _basis_json(b: BasisModel) -> dict:
     return {"features": list(BASIS_FEATURES), "weights": [round(w, 6) for w in b.weights], "bias": round(b.bias, 6),
-            "found_at": b.found_at, "none_below": b.none_below}
+            "found_at": b.found_at, "none_below": b.none_below, "unknown_none": b.unknown_none}
 
 
 def _basis_from(data: dict) -> BasisModel | None:
@@ -172,7 +176,7 @@ def _basis_from(data: dict) -> BasisModel | None:
     b = data["basis"]
     weights = dict(zip(b["features"], b["weights"]))
     return BasisModel(tuple(float(weights.get(f, 0.0)) for f in BASIS_FEATURES), float(b["bias"]),
-                      float(b["found_at"]), float(b["none_below"]))
+                      float(b["found_at"]), float(b["none_below"]), float(b.get("unknown_none", 1.0)))
 
 
 Ranker = LinearRanker | TreeRanker

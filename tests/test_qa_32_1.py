@@ -68,15 +68,23 @@ def test_ttdn_dev_every_gold_article_in_top_5(kb_32_1):
     assert not misses
 
 
-OFF_TOPIC = ["Giá vàng hôm nay bao nhiêu?", "Cách nấu phở bò ngon nhất?", "Thủ tục đăng ký kết hôn với người nước ngoài?",
-             # half its words match by chance ("năm", "mức"); no clause is close in meaning
-             "Mức lương tối thiểu vùng năm nay là bao nhiêu?"]
+OFF_TOPIC = ["Giá vàng hôm nay bao nhiêu?", "Cách nấu phở bò ngon nhất?",
+             # "kết hôn" is a word the corpus never uses: whatever else matches, nothing here answers
+             "Thủ tục đăng ký kết hôn với người nước ngoài?"]
 
 
 @pytest.mark.parametrize("question", OFF_TOPIC)
 def test_no_basis_is_said_plainly(kb_32_1, question):
     ans = kb_32_1.ask(question)
     assert ans.basis == "none" and ans.answer.startswith(NO_BASIS) and ans.citations == []
+
+
+def test_an_off_topic_question_whose_words_match_by_chance_is_never_found(kb_32_1):
+    """Half its words match by chance ("năm", "mức", "tối thiểu"): at best the nearest clauses, labelled
+    as such ("cần kiểm tra lại"), never "found"."""
+    ans = kb_32_1.ask("Mức lương tối thiểu vùng năm nay là bao nhiêu?")
+    assert ans.basis in ("none", "weak")
+    assert ans.basis == "none" or ans.answer.startswith("Căn cứ gần nhất tìm được (cần kiểm tra lại)")
 
 
 def test_every_citation_in_every_dev_answer_is_verified(kb_32_1):
