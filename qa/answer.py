@@ -229,15 +229,25 @@ def _applicability(c: RuleContext) -> Chosen | None:
 
 
 def _entity_article(c: RuleContext) -> Chosen | None:
-    """The best candidate's article is titled by a body the question names ("Bộ Ngoại giao có trách
-    nhiệm gì?" and "Điều 19. Bộ Ngoại giao"): all of its khoản, the best candidate first. A question on
+    """A candidate about as good as the best (within the learned answer gap) has an article titled by a
+    body the question names ("Bộ Ngoại giao có trách nhiệm gì?" and "Điều 19. Bộ Ngoại giao"): all of
+    its khoản, that candidate first. A question on
     two bodies ("… tỉnh tự làm hay Bộ TT&TT?") or in several parts gets, right after it, the best
     candidates of other articles for the other body (their article title or lead line names it), else
     the ranker's runners-up within its gaps."""
-    lead = c.candidates[0]
-    entity = title_entity(lead.article_title)
-    if c.source is None or not entity or not names_entity(c.q.search_text, entity):
+    if c.source is None:
         return None
+    top = c.candidates[0]
+    # the best-ranked candidate titled by the named body, among those about as good as the best (within
+    # the answer gap): a body titled article far behind is not what was asked ("Kinh phí … của UBND tỉnh")
+    lead = next((h for h in c.candidates[:5] if top.score - h.score <= c.gaps[0]
+                 and (e := title_entity(h.article_title)) and names_entity(c.q.search_text, e)), None)
+    if lead is None:
+        return None
+    entity = title_entity(lead.article_title)
+    if lead is not top:
+        lead = replace(lead, score=top.score)
+        c = replace(c, candidates=[lead] + [h for h in c.candidates if h.node_id != lead.node_id])
     siblings = [s for s in c.source.article_hits(lead.document, lead.unit_kind, lead.article) if s.node_id != lead.node_id]
     others: Chosen = []
     if c.q.parts > 1 or len(c.q.bodies) > 1:
