@@ -417,3 +417,14 @@ def test_why_line_for_staff_is_in_words():
     assert "điều mang tên cơ quan được hỏi" in line and "tên điều là cơ quan được hỏi (+1,25)" in line
     assert "cấp chính quyền khác (−0,50)" in line and "93%" in line
     assert "entity_title" not in line and why_line({}) == ""
+
+
+def test_a_chip_carries_the_article_title():
+    """The body an article is titled by ("Ủy ban nhân dân cấp tỉnh") is often named nowhere in the
+    khoản cited: the chip's tooltip says it, escaped."""
+    from ui.render import render_answer
+
+    cit = Citation(document="72/2015/NĐ-CP", article="24", clause="6", point="", citation=CITE, quote=QUOTE,
+                   node_id="n1", article_title="Ủy ban nhân dân cấp tỉnh <b>")
+    out = render_answer(answer(citations=[cit]), 0)
+    assert 'title="Điều này: Ủy ban nhân dân cấp tỉnh &lt;b&gt;. Xem nguyên văn' in out

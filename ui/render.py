@@ -123,12 +123,18 @@ def _answer_body(text: str, turn: int, n_citations: int) -> str:
     return "".join(out)
 
 
+def _chip_title(article_title: str) -> str:
+    """The chip's tooltip: the article's title (the body an article is titled by is often named
+    nowhere in its khoản), then what a click does."""
+    return (f"Điều này: {article_title}. " if article_title else "") + "Xem nguyên văn, đường dẫn và hiệu lực"
+
+
 def _chips(answer: Answer, turn: int) -> str:
     if not answer.citations:
         return ""
     items = "".join(
         f'<button type="button" class="kb-chip" data-action="cite" data-turn="{turn}" data-cite="{i}" '
-        f'title="Xem nguyên văn, đường dẫn và hiệu lực">[{i + 1}] {esc(c.citation)}</button>'
+        f'title="{esc(_chip_title(c.article_title))}">[{i + 1}] {esc(c.citation)}</button>'
         for i, c in enumerate(answer.citations)
     )
     return f'<div class="kb-chips" aria-label="Căn cứ trích dẫn"><span class="kb-chips-label">Căn cứ:</span>{items}</div>'
