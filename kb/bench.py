@@ -105,6 +105,10 @@ def run_bench(args, settings: Settings) -> int:
         from kb.bench_article import run_article_bench  # needs the homes `kb bench qa` built
 
         write_section(out, "Article-level vectors", run_article_bench(bench_section))
+    elif args.what == "qa-rules":
+        from kb.bench_qa import run_rule_ablation  # needs the homes `kb bench qa` built
+
+        write_section(out, "Answer rules ablation", run_rule_ablation(BENCH_HOME, bench_section))
     elif args.what == "scale":
         from kb.bench_scale import run_scale_bench  # matplotlib: the optional 'bench' extra
 

@@ -311,6 +311,10 @@ def _ranked(c: RuleContext) -> Chosen:
     return chosen
 
 
+# Rules and policies switched off, by name: for the ablation table of `kb bench qa` only (a benchmark
+# sets it, measures, and empties it again); empty in the product.
+ABLATED: set[str] = set()
+
 # The lead rules, in order: the first that fires chooses what the answer cites and names itself in
 # the answer's `why`. A new rule is a row here, never a re-sort of the ranker's order.
 LEAD_RULES: tuple[tuple[str, Callable[[RuleContext], Chosen | None]], ...] = (
@@ -329,7 +333,7 @@ def plan_answer(q: Question, hits: list[ClauseHit], source: UnitSource | None = 
         return Plan([])
     primary = [h for h in hits if h.source_kind != "secondary" and h.status != "secondary"]
     candidates = primary or hits
-    if not asks_about_the_document(q):
+    if not asks_about_the_document(q) and "about_document_last" not in ABLATED:
         # Articles about the document itself (scope, entry into force, who implements it) share the
         # words of any question on the document and answer none but a question about them: they
         # never lead one (the order among the others is the ranker's).
@@ -337,7 +341,7 @@ def plan_answer(q: Question, hits: list[ClauseHit], source: UnitSource | None = 
         candidates = substantive + [h for h in candidates if about_the_document(h.article_title)] if substantive \
             else candidates
     asker = actors_in(q.search_text)
-    if asker:
+    if asker and "out_of_scope_last" not in ABLATED:
         # A clause of a document whose scope excludes the asker ("Thông tư … áp dụng đối với các Bộ" and a
         # province asking) goes after clauses that apply to them; the scope note says so if it leads.
         applies = [h for h in candidates if not h.scope or asker[0] in h.scope or h.document in q.mentioned]
@@ -346,7 +350,8 @@ def plan_answer(q: Question, hits: list[ClauseHit], source: UnitSource | None = 
                       (ranker.answer_gap, ranker.context_gap) if ranker is not None else (0.0, 0.0),
                       MAX_QUOTED_MULTI if q.parts > 1 else MAX_QUOTED,
                       scope_units if scope_units is not None else applicability_units(q, candidates, source))
-    rule, chosen = next((name, got) for name, fn in LEAD_RULES if (got := fn(ctx)) is not None)
+    rule, chosen = next((name, got) for name, fn in LEAD_RULES
+                        if name not in ABLATED and (got := fn(ctx)) is not None)
     left_out = max(0, len(chosen) - MAX_ARTICLE_CLAUSES) if rule == "entity_article" else 0
     units: list[Quoted] = []
     for h, role in chosen[:MAX_ARTICLE_CLAUSES]:
