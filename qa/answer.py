@@ -231,10 +231,9 @@ def _applicability(c: RuleContext) -> Chosen | None:
 def _entity_article(c: RuleContext) -> Chosen | None:
     """A candidate about as good as the best (within the learned answer gap) has an article titled by a
     body the question names ("Bộ Ngoại giao có trách nhiệm gì?" and "Điều 19. Bộ Ngoại giao"): all of
-    its khoản, that candidate first. A question on
-    two bodies ("… tỉnh tự làm hay Bộ TT&TT?") or in several parts gets, right after it, the best
-    candidates of other articles for the other body (their article title or lead line names it), else
-    the ranker's runners-up within its gaps."""
+    its khoản, that candidate first. A question on two bodies ("… tỉnh tự làm hay Bộ TT&TT?") or in
+    several parts gets, right after it, the best candidates of other articles for the other body (their
+    article title or lead line names it), else the ranker's runners-up within its gaps."""
     if c.source is None:
         return None
     top = c.candidates[0]

@@ -1,7 +1,8 @@
-"""Hybrid retrieval: dense (Chroma) + lexical (bm25) fused, structure-aware, filtered.
+"""Hybrid retrieval: dense (Chroma) + lexical (bm25) fused, filtered, then scored once.
 
-Fusion is weighted reciprocal-rank fusion plus a small score-based term (tuned on the dev sets,
-see docs/BENCHMARKS.md). A question that names a document favours that document's clauses.
+Fusion is weighted reciprocal-rank fusion (tuned on ALQAC dev, docs/BENCHMARKS.md); the top 30
+candidates that pass the filters get their named features (qa.features) and the one learned score
+(qa.ranker), and are returned in that order with their features (an answer's `why`).
 """
 from __future__ import annotations
 
@@ -259,7 +260,6 @@ class Retriever:
             hit = hit_from_row(rows[nid], fused[nid] - 1e3 if p.rerank else fused[nid])  # below every scored hit
             hit.coverage = terms.coverage(rows[nid])
             hits.append(hit)
-        # what is shown is scored, even where filters dropped the reranked head
         top_cov = max((h.coverage for h in hits[:3]), default=0.0)
         return RetrievalResult(
             hits=hits,
