@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,8 +114,7 @@ class LinearRanker:
         return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
     def save(self, path: str | Path = MODEL_PATH) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        _write_atomically(Path(path), self.to_json())
 
 
 @dataclass(frozen=True)
@@ -161,8 +161,16 @@ class TreeRanker:
         return out
 
     def save(self, path: str | Path = MODEL_PATH) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        _write_atomically(Path(path), self.to_json())
+
+
+def _write_atomically(path: Path, data: dict) -> None:
+    """The model file replaced in one step: a `kb` process starting meanwhile reads the old or the new
+    model, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _basis_json(b: BasisModel) -> dict:
