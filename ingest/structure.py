@@ -19,11 +19,15 @@ CLAUSE_RE = re.compile(r"^(\d{1,3})\.(?:\s+\S|(?=[^\W\d_]))")
 POINT_RE = re.compile(r"^([a-zđ])\)\s*\S")
 
 
-def _next_letter(label: str | None) -> str:
+def _next_letters(label: str | None) -> tuple[str, ...]:
+    """The letters a point may follow `label` with: the Vietnamese order (… d, đ, e, g …) and the Latin
+    one some texts use (… d, e, f, g …: "Điểm e Khoản 2 Điều 8 Thông tư 02/2019/TT-BTTTT" follows "d)")."""
     if label is None:
-        return "a"
+        return ("a",)
     i = POINT_LETTERS.index(label) if label in POINT_LETTERS else -1
-    return POINT_LETTERS[i + 1] if 0 <= i < len(POINT_LETTERS) - 1 else ""
+    vietnamese = POINT_LETTERS[i + 1] if 0 <= i < len(POINT_LETTERS) - 1 else ""
+    latin = chr(ord(label) + 1) if "a" <= label < "z" else ""
+    return tuple(dict.fromkeys(x for x in (vietnamese, latin) if x))
 
 
 def quoted_lines(lines: list[str]) -> list[bool]:
@@ -69,7 +73,7 @@ def split_clauses(lines: list[str]) -> tuple[str, list[Clause]]:
             last_point = None
             continue
         p = POINT_RE.match(line) if not quoted else None
-        if p and p.group(1) == _next_letter(last_point):
+        if p and p.group(1) in _next_letters(last_point):
             if current is None:
                 current = Clause(number="", text="\n".join(intro))
                 intro = []

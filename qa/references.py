@@ -63,8 +63,9 @@ _NUMBER_TYPE_CODES = NUMBER_TYPE_CODES
 _NAME_STOP_WORDS = {"số", "năm", "của", "thì", "là", "có", "được", "theo", "tại", "ngày"}
 _ASCII_NAME_STOP_WORDS = {"cua", "theo"}
 _MAX_NAME_WORDS = 10
-# Vietnamese point letters (no f, j, w, z), in folded form: "đ" folds to "d".
-_POINT = r"[a-eg-ik-vxy]"
+# Point letters in folded form ("đ" folds to "d"): the Vietnamese ones, and "f" of the texts that letter
+# their points in the Latin order (a, b, c, d, e, f).
+_POINT = r"[a-ik-vxy]"
 _FILL = "\0"
 _GLUED_TYPE_RE = re.compile(r"(?<![^\W\d_])((?i:nđ|nd|ttlt|tt|qđ|qd|nq|kl|cv|ct))(?=\d)")  # replaces consumed spans in the folded copy; never part of a word
 

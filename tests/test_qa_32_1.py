@@ -25,6 +25,9 @@ LOOKUPS = [
     # the source writes this khoản "1.Có …" without a space: it is a khoản all the same
     ("khoản 1 điều 30 luật báo chí", "Khoản 1 Điều 30 Luật Báo chí 103/2016/QH13", None),
     ("khoản 3 điều 5 luật báo chí", "Khoản 3 Điều 5 Luật Báo chí 103/2016/QH13", None),
+    # points lettered in the Latin order (d, e, f: no "đ") are points all the same
+    ("điểm e khoản 2 điều 8 thông tư 02/2019", "Điểm e Khoản 2 Điều 8 Thông tư 02/2019/TT-BTTTT", "e) "),
+    ("điểm f khoản 2 điều 8 thông tư 02/2019", "Điểm f Khoản 2 Điều 8 Thông tư 02/2019/TT-BTTTT", "f) "),
 ]
 
 

@@ -75,6 +75,8 @@ PARSE_CASES = [
      dict(article="7", clause="3", point="đ")),
     ("diem e khoan 1 dieu 9",  # ASCII point e
      dict(article="9", clause="1", point="e")),
+    ("điểm f khoản 2 Điều 8",  # "f": texts that letter their points in the Latin order (a … e, f)
+     dict(article="8", clause="2", point="f")),
     # --- article forms
     ("Điều 13a",  # article with a letter suffix (inserted by an amendment)
      dict(article="13a")),

@@ -28,6 +28,12 @@ CASES = [
     (["1. Một.", "2.5 lần"], "", [("1", 0)]),
     # a glued number out of sequence stays text
     (["1. Một.", "3.Ba"], "", [("1", 0)]),
+    # points in the Latin order some texts use (no "đ", then "f"): each is a point
+    (["1. Gồm:", "a) a;", "b) b;", "c) c;", "d) d;", "e) e;", "f) f."], "", [("1", 6)]),
+    # after "f" the sequence goes on with "g"
+    (["1. Gồm:", "a) a;", "b) b;", "c) c;", "d) d;", "e) e;", "f) f;", "g) g."], "", [("1", 7)]),
+    # "e)" right after "c)" is out of order in both alphabets: text of point c
+    (["1. Gồm:", "a) a;", "b) b;", "c) c;", "e) không theo thứ tự"], "", [("1", 3)]),
 ]
 
 
