@@ -7,14 +7,13 @@ them, and figures are reported three ways: in-sample (trained on everything), gr
 cross-validation (each question scored by a model that never saw it, folds grouped by question so
 a question's candidates never straddle train and test) and the untouched test split, scored once.
 
-The ranker is a linear model fitted as logistic regression on candidate pairs (RankNet-style,
-scikit-learn): with a few hundred answer-level questions a linear model does not memorise them,
-and its w·x contributions are the `why` an answer shows. LightGBM's LambdaMART is fitted in the same
-folds for comparison (`--model lambdamart`, docs/BENCHMARKS.md) when lightgbm is installed.
+Two kinds of ranker are fitted in the same folds: LightGBM LambdaMART (shallow, monotone trees; the
+one shipped, `--model lambdamart`) and a linear model fitted as logistic regression on candidate
+pairs (RankNet-style, scikit-learn; `--model linear`), the baseline it was chosen against
+(docs/BENCHMARKS.md). Either explains a score feature by feature: an answer's `why`.
 """
 from __future__ import annotations
 
-import json
 import pickle
 import random
 from dataclasses import dataclass, field, replace
@@ -349,10 +348,6 @@ def model_info(rows: list[Collected], cv: dict, k: int) -> dict:
 
 def write_model(ranker, info: dict, path: Path) -> None:
     replace(ranker, info=info).save(path)
-
-
-def dump_json(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=1)
 
 
 # ---------------------------------------------------------------- the labelled sets and the commands
