@@ -156,3 +156,8 @@ class ReaderError(KbError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class NothingToStore(ReaderError):
+    """A well-formed file that holds no legal text: skipped with its reason, not refused (an empty
+    Pháp điển đề mục, a heading and nothing else, is part of the official package)."""

@@ -27,7 +27,7 @@ from ingest.dense import DenseIndex
 from ingest.lexical import LexicalIndex, lexical_tokens
 from ingest.locks import ProcessLock
 from ingest.limits import Deadline, Limits, ReadTimeout, check_file_size, check_nodes, time_exceeded, time_limit
-from ingest.model import LegalDocument, ReaderError
+from ingest.model import LegalDocument, NothingToStore, ReaderError
 from ingest.nodes import ClauseNode, build_nodes
 from ingest.readers import LINK_LOOP, expand_paths, read_path
 from ingest.registry import NodeRow, Registry, Replace, ReplaceRefused
@@ -350,6 +350,8 @@ class KnowledgeStore:
         deadline = Deadline(path, self.limits.max_seconds)
         try:
             docs = self._read(path)
+        except NothingToStore as exc:  # e.g. an empty Pháp điển đề mục: nothing stored, nothing refused
+            return FileOutcome(path, "skipped", exc.reason, sha256=sha)
         except ReaderError as exc:
             return FileOutcome(path, "refused", exc.reason, sha256=sha)
         except Exception as exc:  # a reader bug must not take the batch down; the file is refused

@@ -102,3 +102,40 @@ def test_article_7_of_decree_72_structure(demuc_docs):
 def test_original_article_numbers_are_kept_not_phapdien_numbers(demuc_docs):
     doc = next(d for d in demuc_docs if d.number == "72/2015/NĐ-CP")
     assert sorted(int(u.number) for u in doc.units) == list(range(1, 27))
+
+
+SYNTHETIC_EMPTY_DEMUC = """\ufeff<link href='../lib/css/style.css' rel='stylesheet' type='text/css' />
+<h3 style='text-transform: uppercase; text-align: center; font-weight: bold'>
+    Đề mục 99.9
+    <br />
+    Đề mục thử nghiệm tổng hợp (synthetic test data) (loại bỏ)
+</h3>
+<p style='text-align: center; display: none'>(Xem Danh mục văn bản pháp điển vào đề mục: <a class='viewDSVB' href='#' onclick="ViewDanhSachVB(this,'00000000-0000-0000-0000-000000000000')">x</a>)</p><div class='_content'></div>
+"""
+
+
+def test_an_empty_demuc_is_skipped_not_stored(fake_kb, tmp_path):
+    """An đề mục file with a heading and no article (90 of the package's 301) is skipped with the reason
+    "đề mục trống": never stored as a document, never refused (the whole Pháp điển ingests with exit 0)."""
+    path = tmp_path / "synthetic_empty_demuc.html"
+    path.write_text(SYNTHETIC_EMPTY_DEMUC, encoding="utf-8")
+    kb = fake_kb()
+    report = kb.store.ingest([str(path)])
+    assert not report.refused and [o.status for o in report.outcomes] == ["skipped"]
+    assert "đề mục trống" in report.outcomes[0].reason
+    assert kb.store.registry.documents() == []
+
+
+def test_the_real_empty_demuc_files_are_recognised():
+    """Every file of the shared package without an article is recognised as an empty đề mục, and no
+    file with articles is (read at test time, nothing copied)."""
+    import os
+
+    from conftest import SHARED, require_shared
+    from ingest.readers import _SNIFF_BYTES, _is_empty_demuc, _sniff
+
+    folder = require_shared(SHARED / "corpus" / "phapdien")
+    for f in sorted(folder.glob("*.html")):
+        has_articles = "class='pDieu'" in f.read_text(encoding="utf-8-sig", errors="ignore")
+        detected = os.path.getsize(f) <= _SNIFF_BYTES and _is_empty_demuc(_sniff(str(f)))
+        assert detected is (not has_articles), f.name

@@ -8,7 +8,7 @@ from pathlib import Path
 from core.vocab import INGEST_EXTENSIONS
 from ingest.identity import fallback_key, has_identity
 from ingest.limits import DEFAULT_LIMITS, Limits, check_file_size
-from ingest.model import LegalDocument, ReaderError
+from ingest.model import LegalDocument, NothingToStore, ReaderError
 
 SUPPORTED_SUFFIXES = INGEST_EXTENSIONS
 # Provenance notes that sit beside documents, not documents themselves.
@@ -73,9 +73,18 @@ def expand_paths(paths) -> tuple[list[str], list[tuple[str, str]]]:
     return files, skipped
 
 
+_SNIFF_BYTES = 65536
+
+
+def _is_empty_demuc(head: str) -> bool:
+    from ingest.readers.phapdien import is_empty_demuc
+
+    return is_empty_demuc(head)
+
+
 def _sniff(path: str) -> str:
     with open(path, "rb") as fh:
-        head = fh.read(65536)
+        head = fh.read(_SNIFF_BYTES)
     return head.decode("utf-8", errors="ignore")
 
 
@@ -87,10 +96,13 @@ def read_path(path: str, limits: Limits = DEFAULT_LIMITS) -> list[LegalDocument]
     check_file_size(path, limits)
     if os.path.getsize(path) == 0:
         raise ReaderError(path, "tệp rỗng")
-    if suffix in (".html", ".htm") and "class='pDieu'" in _sniff(path):
+    head = _sniff(path) if suffix in (".html", ".htm") else ""
+    if "class='pDieu'" in head:
         from ingest.readers.phapdien import read_phapdien_file
 
         docs = read_phapdien_file(path)
+    elif head and os.path.getsize(path) <= _SNIFF_BYTES and _is_empty_demuc(head):  # read whole: surely no article
+        raise NothingToStore(path, "đề mục trống: tệp chỉ có tiêu đề đề mục, không có điều nào (bỏ qua)")
     elif suffix == ".json":
         from ingest.readers.benchmark import read_benchmark_file
 

@@ -180,6 +180,16 @@ def parse_phapdien_html(html_text: str, source_path: str = "") -> list[LegalDocu
     return list(docs.values())
 
 
+# An đề mục file of the official package: its heading ("Đề mục 26.1 Giá") and the list button.
+_DEMUC_FILE_RE = re.compile(r"Đề mục\s+\d+(?:\.\d+)*\s*<br|ViewDanhSachVB\(")
+
+
+def is_empty_demuc(html_head: str) -> bool:
+    """An đề mục file of the Pháp điển package with no article: a heading, maybe "(loại bỏ)", nothing
+    else (91 of the 301 files are under 2 KB)."""
+    return bool(_DEMUC_FILE_RE.search(html_head)) and "class='pDieu'" not in html_head
+
+
 def read_phapdien_file(path: str) -> list[LegalDocument]:
     try:
         with open(path, encoding="utf-8-sig") as fh:
