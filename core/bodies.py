@@ -77,7 +77,7 @@ def _folded_words(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-def _written_as_body(text: str, folded: str, where: list[int], m: re.Match) -> bool:
+def _written_as_body(text: str, where: list[int], m: re.Match) -> bool:
     """Every ambiguous folded word of the match is the body's word in the text, or unaccented there."""
     for w in re.finditer(r"[a-z0-9]+", m.group()):
         allowed = AMBIGUOUS_FOLDED.get(w.group())
@@ -102,7 +102,7 @@ def _bodies_in(text: str) -> tuple[str, ...]:
     folded, where = _folded_words(plain)
     found: list[tuple[int, str]] = [(m.start(), "department") for m in _SO_RE.finditer(plain)][:1]
     for body in BODY_KINDS:
-        m = next((m for m in body.pattern.finditer(folded) if _written_as_body(plain, folded, where, m)), None)
+        m = next((m for m in body.pattern.finditer(folded) if _written_as_body(plain, where, m)), None)
         if m:
             found.append((where[m.start()], body.kind))
             folded = body.pattern.sub(lambda x: " " * len(x.group()), folded)

@@ -216,10 +216,6 @@ def choose_gaps(rows: list[Collected], ranker) -> tuple[float, float]:
     return round(best, 2), round(best * 1.5 + 0.1, 2)
 
 
-def lead_correct(r: Collected, s: np.ndarray) -> bool:
-    return bool(len(s)) and r.rel[int(np.argmax(s))] > 0
-
-
 def gold_cited(r: Collected, s: np.ndarray, n: int = 3) -> bool:
     """A gold unit is among the best `n` (what an answer cites): the sense of "found" being right."""
     return bool(len(s)) and bool((r.rel[np.argsort(-s)[:n]] > 0).any())
@@ -243,9 +239,9 @@ def _basis_row(r: Collected, s: np.ndarray) -> np.ndarray:
     return basis_features(q, hits, {str(i): r.X[i] for i in order}, r.dense_top, getattr(r, "unknown", 0.0))
 
 
-def fit_basis(rows: list[Collected], scores: list[np.ndarray]) -> tuple[np.ndarray, float, list]:
+def fit_basis(rows: list[Collected], scores: list[np.ndarray]) -> tuple[np.ndarray, float]:
     """Logistic regression: does the answer cite a gold unit among its first three? Negatives: it does
-    not, or nothing answers (off-topic, another base's questions). Returns weights, bias, training rows."""
+    not, or nothing answers (off-topic, another base's questions). Returns weights and bias."""
     from sklearn.linear_model import LogisticRegression
 
     Z, y = [], []
@@ -256,10 +252,10 @@ def fit_basis(rows: list[Collected], scores: list[np.ndarray]) -> tuple[np.ndarr
         y.append(1 if r.answerable and gold_cited(r, s) else 0)
     Z, y = np.array(Z), np.array(y)
     if len(set(y.tolist())) < 2:  # every lead right (or none): nothing to calibrate on
-        return np.zeros(len(BASIS_FEATURES)), 0.0, list(zip(Z, y))
+        return np.zeros(len(BASIS_FEATURES)), 0.0
     model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
     model.fit(Z, y)
-    return model.coef_[0], float(model.intercept_[0]), list(zip(Z, y))
+    return model.coef_[0], float(model.intercept_[0])
 
 
 # "found" is said only where, on questions no model saw, at least this share of answers cite a gold unit.
@@ -305,7 +301,7 @@ def fit_all(rows: list[Collected], features: tuple[str, ...] = FEATURES, model: 
     ranker = fit_linear(ranked, features, C) if model == "linear" else fit_lambdamart(ranked, features)
     answer_gap, context_gap = choose_gaps(ranked, ranker)
     scores = [ranker.score(r.X) for r in rows]
-    weights, bias, _ = fit_basis(rows, scores)
+    weights, bias = fit_basis(rows, scores)
     # words the corpus never uses: above every answerable labelled question's share (with a fifth
     # more), nothing here answers ("kết hôn" asked of the press texts)
     unknown = [getattr(r, "unknown", 0.0) for r in rows if r.kind == "answers" and r.answerable]
@@ -331,10 +327,9 @@ def ranking_report(rows: list[Collected], scores: list[np.ndarray]) -> dict:
     for r, s in zip(rows, scores):
         if r.kind == "negative" or not r.answerable:
             continue
-        d = by_set.setdefault(r.set_name, {"n": 0, "first": 0, "gold_top": 0, "fusion_first": 0})
+        d = by_set.setdefault(r.set_name, {"n": 0, "first": 0, "fusion_first": 0})
         d["n"] += 1
         d["first"] += lead_first(r, s)
-        d["gold_top"] += lead_correct(r, s)
         d["fusion_first"] += lead_first(r, r.X[:, FEATURES.index("fused")])
     return by_set
 
@@ -508,7 +503,6 @@ def run_cv_eval(kb, path: str, k: int, seed: int = 0, rows: list[Collected] | No
     this fold's questions), beside the shipped model's in-sample figures."""
     from qa.evaluate import (answer_report_rows, answer_rows, eval_file_format, retrieval_rows,
                              summarize_answers, summarize_retrieval)
-    from qa.ranker import default_ranker
 
     answers = eval_file_format(path) == "answers"
     questions = load_answer_questions(path) if answers else load_questions(path)
@@ -531,14 +525,13 @@ def run_cv_eval(kb, path: str, k: int, seed: int = 0, rows: list[Collected] | No
             kb.retriever.ranker = fit_all([r for r in rows if r.qid not in held], thresholds=thresholds)
             cv_rows += score([q for q in questions if q.id in held])
     finally:
-        kb.retriever.ranker = shipped if shipped is not None else default_ranker()
+        kb.retriever.ranker = shipped
     cv = summarize(cv_rows)
+    table = ["| metric | in-sample (shipped model) | cross-validated |", "|---|---|---|"]
     if answers:
         cv_by_label = dict(answer_report_rows(cv))  # by label: kinds come in another order from the folds
-        table = ["| metric | in-sample (shipped model) | cross-validated |", "|---|---|---|"]
         table += [f"| {label} | {value} | {cv_by_label.get(label, '—')} |" for label, value in answer_report_rows(in_sample)]
     else:
-        table = ["| metric | in-sample (shipped model) | cross-validated |", "|---|---|---|"]
         table += [f"| {m} | {in_sample[m]} | {cv[m]} |" for m in ("recall@1", "recall@5", "mrr@10", "answer_first_gold")]
     report = f"{Path(path).name}: {len(questions)} câu, {k} phần (nhóm theo câu hỏi)\n\n" + "\n".join(table)
     return {"in_sample": {k_: v for k_, v in in_sample.items() if k_ != "per_question"},

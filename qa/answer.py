@@ -31,7 +31,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from core.bodies import ACTOR_LABELS, actors_in, bodies_in
+from core.bodies import ACTOR_LABELS, bodies_in
 from core.vocab import NO_BASIS, NOT_IN_BASE, PLAIN_STOPWORDS, SECONDARY_LABEL, fold, nfc
 from ingest.identity import citation_string
 from ingest.structure import split_clauses
@@ -164,7 +164,7 @@ def _same_unit_or_inside(a: Quoted, citation: str) -> bool:
 
 def scope_note(q: Question, lead: ClauseHit) -> str:
     """Said when the leading clause's document applies to someone other than the asker."""
-    asker = actors_in(q.search_text)
+    asker = q.actors
     if not asker or not lead.scope or asker[0] in lead.scope:
         return ""
     return (f"{lead.document_name} áp dụng cho {ACTOR_LABELS.get(lead.scope[0], lead.scope[0])}, "
@@ -339,7 +339,7 @@ def plan_answer(q: Question, hits: list[ClauseHit], source: UnitSource | None = 
         substantive = [h for h in candidates if not about_the_document(h.article_title)]
         candidates = substantive + [h for h in candidates if about_the_document(h.article_title)] if substantive \
             else candidates
-    asker = actors_in(q.search_text)
+    asker = q.actors
     if asker and "out_of_scope_last" not in ABLATED:
         # A clause of a document whose scope excludes the asker ("Thông tư … áp dụng đối với các Bộ" and a
         # province asking) goes after clauses that apply to them; the scope note says so if it leads.

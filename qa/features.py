@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.bodies import actors_in, bodies_in, levels_in
+from core.bodies import bodies_in, levels_in
 from core.vocab import fold
-from qa.intent import carries, clause_subject, is_about_term
-from qa.question import Question, plain
+from qa.intent import carries, clause_subject, is_about_term, plain
+from qa.question import Question
 from qa.relevance import FOLDED_STOPWORDS, names_entity, names_title, title_entity
 from qa.types import ClauseHit
 
@@ -184,8 +184,8 @@ def feature_matrix(q: Question, hits: list[ClauseHit], signals: list[CandidateSi
     q_syll = _content_syllables(q.search_text)
     q_pairs = _bigrams(plain(q.search_text).split())
     q_pairs = {p for p in q_pairs if not (p[0] in FOLDED_STOPWORDS and p[1] in FOLDED_STOPWORDS)}
-    asked_levels = levels_in(q.search_text)
-    asker_actor = actors_in(q.search_text)
+    asked_levels = q.levels
+    asker_actor = q.actors
     about_asked = asks_about_the_document(q)
     articles = [(h.document, h.unit_kind, h.article) for h in hits[:10]]
     title_cache: dict[str, tuple[bool, bool, float]] = {}

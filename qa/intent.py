@@ -55,19 +55,20 @@ _CARRIES: dict[str, re.Pattern] = {
 
 
 @functools.lru_cache(maxsize=8192)
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
+    """Folded words between spaces: " ubnd tinh co phai " (the cue tables match on this)."""
     return " " + " ".join(re.findall(r"[a-z0-9]+", fold(text))) + " "
 
 
 def expected_answers(question: str) -> frozenset[str]:
     """Kinds of answer a question expects: "time", "place", "amount", "person" (none: any)."""
-    q = _plain(question)
+    q = plain(question)
     return frozenset(kind for kind, pat in _ASKS.items() if pat.search(q))
 
 
 def carries(kind: str, text: str) -> bool:
     """The text states something of that kind ("05 ngày làm việc", "3 tháng một lần")."""
-    return bool(_CARRIES[kind].search(_plain(text)))
+    return bool(_CARRIES[kind].search(plain(text)))
 
 
 # ---------------------------------------------------------------- who asks
@@ -129,7 +130,7 @@ def legal_name_expansion(question: str, asker: str | None = None) -> str:
     question does not use it already; "" otherwise. `asker`: the kind when already known."""
     body = asker if asker is not None else asker_body(question)
     name = BODY_LEGAL_NAMES.get(body, "")
-    if not name or fold(name) in _plain(question):
+    if not name or fold(name) in plain(question):
         return ""
     return name
 
@@ -152,7 +153,7 @@ _SCOPE_RE = re.compile(r"\b(?:thuoc|nam trong|la) (?:doi tuong|pham vi) (?:ap du
 def asks_applicability(question: str) -> bool:
     """The question asks whom a document applies to, or whether it applies to the asker: its
     "Đối tượng áp dụng" / "Phạm vi điều chỉnh" articles answer (when it names the document)."""
-    q = _plain(question)
+    q = plain(question)
     return bool(_SCOPE_RE.search(q) or (_APPLIES_RE.search(q) and _YES_NO_OR_WHO_RE.search(q.rstrip())))
 
 
@@ -171,4 +172,4 @@ def is_about_term(term: str, article_title: str, text: str) -> bool:
     """The unit is about the quoted term: its article title or its own first words begin with it
     ("Nội dung thông tin đối ngoại trên báo chí gồm …")."""
     body = re.sub(r"^\s*(?:\d+\.|[a-zđ]\))\s*", "", nfc(text))
-    return any(_plain(s).startswith(f" {term} ") for s in (article_title, body[: len(term) * 2 + 20]))
+    return any(plain(s).startswith(f" {term} ") for s in (article_title, body[: len(term) * 2 + 20]))

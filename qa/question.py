@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from core.bodies import bodies_in
+from core.bodies import actors_in, bodies_in, levels_in
 from core.vocab import PLAIN_STOPWORDS, fold, nfc
 from ingest.lexical import is_unaccented
-from qa.intent import (asks_applicability, body_name_words, expected_answers, legal_name_expansion,
+from qa.intent import (asks_applicability, body_name_words, expected_answers, legal_name_expansion, plain,
                        question_parts, quoted_terms)
 from qa.references import DocDescriptor, find_document_mentions
 
@@ -29,11 +29,6 @@ _MAX_WORDS_ALONE = 6
 # "… có được … không?", "… có phải … không?", "… được không?": asks yes or no.
 _YES_NO_RE = re.compile(r"\b(?:co (?:\S+ ){0,14}(?:khong|ko|k)|(?:duoc|phai|can) (?:khong|ko|k)|hay khong|dung khong"
                         r"|co phai|phai khong|chua)\s*\??\s*$")
-
-
-def plain(text: str) -> str:
-    """Folded words between spaces: " ubnd tinh co phai " (cue tables match on this)."""
-    return " " + " ".join(re.findall(r"[a-z0-9]+", fold(text))) + " "
 
 
 @dataclass(frozen=True)
@@ -57,10 +52,9 @@ class Question:
     legal_name: str = ""  # the legal name of the asker's everyday body name, searched too
     continues: str = ""  # the previous question's text when this one was read as its follow-up
     words: frozenset[str] = field(default_factory=frozenset)  # content words (lower case), for coverage
-
-    @property
-    def asks_two(self) -> bool:
-        return self.parts > 1
+    # the coarse kinds (ministry / local government) and the levels of local government it names
+    actors: tuple[str, ...] = ()
+    levels: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, text: str, loaded: list[DocDescriptor] | None = None,
@@ -89,6 +83,7 @@ class Question:
             legal_name=legal_name_expansion(search_text, asker), continues=previous.text if follow else "",
             words=frozenset(w for w in re.findall(r"\w+", search_text.lower())
                             if w not in PLAIN_STOPWORDS and not w.isdigit() and len(w) > 1),
+            actors=tuple(actors_in(search_text)), levels=frozenset(levels_in(search_text)),
         )
 
     def body_words(self, segmented: list[str]) -> frozenset[str]:

@@ -37,6 +37,18 @@ BASIS_FEATURES: tuple[str, ...] = (
 )
 
 
+def _columns(features: tuple[str, ...], X: np.ndarray) -> np.ndarray:
+    """A model's columns of a FEATURES matrix (a model may use a subset: ablations)."""
+    return X[:, [FEATURES.index(f) for f in features]]
+
+
+def _top_contributions(features: tuple[str, ...], x: np.ndarray, contrib: np.ndarray, top: int) -> list[dict]:
+    """The features that moved a score most, with their values, largest first (an answer's `why`)."""
+    order = np.argsort(-np.abs(contrib))[:top]
+    return [{"feature": features[i], "value": round(float(x[i]), 3), "contribution": round(float(contrib[i]), 3)}
+            for i in order if abs(contrib[i]) > 1e-3]
+
+
 @dataclass(frozen=True)
 class BasisModel:
     """P(the lead answers) = σ(bias + w·z); found / weak / none by two thresholds chosen on
@@ -72,23 +84,15 @@ class LinearRanker:
     basis_model: BasisModel | None = None
     info: dict = field(default_factory=dict)
 
-    def _columns(self, X: np.ndarray) -> np.ndarray:
-        """The model's columns of a FEATURES matrix (a model may use a subset: ablations)."""
-        idx = [FEATURES.index(f) for f in self.features]
-        return X[:, idx]
-
     def score(self, X: np.ndarray) -> np.ndarray:
         if X.size == 0:
             return np.zeros(len(X))
-        return ((self._columns(X) - self.mean) / self.scale) @ self.weights
+        return ((_columns(self.features, X) - self.mean) / self.scale) @ self.weights
 
     def contributions(self, row: np.ndarray, top: int = 5) -> list[dict]:
         """The features that moved this candidate's score most, with their values (an answer's `why`)."""
-        x = self._columns(row.reshape(1, -1))[0]
-        contrib = (x - self.mean) / self.scale * self.weights
-        order = np.argsort(-np.abs(contrib))[:top]
-        return [{"feature": self.features[i], "value": round(float(x[i]), 3), "contribution": round(float(contrib[i]), 3)}
-                for i in order if abs(contrib[i]) > 1e-3]
+        x = _columns(self.features, row.reshape(1, -1))[0]
+        return _top_contributions(self.features, x, (x - self.mean) / self.scale * self.weights, top)
 
     def to_json(self) -> dict:
         out = {"features": list(self.features), "weights": [round(float(w), 6) for w in self.weights],
@@ -138,20 +142,15 @@ class TreeRanker:
             object.__setattr__(self, "_booster", b)
         return b
 
-    def _columns(self, X: np.ndarray) -> np.ndarray:
-        return X[:, [FEATURES.index(f) for f in self.features]]
-
     def score(self, X: np.ndarray) -> np.ndarray:
         if X.size == 0:
             return np.zeros(len(X))
-        return self.booster.predict(self._columns(X), num_threads=1)
+        return self.booster.predict(_columns(self.features, X), num_threads=1)
 
     def contributions(self, row: np.ndarray, top: int = 5) -> list[dict]:
-        x = self._columns(row.reshape(1, -1))
+        x = _columns(self.features, row.reshape(1, -1))
         contrib = self.booster.predict(x, pred_contrib=True, num_threads=1)[0][:-1]  # last: the expected value
-        order = np.argsort(-np.abs(contrib))[:top]
-        return [{"feature": self.features[i], "value": round(float(x[0, i]), 3), "contribution": round(float(contrib[i]), 3)}
-                for i in order if abs(contrib[i]) > 1e-3]
+        return _top_contributions(self.features, x[0], contrib, top)
 
     def to_json(self) -> dict:
         out = {"kind": "lambdamart", "features": list(self.features), "model": self.model_text,

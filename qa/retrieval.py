@@ -22,7 +22,7 @@ from qa.features import CandidateSignals, feature_matrix
 from qa.intent import clause_subject
 from qa.question import Question
 from qa.ranker import Ranker, default_ranker
-from qa.references import DocDescriptor, find_document_mentions
+from qa.references import DocDescriptor
 from qa.relevance import FOLDED_STOPWORDS, title_entity, weighted_coverage
 from qa.types import ClauseHit
 
@@ -141,9 +141,10 @@ class QueryTerms:
         """IDF-weighted share of the question's content words the corpus never uses ("kết_hôn" asked of
         the press texts): what no clause here can answer. Accented questions only: folded syllables
         ("ket", "hon") are all somewhere."""
-        stop = FOLDED_STOPWORDS if self.folded else STOPWORDS
-        words = [w for w in dict.fromkeys(self.words) if w not in stop and not w.isdigit() and len(w) > 1]
-        if self.folded or not words:
+        if self.folded:
+            return 0.0
+        words = [w for w in dict.fromkeys(self.words) if w not in STOPWORDS and not w.isdigit() and len(w) > 1]
+        if not words:
             return 0.0
         total = sum(self.idf(w) for w in words)
         # only words of several syllables: a lone unknown token is an abbreviation ("ubnd", "nđ"), a
@@ -178,9 +179,6 @@ class Retriever:
                                            title=d.title, aliases=aliases.get(d.key, ())))
             self._descriptors, self._descriptors_gen = descs, gen
         return self._descriptors
-
-    def mentioned_documents(self, question: str) -> list[str]:
-        return find_document_mentions(question, self.descriptors())
 
     # ---- the two retrievers
     def lexical(self, lex: LexicalIndex, tokens: list[str], n: int, folded: bool = False) -> list[tuple[str, float]]:

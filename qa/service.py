@@ -184,10 +184,6 @@ class KnowledgeBase:
         return ans, units
 
     # ---- gaps said plainly
-    def missing_documents(self, question: str) -> list[str]:
-        """Catalogued documents the question names whose text is not in the base."""
-        return list(self.question(question).missing)
-
     def _document_name(self, key: str) -> str:
         """How a citation names a document: from the registry when loaded, else from the catalogue."""
         d = self.store.registry.document(key) or self.store.catalog.entry(key)
