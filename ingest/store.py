@@ -247,10 +247,14 @@ class KnowledgeStore:
     # ---- ingestion
     def ingest(self, paths, *, embed: bool = True, restore: bool = True, force: bool = False,
                overrides: dict | None = None, progress: Progress | None = None,
-               replace: Replace = False, commit_lock: CommitLock | None = None) -> IngestReport:
+               replace: Replace = False, commit_lock: CommitLock | None = None,
+               confirmed_by: str = "") -> IngestReport:
         """`replace`: True, or the keys of the documents that may be replaced by a document from
         ANOTHER file; otherwise such a file is refused and nothing changes (a new version of the
         same file always replaces its previous version).
+
+        `confirmed_by`: the user whose ingest this is, recorded with the amendment relations the
+        files create (the staff preview listed them; storing after it is the confirmation).
 
         `commit_lock`: readers run concurrently (the web app). Reading, parsing and embedding (into
         the content-addressed vector cache) run outside it; only each registry swap and the index
@@ -267,7 +271,7 @@ class KnowledgeStore:
                     progress(i / max(len(files), 1), f"Đọc {Path(path).name}")
                 with self._write_errors(f"tệp {Path(path).name}"):
                     report.outcomes.append(self._ingest_file(path, embed, restore, force, overrides, suppressed,
-                                                             progress, replace))
+                                                             progress, replace, confirmed_by))
         finally:
             self._commit_lock = None
         if progress:
@@ -329,7 +333,8 @@ class KnowledgeStore:
         except DenseUnavailable:
             pass  # the embedding server is down: the vectors stay pending, the ingest goes on
 
-    def _ingest_file(self, path, embed, restore, force, overrides, suppressed, progress, replace) -> FileOutcome:
+    def _ingest_file(self, path, embed, restore, force, overrides, suppressed, progress, replace,
+                     confirmed_by: str = "") -> FileOutcome:
         try:
             key_path = str(Path(path).resolve(strict=True))
         except RuntimeError:  # a symlink loop (Python < 3.13; later versions raise OSError ELOOP)
@@ -397,7 +402,7 @@ class KnowledgeStore:
                 pass  # the embedding server is down: stored without vectors, which stay pending
         try:
             self._commit_source(key_path, sha, os.path.getsize(path), kept, nodes_by_doc, tokens,
-                                replace=replace)
+                                replace=replace, confirmed_by=confirmed_by)
         except ReplaceRefused as exc:
             return FileOutcome(path, "refused", _conflict_reason(exc.conflicts), sha256=sha)
         if restored:  # only once stored: a refused file changes nothing, not even a removal mark

@@ -96,7 +96,7 @@ def cmd_ingest(args, settings) -> int:
         with _progress_bar() as bar:
             task = bar.add_task("Nạp văn bản", total=1.0)
             report = store.ingest(paths, embed=not args.no_embed, restore=not args.default_corpus, force=args.force,
-                                  replace=args.replace,
+                                  replace=args.replace, confirmed_by=_os_user(),
                                   progress=lambda f, m: bar.update(task, completed=f, description=_esc(m[:60])))
             bar.update(task, completed=1.0, description="Xong")
     except KbError as exc:

@@ -83,9 +83,10 @@ class FakeKB(KnowledgeService):
                  "issuer": "", "issued_on": "", "effective_from": "", "articles": 1, "clauses": 1, "units": [],
                  "warnings": [], "error": None}]
 
-    def ingest_files(self, paths, overrides=None, progress=None, replace=False, commit_lock=None):
+    def ingest_files(self, paths, overrides=None, progress=None, replace=False, commit_lock=None, confirmed_by=""):
         self.ingested.append((list(paths), overrides))
         self.replace_args.append(replace)
+        self.confirmed_by = confirmed_by  # the staff member the UI says confirmed the relations
         with commit_lock() if commit_lock else contextlib.nullcontext():  # the registry swap
             self.docs["999/2099/NĐ-CP"] = dict(self.template, key="999/2099/NĐ-CP", number="999/2099/NĐ-CP")
         return {"documents": 1, "articles": 1, "nodes": 1, "skipped": [], "refused": []}
@@ -285,6 +286,7 @@ def test_raw_http_positive_control_legal_staff(fake_app, tmp_path):
     assert ingested["success"], ingested
     assert kb.ingested and Path(kb.ingested[-1][0][0]).name == "nd999.txt"
     assert kb.replace_args[-1] is False  # no replace chosen: nothing another file holds may be replaced
+    assert kb.confirmed_by == "phapche"  # the amendment relations the file makes are recorded as hers
     assert Path(kb.ingested[-1][0][0]).is_relative_to(Path(settings.home) / "uploads")
     assert raw.call("ui_remove", ["999/2099/NĐ-CP", True, None])["success"]
     assert kb.removed[-1] == "999/2099/NĐ-CP"

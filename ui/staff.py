@@ -286,7 +286,9 @@ class StaffActions:
             report = self.kb.ingest_files(paths, overrides=overrides or None,
                                           progress=lambda f, m: progress(min(max(f, 0.0), 1.0), desc=m),
                                           replace=replacing or False,
-                                          commit_lock=self.lock.write)
+                                          commit_lock=self.lock.write,
+                                          # the preview listed the amendment relations; this ingest confirms them
+                                          confirmed_by=s.username)
         except Exception as exc:
             for p in previews:
                 self.audit.record("replace" if replace_key else "upload", user=s.username, role=s.role,
