@@ -229,7 +229,7 @@ class App(StaffActions):
                                      on_end=self._session_ended)
         self.feedback = FeedbackLog(settings.feedback_path, settings.max_log_field_chars)
         self.lock = ReadWriteLock()
-        self.failure_notes = FailureNotes()
+        self.failure_notes = FailureNotes(settings.max_tracked_logins)
         self.uploads = Path(settings.home) / "uploads"
 
     # ------------------------------------------------------------ sessions

@@ -85,7 +85,7 @@ class FailureNotes:
     """The message of a staff action that failed, kept for the page's .failure handler (staff_refused),
     keyed by the page (Gradio's session_hash: both events come from it); bounded."""
 
-    def __init__(self, limit: int = 1000):
+    def __init__(self, limit: int):
         self.limit = limit
         self._notes: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
