@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, ContextManager
 
 from core.backends import Backends, make_backends
-from core.errors import DenseUnavailable, DiskFull, KbError
+from core.errors import DenseUnavailable, DiskFull, KbError, is_disk_full
 from core.settings import Settings
 from ingest.catalog import Catalog, load_catalog
 from ingest.dense import DenseIndex
@@ -91,13 +91,6 @@ class IngestReport:
             "dense_pending": self.dense_pending,
             "index_note": self.index_note,
         }
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """ENOSPC/EDQUOT from a write, or SQLite's SQLITE_FULL ("database or disk is full")."""
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
 
 
 def disk_full_message(home: Path, what: str) -> str:

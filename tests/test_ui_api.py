@@ -365,7 +365,10 @@ def test_replace_removes_the_old_version_only_after_the_new_one_is_in_and_is_aud
     assert raw.call("ui_confirm_replace", [None, None, "72/2015/NĐ-CP", None])["success"]
     assert kb.removed == ["72/2015/NĐ-CP"] and len(kb.ingested) == n + 1
     assert kb.replace_args[-1] == ["72/2015/NĐ-CP"]  # only the document the user chose may be replaced
-    replaced = [r for r in read_jsonl(settings.audit_path) if r["action"] == "replace"]
+    log = read_jsonl(settings.audit_path)
+    assert any(r["action"] == "replace" and r["outcome"] == "intent" and r["detail"]["replaced"] == "72/2015/NĐ-CP"
+               for r in log)  # written before anything changed
+    replaced = [r for r in log if r["action"] == "replace" and r["outcome"] != "intent"]
     assert replaced and replaced[0]["target"] == "72/2015/NĐ-CP" and replaced[-1]["file"] == "nd72-ban-moi.txt"
 
 
