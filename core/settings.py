@@ -132,6 +132,14 @@ class Settings(BaseSettings):
     max_upload_mb: int = _f(20, "KB_MAX_UPLOAD_MB", "dung lượng tối đa một tệp tải lên giao diện web (MB)", ge=1)
     upload_cache_ttl_s: int = _f(3600, "KB_UPLOAD_CACHE_TTL",
                                  "tệp tải lên tạm (bộ đệm Gradio) bị xoá sau chừng này giây", ge=60)
+    # The official's desk (qa.desk): a draft checked or traced is read whole and every citation in it resolved
+    desk_max_chars: int = _f(200_000, "KB_DESK_MAX_CHARS",
+                             "độ dài tối đa của dự thảo hoặc văn bản được kiểm tra căn cứ / đối chiếu (ký tự)", ge=1000)
+    desk_max_citations: int = _f(400, "KB_DESK_MAX_CITATIONS",
+                                 "số trích dẫn tối đa được kiểm tra trong một dự thảo (phần còn lại được báo là chưa kiểm tra)",
+                                 ge=1)
+    desk_max_tasks: int = _f(60, "KB_DESK_MAX_TASKS",
+                             "số nhiệm vụ tối đa được đối chiếu với văn bản pháp luật trong một văn bản", ge=1)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

@@ -394,6 +394,18 @@ class Registry:
             )
         ]
 
+    def nodes_mentioning(self, fragment: str, any_of: tuple[str, ...] = (), limit: int = 50) -> list[NodeRow]:
+        """Nodes whose text holds `fragment` verbatim (a document number's "79/2010/") and, when `any_of` is
+        given, one of those words too ("hết hiệu lực", "bãi bỏ"), at most `limit`: what the stored texts say
+        about a document, found without reading every node into Python."""
+        def like(text: str) -> str:
+            return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        words = " OR ".join("text LIKE ? ESCAPE '\\'" for _ in any_of)
+        sql = ("SELECT node_id, text, text_hash, meta FROM nodes WHERE text LIKE ? ESCAPE '\\'"
+               + (f" AND ({words})" if any_of else "") + " ORDER BY doc_key, ord LIMIT ?")
+        return [NodeRow(nid, text, NodeMeta.from_dict(json.loads(meta)), th)
+                for nid, text, th, meta in self.db.execute(sql, (like(fragment), *map(like, any_of), limit))]
+
     def tokens_by_hash(self, hashes: list[str]) -> dict[str, str]:
         """Segmented tokens already computed for these text hashes (segmentation is not free)."""
         known: dict[str, str] = {}

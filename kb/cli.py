@@ -259,6 +259,38 @@ def cmd_lookup(args, settings) -> int:
     return 0 if res.status == "found" else 1
 
 
+def _read_draft(args, settings):
+    """The file named (read by ingest's readers), or "-": the text on standard input."""
+    from ingest.limits import Limits
+    from qa.desk.draft import read_draft_file, read_draft_text
+
+    if args.file == "-":
+        return read_draft_text(sys.stdin.read(), settings.desk_max_chars)
+    if not Path(args.file).is_file():
+        raise KbError(f"{args.file}: không có tệp này. Ghi đường dẫn tệp DOCX, PDF, TXT… hoặc “-” để đọc từ đầu vào chuẩn.")
+    return read_draft_file(args.file, settings.desk_max_chars, Limits.from_settings(settings))
+
+
+def cmd_check_basis(args, settings) -> int:
+    from qa.desk.basis_check import PROBLEMS
+
+    report = _kb(settings).check_basis(_read_draft(args, settings), as_of=args.date or None)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print("\n".join(report.lines()))
+    return 1 if any(c.verdict in PROBLEMS or c.form == "fix" for c in report.citations) else 0
+
+
+def cmd_trace(args, settings) -> int:
+    report = _kb(settings).trace(_read_draft(args, settings), as_of=args.date or None)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print("\n".join(report.lines()))
+    return 1 if any(t.flagged for t in report.tasks) else 0
+
+
 def cmd_eval(args, settings) -> int:
     if args.cv:
         from kb.train import run_cv_eval  # scikit-learn is imported only for cross-validation
@@ -390,6 +422,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "văn bản sửa đổi có trong cơ sở dữ liệu")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lookup)
+
+    s = sub.add_parser("check-basis", help="kiểm tra căn cứ của dự thảo: mọi văn bản, điều khoản được dẫn (tồn tại, "
+                                           "hiệu lực tại ngày, sửa đổi, thay thế, cách ghi)")
+    s.add_argument("file", help="dự thảo (DOCX, PDF, DOC, HTML, TXT) hoặc “-” để đọc văn bản từ đầu vào chuẩn")
+    s.add_argument("--date", type=_date_arg, help="ngày kiểm tra (dd/mm/yyyy hoặc YYYY-MM-DD); mặc định ngày ghi "
+                                                  "trên dự thảo, nếu không có thì hôm nay")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_check_basis)
+
+    s = sub.add_parser("trace", help="đối chiếu công văn, kế hoạch, nghị quyết: từng nhiệm vụ với điều khoản làm căn cứ")
+    s.add_argument("file", help="văn bản (DOCX, PDF, DOC, HTML, TXT) hoặc “-” để đọc từ đầu vào chuẩn")
+    s.add_argument("--date", type=_date_arg, help="ngày đối chiếu (dd/mm/yyyy hoặc YYYY-MM-DD): chỉ văn bản có hiệu lực tại ngày đó")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_trace)
 
     s = sub.add_parser("eval", help="đánh giá truy hồi (ALQAC, JSONL gold điều/khoản) hoặc câu trả lời (gold là trích dẫn)")
     s.add_argument("file")

@@ -26,6 +26,10 @@ from qa.answer import (Quoted, applicability_units, assess_basis, no_basis_answe
                        summary_answer)
 from qa.question import Question
 from qa.catalog_view import document_list, relation_lines
+from qa.desk.base_view import BaseView
+from qa.desk.basis_check import BasisReport, check_basis
+from qa.desk.draft import Draft
+from qa.desk.trace import TraceReport, trace
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
 from qa.references import DocDescriptor
@@ -66,6 +70,10 @@ class KnowledgeService(Protocol):
                      replace=False, commit_lock=None, confirmed_by: str = "") -> dict: ...
 
     def remove_document(self, key: str) -> bool: ...
+
+    def check_basis(self, draft: Draft, as_of: str | None = None) -> BasisReport: ...
+
+    def trace(self, draft: Draft, as_of: str | None = None) -> TraceReport: ...
 
 
 class RegistryUnits:
@@ -268,6 +276,13 @@ class KnowledgeBase:
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
         return lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
                                 reference, as_of)
+
+    # ---- the official's desk (qa.desk): a draft's citations checked, a letter's tasks traced to the law
+    def check_basis(self, draft: Draft, as_of: str | None = None) -> BasisReport:
+        return check_basis(draft, BaseView(self), as_of, self.settings.desk_max_citations)
+
+    def trace(self, draft: Draft, as_of: str | None = None) -> TraceReport:
+        return trace(draft, BaseView(self), as_of, self.settings.desk_max_tasks)
 
     def _amendment_status(self, key: str, article: str, clause: str = "", point: str = "") -> UnitStatus:
         """What other documents changed in a unit (qa.amended), as of today."""
