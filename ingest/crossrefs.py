@@ -113,18 +113,20 @@ def clause_references(text: str, *, document_name: str, article: str, clause: st
 # date and issuer written after the document; what the document words name is left to
 # qa.references (parse_reference, match_documents): one grammar for the words, one for the spans.
 
-# Types that may name a document by words ("Luật Báo chí"), as well as by number.
-_NAMED_DOC_TYPES = (r"bo\s+luat|(?<!phap\s)luat|hien\s+phap|phap\s+lenh|nghi\s+dinh|thong\s+tu\s+lien\s+tich|thong\s+tu"
-                    r"|nghi\s+quyet\s+lien\s+tich|nghi\s+quyet|quyet\s+dinh|ket\s+luan|chi\s+thi|cong\s+van|cong\s+dien")
-# Types (and abbreviations) that cite only with a number: "Kế hoạch số 12/KH-UBND", "NĐ 72/2015", "TT02/2019";
-# in running text "quy định", "hướng dẫn", "kế hoạch" are ordinary words.
-_NUMBERED_DOC_TYPES = (r"thong\s+bao|ke\s+hoach|huong\s+dan|quy\s+dinh|quy\s+che|chuong\s+trinh|de\s+an|bao\s+cao"
-                       r"|ttlt|nd|tt|qd|nq|kl|cv|ct")
+# Types that may name a document by words ("Luật Báo chí"), as well as by number: the ones named by name
+# and year (core.vocab.NAMED_TYPES). Other types are cited by number; "Quyết định có hiệu lực", "Thông tư
+# hướng dẫn việc …" at the head of a sentence are words, not documents.
+_NAMED_DOC_TYPES = r"bo\s+luat|(?<!phap\s)luat|hien\s+phap|phap\s+lenh"
+# Types (and abbreviations) that cite with a number: "Nghị định số 72/2015/NĐ-CP", "Kế hoạch số 12/KH-UBND",
+# "NĐ 72/2015", "TT02/2019"; in running text "quy định", "hướng dẫn", "kế hoạch" are ordinary words.
+_NUMBERED_DOC_TYPES = (r"nghi\s+dinh|thong\s+tu\s+lien\s+tich|thong\s+tu|nghi\s+quyet\s+lien\s+tich|nghi\s+quyet"
+                       r"|quyet\s+dinh|ket\s+luan|chi\s+thi|cong\s+van|cong\s+dien|thong\s+bao|ke\s+hoach|huong\s+dan"
+                       r"|quy\s+dinh|quy\s+che|chuong\s+trinh|de\s+an|bao\s+cao|ttlt|nd|tt|qd|nq|kl|cv|ct")
 _ALL_DOC_TYPES = f"{_NAMED_DOC_TYPES}|{_NUMBERED_DOC_TYPES}"
 _DOC_NUMBER = r"\d+[a-z]?(?:[/-][\w/.-]*[\w])?"
 # Words that end a document's name: what follows it in a sentence (date, issuer, subject, a verb, a unit).
 _NAME_STOP = (r"(?:so|ngay|nam|ve|thi|va|cua|duoc|quy|co|la|nhu|hoac|tai|theo|khoan|dieu|diem|trong|nay|da|se|bi"
-              r"|phai|voi|cho|thuoc|nhung|cac|mot|nham|gom|sua|hien)\b")
+              r"|phai|voi|cho|thuoc|nhung|cac|mot|nham|gom|sua|hien|su)\b")
 _CITED_DOC = (
     rf"(?P<this_doc_c>(?:{_ALL_DOC_TYPES})\s+nay)(?![a-z])"
     rf"|(?P<doc>(?P<dtype>{_ALL_DOC_TYPES})(?:\s*[.:]?\s*so)?\s*[.:]?\s*(?P<dnum>{_DOC_NUMBER})(?![\w/])"
@@ -133,8 +135,11 @@ _CITED_DOC = (
 )
 _DATE_TAIL = (r"(?:\s*,?\s+(?:ban\s+hanh\s+)?ngay\s+(?:(?P<d1>\d{1,2})\s+thang\s+(?P<m1>\d{1,2})\s+nam\s+(?P<y1>\d{4})"
               r"|(?P<d2>\d{1,2})\s*[/.-]\s*(?P<m2>\d{1,2})\s*[/.-]\s*(?P<y2>\d{4}))|\s+nam\s+(?P<y3>\d{4}))?")
-_ISSUER_TAIL = (r"(?:\s+cua\s+(?P<issuer>[a-z]+(?:\s+(?!(?:ve|quy\s+dinh|huong\s+dan|ban\s+hanh|khoan|dieu|diem|tai"
-                r"|theo|thi|da|se|duoc|la|co|nay|nhu|de|cho|tu|trong)\b)[a-z]+){0,11}))?")
+# The issuing body after "của": words up to the subject ("về …", "quy định …"), a unit, a verb or the next document.
+_ISSUER_STOP = (rf"(?:ve|quy\s+dinh|huong\s+dan|ban\s+hanh|khoan|dieu|diem|tai|theo|thi|da|se|duoc|la|co|nay|nhu|de"
+                rf"|cho|tu|trong|{_NAMED_DOC_TYPES}|nghi\s+dinh|thong\s+tu|nghi\s+quyet|quyet\s+dinh|ket\s+luan|chi\s+thi"
+                rf"|cong\s+van)\b")
+_ISSUER_TAIL = rf"(?:\s+cua\s+(?P<issuer>[a-z]+(?:\s+(?!{_ISSUER_STOP})[a-z]+){{0,11}}))?"
 _CITE_RE = re.compile(
     rf"(?<![a-z0-9])(?:{_POINTS}\s+(?:cua\s+)?)?(?:{_CLAUSES}\s*(?:cua\s+)?)?(?:{_ARTICLES}|{_THIS_UNIT})?"
     rf"(?:\s*(?:cua\s+|tai\s+)?(?<![a-z0-9])(?:{_CITED_DOC}){_DATE_TAIL}{_ISSUER_TAIL})?"
@@ -192,8 +197,8 @@ def find_citations(text: str) -> list[Citation]:
             if named:
                 name_words = tuple(original[m.start("dname"):m.end("dname")].split())
             date, year = _date_of(m), m.group("y3") or ""
-            if m.group("issuer"):
-                issuer = original[m.start("issuer"):m.end("issuer")].strip()
+            if m.group("issuer"):  # "… của Chính phủ và Nghị quyết …": the "và" before the next document is not its
+                issuer = re.sub(r"\s+(?:và|hoặc)$", "", original[m.start("issuer"):m.end("issuer")].strip())
         points = _points(original, m.span("points"), folded) if m.group("points") else [""]
         clauses = _NUM_RE.findall(m.group("clauses")) if m.group("clauses") else [""]
         articles = _NUM_RE.findall(m.group("articles")) if m.group("articles") else [""]
@@ -201,7 +206,8 @@ def find_citations(text: str) -> list[Citation]:
                                    for a in articles for c in clauses for p in points))
         # a document named alone starts at its type ("tại Quyết định số …": "tại" is not part of it)
         start = m.start() + (len(m.group()) - len(m.group().lstrip())) if units else m.start("doc")
-        out.append(Citation(start=start, end=m.end(), text=original[start:m.end()].strip(), refs=refs,
+        written = re.sub(r"\s+(?:và|hoặc)$", "", original[start:m.end()].rstrip())
+        out.append(Citation(start=start, end=start + len(written), text=written, refs=refs,
                             this_document=not doc_words, document_words=doc_words, name_words=name_words,
                             date=date, year=year, issuer=issuer))
     return out

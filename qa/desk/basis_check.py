@@ -283,6 +283,15 @@ def _written_type(words: str) -> tuple[str, str]:
     return (m.group(1), fold(m.group(1)).strip(" .:")) if m else ("", "")
 
 
+def _same_issuer(written: str, stored: str) -> bool:
+    """"Chính phủ" is not "Thủ tướng Chính phủ"; a Bộ's Thông tư may name the Bộ or its Bộ trưởng. The words
+    read after "của" may run on into the subject ("… của Chính phủ quy định …" is cut there, but not every
+    sentence is), so the written issuer need only begin with the stored one."""
+    written, stored = fold(written), fold(stored)
+    return any(written == s or written.startswith(s + " ") for s in
+               (stored, f"bo truong {stored}" if stored.startswith("bo ") else stored))
+
+
 def form_issues(cit: Citation, res: Resolution, f: Facts, full: bool) -> list[str]:
     """What is wrong in how the draft writes the document (Vietnamese, one line each); `full`: the first
     mention in the draft, or a Căn cứ line, where the document must be identified in full."""
@@ -304,7 +313,7 @@ def form_issues(cit: Citation, res: Resolution, f: Facts, full: bool) -> list[st
     year = cit.year or (cit.date[:4] if cit.date else "")
     if cit.year and f.issued_on and cit.year != f.issued_on[:4]:
         issues.append(f"ghi năm {cit.year}, văn bản ban hành năm {f.issued_on[:4]}")
-    if cit.issuer and f.issuer and not fold(cit.issuer).startswith(fold(f.issuer)):
+    if cit.issuer and f.issuer and not _same_issuer(cit.issuer, f.issuer):
         issues.append(f"ghi cơ quan ban hành “{cit.issuer}”, văn bản do {f.issuer} ban hành")
     if full:
         if not named and not cit.date and f.issued_on:
@@ -451,7 +460,7 @@ def _check_external(cit: Citation, ref: CrossRef, res: Resolution, view: BaseVie
         ended, reasons, by = _statement_lines(_statements(view, res.ref.number), as_of)
         cc.document_name = res.words
         cc.verdict = "repealed" if ended else "unknown"
-        cc.reasons.append(f"{res.words}: không có trong cơ sở dữ liệu và danh mục văn bản.")
+        cc.reasons.append(f"“{cit.text}”: không có trong cơ sở dữ liệu và danh mục văn bản.")
         cc.reasons += reasons
         cc.replaced_by = by
         return cc

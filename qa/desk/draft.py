@@ -76,7 +76,7 @@ def _basis_lines(preamble: str) -> list[str]:
             out[-1] = f"{out[-1]} {line}"
         else:
             out.append(line)
-    return [l for l in out if PREAMBLE_RE.match(l)]
+    return [l for l in out if l.startswith("Căn cứ")]  # "Theo đề nghị của …" names a proposer, not a basis
 
 
 def _unit_passages(u: Article) -> list[Passage]:
