@@ -364,3 +364,13 @@ def test_the_gold_drafts_are_all_right_on_demuc_32_1(kb_32_1):
     rows, _ = score_gold(kb_32_1, load_gold())
     assert len(rows) >= 20
     assert [r for r in rows if not r["ok"]] == []
+
+
+def test_the_tab_reads_an_uploaded_docx_and_refuses_other_formats(desk_kb, tmp_path):
+    from ui.basis_tab import DeskTab
+
+    tab = DeskTab(_app(desk_kb))
+    html = tab.check(str(write_docx(tmp_path / "du_thao.docx", DRAFT)), "", "01/12/2099", None, None)
+    assert "Không còn hiệu lực" in html and "du_thao.docx" in html
+    bad = _write(tmp_path / "du_thao.exe", DRAFT)
+    assert "không hỗ trợ" in tab.check(str(bad), "", "", None, None)

@@ -1,7 +1,8 @@
 """The official's desk in the web app: "Kiểm tra căn cứ" (a draft's citations checked) and "Đối chiếu
 văn bản" (a letter's tasks traced to the law), in one tab.
 
-A draft is uploaded (DOCX, PDF, DOC, HTML, TXT; read by ingest's readers, nothing stored) or pasted.
+A draft is uploaded (DOCX, PDF, DOC, HTML, TXT; read by ingest's readers, nothing stored; the edge lets
+only a legal-staff login upload, ui.web) or pasted (anyone who may read).
 The reports are rendered here from the service's typed results (qa.desk), every piece of text
 escaped; a citation found in the base is a button that opens it in the tab's own lookup panel
 (`data-action="lookup"`, the same event the Tra cứu tab answers). Reading it needs what reading
@@ -9,12 +10,15 @@ needs (App._require_reader); it changes nothing, so it runs in the read queue.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
 from core.errors import KbError
+from core.vocab import UPLOAD_EXTENSIONS
 from ingest.limits import Limits
 from qa.desk.basis_check import PROBLEMS, BasisReport
-from qa.desk.draft import read_draft_file, read_draft_text
+from qa.desk.draft import DraftError, read_draft_file, read_draft_text
 from qa.desk.trace import BASIS_LABELS, RELATIONS, TraceReport
 from ui.render import esc, format_date, render_lookup
 
@@ -121,7 +125,11 @@ class DeskTab:
     def _draft(self, file, text):
         s = self.app.settings
         if file:
-            return read_draft_file(str(file), s.desk_max_chars, Limits.from_settings(s))
+            path = Path(file if isinstance(file, str) else getattr(file, "name", ""))
+            if path.suffix.lower() not in UPLOAD_EXTENSIONS:
+                raise DraftError(f"{path.name}: định dạng {path.suffix or '(không có đuôi)'} không hỗ trợ; dùng DOCX, "
+                                 "PDF, DOC, HTML hoặc TXT.")
+            return read_draft_file(str(path), s.desk_max_chars, Limits.from_settings(s))
         return read_draft_text(text if isinstance(text, str) else "", s.desk_max_chars)
 
     def _run(self, what: str, file, text, date_text, session, request):
@@ -166,7 +174,9 @@ def build(app, session, events_js: str, upload_types, read: dict) -> None:
                     "dữ liệu. Ngày kiểm tra mặc định là ngày ghi trên dự thảo, nếu không có thì hôm nay.")
         with gr.Row():
             with gr.Column(scale=3):
-                file = gr.File(label="Tệp dự thảo (DOCX, PDF, DOC, HTML, TXT)", type="filepath",
+                # Uploads are for a legal-staff login (ui.web refuses others at the edge); anyone may paste.
+                file = gr.File(label="Tệp dự thảo (DOCX, PDF, DOC, HTML, TXT; tải lên cần đăng nhập cán bộ pháp chế)",
+                               type="filepath",
                                file_types=list(upload_types), elem_id="kb-desk-file")
                 text = gr.Textbox(label="Hoặc dán nội dung", lines=8, max_lines=30, elem_id="kb-desk-text",
                                   max_length=s.desk_max_chars,
