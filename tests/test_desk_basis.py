@@ -374,3 +374,24 @@ def test_the_tab_reads_an_uploaded_docx_and_refuses_other_formats(desk_kb, tmp_p
     assert "Không còn hiệu lực" in html and "du_thao.docx" in html
     bad = _write(tmp_path / "du_thao.exe", DRAFT)
     assert "không hỗ trợ" in tab.check(str(bad), "", "", None, None)
+
+
+def test_a_unit_repealed_by_a_document_the_base_lacks_is_no_longer_in_force(fake_kb, tmp_path):
+    """A Pháp điển note may say a unit was repealed by a document whose text is not stored: the lookup
+    cannot apply it, the check still says the unit is not in force (and by what, from when)."""
+    from ingest.amendments import Amendment
+    from qa.desk.base_view import BaseView
+    from qa.desk.basis_check import check_basis
+
+    kb = fake_kb(BASE)
+    view = BaseView(kb)
+    view._relations["998/2098/NĐ-CP"] = [Amendment(
+        target_key="998/2098/NĐ-CP", target_ref="Nghị định 998/2098/NĐ-CP", article="3", clause="3", action="repeal",
+        effective_from="2099-07-01", amending_key="900/2099/NĐ-CP", amending_name="Nghị định 900/2099/NĐ-CP",
+        amending_unit="Điều 5 Nghị định 900/2099/NĐ-CP", source="phapdien")]
+    draft = read_draft_text("Điều 1. Mẫu\n1. Theo khoản 3 Điều 3 Nghị định 998/2098/NĐ-CP và khoản 2 Điều 3 Nghị định "
+                            "998/2098/NĐ-CP.", 10_000)
+    [gone, kept] = check_basis(draft, view, "2099-12-01").citations
+    assert (gone.verdict, kept.verdict) == ("repealed", "ok")
+    assert any("Nghị định 900/2099/NĐ-CP (chưa có trong cơ sở dữ liệu)" in r and "01/07/2099" in r for r in gone.reasons)
+    assert check_basis(draft, view, "2099-01-01").citations[0].verdict == "ok"  # not yet repealed then

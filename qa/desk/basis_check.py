@@ -404,7 +404,7 @@ def _check_stored(cc: CheckedCitation, ref: CrossRef, desc: DocDescriptor, f: Fa
             if not added:
                 cc.verdict = "no_unit"
                 cc.reasons.append(res.message)
-                cc.lookup = f.name
+                cc.lookup = ""  # nothing to open (the whole document would be; the message lists what it has)
                 return
         elif res.repealed:
             cc.verdict = "repealed"
@@ -424,6 +424,8 @@ def _check_stored(cc: CheckedCitation, ref: CrossRef, desc: DocDescriptor, f: Fa
     if not done:
         return
     cc.verdict = "amended"
+    if unit[0] and any(_repeals(a, unit) for a in done):
+        cc.verdict = "repealed"  # repealed by a document whose text the base lacks (a Pháp điển note)
     if not unit[0]:  # the document as a whole: one line per amending document, the units it changed
         by_doc: dict[tuple[str, str], list[Amendment]] = {}
         for a in done:
@@ -442,6 +444,13 @@ def _check_stored(cc: CheckedCitation, ref: CrossRef, desc: DocDescriptor, f: Fa
                                                               if a.effective_from else "")
         if label not in cc.amended_by:
             cc.amended_by.append(label)
+
+
+def _repeals(a: Amendment, unit: tuple[str, str, str]) -> bool:
+    """The change repeals the unit itself or one that contains it (not a part of it, not "có nội dung")."""
+    article, clause, point = unit
+    return ("repeal" in a.action.split(",") and not a.partial and a.article.lower() == article.lower()
+            and (not a.clause or a.clause == clause) and (not a.point or a.point == point))
 
 
 def _where(a: Amendment, name: str) -> str:
