@@ -159,7 +159,8 @@ class KnowledgeBase:
         if gap is not None:
             return gap, []
         ranker = self.retriever.ranker
-        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker, res.unknown_words)
+        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker, res.unknown_words,
+                                   res.unknown_folded)
         scope_units = applicability_units(q, res.hits, self.units)
         if scope_units:
             basis, conf = "found", max(conf, 0.8)  # the named document's scope article is the answer
