@@ -194,12 +194,6 @@ def _no_versions(key: str) -> str:
             "mới có lịch sử phiên bản. Xem số hiệu đúng bằng `kb docs`.")
 
 
-def _when(ts: float) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(ts).strftime("%d/%m/%Y %H:%M")
-
-
 def cmd_versions(args, settings) -> int:
     kb = _kb(settings)
     key = _versioned_key(kb, args.key)
@@ -224,11 +218,13 @@ def cmd_versions(args, settings) -> int:
         return 0
     from rich.table import Table
 
+    from core.vocab import format_moment
+
     t = Table(title=f"Phiên bản của {_esc(key)}")
     for col in ("Phiên bản", "Ngày nạp", "Người nạp", "SHA-256", "Tệp", "Hiện hành"):
         t.add_column(col)
     for v in versions:
-        t.add_row(str(v.version), _when(v.ingested_at), _esc(v.user or "(không rõ)"), v.sha256[:12],
+        t.add_row(str(v.version), format_moment(v.ingested_at), _esc(v.user or "(không rõ)"), v.sha256[:12],
                   _esc(v.source_name), "đang dùng" if v.current else "")
     _console().print(t)
     if not any(v.current for v in versions):
@@ -253,7 +249,7 @@ def cmd_restore(args, settings) -> int:
         print(f"Đã khôi phục phiên bản {args.version} của {key} (tệp {out.path}, {out.articles} điều, "
               f"{out.nodes} đoạn); chỉ mục từ vựng và vectơ đã cập nhật.")
     else:
-        print(f"Không thay đổi: {out.reason}.")
+        print(out.reason[:1].upper() + out.reason[1:] + ".")
     return 0
 
 

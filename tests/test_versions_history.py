@@ -77,10 +77,14 @@ def test_reverting_to_a_version_seen_before_stores_it(fake_kb, tmp_path):
     assert report["documents"] == 1 and V1_TEXT in stored_text(kb)
     assert current(kb) == [(1, True), (2, False)]
     in_step(kb)
-    # the file that is the stored text now is skipped, and the reason says so
+    # the file that is the stored text now is skipped, and the app says why instead of “done: 0”
+    from ui.render import render_ingest_report
+
     again = kb.ingest_files([str(v1)], replace=[KEY])
     [skip] = again["skipped"]
     assert again["documents"] == 0 and "đang là bản lưu của 998/2099/NĐ-CP (phiên bản 1)" in skip["reason"]
+    shown = render_ingest_report(again, "Thay thế")
+    assert "không có văn bản nào được lưu" in shown and "phiên bản 1" in shown and "xong" not in shown
 
 
 def test_restore_an_old_version(fake_kb, tmp_path):

@@ -68,8 +68,9 @@ def read_jsonl(path: str | Path) -> list[dict]:
 class AuditLog:
     """Who did what to the document collection, when, with which file (sha256), and the outcome.
 
-    Actions: "login", "login_failed", "logout", "upload", "replace", "remove", and "denied" for a
-    change attempted without a legal-staff session (e.g. a raw API call).
+    Actions: "login", "login_failed", "logout", "upload", "replace", "remove", "restore" (an earlier
+    version made the stored text; detail names the version), and "denied" for a change or a staff
+    view attempted without a legal-staff session (e.g. a raw API call).
     """
 
     def __init__(self, path: str | Path, max_field_chars: int = MAX_FIELD_CHARS):
