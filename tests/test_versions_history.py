@@ -237,3 +237,23 @@ def test_cli_sequence_revert_versions_and_restore(tmp_path):
     replaced = [r for r in log if r["action"] == "replace" and r["outcome"] == "ok"]
     assert [r["detail"]["versions"] for r in replaced] == [{KEY: 2}, {KEY: 2}, {KEY: 1}]
     assert all(r["client"] == "cli" for r in log)
+
+
+def test_restoring_one_document_of_a_kept_file_leaves_the_others(fake_kb, tmp_path):
+    """A kept original may hold several documents, restored one at a time under the same path:
+    each restore replaces only its own document there."""
+    from ingest.lexical import lexical_tokens
+    from ingest.nodes import build_nodes
+
+    kb = fake_kb()
+    docs = [d for n in ("998/2099/NĐ-CP", "997/2099/NĐ-CP")
+            for d in kb.store.parse_file(str(write_txt(tmp_path / f"synthetic-{n[:3]}.txt",
+                                                      synthetic_decree_lines(1, number=n))))]
+    reg, kept = kb.store.registry, str(tmp_path / "kept" / "two-synthetic.txt")
+    assert len(docs) == 2
+    for d in docs:
+        nodes = build_nodes(d)
+        reg.replace_source(kept, "ab" * 32, 1, [d], {d.key: nodes},
+                           {n.node_id: " ".join(lexical_tokens(n.embed_text)) for n in nodes}, only_docs=True)
+    assert reg.keys() == {"998/2099/NĐ-CP", "997/2099/NĐ-CP"}
+    assert sorted(reg.source_documents(kept)) == ["997/2099/NĐ-CP", "998/2099/NĐ-CP"]
