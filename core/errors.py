@@ -2,6 +2,9 @@
 Vietnamese, what is wrong and what to do; the CLI and the UI catch KbError once and show it."""
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 
 class KbError(Exception):
     """Base of every expected failure (bad setting, bad file, unreachable backend…)."""
@@ -30,3 +33,10 @@ class DiskFull(KbError):
     back, so what was stored before is intact; the message says where space is needed."""
 
     exit_code = 3
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC/EDQUOT from a write, or SQLite's SQLITE_FULL ("database or disk is full")."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()

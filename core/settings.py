@@ -93,9 +93,17 @@ class Settings(BaseSettings):
     # Limits (ingest): a hostile or broken file must not take minutes and gigabytes
     max_file_mb: int = _f(50, "KB_MAX_FILE_MB", "dung lượng tối đa của một tệp nạp (MB)", ge=1)
     max_unzipped_mb: int = _f(50, "KB_MAX_UNZIPPED_MB",
-                              "dung lượng tối đa sau giải nén của tệp DOCX, hoặc văn bản trích từ PDF (MB)", ge=1)
+                              "dung lượng tối đa sau giải nén của tệp DOCX, hoặc văn bản trích từ PDF hay .doc (MB)", ge=1)
     max_nodes_per_document: int = _f(5000, "KB_MAX_NODES", "số nút (khoản/điểm) tối đa của một văn bản", ge=1)
     max_seconds_per_file: float = _f(600.0, "KB_MAX_SECONDS_PER_FILE", "thời gian đọc tối đa của một tệp (giây); đủ cho một bản scan 40 trang qua OCR", gt=0)
+    max_paragraphs: int = _f(50_000, "KB_MAX_PARAGRAPHS",
+                             "số đoạn văn tối đa của một tệp DOCX (kể cả đoạn trống và ô bảng)", ge=1)
+    max_image_megapixels: int = _f(80, "KB_MAX_IMAGE_MEGAPIXELS",
+                                   "số điểm ảnh tối đa của một trang ảnh (triệu), đọc từ phần đầu tệp trước khi giải mã; "
+                                   "trang A3 quét 600 dpi là 70 triệu", ge=1)
+    ocr_max_side_px: int = _f(7000, "KB_OCR_MAX_SIDE_PX",
+                              "cạnh dài tối đa (điểm ảnh) của một trang trước khi OCR; ảnh lớn hơn được thu nhỏ",
+                              ge=1000)
     # UI
     host: str = _f("127.0.0.1", "KB_HOST", "địa chỉ giao diện web")
     port: int = _f(7860, "KB_PORT", "cổng giao diện web")

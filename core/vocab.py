@@ -18,6 +18,16 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# C0 control characters other than tab and line feed, and what else XML 1.0 cannot hold (lone
+# surrogates, U+FFFE/U+FFFF): no legal text contains them (Word's own marks are mapped by the .doc
+# reader first), and one of them makes lxml refuse a whole DOCX export.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROL_CHARS.sub("", text)
+
+
 def fold(text: str) -> str:
     """Case- and diacritic-insensitive form for matching ("Nghị định" -> "nghi dinh")."""
     text = nfc(text).lower().replace("đ", "d")

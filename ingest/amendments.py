@@ -20,7 +20,7 @@ import copy
 import re
 from dataclasses import asdict, dataclass, replace
 
-from core.vocab import DOC_TYPES, POINT_LETTERS, aligned_fold, fold, iso_date, nfc
+from core.vocab import DOC_TYPES, NUMBER_TYPE_CODES, POINT_LETTERS, aligned_fold, fold, iso_date, nfc
 from ingest.crossrefs import find_cross_references
 from ingest.identity import citation_string, document_key, document_name
 from ingest.model import Article, Clause, LegalDocument, Point
@@ -254,9 +254,10 @@ def _text_for(new_text: str, article: str, clause: str, point: str, single: bool
 
 
 def amendments_in(doc: LegalDocument) -> list[Amendment]:
-    """Every change an amending document makes, from its own words. A document that amends nothing
-    (no "sửa đổi / bổ sung / bãi bỏ / thay thế" instruction naming a unit) gives []."""
-    if doc.source_kind not in ("original", ""):
+    """Every change a document's words make, whoever wrote them (screen_amendments keeps those of an
+    instrument that may make them). A document that amends nothing (no "sửa đổi / bổ sung / bãi bỏ /
+    thay thế" instruction naming a unit) gives []; a Pháp điển document's notes are read elsewhere."""
+    if doc.source_kind == "phapdien":
         return []
     doc_target = _amended_document(doc.title)
     name = document_name(doc.number, doc.doc_type, doc.title)
@@ -289,6 +290,127 @@ def amendments_in(doc: LegalDocument) -> list[Amendment]:
                     found = parse_instruction(c.full_text, ctx)
             out += [a for a in found if a.target_key or a.target_ref]
     return out
+
+
+# ---------------------------------------------------------------- who may amend
+
+# Rank of a legal normative instrument, 0 = the highest: one of lower rank cannot amend one of higher
+# rank (a Thông tư cannot amend a Nghị định or a Luật). Nghị quyết and Quyết định rank by their issuer.
+_TYPE_RANKS = {"Hiến pháp": 0, "Bộ luật": 10, "Luật": 10, "Pháp lệnh": 20, "Nghị định": 30, "Thông tư": 50,
+               "Thông tư liên tịch": 50}
+_ISSUED_RANKS = {("Nghị quyết", "qh"): 10, ("Nghị quyết", "ubtvqh"): 20, ("Quyết định", "ctn"): 25,
+                 ("Quyết định", "ttg"): 40, ("Quyết định", "ktnn"): 50, ("Quyết định", "ubnd"): 60}
+# Issuers told by their name (folded) or by the code in the number ("…/QĐ-TTg", "…/NQ-UBTVQH15", "…/QH14");
+# the Standing Committee before the Quốc hội, whose name it contains.
+_ISSUERS = (("ubtvqh", "uy ban thuong vu quoc hoi"), ("qh", "quoc hoi"), ("ttg", "thu tuong"),
+            ("ctn", "chu tich nuoc"), ("ubnd", "uy ban nhan dan"), ("ktnn", "kiem toan nha nuoc"))
+_COMPETENT = {"Nghị quyết": "Nghị quyết của Quốc hội, Ủy ban Thường vụ Quốc hội",
+              "Quyết định": "Quyết định của Thủ tướng Chính phủ, Chủ tịch nước, Ủy ban nhân dân, Tổng Kiểm toán nhà nước"}
+# What staff can do about a refusal the header facts caused (the preview lets them correct those).
+_FIX_HINT = "nếu văn bản đã ban hành, sửa thông tin này ở phần xem trước rồi nạp lại"
+
+
+def _issuer_code(issuer: str, number: str) -> str:
+    folded, codes = fold(issuer or ""), re.split(r"[/-]", fold(number or ""))[1:]
+    return next((code for code, words in _ISSUERS
+                 if words in folded or any(c.startswith(code) for c in codes)), "")
+
+
+def instrument_rank(doc_type: str, issuer: str = "", number: str = "") -> int | None:
+    """Rank of a legal normative instrument (0 = Hiến pháp; a larger number ranks lower); None when
+    the document is not one that can amend (a Công văn, a ministry's Quyết định, a Nghị quyết of the
+    Chính phủ …). A Quốc hội number ("35/2018/QH14") ranks as a Luật whatever the type word says."""
+    if doc_type in _TYPE_RANKS:
+        return _TYPE_RANKS[doc_type]
+    code = _issuer_code(issuer, number)
+    if not doc_type and code == "qh":
+        return 10
+    return _ISSUED_RANKS.get((doc_type, code))
+
+
+@dataclass(frozen=True)
+class AmendingSource:
+    """The facts of a document that decide whether its words may change another document."""
+
+    doc_type: str = ""
+    number: str = ""
+    issued_on: str = ""  # ISO date
+    issuer: str = ""
+    source_kind: str = "original"
+    draft: str = ""  # the words that mark it as a draft ("DỰ THẢO"), "" when none
+
+    @classmethod
+    def of(cls, doc: LegalDocument) -> "AmendingSource":
+        return cls(doc.doc_type, doc.number, doc.issued_on, doc.issuer, doc.source_kind, doc.draft)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    rule: str  # "source", "draft", "type", "issuer", "number", "issued_on", "rank"
+    reason: str  # Vietnamese, said to staff in the preview
+
+
+def may_amend(source: AmendingSource, target_key: str, target_type: str = "") -> Refusal | None:
+    """None when a document with these facts may amend the document `target_key` (of type
+    `target_type`, "" = told by its number only); else why not. Only an issued legal normative
+    instrument amends: not a draft, a Công văn, an article about the law, nor one without number
+    or date, nor one ranking below the document it would change."""
+    if source.source_kind not in ("original", ""):
+        return Refusal("source", "văn bản là tài liệu tham khảo (bài viết, tin tức, tư vấn), không phải văn bản "
+                                 "quy phạm pháp luật")
+    if source.draft:
+        return Refusal("draft", f"văn bản là dự thảo (“{source.draft}”), chưa ban hành; nạp bản đã ban hành "
+                                "(số hiệu, ngày ban hành, không ghi “Dự thảo”) để ghi nhận việc sửa đổi")
+    if source.doc_type not in _TYPE_RANKS and source.doc_type not in _COMPETENT:
+        what = f"{source.doc_type} không phải" if source.doc_type else "không rõ loại văn bản, không nhận ra"
+        return Refusal("type", f"{what} văn bản quy phạm pháp luật sửa đổi được văn bản khác (Luật, Bộ luật, "
+                               f"Nghị quyết, Pháp lệnh, Nghị định, Thông tư, Quyết định); {_FIX_HINT} (Loại văn bản)")
+    rank = instrument_rank(source.doc_type, source.issuer, source.number)
+    if rank is None:
+        by = f"của {source.issuer}" if source.issuer else "không rõ cơ quan ban hành"
+        return Refusal("issuer", f"{source.doc_type} {by} không sửa đổi được văn bản khác (chỉ "
+                                 f"{_COMPETENT[source.doc_type]}); {_FIX_HINT} (Cơ quan ban hành)")
+    if not re.match(r"\d", source.number or ""):  # "Số:     /2099/NĐ-CP": the number is left blank
+        return Refusal("number", f"văn bản không có số hiệu; {_FIX_HINT} (Số hiệu)")
+    if not source.issued_on:
+        return Refusal("issued_on", f"văn bản không có ngày ban hành; {_FIX_HINT} (Ngày ban hành)")
+    target_rank = instrument_rank(target_type, "", target_key)
+    if target_rank is not None and rank > target_rank:
+        target = f"{target_type} {target_key}".strip() if target_type else target_key or "văn bản được sửa"
+        return Refusal("rank", f"{source.doc_type} có hiệu lực pháp lý thấp hơn {target}, không sửa đổi, bổ sung, "
+                               "bãi bỏ được văn bản đó")
+    return None
+
+
+def target_type(a: Amendment) -> str:
+    """The type of the document an amendment changes: as the amending words name it ("Nghị định số …"),
+    else by the code in its number ("…/NĐ-CP"); "" when neither tells."""
+    named = named_document(a.target_ref)[1] if a.target_ref else ""
+    if named:
+        return named
+    lead = next((t for t in DOC_TYPES if fold(a.target_ref or "").startswith(fold(t) + " ")), "")
+    codes = re.split(r"[/-]", fold(a.target_key or ""))[1:]
+    return lead or next((NUMBER_TYPE_CODES[c] for c in codes if c in NUMBER_TYPE_CODES), "")
+
+
+@dataclass(frozen=True)
+class RefusedAmendment:
+    amendment: Amendment
+    refusal: Refusal
+
+
+def screen_amendments(doc: LegalDocument) -> tuple[list[Amendment], list[RefusedAmendment]]:
+    """(the relations a document makes, those its words state but it may not make, with the reason)."""
+    if doc.source_kind == "phapdien":
+        return phapdien_amendments(doc), []
+    source, kept, refused = AmendingSource.of(doc), [], []
+    for a in amendments_in(doc):
+        why = may_amend(source, a.target_key, target_type(a))
+        if why is None:
+            kept.append(a)
+        else:
+            refused.append(RefusedAmendment(a, why))
+    return kept, refused
 
 
 # ---------------------------------------------------------------- Pháp điển source notes
@@ -345,8 +467,9 @@ def phapdien_amendments(doc: LegalDocument) -> list[Amendment]:
 
 
 def document_amendments(doc: LegalDocument) -> list[Amendment]:
-    """What a document says about amendments: the changes it makes, or (Pháp điển) the changes made to it."""
-    return phapdien_amendments(doc) if doc.source_kind == "phapdien" else amendments_in(doc)
+    """The relations stored for a document: the changes it makes when it is an instrument that may
+    make them (screen_amendments), or (Pháp điển) the changes its notes say were made to it."""
+    return screen_amendments(doc)[0]
 
 
 # ---------------------------------------------------------------- the text in force on a date

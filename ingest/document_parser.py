@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-from core.vocab import DOC_TYPES, UNIT_WORDS, fold, iso_date
+from pathlib import Path
+
+from core.vocab import DOC_TYPES, UNIT_WORDS, aligned_fold, fold, iso_date
 from ingest.model import Article, Clause, LegalDocument, Point
 from ingest.structure import CLAUSE_RE, POINT_LETTERS, POINT_RE, quoted_lines, split_clauses
 from ingest.text import clean_lines
@@ -46,6 +48,12 @@ EFFECTIVE_RE = re.compile(
     r"|(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})|(ký))"
 )
 
+# A draft's mark in its header: "DỰ THẢO", "(Dự thảo lần 2)", "Dự thảo lấy ý kiến", "Bản chưa ban hành".
+DRAFT_RE = re.compile(r"(?:[(\[]\s*)?(?:ban\s+)?\b(?:du\s+thao|lay\s+y\s+kien|chua\s+ban\s+hanh)\b")
+# A line that is nothing but the mark (folded; the few words a mark adds: "lần 2", "để lấy ý kiến", a date):
+# a title may well be "Về việc lấy ý kiến nhân dân về dự thảo …".
+DRAFT_LINE_RE = re.compile(r"^[(\[]?\s*(?:ban\s+)?(?:du\s+thao|lay\s+y\s+kien|chua\s+ban\s+hanh)\b"
+                           r"(?:[^a-z]|\b(?:lan|thu|so|ngay|de|xin|gop|lay|y|kien|chua|ban|hanh|du|thao)\b)*$")
 # Number patterns -> type, when the header has no type word (Công văn, Party documents).
 NUMBER_TYPES = [
     (r"/NĐ-", "Nghị định"), (r"/TTLT-", "Thông tư liên tịch"), (r"/TT-", "Thông tư"),
@@ -120,6 +128,34 @@ def _stops_header(line: str) -> bool:
     return bool(structural_heading(line) or PREAMBLE_RE.match(line) or section_marker(line) or SIGNATURE_RE.match(line))
 
 
+def draft_mark(line: str, whole_line: bool = False) -> tuple[str, str]:
+    """(the draft mark a header line holds, verbatim; the rest of the line). The mark is the line,
+    or its end after an upper-case cell ("CHÍNH PHỦ | DỰ THẢO" -> "DỰ THẢO", "CHÍNH PHỦ"), or the words
+    before a type heading ("DỰ THẢO NGHỊ ĐỊNH" -> "DỰ THẢO", "NGHỊ ĐỊNH"); a sentence that names a draft
+    ("Bộ … lấy ý kiến dự thảo …", a title "Về việc cho ý kiến về dự thảo Luật …") is not one. `whole_line`
+    (below the type line, or above the header, where a title or a site's caption may name a draft):
+    the mark must open the line."""
+    folded = aligned_fold(line)
+    m = DRAFT_RE.search(folded)
+    if not m:
+        return "", line
+    before = line[:m.start()].strip(" ,|-–")
+    if before and (whole_line or not is_upper(before)):
+        return "", line
+    after = line[m.end():].strip(" -–:,")
+    if type_heading(after):
+        return line[m.start():m.end()].strip(), f"{before} {after}".strip()
+    if DRAFT_LINE_RE.match(folded[m.start():].strip()):
+        return line[m.start():].strip(), before
+    return "", line
+
+
+def _draft_in_name(source_path: str) -> str:
+    """The file name when it says the file is a draft ("du_thao_nd_sua_doi.docx", "DuThao-ND.pdf")."""
+    name = Path(source_path).name if source_path else ""
+    return name if re.search(r"du\s*thao", re.sub(r"[_\-.]+", " ", fold(name))) else ""
+
+
 def _take_fields(text: str, h: LegalDocument) -> tuple[str, bool]:
     """Remove motto, number and place/date from a header line (a PDF may merge two columns)."""
     found = False
@@ -164,7 +200,10 @@ def scan_header(lines: list[str]) -> tuple[LegalDocument, int]:
                 title.append(lines[i])
             title_closed = True
         else:
+            mark, rest = draft_mark(rest, whole_line=seen_type)
+            h.draft = h.draft or mark
             rest, found = _take_fields(rest, h) if not seen_type else (rest, False)
+            found |= bool(mark)
             t = type_heading(rest) if rest and not seen_type else None
             if not rest:
                 pass
@@ -448,6 +487,9 @@ def parse_document_lines(lines: list[str], source_path: str = "") -> LegalDocume
         doc, pos = scan_header(lines[skipped:])
         pos += skipped
     doc.source_path = source_path
+    # a mark on the lines above the header, or only in the file's name
+    doc.draft = doc.draft or next((m for m in (draft_mark(l, whole_line=True)[0] for l in lines[:skipped]) if m), "") \
+        or _draft_in_name(source_path)
     if not doc.title and pos == 0 and lines and not _stops_header(lines[0]) and not is_substantive(lines[0]) \
             and len(lines[0]) <= 200:
         doc.title, pos = lines[0], 1  # a web article: its first line is the headline

@@ -72,6 +72,9 @@ class LegalDocument:
     effective_from: str = ""  # ISO date
     place: str = ""  # "Hà Nội"
     status: str = ""  # from the catalogue / source notes: "in_force", "amended", "secondary", ""
+    # The words that mark the file as a draft ("DỰ THẢO", "Dự thảo lần 2 - lấy ý kiến"), verbatim from its
+    # header or file name; "" = none. A draft changes no other document (ingest.amendments.may_amend).
+    draft: str = ""
     source_kind: str = "original"  # "phapdien" | "original" | "benchmark" | "secondary"
     source_path: str = ""
     source_url: str = ""

@@ -45,10 +45,11 @@ CREATE TABLE IF NOT EXISTS usage(doc_key TEXT PRIMARY KEY, hits INTEGER NOT NULL
 CREATE TABLE IF NOT EXISTS corrections(doc_key TEXT PRIMARY KEY, data TEXT, updated_at REAL);
 -- Amendment relations (ingest.amendments), keyed on the amended unit so they hold whichever document
 -- arrives first; origin_key is the document they were read from (the amending one, or for Pháp điển
--- notes the amended one) and they go with it.
+-- notes the amended one) and they go with it. confirmed_by: who stored them (the staff member whose
+-- ingest, after the preview listed them, is the confirmation; the OS user for `kb ingest`).
 CREATE TABLE IF NOT EXISTS amendments(
   target_key TEXT, article TEXT, clause TEXT, point TEXT, origin_key TEXT, source_path TEXT, ord INTEGER,
-  amending_key TEXT, data TEXT);
+  amending_key TEXT, data TEXT, confirmed_by TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS amendments_target ON amendments(target_key, article);
 CREATE INDEX IF NOT EXISTS amendments_origin ON amendments(origin_key);
 CREATE INDEX IF NOT EXISTS amendments_src ON amendments(source_path);
@@ -133,7 +134,19 @@ class Registry:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._migrate()
         self._backfill_versions()
+
+    def _migrate(self) -> None:
+        """Columns added since a registry was created, added in place (the rows are kept; relations
+        stored before confirmed_by existed read "")."""
+        def missing(db):
+            return "confirmed_by" not in {r[1] for r in db.execute("PRAGMA table_info(amendments)")}
+
+        if missing(self.db):
+            with self.transaction() as db:  # another process may have just added it
+                if missing(db):
+                    db.execute("ALTER TABLE amendments ADD COLUMN confirmed_by TEXT NOT NULL DEFAULT ''")
 
     def close(self):
         self.db.close()
@@ -240,6 +253,8 @@ class Registry:
                        replace: Replace = False, user: str = "", only_docs: bool = False) -> dict[str, int]:
         """Replace everything `path` contributed with `docs`, in one transaction; returns the
         version each versioned document now has (ingest.versions), recorded in the same transaction.
+        `user`: who ingests (or restores), recorded with each version and, as confirmed_by, with the
+        amendment relations the documents make.
 
         `only_docs`: replace just `docs`, leaving what else `path` holds (a restored version: its
         kept original may hold several documents, restored one at a time).
@@ -273,7 +288,7 @@ class Registry:
                     db.execute("DELETE FROM nodes WHERE doc_key=?", (key,))
                     db.execute("DELETE FROM documents WHERE key=?", (key,))
                     db.execute("DELETE FROM amendments WHERE origin_key=?", (key,))
-                self._insert_amendments(db, key, path, relations.get(key, []))
+                self._insert_amendments(db, key, path, relations.get(key, []), user)
                 existing = db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
                 row = _doc_to_row(doc)
                 if existing:  # same document from several files (Pháp điển đề mục): keep the earliest facts
@@ -392,12 +407,12 @@ class Registry:
         return bool(found)
 
     @staticmethod
-    def _insert_amendments(db, origin: str, path: str, found: list[Amendment]) -> None:
+    def _insert_amendments(db, origin: str, path: str, found: list[Amendment], confirmed_by: str) -> None:
         db.executemany(
             "INSERT INTO amendments(target_key, article, clause, point, origin_key, source_path, ord, amending_key, "
-            "data) VALUES(?,?,?,?,?,?,?,?,?)",
+            "data, confirmed_by) VALUES(?,?,?,?,?,?,?,?,?,?)",
             [(a.target_key, a.article, a.clause, a.point, origin, path, i, a.amending_key,
-              json.dumps(a.to_dict(), ensure_ascii=False)) for i, a in enumerate(found)])
+              json.dumps(a.to_dict(), ensure_ascii=False), confirmed_by) for i, a in enumerate(found)])
 
     # ---- reads
     def amendments(self, target_key: str | None = None) -> list[Amendment]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, ContextManager
 
 from core.backends import Backends, make_backends
-from core.errors import DenseUnavailable, DiskFull, KbError
+from core.errors import DenseUnavailable, DiskFull, KbError, is_disk_full
 from core.settings import Settings
 from ingest.catalog import Catalog, load_catalog
 from ingest.dense import DenseIndex
@@ -94,13 +94,6 @@ class IngestReport:
             "index_note": self.index_note,
             "versions": {k: v for o in self.outcomes for k, v in o.versions.items()},
         }
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """ENOSPC/EDQUOT from a write, or SQLite's SQLITE_FULL ("database or disk is full")."""
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
 
 
 def disk_full_message(home: Path, what: str) -> str:
@@ -264,7 +257,9 @@ class KnowledgeStore:
         the content-addressed vector cache) run outside it; only each registry swap and the index
         sync that follows run inside, so a question waits for that, not for the whole ingest.
 
-        `user`: who ingests, recorded with each version stored."""
+        `user`: who ingests, recorded with each version stored and, as confirmed_by, with the
+        amendment relations the files create (the staff preview listed them; storing after it is
+        the confirmation)."""
         report = IngestReport()
         files, skipped = expand_paths(paths)
         report.outcomes += [FileOutcome(p, "skipped", r) for p, r in skipped]

@@ -6,7 +6,7 @@ import re
 
 from lxml import html as lxml_html
 
-from core.vocab import nfc
+from core.vocab import nfc, strip_controls
 
 _BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article"}
 
@@ -17,9 +17,10 @@ def normalize_unicode(text: str) -> str:
 
 
 def normalize_spaces(text: str) -> str:
-    """Non-breaking and odd spaces become plain spaces; runs collapse; ends trimmed."""
+    """Non-breaking and odd spaces become plain spaces; runs collapse; ends trimmed; other control
+    characters are dropped (vocab.strip_controls), so stored text never carries one."""
     text = text.replace("\xa0", " ").replace("\u200b", "").replace("\ufeff", "")
-    return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
+    return strip_controls(re.sub(r"[ \t\r\f\v]+", " ", text)).strip()
 
 
 def clean_line(text: str) -> str:

@@ -63,17 +63,23 @@ def _audit(settings: Settings):
     return AuditLog(settings.audit_path)
 
 
-def _audit_ingest(settings: Settings, report, existing: set[str]) -> None:
-    """The records the UI writes for an upload, one per file read or refused. Files unchanged since
-    the last ingest and non-documents skipped in a folder change nothing and are not recorded."""
+def _audit_ingest(settings: Settings, report, existing: set[str], intent: str) -> None:
+    """The records the UI writes for an upload, one per file read or refused, each naming the
+    command's intent. Files unchanged since the last ingest and non-documents skipped in a folder
+    change nothing and are not recorded (one "unchanged" record answers the intent when nothing did)."""
     log, user = _audit(settings), _os_user()
+    written = 0
     for o in report.outcomes:
         if o.status not in ("ingested", "refused"):
             continue
         replaced = [k for k in o.documents if k in existing]
         log.record("replace" if replaced else "upload", user=user, outcome="ok" if o.status == "ingested" else "refused",
-                   target=", ".join(o.documents), file=o.path, sha256=o.sha256, client="cli",
+                   target=", ".join(o.documents), file=o.path, sha256=o.sha256, client="cli", intent=intent,
                    detail={"reason": o.reason, "replaced": ", ".join(replaced), "versions": o.versions})
+        written += 1
+    if not written:
+        log.record("upload", user=user, outcome="unchanged", client="cli", intent=intent,
+                   file=", ".join(o.path for o in report.outcomes)[:2000])
 
 
 def cmd_ingest(args, settings) -> int:
@@ -92,6 +98,10 @@ def cmd_ingest(args, settings) -> int:
         return 2
     store = KnowledgeStore(settings, make_backends(settings))
     existing = store.registry.keys()
+    # Recorded before anything is stored, or nothing is stored: AuditUnavailable is a KbError
+    # ("Ổ đĩa đầy: …" when the disk is full), printed by main() without a traceback.
+    intent = _audit(settings).intent("upload", user=_os_user(), file=", ".join(map(str, paths)), client="cli",
+                                     detail={"replace": bool(args.replace), "force": bool(args.force)})
     try:
         with _progress_bar() as bar:
             task = bar.add_task("Nạp văn bản", total=1.0)
@@ -101,9 +111,9 @@ def cmd_ingest(args, settings) -> int:
             bar.update(task, completed=1.0, description="Xong")
     except KbError as exc:
         _audit(settings).record("upload", user=_os_user(), outcome="error", file=", ".join(map(str, paths)),
-                                client="cli", detail=f"{type(exc).__name__}: {exc}")
+                                client="cli", intent=intent, detail=f"{type(exc).__name__}: {exc}")
         raise
-    _audit_ingest(settings, report, existing)
+    _audit_ingest(settings, report, existing, intent)
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -176,9 +186,16 @@ def cmd_remove(args, settings) -> int:
         _audit(settings).record("remove", user=_os_user(), outcome="not_found", target=key, client="cli")
         print(f"Không có văn bản {key!r}. Xem danh sách bằng `kb docs`.", file=sys.stderr)
         return 1
-    found = kb.remove_document(match)
-    _audit(settings).record("remove", user=_os_user(), outcome="ok" if found else "not_found", target=match,
-                            client="cli")
+    log = _audit(settings)
+    intent = log.intent("remove", user=_os_user(), target=match, client="cli")  # or nothing is removed
+    try:
+        found = kb.remove_document(match)
+    except KbError as exc:
+        log.record("remove", user=_os_user(), outcome="error", target=match, client="cli", intent=intent,
+                   detail=f"{type(exc).__name__}: {exc}")
+        raise
+    log.record("remove", user=_os_user(), outcome="ok" if found else "not_found", target=match, client="cli",
+               intent=intent)
     print(f"Đã gỡ {match} khỏi mọi chỉ mục.")
     return 0
 
@@ -235,22 +252,40 @@ def cmd_versions(args, settings) -> int:
 def cmd_restore(args, settings) -> int:
     kb = _kb(settings)
     key = _versioned_key(kb, args.key) or args.key.strip()
+    log = _audit(settings)
     record = dict(user=_os_user(), target=key, client="cli")
+    # A restore is a change: its intent is on disk before it, or nothing is restored (AuditUnavailable,
+    # "Ổ đĩa đầy: …" when the disk is full); the outcome names the intent.
+    intent = log.intent("restore", detail={"version": args.version}, **record)
     try:
         out = kb.restore_version(key, args.version, user=_os_user())
     except KbError as exc:
         missing = kb.version_document(key, args.version) is None
-        _audit(settings).record("restore", outcome="not_found" if missing else "error",
-                                detail={"version": args.version, "reason": str(exc)}, **record)
+        log.record("restore", outcome="not_found" if missing else "error", intent=intent,
+                   detail={"version": args.version, "reason": str(exc)}, **record)
         raise
-    _audit(settings).record("restore", outcome="ok" if out.status == "ingested" else out.status, file=out.path,
-                            sha256=out.sha256, detail={"version": args.version, "reason": out.reason}, **record)
+    log.record("restore", outcome="ok" if out.status == "ingested" else out.status, file=out.path,
+               sha256=out.sha256, intent=intent, detail={"version": args.version, "reason": out.reason}, **record)
     if out.status == "ingested":
         print(f"Đã khôi phục phiên bản {args.version} của {key} (tệp {out.path}, {out.articles} điều, "
               f"{out.nodes} đoạn); chỉ mục từ vựng và vectơ đã cập nhật.")
     else:
         print(out.reason[:1].upper() + out.reason[1:] + ".")
     return 0
+
+
+def cmd_audit(args, settings) -> int:
+    """What audit.jsonl holds: lines it had to skip (a write cut short) and changes with an intent
+    but no outcome (a crash between the commit and its record). Exit 1 when there is either."""
+    from ui.audit import read_audit
+
+    reading = read_audit(settings.audit_path)
+    if args.json:
+        _print_json({"path": str(reading.path), "records": len(reading.records), "skipped_lines": reading.skipped,
+                     "unfinished": reading.unfinished})
+    else:
+        print("\n".join(reading.describe()))
+    return 1 if reading.skipped or reading.unfinished else 0
 
 
 def cmd_ask(args, settings) -> int:
@@ -420,6 +455,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("key", help="số hiệu (hoặc khoá) văn bản")
     s.add_argument("version", type=int, help="số phiên bản (xem bằng `kb versions`)")
     s.set_defaults(func=cmd_restore)
+
+    s = sub.add_parser("audit", help="kiểm tra nhật ký kiểm toán: dòng hỏng bị bỏ qua, thao tác có ý định mà chưa có kết quả")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_audit)
 
     s = sub.add_parser("ask", help="hỏi đáp có trích dẫn")
     s.add_argument("question")

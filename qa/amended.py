@@ -40,6 +40,22 @@ def relations_for(registry: Registry, doc: DocDescriptor) -> list[Amendment]:
     return [a for a in rows if a.source == "text" or (a.amending_key, a.article.lower()) not in from_text]
 
 
+_ACTIVE_VERBS = {"amend": "sửa đổi, bổ sung", "add": "bổ sung", "repeal": "bãi bỏ", "suspend": "ngưng hiệu lực"}
+
+
+def planned_change(a: Amendment, target: str) -> str:
+    """What a relation will do, said before it is stored (the staff preview): "bãi bỏ Điều 5 Nghị định
+    998/2098/NĐ-CP từ 01/01/2099"; `target` is how the amended document is named."""
+    where = citation_string(target, "dieu", a.article, a.clause, a.point) if a.article else f"toàn văn {target}"
+    if a.action == "replace_words":
+        verb = (f"thay cụm từ “{a.old_words}” bằng “{a.new_words}” tại" if a.new_words
+                else f"bỏ cụm từ “{a.old_words}” tại")
+    else:
+        verb = ", ".join(_ACTIVE_VERBS.get(x, x) for x in a.action.split(",")) + (" một phần nội dung" if a.partial else "")
+    when = f" từ {format_iso(a.effective_from)}" if a.effective_from else " (chưa rõ ngày có hiệu lực)"
+    return f"{verb} {where}{when}"
+
+
 def action_words(a: Amendment) -> str:
     verbs = _PARTIAL_VERBS if a.partial else _VERBS
     return ", ".join(verbs.get(x, x) for x in a.action.split(",")).replace(

@@ -14,13 +14,15 @@ from typing import Callable, Iterator, Protocol
 from core.backends import Backends, make_backends
 from core.errors import SettingsError
 from core.settings import ANSWER_MODES, Settings
+from ingest.amendments import Amendment, screen_amendments, target_type
 from ingest.identity import citation_string, document_name, unit_label
 from ingest.compare import DocumentDiff, compare_documents
 from ingest.model import LegalDocument, ReaderError
 from ingest.store import FileOutcome, KnowledgeStore
 from ingest.versions import VersionRow, document_from_version
 from core.vocab import LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
-from qa.amended import UnitStatus, amend_plan, relations_for, unit_status
+from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for,
+                        unit_status)
 from qa.answer import (Quoted, applicability_units, assess_basis, no_basis_answer, plan_answer, render_extractive,
                        summary_answer)
 from qa.question import Question
@@ -33,6 +35,7 @@ from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSumm
                       PointView, UnitView)
 
 Progress = Callable[[float, str], None]
+MAX_PREVIEW_RELATIONS = 200  # lines per list in the staff preview (a Pháp điển đề mục may note hundreds)
 
 
 class KnowledgeService(Protocol):
@@ -400,6 +403,36 @@ class KnowledgeBase:
             out.append(diff)
         return out
 
+    def _target_name(self, a: Amendment) -> str:
+        """How a relation's amended document is named: as the base or the catalogue name it, else by
+        its number and type, else as the amending words wrote it."""
+        if not a.target_key:
+            return a.target_ref
+        name = self._document_name(a.target_key)
+        return document_name(a.target_key, target_type(a), "") if name == a.target_key else name
+
+    def _planned_relations(self, doc: LegalDocument) -> dict:
+        """The amendment relations storing `doc` would create, and those it states but may not create
+        (ingest.amendments.may_amend), as lines for the staff preview."""
+        kept, refused = screen_amendments(doc)
+        stored = self.store.registry.keys()
+        lines = []
+        for a in kept[:MAX_PREVIEW_RELATIONS]:
+            target = self._target_name(a)
+            if a.source == "phapdien":  # the Pháp điển says what others changed in this document
+                where = citation_string(target, "dieu", a.article) if a.article else target
+                when = f", có hiệu lực từ {format_iso(a.effective_from)}" if a.effective_from else ""
+                lines.append(f"Ghi nhận theo ghi chú Pháp điển: {where} {action_words(a)} bởi "
+                             f"{amending_label(a, a.amending_key in stored)}{when}")
+                continue
+            absent = "" if a.target_key in stored else f" ({target}: {NOT_IN_BASE}; áp dụng khi văn bản đó được nạp)"
+            lines.append(f"Văn bản này sẽ {planned_change(a, target)}{absent}")
+        lines += [f"… và {len(kept) - MAX_PREVIEW_RELATIONS} quan hệ khác"] if len(kept) > MAX_PREVIEW_RELATIONS else []
+        out = [f"Không ghi nhận việc {planned_change(r.amendment, self._target_name(r.amendment))}: {r.refusal.reason}."
+               for r in refused[:MAX_PREVIEW_RELATIONS]]
+        out += [f"… và {len(refused) - MAX_PREVIEW_RELATIONS} nội dung khác"] if len(refused) > MAX_PREVIEW_RELATIONS else []
+        return {"amendments": lines, "refused_amendments": out}
+
     def preview_file(self, path: str, overrides: dict | None = None) -> list[dict]:
         try:
             docs = self._parse(path, overrides)
@@ -412,7 +445,8 @@ class KnowledgeBase:
                 "issued_on": d.issued_on, "effective_from": d.effective_from, "status": d.status,
                 "articles": len(d.units), "clauses": sum(len(u.clauses) for u in d.units),
                 "units": [f"{unit_label(u.kind, u.number)}. {u.title}".strip() for u in d.units[:200]],
-                "warnings": list(d.warnings), "error": None,
+                "warnings": list(d.warnings), "error": None, "draft": d.draft,
+                **self._planned_relations(d),
                 # corrections made to an earlier version, applied again to this one
                 "kept_corrections": {k: c["value"] for k, c in d.corrections.items() if c.get("kept")},
             })
@@ -425,7 +459,8 @@ class KnowledgeBase:
         """`replace`: the keys of the documents the user chose to replace (or True); a file whose document
         another file already holds is otherwise refused (KnowledgeStore.ingest). `commit_lock`: a
         context-manager factory (the UI's write lock) held only around each registry swap and index sync.
-        `user`: recorded with each version stored."""
+        `user`: the user ingesting (a staff member after the preview, the OS user for `kb ingest`),
+        recorded with each version stored and, as confirmed_by, with the amendment relations."""
         report = self.store.ingest(paths, embed=True, restore=True, force=bool(overrides),
                                    overrides=overrides, progress=progress, replace=replace, commit_lock=commit_lock,
                                    user=user)

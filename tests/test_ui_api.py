@@ -319,7 +319,7 @@ def test_raw_http_positive_control_legal_staff(fake_app, tmp_path):
     assert ingested["success"], ingested
     assert kb.ingested and Path(kb.ingested[-1][0][0]).name == "nd999.txt"
     assert kb.replace_args[-1] is False  # no replace chosen: nothing another file holds may be replaced
-    assert kb.users[-1] == "phapche"  # recorded with the version stored
+    assert kb.users[-1] == "phapche"  # recorded with the version stored and as who confirmed the relations
     assert Path(kb.ingested[-1][0][0]).is_relative_to(Path(settings.home) / "uploads")
     assert raw.call("ui_remove", ["999/2099/NĐ-CP", True, None])["success"]
     assert kb.removed[-1] == "999/2099/NĐ-CP"
@@ -398,7 +398,10 @@ def test_replace_removes_the_old_version_only_after_the_new_one_is_in_and_is_aud
     assert raw.call("ui_confirm_replace", [None, None, "72/2015/NĐ-CP", None])["success"]
     assert kb.removed == ["72/2015/NĐ-CP"] and len(kb.ingested) == n + 1
     assert kb.replace_args[-1] == ["72/2015/NĐ-CP"]  # only the document the user chose may be replaced
-    replaced = [r for r in read_jsonl(settings.audit_path) if r["action"] == "replace"]
+    log = read_jsonl(settings.audit_path)
+    assert any(r["action"] == "replace" and r["outcome"] == "intent" and r["detail"]["replaced"] == "72/2015/NĐ-CP"
+               for r in log)  # written before anything changed
+    replaced = [r for r in log if r["action"] == "replace" and r["outcome"] != "intent"]
     assert replaced and replaced[0]["target"] == "72/2015/NĐ-CP" and replaced[-1]["file"] == "nd72-ban-moi.txt"
 
 
@@ -486,7 +489,8 @@ def test_version_history_is_listed_read_and_restored_by_legal_staff_only(fake_ap
     assert done[1] is False and done[3]["value"] == 1  # the box unticked, the restored version now current
     log = [r for r in read_jsonl(settings.audit_path) if r["action"] == "restore"]
     assert [(r["user"], r["outcome"], r["detail"]["version"], r["target"]) for r in log] == [
-        ("phapche", "ok", 1, "72/2015/NĐ-CP")]
+        ("phapche", "intent", 1, "72/2015/NĐ-CP"), ("phapche", "ok", 1, "72/2015/NĐ-CP")]
+    assert log[1]["intent"] == log[0]["id"]  # the outcome answers the intent written before the restore
     denied = [r for r in read_jsonl(settings.audit_path) if r["action"] == "denied"]
     assert "history" in {r["detail"] for r in denied}
     kb.current_version = 2

@@ -13,6 +13,7 @@ import pytest
 from conftest import run_kb
 from core.errors import KbError
 from test_replace_versions import KEY, synthetic_decree_lines, write_txt
+from ui.audit import read_audit
 
 V1_TEXT = "mỗi năm một lần"
 V2_TEXT = "mỗi năm hai lần"
@@ -233,7 +234,12 @@ def test_cli_sequence_revert_versions_and_restore(tmp_path):
     assert missing.returncode != 0 and "không có phiên bản 9" in missing.stderr
     log = [json.loads(line) for line in (home / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
     restores = [(r["target"], r["outcome"], r["detail"]["version"], r["sha256"]) for r in log if r["action"] == "restore"]
-    assert restores == [(KEY, "ok", 2, hashlib.sha256(v2.read_bytes()).hexdigest()), (KEY, "not_found", 9, "")]
+    assert restores == [(KEY, "intent", 2, ""), (KEY, "ok", 2, hashlib.sha256(v2.read_bytes()).hexdigest()),
+                        (KEY, "intent", 9, ""), (KEY, "not_found", 9, "")]
+    # a restore is a change: its intent is written before it, and its outcome names that intent
+    intents = [r["id"] for r in log if r["action"] == "restore" and r["outcome"] == "intent"]
+    assert [r["intent"] for r in log if r["action"] == "restore" and r["outcome"] != "intent"] == intents
+    assert read_audit(home / "audit.jsonl").unfinished == []
     replaced = [r for r in log if r["action"] == "replace" and r["outcome"] == "ok"]
     assert [r["detail"]["versions"] for r in replaced] == [{KEY: 2}, {KEY: 2}, {KEY: 1}]
     assert all(r["client"] == "cli" for r in log)

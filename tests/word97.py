@@ -3,7 +3,7 @@ pure-Python .doc writer on PyPI), so the tests build the binary themselves from 
 formats — [MS-CFB] for the OLE container and [MS-DOC] for the Word part. The tests check the
 result with an independent reader (catdoc) as well as with ours.
 
-What is written: the text as one piece, UTF-16 or "compressed" (8-bit Windows-1252, as Word
+What is written: the text as one piece (or, for a hostile file, many pieces over the same bytes), UTF-16 or "compressed" (8-bit Windows-1252, as Word
 stores text that fits it), in a piece table in the "1Table" stream pointed to by the FIB's fcClx, the FIB fields a reader needs (wIdent, nFib, fWhichTblStm, ccpText), and
 empty style/formatting tables. Both streams are padded to 4096 bytes so the container needs no
 mini stream. Paragraphs end with "\\r", as Word stores them.
@@ -35,21 +35,24 @@ def _fib(ccp_text: int, fc_clx: int, lcb_clx: int, fc_min: int, fc_mac: int) -> 
 
 
 def word_document_streams(text: str, compressed: bool = False, nfib: int = 0x00C1,
-                          flags: int = 0) -> tuple[bytes, bytes]:
-    """(WordDocument, 1Table) for `text` (paragraphs separated by "\\n")."""
+                          flags: int = 0, repeat: int = 1) -> tuple[bytes, bytes]:
+    """(WordDocument, 1Table) for `text` (paragraphs separated by "\\n"). `repeat` > 1 makes a
+    hostile file: a piece table of `repeat` pieces that all point at the same bytes (and a ccpText
+    that declares them all), as a crafted file expands a small stream to any length."""
     body = text.replace("\r\n", "\n").replace("\n", "\r")
     if not body.endswith("\r"):
         body += "\r"
     encoded = body.encode("cp1252") if compressed else body.encode("utf-16-le")
     fib_size = len(_fib(0, 0, 0, 0, 0))
     fc_text = 0x800 if fib_size <= 0x800 else fib_size  # text after the FIB, as Word lays it out
-    ccp = len(body)
-    # Clx: one Pcdt holding a PlcPcd with a single uncompressed (UTF-16) piece
+    ccp = len(body) * repeat
+    # Clx: one Pcdt holding a PlcPcd: the character positions, then one descriptor per piece
     # bit 30 of fc: compressed, stored at fc / 2
     fc = (fc_text * 2) | 0x40000000 if compressed else fc_text
-    plc = struct.pack("<II", 0, ccp) + struct.pack("<HIH", 0, fc, 0)
+    plc = (struct.pack(f"<{repeat + 1}I", *(k * len(body) for k in range(repeat + 1)))
+           + struct.pack("<HIH", 0, fc, 0) * repeat)
     clx = b"\x02" + struct.pack("<I", len(plc)) + plc
-    table = clx.ljust(4096, b"\0")
+    table = clx.ljust(max(4096, len(clx)), b"\0")
     fc_mac = fc_text + len(encoded)
     fib = bytearray(_fib(ccp, 0, len(clx), fc_text, fc_mac))
     struct.pack_into("<H", fib, 2, nfib)
@@ -98,15 +101,18 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
         sectors.append(directory[k * SECTOR:(k + 1) * SECTOR])
         fat.append(len(sectors) if k < n_dir - 1 else ENDOFCHAIN)
     fat_start = len(sectors)
-    fat.append(FATSECT)  # one FAT sector (128 entries) is plenty for a test document
-    assert len(fat) <= SECTOR // 4
-    fat_sector = struct.pack(f"<{len(fat)}I", *fat).ljust(SECTOR, b"\xff")
-    sectors.append(fat_sector)
+    n_fat = 1  # FAT sectors (128 entries each) at the end, listed in the header's DIFAT (109 at most)
+    while len(fat) + n_fat > n_fat * (SECTOR // 4):
+        n_fat += 1
+    assert n_fat <= 109, "a larger file would need DIFAT sectors"
+    fat += [FATSECT] * n_fat
+    fat_bytes = struct.pack(f"<{len(fat)}I", *fat).ljust(n_fat * SECTOR, b"\xff")
+    sectors += [fat_bytes[k * SECTOR:(k + 1) * SECTOR] for k in range(n_fat)]
     header = bytearray(SECTOR)
     header[:8] = bytes.fromhex("D0CF11E0A1B11AE1")
     struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)  # minor, major, byte order, sector shifts
-    struct.pack_into("<IIIIIIII", header, 40, 0, 1, dir_start, 0, 4096, ENDOFCHAIN, 0, ENDOFCHAIN)
-    difat = [fat_start] + [FREESECT] * 108
+    struct.pack_into("<IIIIIIII", header, 40, 0, n_fat, dir_start, 0, 4096, ENDOFCHAIN, 0, ENDOFCHAIN)
+    difat = [fat_start + k for k in range(n_fat)] + [FREESECT] * (109 - n_fat)
     struct.pack_into("<109I", header, 76, *difat)
     return bytes(header) + b"".join(sectors)
 
@@ -116,9 +122,10 @@ def _u16(data, at: int) -> int:
 
 
 def write_doc(path, text: str, compressed: bool = False, nfib: int = 0x00C1, flags: int = 0,
-              streams: dict[str, bytes] | None = None) -> Path:
+              streams: dict[str, bytes] | None = None, repeat: int = 1) -> Path:
     """A .doc holding `text`; `nfib`/`flags` to imitate Word 6/95 or an encrypted file; `streams`
-    to replace the container's streams altogether (an OLE file that is not a Word document)."""
-    word, table = word_document_streams(text, compressed, nfib, flags)
+    to replace the container's streams altogether (an OLE file that is not a Word document);
+    `repeat`: see word_document_streams."""
+    word, table = word_document_streams(text, compressed, nfib, flags, repeat)
     Path(path).write_bytes(compound_file(streams or {"WordDocument": word, "1Table": table}))
     return Path(path)

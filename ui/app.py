@@ -26,9 +26,10 @@ from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
 from ui import render, web  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
-from ui.auth import Authenticator, Session, SessionStore, can_manage  # noqa: E402
+from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
 from ui.export import ExportItem, clauses_docx  # noqa: E402
-from ui.staff import LOGIN_JS, LOGOUT_JS, UPLOAD_TYPES, StaffActions, client_address as _client  # noqa: E402
+from ui.staff import (LOGIN_JS, LOGOUT_JS, UPLOAD_TYPES, FailureNotes, StaffActions,  # noqa: E402
+                      client_address as _client)
 
 STATIC = Path(__file__).resolve().parent / "static"
 SYSTEM_FONTS = ["Segoe UI", "Noto Sans", "DejaVu Sans", "Helvetica Neue", "Arial", "sans-serif"]
@@ -221,13 +222,21 @@ class App(StaffActions):
             max_client_failures=settings.login_max_failures_per_client, lockout_s=settings.login_lockout_s,
             max_tracked=settings.max_tracked_logins, max_username_chars=settings.max_username_chars,
             max_password_chars=settings.max_password_chars)
-        self.sessions = SessionStore(settings.session_ttl_s, settings.max_tracked_logins)
         self.audit = AuditLog(settings.audit_path, settings.max_log_field_chars)
+        # Every lookup re-checks the account against the users file: a deleted, demoted or
+        # re-passworded account loses its sessions at the next request, not 8 hours later.
+        self.sessions = SessionStore(settings.session_ttl_s, settings.max_tracked_logins, accounts=self.auth,
+                                     on_end=self._session_ended)
         self.feedback = FeedbackLog(settings.feedback_path, settings.max_log_field_chars)
         self.lock = ReadWriteLock()
+        self.failure_notes = FailureNotes(settings.max_tracked_logins)
         self.uploads = Path(settings.home) / "uploads"
 
     # ------------------------------------------------------------ sessions
+    def _session_ended(self, s: Session, reason: str) -> None:
+        self.audit.record("session_ended", user=s.username, role=s.role, outcome=reason,
+                          detail="tài khoản đã thay đổi trong tệp tài khoản")
+
     @staticmethod
     def _cookie(request: gr.Request | None) -> str:
         return web.cookie_token(request) if request is not None else ""
@@ -245,14 +254,16 @@ class App(StaffActions):
             raise gr.Error("Cần đăng nhập để tra cứu.", title=ERROR_TITLE)
 
     def _require_staff(self, session, request, action: str, target: str = "") -> Session:
-        s, expired = self.sessions.lookup(self._cookie(request))
+        """The live legal-staff session of this request, its account checked against the users file now."""
+        s, reason, former = self.sessions.lookup(self._cookie(request))
         if not can_manage(s):
-            self.audit.record("denied", user=s.username if s else "", role=s.role if s else "", outcome="refused",
-                              target=target, client=_client(request), detail=action)
+            who = s or former
+            self.audit.record("denied", user=who.username if who else "", role=who.role if who else "",
+                              outcome="refused", target=target, client=_client(request),
+                              detail=f"{action}: {reason}" if reason else action)
             # Not shown as a toast (it would cover the controls): the page's .failure handler
             # (staff_refused) says it inline; an HTTP caller still gets the refusal and its message.
-            raise gr.Error("Phiên đăng nhập đã hết hạn; hãy đăng nhập lại." if expired else NOT_STAFF,
-                           title=ERROR_TITLE, visible=False)
+            raise gr.Error(SESSION_ENDED.get(reason, NOT_STAFF), title=ERROR_TITLE, visible=False)
         return s
 
     def _docs(self) -> list[DocumentSummary]:

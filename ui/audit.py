@@ -1,9 +1,17 @@
 """What the UI writes down: the audit log (append-only JSONL) and answer feedback (SQLite).
 
-Audit: one JSON object per line, UTF-8, appended under a lock and flushed at once, so a crash
-loses at most the line being written; no line is ever rewritten or deleted. Every field a visitor
-can fill (user name, target, detail…) is clipped to `max_field_chars`, so a request cannot grow
-the log by more than a bounded line.
+Audit: one JSON object per line, UTF-8. A line is written whole by one os.write on an O_APPEND
+descriptor, then fsync'd, so concurrent writers (the app, `kb` on the command line) never
+interleave; no line is ever rewritten or deleted. A write the disk cut short leaves a fragment:
+the next line starts on a fresh line instead of being glued to it, and the reader skips the
+fragment and counts it. Every field a visitor can fill (user name, target, detail…) is clipped to
+`max_field_chars`, so a request cannot grow the log by more than a bounded line.
+
+Which failures block what: a login, a logout, a refusal or an outcome is never blocked by the log
+(`record` reports a failed write on stderr and carries on); a change to the collection fails closed
+(`intent` is written before the registry commit, and the change is refused when it cannot be). The
+outcome names its intent, so a crash between the commit and the outcome leaves an intent no record
+answers, which `read_audit` reports.
 
 Feedback: one row per answer (keyed by the server-made turn id), so a later 👍/👎 click on the
 same answer replaces the vote instead of appending the question and answer again.
@@ -11,16 +19,32 @@ same answer replaces the vote instead of appending the question and answer again
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
+import secrets
+import shutil
 import sqlite3
+import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from core.errors import DiskFull, KbError, is_disk_full
 
 _LOCK = threading.Lock()
 MAX_FIELD_CHARS = 500
 MAX_ITEMS = 50  # of a list or dict inside a logged field
+INTENT = "intent"  # the outcome of a record written before a change
+
+
+class AuditUnavailable(KbError):
+    """The audit log cannot be written, so the change it would record is refused (nothing changed)."""
+
+
+class AuditDiskFull(AuditUnavailable, DiskFull):
+    """The same, because the disk is full (exit code of DiskFull)."""
 
 
 def clip(value, limit: int = MAX_FIELD_CHARS):
@@ -46,43 +70,142 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def _ends_mid_line(fd: int) -> bool:
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+
+
 def append_jsonl(path: str | Path, record: dict) -> dict:
+    """Append `record` as one line: a single os.write of the whole line (O_APPEND), then fsync.
+
+    Raises OSError when the line is not on disk whole (a short write counts as ENOSPC: what the
+    disk took is a fragment the reader skips)."""
     path = Path(path)
-    line = json.dumps(record, ensure_ascii=False, default=str)
+    data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
     with _LOCK:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            if _ends_mid_line(fd):  # an earlier write was cut short: never glue this line to its fragment
+                data = b"\n" + data
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(errno.ENOSPC, f"chỉ ghi được {written}/{len(data)} byte", str(path))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     return record
 
 
+@dataclass
+class AuditReading:
+    """What `read_audit` found: the records, the line numbers it skipped, the intents left unanswered."""
+
+    path: Path
+    records: list[dict] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # 1-based: lines that are not a whole JSON object
+    unfinished: list[dict] = field(default_factory=list)  # intents no later record names
+
+    def describe(self) -> list[str]:
+        """The reading in Vietnamese, one line per finding."""
+        out = [f"Nhật ký kiểm toán {self.path}: {len(self.records)} bản ghi."]
+        if self.skipped:
+            shown = ", ".join(map(str, self.skipped[:20])) + (" …" if len(self.skipped) > 20 else "")
+            out.append(f"Bỏ qua {len(self.skipped)} dòng hỏng (dòng {shown}): thường do ghi dở khi ổ đĩa đầy "
+                       "hoặc máy chủ dừng đột ngột; các dòng khác vẫn được đọc.")
+        for r in self.unfinished:
+            what = " ".join(x for x in (r.get("action", ""), r.get("target", ""), r.get("file", "")) if x)
+            out.append(f"Thao tác chưa có kết quả: {r.get('ts', '')} {r.get('user', '')} {what} — đang chạy, hoặc "
+                       "máy chủ dừng giữa chừng; xem `kb docs` để biết thay đổi đã được lưu hay chưa.")
+        return out
+
+
+def read_audit(path: str | Path) -> AuditReading:
+    """Every whole record of the log; a line that is not one (a write cut short) is skipped and counted."""
+    reading = AuditReading(Path(path))
+    if not reading.path.exists():
+        return reading
+    answered: set[str] = set()
+    with open(reading.path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                record = None
+            if not isinstance(record, dict):
+                reading.skipped.append(number)
+                continue
+            reading.records.append(record)
+            if record.get("intent"):
+                answered.add(str(record["intent"]))
+    reading.unfinished = [r for r in reading.records
+                          if r.get("outcome") == INTENT and str(r.get("id", "")) not in answered]
+    return reading
+
+
 def read_jsonl(path: str | Path) -> list[dict]:
-    path = Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+    """The whole records of a JSONL log (see read_audit for what was skipped)."""
+    return read_audit(path).records
+
+
+def audit_failure(path: Path, exc: OSError) -> AuditUnavailable:
+    """The refusal of a change whose intent could not be written (the message is for the operator)."""
+    if is_disk_full(exc):
+        try:
+            free = f", còn trống {shutil.disk_usage(path.parent).free / 2**20:.1f} MB"
+        except OSError:
+            free = ""
+        return AuditDiskFull(f"Ổ đĩa đầy: không ghi được nhật ký kiểm toán {path}{free}, nên thao tác chưa được "
+                             "thực hiện; chưa có gì thay đổi. Giải phóng dung lượng rồi thực hiện lại.")
+    return AuditUnavailable(f"Không ghi được nhật ký kiểm toán {path} ({exc.strerror or exc}), nên thao tác chưa "
+                            "được thực hiện; chưa có gì thay đổi. Kiểm tra quyền ghi thư mục rồi thực hiện lại.")
 
 
 class AuditLog:
     """Who did what to the document collection, when, with which file (sha256), and the outcome.
 
-    Actions: "login", "login_failed", "logout", "upload", "replace", "remove", "restore" (an earlier
-    version made the stored text; detail names the version), and "denied" for a change or a staff
-    view attempted without a legal-staff session (e.g. a raw API call).
+    Actions: "login", "login_failed", "logout", "session_ended" (the account changed under a live
+    session), "upload", "replace", "remove", "restore" (an earlier version made the stored text;
+    detail names the version), and "denied" for a change or a staff view attempted without a
+    legal-staff session (e.g. a raw API call). A change writes an `intent` record (outcome "intent",
+    a random `id`) before it is made and its outcome record (`intent` = that id) after.
     """
 
     def __init__(self, path: str | Path, max_field_chars: int = MAX_FIELD_CHARS):
         self.path = Path(path)
         self.max_field_chars = max_field_chars
 
-    def record(self, action: str, *, user: str, role: str = "", outcome: str = "ok", target: str = "",
-               file: str = "", sha256: str = "", client: str = "", detail: str | dict = "") -> dict:
+    def _entry(self, action: str, *, user: str, role: str = "", outcome: str = "ok", target: str = "",
+               file: str = "", sha256: str = "", client: str = "", detail: str | dict = "", **extra) -> dict:
         entry = {"ts": now_iso(), "user": user or "anonymous", "role": role, "action": action,
                  "outcome": outcome, "target": target, "file": file, "sha256": sha256, "client": client,
-                 "detail": detail}
-        return append_jsonl(self.path, clip(entry, self.max_field_chars))
+                 "detail": detail, **{k: v for k, v in extra.items() if v}}
+        return clip(entry, self.max_field_chars)
+
+    def record(self, action: str, *, intent: str = "", **fields) -> dict | None:
+        """Write one record; never raises for the disk: a login, a read or the outcome of a change
+        already made must not fail because of the log. A lost record is reported on stderr whole."""
+        entry = self._entry(action, intent=intent, **fields)
+        try:
+            return append_jsonl(self.path, entry)
+        except OSError as exc:
+            lost = json.dumps(entry, ensure_ascii=False, default=str)
+            print(f"kb: không ghi được nhật ký kiểm toán {self.path} ({exc.strerror or exc}); bản ghi: {lost}",
+                  file=sys.stderr, flush=True)
+            return None
+
+    def intent(self, action: str, **fields) -> str:
+        """Before a change: its intent record, whose id the outcome record names. Raises
+        AuditUnavailable (AuditDiskFull when the disk is full) when it cannot be written, and the
+        caller makes no change: nothing may change the collection unrecorded."""
+        intent_id = secrets.token_hex(8)
+        try:
+            append_jsonl(self.path, self._entry(action, outcome=INTENT, id=intent_id, **fields))
+        except OSError as exc:
+            raise audit_failure(self.path, exc) from exc
+        return intent_id
 
 
 class FeedbackLog:

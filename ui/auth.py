@@ -11,12 +11,18 @@ Users file (settings.users_file, env KB_USERS_FILE), one table per account:
 
 Roles: "legal_staff" may upload, replace and remove documents; "official" reads only.
 Anonymous visitors (when allowed) read only. No account is ever defined in code.
+
+A session lives only as long as its account: every use of it checks the user, the role and the
+password hash against the users file as it is now (re-read when its content changes), and a
+session whose account was deleted, demoted or given a new password ends (all of that user's
+sessions, at once).
 """
 from __future__ import annotations
 
 import argparse
 import contextvars
 import getpass
+import hashlib
 import secrets
 import sys
 import threading
@@ -25,6 +31,7 @@ import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import bcrypt
 
@@ -51,6 +58,20 @@ LOGIN_CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("kb_login_cli
 # Checked against when the user name is unknown, so both cases cost one bcrypt verification.
 # (A hash of a random, discarded string: no password matches it.)
 _DUMMY_HASH = "$2b$12$qG92KGFWNiMnp7UTs0e6xubAsJ30KY0lKmACxi6xLP9Sz0.rugPem"
+# Why a session stopped being valid (SessionStore.lookup), and what its holder is told.
+EXPIRED, DELETED, ROLE_CHANGED, PASSWORD_CHANGED, UNVERIFIABLE = "expired", "deleted", "role", "password", "unavailable"
+SESSION_ENDED = {
+    EXPIRED: "Phiên đăng nhập đã hết hạn; hãy đăng nhập lại.",
+    DELETED: "Phiên đăng nhập đã hết hiệu lực vì tài khoản không còn trong tệp tài khoản; hãy đăng nhập lại "
+             "bằng tài khoản đang được cấp.",
+    ROLE_CHANGED: "Phiên đăng nhập đã hết hiệu lực vì vai trò của tài khoản đã thay đổi; hãy đăng nhập lại.",
+    PASSWORD_CHANGED: "Phiên đăng nhập đã hết hiệu lực vì mật khẩu của tài khoản đã được đổi; hãy đăng nhập lại "
+                      "bằng mật khẩu mới.",
+    # The users file is missing or broken: nobody can be verified, so nothing is allowed; the
+    # session is kept (not ended) and works again once the file is repaired unchanged.
+    UNVERIFIABLE: "Phiên đăng nhập tạm thời không xác minh được vì tệp tài khoản không dùng được; hãy báo quản "
+                  "trị viên, rồi đăng nhập lại.",
+}
 
 
 class UsersFileError(KbError, ValueError):
@@ -86,6 +107,12 @@ class User:
         return self.name or self.username
 
 
+def credential_of(user: User) -> str:
+    """A fingerprint of the account's password hash: a session remembers it (not the hash itself),
+    so a new password in the users file ends the sessions opened with the old one."""
+    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Session:
     """Who is logged in, held server-side (gr.State) — never trusted from the browser."""
@@ -94,6 +121,7 @@ class Session:
     role: str
     name: str
     logged_in_at: float
+    credential: str = ""  # credential_of(the user) at login
 
     def expired(self, now: float | None = None, ttl: float = SESSION_TTL_S) -> bool:
         return (now or time.time()) - self.logged_in_at > ttl
@@ -102,9 +130,17 @@ class Session:
 def load_users(path: str | Path) -> dict[str, User]:
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return parse_users(path.read_bytes(), path)
     except FileNotFoundError as exc:
         raise UsersFileError(f"{path}: không có tệp tài khoản (KB_USERS_FILE)") from exc
+
+
+def parse_users(content: bytes, path: Path) -> dict[str, User]:
+    """The accounts of a users file's content (`path` names it in the errors)."""
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UsersFileError(f"{path}: không phải văn bản UTF-8 ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UsersFileError(f"{path}: TOML không hợp lệ: {exc}") from exc
     table = data.get("users")
@@ -127,7 +163,11 @@ def load_users(path: str | Path) -> dict[str, User]:
 
 
 class Authenticator:
-    """Checks passwords against the users file (re-read when it changes) and throttles guessing.
+    """Checks passwords and sessions against the users file and throttles guessing.
+
+    The file is read at every use and parsed again when its modification time, size or content
+    hash changed (an edit within one timestamp tick keeps the size and time of a same-length
+    bcrypt hash): a deleted, demoted or re-passworded account counts from the next request on.
 
     Failures are counted per (client address, user name) and per client address, so guessing from
     one address cannot lock the real user out from another. The table forgets entries older than
@@ -143,7 +183,8 @@ class Authenticator:
         self.window_s, self.lockout_s, self.max_tracked = window_s, lockout_s, max_tracked
         self.max_username_chars, self.max_password_chars = max_username_chars, max_password_chars
         self._users: dict[str, User] = {}
-        self._mtime: float | None = None
+        self._stamp: tuple | None = None  # (mtime_ns, size, sha256) of the content parsed into _users
+        self.version = 0  # +1 whenever the accounts were parsed again (SessionStore re-checks then)
         # key -> failure times, oldest activity first: ("pair", client, user) or ("client", client)
         self._failures: OrderedDict[tuple, list[float]] = OrderedDict()
         self._lock = threading.Lock()
@@ -164,20 +205,37 @@ class Authenticator:
             return {}
         with self._lock:
             try:
-                mtime = self.users_file.stat().st_mtime
+                st = self.users_file.stat()
+                content = self.users_file.read_bytes()
             except OSError:
-                self._users, self._mtime = {}, None
+                self._users, self._stamp = {}, None
                 self._set_error(f"{self.users_file}: không có tệp tài khoản (KB_USERS_FILE)")
                 return {}
-            if mtime != self._mtime:
+            stamp = (st.st_mtime_ns, st.st_size, hashlib.sha256(content).hexdigest())
+            if stamp != self._stamp:
                 try:
-                    self._users = load_users(self.users_file)
+                    self._users = parse_users(content, self.users_file)
                     self._set_error("")
                 except UsersFileError as exc:
                     self._users = {}
                     self._set_error(str(exc))
-                self._mtime = mtime
+                self._stamp = stamp
+                self.version += 1
             return dict(self._users)
+
+    def session_problem(self, session: Session, users: dict[str, User] | None = None) -> str:
+        """"" while the session's account is as it was at login; else why it is not (SESSION_ENDED).
+        `users`: the accounts just read by users() (re-read when not given)."""
+        user = (self.users() if users is None else users).get(session.username)
+        if self.error:
+            return UNVERIFIABLE
+        if user is None:
+            return DELETED
+        if user.role != session.role:
+            return ROLE_CHANGED
+        if credential_of(user) != session.credential:
+            return PASSWORD_CHANGED
+        return ""
 
     def user(self, username: str) -> User | None:
         return self.users().get(username or "")
@@ -245,17 +303,32 @@ class Authenticator:
         return self.authenticate(username, password, LOGIN_CLIENT.get()) is not None
 
 
+class SessionLookup(NamedTuple):
+    session: Session | None  # the live session of the token, or None
+    reason: str  # why there is none although the token named one (a key of SESSION_ENDED), else ""
+    former: Session | None = None  # the session the token named, when it ended (for the audit log)
+
+
 class SessionStore:
     """Logins held server-side, keyed by a random token that lives only in an HttpOnly cookie.
 
     The token (secrets.token_urlsafe) is the credential: Gradio's session_hash is made by the
     browser and travels in URLs, so it identifies a page, never a person. Expired sessions are
     dropped; the table never holds more than `max_sessions` (oldest logins go first).
+
+    With `accounts`, every lookup also checks the session against the users file as it is now:
+    when the file changed, every session whose account was deleted, changed role or got a new
+    password ends at once (`on_end(session, reason)` is told), whichever token is used next. An
+    ended token is remembered (bounded) so its holder learns why, not just "not logged in".
     """
 
-    def __init__(self, ttl_s: float = SESSION_TTL_S, max_sessions: int = MAX_TRACKED):
+    def __init__(self, ttl_s: float = SESSION_TTL_S, max_sessions: int = MAX_TRACKED,
+                 accounts: Authenticator | None = None, on_end: Callable[[Session, str], None] | None = None):
         self.ttl_s, self.max_sessions = ttl_s, max_sessions
+        self.accounts, self.on_end = accounts, on_end
         self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._ended: OrderedDict[str, tuple[str, Session]] = OrderedDict()  # token -> (reason, session)
+        self._checked_version = accounts.version if accounts else 0
         self._lock = threading.Lock()
 
     def issue(self, user: User) -> tuple[str, Session]:
@@ -266,6 +339,14 @@ class SessionStore:
             self._prune(time.time())
         return token, session
 
+    def _end(self, token: str, reason: str) -> Session:
+        """Under the lock: drop the session of `token`, remembering why."""
+        s = self._sessions.pop(token)
+        self._ended[token] = (reason, s)
+        while len(self._ended) > self.max_sessions:
+            self._ended.popitem(last=False)
+        return s
+
     def _prune(self, now: float) -> None:
         while self._sessions:
             token, s = next(iter(self._sessions.items()))
@@ -273,26 +354,57 @@ class SessionStore:
                 break
             self._sessions.popitem(last=False)
 
-    def lookup(self, token: str | None) -> tuple[Session | None, bool]:
-        """(the live session of this token or None, whether the token named a session that expired)."""
+    def _sweep(self, users: dict[str, User]) -> list[tuple[Session, str]]:
+        """After the users file changed: end every session its account no longer vouches for."""
+        ended = []
+        with self._lock:
+            if self.accounts is None or self._checked_version == self.accounts.version:
+                return ended
+            self._checked_version = self.accounts.version
+            for token, s in list(self._sessions.items()):
+                reason = self.accounts.session_problem(s, users)
+                if reason and reason != UNVERIFIABLE:
+                    ended.append((self._end(token, reason), reason))
+        return ended
+
+    def lookup(self, token: str | None) -> SessionLookup:
+        """The live session of this token, or why the session it named is no longer valid."""
         if not token:
-            return None, False
+            return SessionLookup(None, "")
+        problem, users = "", {}
+        if self.accounts is not None:
+            users = self.accounts.users()  # re-read when the file changed (and its version bumped)
+            for s, reason in self._sweep(users):
+                self._notify(s, reason)
         with self._lock:
             s = self._sessions.get(token)
             if s is None:
-                return None, False
+                reason, former = self._ended.get(token, ("", None))
+                return SessionLookup(None, reason, former)
             if s.expired(ttl=self.ttl_s):
-                del self._sessions[token]
-                return None, True
-            return s, False
+                return SessionLookup(None, EXPIRED, self._end(token, EXPIRED))
+            if self.accounts is not None:
+                problem = self.accounts.session_problem(s, users)
+            if not problem:
+                return SessionLookup(s, "")
+            if problem == UNVERIFIABLE:
+                return SessionLookup(None, problem, s)
+            self._end(token, problem)
+        self._notify(s, problem)
+        return SessionLookup(None, problem, s)
+
+    def _notify(self, session: Session, reason: str) -> None:
+        if self.on_end is not None:
+            self.on_end(session, reason)
 
     def get(self, token: str | None) -> Session | None:
-        return self.lookup(token)[0]
+        return self.lookup(token).session
 
     def revoke(self, token: str | None) -> Session | None:
         if not token:
             return None
         with self._lock:
+            self._ended.pop(token, None)
             return self._sessions.pop(token, None)
 
     def __len__(self) -> int:
@@ -300,7 +412,8 @@ class SessionStore:
 
 
 def start_session(user: User) -> Session:
-    return Session(username=user.username, role=user.role, name=user.display, logged_in_at=time.time())
+    return Session(username=user.username, role=user.role, name=user.display, logged_in_at=time.time(),
+                   credential=credential_of(user))
 
 
 def active(session: Session | None, ttl: float = SESSION_TTL_S) -> Session | None:

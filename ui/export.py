@@ -9,6 +9,8 @@ from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Pt
 
+from core.vocab import strip_controls
+
 TITLE = "Bản trích điều khoản"
 FONT = "Times New Roman"  # the font Vietnamese administrative documents are written in
 
@@ -20,7 +22,9 @@ class ExportItem:
 
 
 def clauses_docx(items: list[ExportItem]) -> bytes:
-    """One paragraph per line of each text, then its citation in italics on a paragraph of its own."""
+    """One paragraph per line of each text, then its citation in italics on a paragraph of its own.
+    Control characters are dropped (stored text has none since the readers strip them, but text
+    stored before them, or a title typed in a correction, could): XML cannot hold them."""
     doc = Document()
     doc.core_properties.title = TITLE
     doc.core_properties.language = "vi-VN"
@@ -33,9 +37,10 @@ def clauses_docx(items: list[ExportItem]) -> bytes:
     cite_style.paragraph_format.space_after = Pt(12)
     for item in items:
         for line in item.text.splitlines():
-            if line.strip():
-                doc.add_paragraph(line.strip())
-        doc.add_paragraph(item.citation, style=cite_style)
+            line = strip_controls(line).strip()
+            if line:
+                doc.add_paragraph(line)
+        doc.add_paragraph(strip_controls(item.citation), style=cite_style)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -464,14 +464,22 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
             labels = dict(EDITABLE_FIELDS)
             badge += " · áp dụng lại sửa đổi đã lưu của bản trước: " + ", ".join(
                 f"{labels.get(k, k)} {_shown_value(k, v)}" for k, v in kept.items())
+        if p.get("draft"):
+            badge += f" · dự thảo (“{p['draft']}”): không sửa đổi văn bản nào"
         rows = "".join(_preview_row(p, k, label) for k, label in EDITABLE_FIELDS)
         warns = "".join(f"<li>{esc(w)}</li>" for w in p.get("warnings", []))
+        amends = "".join(f"<li>{esc(a)}</li>" for a in p.get("amendments", []))
+        refused = "".join(f"<li>{esc(a)}</li>" for a in p.get("refused_amendments", []))
         units = "".join(f"<li>{esc(u)}</li>" for u in p.get("units", []))
         out.append(
             f'<div class="kb-preview" data-key="{esc(key)}"><div class="kb-citation">{esc(key)}</div>'
             f'<div class="kb-docmeta">Tệp {fname} · {esc(badge)} · {p.get("articles", 0)} điều/mục, '
             f'{p.get("clauses", 0)} khoản</div><table class="kb-meta-table">{rows}</table>'
             + (f'<div class="kb-sub">Cảnh báo (nhận dạng chữ, bảng mã, cấu trúc):</div><ul class="kb-warnings">{warns}</ul>' if warns else "")
+            + (f'<div class="kb-sub">Quan hệ sửa đổi sẽ được ghi nhận khi nạp (nạp là xác nhận, ghi tên người nạp):'
+               f'</div><ul class="kb-amendments">{amends}</ul>' if amends else "")
+            + (f'<div class="kb-sub">Nội dung sửa đổi không được ghi nhận:</div>'
+               f'<ul class="kb-warnings kb-refused-amendments">{refused}</ul>' if refused else "")
             + (f'<details><summary>Cấu trúc nhận dạng được</summary><ul class="kb-units">{units}</ul></details>' if units else "")
             + "</div>")
     return "".join(out)

@@ -1,22 +1,29 @@
-"""Legal-staff actions of the web app: login, upload, preview and correct, ingest, replace, remove.
+"""Legal-staff actions of the web app: login, upload, preview and correct, ingest, replace, remove,
+version history (list, read, restore).
 
-Every handler checks the server-side session itself (any Gradio event can be called over HTTP)
-and writes what it did, or refused, to the audit log. The password is checked by the `/kb/session`
-route (ui.web), which sets the HttpOnly staff cookie; the Gradio login event only shows the result.
+Every handler checks the server-side session itself (any Gradio event can be called over HTTP;
+the check re-reads the account in the users file) and writes what it did, or refused, to the audit
+log. A change writes its audit intent first and is refused when that cannot be written. The
+password is checked by the `/kb/session` route (ui.web), which sets the HttpOnly staff cookie; the
+Gradio login event only shows the result.
 """
 from __future__ import annotations
 
+import functools
 import shutil
+import sys
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
-from core.errors import KbError
+from core.errors import DiskFull, KbError, is_disk_full
 from core.vocab import UPLOAD_EXTENSIONS
 
 import gradio as gr
 
 from ui import render
-from ui.audit import file_sha256
-from ui.auth import LOGIN_CLIENT, Session, User, can_manage
+from ui.audit import AuditUnavailable, file_sha256
+from ui.auth import LOGIN_CLIENT, SESSION_ENDED, Session, User, can_manage
 
 UPLOAD_TYPES = UPLOAD_EXTENSIONS
 
@@ -56,8 +63,75 @@ LOGOUT_JS = """async (session) => {
 }"""
 
 
+# What the page says when the server's disk or its audit log fails a staff action (never
+# "[Errno 28] No space left on device" with a server path: the details go to stderr and the log).
+DISK_FULL = ("Ổ đĩa đầy: máy chủ hết dung lượng trống nên thao tác không thực hiện được; dữ liệu đã lưu trước đó "
+             "vẫn nguyên vẹn. Hãy báo quản trị viên giải phóng dung lượng rồi thực hiện lại.")
+AUDIT_DISK_FULL = ("Ổ đĩa đầy: máy chủ không ghi được nhật ký kiểm toán nên thao tác chưa được thực hiện; chưa có "
+                   "gì thay đổi. Hãy báo quản trị viên giải phóng dung lượng rồi thực hiện lại.")
+AUDIT_UNAVAILABLE = ("Máy chủ không ghi được nhật ký kiểm toán nên thao tác chưa được thực hiện; chưa có gì thay "
+                     "đổi. Hãy báo quản trị viên.")
+
+
+def failure_message(exc: BaseException) -> str | None:
+    """The page's message for a failure of the disk or of the audit log; None for anything else."""
+    if isinstance(exc, AuditUnavailable):
+        return AUDIT_DISK_FULL if isinstance(exc, DiskFull) else AUDIT_UNAVAILABLE
+    if isinstance(exc, DiskFull) or is_disk_full(exc):
+        return DISK_FULL
+    return None
+
+
+class FailureNotes:
+    """The message of a staff action that failed, kept for the page's .failure handler (staff_refused),
+    keyed by the page (Gradio's session_hash: both events come from it); bounded."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._notes: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, request: gr.Request | None, message: str) -> None:
+        key = getattr(request, "session_hash", None)
+        if not key:
+            return
+        with self._lock:
+            self._notes.pop(key, None)
+            self._notes[key] = message
+            while len(self._notes) > self.limit:
+                self._notes.popitem(last=False)
+
+    def take(self, request: gr.Request | None) -> str:
+        key = getattr(request, "session_hash", None)
+        with self._lock:
+            return self._notes.pop(key, "") if key else ""
+
+
+def staff_action(handler):
+    """A staff event handler whose disk-full or audit failure reaches the caller as a Vietnamese
+    gr.Error (and the page, through staff_refused, next to the button) instead of Gradio showing
+    the OSError's text. Other errors pass unchanged."""
+
+    @functools.wraps(handler)  # Gradio reads the wrapped signature (gr.Request, gr.Progress)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return handler(self, *args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            message = failure_message(exc)
+            if message is None:
+                raise
+            print(f"kb: {handler.__name__}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            request = next((a for a in (*args, *kwargs.values()) if isinstance(a, gr.Request)), None)
+            self.failure_notes.put(request, message)
+            raise gr.Error(message, title="Lỗi", visible=False) from None
+
+    return wrapper
+
+
 class StaffActions:
-    """Mixed into ui.app.App, which provides kb, audit, auth, sessions, lock and the view helpers."""
+    """Mixed into ui.app.App, which provides kb, audit, auth, sessions, lock, failure_notes and the view helpers."""
 
     def login_message(self, code: str, username: str = "", client: str = "") -> str:
         wait = self.auth.locked_for(username, client) if code == "locked" else 0
@@ -118,11 +192,15 @@ class StaffActions:
                 "", "", "")
 
     def staff_refused(self, request: gr.Request):
-        """After a staff action failed (session expired, or refused): say so where the action is, and
-        show the page as the server sees this browser (login box back when the session is gone)."""
-        s = self.session_of(None, request)
+        """After a staff action failed (session ended, refused, disk full): say so where the action is,
+        and show the page as the server sees this browser (login box back when the session is gone)."""
+        s, reason, _ = self.sessions.lookup(self._cookie(request))
+        note = self.failure_notes.take(request)
         if s is None:
-            msg = "Phiên đăng nhập đã hết hạn hoặc đã đăng xuất; hãy đăng nhập lại rồi thực hiện lại thao tác."
+            msg = SESSION_ENDED.get(reason) or ("Phiên đăng nhập đã hết hạn hoặc đã đăng xuất; hãy đăng nhập lại rồi "
+                                                "thực hiện lại thao tác.")
+        elif note:
+            msg = note
         elif not can_manage(s):
             msg = "Chỉ cán bộ pháp chế đã đăng nhập mới được nạp, thay thế hoặc gỡ văn bản."
         else:
@@ -157,6 +235,7 @@ class StaffActions:
         return (render.render_preview(previews, existing, corrected=[p["key"] for p in keyed if p["orig_key"] in overrides]),
                 gr.update(choices=choices, value=choices[0][1] if choices else None))
 
+    @staff_action
     def preview(self, files, session, request: gr.Request):
         self._require_staff(session, request, "preview")
         previews: list[dict] = []
@@ -177,6 +256,7 @@ class StaffActions:
                                                        "Bộ pháp điển)."), gr.update(choices=[], value=None), "")
         return (previews, {}, *self._preview_views(previews, {}), "")
 
+    @staff_action
     def fix_fields(self, orig_key, previews, session, request: gr.Request):
         self._require_staff(session, request, "preview")
         p = next((p for p in previews or [] if p.get("orig_key") == orig_key and not p.get("error")), None)
@@ -185,6 +265,7 @@ class StaffActions:
         return tuple(render.format_date(p.get(k, "")) if k in ("issued_on", "effective_from") else p.get(k, "")
                      for k, _ in render.EDITABLE_FIELDS)
 
+    @staff_action
     def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, previews, overrides,
                   session, request: gr.Request):
         self._require_staff(session, request, "preview")
@@ -231,6 +312,7 @@ class StaffActions:
         keys = [p.get("key", "") for p in previews if not p.get("error") and p.get("key") in existing]
         return list(dict.fromkeys(keys + ([replace_key] if replace_key else [])))
 
+    @staff_action
     def compare(self, previews, overrides, replace_key, session, request: gr.Request):
         """After a preview (or a correction, or a replacement chosen): what the replacement would
         change, article by article; the confirm and cancel buttons show only when something is replaced."""
@@ -244,12 +326,14 @@ class StaffActions:
         names = dict((key, label) for label, key in render.document_choices(self._docs()))
         return render.render_comparison(diffs, names), gr.update(visible=bool(diffs))
 
+    @staff_action
     def confirm_replace(self, previews, overrides, replace_key, session, request: gr.Request, progress=gr.Progress()):
         """“Xác nhận thay thế”: the replacement staff have seen compared is stored."""
         out = self._ingest(previews, overrides, replace_key, session, request, progress, confirmed=True)
         done = isinstance(out[1], list)  # the previews were cleared: it went through (else a skip update)
         return (*out, *(("", gr.update(visible=False)) if done else (gr.skip(), gr.skip())))
 
+    @staff_action
     def cancel_replace(self, session, request: gr.Request):
         """“Huỷ”: nothing was stored, so nothing is undone; the page forgets the previewed files."""
         s = self.session_of(session, request)
@@ -260,6 +344,7 @@ class StaffActions:
         return ([], {}, "", gr.update(choices=[], value=None), "", gr.update(visible=False), msg,
                 gr.update(value=None), gr.update(value=""))
 
+    @staff_action
     def ingest(self, previews, overrides, replace_key, session, request: gr.Request, progress=gr.Progress()):
         return self._ingest(previews, overrides, replace_key, session, request, progress, confirmed=False)
 
@@ -279,6 +364,28 @@ class StaffActions:
             return (render.render_action_error(
                 f"Tệp này thay thế văn bản đang có ({', '.join(replacing)}). Xem so sánh với bản đang có rồi bấm "
                 "“Xác nhận thay thế”, hoặc “Huỷ” để giữ nguyên."), *keep)
+        client = _client(request)
+        plan = []  # (path, its previewed documents, their keys, the action it is recorded as)
+        for path in paths:
+            docs = [p for p in previews if p["path"] == path]
+            keys = [p.get("key", "") for p in docs]
+            plan.append((path, docs, keys, "replace" if replace_key or any(k in existing for k in keys) else "upload"))
+        # The audit intent of every file before anything is stored: a change the log cannot
+        # record is not made (fails closed; a crash after the commit leaves an unanswered intent).
+        intents: dict[str, str] = {}
+        try:
+            for path, docs, keys, action in plan:
+                intents[path] = self.audit.intent(action, user=s.username, role=s.role, target=", ".join(keys),
+                                                  file=docs[0]["file"], sha256=docs[0]["sha256"], client=client,
+                                                  detail={"replaced": replace_key or ""})
+        except AuditUnavailable as exc:
+            print(f"kb: nạp bị từ chối: {exc}", file=sys.stderr, flush=True)
+            for path, docs, keys, action in plan:
+                if path in intents:
+                    self.audit.record(action, user=s.username, role=s.role, outcome="refused", target=", ".join(keys),
+                                      file=docs[0]["file"], client=client, intent=intents[path],
+                                      detail="không ghi được nhật ký kiểm toán")
+            return (render.render_action_error(failure_message(exc)), *keep)
         progress(0.0, desc="Bắt đầu nạp")
         try:
             # Same document number: the registry swaps it atomically inside the ingest, but only the
@@ -288,39 +395,51 @@ class StaffActions:
             report = self.kb.ingest_files(paths, overrides=overrides or None,
                                           progress=lambda f, m: progress(min(max(f, 0.0), 1.0), desc=m),
                                           replace=replacing or False,
-                                          commit_lock=self.lock.write, user=s.username)
+                                          commit_lock=self.lock.write,
+                                          # the preview listed the amendment relations; this ingest confirms
+                                          # them, and each version stored is recorded as hers
+                                          user=s.username)
         except Exception as exc:
-            for p in previews:
-                self.audit.record("replace" if replace_key else "upload", user=s.username, role=s.role,
-                                  outcome="error", target=p.get("key", ""), file=p["file"], sha256=p["sha256"],
-                                  client=_client(request), detail=f"{type(exc).__name__}: {exc}")
+            for path, docs, keys, action in plan:
+                self.audit.record(action, user=s.username, role=s.role, outcome="error", target=", ".join(keys),
+                                  file=docs[0]["file"], sha256=docs[0]["sha256"], client=client,
+                                  intent=intents[path], detail=f"{type(exc).__name__}: {exc}")
             # The reason (it may name server paths) is in the audit log, not on the page.
-            return (render.render_action_error(f"Nạp thất bại ({type(exc).__name__}); chi tiết đã ghi vào nhật ký. "
+            return (render.render_action_error(failure_message(exc) or
+                                               f"Nạp thất bại ({type(exc).__name__}); chi tiết đã ghi vào nhật ký. "
                                                "Báo quản trị viên nếu lỗi lặp lại."), *keep)
         new_keys = {p.get("key", "") for p in previews} | {v.get("number", "").upper() for v in overrides.values()}
+        removal_failed = None
         if replace_key and not report.get("refused") and replace_key not in new_keys:
-            # A different number replaces the old document: remove it only once the new one is in.
-            with self.lock.write():
-                removed = self.kb.remove_document(replace_key)
-            self.audit.record("replace", user=s.username, role=s.role, target=replace_key, client=_client(request),
-                              outcome="removed" if removed else "not_found", detail="gỡ bản cũ sau khi nạp bản mới")
+            # A different number replaces the old document: remove it only once the new one is in
+            # (covered by the intents above, which name it as `replaced`).
+            try:
+                with self.lock.write():
+                    removal = "removed" if self.kb.remove_document(replace_key) else "not_found"
+                detail = "gỡ bản cũ sau khi nạp bản mới"
+            except Exception as exc:  # the new version is in: its outcome is still recorded below
+                removal_failed, removal, detail = exc, "error", f"gỡ bản cũ: {type(exc).__name__}: {exc}"
+            self.audit.record("replace", user=s.username, role=s.role, target=replace_key, client=client,
+                              outcome=removal, detail=detail)
         refused = {r["path"]: r["reason"] for r in report.get("refused", [])}
         skipped = {r["path"]: r["reason"] for r in report.get("skipped", [])}
-        for path in paths:
-            docs = [p for p in previews if p["path"] == path]
-            keys = [p.get("key", "") for p in docs]
-            action = "replace" if replace_key or any(k in existing for k in keys) else "upload"
+        for path, docs, keys, action in plan:
             outcome = "refused" if path in refused else "skipped" if path in skipped else "ok"
             self.audit.record(action, user=s.username, role=s.role, outcome=outcome, target=", ".join(keys),
-                              file=docs[0]["file"], sha256=docs[0]["sha256"], client=_client(request),
+                              file=docs[0]["file"], sha256=docs[0]["sha256"], client=client, intent=intents[path],
                               detail={"overrides": {k: overrides[k] for k in (d["orig_key"] for d in docs) if k in overrides},
                                       "reason": refused.get(path) or skipped.get(path) or "",
                                       "replaced": replace_key or "",
                                       "versions": {k: v for k, v in (report.get("versions") or {}).items() if k in keys}})
         label = "Thay thế" if replacing else "Nạp"
-        return (render.render_ingest_report(report, label), [], {}, "", gr.update(choices=[], value=None),
-                *self.doc_views())
+        shown = render.render_ingest_report(report, label)
+        if removal_failed is not None:
+            shown = render.render_action_error(
+                f"Đã nạp bản mới nhưng chưa gỡ được bản cũ {replace_key}: "
+                f"{failure_message(removal_failed) or type(removal_failed).__name__}. Gỡ bản cũ ở mục “Gỡ văn bản”.") + shown
+        return (shown, [], {}, "", gr.update(choices=[], value=None), *self.doc_views())
 
+    @staff_action
     def remove(self, key, confirmed, session, request: gr.Request):
         s = self._require_staff(session, request, "remove", target=key or "")
         keep = (gr.skip(),) * 7  # the confirmation box and the six document views
@@ -328,10 +447,23 @@ class StaffActions:
             return (render.render_action_error("Chọn văn bản cần gỡ."), *keep)
         if not confirmed:
             return (render.render_action_error("Đánh dấu ô xác nhận trước khi gỡ văn bản."), *keep)
-        with self.lock.write():
-            found = self.kb.remove_document(key)
-        self.audit.record("remove", user=s.username, role=s.role, target=key, client=_client(request),
-                          outcome="ok" if found else "not_found")
+        client = _client(request)
+        try:  # recorded before it is done, or not done (fails closed)
+            intent = self.audit.intent("remove", user=s.username, role=s.role, target=key, client=client)
+        except AuditUnavailable as exc:
+            print(f"kb: gỡ {key} bị từ chối: {exc}", file=sys.stderr, flush=True)
+            return (render.render_action_error(failure_message(exc)), *keep)
+        try:
+            with self.lock.write():
+                found = self.kb.remove_document(key)
+        except Exception as exc:
+            self.audit.record("remove", user=s.username, role=s.role, target=key, client=client, outcome="error",
+                              intent=intent, detail=f"{type(exc).__name__}: {exc}")
+            if failure_message(exc) is None:
+                raise
+            return (render.render_action_error(failure_message(exc)), *keep)
+        self.audit.record("remove", user=s.username, role=s.role, target=key, client=client,
+                          outcome="ok" if found else "not_found", intent=intent)
         msg = f"Đã gỡ {key} khỏi cơ sở dữ liệu." if found else f"Không có văn bản {key}."
         return (f'<div class="kb-report">{render.esc(msg)}</div>', False, *self.doc_views())
 
@@ -361,8 +493,10 @@ class StaffActions:
             doc = self.kb.version_document(key, int(version))
         return render.render_version_document(key, int(version), doc)
 
+    @staff_action
     def restore_version(self, key, version, confirmed, session, request: gr.Request):
-        """“Khôi phục phiên bản này”: that version becomes the stored text, re-indexed, audited."""
+        """“Khôi phục phiên bản này”: that version becomes the stored text, re-indexed, audited
+        (a change: its intent first, or it is not made; the outcome after)."""
         s = self._require_staff(session, request, "restore", target=key or "")
         keep = (gr.skip(),) * 9  # the confirmation box, the history, the version choice, the six document views
         if not key or version in (None, ""):
@@ -371,19 +505,26 @@ class StaffActions:
             return (render.render_action_error("Đánh dấu ô xác nhận trước khi khôi phục phiên bản."), *keep)
         version = int(version)
         record = dict(user=s.username, role=s.role, target=key, client=_client(request))
+        try:  # recorded before it is done, or not done (fails closed)
+            intent = self.audit.intent("restore", detail={"version": version}, **record)
+        except AuditUnavailable as exc:
+            print(f"kb: khôi phục {key} phiên bản {version} bị từ chối: {exc}", file=sys.stderr, flush=True)
+            return (render.render_action_error(failure_message(exc)), *keep)
         try:
             # Building the nodes and vectors runs outside the write lock; only the swap waits for readers.
             out = self.kb.restore_version(key, version, user=s.username, commit_lock=self.lock.write)
-        except KbError as exc:
-            self.audit.record("restore", outcome="refused", detail={"version": version, "reason": str(exc)}, **record)
-            return (render.render_action_error(str(exc)), *keep)
         except Exception as exc:
-            self.audit.record("restore", outcome="error", detail={"version": version,
-                                                                  "reason": f"{type(exc).__name__}: {exc}"}, **record)
-            return (render.render_action_error(f"Khôi phục thất bại ({type(exc).__name__}); chi tiết đã ghi vào "
-                                               "nhật ký. Báo quản trị viên nếu lỗi lặp lại."), *keep)
+            shown = failure_message(exc)
+            refused = shown is None and isinstance(exc, KbError)  # no such version: said as it is, nothing changed
+            self.audit.record("restore", outcome="refused" if refused else "error", intent=intent,
+                              detail={"version": version, "reason": f"{type(exc).__name__}: {exc}"}, **record)
+            if refused:
+                shown = str(exc)
+            return (render.render_action_error(shown or f"Khôi phục thất bại ({type(exc).__name__}); chi tiết đã ghi "
+                                               "vào nhật ký. Báo quản trị viên nếu lỗi lặp lại."), *keep)
         self.audit.record("restore", outcome="ok" if out.status == "ingested" else out.status, file=out.path,
-                          sha256=out.sha256, detail={"version": version, "reason": out.reason}, **record)
+                          sha256=out.sha256, intent=intent, detail={"version": version, "reason": out.reason},
+                          **record)
         msg = (f"Đã khôi phục phiên bản {version} của {key}: nội dung đang dùng là bản này ({out.articles} điều/mục)."
                if out.status == "ingested" else out.reason[:1].upper() + out.reason[1:] + ".")
         return (f'<div class="kb-report">{render.esc(msg)}</div>', False, *self._history(key), *self.doc_views())

@@ -7,15 +7,20 @@ refused at random; catdoc wraps and re-flows text and drops the soft-hyphen char
 TCVN3's "ư" (byte 0xAD). Reading the piece table ourselves is short, deterministic, and keeps that
 byte (and Word's optional hyphen 0x1F) for the legacy-encoding step to decide on.
 
-Only the main document text is read (not headers, footnotes or comments). Fields keep their
+Only the main document text is read (not headers, footnotes or comments). Reading is bounded as
+it goes: at most ccpText characters, never more bytes than the WordDocument stream holds (pieces
+of a real file never overlap, so a piece table that re-reads the same bytes is refused before it
+can expand a 1 MB file to 100 M characters), and the text-size limit (KB_MAX_UNZIPPED_MB). Fields keep their
 shown result and drop their instructions. Word 6.0/95 and encrypted files are refused with
 what to do. Files that carry the .doc name but are something else (a .docx, a Word "web page",
 an RTF) are recognised by formats.read_doc_lines before this module is called.
 """
 from __future__ import annotations
 
+import re
 import struct
 
+from ingest.limits import DEFAULT_LIMITS, Limits, check_text_size
 from ingest.model import ReaderError
 
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
@@ -58,7 +63,7 @@ def _u32(data: bytes, at: int) -> int:
     return struct.unpack_from("<I", data, at)[0]
 
 
-def read_doc_text(path) -> str:
+def read_doc_text(path, limits: Limits = DEFAULT_LIMITS) -> str:
     """The main text of a Word 97–2003 binary, one paragraph (or table cell) per line."""
     import olefile
 
@@ -75,7 +80,7 @@ def read_doc_text(path) -> str:
         if not ole.exists(table_name):
             raise ReaderError(str(path), f"không đọc được tệp Word .doc (thiếu bảng {table_name}); {SAVE_AS_DOCX}")
         table = ole.openstream(table_name).read()
-        text = _piece_text(path, word, table)
+        text = _piece_text(path, word, table, limits)
     except (struct.error, IndexError, OSError) as exc:  # offsets pointing outside the streams
         raise ReaderError(str(path), f"không đọc được tệp Word .doc (cấu trúc hỏng: {type(exc).__name__}); "
                                      f"{SAVE_AS_DOCX}") from exc
@@ -96,8 +101,9 @@ def _check_fib(path, word: bytes) -> int:
     return flags
 
 
-def _piece_text(path, word: bytes, table: bytes) -> str:
-    """The first ccpText characters, piece by piece (each piece UTF-16 or 8-bit Windows-1252)."""
+def _piece_text(path, word: bytes, table: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
+    """The first ccpText characters, piece by piece (each piece UTF-16 or 8-bit Windows-1252),
+    refused as soon as the pieces read more bytes than the stream holds or more text than the limit."""
     pos = 32
     pos += 2 + 2 * _u16(word, pos)  # csw, fibRgW
     cslw = _u16(word, pos)
@@ -118,35 +124,47 @@ def _piece_text(path, word: bytes, table: bytes) -> str:
     plc = clx[i + 5:i + 5 + lcb]
     n = (lcb - 4) // 12
     cps = [_u32(plc, 4 * k) for k in range(n + 1)]
-    parts = []
+    parts, read, chars = [], 0, 0
     for k in range(n):
         start, end = cps[k], min(cps[k + 1], ccp_text)
         if start >= end:
             break
         fc = _u32(plc, 4 * (n + 1) + 8 * k + 2)
-        if fc & 0x40000000:  # compressed: one byte a character, at fc / 2
-            at = (fc & 0x3FFFFFFF) // 2
-            parts.append(word[at:at + end - start].decode("cp1252", errors="replace"))
-        else:
-            at = fc & 0x3FFFFFFF
-            parts.append(word[at:at + 2 * (end - start)].decode("utf-16-le", errors="replace"))
+        compressed = bool(fc & 0x40000000)  # one byte a character, at fc / 2; else UTF-16 at fc
+        at = (fc & 0x3FFFFFFF) // 2 if compressed else fc & 0x3FFFFFFF
+        raw = word[at:at + (end - start) * (1 if compressed else 2)]  # a slice: never past the stream
+        read += len(raw)
+        if read > len(word):
+            raise ReaderError(str(path), "tệp Word .doc hỏng hoặc bị làm giả: bảng mảnh văn bản đọc lại cùng một "
+                                         f"vùng dữ liệu nhiều lần (hơn {len(word)} byte của tệp); {SAVE_AS_DOCX}")
+        chars += len(raw) if compressed else len(raw) // 2
+        check_text_size(path, chars, limits)
+        parts.append(raw.decode("cp1252" if compressed else "utf-16-le", errors="replace"))
     return "".join(parts)
+
+
+_FIELD_MARK = re.compile("[\x13\x14\x15]")  # field begin, separator, end
+_SPECIAL_TABLE = str.maketrans(_SPECIAL)
 
 
 def _clean(text: str) -> str:
     """Fields keep their result (between 0x14 and 0x15), not their instructions; Word's special
-    characters become line breaks or nothing."""
+    characters become line breaks or nothing. Walks the field marks only (a regex), not every
+    character, so a large document is cleaned in C-speed slices."""
     out: list[str] = []
     fields: list[bool] = []  # per open field: still in its instructions?
-    for ch in text:
+    pos = 0
+    for m in _FIELD_MARK.finditer(text):
+        if not (fields and fields[-1]):
+            out.append(text[pos:m.start()])
+        ch, pos = m.group(), m.end()
         if ch == "\x13":
             fields.append(True)
         elif ch == "\x14":
             if fields:
                 fields[-1] = False
-        elif ch == "\x15":
-            if fields:
-                fields.pop()
-        elif not (fields and fields[-1]):
-            out.append(_SPECIAL.get(ch, ch))
-    return "".join(out)
+        elif fields:
+            fields.pop()
+    if not (fields and fields[-1]):
+        out.append(text[pos:])
+    return "".join(out).translate(_SPECIAL_TABLE)

@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 
 from core.vocab import DOCUMENT_EXTENSIONS, HTML_EXTENSIONS, IMAGE_EXTENSIONS, TEXT_EXTENSIONS
-from ingest.limits import DEFAULT_LIMITS, Deadline, Limits, check_file_size, check_text_size, check_unzipped_size
+from ingest.limits import (DEFAULT_LIMITS, Deadline, Limits, check_file_size, check_paragraphs, check_text_size,
+                           check_unzipped_size)
 from ingest.model import ReaderError
 from ingest.readers.legacy_encoding import docx_paragraph_text, uses_legacy_fonts
 from ingest.text import clean_lines, html_fragment_to_lines
@@ -248,7 +249,7 @@ def read_pdf_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     if not all(pages):  # scanned pages: OCR them (see ingest.readers.ocr)
         from ingest.readers.ocr import ocr_missing_pdf_pages
 
-        pages = ocr_missing_pdf_pages(path, pages, NO_TEXT_LAYER, Deadline(path, limits.max_seconds))
+        pages = ocr_missing_pdf_pages(path, pages, NO_TEXT_LAYER, Deadline(path, limits.max_seconds), limits=limits)
     if not any(pages):
         raise ReaderError(str(path), f"{NO_TEXT_LAYER}: OCR không nhận ra chữ nào — kiểm tra bản quét "
                                      "(nên quét 300 dpi, rõ nét)")
@@ -283,6 +284,9 @@ class _AutoNumbering:
         from docx.oxml.ns import qn
 
         self.qn, self.levels, self.counters = qn, {}, {}
+        # style id -> its chain: python-docx's paragraph.style scans every style of the file for
+        # the default one each time (2.5 ms a paragraph here), so it is looked up once per style
+        self.chains: dict[str | None, list] = {}
         try:
             root = doc.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):
@@ -305,7 +309,10 @@ class _AutoNumbering:
     def _num_pr(self, paragraph):
         """(numId, ilvl) from the paragraph, else from its style chain."""
         qn = self.qn
-        for el in [paragraph._p] + self._style_chain(paragraph.style):
+        style_id = paragraph._p.style
+        if style_id not in self.chains:
+            self.chains[style_id] = self._style_chain(paragraph.style)
+        for el in [paragraph._p] + self.chains[style_id]:
             pr = el.find(qn("w:pPr"))
             num_pr = pr.find(qn("w:numPr")) if pr is not None else None
             if num_pr is not None and num_pr.find(qn("w:numId")) is not None:
@@ -322,9 +329,11 @@ class _AutoNumbering:
         return chain
 
     def label(self, paragraph) -> str:
+        if not self.levels or not paragraph.text.strip():
+            return ""
         key = self._num_pr(paragraph)
         spec = self.levels.get(key) if key else None
-        if not spec or not paragraph.text.strip():
+        if not spec:
             return ""
         num_id, ilvl = key
         fmt, text, start = spec
@@ -344,7 +353,21 @@ def _plain_text(paragraph) -> str:
     return paragraph.text
 
 
-def _docx_blocks(container, numbering: _AutoNumbering, text=_plain_text):
+class _Ticker:
+    """The reading time, checked every few hundred paragraphs: a 57 KB DOCX can hold 200,000 empty
+    paragraphs, and the web UI's threads cannot be interrupted by the time limit's alarm (see
+    ingest.limits.time_limit), so the paragraph loop stops itself."""
+
+    def __init__(self, deadline: Deadline):
+        self.deadline, self.count = deadline, 0
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.count % 256 == 0:
+            self.deadline.check()
+
+
+def _docx_blocks(container, numbering: _AutoNumbering, text=_plain_text, ticker: _Ticker | None = None):
     """Paragraphs and tables in document order; table cells row by row, merged cells once.
     `text`: paragraph -> its text (legacy_encoding.docx_paragraph_text for .VnTime/VNI fonts)."""
     from docx.table import Table
@@ -357,8 +380,10 @@ def _docx_blocks(container, numbering: _AutoNumbering, text=_plain_text):
                     if any(cell._tc is tc for tc in seen):
                         continue
                     seen.append(cell._tc)
-                    yield from _docx_blocks(cell, numbering, text)
+                    yield from _docx_blocks(cell, numbering, text, ticker)
         else:
+            if ticker is not None:
+                ticker.tick()
             # a soft line break (Shift+Enter) is a line of its own, e.g. in the header
             yield from (numbering.label(block) + text(block)).split("\n")
 
@@ -373,14 +398,23 @@ def read_docx_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
         return read_doc_lines(path, limits)
     if not data.startswith(b"PK"):
         raise ReaderError(str(path), "không phải tệp DOCX hợp lệ (tệp .doc cũ cần lưu lại thành .docx)")
+    deadline = Deadline(path, limits.max_seconds)
     check_unzipped_size(path, limits)
     try:
         doc = Document(str(path))
+        # counted in the parsed XML (fast) before python-docx builds an object per paragraph
+        check_paragraphs(path, sum(1 for _ in doc.element.body.iter(_W_P)), limits)
         legacy = uses_legacy_fonts(doc)  # .VnTime / VNI-Times runs are converted run by run
-        raw = list(_docx_blocks(doc, _AutoNumbering(doc), _legacy_or_plain_text if legacy else _plain_text))
+        raw = list(_docx_blocks(doc, _AutoNumbering(doc), _legacy_or_plain_text if legacy else _plain_text,
+                                _Ticker(deadline)))
+    except ReaderError:
+        raise
     except Exception as exc:  # noqa: BLE001 — bad zip, missing part, broken XML: all unusable files
         raise ReaderError(str(path), f"tệp DOCX hỏng hoặc không đọc được ({type(exc).__name__})") from exc
     return _ensure_lines(clean_lines(raw), path)
+
+
+_W_P = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"
 
 
 def _legacy_or_plain_text(paragraph) -> str:
@@ -408,7 +442,7 @@ def read_doc_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     if kind != "ole":
         raise ReaderError(str(path), "không phải tệp Word .doc (không có chữ ký của Word 97–2003)")
     # U+00AD is TCVN3's "ư" in a .VnTime document, else an optional hyphen that must not stay in the text
-    lines = fix_legacy_lines(clean_lines(read_doc_text(path).splitlines()))
+    lines = fix_legacy_lines(clean_lines(read_doc_text(path, limits).splitlines()))
     return _ensure_lines(clean_lines(l.replace("\xad", "") for l in lines), path)
 
 
@@ -417,7 +451,7 @@ def read_image_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     from ingest.readers.ocr import ocr_image_file
 
     check_file_size(path, limits)
-    pages = ocr_image_file(path, Deadline(path, limits.max_seconds))
+    pages = ocr_image_file(path, Deadline(path, limits.max_seconds), limits=limits)
     if not any(pages):
         raise ReaderError(str(path), "OCR không nhận ra chữ nào trong ảnh — kiểm tra bản quét (nên quét 300 dpi, rõ nét)")
     return join_wrapped_lines([_drop_page_numbers(p) for p in pages])

@@ -12,7 +12,9 @@ the child running if the read is interrupted; this wrapper kills it.
 
 Per page: greyscale, a 3×3 median filter against scanner speckle, a projection-profile deskew
 (Tesseract copes with small skew in layout analysis but reads straight lines better), then OCR.
-Only one page image is alive at a time, so a 20-page letter is read in bounded memory. Recognised
+Only one page image is alive at a time, so a 20-page letter is read in bounded memory; an
+image's pixel count is checked from its header before it is decoded (KB_MAX_IMAGE_MEGAPIXELS) and
+a page larger than KB_OCR_MAX_SIDE_PX is scaled down before any conversion or OCR. Recognised
 text is NFC-normalised (clean_lines) and goes to the same structure parser as any PDF text. Each
 page's mean word confidence is kept; a page under LOW_CONFIDENCE is named in a note
 (LegalDocument.warnings) so staff check it against the paper.
@@ -23,9 +25,11 @@ import io
 import os
 import shutil
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.limits import DEFAULT_LIMITS, Limits, check_image_pixels, image_too_large
 from ingest.model import ReaderError
 from ingest.readers.notes import note
 from ingest.text import clean_lines
@@ -40,8 +44,8 @@ LOW_CONFIDENCE = 85.0  # mean word confidence (0–100) of the page
 DOUBTFUL_WORD = 75.0  # a word under this confidence is doubtful …
 MAX_DOUBTFUL_SHARE = 0.03  # … and a page with more than this share of them is flagged
 PAGE_TIMEOUT_S = 120
-# A page is rendered at PDF_DPI unless that makes its long side larger than this (a poster-size page).
-MAX_SIDE_PX = 7000
+# A page is rendered at PDF_DPI unless that makes its long side larger than Limits.max_side_px
+# (KB_OCR_MAX_SIDE_PX: a poster-size page); a larger page image is scaled down to it.
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-vie"
 
 
@@ -215,7 +219,7 @@ def _run(path, binary: str, numbered_images, language: str, deadline=None) -> li
 
 
 def ocr_missing_pdf_pages(path, pages: list[list[str]], what: str, deadline=None,
-                          language: str = LANGUAGE) -> list[list[str]]:
+                          language: str = LANGUAGE, limits: Limits = DEFAULT_LIMITS) -> list[list[str]]:
     """`pages` as the text layer gave them; the pages without text are rendered and OCR'd.
 
     A PDF with no text at all is refused when OCR is unavailable; one with some text keeps it and
@@ -243,7 +247,7 @@ def ocr_missing_pdf_pages(path, pages: list[list[str]], what: str, deadline=None
             page = pdf[index]
             try:
                 width, height = page.get_size()  # points
-                scale = min(PDF_DPI / 72, MAX_SIDE_PX / max(width, height, 1))
+                scale = min(PDF_DPI / 72, limits.max_side_px / max(width, height, 1))
                 bitmap = page.render(scale=scale, grayscale=True)
                 try:
                     return bitmap.to_pil().copy()  # detached from the bitmap's buffer, freed below
@@ -268,14 +272,23 @@ def ocr_missing_pdf_pages(path, pages: list[list[str]], what: str, deadline=None
 MIN_LONG_SIDE_PX = 3000
 
 
-def _image_frames(path):
-    """(page number, loader) for each frame of a PNG/JPEG/TIFF, opened lazily one at a time."""
+def _image_frames(path, limits: Limits = DEFAULT_LIMITS):
+    """(page number, loader) for each frame of a PNG/JPEG/TIFF, opened lazily one at a time.
+
+    Image.open reads the header only: the size is checked before a pixel is decoded, for every
+    frame (each TIFF frame has its own). PIL's own guard (DecompressionBombError, at twice its
+    MAX_IMAGE_PIXELS) stays as a backstop and is reported the same way."""
     from PIL import Image
 
+    # the header check below replaces PIL's warning (English, on stderr) between 1× and 2× its limit
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     try:
         with Image.open(path) as im:
+            check_image_pixels(path, im.size, limits)
             count = getattr(im, "n_frames", 1)
-    except (OSError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise image_too_large(path, limits) from exc
+    except OSError as exc:
         raise ReaderError(str(path), f"không mở được ảnh ({type(exc).__name__}: {exc})") from exc
 
     def frame(index: int):
@@ -283,13 +296,21 @@ def _image_frames(path):
             try:
                 with Image.open(path) as im:
                     im.seek(index)
+                    check_image_pixels(path, im.size, limits, index + 1)
+                    _draft(im, limits.max_side_px)
                     page = im.convert("RGBA") if "A" in im.getbands() or "transparency" in im.info else im.copy()
-            except (OSError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+            except Image.DecompressionBombError as exc:
+                raise image_too_large(path, limits, index + 1) from exc
+            except (OSError, ValueError, EOFError) as exc:
                 raise ReaderError(str(path), f"trang {index + 1}: không đọc được ảnh ({type(exc).__name__})") from exc
             if page.mode == "RGBA":  # transparent background: put the ink on white paper
                 page = Image.alpha_composite(Image.new("RGBA", page.size, "white"), page).convert("L")
             long_side = max(page.size)
-            factor = min(3.0, MIN_LONG_SIDE_PX / long_side, MAX_SIDE_PX / long_side)
+            if long_side > limits.max_side_px:  # greyscale first (OCR reads grey): a third of the memory
+                page = page.convert("L")
+                page.thumbnail((limits.max_side_px, limits.max_side_px), Image.LANCZOS)
+                return page
+            factor = min(3.0, MIN_LONG_SIDE_PX / long_side)
             if factor > 1.01:
                 page = page.resize((round(page.width * factor), round(page.height * factor)), Image.LANCZOS)
             return page
@@ -298,8 +319,17 @@ def _image_frames(path):
     return [(i + 1, frame(i)) for i in range(count)]
 
 
-def ocr_image_file(path, deadline=None, language: str = LANGUAGE) -> list[list[str]]:
+def _draft(im, max_side: int) -> None:
+    """A JPEG larger than `max_side` is decoded at 1/2, 1/4 or 1/8 scale (still at least max_side);
+    other formats ignore draft() and are scaled down after decoding."""
+    shrink = max_side / max(im.size)
+    if shrink < 1 and im.format == "JPEG":
+        im.draft(im.mode, (max(1, int(im.width * shrink) + 1), max(1, int(im.height * shrink) + 1)))
+
+
+def ocr_image_file(path, deadline=None, language: str = LANGUAGE, limits: Limits = DEFAULT_LIMITS) -> list[list[str]]:
     """A page image (PNG, JPEG, TIFF — each TIFF frame a page) -> lines per page."""
+    frames = _image_frames(path, limits)  # the header checks first: an absurd image is refused, OCR or not
     binary = check_ocr(path, f"tệp ảnh {Path(path).suffix.lower()}", language)
-    pages = _run(path, binary, _image_frames(path), language, deadline)
+    pages = _run(path, binary, frames, language, deadline)
     return [p.lines for p in pages]
