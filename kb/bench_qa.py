@@ -191,7 +191,7 @@ def run_rule_ablation(bench_home: Path, section) -> str:
             settings = load_settings(home=str(bench_home / home))
             kbs[home] = KnowledgeBase(settings, make_backends(settings))
             kbs[home].ask("khởi động")
-    switched = ["(none)", "applicability", "quoted_term", "entity_article", "asker_clause", "about_document_last",
+    switched = ["(none)", "applicability", "quoted_term", "entity_article", "asker_clause",
                 "out_of_scope_last"]
     lines = ["| switched off | first | cited | complete | wrong “found” |", "|---|---|---|---|---|"]
     for name in switched:
