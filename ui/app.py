@@ -24,7 +24,7 @@ import gradio as gr  # noqa: E402  (after the offline environment is set)
 from core.backends import make_backends  # noqa: E402
 from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
-from ui import render, web  # noqa: E402
+from ui import render, scratch, web  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
 from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
 from ui.export import ExportItem, clauses_docx  # noqa: E402
@@ -548,6 +548,8 @@ class App(StaffActions):
 
 
 def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
+    # Before any component: each one records Gradio's temp dir when it is made (ui.scratch: why).
+    scratch.use(settings)
     app = App(settings, kb)
     events_js = (STATIC / "events.js").read_text(encoding="utf-8")
     llm = settings.llm_configured
