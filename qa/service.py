@@ -29,6 +29,7 @@ from qa.catalog_view import document_list, relation_lines
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
 from qa.references import DocDescriptor
+from qa.succession import notes_for, reading_note
 from qa.retrieval import FusionParams, RetrievalFilters, RetrievalResult, Retriever, hit_from_row
 from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, OriginalFile,
                       PointView, UnitView)
@@ -124,8 +125,9 @@ class KnowledgeBase:
     def question(self, text: str, previous: str | None = None) -> Question:
         """The question parsed once (qa.question), read as a follow-up of `previous` when it continues it."""
         loaded, catalogued = self.retriever.descriptors(), self.catalogued_descriptors()
-        before = Question.parse(previous, loaded, catalogued) if previous and previous.strip() else None
-        return Question.parse(text, loaded, catalogued, previous=before)
+        successions = self.store.catalog.successions
+        before = Question.parse(previous, loaded, catalogued, successions=successions) if previous and previous.strip() else None
+        return Question.parse(text, loaded, catalogued, previous=before, successions=successions)
 
     def retrieve(self, question: Question | str, k: int = 10, as_of: str | None = None, documents=None) -> RetrievalResult:
         q = question if isinstance(question, Question) else self.question(question)
@@ -151,7 +153,17 @@ class KnowledgeBase:
             ans.lexical_only = True
             # the cause (server address, error) is for the operator's log (ingest.dense), not for readers
             ans.warnings.append(f"{LEXICAL_ONLY_NOTE}.")
+        self._succession_notes(ans, res.question, as_of)
         return ans, plan
+
+    def _succession_notes(self, ans: Answer, q: Question, as_of: str | None) -> None:
+        """Bodies that no longer exist as named (qa.succession): first how the question was read when it
+        named the new body, then one line per change a quoted clause's body went through."""
+        cat = self.store.catalog
+        said = [reading_note(s, cat) for s in q.read_as]
+        lines = notes_for([c.quote for c in ans.citations], cat, as_of)
+        ans.warnings[:0] = [w for w in said if w not in ans.warnings]
+        ans.warnings += [w for w in lines if w not in ans.warnings]
 
     def _answer_of(self, q: Question, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
         missing = list(q.missing)
@@ -256,6 +268,7 @@ class KnowledgeBase:
                 for c in item.citations:
                     c.role = roles.get((c.node_id, c.citation), c.role)
                     c.amended_by = amended.get((c.node_id, c.citation), c.amended_by)
+                self._succession_notes(item, res.question, as_of)  # the model's quotes: once each (deduplicated)
             yield item
 
     # ---- references
@@ -266,8 +279,11 @@ class KnowledgeBase:
         return self._catalogued
 
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
-        return lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
-                                reference, as_of)
+        res = lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
+                               reference, as_of)
+        if res.status == "found":  # a body the unit names no longer exists as named (qa.succession)
+            res.notes += [n for n in notes_for([res.text], self.store.catalog, as_of) if n not in res.notes]
+        return res
 
     def _amendment_status(self, key: str, article: str, clause: str = "", point: str = "") -> UnitStatus:
         """What other documents changed in a unit (qa.amended), as of today."""

@@ -463,7 +463,7 @@ class App(StaffActions):
             for cite in picks:
                 found = self.kb.lookup(cite)
                 if found.status == "found" and found.text:
-                    items.append(ExportItem(found.text, found.formal_citation or found.citation))
+                    items.append(ExportItem(found.text, found.formal_citation or found.citation, tuple(found.notes)))
                 else:
                     missing.append(cite)
         if not items:
