@@ -206,13 +206,19 @@ class Registry:
         return json.loads(row[0]) if row else {}
 
     def save_corrections(self, keys: Collection[str], fixes: dict[str, dict]) -> None:
-        """Store `fixes` under every key the document is known by (as read, and as corrected)."""
-        if not fixes:
-            return
+        """Store `fixes` under every key the document is known by (as read, and as corrected). None
+        left (staff set a field back to what the file says): the stored ones go, or a later version
+        would get them again."""
+        keys = [k for k in dict.fromkeys(keys) if k]
+        if not fixes and not any(self.corrections(k) for k in keys):
+            return  # the usual case: nothing corrected, nothing to write
         data, now = json.dumps(fixes, ensure_ascii=False), time.time()
         with self.transaction() as db:
+            if not fixes:
+                db.executemany("DELETE FROM corrections WHERE doc_key=?", [(k,) for k in keys])
+                return
             db.executemany("INSERT OR REPLACE INTO corrections(doc_key, data, updated_at) VALUES(?,?,?)",
-                           [(k, data, now) for k in dict.fromkeys(keys) if k])
+                           [(k, data, now) for k in keys])
 
     # ---- the original file a document was read from
     def source_of(self, key: str) -> tuple[str, str] | None:

@@ -23,6 +23,8 @@ from core.backends import Backends, make_backends
 from core.errors import DenseUnavailable, DiskFull, KbError, is_disk_full
 from core.settings import Settings
 from ingest.catalog import Catalog, load_catalog
+from ingest.corrections import FIELDS as CORRECTION_FIELDS, CorrectionError, apply_overrides, check_correction, \
+    reapply, records
 from ingest.dense import DenseIndex
 from ingest.lexical import LexicalIndex, lexical_tokens
 from ingest.locks import ProcessLock
@@ -110,33 +112,7 @@ def file_sha256(path: str) -> str:
     return h.hexdigest()
 
 
-OVERRIDE_FIELDS = {"number": "number", "type": "doc_type", "title": "title", "issuer": "issuer",
-                   "issued_on": "issued_on", "effective_from": "effective_from", "status": "status"}
-
-
-def _apply_overrides(doc: LegalDocument, fix: dict) -> None:
-    for k, attr in OVERRIDE_FIELDS.items():
-        if fix.get(k) not in (None, ""):
-            setattr(doc, attr, str(fix[k]).strip())
-
-
-def _reapply_corrections(doc: LegalDocument, stored: dict[str, dict]) -> set[str]:
-    """Corrections staff made to an earlier version, applied again where the new file still reads
-    what the old one read (or nothing): the reader makes the same mistake on the same kind of
-    file. Where the new file says something else, the file wins and the preview says so."""
-    kept = set()
-    for k, c in stored.items():
-        attr = OVERRIDE_FIELDS.get(k)
-        if not attr or not c.get("value"):
-            continue
-        now = getattr(doc, attr) or ""
-        if now in ("", c.get("read", "")):
-            setattr(doc, attr, c["value"])
-            kept.add(k)
-        elif now != c["value"]:
-            doc.warnings.append(f"Không áp dụng lại sửa đổi đã lưu ({k}: “{c['value']}”) vì tệp mới ghi “{now}”; "
-                                "kiểm tra lại thông tin này.")
-    return kept
+OVERRIDE_FIELDS = CORRECTION_FIELDS  # the header facts staff may correct (ingest.corrections)
 
 
 def _conflict_reason(conflicts: dict[str, list[str]]) -> str:
@@ -205,19 +181,23 @@ class KnowledgeStore:
             self._lexical_mutex.release()
 
     # ---- reading without storing (the UI's preview)
-    def _prepare(self, doc: LegalDocument, overrides: dict | None) -> LegalDocument:
-        """Catalogue labels, then staff corrections, then catalogue gaps filled: same for preview and ingest."""
+    def _prepare(self, doc: LegalDocument, overrides: dict | None, by: str = "") -> LegalDocument:
+        """Catalogue labels, then staff corrections, then catalogue gaps filled: same for preview and ingest.
+        `by`: who stores it, recorded with the corrections made now."""
         self.catalog.apply_secondary(doc)
         read_key = doc.read_key = doc.key
         read = {k: getattr(doc, attr) or "" for k, attr in OVERRIDE_FIELDS.items()}
-        kept = _reapply_corrections(doc, self.registry.corrections(read_key)) if read_key else set()
+        stored = self.registry.corrections(read_key) if read_key else {}
+        kept = reapply(doc, stored)
         # The UI keys corrections by the key it previewed, which stored corrections may have changed.
         fix = (overrides or {}).get(read_key) or (overrides or {}).get(doc.key)
         if fix:
-            _apply_overrides(doc, fix)
-        doc.corrections = {k: {"read": read[k], "value": getattr(doc, attr), "kept": k in kept and not (fix or {}).get(k)}
-                           for k, attr in OVERRIDE_FIELDS.items() if (getattr(doc, attr) or "") != read[k]}
-        return self.catalog.apply_metadata(doc)
+            apply_overrides(doc, fix)
+        doc.corrections = records(doc, read, kept, fix, stored, by)
+        self.catalog.apply_metadata(doc)
+        if "status" in doc.corrections:  # staff's word on the status wins over the catalogue's
+            doc.status = doc.corrections["status"]["value"]
+        return doc
 
     def parse_file(self, path: str, overrides: dict | None = None) -> list[LegalDocument]:
         """Raises ReaderError, like ingest would refuse the file (size limits, node limit)."""
@@ -225,6 +205,36 @@ class KnowledgeStore:
         for d in docs:
             check_nodes(path, d.key, len(build_nodes(d)), self.limits)
         return docs
+
+    # ---- correcting a stored document
+    def correct(self, key: str, fix: dict, by: str = "", commit_lock: CommitLock | None = None,
+                embed: bool = True) -> tuple[IngestReport, dict[str, str]]:
+        """Correct the header facts of a STORED document (ingest.corrections: number, type, title, issuer,
+        dates, status). The files it was read from are read again with the correction through the same
+        path as an ingest (one registry transaction; its nodes, citations and indexes follow), and the
+        correction is recorded with `by` and kept for later versions. Returns the ingest report and the
+        fields that changed. CorrectionError, changing nothing, when the correction is not valid or the
+        files are no longer as ingested."""
+        row = self.registry.document(key)
+        if row is None:
+            raise CorrectionError(f"Không có văn bản {key} trong cơ sở dữ liệu; xem danh sách bằng `kb docs`.")
+        fix = {k: v for k, v in check_correction(fix).items() if v != (getattr(row, OVERRIDE_FIELDS[k]) or "")}
+        if not fix:
+            raise CorrectionError(f"{key}: thông tin nhập giống thông tin đang lưu; không có gì thay đổi.")
+        paths = sorted(self.registry.sources_of([key]))
+        for path in paths:
+            try:
+                same = file_sha256(path) == self.registry.source_hash(path)
+            except OSError:
+                same = False
+            if not same:  # reading another file would store another text under the corrected facts
+                raise CorrectionError(
+                    f"Không sửa được {key}: tệp nguồn {Path(path).name} không còn như khi nạp (đã bị xoá, di chuyển "
+                    "hoặc sửa). Tải lại tệp văn bản ở mục nạp và sửa thông tin ở bước xem trước.")
+        # restore=False: a document removed from the same file (a Pháp điển đề mục) stays removed
+        report = self.ingest(paths, embed=embed, restore=False, force=True, overrides={key: fix},
+                             commit_lock=commit_lock, confirmed_by=by)
+        return report, fix
 
     def _read(self, path: str) -> list[LegalDocument]:
         """read_path within the limits; the time limit interrupts only in the main thread (see time_limit)."""
@@ -357,7 +367,7 @@ class KnowledgeStore:
         kept, notes, restored = [], [], []
         dropped_warnings: list[str] = []
         for doc in docs:
-            self._prepare(doc, overrides)
+            self._prepare(doc, overrides, confirmed_by)
             if not doc.key:  # never store under an empty key: it would be shared by unrelated documents
                 notes.append(f"{path}: văn bản không có số hiệu, tên hay tên tệp để nhận diện")
                 continue
