@@ -552,7 +552,7 @@ def parse_document_lines(lines: list[str], source_path: str = "") -> LegalDocume
     else:
         start = next((i for i, l in enumerate(body) if (section_marker(l) or (0, 0))[1] == 1), len(body))
     preamble, intro = split_preamble(body[:start], allow_enacting=dieu_mode)
-    warnings: list[str] = []
+    warnings: list[str] = list(doc.warnings)  # the header's (an issuer read as a place only)
     units = parse_articles(body[start:], warnings) if dieu_mode else parse_sections(body[start:], warnings)
     intro = [l for l in intro if fold(l) != fold(title)]
     first = next((i for i, l in enumerate(intro) if is_substantive(l)), None)
