@@ -160,6 +160,11 @@ def format_iso(iso: str) -> str:
     return f"{m[3]}/{m[2]}/{m[1]}" if m else (iso or "")
 
 
+def format_moment(ts: float) -> str:
+    """A Unix time -> "22/10/2015 14:05", local time (when a version was stored)."""
+    return dt.datetime.fromtimestamp(ts).strftime("%d/%m/%Y %H:%M")
+
+
 def parse_date(text: str | None) -> str | None:
     """User input ("22/10/2015", "22-10-2015", "2015-10-22") -> ISO date; "" -> None; else ValueError."""
     text = (text or "").strip()

@@ -436,7 +436,7 @@ def status_warnings(hits: list[ClauseHit], as_of: str | None = None) -> list[str
 
 
 def basis_features(q: Question, hits: list[ClauseHit], features: dict[str, np.ndarray], dense_top: float,
-                   unknown_words: float = 0.0) -> np.ndarray:
+                   unknown_words: float = 0.0, unknown_folded: float = 0.0) -> np.ndarray:
     """The BASIS_FEATURES row of a ranked list (qa.ranker.BasisModel reads it)."""
     from qa.features import FEATURES
 
@@ -455,6 +455,7 @@ def basis_features(q: Question, hits: list[ClauseHit], features: dict[str, np.nd
         "unaccented": float(q.unaccented),
         "named_document": float(row[col["named_document"]]) if row is not None else 0.0,
         "unknown_words": unknown_words,
+        "unknown_folded": unknown_folded,
     }
     return np.array([z[f] for f in BASIS_FEATURES], dtype=np.float64)
 
@@ -465,7 +466,7 @@ FALLBACK_NONE_COVERAGE = 0.3
 
 
 def assess_basis(q: Question, hits: list[ClauseHit], features: dict[str, np.ndarray], dense_top: float,
-                 ranker: Ranker | None, unknown_words: float = 0.0) -> tuple[str, float]:
+                 ranker: Ranker | None, unknown_words: float = 0.0, unknown_folded: float = 0.0) -> tuple[str, float]:
     """("found" | "weak" | "none", the probability that the lead answers)."""
     if not hits:
         return "none", 0.0
@@ -474,7 +475,7 @@ def assess_basis(q: Question, hits: list[ClauseHit], features: dict[str, np.ndar
         cov = max(h.coverage for h in hits[:3])
         return ("found" if cov >= FALLBACK_FOUND_COVERAGE else "weak" if cov >= FALLBACK_NONE_COVERAGE
                 else "none"), min(1.0, cov)
-    p = model.probability(basis_features(q, hits, features, dense_top, unknown_words))
+    p = model.probability(basis_features(q, hits, features, dense_top, unknown_words, unknown_folded))
     return model.basis(p, unknown_words), p
 
 

@@ -19,7 +19,8 @@ from ingest.identity import citation_string, document_name, unit_label
 from ingest.compare import DocumentDiff, compare_documents
 from ingest.corrections import FIELD_LABELS
 from ingest.model import LegalDocument, ReaderError
-from ingest.store import KnowledgeStore
+from ingest.store import FileOutcome, KnowledgeStore
+from ingest.versions import VersionRow, document_from_version
 from core.vocab import LEGAL_STATUS, LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
 from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for,
                         unit_status)
@@ -65,11 +66,17 @@ class KnowledgeService(Protocol):
     def original_file(self, key: str) -> OriginalFile | None: ...
 
     def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None,
-                     replace=False, commit_lock=None, confirmed_by: str = "") -> dict: ...
+                     replace=False, commit_lock=None, user: str = "") -> dict: ...
 
     def remove_document(self, key: str) -> bool: ...
 
     def correct_document(self, key: str, fix: dict, by: str = "", commit_lock=None) -> dict: ...
+
+    def versions(self, key: str) -> list[VersionRow]: ...
+
+    def version_document(self, key: str, version: int) -> LegalDocument | None: ...
+
+    def restore_version(self, key: str, version: int, user: str = "", commit_lock=None) -> FileOutcome: ...
 
 
 class RegistryUnits:
@@ -175,7 +182,8 @@ class KnowledgeBase:
         if gap is not None:
             return gap, []
         ranker = self.retriever.ranker
-        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker, res.unknown_words)
+        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker, res.unknown_words,
+                                   res.unknown_folded)
         scope_units = applicability_units(q, res.hits, self.units)
         if scope_units:
             basis, conf = "found", max(conf, 0.8)  # the named document's scope article is the answer
@@ -482,14 +490,15 @@ class KnowledgeBase:
         return out
 
     def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None,
-                     replace=False, commit_lock=None, confirmed_by: str = "") -> dict:
+                     replace=False, commit_lock=None, user: str = "") -> dict:
         """`replace`: the keys of the documents the user chose to replace (or True); a file whose document
         another file already holds is otherwise refused (KnowledgeStore.ingest). `commit_lock`: a
         context-manager factory (the UI's write lock) held only around each registry swap and index sync.
-        `confirmed_by`: the staff member ingesting after the preview, recorded with the amendment relations."""
+        `user`: the user ingesting (a staff member after the preview, the OS user for `kb ingest`),
+        recorded with each version stored and, as confirmed_by, with the amendment relations."""
         report = self.store.ingest(paths, embed=True, restore=True, force=bool(overrides),
                                    overrides=overrides, progress=progress, replace=replace, commit_lock=commit_lock,
-                                   confirmed_by=confirmed_by)
+                                   user=user)
         return report.to_dict()
 
     def remove_document(self, key: str) -> bool:
@@ -502,3 +511,17 @@ class KnowledgeBase:
         self._parsed.clear()  # the previews remembered were read before the correction
         report, fixed = self.store.correct(key, fix, by=by, commit_lock=commit_lock)
         return report.to_dict() | {"corrected": fixed}
+
+    # ---- versions of a document (ingest.versions)
+    def versions(self, key: str) -> list[VersionRow]:
+        """Every stored version of `key`, oldest first, the current one marked (none once removed)."""
+        return self.store.registry.versions(key)
+
+    def version_document(self, key: str, version: int) -> LegalDocument | None:
+        """Version `version` of `key` as it was stored (to read before restoring it), or None."""
+        row = self.store.registry.version(key, version)
+        return document_from_version(row.data) if row else None
+
+    def restore_version(self, key: str, version: int, user: str = "", commit_lock=None) -> FileOutcome:
+        """Make that version the stored text (re-indexed like a replacement); KbError when it does not exist."""
+        return self.store.restore_version(key, version, user=user, commit_lock=commit_lock)

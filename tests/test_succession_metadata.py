@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from core.bodies import names_in
+from core.errors import KbError
 from ingest.catalog import CatalogError, load_catalog
 from ingest.corrections import CorrectionError, check_correction
 from ingest.document_parser import formal_issuer, parse_document_lines
@@ -347,7 +348,7 @@ def test_a_stored_document_is_corrected_and_the_correction_is_recorded_and_kept(
     v2 = write_txt(tmp_path / "v2" / "qd998-moi.txt", synthetic_decision(("TỈNH AN BÌNH",), version=2))
     [p] = kb.preview_file(str(v2))
     assert p["issuer"] == "Ủy ban nhân dân tỉnh An Bình" and p["kept_corrections"]["status"] == "in_force"
-    assert kb.store.ingest([str(v2)], replace=[KEY], confirmed_by="canbo2").documents == 1
+    assert kb.store.ingest([str(v2)], replace=[KEY], user="canbo2").documents == 1
     row = kb.store.registry.document(KEY)
     assert (row.issuer, row.effective_from, row.status) == ("Ủy ban nhân dân tỉnh An Bình", "2099-04-01", "in_force")
     assert "01 tháng 12" in kb.lookup(ref).text
@@ -441,6 +442,7 @@ def test_the_staff_panel_corrects_and_audits(fake_kb, tmp_path):
         ("denied", "refused"), ("correct", "intent"), ("correct", "ok"), ("correct", "intent"), ("correct", "refused")]
     assert records[2]["detail"]["corrected"] == {"issuer": "Ủy ban nhân dân tỉnh An Bình"}
     assert records[2]["user"] == "phapche" and records[2]["target"] == KEY
+    assert records[2]["detail"]["versions"] == {KEY: 2}  # the correction is the document's version 2
 
 
 def test_kb_correct_on_the_command_line_is_audited(fake_kb, tmp_path, monkeypatch, capsys):
@@ -457,3 +459,56 @@ def test_kb_correct_on_the_command_line_is_audited(fake_kb, tmp_path, monkeypatc
     records = [r for r in read_audit(kb.settings.audit_path).records if r["action"] == "correct"]
     assert [r["outcome"] for r in records] == ["intent", "ok", "intent", "refused"]
     assert records[1]["detail"]["corrected"] == {"issuer": "Ủy ban nhân dân tỉnh An Bình"} and records[1]["client"] == "cli"
+    assert records[1]["detail"]["versions"] == {KEY: 2}
+
+
+# ---------------------------------------------------------------- corrections and the version history
+
+def _versions(kb, key=KEY) -> list[tuple[int, bool]]:
+    return [(v.version, v.current) for v in kb.versions(key)]
+
+
+def test_a_correction_is_a_new_version_and_restoring_the_one_before_undoes_it(fake_kb, tmp_path):
+    """A correction stores the document again from the same file with other facts: a version of its
+    own (who corrected it, the same file SHA-256), never a rewrite of the version before."""
+    kb, path = _ingest_place_only(fake_kb, tmp_path)
+    assert _versions(kb) == [(1, True)]
+    report = kb.correct_document(KEY, {"issuer": "Ủy ban nhân dân tỉnh An Bình"}, by="phapche")
+    assert report["versions"] == {KEY: 2} and _versions(kb) == [(1, False), (2, True)]
+    v1, v2 = kb.versions(KEY)
+    assert v2.user == "phapche" and v2.sha256 == v1.sha256 and v2.content_sha != v1.content_sha
+    # the same file given again is what is stored now (version 2): skipped, the correction stays
+    again = kb.ingest_files([str(path)])
+    assert again["documents"] == 0 and "(phiên bản 2)" in again["skipped"][0]["reason"]
+    assert kb.store.registry.document(KEY).issuer == "Ủy ban nhân dân tỉnh An Bình"
+    # restoring version 1 undoes the correction, including for the document's next file
+    assert kb.restore_version(KEY, 1, user="phapche").status == "ingested"
+    assert kb.store.registry.document(KEY).issuer == "TỈNH AN BÌNH"
+    assert kb.store.registry.corrections(KEY) == {} and kb.document_tree(KEY).corrections == []
+    # the same correction made again is version 2 again, not a copy
+    assert kb.correct_document(KEY, {"issuer": "Ủy ban nhân dân tỉnh An Bình"}, by="phapche")["versions"] == {KEY: 2}
+    assert _versions(kb) == [(1, False), (2, True)]
+    kb.restore_version(KEY, 1)
+    v2file = write_txt(tmp_path / "v2" / "qd998-moi.txt", synthetic_decision(("TỈNH AN BÌNH",), version=2))
+    assert kb.store.ingest([str(v2file)], replace=[KEY], user="canbo2").documents == 1
+    assert kb.store.registry.document(KEY).issuer == "TỈNH AN BÌNH" and _versions(kb)[-1] == (3, True)
+    # and restoring the corrected version brings its correction back, still hers
+    kb.restore_version(KEY, 2)
+    assert kb.store.registry.document(KEY).issuer == "Ủy ban nhân dân tỉnh An Bình"
+    assert kb.store.registry.corrections(KEY)["issuer"]["by"] == "phapche"
+
+
+def test_a_corrected_number_takes_the_version_history_with_it(fake_kb, tmp_path):
+    kb, _ = _ingest_place_only(fake_kb, tmp_path)
+    moved = "997/2099/QĐ-UBND"
+    assert kb.correct_document(KEY, {"number": moved}, by="phapche")["versions"] == {moved: 2}
+    assert _versions(kb, moved) == [(1, False), (2, True)] and _versions(kb, KEY) == []
+    # version 1 has the number as read: restoring it would renumber the document, so it is refused
+    generation = kb.store.registry.generation()
+    with pytest.raises(KbError, match="trước khi số hiệu được sửa"):
+        kb.restore_version(moved, 1)
+    assert kb.store.registry.generation() == generation
+    assert {d.key for d in kb.documents() if d.ready} >= {moved} and KEY not in {d.key for d in kb.documents() if d.ready}
+    # the number set back: the history comes back, and the document is its version 1 again
+    kb.correct_document(moved, {"number": KEY}, by="phapche")
+    assert _versions(kb, KEY) == [(1, True), (2, False)] and _versions(kb, moved) == []

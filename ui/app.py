@@ -493,7 +493,7 @@ class App(StaffActions):
 
     # ------------------------------------------------------------ documents (shared outputs)
     def doc_views(self):
-        """Catalogue (Tra cứu), document list (Văn bản), and the three document dropdowns."""
+        """Catalogue (Tra cứu), document list (Văn bản), and the four document dropdowns."""
         docs = self._docs()
         choices = render.document_choices(docs)
         # vectors computed so far and the background embedding's ETA (a fake service may not say)
@@ -501,7 +501,7 @@ class App(StaffActions):
         vectors = progress().describe() if progress else ""
         return (render.render_catalogue(docs), render.render_catalogue(docs, browsable=False, progress=vectors),
                 gr.update(choices=choices), gr.update(choices=choices, value=None),
-                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""))
+                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""), gr.update(choices=choices))
 
     def _session_views(self, s: Session | None):
         staff = can_manage(s)
@@ -662,10 +662,25 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         remove_confirm = gr.Checkbox(label="Tôi xác nhận gỡ văn bản này", elem_id="kb-remove-confirm", scale=1)
                         remove_btn = gr.Button("Gỡ văn bản", variant="stop", elem_id="kb-remove-btn", scale=1)
                     remove_out = gr.HTML("", js_on_load=None, elem_id="kb-remove-msg")
+                    gr.Markdown("### Lịch sử phiên bản\nMỗi lần nạp hoặc thay thế, bản đã lưu được giữ lại: xem lại và "
+                                "khôi phục bản cũ khi cần.")
+                    with gr.Row():
+                        history_choice = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-history-choice", scale=3)
+                        history_btn = gr.Button("Xem lịch sử", elem_id="kb-history-btn", scale=1)
+                    history_out = gr.HTML("", js_on_load=None, elem_id="kb-history")
+                    with gr.Row():
+                        version_choice = gr.Dropdown(label="Phiên bản", choices=[], elem_id="kb-version-choice", scale=2)
+                        version_btn = gr.Button("Xem nội dung", elem_id="kb-version-view-btn", scale=1)
+                        restore_confirm = gr.Checkbox(label="Tôi xác nhận khôi phục phiên bản này",
+                                                      elem_id="kb-restore-confirm", scale=1)
+                        restore_btn = gr.Button("Khôi phục phiên bản này", variant="stop", elem_id="kb-restore-btn",
+                                                scale=1)
+                    restore_out = gr.HTML("", js_on_load=None, elem_id="kb-restore-msg")
+                    version_out = gr.HTML("", js_on_load=None, elem_id="kb-version-text")
                 gr.Markdown("### Danh sách văn bản")
                 docs_html = gr.HTML("", js_on_load=None, elem_id="kb-docs")
 
-        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice]
+        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice, history_choice]
         session_outputs = [session_html, login_box, logout_btn, manage]
 
         demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
@@ -694,7 +709,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         **LOGIN)
         logout_btn.click(app.logout, [session],
                          [*login_io, previews, overrides, preview_out, fix_msg, ingest_out, remove_out, compare_out,
-                          confirm_row, correct_msg],
+                          confirm_row, correct_msg, history_out, restore_out, version_out],
                          api_name="ui_logout", js=LOGOUT_JS, **LOGIN)
         # A refused staff action (session expired) is said next to its button by staff_refused, not in a toast.
         refused = dict(fn=app.staff_refused, inputs=None, api_visibility="private", concurrency_id="kb-login",
@@ -731,6 +746,17 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         remove_btn.click(app.remove, [remove_choice, remove_confirm, session],
                          [remove_out, remove_confirm, *doc_outputs], api_name="ui_remove", **WRITE).failure(
             outputs=[session, *session_outputs, remove_out], api_name="ui_remove_refused", **refused)
+
+        history_btn.click(app.history, [history_choice, session], [history_out, version_choice, restore_out],
+                          api_name="ui_history", **READ).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_history_refused", **refused)
+        version_btn.click(app.view_version, [history_choice, version_choice, session], version_out,
+                          api_name="ui_version", **READ).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_version_refused", **refused)
+        restore_btn.click(app.restore_version, [history_choice, version_choice, restore_confirm, session],
+                          [restore_out, restore_confirm, history_out, version_choice, *doc_outputs],
+                          api_name="ui_restore", **WRITE).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_restore_refused", **refused)
 
         gr.api(app.api_ask, api_name="ask", concurrency_id="kb-read", concurrency_limit=4)
         gr.api(app.api_lookup, api_name="lookup", concurrency_id="kb-read", concurrency_limit=4)

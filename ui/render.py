@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Iterable
 
-from core.vocab import NO_BASIS, parse_date, unit_label
+from core.vocab import NO_BASIS, format_moment, parse_date, unit_label
 from core.vocab import LEGAL_STATUS  # a document status as the page says it
 from ingest.corrections import STATUSES as CORRECTION_STATUSES
 from ingest.identity import formal_citation
@@ -598,8 +598,13 @@ def _shown_value(name: str, value: str) -> str:
 
 
 def render_ingest_report(report: dict, action: str = "Nạp") -> str:
-    lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
-             f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn.']
+    if not report.get("documents"):  # nothing stored: the reasons below say why, never a “done” with 0
+        lines = [f'<div class="kb-report"><b>{esc(action)}: không có văn bản nào được lưu.</b>']
+    else:
+        versions = report.get("versions") or {}
+        lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
+                 f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn.'
+                 + "".join(f" {esc(k)}: phiên bản {v}." for k, v in versions.items())]
     if report.get("dense_pending"):
         lines.append(f'<div class="kb-warn">Còn {report["dense_pending"]} đoạn chưa sẵn sàng tìm theo nghĩa (vẫn tìm '
                      "được theo từ ngữ); quản trị viên cần hoàn tất bước này.</div>")
@@ -613,6 +618,35 @@ def render_ingest_report(report: dict, action: str = "Nạp") -> str:
         name = str(item.get("path", "")).rsplit("/", 1)[-1]
         lines += [f'<div class="kb-warn">Cảnh báo {esc(name)}: {esc(w)}</div>' for w in item.get("warnings", [])]
     return "".join(lines) + "</div>"
+
+
+def render_versions(key: str, versions) -> str:
+    """The version history of one document (ingest.versions.VersionRow list), the current one marked."""
+    if not versions:
+        return (f'<div class="kb-note">{esc(key)} chưa có phiên bản nào được lưu: chỉ văn bản nạp nguyên từ một tệp '
+                "(PDF, DOCX, TXT…) mới có lịch sử phiên bản.</div>")
+    rows = "".join(
+        f'<tr class="{"kb-current" if v.current else ""}"><td class="kb-num">{v.version}</td>'
+        f"<td>{esc(format_moment(v.ingested_at))}</td><td>{esc(v.user or '(không rõ)')}</td>"
+        f'<td><code title="{esc(v.sha256)}">{esc(v.sha256[:12])}</code></td><td>{esc(v.source_name)}</td>'
+        f"<td>{'Đang dùng' if v.current else ''}</td></tr>" for v in versions)
+    gone = "" if any(v.current for v in versions) else (
+        '<div class="kb-note">Văn bản này đã bị gỡ: không phiên bản nào đang dùng.</div>')
+    return (f'<div class="kb-report"><b>Lịch sử phiên bản của {esc(key)}</b>{gone}'
+            '<div class="kb-table-scroll" role="region" aria-label="Lịch sử phiên bản" tabindex="0">'
+            '<table class="kb-docs kb-versions"><thead><tr><th>Phiên bản</th><th>Ngày nạp</th><th>Người nạp</th>'
+            "<th>SHA-256</th><th>Tệp</th><th>Hiện hành</th></tr></thead><tbody>" + rows + "</tbody></table></div></div>")
+
+
+def render_version_document(key: str, version: int, doc) -> str:
+    """The text of one stored version (an ingest.model.LegalDocument), to read before restoring it."""
+    if doc is None:
+        return render_action_error(f"Văn bản {key} không có phiên bản {version}.")
+    units = "".join(f"<h4>{esc(unit_label(u.kind, u.number))}. {esc(u.title)}</h4>{_text_block(u.full_text)}"
+                    for u in doc.units)
+    return (f'<div class="kb-report kb-version-text"><b>Phiên bản {version} của {esc(key)}</b>'
+            f'<div class="kb-note">{len(doc.units)} điều/mục; hiệu lực từ {esc(format_date(doc.effective_from)) or "—"}'
+            f"</div>{units}</div>")
 
 
 def render_action_error(message: str) -> str:
