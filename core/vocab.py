@@ -181,6 +181,17 @@ def parse_date(text: str | None) -> str | None:
 
 # ---------------------------------------------------------------- phrases the product says
 
+# A document's status, as people read it (the page, a correction's record).
+LEGAL_STATUS = {
+    "in_force": "Còn hiệu lực",
+    "amended": "Còn hiệu lực, có nội dung được sửa đổi, bổ sung",
+    "secondary": "Nguồn thứ cấp — không phải văn bản chính thức",
+    "not_yet": "Chưa có hiệu lực",
+    "expired": "Hết hiệu lực",
+    "replaced": "Đã bị thay thế",
+    "": "Chưa rõ hiệu lực",
+}
+
 # What an answer without basis says; a model is asked to write the prefix alone.
 NO_BASIS_PREFIX = "Không tìm thấy căn cứ"
 NO_BASIS = f"{NO_BASIS_PREFIX} trong cơ sở dữ liệu"

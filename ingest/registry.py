@@ -210,13 +210,19 @@ class Registry:
         return json.loads(row[0]) if row else {}
 
     def save_corrections(self, keys: Collection[str], fixes: dict[str, dict]) -> None:
-        """Store `fixes` under every key the document is known by (as read, and as corrected)."""
-        if not fixes:
-            return
+        """Store `fixes` under every key the document is known by (as read, and as corrected). None
+        left (staff set a field back to what the file says): the stored ones go, or a later version
+        would get them again."""
+        keys = [k for k in dict.fromkeys(keys) if k]
+        if not fixes and not any(self.corrections(k) for k in keys):
+            return  # the usual case: nothing corrected, nothing to write
         data, now = json.dumps(fixes, ensure_ascii=False), time.time()
         with self.transaction() as db:
+            if not fixes:
+                db.executemany("DELETE FROM corrections WHERE doc_key=?", [(k,) for k in keys])
+                return
             db.executemany("INSERT OR REPLACE INTO corrections(doc_key, data, updated_at) VALUES(?,?,?)",
-                           [(k, data, now) for k in dict.fromkeys(keys) if k])
+                           [(k, data, now) for k in keys])
 
     # ---- the original file a document was read from
     def source_of(self, key: str) -> tuple[str, str] | None:
@@ -250,11 +256,15 @@ class Registry:
 
     def replace_source(self, path: str, sha256: str, size: int, docs: list[LegalDocument],
                        nodes_by_doc: dict[str, list[ClauseNode]], lex_tokens: dict[str, str],
-                       replace: Replace = False, user: str = "", only_docs: bool = False) -> dict[str, int]:
+                       replace: Replace = False, user: str = "", only_docs: bool = False,
+                       renamed: dict[str, str] | None = None) -> dict[str, int]:
         """Replace everything `path` contributed with `docs`, in one transaction; returns the
         version each versioned document now has (ingest.versions), recorded in the same transaction.
         `user`: who ingests (or restores), recorded with each version and, as confirmed_by, with the
         amendment relations the documents make.
+
+        `renamed`: new key -> the key a staff correction changed (a corrected number). The document's
+        version history goes with it when `path` held it under the old key and nothing else does.
 
         `only_docs`: replace just `docs`, leaving what else `path` holds (a restored version: its
         kept original may hold several documents, restored one at a time).
@@ -299,6 +309,7 @@ class Registry:
                     if old.get("effective_from") and doc.effective_from:
                         row["effective_from"] = min(old["effective_from"], doc.effective_from)
                 if doc.source_kind in VERSIONED_KINDS:
+                    self._carry_history(db, (renamed or {}).get(key, key), key, old_keys - {d.key for d in docs})
                     row["version"] = versions[key] = self._record_version(
                         db, key, version_data(row, [asdict(u) for u in doc.units]), path, sha256, size, user, now)
                 db.execute(
@@ -333,6 +344,20 @@ class Registry:
         return versions
 
     # ---- versions (ingest.versions)
+    @staticmethod
+    def _carry_history(db, old: str, new: str, dropped: set[str]) -> None:
+        """A correction moved the document from `old` to `new`: its versions become `new`'s (the
+        correction is their next one), so `kb versions` and the staff panel follow the document and
+        no version is left under a key nothing holds. Only when `old` is dropped by this very file and
+        no other file holds it, and `new` has no history of its own (never two histories merged)."""
+        if old == new or old not in dropped:
+            return
+        if db.execute("SELECT 1 FROM units WHERE doc_key=? LIMIT 1", (old,)).fetchone():
+            return
+        if db.execute("SELECT 1 FROM versions WHERE doc_key=? LIMIT 1", (new,)).fetchone():
+            return
+        db.execute("UPDATE versions SET doc_key=? WHERE doc_key=?", (new, old))
+
     @staticmethod
     def _record_version(db, key: str, data: dict, path: str, sha256: str, size: int, user: str, now: float) -> int:
         """The version `data` read from a file with `sha256` is: an earlier one with the same content

@@ -23,6 +23,8 @@ from core.backends import Backends, make_backends
 from core.errors import DenseUnavailable, DiskFull, KbError, is_disk_full
 from core.settings import Settings
 from ingest.catalog import Catalog, load_catalog
+from ingest.corrections import FIELDS as CORRECTION_FIELDS, CorrectionError, apply_overrides, check_correction, \
+    reapply, records
 from ingest.dense import DenseIndex
 from ingest.lexical import LexicalIndex, lexical_tokens
 from ingest.locks import ProcessLock
@@ -113,33 +115,7 @@ def file_sha256(path: str) -> str:
     return h.hexdigest()
 
 
-OVERRIDE_FIELDS = {"number": "number", "type": "doc_type", "title": "title", "issuer": "issuer",
-                   "issued_on": "issued_on", "effective_from": "effective_from", "status": "status"}
-
-
-def _apply_overrides(doc: LegalDocument, fix: dict) -> None:
-    for k, attr in OVERRIDE_FIELDS.items():
-        if fix.get(k) not in (None, ""):
-            setattr(doc, attr, str(fix[k]).strip())
-
-
-def _reapply_corrections(doc: LegalDocument, stored: dict[str, dict]) -> set[str]:
-    """Corrections staff made to an earlier version, applied again where the new file still reads
-    what the old one read (or nothing): the reader makes the same mistake on the same kind of
-    file. Where the new file says something else, the file wins and the preview says so."""
-    kept = set()
-    for k, c in stored.items():
-        attr = OVERRIDE_FIELDS.get(k)
-        if not attr or not c.get("value"):
-            continue
-        now = getattr(doc, attr) or ""
-        if now in ("", c.get("read", "")):
-            setattr(doc, attr, c["value"])
-            kept.add(k)
-        elif now != c["value"]:
-            doc.warnings.append(f"Không áp dụng lại sửa đổi đã lưu ({k}: “{c['value']}”) vì tệp mới ghi “{now}”; "
-                                "kiểm tra lại thông tin này.")
-    return kept
+OVERRIDE_FIELDS = CORRECTION_FIELDS  # the header facts staff may correct (ingest.corrections)
 
 
 def _conflict_reason(conflicts: dict[str, list[str]]) -> str:
@@ -208,19 +184,28 @@ class KnowledgeStore:
             self._lexical_mutex.release()
 
     # ---- reading without storing (the UI's preview)
-    def _prepare(self, doc: LegalDocument, overrides: dict | None) -> LegalDocument:
-        """Catalogue labels, then staff corrections, then catalogue gaps filled: same for preview and ingest."""
+    def _prepare(self, doc: LegalDocument, overrides: dict | None, by: str = "",
+                 renamed: dict[str, str] | None = None) -> LegalDocument:
+        """Catalogue labels, then staff corrections, then catalogue gaps filled: same for preview and ingest.
+        `by`: who stores it, recorded with the corrections made now. `renamed` collects new key -> the
+        key the correction was given for, when it changed the key (the version history follows it)."""
         self.catalog.apply_secondary(doc)
         read_key = doc.read_key = doc.key
         read = {k: getattr(doc, attr) or "" for k, attr in OVERRIDE_FIELDS.items()}
-        kept = _reapply_corrections(doc, self.registry.corrections(read_key)) if read_key else set()
+        stored = self.registry.corrections(read_key) if read_key else {}
+        kept = reapply(doc, stored)
         # The UI keys corrections by the key it previewed, which stored corrections may have changed.
-        fix = (overrides or {}).get(read_key) or (overrides or {}).get(doc.key)
+        fix_key = read_key if (overrides or {}).get(read_key) else doc.key
+        fix = (overrides or {}).get(fix_key)
         if fix:
-            _apply_overrides(doc, fix)
-        doc.corrections = {k: {"read": read[k], "value": getattr(doc, attr), "kept": k in kept and not (fix or {}).get(k)}
-                           for k, attr in OVERRIDE_FIELDS.items() if (getattr(doc, attr) or "") != read[k]}
-        return self.catalog.apply_metadata(doc)
+            apply_overrides(doc, fix)
+            if renamed is not None and doc.key != fix_key:
+                renamed[doc.key] = fix_key
+        doc.corrections = records(doc, read, kept, fix, stored, by)
+        self.catalog.apply_metadata(doc)
+        if "status" in doc.corrections:  # staff's word on the status wins over the catalogue's
+            doc.status = doc.corrections["status"]["value"]
+        return doc
 
     def parse_file(self, path: str, overrides: dict | None = None) -> list[LegalDocument]:
         """Raises ReaderError, like ingest would refuse the file (size limits, node limit)."""
@@ -228,6 +213,36 @@ class KnowledgeStore:
         for d in docs:
             check_nodes(path, d.key, len(build_nodes(d)), self.limits)
         return docs
+
+    # ---- correcting a stored document
+    def correct(self, key: str, fix: dict, by: str = "", commit_lock: CommitLock | None = None,
+                embed: bool = True) -> tuple[IngestReport, dict[str, str]]:
+        """Correct the header facts of a STORED document (ingest.corrections: number, type, title, issuer,
+        dates, status). The files it was read from are read again with the correction through the same
+        path as an ingest (one registry transaction; its nodes, citations and indexes follow), and the
+        correction is recorded with `by` and kept for later versions. Returns the ingest report and the
+        fields that changed. CorrectionError, changing nothing, when the correction is not valid or the
+        files are no longer as ingested."""
+        row = self.registry.document(key)
+        if row is None:
+            raise CorrectionError(f"Không có văn bản {key} trong cơ sở dữ liệu; xem danh sách bằng `kb docs`.")
+        fix = {k: v for k, v in check_correction(fix).items() if v != (getattr(row, OVERRIDE_FIELDS[k]) or "")}
+        if not fix:
+            raise CorrectionError(f"{key}: thông tin nhập giống thông tin đang lưu; không có gì thay đổi.")
+        paths = sorted(self.registry.sources_of([key]))
+        for path in paths:
+            try:
+                same = file_sha256(path) == self.registry.source_hash(path)
+            except OSError:
+                same = False
+            if not same:  # reading another file would store another text under the corrected facts
+                raise CorrectionError(
+                    f"Không sửa được {key}: tệp nguồn {Path(path).name} không còn như khi nạp (đã bị xoá, di chuyển "
+                    "hoặc sửa). Tải lại tệp văn bản ở mục nạp và sửa thông tin ở bước xem trước.")
+        # restore=False: a document removed from the same file (a Pháp điển đề mục) stays removed
+        report = self.ingest(paths, embed=embed, restore=False, force=True, overrides={key: fix},
+                             commit_lock=commit_lock, user=by)
+        return report, fix
 
     def _read(self, path: str) -> list[LegalDocument]:
         """read_path within the limits; the time limit interrupts only in the main thread (see time_limit)."""
@@ -387,8 +402,9 @@ class KnowledgeStore:
             return FileOutcome(path, "refused", f"lỗi khi đọc: {type(exc).__name__}: {exc}", sha256=sha)
         kept, notes, restored = [], [], []
         dropped_warnings: list[str] = []
+        renamed: dict[str, str] = {}
         for doc in docs:
-            self._prepare(doc, overrides)
+            self._prepare(doc, overrides, user, renamed)
             if not doc.key:  # never store under an empty key: it would be shared by unrelated documents
                 notes.append(f"{path}: văn bản không có số hiệu, tên hay tên tệp để nhận diện")
                 continue
@@ -426,7 +442,7 @@ class KnowledgeStore:
                 pass  # the embedding server is down: stored without vectors, which stay pending
         try:
             versions = self._commit_source(key_path, sha, os.path.getsize(path), kept, nodes_by_doc, tokens,
-                                           replace=replace, user=user)
+                                           replace=replace, user=user, renamed=renamed)
         except ReplaceRefused as exc:
             return FileOutcome(path, "refused", _conflict_reason(exc.conflicts), sha256=sha)
         if restored:  # only once stored: a refused file changes nothing, not even a removal mark
@@ -456,6 +472,11 @@ class KnowledgeStore:
         if row.current:
             return FileOutcome(row.source_name, "unchanged", f"phiên bản {version} đang là bản lưu của {key}; "
                                "không có gì thay đổi", [key], sha256=row.sha256, versions={key: version})
+        stored_as = row.data["document"].get("key") or key
+        if stored_as != key:  # kept before a correction changed the number: restoring it would change it back
+            raise KbError(f"Phiên bản {version} của {key} được lưu với số hiệu {stored_as}, trước khi số hiệu được "
+                          f"sửa; khôi phục nó sẽ đổi lại số hiệu. Sửa số hiệu về {stored_as} trước (`kb correct {key} "
+                          "--number …` hoặc mục “Sửa thông tin văn bản đã lưu”), rồi khôi phục; chưa có gì thay đổi.")
         doc = document_from_version(row.data)
         nodes = build_nodes(doc)
         tokens = self._lexical_tokens(nodes)
@@ -476,6 +497,9 @@ class KnowledgeStore:
                                                replace=[key], user=user, only_docs=True)
                 if key in self.registry.suppressed():
                     self.registry.unsuppress([key])
+                # The corrections kept for later versions become this version's: restoring the version
+                # before a correction undoes it, and the next file must not get it back.
+                self.registry.save_corrections([doc.read_key, key], doc.corrections)
         finally:
             self._commit_lock = None
         self._sync_indexes(embed, None, commit_lock)

@@ -200,6 +200,38 @@ def cmd_remove(args, settings) -> int:
     return 0
 
 
+def cmd_correct(args, settings) -> int:
+    """A stored document's header facts corrected (its file read again with them), audited like the page's."""
+    from ingest.corrections import FIELD_LABELS, CorrectionError
+
+    kb = _kb(settings)
+    key = args.key.strip()
+    match = next((d.key for d in kb.documents() if d.ready and d.key in (key, key.upper(), key.lower())), key)
+    fix = {k: v for k, v in (("number", args.number), ("type", args.type), ("title", args.title),
+                             ("issuer", args.issuer), ("issued_on", args.issued_on),
+                             ("effective_from", args.effective_from), ("status", args.status)) if v is not None}
+    log, user = _audit(settings), _os_user()
+    intent = log.intent("correct", user=user, target=match, client="cli", detail={"values": fix})  # or nothing changes
+    try:
+        report = kb.correct_document(match, fix, by=user)
+    except KbError as exc:
+        log.record("correct", user=user, outcome="refused" if isinstance(exc, CorrectionError) else "error",
+                   target=match, client="cli", intent=intent, detail=f"{type(exc).__name__}: {exc}")
+        raise
+    reasons = "; ".join(r["reason"] for r in report["refused"])
+    failed = bool(reasons) and not report["documents"]
+    log.record("correct", user=user, outcome="refused" if failed else "ok", target=match, client="cli", intent=intent,
+               detail={"corrected": report["corrected"], "reason": reasons, "versions": report.get("versions") or {}})
+    if args.json:
+        _print_json(report)
+    elif failed:
+        print(f"Không sửa được {match}: {reasons}", file=sys.stderr)
+    else:
+        print(f"Đã sửa {match}: " + "; ".join(f"{FIELD_LABELS[k]} “{v}”" for k, v in report["corrected"].items())
+              + "".join(f" (phiên bản {v} của {k})" for k, v in (report.get("versions") or {}).items()))
+    return 1 if failed else 0
+
+
 def _versioned_key(kb: KnowledgeBase, key: str) -> str | None:
     """The document key as typed, in any case, that has versions (also once removed)."""
     key = key.strip()
@@ -444,6 +476,19 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("remove", help="gỡ một văn bản khỏi mọi chỉ mục")
     s.add_argument("number")
     s.set_defaults(func=cmd_remove)
+
+    s = sub.add_parser("correct", help="sửa thông tin nhận dạng của văn bản đã lưu (đọc lại tệp nguồn; ghi nhật ký; "
+                                       "giữ cho các bản sau)")
+    s.add_argument("key", help="số hiệu (hoặc tên) văn bản, như trong `kb docs`")
+    s.add_argument("--number", help="số hiệu đúng")
+    s.add_argument("--type", help="loại văn bản, ví dụ Quyết định")
+    s.add_argument("--title", help="trích yếu")
+    s.add_argument("--issuer", help="tên đầy đủ của cơ quan ban hành, ví dụ “Ủy ban nhân dân tỉnh …”")
+    s.add_argument("--issued-on", help="ngày ban hành (dd/mm/yyyy hoặc YYYY-MM-DD)")
+    s.add_argument("--effective-from", help="ngày có hiệu lực (dd/mm/yyyy hoặc YYYY-MM-DD)")
+    s.add_argument("--status", help="in_force | amended | not_yet | expired | replaced")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_correct)
 
     s = sub.add_parser("versions", help="lịch sử phiên bản của một văn bản: ngày, người nạp, tệp, bản đang dùng")
     s.add_argument("key", help="số hiệu (hoặc khoá) văn bản, ví dụ 72/2015/NĐ-CP")

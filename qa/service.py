@@ -17,10 +17,11 @@ from core.settings import ANSWER_MODES, Settings
 from ingest.amendments import Amendment, screen_amendments, target_type
 from ingest.identity import citation_string, document_name, unit_label
 from ingest.compare import DocumentDiff, compare_documents
+from ingest.corrections import FIELD_LABELS
 from ingest.model import LegalDocument, ReaderError
 from ingest.store import FileOutcome, KnowledgeStore
 from ingest.versions import VersionRow, document_from_version
-from core.vocab import LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
+from core.vocab import LEGAL_STATUS, LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
 from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for,
                         unit_status)
 from qa.answer import (Quoted, applicability_units, assess_basis, no_basis_answer, plan_answer, render_extractive,
@@ -30,6 +31,7 @@ from qa.catalog_view import document_list, relation_lines
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
 from qa.references import DocDescriptor
+from qa.succession import change_line, notes_for, reading_note
 from qa.retrieval import FusionParams, RetrievalFilters, RetrievalResult, Retriever, hit_from_row
 from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, OriginalFile,
                       PointView, UnitView)
@@ -67,6 +69,8 @@ class KnowledgeService(Protocol):
                      replace=False, commit_lock=None, user: str = "") -> dict: ...
 
     def remove_document(self, key: str) -> bool: ...
+
+    def correct_document(self, key: str, fix: dict, by: str = "", commit_lock=None) -> dict: ...
 
     def versions(self, key: str) -> list[VersionRow]: ...
 
@@ -131,8 +135,9 @@ class KnowledgeBase:
     def question(self, text: str, previous: str | None = None) -> Question:
         """The question parsed once (qa.question), read as a follow-up of `previous` when it continues it."""
         loaded, catalogued = self.retriever.descriptors(), self.catalogued_descriptors()
-        before = Question.parse(previous, loaded, catalogued) if previous and previous.strip() else None
-        return Question.parse(text, loaded, catalogued, previous=before)
+        successions = self.store.catalog.successions
+        before = Question.parse(previous, loaded, catalogued, successions=successions) if previous and previous.strip() else None
+        return Question.parse(text, loaded, catalogued, previous=before, successions=successions)
 
     def retrieve(self, question: Question | str, k: int = 10, as_of: str | None = None, documents=None) -> RetrievalResult:
         q = question if isinstance(question, Question) else self.question(question)
@@ -158,7 +163,18 @@ class KnowledgeBase:
             ans.lexical_only = True
             # the cause (server address, error) is for the operator's log (ingest.dense), not for readers
             ans.warnings.append(f"{LEXICAL_ONLY_NOTE}.")
+        self._succession_notes(ans, res.question, as_of)
         return ans, plan
+
+    def _succession_notes(self, ans: Answer, q: Question, as_of: str | None) -> None:
+        """Bodies that no longer exist as named (qa.succession): first how the question was read when it
+        named the new body, then one line per change a quoted clause's body went through."""
+        cat = self.store.catalog
+        said = [reading_note(s, cat) for s in q.read_as]
+        already = {change_line(s, cat) for s in q.read_as}  # the reading note says these already
+        lines = [n for n in notes_for([c.quote for c in ans.citations], cat, as_of) if n not in already]
+        ans.warnings[:0] = [w for w in said if w not in ans.warnings]
+        ans.warnings += [w for w in lines if w not in ans.warnings]
 
     def _answer_of(self, q: Question, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
         missing = list(q.missing)
@@ -264,6 +280,7 @@ class KnowledgeBase:
                 for c in item.citations:
                     c.role = roles.get((c.node_id, c.citation), c.role)
                     c.amended_by = amended.get((c.node_id, c.citation), c.amended_by)
+                self._succession_notes(item, res.question, as_of)  # the model's quotes: once each (deduplicated)
             yield item
 
     # ---- references
@@ -274,8 +291,11 @@ class KnowledgeBase:
         return self._catalogued
 
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
-        return lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
-                                reference, as_of)
+        res = lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
+                               reference, as_of)
+        if res.status == "found":  # a body the unit names no longer exists as named (qa.succession)
+            res.notes += [n for n in notes_for([res.text], self.store.catalog, as_of) if n not in res.notes]
+        return res
 
     def _amendment_status(self, key: str, article: str, clause: str = "", point: str = "") -> UnitStatus:
         """What other documents changed in a unit (qa.amended), as of today."""
@@ -350,7 +370,21 @@ class KnowledgeBase:
         extra_lines += self._documents_amended(key, loaded_keys)
         return DocumentTree(key=key, name=name, status=doc.status, effective_from=doc.effective_from,
                             issuer=doc.issuer, number=doc.number, doc_type=doc.doc_type, issued_on=doc.issued_on,
-                            relations=self.relations(key), units=units, amendments=extra_lines)
+                            relations=self.relations(key), units=units, amendments=extra_lines,
+                            corrections=self.correction_lines(key))
+
+    def correction_lines(self, key: str) -> list[str]:
+        """The staff corrections stored for a document: field, as corrected, as read, who and when."""
+        def shown(k: str, v: str) -> str:
+            return format_iso(v) if k in ("issued_on", "effective_from") else LEGAL_STATUS.get(v, v) if k == "status" else v
+
+        out = []
+        for k, c in self.store.registry.corrections(key).items():
+            when = time.strftime("%d/%m/%Y %H:%M", time.localtime(c["at"])) if c.get("at") else ""
+            who = ", ".join(x for x in (c.get("by", ""), when) if x)
+            read = f"bản đọc được: “{shown(k, c['read'])}”" if c.get("read") else "bản đọc được không ghi"
+            out.append(f"{FIELD_LABELS.get(k, k)}: “{shown(k, c['value'])}” ({read}" + (f"; {who})" if who else ")"))
+        return out
 
     def clause(self, node_id: str) -> ClauseHit | None:
         row = self.store.registry.nodes_by_id([node_id]).get(node_id)
@@ -469,6 +503,14 @@ class KnowledgeBase:
 
     def remove_document(self, key: str) -> bool:
         return self.store.remove(key)
+
+    def correct_document(self, key: str, fix: dict, by: str = "", commit_lock=None) -> dict:
+        """Correct a stored document's header facts (KnowledgeStore.correct): the ingest report of the
+        files read again, with "corrected": the fields that changed. Raises CorrectionError (a KbError), changing nothing, for a correction that
+        is not valid or a file no longer as ingested."""
+        self._parsed.clear()  # the previews remembered were read before the correction
+        report, fixed = self.store.correct(key, fix, by=by, commit_lock=commit_lock)
+        return report.to_dict() | {"corrected": fixed}
 
     # ---- versions of a document (ingest.versions)
     def versions(self, key: str) -> list[VersionRow]:

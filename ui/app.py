@@ -463,7 +463,7 @@ class App(StaffActions):
             for cite in picks:
                 found = self.kb.lookup(cite)
                 if found.status == "found" and found.text:
-                    items.append(ExportItem(found.text, found.formal_citation or found.citation))
+                    items.append(ExportItem(found.text, found.formal_citation or found.citation, tuple(found.notes)))
                 else:
                     missing.append(cite)
         if not items:
@@ -650,6 +650,14 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         cancel_btn = gr.Button("Huỷ", elem_id="kb-cancel-replace-btn")
                     ingest_btn = gr.Button("Nạp vào cơ sở dữ liệu", variant="primary", elem_id="kb-ingest-btn")
                     ingest_out = gr.HTML("", js_on_load=None, elem_id="kb-ingest-report")
+                    # A stored document's facts corrected after the fact: its file read again with them, audited.
+                    with gr.Accordion("Sửa thông tin văn bản đã lưu", open=False, elem_id="kb-correct") as correct_box:
+                        correct_key = gr.Dropdown(label="Văn bản đã lưu", choices=[], elem_id="kb-correct-key")
+                        correct_boxes = [gr.Dropdown(label=label, choices=render.status_choices(), elem_id=f"kb-correct-{k}")
+                                         if k == "status" else gr.Textbox(label=label, elem_id=f"kb-correct-{k}")
+                                         for k, label in render.CORRECTABLE_FIELDS]
+                        correct_btn = gr.Button("Lưu sửa đổi", elem_id="kb-correct-btn")
+                    correct_msg = gr.HTML("", js_on_load=None, elem_id="kb-correct-msg")
                     gr.Markdown("### Gỡ văn bản")
                     with gr.Row():
                         remove_choice = gr.Dropdown(label="Văn bản cần gỡ", choices=[], elem_id="kb-remove-choice", scale=3)
@@ -703,7 +711,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         **LOGIN)
         logout_btn.click(app.logout, [session],
                          [*login_io, previews, overrides, preview_out, fix_msg, ingest_out, remove_out, compare_out,
-                          confirm_row, history_out, restore_out, version_out],
+                          confirm_row, correct_msg, history_out, restore_out, version_out],
                          api_name="ui_logout", js=LOGOUT_JS, **LOGIN)
         # A refused staff action (session expired) is said next to its button by staff_refused, not in a toast.
         refused = dict(fn=app.staff_refused, inputs=None, api_visibility="private", concurrency_id="kb-login",
@@ -731,6 +739,12 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         cancel_btn.click(app.cancel_replace, [session],
                          [previews, overrides, preview_out, fix_key, compare_out, confirm_row, ingest_out, files,
                           replace_choice], api_name="ui_cancel_replace", **LOGIN)
+        correct_box.expand(app.stored_choices, [session], correct_key, api_name="ui_correct_choices", **WRITE)
+        correct_key.change(app.stored_fields, [correct_key, session], correct_boxes, api_name="ui_correct_fields",
+                           **WRITE)
+        correct_btn.click(app.correct_stored, [correct_key, *correct_boxes, session], [correct_msg, *doc_outputs],
+                          api_name="ui_correct", **WRITE).failure(
+            outputs=[session, *session_outputs, correct_msg], api_name="ui_correct_refused", **refused)
         remove_btn.click(app.remove, [remove_choice, remove_confirm, session],
                          [remove_out, remove_confirm, *doc_outputs], api_name="ui_remove", **WRITE).failure(
             outputs=[session, *session_outputs, remove_out], api_name="ui_remove_refused", **refused)

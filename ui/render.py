@@ -12,21 +12,14 @@ import re
 from collections.abc import Iterable
 
 from core.vocab import NO_BASIS, format_moment, parse_date, unit_label
+from core.vocab import LEGAL_STATUS  # a document status as the page says it
+from ingest.corrections import STATUSES as CORRECTION_STATUSES
 from ingest.identity import formal_citation
 from qa.features import FEATURE_LABELS, RULE_LABELS
 from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupResult
 
 __all__ = ["parse_date"]  # re-exported: the app parses the as-of date with it
 
-LEGAL_STATUS = {
-    "in_force": "Còn hiệu lực",
-    "amended": "Còn hiệu lực, có nội dung được sửa đổi, bổ sung",
-    "secondary": "Nguồn thứ cấp — không phải văn bản chính thức",
-    "not_yet": "Chưa có hiệu lực",
-    "expired": "Hết hiệu lực",
-    "replaced": "Đã bị thay thế",
-    "": "Chưa rõ hiệu lực",
-}
 MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Mô hình ngôn ngữ (LLM)"}
 BASIS_LABELS = {"found": "Có căn cứ", "weak": "Căn cứ yếu — cần kiểm tra lại"}
 NO_BASIS_PREFIX = NO_BASIS
@@ -379,7 +372,9 @@ def render_tree(tree: DocumentTree | None) -> str:
     head = (f'<div class="kb-citation">{esc(tree.name or tree.key)}</div>'
             f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
             + ('<ul class="kb-relations">' + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul>" if rel else "")
-            + (_amendment_list(tree.amendments) if tree.amendments else ""))
+            + (_amendment_list(tree.amendments) if tree.amendments else "")
+            + ('<div class="kb-sub">Thông tin đã được cán bộ pháp chế sửa:</div><ul class="kb-corrections">'
+               + "".join(f"<li>{esc(c)}</li>" for c in tree.corrections) + "</ul>" if tree.corrections else ""))
 
     def formal(citation: str) -> str:
         return formal_citation(citation, tree.name, tree.number, tree.doc_type, tree.issued_on, tree.issuer)
@@ -434,6 +429,22 @@ def render_tree(tree: DocumentTree | None) -> str:
 EDITABLE_FIELDS = (("number", "Số hiệu"), ("type", "Loại văn bản"), ("title", "Trích yếu"),
                    ("issuer", "Cơ quan ban hành"), ("issued_on", "Ngày ban hành"),
                    ("effective_from", "Ngày có hiệu lực"))
+# A stored document's facts staff may correct (ingest.corrections): the same, and its status.
+CORRECTABLE_FIELDS = EDITABLE_FIELDS + (("status", "Tình trạng hiệu lực"),)
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """(label, status) for the correction form: the statuses staff may set."""
+    return [(LEGAL_STATUS[s], s) for s in CORRECTION_STATUSES]
+
+
+def stored_fields(d: DocumentSummary | None) -> dict[str, str]:
+    """A stored document's facts as the correction form shows them (dates as dd/mm/yyyy)."""
+    if d is None:
+        return {k: "" for k, _ in CORRECTABLE_FIELDS}
+    return {"number": d.number, "type": d.type, "title": d.title, "issuer": d.issuer,
+            "issued_on": format_date(d.issued_on), "effective_from": format_date(d.effective_from),
+            "status": d.legal_status if d.legal_status in CORRECTION_STATUSES else ""}
 
 
 def _preview_row(p: dict, k: str, label: str) -> str:

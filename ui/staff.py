@@ -189,7 +189,7 @@ class StaffActions:
         self.web_logout(self._cookie(request), _client(request))
         # ... and nothing of the staff member's work stays on the page: previews, messages, reports.
         return (None, *self._session_views(None), "", "", [], {}, "", "", "", "", "", gr.update(visible=False),
-                "", "", "")
+                "", "", "", "")
 
     def staff_refused(self, request: gr.Request):
         """After a staff action failed (session ended, refused, disk full): say so where the action is,
@@ -438,6 +438,66 @@ class StaffActions:
                 f"Đã nạp bản mới nhưng chưa gỡ được bản cũ {replace_key}: "
                 f"{failure_message(removal_failed) or type(removal_failed).__name__}. Gỡ bản cũ ở mục “Gỡ văn bản”.") + shown
         return (shown, [], {}, "", gr.update(choices=[], value=None), *self.doc_views())
+
+    # ------------------------------------------------------------ correcting a stored document
+    @staff_action
+    def stored_choices(self, session, request: gr.Request):
+        """The stored documents, when the correction panel opens (it is not one of the document views)."""
+        self._require_staff(session, request, "correct")
+        return gr.update(choices=render.document_choices(self._docs()), value=None)
+
+    @staff_action
+    def stored_fields(self, key, session, request: gr.Request):
+        """The chosen stored document's facts, in the correction form."""
+        self._require_staff(session, request, "correct", target=key or "")
+        d = next((d for d in self._docs() if d.ready and d.key == key), None) if key else None
+        values = render.stored_fields(d)
+        return tuple(values[k] for k, _ in render.CORRECTABLE_FIELDS)
+
+    @staff_action
+    def correct_stored(self, key, number, doc_type, title, issuer, issued_on, effective_from, status, session,
+                       request: gr.Request):
+        """“Lưu sửa đổi”: the stored document's facts corrected (its file read again with them), audited:
+        the intent first (or nothing is done), then the outcome with the fields changed."""
+        s = self._require_staff(session, request, "correct", target=key or "")
+        keep = (gr.skip(),) * 6  # the six document views
+        if not key:
+            return (render.render_action_error("Chọn văn bản cần sửa."), *keep)
+        values = dict(zip([k for k, _ in render.CORRECTABLE_FIELDS],
+                          [number, doc_type, title, issuer, issued_on, effective_from, status]))
+        client = _client(request)
+        try:
+            intent = self.audit.intent("correct", user=s.username, role=s.role, target=key, client=client,
+                                       detail={"values": values})
+        except AuditUnavailable as exc:
+            print(f"kb: sửa {key} bị từ chối: {exc}", file=sys.stderr, flush=True)
+            return (render.render_action_error(failure_message(exc)), *keep)
+        try:
+            report = self.kb.correct_document(key, values, by=s.username, commit_lock=self.lock.write)
+        except Exception as exc:
+            message = failure_message(exc)
+            refused = message is None and isinstance(exc, KbError)  # CorrectionError: the input, nothing changed
+            self.audit.record("correct", user=s.username, role=s.role, target=key, client=client, intent=intent,
+                              outcome="refused" if refused else "error", detail=f"{type(exc).__name__}: {exc}")
+            if refused:
+                return (render.render_action_error(str(exc)), *keep)
+            return (render.render_action_error(message or f"Sửa thất bại ({type(exc).__name__}); chi tiết đã ghi vào "
+                                               "nhật ký. Báo quản trị viên nếu lỗi lặp lại."), *keep)
+        reasons = "; ".join(r["reason"] for r in report.get("refused", []))
+        self.audit.record("correct", user=s.username, role=s.role, target=key, client=client, intent=intent,
+                          outcome="refused" if reasons and not report.get("documents") else "ok",
+                          detail={"corrected": report.get("corrected", {}), "reason": reasons,
+                                  "versions": report.get("versions") or {}})
+        if reasons and not report.get("documents"):
+            return (render.render_action_error(f"Không sửa được {key}: {reasons}"), *keep)
+        labels = dict(render.CORRECTABLE_FIELDS)
+        done = ", ".join(f"{labels.get(k, k)} “{render.format_date(v) if k in ('issued_on', 'effective_from') else v}”"
+                         for k, v in report.get("corrected", {}).items())
+        # A document read whole from one file gets a new version (restoring the previous one undoes this).
+        saved = "".join(f" Đã lưu thành phiên bản {v} của {k}." for k, v in (report.get("versions") or {}).items())
+        msg = (f"Đã sửa {key}: {done}. Trích dẫn và câu trả lời dùng thông tin mới; bản sau của văn bản giữ sửa đổi "
+               f"này.{saved}")
+        return (f'<div class="kb-report">{render.esc(msg)}</div>', *self.doc_views())
 
     @staff_action
     def remove(self, key, confirmed, session, request: gr.Request):
