@@ -1,10 +1,12 @@
 """The answer stage: which units to cite, in which order and role, and the extractive answer.
 
 Retrieval has already ordered the candidates by the one learned score (qa.features, qa.ranker).
-`plan_answer` reads that order and re-ranks nothing, with three policies on what may lead at all:
-a secondary source only when no primary clause is a candidate, an article about the document itself
-(scope, entry into force) only when the question asks about it, a document whose scope excludes the
-asker only when none that applies to them is a candidate (unless the question names that document). It applies the first rule of
+`plan_answer` reads that order and re-ranks nothing, with two policies on what may lead at all:
+a secondary source only when no primary clause is a candidate, a document whose scope excludes the
+asker only when none that applies to them is a candidate (unless the question names that document);
+an article about the document itself (scope, entry into force) is weighed by the ranker's
+`about_document` feature, not held back (the hard rule cost more than it saved, cross-validated).
+It applies the first rule of
 `LEAD_RULES` that fires and records its name (an answer's `why`):
 - `applicability`: the question asks whom a named document applies to: its scope articles answer;
 - `quoted_term`: the question quotes a term: the candidate about that term leads;
