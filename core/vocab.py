@@ -160,6 +160,11 @@ def format_iso(iso: str) -> str:
     return f"{m[3]}/{m[2]}/{m[1]}" if m else (iso or "")
 
 
+def format_moment(ts: float) -> str:
+    """A Unix time -> "22/10/2015 14:05", local time (when a version was stored)."""
+    return dt.datetime.fromtimestamp(ts).strftime("%d/%m/%Y %H:%M")
+
+
 def parse_date(text: str | None) -> str | None:
     """User input ("22/10/2015", "22-10-2015", "2015-10-22") -> ISO date; "" -> None; else ValueError."""
     text = (text or "").strip()
@@ -175,6 +180,17 @@ def parse_date(text: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------- phrases the product says
+
+# A document's status, as people read it (the page, a correction's record).
+LEGAL_STATUS = {
+    "in_force": "Còn hiệu lực",
+    "amended": "Còn hiệu lực, có nội dung được sửa đổi, bổ sung",
+    "secondary": "Nguồn thứ cấp — không phải văn bản chính thức",
+    "not_yet": "Chưa có hiệu lực",
+    "expired": "Hết hiệu lực",
+    "replaced": "Đã bị thay thế",
+    "": "Chưa rõ hiệu lực",
+}
 
 # What an answer without basis says; a model is asked to write the prefix alone.
 NO_BASIS_PREFIX = "Không tìm thấy căn cứ"

@@ -75,7 +75,7 @@ def _audit_ingest(settings: Settings, report, existing: set[str], intent: str) -
         replaced = [k for k in o.documents if k in existing]
         log.record("replace" if replaced else "upload", user=user, outcome="ok" if o.status == "ingested" else "refused",
                    target=", ".join(o.documents), file=o.path, sha256=o.sha256, client="cli", intent=intent,
-                   detail={"reason": o.reason, "replaced": ", ".join(replaced)})
+                   detail={"reason": o.reason, "replaced": ", ".join(replaced), "versions": o.versions})
         written += 1
     if not written:
         log.record("upload", user=user, outcome="unchanged", client="cli", intent=intent,
@@ -106,7 +106,7 @@ def cmd_ingest(args, settings) -> int:
         with _progress_bar() as bar:
             task = bar.add_task("Nạp văn bản", total=1.0)
             report = store.ingest(paths, embed=not args.no_embed, restore=not args.default_corpus, force=args.force,
-                                  replace=args.replace, confirmed_by=_os_user(),
+                                  replace=args.replace, user=_os_user(),
                                   progress=lambda f, m: bar.update(task, completed=f, description=_esc(m[:60])))
             bar.update(task, completed=1.0, description="Xong")
     except KbError as exc:
@@ -197,6 +197,112 @@ def cmd_remove(args, settings) -> int:
     log.record("remove", user=_os_user(), outcome="ok" if found else "not_found", target=match, client="cli",
                intent=intent)
     print(f"Đã gỡ {match} khỏi mọi chỉ mục.")
+    return 0
+
+
+def cmd_correct(args, settings) -> int:
+    """A stored document's header facts corrected (its file read again with them), audited like the page's."""
+    from ingest.corrections import FIELD_LABELS, CorrectionError
+
+    kb = _kb(settings)
+    key = args.key.strip()
+    match = next((d.key for d in kb.documents() if d.ready and d.key in (key, key.upper(), key.lower())), key)
+    fix = {k: v for k, v in (("number", args.number), ("type", args.type), ("title", args.title),
+                             ("issuer", args.issuer), ("issued_on", args.issued_on),
+                             ("effective_from", args.effective_from), ("status", args.status)) if v is not None}
+    log, user = _audit(settings), _os_user()
+    intent = log.intent("correct", user=user, target=match, client="cli", detail={"values": fix})  # or nothing changes
+    try:
+        report = kb.correct_document(match, fix, by=user)
+    except KbError as exc:
+        log.record("correct", user=user, outcome="refused" if isinstance(exc, CorrectionError) else "error",
+                   target=match, client="cli", intent=intent, detail=f"{type(exc).__name__}: {exc}")
+        raise
+    reasons = "; ".join(r["reason"] for r in report["refused"])
+    failed = bool(reasons) and not report["documents"]
+    log.record("correct", user=user, outcome="refused" if failed else "ok", target=match, client="cli", intent=intent,
+               detail={"corrected": report["corrected"], "reason": reasons, "versions": report.get("versions") or {}})
+    if args.json:
+        _print_json(report)
+    elif failed:
+        print(f"Không sửa được {match}: {reasons}", file=sys.stderr)
+    else:
+        print(f"Đã sửa {match}: " + "; ".join(f"{FIELD_LABELS[k]} “{v}”" for k, v in report["corrected"].items())
+              + "".join(f" (phiên bản {v} của {k})" for k, v in (report.get("versions") or {}).items()))
+    return 1 if failed else 0
+
+
+def _versioned_key(kb: KnowledgeBase, key: str) -> str | None:
+    """The document key as typed, in any case, that has versions (also once removed)."""
+    key = key.strip()
+    return next((k for k in dict.fromkeys((key, key.upper(), key.lower())) if kb.versions(k)), None)
+
+
+def _no_versions(key: str) -> str:
+    return (f"Không có phiên bản nào của văn bản {key!r}: chỉ văn bản nạp nguyên từ một tệp (PDF, DOCX, TXT…) "
+            "mới có lịch sử phiên bản. Xem số hiệu đúng bằng `kb docs`.")
+
+
+def cmd_versions(args, settings) -> int:
+    kb = _kb(settings)
+    key = _versioned_key(kb, args.key)
+    if key is None:
+        print(_no_versions(args.key), file=sys.stderr)
+        return 1
+    if args.show is not None:
+        doc = kb.version_document(key, args.show)
+        if doc is None:
+            print(f"Văn bản {key} không có phiên bản {args.show}. Xem danh sách bằng `kb versions {key}`.",
+                  file=sys.stderr)
+            return 1
+        from ingest.identity import document_name, unit_label
+
+        print(f"{document_name(doc.number, doc.doc_type, doc.title)} — phiên bản {args.show}\n")
+        for u in doc.units:
+            print(f"{unit_label(u.kind, u.number)}. {u.title}".rstrip(". ") + "\n" + u.full_text + "\n")
+        return 0
+    versions = kb.versions(key)
+    if args.json:
+        _print_json([v.to_dict() for v in versions])
+        return 0
+    from rich.table import Table
+
+    from core.vocab import format_moment
+
+    t = Table(title=f"Phiên bản của {_esc(key)}")
+    for col in ("Phiên bản", "Ngày nạp", "Người nạp", "SHA-256", "Tệp", "Hiện hành"):
+        t.add_column(col)
+    for v in versions:
+        t.add_row(str(v.version), format_moment(v.ingested_at), _esc(v.user or "(không rõ)"), v.sha256[:12],
+                  _esc(v.source_name), "đang dùng" if v.current else "")
+    _console().print(t)
+    if not any(v.current for v in versions):
+        print("Văn bản này đã bị gỡ: không phiên bản nào đang dùng (khôi phục bằng `kb restore`).")
+    return 0
+
+
+def cmd_restore(args, settings) -> int:
+    kb = _kb(settings)
+    key = _versioned_key(kb, args.key) or args.key.strip()
+    log = _audit(settings)
+    record = dict(user=_os_user(), target=key, client="cli")
+    # A restore is a change: its intent is on disk before it, or nothing is restored (AuditUnavailable,
+    # "Ổ đĩa đầy: …" when the disk is full); the outcome names the intent.
+    intent = log.intent("restore", detail={"version": args.version}, **record)
+    try:
+        out = kb.restore_version(key, args.version, user=_os_user())
+    except KbError as exc:
+        missing = kb.version_document(key, args.version) is None
+        log.record("restore", outcome="not_found" if missing else "error", intent=intent,
+                   detail={"version": args.version, "reason": str(exc)}, **record)
+        raise
+    log.record("restore", outcome="ok" if out.status == "ingested" else out.status, file=out.path,
+               sha256=out.sha256, intent=intent, detail={"version": args.version, "reason": out.reason}, **record)
+    if out.status == "ingested":
+        print(f"Đã khôi phục phiên bản {args.version} của {key} (tệp {out.path}, {out.articles} điều, "
+              f"{out.nodes} đoạn); chỉ mục từ vựng và vectơ đã cập nhật.")
+    else:
+        print(out.reason[:1].upper() + out.reason[1:] + ".")
     return 0
 
 
@@ -402,6 +508,30 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("remove", help="gỡ một văn bản khỏi mọi chỉ mục")
     s.add_argument("number")
     s.set_defaults(func=cmd_remove)
+
+    s = sub.add_parser("correct", help="sửa thông tin nhận dạng của văn bản đã lưu (đọc lại tệp nguồn; ghi nhật ký; "
+                                       "giữ cho các bản sau)")
+    s.add_argument("key", help="số hiệu (hoặc tên) văn bản, như trong `kb docs`")
+    s.add_argument("--number", help="số hiệu đúng")
+    s.add_argument("--type", help="loại văn bản, ví dụ Quyết định")
+    s.add_argument("--title", help="trích yếu")
+    s.add_argument("--issuer", help="tên đầy đủ của cơ quan ban hành, ví dụ “Ủy ban nhân dân tỉnh …”")
+    s.add_argument("--issued-on", help="ngày ban hành (dd/mm/yyyy hoặc YYYY-MM-DD)")
+    s.add_argument("--effective-from", help="ngày có hiệu lực (dd/mm/yyyy hoặc YYYY-MM-DD)")
+    s.add_argument("--status", help="in_force | amended | not_yet | expired | replaced")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_correct)
+
+    s = sub.add_parser("versions", help="lịch sử phiên bản của một văn bản: ngày, người nạp, tệp, bản đang dùng")
+    s.add_argument("key", help="số hiệu (hoặc khoá) văn bản, ví dụ 72/2015/NĐ-CP")
+    s.add_argument("--show", type=int, metavar="PHIÊN_BẢN", help="in nội dung của phiên bản này")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_versions)
+
+    s = sub.add_parser("restore", help="khôi phục một phiên bản cũ làm nội dung đang dùng (ghi nhật ký)")
+    s.add_argument("key", help="số hiệu (hoặc khoá) văn bản")
+    s.add_argument("version", type=int, help="số phiên bản (xem bằng `kb versions`)")
+    s.set_defaults(func=cmd_restore)
 
     s = sub.add_parser("audit", help="kiểm tra nhật ký kiểm toán: dòng hỏng bị bỏ qua, thao tác có ý định mà chưa có kết quả")
     s.add_argument("--json", action="store_true")

@@ -282,6 +282,8 @@ class DocumentTree:
     units: list[UnitView] = field(default_factory=list)
     # changes to the whole document or to articles it does not have yet (added by another document)
     amendments: list[str] = field(default_factory=list)
+    # staff corrections of its header facts, one line each: what was read, what it was corrected to, who, when
+    corrections: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

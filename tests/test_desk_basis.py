@@ -63,6 +63,15 @@ title = "Bài viết thử nghiệm về chim cánh cụt"
 issuer = "Trang tin thử nghiệm"
 about = "996/2099/TT-BTN"
 note = "Nguồn thứ cấp: bài viết thử nghiệm, không phải văn bản chính thức."
+
+[[succession]]
+change = "renamed"
+former = "Sở Thử nghiệm"
+successor = "Sở Mẫu"
+instruments = ["996/2099/TT-BTN"]
+effective_from = "2099-06-01"
+verified = false
+source = "synthetic"
 """
 DRAFT = [
     "ỦY BAN NHÂN DÂN TỈNH MẪU", "Số: /2099/QĐ-UBND", "Tỉnh Mẫu, ngày 01 tháng 12 năm 2099", "DỰ THẢO", "QUYẾT ĐỊNH",
@@ -198,8 +207,15 @@ def test_every_citation_of_a_draft_gets_its_verdict(desk_kb, tmp_path):
     assert shorthand.suggested == "khoản 1 Điều 2 Nghị định 998/2098/NĐ-CP" and len(shorthand.form_issues) == 2
     assert shorthand.lookup == "Khoản 1 Điều 2 Nghị định 998/2098/NĐ-CP"  # what the report's link opens
     assert desk_kb.lookup(shorthand.lookup).status == "found"
-    # the hook for bodies that no longer exist: said, not silently skipped
-    assert report.bodies == [] and any("cơ quan" in n for n in report.notes)
+
+
+def test_a_body_the_draft_names_that_no_longer_exists_is_said_with_where(desk_kb):
+    draft = read_draft_text("Điều 1. Mẫu\n1. Sở Thử nghiệm báo cáo theo khoản 2 Điều 2 Nghị định 998/2098/NĐ-CP.\n"
+                            "2. Sở Thử nghiệm và Sở Mẫu phối hợp.", 10_000)
+    assert desk_kb.check_basis(draft, as_of="2099-12-01").bodies == [
+        "Từ 01/06/2099, Sở Thử nghiệm đổi tên thành Sở Mẫu (Thông tư 996/2099/TT-BTN) (chưa đối chiếu văn bản) — "
+        "Khoản 1 Điều 1; Khoản 2 Điều 1."]
+    assert desk_kb.check_basis(draft, as_of="2099-01-01").bodies == []  # before the change, the name was right
 
 
 def test_the_date_decides(desk_kb, tmp_path):

@@ -24,7 +24,7 @@ import gradio as gr  # noqa: E402  (after the offline environment is set)
 from core.backends import make_backends  # noqa: E402
 from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
-from ui import basis_tab, render, web  # noqa: E402
+from ui import basis_tab, render, scratch, web  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
 from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
 from ui.export import ExportItem, clauses_docx  # noqa: E402
@@ -463,7 +463,7 @@ class App(StaffActions):
             for cite in picks:
                 found = self.kb.lookup(cite)
                 if found.status == "found" and found.text:
-                    items.append(ExportItem(found.text, found.formal_citation or found.citation))
+                    items.append(ExportItem(found.text, found.formal_citation or found.citation, tuple(found.notes)))
                 else:
                     missing.append(cite)
         if not items:
@@ -493,7 +493,7 @@ class App(StaffActions):
 
     # ------------------------------------------------------------ documents (shared outputs)
     def doc_views(self):
-        """Catalogue (Tra cứu), document list (Văn bản), and the three document dropdowns."""
+        """Catalogue (Tra cứu), document list (Văn bản), and the four document dropdowns."""
         docs = self._docs()
         choices = render.document_choices(docs)
         # vectors computed so far and the background embedding's ETA (a fake service may not say)
@@ -501,7 +501,7 @@ class App(StaffActions):
         vectors = progress().describe() if progress else ""
         return (render.render_catalogue(docs), render.render_catalogue(docs, browsable=False, progress=vectors),
                 gr.update(choices=choices), gr.update(choices=choices, value=None),
-                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""))
+                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""), gr.update(choices=choices))
 
     def _session_views(self, s: Session | None):
         staff = can_manage(s)
@@ -548,6 +548,8 @@ class App(StaffActions):
 
 
 def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
+    # Before any component: each one records Gradio's temp dir when it is made (ui.scratch: why).
+    scratch.use(settings)
     app = App(settings, kb)
     events_js = (STATIC / "events.js").read_text(encoding="utf-8")
     llm = settings.llm_configured
@@ -649,16 +651,39 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         cancel_btn = gr.Button("Huỷ", elem_id="kb-cancel-replace-btn")
                     ingest_btn = gr.Button("Nạp vào cơ sở dữ liệu", variant="primary", elem_id="kb-ingest-btn")
                     ingest_out = gr.HTML("", js_on_load=None, elem_id="kb-ingest-report")
+                    # A stored document's facts corrected after the fact: its file read again with them, audited.
+                    with gr.Accordion("Sửa thông tin văn bản đã lưu", open=False, elem_id="kb-correct") as correct_box:
+                        correct_key = gr.Dropdown(label="Văn bản đã lưu", choices=[], elem_id="kb-correct-key")
+                        correct_boxes = [gr.Dropdown(label=label, choices=render.status_choices(), elem_id=f"kb-correct-{k}")
+                                         if k == "status" else gr.Textbox(label=label, elem_id=f"kb-correct-{k}")
+                                         for k, label in render.CORRECTABLE_FIELDS]
+                        correct_btn = gr.Button("Lưu sửa đổi", elem_id="kb-correct-btn")
+                    correct_msg = gr.HTML("", js_on_load=None, elem_id="kb-correct-msg")
                     gr.Markdown("### Gỡ văn bản")
                     with gr.Row():
                         remove_choice = gr.Dropdown(label="Văn bản cần gỡ", choices=[], elem_id="kb-remove-choice", scale=3)
                         remove_confirm = gr.Checkbox(label="Tôi xác nhận gỡ văn bản này", elem_id="kb-remove-confirm", scale=1)
                         remove_btn = gr.Button("Gỡ văn bản", variant="stop", elem_id="kb-remove-btn", scale=1)
                     remove_out = gr.HTML("", js_on_load=None, elem_id="kb-remove-msg")
+                    gr.Markdown("### Lịch sử phiên bản\nMỗi lần nạp hoặc thay thế, bản đã lưu được giữ lại: xem lại và "
+                                "khôi phục bản cũ khi cần.")
+                    with gr.Row():
+                        history_choice = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-history-choice", scale=3)
+                        history_btn = gr.Button("Xem lịch sử", elem_id="kb-history-btn", scale=1)
+                    history_out = gr.HTML("", js_on_load=None, elem_id="kb-history")
+                    with gr.Row():
+                        version_choice = gr.Dropdown(label="Phiên bản", choices=[], elem_id="kb-version-choice", scale=2)
+                        version_btn = gr.Button("Xem nội dung", elem_id="kb-version-view-btn", scale=1)
+                        restore_confirm = gr.Checkbox(label="Tôi xác nhận khôi phục phiên bản này",
+                                                      elem_id="kb-restore-confirm", scale=1)
+                        restore_btn = gr.Button("Khôi phục phiên bản này", variant="stop", elem_id="kb-restore-btn",
+                                                scale=1)
+                    restore_out = gr.HTML("", js_on_load=None, elem_id="kb-restore-msg")
+                    version_out = gr.HTML("", js_on_load=None, elem_id="kb-version-text")
                 gr.Markdown("### Danh sách văn bản")
                 docs_html = gr.HTML("", js_on_load=None, elem_id="kb-docs")
 
-        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice]
+        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice, history_choice]
         session_outputs = [session_html, login_box, logout_btn, manage]
 
         demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
@@ -687,7 +712,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         **LOGIN)
         logout_btn.click(app.logout, [session],
                          [*login_io, previews, overrides, preview_out, fix_msg, ingest_out, remove_out, compare_out,
-                          confirm_row],
+                          confirm_row, correct_msg, history_out, restore_out, version_out],
                          api_name="ui_logout", js=LOGOUT_JS, **LOGIN)
         # A refused staff action (session expired) is said next to its button by staff_refused, not in a toast.
         refused = dict(fn=app.staff_refused, inputs=None, api_visibility="private", concurrency_id="kb-login",
@@ -715,9 +740,26 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         cancel_btn.click(app.cancel_replace, [session],
                          [previews, overrides, preview_out, fix_key, compare_out, confirm_row, ingest_out, files,
                           replace_choice], api_name="ui_cancel_replace", **LOGIN)
+        correct_box.expand(app.stored_choices, [session], correct_key, api_name="ui_correct_choices", **WRITE)
+        correct_key.change(app.stored_fields, [correct_key, session], correct_boxes, api_name="ui_correct_fields",
+                           **WRITE)
+        correct_btn.click(app.correct_stored, [correct_key, *correct_boxes, session], [correct_msg, *doc_outputs],
+                          api_name="ui_correct", **WRITE).failure(
+            outputs=[session, *session_outputs, correct_msg], api_name="ui_correct_refused", **refused)
         remove_btn.click(app.remove, [remove_choice, remove_confirm, session],
                          [remove_out, remove_confirm, *doc_outputs], api_name="ui_remove", **WRITE).failure(
             outputs=[session, *session_outputs, remove_out], api_name="ui_remove_refused", **refused)
+
+        history_btn.click(app.history, [history_choice, session], [history_out, version_choice, restore_out],
+                          api_name="ui_history", **READ).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_history_refused", **refused)
+        version_btn.click(app.view_version, [history_choice, version_choice, session], version_out,
+                          api_name="ui_version", **READ).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_version_refused", **refused)
+        restore_btn.click(app.restore_version, [history_choice, version_choice, restore_confirm, session],
+                          [restore_out, restore_confirm, history_out, version_choice, *doc_outputs],
+                          api_name="ui_restore", **WRITE).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_restore_refused", **refused)
 
         gr.api(app.api_ask, api_name="ask", concurrency_id="kb-read", concurrency_limit=4)
         gr.api(app.api_lookup, api_name="lookup", concurrency_id="kb-read", concurrency_limit=4)

@@ -1,5 +1,6 @@
 """The drafter's selection of clauses as a Word document (python-docx): each clause's verbatim text
-followed by its formal citation, in the order the user picked them. Pure: items in, bytes out."""
+followed by its formal citation, then the notes the lookup gave it ("Lưu ý: …": amended, a body that
+no longer exists as named), in the order the user picked them. Pure: items in, bytes out."""
 from __future__ import annotations
 
 import io
@@ -19,6 +20,7 @@ FONT = "Times New Roman"  # the font Vietnamese administrative documents are wri
 class ExportItem:
     text: str  # verbatim text of the unit (stored text, never rewritten)
     citation: str  # the formal citation: "khoản 3 Điều 7 Nghị định số 72/2015/NĐ-CP ngày 07/9/2015 của Chính phủ"
+    notes: tuple[str, ...] = ()  # LookupResult.notes: said after the citation, never inside the quoted text
 
 
 def clauses_docx(items: list[ExportItem]) -> bytes:
@@ -41,6 +43,8 @@ def clauses_docx(items: list[ExportItem]) -> bytes:
             if line:
                 doc.add_paragraph(line)
         doc.add_paragraph(strip_controls(item.citation), style=cite_style)
+        for note in item.notes:
+            doc.add_paragraph(f"Lưu ý: {strip_controls(note)}", style=cite_style)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -11,22 +11,15 @@ import html
 import re
 from collections.abc import Iterable
 
-from core.vocab import NO_BASIS, parse_date, unit_label
+from core.vocab import NO_BASIS, format_moment, parse_date, unit_label
+from core.vocab import LEGAL_STATUS  # a document status as the page says it
+from ingest.corrections import STATUSES as CORRECTION_STATUSES
 from ingest.identity import formal_citation
 from qa.features import FEATURE_LABELS, RULE_LABELS
 from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupResult
 
 __all__ = ["parse_date"]  # re-exported: the app parses the as-of date with it
 
-LEGAL_STATUS = {
-    "in_force": "Còn hiệu lực",
-    "amended": "Còn hiệu lực, có nội dung được sửa đổi, bổ sung",
-    "secondary": "Nguồn thứ cấp — không phải văn bản chính thức",
-    "not_yet": "Chưa có hiệu lực",
-    "expired": "Hết hiệu lực",
-    "replaced": "Đã bị thay thế",
-    "": "Chưa rõ hiệu lực",
-}
 MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Mô hình ngôn ngữ (LLM)"}
 BASIS_LABELS = {"found": "Có căn cứ", "weak": "Căn cứ yếu — cần kiểm tra lại"}
 NO_BASIS_PREFIX = NO_BASIS
@@ -379,7 +372,9 @@ def render_tree(tree: DocumentTree | None) -> str:
     head = (f'<div class="kb-citation">{esc(tree.name or tree.key)}</div>'
             f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
             + ('<ul class="kb-relations">' + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul>" if rel else "")
-            + (_amendment_list(tree.amendments) if tree.amendments else ""))
+            + (_amendment_list(tree.amendments) if tree.amendments else "")
+            + ('<div class="kb-sub">Thông tin đã được cán bộ pháp chế sửa:</div><ul class="kb-corrections">'
+               + "".join(f"<li>{esc(c)}</li>" for c in tree.corrections) + "</ul>" if tree.corrections else ""))
 
     def formal(citation: str) -> str:
         return formal_citation(citation, tree.name, tree.number, tree.doc_type, tree.issued_on, tree.issuer)
@@ -434,6 +429,22 @@ def render_tree(tree: DocumentTree | None) -> str:
 EDITABLE_FIELDS = (("number", "Số hiệu"), ("type", "Loại văn bản"), ("title", "Trích yếu"),
                    ("issuer", "Cơ quan ban hành"), ("issued_on", "Ngày ban hành"),
                    ("effective_from", "Ngày có hiệu lực"))
+# A stored document's facts staff may correct (ingest.corrections): the same, and its status.
+CORRECTABLE_FIELDS = EDITABLE_FIELDS + (("status", "Tình trạng hiệu lực"),)
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """(label, status) for the correction form: the statuses staff may set."""
+    return [(LEGAL_STATUS[s], s) for s in CORRECTION_STATUSES]
+
+
+def stored_fields(d: DocumentSummary | None) -> dict[str, str]:
+    """A stored document's facts as the correction form shows them (dates as dd/mm/yyyy)."""
+    if d is None:
+        return {k: "" for k, _ in CORRECTABLE_FIELDS}
+    return {"number": d.number, "type": d.type, "title": d.title, "issuer": d.issuer,
+            "issued_on": format_date(d.issued_on), "effective_from": format_date(d.effective_from),
+            "status": d.legal_status if d.legal_status in CORRECTION_STATUSES else ""}
 
 
 def _preview_row(p: dict, k: str, label: str) -> str:
@@ -587,8 +598,13 @@ def _shown_value(name: str, value: str) -> str:
 
 
 def render_ingest_report(report: dict, action: str = "Nạp") -> str:
-    lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
-             f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn.']
+    if not report.get("documents"):  # nothing stored: the reasons below say why, never a “done” with 0
+        lines = [f'<div class="kb-report"><b>{esc(action)}: không có văn bản nào được lưu.</b>']
+    else:
+        versions = report.get("versions") or {}
+        lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
+                 f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn.'
+                 + "".join(f" {esc(k)}: phiên bản {v}." for k, v in versions.items())]
     if report.get("dense_pending"):
         lines.append(f'<div class="kb-warn">Còn {report["dense_pending"]} đoạn chưa sẵn sàng tìm theo nghĩa (vẫn tìm '
                      "được theo từ ngữ); quản trị viên cần hoàn tất bước này.</div>")
@@ -602,6 +618,35 @@ def render_ingest_report(report: dict, action: str = "Nạp") -> str:
         name = str(item.get("path", "")).rsplit("/", 1)[-1]
         lines += [f'<div class="kb-warn">Cảnh báo {esc(name)}: {esc(w)}</div>' for w in item.get("warnings", [])]
     return "".join(lines) + "</div>"
+
+
+def render_versions(key: str, versions) -> str:
+    """The version history of one document (ingest.versions.VersionRow list), the current one marked."""
+    if not versions:
+        return (f'<div class="kb-note">{esc(key)} chưa có phiên bản nào được lưu: chỉ văn bản nạp nguyên từ một tệp '
+                "(PDF, DOCX, TXT…) mới có lịch sử phiên bản.</div>")
+    rows = "".join(
+        f'<tr class="{"kb-current" if v.current else ""}"><td class="kb-num">{v.version}</td>'
+        f"<td>{esc(format_moment(v.ingested_at))}</td><td>{esc(v.user or '(không rõ)')}</td>"
+        f'<td><code title="{esc(v.sha256)}">{esc(v.sha256[:12])}</code></td><td>{esc(v.source_name)}</td>'
+        f"<td>{'Đang dùng' if v.current else ''}</td></tr>" for v in versions)
+    gone = "" if any(v.current for v in versions) else (
+        '<div class="kb-note">Văn bản này đã bị gỡ: không phiên bản nào đang dùng.</div>')
+    return (f'<div class="kb-report"><b>Lịch sử phiên bản của {esc(key)}</b>{gone}'
+            '<div class="kb-table-scroll" role="region" aria-label="Lịch sử phiên bản" tabindex="0">'
+            '<table class="kb-docs kb-versions"><thead><tr><th>Phiên bản</th><th>Ngày nạp</th><th>Người nạp</th>'
+            "<th>SHA-256</th><th>Tệp</th><th>Hiện hành</th></tr></thead><tbody>" + rows + "</tbody></table></div></div>")
+
+
+def render_version_document(key: str, version: int, doc) -> str:
+    """The text of one stored version (an ingest.model.LegalDocument), to read before restoring it."""
+    if doc is None:
+        return render_action_error(f"Văn bản {key} không có phiên bản {version}.")
+    units = "".join(f"<h4>{esc(unit_label(u.kind, u.number))}. {esc(u.title)}</h4>{_text_block(u.full_text)}"
+                    for u in doc.units)
+    return (f'<div class="kb-report kb-version-text"><b>Phiên bản {version} của {esc(key)}</b>'
+            f'<div class="kb-note">{len(doc.units)} điều/mục; hiệu lực từ {esc(format_date(doc.effective_from)) or "—"}'
+            f"</div>{units}</div>")
 
 
 def render_action_error(message: str) -> str:

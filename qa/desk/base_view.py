@@ -14,11 +14,11 @@ from ingest.identity import document_name
 from qa.amended import relations_for
 from qa.lookup import lookup_reference
 from qa.references import DocDescriptor
+from qa.succession import notes_for
 from qa.types import LookupResult
 
 # Who does now what a body the draft addresses used to do (corpus/catalog.toml [[succession]]):
-# (texts, ISO date) -> one line per change. None until a succession catalogue is wired in (see
-# BaseView.body_notes); the report then says bodies were not checked.
+# (texts, ISO date) -> one line per change (qa.succession.notes_for over the catalogue, by default).
 BodyNotes = Callable[[list[str], str], list[str]]
 
 
@@ -47,7 +47,7 @@ class BaseView:
         self.loaded: list[DocDescriptor] = kb.retriever.descriptors()
         self.catalogued: list[DocDescriptor] = kb.catalogued_descriptors()
         self.loaded_keys = {d.key for d in self.loaded}
-        self._body_notes = body_notes
+        self._body_notes = body_notes or (lambda texts, as_of: notes_for(texts, self.catalog, as_of))
         self._relations: dict[str, list[Amendment]] = {}
         self._mentions: dict[tuple, list] = {}
 
@@ -93,14 +93,9 @@ class BaseView:
         return self._mentions[key]
 
     # ---- bodies addressed
-    @property
-    def checks_bodies(self) -> bool:
-        return self._body_notes is not None
-
     def body_notes(self, texts: list[str], as_of: str) -> list[str]:
-        """Hook: the bodies the draft addresses that no longer exist as named, with who does it now.
-        Wired to the succession catalogue (qa.succession.notes_for) once it is in the base."""
-        return self._body_notes(texts, as_of) if self._body_notes else []
+        """The bodies the texts name that no longer exist as named on the date, with who does it now."""
+        return self._body_notes(texts, as_of)
 
     # ---- retrieval (qa.desk.trace)
     def retrieve(self, text: str, k: int, as_of: str | None, documents: list[str] | None):

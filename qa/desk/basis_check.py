@@ -23,6 +23,9 @@ other than Hiến pháp, Luật, Bộ luật and Pháp lệnh, which are named b
 mentions may be short (type and complete number). Facts written that contradict the base (a wrong
 date, type, year or issuer) are errors wherever they stand. The corrected form offered is
 ingest.identity.formal_citation's. The document's subject line (trích yếu) is not checked.
+
+The bodies the draft addresses are checked against the succession catalogue (qa.succession): one
+line per body that no longer exists as named on the date, with the passages that name it.
 """
 from __future__ import annotations
 
@@ -99,7 +102,7 @@ class BasisReport:
     as_of: str  # ISO date the check is for
     as_of_source: str  # "chọn" | "dự thảo" | "hôm nay"
     passages: list[PassageReport] = field(default_factory=list)
-    bodies: list[str] = field(default_factory=list)  # bodies addressed that no longer exist as named
+    bodies: list[str] = field(default_factory=list)  # bodies named that no longer exist as named, and where
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -576,9 +579,15 @@ def check_basis(draft: Draft, view: BaseView, as_of: str | None = None, max_cita
     if skipped > 0:
         report.notes.append(f"Chỉ kiểm tra {max_citations} trích dẫn đầu tiên (KB_DESK_MAX_CITATIONS); còn {skipped} "
                             "trích dẫn chưa kiểm tra: chia dự thảo để kiểm tra phần còn lại.")
-    if view.checks_bodies:
-        report.bodies = view.body_notes([p.text for p in draft.passages], date)
-    else:
-        report.notes.append("Chưa kiểm tra cơ quan được nêu trong dự thảo còn tồn tại hay không: cơ sở dữ liệu chưa có "
-                            "danh mục kế thừa cơ quan.")
+    report.bodies = addressed_bodies(draft, view, date)
     return report
+
+
+def addressed_bodies(draft: Draft, view: BaseView, as_of: str) -> list[str]:
+    """Each body the draft names that no longer exists as named on the date (corpus/catalog.toml
+    [[succession]]), once, with the passages that name it: "Từ 01/03/2025, … — Căn cứ 4; Khoản 4 Điều 2."."""
+    where: dict[str, list[str]] = {}
+    for p in draft.passages:
+        for line in view.body_notes([p.text], as_of):
+            where.setdefault(line, []).append(p.label)
+    return [f"{line.rstrip('.')} — {'; '.join(labels)}." for line, labels in where.items()]
