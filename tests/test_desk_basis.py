@@ -411,3 +411,17 @@ def test_a_unit_repealed_by_a_document_the_base_lacks_is_no_longer_in_force(fake
     assert (gone.verdict, kept.verdict) == ("repealed", "ok")
     assert any("Nghị định 900/2099/NĐ-CP (chưa có trong cơ sở dữ liệu)" in r and "01/07/2099" in r for r in gone.reasons)
     assert check_basis(draft, view, "2099-01-01").citations[0].verdict == "ok"  # not yet repealed then
+
+
+@pytest.mark.parametrize("task,clause,relation", [
+    ("Chủ trại nuôi báo cáo Sở Thử nghiệm hằng quý về số chim cánh cụt.",
+     "2. Chủ trại nuôi báo cáo Sở Thử nghiệm hằng quý về số chim cánh cụt.", "restates"),
+    # the same words scattered through a long clause: carried out, not repeated
+    ("Bố trí kinh phí cho chương trình nuôi chim.",
+     "1. Kinh phí thử nghiệm do Bộ Mẫu bố trí theo kế hoạch; chương trình đào tạo cho người nuôi chim cánh cụt.",
+     "implements"),
+])
+def test_a_task_restates_a_clause_only_when_it_repeats_its_words(task, clause, relation):
+    from qa.desk.trace import _relation
+
+    assert _relation(task, clause) == relation

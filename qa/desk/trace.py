@@ -35,7 +35,7 @@ _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.;!?])\s+(?=[A-ZĐÀ-Ỹ])")
 BASIS_LABELS = {"found": "Có căn cứ", "weak": "Căn cứ yếu — cần kiểm tra lại", "none": "Không tìm thấy căn cứ"}
 RELATIONS = {"implements": "triển khai", "restates": "nhắc lại"}
 LINKS_PER_TASK = 3
-RESTATES_AT = 0.6  # share of the task's words found, in order, in the clause
+RESTATES_AT = 0.6  # share of the task's words found in the clause, in order, in runs of three words or more
 
 
 @dataclass
@@ -153,7 +153,9 @@ def _relation(task: str, clause: str) -> str:
     words, other = fold(task).split(), fold(clause).split()
     if not words:
         return "implements"
-    matched = sum(b.size for b in difflib.SequenceMatcher(None, words, other, autojunk=False).get_matching_blocks())
+    # runs of three words or more: a long clause shares many single words with any task on its subject
+    matched = sum(b.size for b in difflib.SequenceMatcher(None, words, other, autojunk=False).get_matching_blocks()
+                  if b.size >= 3)
     return "restates" if matched / len(words) >= RESTATES_AT else "implements"
 
 
