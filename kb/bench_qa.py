@@ -168,7 +168,7 @@ def run_qa_bench(bench_home: Path, section, quick: bool = False) -> str:
     kb = KnowledgeBase(settings, make_backends(settings))
     out.append(_cv_section(kb, OURS_TRAIN, "kb/data/answers_ours_train.jsonl on đề mục 32.1 and five others"))
     out.append(_answers_section(evaluate_answers(kb, load_answer_questions(str(OURS_TEST))),
-                                "kb/data/answers_ours_test.jsonl — THE TEST SPLIT, never trained or tuned on"))
+                                "kb/data/answers_ours_test.jsonl — the first test split (never trained on; scored at the end of the fourth pass, so no longer untouched)"))
     out.append(_answers_section(evaluate_answers(kb, load_answer_questions(str(OURS_TEST2))),
                                 "kb/data/answers_ours_test2.jsonl — THE SECOND TEST SPLIT, never trained or tuned on"))
     out.append("Latency is retrieval + extractive answer per question, query embedding included, "
