@@ -10,10 +10,11 @@ An entry not yet checked against the documents' text says so on every line it gi
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from core.bodies import levels_in, names_in
-from core.vocab import format_iso
+from core.vocab import fold, format_iso, spell_out
 from ingest.catalog import Catalog, Succession
 from ingest.identity import document_name
 
@@ -33,10 +34,28 @@ def changes_named(text: str, successions: Sequence[Succession], as_of: str | Non
     return out
 
 
+def _function_words(functions: str) -> list[str]:
+    """"quản lý nhà nước về báo chí, thông tin đối ngoại" -> ["bao chi", "thong tin doi ngoai"]."""
+    parts = re.split(r",|;|\bva\b", fold(functions))
+    return [re.sub(r"^\s*quan ly nha nuoc ve\s+", "", p).strip() for p in parts if p.strip()]
+
+
 def successors_named(text: str, successions: Sequence[Succession]) -> list[Succession]:
-    """The entries whose successor `text` names while it does not name the former body itself."""
-    return [s for s in successions
-            if s.former and s.successor_names and names_in(text, s.successor_names) and not names_in(text, s.former_names)]
+    """The entries whose successor `text` names while it does not name the former body itself. When
+    only some functions moved ("transferred": the successor had duties of its own before, which the
+    texts write under its own name), only a question about those functions: "Bộ Văn hóa, Thể thao và
+    Du lịch quản lý những hoạt động nào" asks about that ministry's own provisions."""
+    folded = spell_out(" " + " ".join(re.findall(r"[a-z0-9]+", fold(text))) + " ")
+    out = []
+    for s in successions:
+        if not (s.former and s.successor_names and names_in(text, s.successor_names)
+                and not names_in(text, s.former_names)):
+            continue
+        if s.change == "transferred" and s.functions and not any(
+                f" {w} " in folded for w in _function_words(s.functions)):
+            continue
+        out.append(s)
+    return out
 
 
 def instrument_names(s: Succession, catalog: Catalog) -> str:

@@ -211,6 +211,20 @@ def test_a_question_naming_the_new_body_is_searched_with_the_former_name(synthet
     assert successors_named("Bộ Mẫu Mới", cat.successions) == [cat.successions[0]]
 
 
+@pytest.mark.parametrize("question, expanded", [
+    # about a function that moved (the entry's "thông tin đối ngoại"): the former body's provisions
+    ("Bộ Văn hóa, Thể thao và Du lịch hướng dẫn thông tin đối ngoại thế nào?", True),
+    # the same, abbreviated as officials type it
+    ("bo vhttdl huong dan ttdn the nao", True),
+    # about the ministry's own provisions (it existed before): read as asked
+    ("Bộ Văn hóa, Thể thao và Du lịch quản lý, cấp phép những hoạt động thông tin nào?", False),
+])
+def test_a_transfer_of_some_functions_expands_only_questions_about_them(question, expanded):
+    real = load_catalog(REPO_CATALOG)
+    got = [s.successor for s in successors_named(question, real.successions)]
+    assert ("Bộ Văn hóa, Thể thao và Du lịch" in got) == expanded, got
+
+
 # ---------------------------------------------------------------- end to end: answers, lookups, exports
 
 def test_an_answer_quoting_a_former_body_says_who_does_it_now(fake_kb, tmp_path):
@@ -226,7 +240,7 @@ def test_an_answer_quoting_a_former_body_says_who_does_it_now(fake_kb, tmp_path)
 
 def test_a_question_naming_the_new_ministry_finds_the_clause_written_for_the_old_one(fake_kb, tmp_path):
     kb = fake_kb(write_txt(tmp_path / "qd998.txt", synthetic_decision()))
-    ans = kb.ask("Sở Mẫu gửi báo cáo thử nghiệm mẫu về Bộ VHTTDL khi nào?")
+    ans = kb.ask("Sở Mẫu gửi báo cáo thử nghiệm mẫu về thông tin đối ngoại cho Bộ VHTTDL khi nào?")
     assert ans.citations[0].citation == f"Khoản 1 Điều 2 Quyết định {KEY}"
     # said first: how the question was read, with the line (not repeated after it)
     assert ans.warnings[0].startswith("Câu hỏi nêu Bộ Văn hóa, Thể thao và Du lịch; đã tìm cả các quy định ghi tên "
