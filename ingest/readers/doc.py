@@ -82,8 +82,7 @@ def read_doc_text(path, limits: Limits = DEFAULT_LIMITS) -> str:
         table = ole.openstream(table_name).read()
         text = _piece_text(path, word, table, limits)
     except (struct.error, IndexError, OSError) as exc:  # offsets pointing outside the streams
-        raise ReaderError(str(path), f"không đọc được tệp Word .doc (cấu trúc hỏng: {type(exc).__name__}); "
-                                     f"{SAVE_AS_DOCX}") from exc
+        raise ReaderError(str(path), f"tệp Word .doc bị hỏng nên không đọc được; {SAVE_AS_DOCX}") from exc
     finally:
         ole.close()
     return _clean(text)
