@@ -101,6 +101,8 @@ GRADIO_STRINGS_VI = {
     "common.submit": "Gửi",
     "common.loading": "Đang tải",
     "common.remove": "Bỏ",
+    "common.upload": "Tải thêm tệp",
+    "common.complete": "Xong",  # said to screen readers when an action finishes (Gradio has no English for it)
     "common.download": "Tải xuống",
     "common.download_all": "Tải xuống tất cả",
     "common.edit": "Sửa",

@@ -40,9 +40,29 @@
         if (t.getAttribute("tabindex") !== want) t.setAttribute("tabindex", want);
       });
     });
-    // Gradio's overflow button (a narrow screen with many tabs) is labelled in English.
-    document.querySelectorAll('.overflow-menu > button[aria-label="More tabs"]')
-      .forEach((b) => b.setAttribute("aria-label", "Các thẻ khác"));
+    labels();
+  };
+  // Labels Gradio writes in English (or as an untranslated key) that screen readers read.
+  const LABELS = {
+    "More tabs": "Các thẻ khác", "Click to upload or drop files": "Bấm để chọn tệp hoặc kéo thả tệp vào đây",
+    "File upload": "Chọn tệp", "Close": "Đóng", "close": "Đóng", "common.upload": "Tải thêm tệp",
+  };
+  const labels = () => {
+    for (const attr of ["aria-label", "title"]) {
+      document.querySelectorAll(`[${attr}]`).forEach((el) => {
+        const vi = LABELS[el.getAttribute(attr)];
+        if (vi) el.setAttribute(attr, vi);
+      });
+    }
+    // Gradio's "upload more" icon button wraps the upload button (a button inside a button, which
+    // screen readers flatten): the outer one becomes a labelled group out of the Tab order, so keyboard
+    // and screen-reader users meet one control, the inner one.
+    document.querySelectorAll("button.icon-button").forEach((b) => {
+      if (b.querySelector("button") && b.getAttribute("role") !== "group") {
+        b.setAttribute("role", "group");
+        b.setAttribute("tabindex", "-1");
+      }
+    });
   };
   document.addEventListener("keydown", (ev) => {
     const tab = ev.target instanceof Element ? ev.target.closest('[role="tab"]') : null;
@@ -123,8 +143,6 @@
         if (hit) node.nodeValue = hit[1];
       }
     });
-    document.querySelectorAll('.toast-wrap [aria-label="Close"], .toast-wrap [aria-label="close"]')
-      .forEach((b) => b.setAttribute("aria-label", "Đóng"));
   };
   let queued = false;
   ready(() => {
