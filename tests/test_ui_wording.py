@@ -104,3 +104,16 @@ def test_pages_say_no_llm_vector_or_hash():
         shown = re.findall(r'"([^"\n]*[À-ỹ][^"\n]*)"', (ui / name).read_text(encoding="utf-8"))
         bad = [s for s in shown if re.search(r"\bLLM\b|vectơ|mã băm", s)]
         assert not bad, (name, bad)
+
+
+def test_gradio_status_timers_are_hidden_where_gradio_writes_them():
+    """Gradio's status overlay writes "queue: 1/1 |", "processing |" and "2.0/0.2s" into
+    .progress-text; kb.css hides that element. Fails when a Gradio upgrade moves the text."""
+    import gradio
+
+    assets = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
+    tracker = next(f.read_text(encoding="utf-8") for f in assets.glob("statustracker-*.js"))
+    assert "`queue: ${" in tracker and "`processing |`" in tracker and "progress-text" in tracker
+    css = (Path(wording.__file__).parent / "static" / "kb.css").read_text(encoding="utf-8")
+    rule = re.search(r"([^{}]*\.progress-text[^{}]*)\{([^}]*)\}", css)
+    assert rule and "display: none" in rule[2] and '[data-testid="status-tracker"] .progress-text' in rule[1]
