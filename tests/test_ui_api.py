@@ -265,7 +265,7 @@ def test_ask_refuses_llm_mode_when_not_configured(fake_app):
     from gradio_client import Client
 
     url, _, _ = fake_app
-    with pytest.raises(Exception, match="LLM"):
+    with pytest.raises(Exception, match="mode=\"llm\""):
         Client(url, verbose=False).predict(question="q", mode="llm", api_name="/ask")
 
 

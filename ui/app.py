@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ import gradio as gr  # noqa: E402  (after the offline environment is set)
 from core.backends import make_backends  # noqa: E402
 from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
-from ui import basis_tab, render, scratch, web  # noqa: E402
+from ui import basis_tab, render, scratch, web, wording  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
 from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
 from ui.export import ExportItem, clauses_docx  # noqa: E402
@@ -100,6 +101,8 @@ GRADIO_STRINGS_VI = {
     "common.submit": "Gửi",
     "common.loading": "Đang tải",
     "common.remove": "Bỏ",
+    "common.upload": "Tải thêm tệp",
+    "common.complete": "Xong",  # said to screen readers when an action finishes (Gradio has no English for it)
     "common.download": "Tải xuống",
     "common.download_all": "Tải xuống tất cả",
     "common.edit": "Sửa",
@@ -130,14 +133,13 @@ GRADIO_STRINGS_VI = {
 GRADIO_LOCALES = ("en", "ar", "ca", "ckb", "de", "es", "et", "eu", "fa", "fi", "fr", "he", "hi", "id", "ja", "ko",
                   "lt", "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru", "sv", "ta", "th", "tr", "uk", "ur", "uz",
                   "zh-CN", "zh-TW")
-# <html lang="vi">: Gradio writes lang="en" in its page and resets it to its locale after loading, so
-# the attribute is put back whenever it changes (screen readers and hyphenation read it).
-HEAD = """<script>(() => {
-  const root = document.documentElement;
-  const keep = () => { if (root.lang !== "vi") root.lang = "vi"; };
-  keep();
-  new MutationObserver(keep).observe(root, {attributes: true, attributeFilter: ["lang"]});
-})();</script>"""
+def head(settings: Settings) -> str:
+    """<head> additions: ui/static/page.js (lang="vi", skip link, arrow keys on tabs, the upload limit
+    said in Vietnamese before Gradio refuses in English, Gradio's toasts translated), given the limit
+    Gradio enforces (its FileSize: MB = 1024 × 1024 bytes)."""
+    page_js = (STATIC / "page.js").read_text(encoding="utf-8")
+    limit = int(settings.max_upload_mb * 1024 * 1024)
+    return f"<script>window.KB_MAX_UPLOAD_BYTES = {limit};\n{page_js}</script>"
 
 
 # First paint at once: the question and a placeholder appear as the button is pressed, even while the
@@ -167,8 +169,33 @@ def i18n() -> gr.I18n:
 
 
 def theme() -> gr.themes.Base:
-    """System fonts with Vietnamese glyphs; no web font is fetched."""
-    return gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+    """System fonts with Vietnamese glyphs (no web font is fetched), and Gradio's own colours moved to
+    WCAG AA: its defaults put white on orange-500 (2.8:1) for primary buttons and the active tab,
+    grey-400 (1.9:1) for placeholders, help text and "hoặc", and a pale-blue focus ring (1.8:1).
+    Text is 4.5:1 or more on its background, field borders and focus rings 3:1 or more
+    (tests/test_ui_browser_a11y.py measures the computed colours)."""
+    return gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS).set(
+        color_accent="*primary_700",  # dark: kb.css sets --color-accent
+        loader_color="*primary_700", loader_color_dark="*primary_300",
+        button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
+        button_primary_border_color="*primary_700", button_primary_border_color_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700", button_primary_background_fill_hover_dark="*primary_800",
+        button_primary_border_color_dark="*primary_700", button_primary_border_color_hover_dark="*primary_800",
+        button_primary_text_color="white", button_primary_text_color_dark="white",
+        button_cancel_background_fill="#b91c1c", button_cancel_background_fill_hover="#991b1b",
+        button_cancel_background_fill_dark="#b91c1c", button_cancel_background_fill_hover_dark="#991b1b",
+        body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300",
+        block_label_text_color="*neutral_600", block_label_text_color_dark="*neutral_200",
+        block_info_text_color="*neutral_600", block_info_text_color_dark="*neutral_300",
+        input_placeholder_color="*neutral_600", input_placeholder_color_dark="*neutral_300",
+        input_border_color="*neutral_500", input_border_color_dark="*neutral_400",
+        input_border_color_hover="*neutral_600", input_border_color_hover_dark="*neutral_300",
+        input_border_color_focus="*primary_700", input_border_color_focus_dark="*primary_300",
+        input_shadow_focus="0 0 0 2px *primary_700", input_shadow_focus_dark="0 0 0 2px *primary_300",
+        checkbox_border_color="*neutral_500", checkbox_border_color_dark="*neutral_400",
+        checkbox_border_color_hover="*neutral_600", checkbox_border_color_hover_dark="*neutral_300",
+        checkbox_border_color_focus="*primary_700", checkbox_border_color_focus_dark="*primary_300",
+    )
 
 
 def launch_options(settings: Settings) -> dict:
@@ -177,8 +204,8 @@ def launch_options(settings: Settings) -> dict:
         theme=theme(),
         css=(STATIC / "kb.css").read_text(encoding="utf-8"),
         i18n=i18n(),
-        head=HEAD,
-        footer_links=["api"],
+        head=head(settings),
+        footer_links=[],  # no footer: its "API" link is for programs, documented in docs/UI.md
         run_history=False,
         mcp_server=False,
         ssr_mode=False,
@@ -307,7 +334,8 @@ class App(StaffActions):
         if mode not in ("extractive", "llm"):
             raise ValueError(f"Chế độ “{mode}” không hợp lệ: chọn extractive hoặc llm.")
         if mode == "llm" and not self.settings.llm_configured:
-            raise ValueError("Chế độ LLM chưa được bật trên máy chủ; dùng chế độ trích nguyên văn.")
+            raise ValueError("Trợ lý viết câu trả lời (mode=\"llm\") chưa được bật trên máy chủ này; "
+                             "dùng mode=\"extractive\" (trích nguyên văn).")
         return question, as_of, mode, self._check_documents(documents)
 
     def ask_chat(self, question, as_of_text, mode, documents, turns, session, request: gr.Request):
@@ -343,8 +371,10 @@ class App(StaffActions):
                 yield render.render_chat(turns), turns, ""
         except (SettingsError, ValueError) as exc:
             turn["error"] = str(exc)
-        except Exception as exc:  # the page must not stay on "Đang trả lời…"
-            turn["error"] = f"Lỗi của dịch vụ hỏi đáp: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # the page must not stay on "Đang trả lời…"; the details go to stderr
+            print(f"kb: hỏi đáp: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            turn["error"] = ("Dịch vụ hỏi đáp gặp lỗi nên chưa trả lời được câu hỏi này. Hãy thử lại sau ít phút; "
+                             "nếu lỗi lặp lại, báo quản trị viên.")
         if turn["answer"] is None and not turn["error"]:
             turn["error"] = "Không nhận được câu trả lời từ dịch vụ."
         yield render.render_chat(turns), turns, ""
@@ -496,9 +526,9 @@ class App(StaffActions):
         """Catalogue (Tra cứu), document list (Văn bản), and the four document dropdowns."""
         docs = self._docs()
         choices = render.document_choices(docs)
-        # vectors computed so far and the background embedding's ETA (a fake service may not say)
+        # clauses still being prepared for search by meaning, and when they will be (a fake service may not say)
         progress = getattr(self.kb, "embedding_progress", None)
-        vectors = progress().describe() if progress else ""
+        vectors = wording.search_readiness(progress()) if progress else ""
         return (render.render_catalogue(docs), render.render_catalogue(docs, browsable=False, progress=vectors),
                 gr.update(choices=choices), gr.update(choices=choices, value=None),
                 gr.update(choices=[("— Không thay thế —", "")] + choices, value=""), gr.update(choices=choices))
@@ -566,7 +596,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         gr.HTML('<h1 class="kb-title">Cơ sở tri thức văn bản pháp luật về thông tin đối ngoại</h1>'
                 '<div class="kb-meta">Câu trả lời chỉ trích từ văn bản đã nạp; luôn kiểm tra căn cứ trước khi sử dụng.</div>',
                 js_on_load=None)
-        with gr.Tabs():
+        with gr.Tabs(elem_id="kb-main"):
             with gr.Tab("Hỏi đáp", id="ask"):
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -584,11 +614,11 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                                      elem_id="kb-doc-filter", scale=2)
                         with gr.Row():
                             mode = gr.Radio(
-                                choices=[("Trích nguyên văn", "extractive"), ("LLM", "llm")],
-                                value=settings.answer_mode if llm else "extractive", label="Chế độ trả lời",
+                                choices=[("Trích nguyên văn", "extractive"), ("Trợ lý viết câu trả lời", "llm")],
+                                value=settings.answer_mode if llm else "extractive", label="Cách trả lời",
                                 interactive=llm, elem_id="kb-mode",
-                                info=("Mô hình: " + str(settings.llm_model)) if llm else
-                                "Chưa bật trên máy chủ này")
+                                info="Trợ lý viết câu trả lời bằng lời văn; căn cứ vẫn trích nguyên văn từ văn bản."
+                                if llm else "Máy chủ này chưa bật trợ lý viết câu trả lời.")
                         gr.Examples(EXAMPLES, inputs=[question], label="Câu hỏi mẫu")
                         clear_btn = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="kb-clear")
                     with gr.Column(scale=2):
@@ -610,7 +640,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                     export_msg = gr.HTML("", js_on_load=None, elem_id="kb-export-msg")
                 with gr.Row():
                     with gr.Column(scale=2):
-                        gr.Markdown("### Danh mục văn bản\nBấm tên văn bản để xem cấu trúc. Dòng mờ: văn bản còn thiếu, "
+                        gr.Markdown("## Danh mục văn bản\nBấm tên văn bản để xem cấu trúc. Dòng mờ: văn bản còn thiếu, "
                                     "cán bộ pháp chế cần bổ sung tệp.")
                         catalogue = gr.HTML("", js_on_load=events_js, elem_id="kb-catalogue")
                     with gr.Column(scale=3):
@@ -631,7 +661,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                 login_msg = gr.HTML("", js_on_load=None, elem_id="kb-login-msg")
                 logout_btn = gr.Button("Đăng xuất", visible=False, size="sm", elem_id="kb-logout-btn")
                 with gr.Column(visible=False, elem_id="kb-manage") as manage:
-                    gr.Markdown("### Nạp hoặc thay thế văn bản\nTải lên PDF, DOCX, HTML, TXT hoặc tệp HTML của Bộ pháp "
+                    gr.Markdown("## Nạp hoặc thay thế văn bản\nTải lên PDF, DOCX, HTML, TXT hoặc tệp HTML của Bộ pháp "
                                 "điển, bấm “Xem trước” để kiểm tra thông tin nhận dạng và cấu trúc, sửa nếu cần, rồi nạp.")
                     files = gr.File(label="Tệp văn bản", file_count="multiple", type="filepath",
                                     file_types=list(UPLOAD_TYPES), elem_id="kb-upload")
@@ -659,13 +689,13 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                          for k, label in render.CORRECTABLE_FIELDS]
                         correct_btn = gr.Button("Lưu sửa đổi", elem_id="kb-correct-btn")
                     correct_msg = gr.HTML("", js_on_load=None, elem_id="kb-correct-msg")
-                    gr.Markdown("### Gỡ văn bản")
+                    gr.Markdown("## Gỡ văn bản")
                     with gr.Row():
                         remove_choice = gr.Dropdown(label="Văn bản cần gỡ", choices=[], elem_id="kb-remove-choice", scale=3)
                         remove_confirm = gr.Checkbox(label="Tôi xác nhận gỡ văn bản này", elem_id="kb-remove-confirm", scale=1)
                         remove_btn = gr.Button("Gỡ văn bản", variant="stop", elem_id="kb-remove-btn", scale=1)
                     remove_out = gr.HTML("", js_on_load=None, elem_id="kb-remove-msg")
-                    gr.Markdown("### Lịch sử phiên bản\nMỗi lần nạp hoặc thay thế, bản đã lưu được giữ lại: xem lại và "
+                    gr.Markdown("## Lịch sử phiên bản\nMỗi lần nạp hoặc thay thế, bản đã lưu được giữ lại: xem lại và "
                                 "khôi phục bản cũ khi cần.")
                     with gr.Row():
                         history_choice = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-history-choice", scale=3)
@@ -680,7 +710,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                                 scale=1)
                     restore_out = gr.HTML("", js_on_load=None, elem_id="kb-restore-msg")
                     version_out = gr.HTML("", js_on_load=None, elem_id="kb-version-text")
-                gr.Markdown("### Danh sách văn bản")
+                gr.Markdown("## Danh sách văn bản")
                 docs_html = gr.HTML("", js_on_load=None, elem_id="kb-docs")
 
         doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice, history_choice]
@@ -729,13 +759,14 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                               [previews, overrides, preview_out, fix_key, fix_msg], api_name="ui_fix", **WRITE)
         fixed.failure(outputs=[session, *session_outputs, fix_msg], api_name="ui_fix_refused", **refused)
         fixed.success(api_name="ui_compare_fix", **compare_io)
-        ingest_btn.click(app.ingest, [previews, overrides, replace_choice, session],
+        # ingest_live says each step under the button (Gradio's overlay: a timer and a percentage stuck at 0 %)
+        ingest_btn.click(app.ingest_live, [previews, overrides, replace_choice, session],
                          [ingest_out, previews, overrides, preview_out, fix_key, *doc_outputs], api_name="ui_ingest",
-                         **WRITE).failure(outputs=[session, *session_outputs, ingest_out], api_name="ui_ingest_refused",
+                         show_progress="hidden", **WRITE).failure(outputs=[session, *session_outputs, ingest_out], api_name="ui_ingest_refused",
                                           **refused)
-        confirm_btn.click(app.confirm_replace, [previews, overrides, replace_choice, session],
+        confirm_btn.click(app.confirm_live, [previews, overrides, replace_choice, session],
                           [ingest_out, previews, overrides, preview_out, fix_key, *doc_outputs, compare_out, confirm_row],
-                          api_name="ui_confirm_replace", **WRITE).failure(
+                          api_name="ui_confirm_replace", show_progress="hidden", **WRITE).failure(
             outputs=[session, *session_outputs, ingest_out], api_name="ui_confirm_refused", **refused)
         cancel_btn.click(app.cancel_replace, [session],
                          [previews, overrides, preview_out, fix_key, compare_out, confirm_row, ingest_out, files,

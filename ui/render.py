@@ -20,7 +20,8 @@ from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupRes
 
 __all__ = ["parse_date"]  # re-exported: the app parses the as-of date with it
 
-MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Mô hình ngôn ngữ (LLM)"}
+# Said on an answer only when the assistant wrote it (the verbatim answer needs no label); plain words, no "LLM".
+MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Trợ lý viết câu trả lời, căn cứ trích từ văn bản"}
 BASIS_LABELS = {"found": "Có căn cứ", "weak": "Căn cứ yếu — cần kiểm tra lại"}
 NO_BASIS_PREFIX = NO_BASIS
 
@@ -148,10 +149,10 @@ def render_answer(answer: Answer, turn: int, feedback: str | None = None) -> str
     if answer.basis == "none":
         return (f'<div class="kb-a kb-basis-none" data-basis="none">'
                 f'<p class="kb-para">{esc(answer.answer)}</p>{_feedback(turn, feedback)}</div>')
-    meta = [f"Chế độ: {esc(MODE_LABELS.get(answer.mode, answer.mode))}",
-            esc(BASIS_LABELS.get(answer.basis, answer.basis))]
+    meta = ([esc(MODE_LABELS.get(answer.mode, answer.mode))] if answer.mode != "extractive" else []) + [
+        esc(BASIS_LABELS.get(answer.basis, answer.basis))]
     if answer.fell_back:
-        meta.append("LLM không trả lời được có căn cứ — hiển thị câu trả lời trích nguyên văn")
+        meta.append("Trợ lý không viết được câu trả lời có căn cứ — hiển thị nguyên văn các căn cứ")
     warn = ""
     notes = list(answer.warnings) + [f"Đã bỏ trích dẫn không hợp lệ: {d}" for d in answer.dropped_citations]
     if notes:
@@ -344,7 +345,7 @@ def render_catalogue(docs: list[DocumentSummary], browsable: bool = True, progre
             f"<td>{esc(format_date(d.effective_from))}</td>"
             f"<td class=\"kb-num\">{d.articles}</td><td class=\"kb-num\">{d.nodes}"
             # still being embedded: how far (the rest is found by lexical search meanwhile)
-            + (f'<div class="kb-sub">{d.dense_nodes} có vectơ</div>' if d.ready and d.dense_nodes < d.nodes else "")
+            + (f'<div class="kb-sub">{d.dense_nodes} sẵn sàng tìm theo nghĩa</div>' if d.ready and d.dense_nodes < d.nodes else "")
             + "</td></tr>"
         )
     return ((f'<div class="kb-note kb-embed-progress">{esc(progress)}</div>' if progress else "")

@@ -10,6 +10,8 @@ Gradio login event only shows the result.
 from __future__ import annotations
 
 import functools
+import inspect
+import queue
 import shutil
 import sys
 import threading
@@ -21,7 +23,7 @@ from core.vocab import UPLOAD_EXTENSIONS
 
 import gradio as gr
 
-from ui import render
+from ui import render, wording
 from ui.audit import AuditUnavailable, file_sha256
 from ui.auth import LOGIN_CLIENT, SESSION_ENDED, Session, User, can_manage
 
@@ -112,6 +114,27 @@ def staff_action(handler):
     gr.Error (and the page, through staff_refused, next to the button) instead of Gradio showing
     the OSError's text. Other errors pass unchanged."""
 
+    def refuse(self, exc: Exception, args, kwargs) -> gr.Error:
+        message = failure_message(exc)
+        if message is None:
+            raise exc
+        print(f"kb: {handler.__name__}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        request = next((a for a in (*args, *kwargs.values()) if isinstance(a, gr.Request)), None)
+        self.failure_notes.put(request, message)
+        return gr.Error(message, title="Lỗi", visible=False)
+
+    if inspect.isgeneratorfunction(handler):  # Gradio streams a handler only if it is itself a generator
+        @functools.wraps(handler)
+        def streaming(self, *args, **kwargs):
+            try:
+                yield from handler(self, *args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as exc:
+                raise refuse(self, exc, args, kwargs) from None
+
+        return streaming
+
     @functools.wraps(handler)  # Gradio reads the wrapped signature (gr.Request, gr.Progress)
     def wrapper(self, *args, **kwargs):
         try:
@@ -119,15 +142,54 @@ def staff_action(handler):
         except gr.Error:
             raise
         except Exception as exc:
-            message = failure_message(exc)
-            if message is None:
-                raise
-            print(f"kb: {handler.__name__}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-            request = next((a for a in (*args, *kwargs.values()) if isinstance(a, gr.Request)), None)
-            self.failure_notes.put(request, message)
-            raise gr.Error(message, title="Lỗi", visible=False) from None
+            raise refuse(self, exc, args, kwargs) from None
 
     return wrapper
+
+
+def run_with_progress(work, n_outputs: int):
+    """Run `work(progress)` in a thread; yield the page's progress line (and `gr.skip()` for the
+    other outputs) while it runs, then what it returned. An exception is raised here, in the event.
+
+    Gradio's own progress shows a percentage that stays at 0.0 % while a file is read (the reader
+    reports nothing until it is done), and English timers; this says the step in words."""
+    steps: queue.Queue = queue.Queue()
+    result: dict = {}
+
+    def target():
+        try:
+            result["out"] = work(lambda fraction=None, desc="", **_: steps.put((fraction, desc)))
+        except BaseException as exc:  # handed to the event below
+            result["exc"] = exc
+        finally:
+            steps.put(None)
+
+    threading.Thread(target=target, name="kb-ingest", daemon=True).start()
+    while (step := steps.get()) is not None:
+        while True:  # only the latest step is worth drawing
+            try:
+                nxt = steps.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                steps.put(None)
+                break
+            step = nxt
+        yield (wording.render_ingest_progress(*step), *(gr.skip(),) * (n_outputs - 1))
+    if "exc" in result:
+        raise result["exc"]
+    yield result["out"]
+
+
+def _plain_report(report: dict) -> dict:
+    """The ingest report with each refused or skipped file's reason in plain words (no server path,
+    no exception name); the audit log keeps the reason as the store gave it."""
+    out = dict(report)
+    for kind in ("refused", "skipped"):
+        out[kind] = [{**item, "reason": wording.plain_reason(item.get("reason", ""),
+                                                             str(item.get("path", "")).rsplit("/", 1)[-1])}
+                     for item in report.get(kind, [])]
+    return out
 
 
 class StaffActions:
@@ -223,6 +285,8 @@ class StaffActions:
             items = self.kb.preview_file(str(path), overrides) if overrides else self.kb.preview_file(str(path))
         out = []
         for item in items:
+            if item.get("error"):  # said without the server path or the exception's name
+                item = {**item, "error": wording.plain_reason(item["error"], path.name)}
             out.append({**item, "file": path.name, "path": str(path), "sha256": sha,
                         "orig_key": item.get("key", ""),
                         "original": {k: item.get(k) or "" for k, _ in render.EDITABLE_FIELDS}})
@@ -405,9 +469,10 @@ class StaffActions:
                                   file=docs[0]["file"], sha256=docs[0]["sha256"], client=client,
                                   intent=intents[path], detail=f"{type(exc).__name__}: {exc}")
             # The reason (it may name server paths) is in the audit log, not on the page.
+            print(f"kb: nạp {', '.join(paths)}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             return (render.render_action_error(failure_message(exc) or
-                                               f"Nạp thất bại ({type(exc).__name__}); chi tiết đã ghi vào nhật ký. "
-                                               "Báo quản trị viên nếu lỗi lặp lại."), *keep)
+                                               "Nạp không thành công vì máy chủ gặp lỗi; chưa có gì thay đổi và chi "
+                                               "tiết đã ghi vào nhật ký. Báo quản trị viên nếu lỗi lặp lại."), *keep)
         new_keys = {p.get("key", "") for p in previews} | {v.get("number", "").upper() for v in overrides.values()}
         removal_failed = None
         if replace_key and not report.get("refused") and replace_key not in new_keys:
@@ -432,11 +497,12 @@ class StaffActions:
                                       "replaced": replace_key or "",
                                       "versions": {k: v for k, v in (report.get("versions") or {}).items() if k in keys}})
         label = "Thay thế" if replacing else "Nạp"
-        shown = render.render_ingest_report(report, label)
+        shown = render.render_ingest_report(_plain_report(report), label)
         if removal_failed is not None:
             shown = render.render_action_error(
                 f"Đã nạp bản mới nhưng chưa gỡ được bản cũ {replace_key}: "
-                f"{failure_message(removal_failed) or type(removal_failed).__name__}. Gỡ bản cũ ở mục “Gỡ văn bản”.") + shown
+                f"{failure_message(removal_failed) or 'máy chủ gặp lỗi (chi tiết trong nhật ký)'}. "
+                "Gỡ bản cũ ở mục “Gỡ văn bản”.") + shown
         return (shown, [], {}, "", gr.update(choices=[], value=None), *self.doc_views())
 
     # ------------------------------------------------------------ correcting a stored document
@@ -498,6 +564,18 @@ class StaffActions:
         msg = (f"Đã sửa {key}: {done}. Trích dẫn và câu trả lời dùng thông tin mới; bản sau của văn bản giữ sửa đổi "
                f"này.{saved}")
         return (f'<div class="kb-report">{render.esc(msg)}</div>', *self.doc_views())
+
+    @staff_action
+    def ingest_live(self, previews, overrides, replace_key, session, request: gr.Request):
+        """“Nạp” on the page: `ingest`, its steps said under the button as it goes."""
+        yield from run_with_progress(
+            lambda progress: self.ingest(previews, overrides, replace_key, session, request, progress), 10)
+
+    @staff_action
+    def confirm_live(self, previews, overrides, replace_key, session, request: gr.Request):
+        """“Xác nhận thay thế” on the page: `confirm_replace`, its steps said as it goes."""
+        yield from run_with_progress(
+            lambda progress: self.confirm_replace(previews, overrides, replace_key, session, request, progress), 12)
 
     @staff_action
     def remove(self, key, confirmed, session, request: gr.Request):

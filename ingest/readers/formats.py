@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 from core.vocab import DOCUMENT_EXTENSIONS, HTML_EXTENSIONS, IMAGE_EXTENSIONS, TEXT_EXTENSIONS
-from ingest.limits import (DEFAULT_LIMITS, Deadline, Limits, check_file_size, check_paragraphs, check_text_size,
-                           check_unzipped_size)
+from ingest.limits import (BROKEN_DOCX, BROKEN_PDF, DEFAULT_LIMITS, Deadline, Limits, check_file_size,
+                           check_paragraphs, check_text_size, check_unzipped_size)
 from ingest.model import ReaderError
 from ingest.readers.legacy_encoding import docx_paragraph_text, uses_legacy_fonts
 from ingest.text import clean_lines, html_fragment_to_lines
@@ -245,7 +245,7 @@ def read_pdf_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     except ReaderError:
         raise
     except Exception as exc:  # noqa: BLE001 — a damaged PDF can fail anywhere inside pypdf
-        raise ReaderError(str(path), f"tệp PDF hỏng hoặc không đọc được ({type(exc).__name__})") from exc
+        raise ReaderError(str(path), BROKEN_PDF) from exc
     if not all(pages):  # scanned pages: OCR them (see ingest.readers.ocr)
         from ingest.readers.ocr import ocr_missing_pdf_pages
 
@@ -410,7 +410,7 @@ def read_docx_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     except ReaderError:
         raise
     except Exception as exc:  # noqa: BLE001 — bad zip, missing part, broken XML: all unusable files
-        raise ReaderError(str(path), f"tệp DOCX hỏng hoặc không đọc được ({type(exc).__name__})") from exc
+        raise ReaderError(str(path), BROKEN_DOCX) from exc
     return _ensure_lines(clean_lines(raw), path)
 
 
