@@ -170,7 +170,7 @@ def build(app, session, events_js: str, upload_types, read: dict) -> None:
     desk = DeskTab(app)
     s = app.settings
     with gr.Tab("Kiểm tra căn cứ", id="desk"):
-        gr.Markdown("### Kiểm tra căn cứ và đối chiếu văn bản\nDự thảo được đọc để kiểm tra, không được lưu vào cơ sở "
+        gr.Markdown("## Kiểm tra căn cứ và đối chiếu văn bản\nDự thảo được đọc để kiểm tra, không được lưu vào cơ sở "
                     "dữ liệu. Ngày kiểm tra mặc định là ngày ghi trên dự thảo, nếu không có thì hôm nay.")
         with gr.Row():
             with gr.Column(scale=3):
