@@ -35,7 +35,10 @@ INGEST_DEFECTS = {
     "test_reading_longer_than_the_time_limit_is_refused": "14",
 }
 # Later issues' probes: each `test_probe<NN>_*` function of these files is a row of issue NN.
-PROBE_FILES = [REPO / "tests" / "test_routes_bodies.py"]
+# The second pass's probes (test_probe22_*), one file per kind of attack.
+PROBE_FILES = [REPO / "tests" / name for name in ("test_routes_bodies.py", "test_readers_bounded.py",
+                                                  "test_sessions_audit.py", "test_hardening_leaks.py")
+               if (REPO / "tests" / name).exists()]
 DOC = REPO / "docs" / "SECURITY.md"
 BEGIN, END = "<!-- probes:begin -->", "<!-- probes:end -->"
 
