@@ -306,6 +306,26 @@ def cmd_restore(args, settings) -> int:
     return 0
 
 
+def cmd_compare(args, settings) -> int:
+    """Two documents, versions or files compared article by article (ingest.compare); nothing is stored."""
+    if args.with_key and args.new:
+        print("Chỉ dùng một trong hai: `kb compare A B` hoặc `kb compare TỆP --with SỐ_HIỆU`.", file=sys.stderr)
+        return 2
+    if not (args.with_key or args.new):
+        print("Cần hai bản để so sánh: `kb compare A B` (A là bản cũ, B là bản mới), hoặc "
+              "`kb compare TỆP --with SỐ_HIỆU` (tệp so với văn bản đã lưu).", file=sys.stderr)
+        return 2
+    old, new = (args.with_key, args.old) if args.with_key else (args.old, args.new)
+    diff = _kb(settings).compare(old, new)
+    if args.json:
+        _print_json(diff.to_dict())
+    else:
+        from kb.compare_text import render_text
+
+        print(render_text(diff))
+    return 0
+
+
 def cmd_audit(args, settings) -> int:
     """What audit.jsonl holds: lines it had to skip (a write cut short) and changes with an intent
     but no outcome (a crash between the commit and its record). Exit 1 when there is either."""
@@ -532,6 +552,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("key", help="số hiệu (hoặc khoá) văn bản")
     s.add_argument("version", type=int, help="số phiên bản (xem bằng `kb versions`)")
     s.set_defaults(func=cmd_restore)
+
+    s = sub.add_parser("compare", help="so sánh hai văn bản, hai phiên bản, hoặc một tệp với văn bản đã lưu: điều "
+                                       "thêm, bỏ, sửa đổi (từng chữ), đánh số lại; không lưu gì")
+    s.add_argument("old", metavar="A", help="bản cũ: số hiệu văn bản đã lưu, SỐ_HIỆU@N (phiên bản N, xem "
+                                            "`kb versions`) hoặc đường dẫn một tệp")
+    s.add_argument("new", metavar="B", nargs="?", help="bản mới, viết như A")
+    s.add_argument("--with", dest="with_key", metavar="SỐ_HIỆU",
+                   help="so tệp A (bản mới) với văn bản đã lưu này, hoặc SỐ_HIỆU@N")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("audit", help="kiểm tra nhật ký kiểm toán: dòng hỏng bị bỏ qua, thao tác có ý định mà chưa có kết quả")
     s.add_argument("--json", action="store_true")

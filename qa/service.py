@@ -12,7 +12,7 @@ import time
 from typing import Callable, Iterator, Protocol
 
 from core.backends import Backends, make_backends
-from core.errors import SettingsError
+from core.errors import KbError, SettingsError
 from core.settings import ANSWER_MODES, Settings
 from ingest.amendments import Amendment, screen_amendments, target_type
 from ingest.identity import citation_string, document_name, unit_label
@@ -42,6 +42,11 @@ from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSumm
 
 Progress = Callable[[float, str], None]
 MAX_PREVIEW_RELATIONS = 200  # lines per list in the staff preview (a Pháp điển đề mục may note hundreds)
+
+
+def _as_typed(key: str) -> list[str]:
+    """A document key as typed, then in upper and lower case ("998/2099/nđ-cp")."""
+    return list(dict.fromkeys((key, key.upper(), key.lower())))
 
 
 class KnowledgeService(Protocol):
@@ -442,16 +447,68 @@ class KnowledgeBase:
         out = []
         for d in docs:
             target = d.key if self.store.registry.document(d.key) else replace
-            row = self.store.registry.document(target) if target else None
-            if row is None:
+            old = self._stored_document(target) if target else None
+            if old is None:
                 continue
-            old = LegalDocument(number=row.number, doc_type=row.doc_type, title=row.title, issuer=row.issuer,
-                                issued_on=row.issued_on, effective_from=row.effective_from,
-                                units=self.store.registry.units(target))
             diff = compare_documents(old, d)
             diff.old_key = target
             out.append(diff)
         return out
+
+    def _stored_document(self, key: str) -> LegalDocument | None:
+        """The document `key` as stored now (header facts and units), or None."""
+        row = self.store.registry.document(key)
+        if row is None:
+            return None
+        return LegalDocument(number=row.number, doc_type=row.doc_type, title=row.title, issuer=row.issuer,
+                             issued_on=row.issued_on, effective_from=row.effective_from,
+                             units=self.store.registry.units(key))
+
+    def compare(self, old: str, new: str) -> DocumentDiff:
+        """`kb compare`: two documents, each named by a stored key ("72/2015/NĐ-CP", in any case), a
+        version of one ("72/2015/NĐ-CP@2", see `kb versions`) or a file (read, not stored; of a file
+        holding several documents, the one with the other side's key). Nothing is stored. KbError
+        naming the side that cannot be found and what to type instead."""
+        found: dict[str, tuple[LegalDocument, str]] = {}
+        refs = (old, new)
+        for ref in sorted(refs, key=lambda r: os.path.isfile(r)):  # keys first: a file's document is picked by them
+            others = [found[r][0].key for r in refs if r in found and r != ref]
+            found[ref] = self._compared(ref, others[0] if others else "")
+        (a, a_name), (b, b_name) = found[old], found[new]
+        diff = compare_documents(a, b)
+        diff.old_name, diff.new_name = a_name, b_name
+        return diff
+
+    def _compared(self, ref: str, hint: str) -> tuple[LegalDocument, str]:
+        """One side of `compare`: the document and how it is named."""
+        ref = ref.strip()
+        if os.path.isfile(ref):
+            docs = self._parse(ref, None)
+            if not docs:
+                raise ReaderError(ref, "không có văn bản nào có điều hoặc mục để so sánh")
+            doc = docs[0] if len(docs) == 1 else next((d for d in docs if d.key == hint), None)
+            if doc is None:
+                keys = ", ".join(d.key for d in docs)
+                raise ReaderError(ref, f"tệp có {len(docs)} văn bản ({keys}); so sánh từng văn bản với văn bản "
+                                       "đã lưu cùng số hiệu: `kb compare SỐ_HIỆU TỆP`")
+            return doc, f"tệp {os.path.basename(ref)} ({document_name(doc.number, doc.doc_type, doc.title)})"
+        key, at, version = ref.rpartition("@")
+        if at and version.isdigit():
+            match = next((k for k in _as_typed(key.strip()) if self.versions(k)), None)
+            if match is None:
+                raise KbError(f"Không có phiên bản nào của văn bản {key.strip()!r}: chỉ văn bản nạp nguyên từ một "
+                              "tệp mới có lịch sử phiên bản. Xem số hiệu đúng bằng `kb docs`.")
+            doc = self.version_document(match, int(version))
+            if doc is None:
+                raise KbError(f"Văn bản {match} không có phiên bản {version}. Xem danh sách bằng `kb versions {match}`.")
+            current = " (đang dùng)" if self.store.registry.current_version(match) == int(version) else ""
+            return doc, f"{document_name(doc.number, doc.doc_type, doc.title)}, phiên bản {version}{current}"
+        for k in _as_typed(ref):
+            doc = self._stored_document(k)
+            if doc is not None:
+                return doc, f"{document_name(doc.number, doc.doc_type, doc.title)} (bản đang lưu)"
+        raise KbError(f"Không có văn bản {ref!r} trong cơ sở dữ liệu, cũng không có tệp nào ở đường dẫn đó. Xem số "
+                      "hiệu bằng `kb docs`; một phiên bản cũ là SỐ_HIỆU@N (xem `kb versions SỐ_HIỆU`).")
 
     def _target_name(self, a: Amendment) -> str:
         """How a relation's amended document is named: as the base or the catalogue name it, else by

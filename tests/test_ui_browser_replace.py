@@ -71,7 +71,7 @@ def test_replacement_is_compared_before_it_is_confirmed_and_cancel_keeps_the_old
         compare.wait_for()
         text = compare.inner_text()
         assert f"Bản mới sẽ thay thế {NAME}" in text
-        assert "1 điều thêm mới · 1 điều bị bỏ · 1 điều sửa đổi · 1 điều giữ nguyên" in text
+        assert "1 điều thêm mới · 1 điều bị bỏ · 1 điều sửa đổi · 0 điều đánh số lại · 1 điều giữ nguyên" in text
         changed = compare.locator('.kb-change[data-status="changed"]')
         assert changed.get_attribute("data-unit") == "Điều 2"
         changed.locator("summary").first.click()

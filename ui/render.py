@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from core.vocab import NO_BASIS, format_moment, parse_date, unit_label
 from core.vocab import LEGAL_STATUS  # a document status as the page says it
+from ingest.compare import STATUS_LABELS, outline
 from ingest.corrections import STATUSES as CORRECTION_STATUSES
 from ingest.identity import formal_citation
 from qa.features import FEATURE_LABELS, RULE_LABELS
@@ -514,7 +515,7 @@ def overrides_from_form(preview: dict, values: dict) -> dict:
 
 # ---------------------------------------------------------------- legal staff: a replacement compared first
 
-CHANGE_LABELS = {"added": "thêm mới", "removed": "bị bỏ", "changed": "sửa đổi"}
+CHANGE_LABELS = STATUS_LABELS
 MAX_SHOWN_CHANGES = 300  # a wholly rewritten code would otherwise make a page of megabytes
 SAME_CONTEXT = 160  # characters of unchanged text kept on each side of a change
 
@@ -542,10 +543,14 @@ def _diff_spans(spans) -> str:
 def _article_change(a) -> str:
     status = CHANGE_LABELS.get(a.status, a.status)
     heading = f"{esc(a.label)}. {esc(a.title)}" if a.title else esc(a.label)
+    if a.renumbered_from:
+        heading += f" ({esc(a.renumbered_from)} cũ)"
     if a.status == "changed":
         title = ""
+        if a.clauses:  # the khoản, aligned by what they say: "thêm khoản 1 · khoản 1–2 cũ thành khoản 2–3"
+            title = f'<div class="kb-sub">{esc(" · ".join(line for line, _ in outline(a.clauses)))}</div>'
         if a.old_title != a.new_title:
-            title = (f'<div class="kb-sub">Tên điều: <del>{esc(a.old_title)}</del> → <ins>{esc(a.new_title)}</ins></div>')
+            title += (f'<div class="kb-sub">Tên điều: <del>{esc(a.old_title)}</del> → <ins>{esc(a.new_title)}</ins></div>')
         body = (f'{title}<div class="kb-verbatim kb-diff">{_diff_spans(a.spans)}</div>'
                 f'<details class="kb-both"><summary>Xem toàn văn bản đang có và bản mới</summary>'
                 f'<div class="kb-sub">Bản đang có:</div>{_text_block(a.old_text)}'
@@ -558,6 +563,12 @@ def _article_change(a) -> str:
             f'<summary><span class="kb-change-kind">{esc(status)}</span> {heading}</summary>{body}</details>')
 
 
+def _renumbered(line: str, run) -> str:
+    """"Điều 3–8 cũ thành Điều 4–9": the same text under other numbers, one line for the run."""
+    return (f'<div class="kb-change" data-status="renumbered" data-unit="{esc(run[0].label)}">'
+            f'<span class="kb-change-kind">{esc(CHANGE_LABELS["renumbered"])}</span> {esc(line)}</div>')
+
+
 def render_comparison(diffs, names: dict[str, str] | None = None) -> str:
     """ingest.compare.DocumentDiff list -> what a replacement would change, shown before it is confirmed."""
     if not diffs:
@@ -565,11 +576,9 @@ def render_comparison(diffs, names: dict[str, str] | None = None) -> str:
     names = names or {}
     out = []
     for d in diffs:
-        counts = [f"{len(d.added)} điều thêm mới", f"{len(d.removed)} điều bị bỏ", f"{len(d.changed)} điều sửa đổi",
-                  f"{d.unchanged} điều giữ nguyên"]
         old_name = names.get(d.old_key) or d.old_key
         head = (f'<div class="kb-citation">Bản mới sẽ thay thế {esc(old_name)}</div>'
-                f'<div class="kb-docmeta">So với bản đang có: {esc(" · ".join(counts))}</div>')
+                f'<div class="kb-docmeta">So với bản đang có: {esc(d.summary())}</div>')
         fields = ""
         if d.fields:
             rows = "".join(
@@ -582,11 +591,13 @@ def render_comparison(diffs, names: dict[str, str] | None = None) -> str:
         elif not d.articles:
             body = '<p class="kb-para">Nội dung các điều không thay đổi.</p>'
         else:
-            shown = d.articles[:MAX_SHOWN_CHANGES]
-            more = len(d.articles) - len(shown)
+            items = outline(d.articles)  # a run of renumbered articles is one line
+            shown = items[:MAX_SHOWN_CHANGES]
+            more = len(items) - len(shown)
             body = ('<div class="kb-sub">Chữ gạch ngang: bị bỏ; chữ gạch chân: thêm mới.</div>'
-                    + "".join(_article_change(a) for a in shown)
-                    + (f'<div class="kb-note">… và {more} điều khác thay đổi.</div>' if more else ""))
+                    + "".join(_renumbered(line, run) if run[0].status == "renumbered" else _article_change(run[0])
+                              for line, run in shown)
+                    + (f'<div class="kb-note">… và {more} thay đổi khác.</div>' if more else ""))
         out.append(f'<div class="kb-compare" data-old="{esc(d.old_key)}" data-new="{esc(d.new_key)}">'
                    f"{head}{fields}{body}</div>")
     return ('<div class="kb-compare-all" role="region" aria-label="So sánh với bản đang có">'
