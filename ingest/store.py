@@ -6,6 +6,7 @@ A kill at any point leaves the registry with the old or the new version; the nex
 """
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import hashlib
 import json
@@ -112,6 +113,16 @@ def file_sha256(path: str) -> str:
 
 OVERRIDE_FIELDS = {"number": "number", "type": "doc_type", "title": "title", "issuer": "issuer",
                    "issued_on": "issued_on", "effective_from": "effective_from", "status": "status"}
+# Kept with a correction: for the status staff set, from when, why, who and when (qa.validity_facts);
+# an override passes them as "status_since", "status_note".
+CORRECTION_DETAILS = ("since", "note", "by", "at")
+# Staff's status is their judgment, not a reading of the file: a new version never contradicts it.
+ALWAYS_REAPPLIED = {"status"}
+
+
+def _correction_details(k: str, kept: bool, stored: dict, fix: dict | None) -> dict:
+    src = stored.get(k, {}) if kept else {x: (fix or {}).get(f"{k}_{x}") for x in CORRECTION_DETAILS}
+    return {x: src[x] for x in CORRECTION_DETAILS if src.get(x)}
 
 
 def _apply_overrides(doc: LegalDocument, fix: dict) -> None:
@@ -130,7 +141,7 @@ def _reapply_corrections(doc: LegalDocument, stored: dict[str, dict]) -> set[str
         if not attr or not c.get("value"):
             continue
         now = getattr(doc, attr) or ""
-        if now in ("", c.get("read", "")):
+        if now in ("", c.get("read", "")) or k in ALWAYS_REAPPLIED:
             setattr(doc, attr, c["value"])
             kept.add(k)
         elif now != c["value"]:
@@ -210,13 +221,18 @@ class KnowledgeStore:
         self.catalog.apply_secondary(doc)
         read_key = doc.read_key = doc.key
         read = {k: getattr(doc, attr) or "" for k, attr in OVERRIDE_FIELDS.items()}
-        kept = _reapply_corrections(doc, self.registry.corrections(read_key)) if read_key else set()
+        stored = self.registry.corrections(read_key) if read_key else {}
+        kept = _reapply_corrections(doc, stored)
         # The UI keys corrections by the key it previewed, which stored corrections may have changed.
         fix = (overrides or {}).get(read_key) or (overrides or {}).get(doc.key)
         if fix:
             _apply_overrides(doc, fix)
-        doc.corrections = {k: {"read": read[k], "value": getattr(doc, attr), "kept": k in kept and not (fix or {}).get(k)}
-                           for k, attr in OVERRIDE_FIELDS.items() if (getattr(doc, attr) or "") != read[k]}
+        doc.corrections = {}
+        for k, attr in OVERRIDE_FIELDS.items():
+            if (getattr(doc, attr) or "") != read[k]:
+                was_kept = k in kept and not (fix or {}).get(k)
+                doc.corrections[k] = {"read": read[k], "value": getattr(doc, attr), "kept": was_kept,
+                                      **_correction_details(k, was_kept, stored, fix)}
         return self.catalog.apply_metadata(doc)
 
     def parse_file(self, path: str, overrides: dict | None = None) -> list[LegalDocument]:
@@ -400,7 +416,11 @@ class KnowledgeStore:
             return FileOutcome(path, "refused", _conflict_reason(exc.conflicts), sha256=sha)
         if restored:  # only once stored: a refused file changes nothing, not even a removal mark
             self.registry.unsuppress(restored)
+        at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         for d in kept:
+            for c in d.corrections.values():  # a correction made now: who confirmed it, and when
+                if not c.get("kept") and not c.get("by"):
+                    c.update(by=confirmed_by, at=at)
             self.registry.save_corrections([d.read_key, d.key], d.corrections)
         if any(d.source_kind in DOWNLOADABLE_KINDS for d in kept):
             self._keep_original(key_path, sha)

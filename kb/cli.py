@@ -18,6 +18,8 @@ from ingest.store import KnowledgeStore  # noqa: E402
 from qa.evaluate import (answer_report_text, eval_file_format, evaluate, evaluate_answers,  # noqa: E402
                          load_answer_questions, load_questions)
 from qa.service import KnowledgeBase  # noqa: E402
+from qa.validity import VALUES as VALIDITY_VALUES  # noqa: E402
+from core.vocab import format_iso  # noqa: E402
 
 
 def _kb(settings: Settings) -> KnowledgeBase:
@@ -237,7 +239,9 @@ def cmd_ask(args, settings) -> int:
         print("\nCăn cứ:")
         for i, c in enumerate(answer.citations, 1):
             label = {"reference": " (được dẫn chiếu)", "context": " (liên quan)"}.get(c.role, "")
-            print(f"  [{i}] {c.citation}{label}")
+            status = f" — {c.validity['label']}" if c.validity else ""
+            later = " — trích nội dung hiện hành, không phải nội dung tại ngày hỏi" if c.current_wording else ""
+            print(f"  [{i}] {c.citation}{label}{status}{later}")
     for w in answer.warnings:
         print(f"Lưu ý: {w}")
     if answer.missing_documents:
@@ -251,12 +255,44 @@ def cmd_lookup(args, settings) -> int:
         _print_json(res.to_public_dict())
     elif res.status == "found":
         notes = "".join(f"Lưu ý: {n}\n" for n in res.notes)  # amended, repealed: before the text they qualify
-        print(f"{res.citation}\n{notes}\n{res.text}")
+        title = f"Điều {res.article}. {res.article_title}\n" if res.article_title else ""
+        when = f" tại ngày {format_iso(res.as_of)}" if res.as_of else ""
+        status = f"Hiệu lực{when}: {res.validity['label']} ({res.validity['reason']})\n" if res.validity else ""
+        print(f"{res.citation}\n{title}{status}{notes}\n{res.text}")
     else:
         print(res.message)
         if res.suggestions:
             print("Gợi ý: " + "; ".join(res.suggestions))
     return 0 if res.status == "found" else 1
+
+
+def cmd_status(args, settings) -> int:
+    """Staff's own hiệu lực of a stored document (audited like `kb remove`), or what it is now."""
+    kb = _kb(settings)
+    key = args.number.strip()
+    keys = {d.key for d in kb.documents() if d.ready}
+    match = next((k for k in keys if k in (key, key.upper(), key.lower())), None)
+    if match is None:
+        print(f"Không có văn bản {key!r} trong cơ sở dữ liệu. Xem danh sách bằng `kb docs`.", file=sys.stderr)
+        return 1
+    if args.value is not None:
+        log = _audit(settings)
+        detail = {"value": args.value, "since": args.since or "", "note": args.note or ""}
+        intent = log.intent("status", user=_os_user(), target=match, client="cli", detail=detail)
+        try:
+            kb.set_document_status(match, args.value, args.since or "", args.note or "", by=_os_user())
+        except KbError as exc:
+            log.record("status", user=_os_user(), outcome="refused", target=match, client="cli", intent=intent,
+                       detail=str(exc))
+            raise
+        log.record("status", user=_os_user(), outcome="ok", target=match, client="cli", intent=intent, detail=detail)
+    v = kb.document_status(match, as_of=args.as_of)
+    if args.json:
+        _print_json(v)
+    else:
+        when = f" tại ngày {format_iso(args.as_of)}" if args.as_of else ""
+        print(f"{match}{when}: {v.get('label', '')} — {v.get('reason', '')}")
+    return 0
 
 
 def cmd_eval(args, settings) -> int:
@@ -390,6 +426,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "văn bản sửa đổi có trong cơ sở dữ liệu")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lookup)
+
+    s = sub.add_parser("status", help="hiệu lực của một văn bản và nguồn của nó; cán bộ pháp chế đặt hiệu lực (ghi nhật ký)")
+    s.add_argument("number")
+    s.add_argument("value", nargs="?",
+                   help="đặt hiệu lực: " + ", ".join(VALIDITY_VALUES) + "; \"\" để bỏ xác định của cán bộ pháp chế")
+    s.add_argument("--since", help="từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD)")
+    s.add_argument("--note", help="căn cứ, lý do (ví dụ văn bản bãi bỏ)")
+    s.add_argument("--as-of", type=_date_arg, help="xem hiệu lực tại ngày này")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("eval", help="đánh giá truy hồi (ALQAC, JSONL gold điều/khoản) hoặc câu trả lời (gold là trích dẫn)")
     s.add_argument("file")

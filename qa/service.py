@@ -20,7 +20,7 @@ from ingest.compare import DocumentDiff, compare_documents
 from ingest.model import LegalDocument, ReaderError
 from ingest.store import KnowledgeStore
 from core.vocab import LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
-from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for,
+from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for, today,
                         unit_status)
 from qa.answer import (Quoted, applicability_units, assess_basis, no_basis_answer, plan_answer, render_extractive,
                        summary_answer)
@@ -32,6 +32,9 @@ from qa.references import DocDescriptor
 from qa.retrieval import FusionParams, RetrievalFilters, RetrievalResult, Retriever, hit_from_row
 from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, OriginalFile,
                       PointView, UnitView)
+from qa.asof import check_units, label_answer, lead_is_later_wording
+from qa.validity import DocFacts, Statement, UnitFacts, status_of
+from qa.validity_facts import ValidityFacts, set_staff_status, staff_statement, unit_of_hit
 
 Progress = Callable[[float, str], None]
 MAX_PREVIEW_RELATIONS = 200  # lines per list in the staff preview (a Pháp điển đề mục may note hundreds)
@@ -66,6 +69,8 @@ class KnowledgeService(Protocol):
                      replace=False, commit_lock=None, confirmed_by: str = "") -> dict: ...
 
     def remove_document(self, key: str) -> bool: ...
+
+    def set_document_status(self, key: str, value: str, since: str = "", note: str = "", by: str = "") -> dict: ...
 
 
 class RegistryUnits:
@@ -174,6 +179,10 @@ class KnowledgeBase:
             plan.units, amended_by, notes = amend_plan(plan.units, self.store.registry, self.retriever.descriptors(),
                                                        as_of)
             units = plan.units
+            # hiệu lực on the date, and quotes whose wording is later than the date (never the basis)
+            checked = check_units(units, self._facts(), as_of)
+            if basis == "found" and lead_is_later_wording(checked):
+                basis = "weak"
             lead = units[0].hit
             why |= {"rule": plan.rule, "lead": units[0].citation, "score": round(lead.score, 4)}
             if lead.node_id in res.features:
@@ -181,6 +190,7 @@ class KnowledgeBase:
             ans = render_extractive(q, res.hits, basis, conf, plan, as_of, why)
             for c, by in zip(ans.citations, amended_by):
                 c.amended_by = by
+            label_answer(ans, units, checked)
             ans.warnings += [n for n in notes if n not in ans.warnings]
         ans.missing_documents = missing
         ans.warnings += [f"{self._document_name(key)}: {NOT_IN_BASE}." for key in missing]
@@ -246,7 +256,10 @@ class KnowledgeBase:
         hits = [p.as_hit() for p in plan] or res.hits[:6]
         roles = {(p.hit.node_id, p.citation): p.role for p in plan}
         amended = {(c.node_id, c.citation): c.amended_by for c in ans.citations}
+        checked = check_units(plan, self._facts(), as_of) if plan else []
         for item in iter_answer_with_llm(self.settings, question, hits, lambda q, h: ans):
+            if isinstance(item, Answer) and item is not ans:
+                label_answer(item, plan, checked)
             if isinstance(item, Answer):
                 item.missing_documents = ans.missing_documents
                 item.continues, item.why = ans.continues, ans.why
@@ -267,7 +280,21 @@ class KnowledgeBase:
 
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
         return lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
-                                reference, as_of)
+                                reference, as_of, facts=self._facts())
+
+    # ---- hiệu lực
+    def _facts(self, resolve_words: bool = True) -> ValidityFacts:
+        """What qa.validity decides on, read afresh for each request (staff may have just set a status)."""
+        return ValidityFacts(self.store.registry, self.store.catalog, self.retriever.descriptors(), resolve_words)
+
+    def set_document_status(self, key: str, value: str, since: str = "", note: str = "", by: str = "") -> dict:
+        """Staff's own status of a stored document (qa.validity_facts.set_staff_status); the caller audits it."""
+        return set_staff_status(self.store.registry, key, value, since, note, by)
+
+    def document_status(self, key: str, as_of: str | None = None) -> dict:
+        """The hiệu lực of a document on `as_of` (today when None), with its source; {} when unknown key."""
+        status = self._facts().status(key, None, as_of)
+        return status.to_dict() if status else {}
 
     def _amendment_status(self, key: str, article: str, clause: str = "", point: str = "") -> UnitStatus:
         """What other documents changed in a unit (qa.amended), as of today."""
@@ -302,7 +329,12 @@ class KnowledgeBase:
 
     # ---- documents
     def documents(self) -> list[DocumentSummary]:
-        return document_list(self.store.registry.documents(), self.store.catalog)
+        docs = document_list(self.store.registry.documents(), self.store.catalog)
+        facts = self._facts(resolve_words=False)
+        for d in docs:
+            status = facts.status(d.key)
+            d.validity = status.to_dict() if status else {}
+        return docs
 
     def relations(self, key: str) -> list[str]:
         docs = self.documents()
@@ -321,8 +353,14 @@ class KnowledgeBase:
         loaded_keys = {d.key for d in loaded}
         desc = next((d for d in loaded if d.key == key), None)
         rels = relations_for(self.store.registry, desc) if desc else []
+        facts = self._facts()
+        doc_status = facts.status(key)
         units = []
         for u in self.store.registry.units(key):
+            now = facts.status(key, UnitFacts(u.number, label=citation_string(name, u.kind, u.number),
+                                              effective_from=u.effective_from, note=u.amendment_note)
+                               ) if u.kind == "dieu" else None
+            differs = now is not None and doc_status is not None and now.value != doc_status.value
             clauses = [
                 ClauseView(number=c.number, citation=citation_string(name, u.kind, u.number, c.number), text=c.text,
                            node_id=first_node.get((u.kind, u.number, c.number)),
@@ -333,7 +371,8 @@ class KnowledgeBase:
             units.append(UnitView(kind=u.kind, number=u.number, title=u.title, chapter=u.chapter, section=u.section,
                                   citation=citation_string(name, u.kind, u.number), intro=u.intro, clauses=clauses,
                                   effective_from=u.effective_from, amendment_note=u.amendment_note,
-                                  phapdien_id=u.phapdien_id, **self._unit_amendments(rels, loaded_keys, name, u)))
+                                  phapdien_id=u.phapdien_id, **self._unit_amendments(rels, loaded_keys, name, u),
+                                  validity=now.to_dict() if differs else {}))
         # changes to the whole document, or adding articles it does not have
         numbers = {u.number.lower() for u in units if u.kind == "dieu"}
         extra = [a for a in rels if not a.article or a.article.lower() not in numbers]
@@ -342,7 +381,8 @@ class KnowledgeBase:
         extra_lines += self._documents_amended(key, loaded_keys)
         return DocumentTree(key=key, name=name, status=doc.status, effective_from=doc.effective_from,
                             issuer=doc.issuer, number=doc.number, doc_type=doc.doc_type, issued_on=doc.issued_on,
-                            relations=self.relations(key), units=units, amendments=extra_lines)
+                            relations=self.relations(key), units=units, amendments=extra_lines,
+                            validity=doc_status.to_dict() if doc_status else {})
 
     def clause(self, node_id: str) -> ClauseHit | None:
         row = self.store.registry.nodes_by_id([node_id]).get(node_id)
@@ -352,6 +392,8 @@ class KnowledgeBase:
         if hit.unit_kind == "dieu":
             point = "" if "-" in hit.point else hit.point
             hit.amendments = tuple(self._amendment_status(hit.document, hit.article, hit.clause, point).lines)
+        status = self._facts().status(hit.document, unit_of_hit(hit))
+        hit.validity = status.to_dict() if status else {}
         return hit
 
     def original_file(self, key: str) -> OriginalFile | None:
@@ -426,6 +468,17 @@ class KnowledgeBase:
         out += [f"… và {len(refused) - MAX_PREVIEW_RELATIONS} nội dung khác"] if len(refused) > MAX_PREVIEW_RELATIONS else []
         return {"amendments": lines, "refused_amendments": out}
 
+    def _preview_status(self, d: LegalDocument):
+        """The hiệu lực the document will have once stored, from what this reading and the catalogue say
+        and the status staff set (now, or on an earlier version)."""
+        entry = self.store.catalog.entry(d.key)
+        staff = staff_statement(d.corrections) or staff_statement(self.store.registry.corrections(d.key))
+        facts = DocFacts(d.key, document_name(d.number, d.doc_type, d.title), source_kind=d.source_kind,
+                         effective_from=d.effective_from, snapshot_on=d.snapshot_on,
+                         catalog=Statement(entry.status, note=entry.status_note) if entry and entry.status else None,
+                         staff=staff)
+        return status_of(facts, None, today(), [a for a in screen_amendments(d)[0] if a.target_key == d.key])
+
     def preview_file(self, path: str, overrides: dict | None = None) -> list[dict]:
         try:
             docs = self._parse(path, overrides)
@@ -439,6 +492,7 @@ class KnowledgeBase:
                 "articles": len(d.units), "clauses": sum(len(u.clauses) for u in d.units),
                 "units": [f"{unit_label(u.kind, u.number)}. {u.title}".strip() for u in d.units[:200]],
                 "warnings": list(d.warnings), "error": None, "draft": d.draft,
+                "validity": self._preview_status(d).to_dict(),
                 **self._planned_relations(d),
                 # corrections made to an earlier version, applied again to this one
                 "kept_corrections": {k: c["value"] for k, c in d.corrections.items() if c.get("kept")},
