@@ -60,7 +60,7 @@ class FakeKB(KnowledgeService):
         return Answer(question=question, answer=f"Theo {CITE}:\n\n> {TEXT}", citations=[cit], basis="found",
                       confidence=0.9, mode=mode, retrieved=[self._hit()])
 
-    def lookup(self, reference):
+    def lookup(self, reference, as_of=None):
         if reference == "gone":  # a unit whose document was removed since it was collected
             return LookupResult(status="not_found", message="Không có.")
         return LookupResult(status="found", document="72/2015/NĐ-CP", article="14", clause="2", citation=CITE,
@@ -468,13 +468,13 @@ def test_collected_clauses_export_as_docx_with_their_formal_citations(fake_app, 
     url, kb, _ = fake_app
     raw = Raw(url)
     assert raw.call("ui_load", [])["success"]
-    empty = raw.call("ui_export", [None, None])
+    empty = raw.call("ui_export", [None, None, None])
     assert empty["success"] and "Chưa có đoạn nào" in empty["output"]["data"][1]
     for cite in (CITE, CITE, "gone"):  # the same clause twice is kept once
         picked = raw.call("ui_collect_lookup", [None, None], event_data={"action": "collect", "cite": cite})
         assert picked["success"], picked
     assert picked["output"]["data"][1].count('class="kb-uncollect"') == 2
-    out = raw.call("ui_export", [None, None])
+    out = raw.call("ui_export", [None, None, None])
     assert out["success"], out
     file_data, note = out["output"]["data"]
     assert file_data["visible"] is True and file_data["value"]["orig_name"].endswith(".docx")
@@ -484,5 +484,5 @@ def test_collected_clauses_export_as_docx_with_their_formal_citations(fake_app, 
     assert "Không còn trong cơ sở dữ liệu" in note and "gone" in note
     # "Bỏ" takes a clause out of the selection
     raw.call("ui_collect", [None, None], event_data={"action": "uncollect", "index": "0"})
-    out = raw.call("ui_export", [None, None])
+    out = raw.call("ui_export", [None, None, None])
     assert "Không còn đoạn nào" in out["output"]["data"][1]

@@ -381,38 +381,45 @@ class App(StaffActions):
                 return gr.skip(), gr.skip(), gr.skip()
             # legal staff see why the first citation was chosen (officials see the clause only)
             why = answer.why if index == 0 and can_manage(self.session_of(session, request)) else None
-            return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation, why)
+            later = (f"Đoạn trích là nội dung hiện hành, không phải nội dung có hiệu lực tại ngày "
+                     f"{render.format_date(turn.get('as_of') or '')}: nội dung tại ngày đó không có trong cơ sở dữ "
+                     "liệu, nên đoạn này không được dùng làm căn cứ." if cit.current_wording else "")
+            return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation, why,
+                                                           cit.validity, later)
         return gr.skip(), gr.skip(), gr.skip()
 
     def clause_panel(self, node_id: str, quote: str | None = None, citation: str | None = None,
-                     why: dict | None = None) -> str:
+                     why: dict | None = None, validity: dict | None = None, later: str = "") -> str:
         with self.lock.read():
             hit = self.kb.clause(node_id)
             relations = self.kb.relations(hit.document) if hit else []
-        return render.render_clause(hit, relations, quote=quote, citation=citation, why=why)
+        return render.render_clause(hit, relations, quote=quote, citation=citation, why=why, validity=validity,
+                                    later_note=later)
 
     def clear_chat(self):
         # A new conversation starts from scratch: the document filter and the date go too.
         return render.render_chat([]), [], render.CLAUSE_PLACEHOLDER, gr.update(value=[]), ""
 
     # ------------------------------------------------------------ Tra cứu
-    def lookup(self, reference, session, request: gr.Request):
+    def lookup(self, reference, as_of_text, session, request: gr.Request):
+        """Tra cứu: the unit's text in force on the date chosen ("Áp dụng tại ngày"), or as enacted."""
         self._require_reader(session, request)
         if not (reference or "").strip():
             return '<div class="kb-empty">Nhập tham chiếu, ví dụ “khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP”.</div>'
         try:
             self._check_length(reference.strip(), "Tham chiếu")
+            as_of = render.parse_date(as_of_text if isinstance(as_of_text, str) else "")
         except ValueError as exc:
-            return f'<div class="kb-empty">{render.esc(str(exc))}</div>'
+            return f'<div class="kb-empty" role="alert">{render.esc(str(exc))}</div>'
         with self.lock.read():
-            return render.render_lookup(self.kb.lookup(reference.strip()))
+            return render.render_lookup(self.kb.lookup(reference.strip(), as_of=as_of))
 
-    def lookup_click(self, session, evt: gr.EventData, request: gr.Request):
+    def lookup_click(self, as_of_text, session, evt: gr.EventData, request: gr.Request):
         data = getattr(evt, "_data", None) or {}
         ref = data.get("ref", "") if data.get("action") == "lookup" else ""
         if not ref:
             return gr.skip(), gr.skip()
-        return ref, self.lookup(ref, session, request)
+        return ref, self.lookup(ref, as_of_text, session, request)
 
     def catalogue_click(self, session, evt: gr.EventData, request: gr.Request):
         """The document's tree, and its original file to download when it was read from one."""
@@ -451,9 +458,14 @@ class App(StaffActions):
             return picks, render.render_picks(picks)
         return gr.skip(), gr.skip()
 
-    def export_docx(self, picks, session, request: gr.Request):
-        """The selection as a .docx: each clause's stored text, then its formal citation."""
+    def export_docx(self, picks, as_of_text, session, request: gr.Request):
+        """The selection as a .docx: each clause's text in force on the lookup tab's date (stored text,
+        amended where the amending text is stored), its formal citation, its hiệu lực and notes."""
         self._require_reader(session, request)
+        try:
+            as_of = render.parse_date(as_of_text if isinstance(as_of_text, str) else "")
+        except ValueError as exc:
+            return gr.update(value=None, visible=False), render.render_action_error(f"Áp dụng tại ngày: {exc}")
         picks = [p for p in (picks or []) if isinstance(p, str)][:MAX_PICKS]
         if not picks:
             return gr.update(value=None, visible=False), render.render_action_error(
@@ -461,9 +473,12 @@ class App(StaffActions):
         items, missing = [], []
         with self.lock.read():
             for cite in picks:
-                found = self.kb.lookup(cite)
+                found = self.kb.lookup(cite, as_of=as_of)
                 if found.status == "found" and found.text:
-                    items.append(ExportItem(found.text, found.formal_citation or found.citation))
+                    items.append(ExportItem(found.text, found.formal_citation or found.citation,
+                                            status=render.validity_text(found.validity) if found.validity else "",
+                                            notes=tuple(found.notes),
+                                            as_of=found.as_of))
                 else:
                     missing.append(cite)
         if not items:
@@ -493,7 +508,7 @@ class App(StaffActions):
 
     # ------------------------------------------------------------ documents (shared outputs)
     def doc_views(self):
-        """Catalogue (Tra cứu), document list (Văn bản), and the three document dropdowns."""
+        """Catalogue (Tra cứu), document list (Văn bản), and the four document dropdowns (DOC_VIEWS in all)."""
         docs = self._docs()
         choices = render.document_choices(docs)
         # vectors computed so far and the background embedding's ETA (a fake service may not say)
@@ -501,7 +516,8 @@ class App(StaffActions):
         vectors = progress().describe() if progress else ""
         return (render.render_catalogue(docs), render.render_catalogue(docs, browsable=False, progress=vectors),
                 gr.update(choices=choices), gr.update(choices=choices, value=None),
-                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""))
+                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""),
+                gr.update(choices=choices, value=None))
 
     def _session_views(self, s: Session | None):
         staff = can_manage(s)
@@ -536,15 +552,17 @@ class App(StaffActions):
         with self.lock.read():
             return self.kb.ask(q, as_of=as_of_iso, mode=mode, documents=docs, previous=previous).to_public_dict()
 
-    def api_lookup(self, reference: str) -> dict:
-        """Tra cứu: the exact text of a reference such as "khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"."""
+    def api_lookup(self, reference: str, as_of: str | None = None) -> dict:
+        """Tra cứu: the exact text of a reference such as "khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"; `as_of`
+        (dd/mm/yyyy or YYYY-MM-DD): the text in force that day, with its hiệu lực, as `kb lookup --as-of`."""
         reference = (reference or "").strip() if isinstance(reference, str) else ""
         try:
             self._check_length(reference, "Tham chiếu")
+            as_of_iso = render.parse_date(as_of if isinstance(as_of, str) else "")
         except ValueError as exc:
             raise gr.Error(str(exc), title=ERROR_TITLE) from None
         with self.lock.read():
-            return self.kb.lookup(reference).to_public_dict()
+            return self.kb.lookup(reference, as_of=as_of_iso).to_public_dict()
 
 
 def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
@@ -597,6 +615,8 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                     reference = gr.Textbox(label="Tham chiếu", scale=5, elem_id="kb-ref",
                                            max_length=settings.max_question_chars,
                                            placeholder="Ví dụ: khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP")
+                    lookup_as_of = gr.Textbox(label="Áp dụng tại ngày", placeholder="dd/mm/yyyy (tuỳ chọn)",
+                                              elem_id="kb-lookup-as-of", scale=1)
                     lookup_btn = gr.Button("Tra cứu", variant="primary", scale=1, elem_id="kb-lookup-btn")
                 lookup_out = gr.HTML("", js_on_load=events_js, elem_id="kb-lookup-result")
                 with gr.Accordion("Bản trích để soạn thảo (xuất Word)", open=True, elem_id="kb-picks-box"):
@@ -638,7 +658,9 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                     preview_out = gr.HTML("", js_on_load=None, elem_id="kb-preview")
                     with gr.Accordion("Sửa thông tin nhận dạng", open=False, elem_id="kb-fix"):
                         fix_key = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-fix-key")
-                        fix_boxes = [gr.Textbox(label=label, elem_id=f"kb-fix-{k}") for k, label in render.EDITABLE_FIELDS]
+                        fix_boxes = [gr.Dropdown(label=label, choices=render.STATUS_CHOICES, value="", elem_id=f"kb-fix-{k}")
+                                     if k == "status" else gr.Textbox(label=label, elem_id=f"kb-fix-{k}")
+                                     for k, label in render.EDITABLE_FIELDS]
                         fix_btn = gr.Button("Áp dụng sửa đổi", elem_id="kb-fix-btn")
                     fix_msg = gr.HTML("", js_on_load=None, elem_id="kb-fix-msg")
                     # A replacement is shown compared with the stored version, and stored only on confirm.
@@ -648,6 +670,19 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         cancel_btn = gr.Button("Huỷ", elem_id="kb-cancel-replace-btn")
                     ingest_btn = gr.Button("Nạp vào cơ sở dữ liệu", variant="primary", elem_id="kb-ingest-btn")
                     ingest_out = gr.HTML("", js_on_load=None, elem_id="kb-ingest-report")
+                    with gr.Accordion("Hiệu lực của văn bản đã nạp (cán bộ pháp chế xác định)", open=False,
+                                      elem_id="kb-status-box"):
+                        with gr.Row():
+                            status_key = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-status-key", scale=3)
+                            status_value = gr.Dropdown(label="Hiệu lực", choices=render.STATUS_CHOICES, value="",
+                                                       elem_id="kb-status-value", scale=2)
+                        with gr.Row():
+                            status_since = gr.Textbox(label="Từ ngày", placeholder="dd/mm/yyyy (tuỳ chọn)",
+                                                      elem_id="kb-status-since", scale=1)
+                            status_note = gr.Textbox(label="Căn cứ, lý do", elem_id="kb-status-note", scale=3,
+                                                     max_length=settings.max_log_field_chars)
+                        status_btn = gr.Button("Lưu hiệu lực", elem_id="kb-status-btn")
+                        status_out = gr.HTML("", js_on_load=None, elem_id="kb-status-msg")
                     gr.Markdown("### Gỡ văn bản")
                     with gr.Row():
                         remove_choice = gr.Dropdown(label="Văn bản cần gỡ", choices=[], elem_id="kb-remove-choice", scale=3)
@@ -657,7 +692,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                 gr.Markdown("### Danh sách văn bản")
                 docs_html = gr.HTML("", js_on_load=None, elem_id="kb-docs")
 
-        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice]
+        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice, status_key]
         session_outputs = [session_html, login_box, logout_btn, manage]
 
         demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
@@ -671,13 +706,17 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         chat.click(app.chat_click, [turns, session], [chat, turns, clause], api_name="ui_chat_click", **READ)
         clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of], api_name="ui_clear",
                         api_visibility="private")
-        lookup_btn.click(app.lookup, [reference, session], lookup_out, api_name="ui_lookup", **READ)
-        reference.submit(app.lookup, [reference, session], lookup_out, api_name="ui_lookup_submit", **READ)
-        lookup_out.click(app.lookup_click, [session], [reference, lookup_out], api_name="ui_lookup_click", **READ)
+        lookup_btn.click(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup", **READ)
+        reference.submit(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup_submit", **READ)
+        lookup_as_of.submit(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup_as_of",
+                            **READ)
+        lookup_out.click(app.lookup_click, [lookup_as_of, session], [reference, lookup_out], api_name="ui_lookup_click",
+                         **READ)
         catalogue.click(app.catalogue_click, [session], [tree, original_btn], api_name="ui_tree", **READ)
         for panel, name in ((lookup_out, "ui_collect_lookup"), (tree, "ui_collect_tree"), (picks_html, "ui_collect")):
             panel.click(app.collect_click, [picks, session], [picks, picks_html], api_name=name, **READ)
-        export_btn.click(app.export_docx, [picks, session], [export_file, export_msg], api_name="ui_export", **READ)
+        export_btn.click(app.export_docx, [picks, lookup_as_of, session], [export_file, export_msg], api_name="ui_export",
+                         **READ)
 
         login_io = [session, *session_outputs, login_msg, password]
         # LOGIN_JS posts the password to /kb/session (sets the HttpOnly cookie); the event gets the outcome only.
@@ -714,6 +753,10 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         cancel_btn.click(app.cancel_replace, [session],
                          [previews, overrides, preview_out, fix_key, compare_out, confirm_row, ingest_out, files,
                           replace_choice], api_name="ui_cancel_replace", **LOGIN)
+        status_btn.click(app.set_status, [status_key, status_value, status_since, status_note, session],
+                         [status_out, *doc_outputs], api_name="ui_set_status", **WRITE).failure(
+            outputs=[session, *session_outputs, status_out], api_name="ui_set_status_refused", **refused)
+        status_key.change(app.status_of_document, [status_key, session], status_out, api_name="ui_status_of", **READ)
         remove_btn.click(app.remove, [remove_choice, remove_confirm, session],
                          [remove_out, remove_confirm, *doc_outputs], api_name="ui_remove", **WRITE).failure(
             outputs=[session, *session_outputs, remove_out], api_name="ui_remove_refused", **refused)

@@ -25,6 +25,7 @@ from ui.audit import AuditUnavailable, file_sha256
 from ui.auth import LOGIN_CLIENT, SESSION_ENDED, Session, User, can_manage
 
 UPLOAD_TYPES = UPLOAD_EXTENSIONS
+DOC_VIEWS = 6  # what App.doc_views returns: catalogue, document list, four document dropdowns
 
 
 def client_address(request: gr.Request | None) -> str:
@@ -260,12 +261,13 @@ class StaffActions:
         p = next((p for p in previews or [] if p.get("orig_key") == orig_key and not p.get("error")), None)
         if p is None:
             return tuple(gr.update(value="") for _ in render.EDITABLE_FIELDS)
-        return tuple(render.format_date(p.get(k, "")) if k in ("issued_on", "effective_from") else p.get(k, "")
-                     for k, _ in render.EDITABLE_FIELDS)
+        # status: staff's own choice, not the reading (which the sources decide): empty until chosen
+        return tuple(render.format_date(p.get(k, "")) if k in ("issued_on", "effective_from")
+                     else "" if k == "status" else p.get(k, "") for k, _ in render.EDITABLE_FIELDS)
 
     @staff_action
-    def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, previews, overrides,
-                  session, request: gr.Request):
+    def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, status, previews,
+                  overrides, session, request: gr.Request):
         self._require_staff(session, request, "preview")
         previews, overrides = list(previews or []), dict(overrides or {})
         p = next((p for p in previews if p.get("orig_key") == orig_key and not p.get("error")), None)
@@ -273,7 +275,7 @@ class StaffActions:
         if p is None:
             return (*keep, render.render_action_error("Chưa chọn văn bản cần sửa (bấm “Xem trước” trước)."))
         values = dict(zip([k for k, _ in render.EDITABLE_FIELDS],
-                          [number, doc_type, title, issuer, issued_on, effective_from]))
+                          [number, doc_type, title, issuer, issued_on, effective_from, status]))
         try:
             overrides[orig_key] = render.overrides_from_form(p["original"], values)
         except ValueError as exc:
@@ -349,7 +351,7 @@ class StaffActions:
     def _ingest(self, previews, overrides, replace_key, session, request, progress, confirmed: bool):
         s = self._require_staff(session, request, "upload", target=replace_key or "")
         previews = [p for p in (previews or []) if not p.get("error") and p.get("path")]
-        keep = (gr.skip(),) * 9  # previews, overrides, preview, document choice, the five document views
+        keep = (gr.skip(),) * (4 + DOC_VIEWS)  # previews, overrides, preview, document choice, the document views
         if not previews:
             return (render.render_action_error("Chưa có tệp hợp lệ đã xem trước. Tải tệp lên rồi bấm “Xem trước”."),
                     *keep)
@@ -435,10 +437,52 @@ class StaffActions:
                 f"{failure_message(removal_failed) or type(removal_failed).__name__}. Gỡ bản cũ ở mục “Gỡ văn bản”.") + shown
         return (shown, [], {}, "", gr.update(choices=[], value=None), *self.doc_views())
 
+    def status_of_document(self, key, session, request: gr.Request):
+        """The hiệu lực a document has now, and from which source, shown when staff pick it."""
+        self._require_reader(session, request)
+        if not key:
+            return ""
+        with self.lock.read():
+            v = self.kb.document_status(key)
+        return f'<div class="kb-report">Hiện nay: {render.esc(render.validity_text(v))}</div>' if v else ""
+
+    @staff_action
+    def set_status(self, key, value, since, note, session, request: gr.Request):
+        """“Lưu hiệu lực”: staff's own status of a stored document, from a date, with their reason; audited
+        (an intent first: a setting the log cannot record is not made). Empty value: back to the sources."""
+        s = self._require_staff(session, request, "status", target=key or "")
+        keep = (gr.skip(),) * DOC_VIEWS
+        if not key:
+            return (render.render_action_error("Chọn văn bản cần xác định hiệu lực."), *keep)
+        client = _client(request)
+        detail = {"value": value or "", "since": since or "", "note": note or ""}
+        try:
+            intent = self.audit.intent("status", user=s.username, role=s.role, target=key, client=client, detail=detail)
+        except AuditUnavailable as exc:
+            print(f"kb: đặt hiệu lực {key} bị từ chối: {exc}", file=sys.stderr, flush=True)
+            return (render.render_action_error(failure_message(exc)), *keep)
+        try:
+            with self.lock.write():
+                self.kb.set_document_status(key, value or "", since or "", note or "", by=s.username)
+        except ValueError as exc:  # a bad value or date: nothing changed, said next to the button
+            self.audit.record("status", user=s.username, role=s.role, target=key, client=client, outcome="refused",
+                              intent=intent, detail=str(exc))
+            return (render.render_action_error(str(exc)), *keep)
+        except Exception as exc:
+            self.audit.record("status", user=s.username, role=s.role, target=key, client=client, outcome="error",
+                              intent=intent, detail=f"{type(exc).__name__}: {exc}")
+            raise
+        self.audit.record("status", user=s.username, role=s.role, target=key, client=client, outcome="ok",
+                          intent=intent, detail=detail)
+        with self.lock.read():
+            now = render.validity_text(self.kb.document_status(key))
+        return (f'<div class="kb-report">Đã lưu. Hiệu lực của {render.esc(key)}: {render.esc(now)}</div>',
+                *self.doc_views())
+
     @staff_action
     def remove(self, key, confirmed, session, request: gr.Request):
         s = self._require_staff(session, request, "remove", target=key or "")
-        keep = (gr.skip(),) * 6  # the confirmation box and the five document views
+        keep = (gr.skip(),) * (1 + DOC_VIEWS)  # the confirmation box and the document views
         if not key:
             return (render.render_action_error("Chọn văn bản cần gỡ."), *keep)
         if not confirmed:
