@@ -476,7 +476,7 @@ class KnowledgeBase:
         facts = DocFacts(d.key, document_name(d.number, d.doc_type, d.title), source_kind=d.source_kind,
                          effective_from=d.effective_from, snapshot_on=d.snapshot_on,
                          catalog=Statement(entry.status, note=entry.status_note) if entry and entry.status else None,
-                         staff=staff)
+                         staff=staff, in_catalog=entry is not None)
         return status_of(facts, None, today(), [a for a in screen_amendments(d)[0] if a.target_key == d.key])
 
     def preview_file(self, path: str, overrides: dict | None = None) -> list[dict]:

@@ -80,6 +80,7 @@ class DocFacts:
     snapshot_on: str = ""  # Pháp điển: the snapshot is no earlier than this (ingest.readers.phapdien)
     catalog: Statement | None = None
     staff: Statement | None = None
+    in_catalog: bool = False  # listed in corpus/catalog.toml (with or without a status)
 
 
 @dataclass(frozen=True)
@@ -267,8 +268,8 @@ def rule_phapdien(c: Case) -> Status | None:
 
 def rule_unknown(c: Case) -> Status:
     eff = (c.unit.effective_from if c.unit else "") or c.doc.effective_from
-    reason = ("không có trong danh mục, không lấy từ Bộ pháp điển, không có quan hệ bãi bỏ và cán bộ pháp chế "
-              "chưa xác định")
+    listed = "danh mục không ghi hiệu lực" if c.doc.in_catalog else "không có trong danh mục"
+    reason = f"{listed}, không lấy từ Bộ pháp điển, không có quan hệ bãi bỏ và cán bộ pháp chế chưa xác định"
     if eff:
         reason += f" (đã đến ngày có hiệu lực {_d(eff)}, nhưng không có nguồn xác nhận còn hiệu lực)"
     return Status("unknown", "none", reason)

@@ -51,12 +51,12 @@ class ValidityFacts:
                 self._docs[key] = None
             elif row is None:
                 self._docs[key] = DocFacts(key, document_name(entry.number, entry.doc_type, entry.title),
-                                           effective_from=entry.effective_from, catalog=catalog,
+                                           effective_from=entry.effective_from, catalog=catalog, in_catalog=True,
                                            staff=staff_statement(self.registry.corrections(key)))
             else:
                 self._docs[key] = DocFacts(key, document_name(row.number, row.doc_type, row.title),
                                            source_kind=row.source_kind, effective_from=row.effective_from,
-                                           snapshot_on=row.snapshot_on, catalog=catalog,
+                                           snapshot_on=row.snapshot_on, catalog=catalog, in_catalog=entry is not None,
                                            staff=staff_statement(self.registry.corrections(key)))
         return self._docs[key]
 

@@ -15,7 +15,7 @@ from core.vocab import NO_BASIS, parse_date, unit_label
 from ingest.identity import formal_citation
 from qa.features import FEATURE_LABELS, RULE_LABELS
 from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupResult
-from qa.validity import LABELS as VALIDITY_LABELS
+from qa.validity import LABELS as VALIDITY_LABELS, SOURCE_LABELS as VALIDITY_SOURCES
 
 __all__ = ["parse_date"]  # re-exported: the app parses the as-of date with it
 
@@ -47,6 +47,14 @@ def validity_text(validity: dict | None, fallback: str = "") -> str:
     if not validity:
         return legal_status_label(fallback)
     return f"{validity.get('label', '')} — {validity['reason']}" if validity.get("reason") else validity.get("label", "")
+
+
+def _validity_short(validity: dict | None, fallback: str = "") -> str:
+    """"Còn hiệu lực (Bộ pháp điển)": the table cell; the full reason is its tooltip."""
+    if not validity:
+        return legal_status_label(fallback)
+    source = VALIDITY_SOURCES.get(validity.get("source", ""), "")
+    return f"{validity.get('label', '')} ({source})" if source else validity.get("label", "")
 
 
 def _validity_html(validity: dict | None, fallback: str = "", as_of: str = "") -> str:
@@ -384,7 +392,8 @@ def render_catalogue(docs: list[DocumentSummary], browsable: bool = True, progre
             + (f'<div class="kb-note">{note}</div>' if note else "")
             + (f'<div class="kb-rel">{esc(rel)}</div>' if rel else "")
             + f"</td><td>{'Chưa có văn bản' if missing else 'Đã nạp'}</td>"
-            f'<td data-validity="{esc(d.validity.get("value", ""))}">{esc(validity_text(d.validity, d.legal_status))}</td>'
+            f'<td data-validity="{esc(d.validity.get("value", ""))}" title="{esc(validity_text(d.validity))}">'
+            f"{esc(_validity_short(d.validity, d.legal_status))}</td>"
             f"<td>{esc(format_date(d.effective_from))}</td>"
             f"<td class=\"kb-num\">{d.articles}</td><td class=\"kb-num\">{d.nodes}"
             # still being embedded: how far (the rest is found by lexical search meanwhile)
