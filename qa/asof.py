@@ -49,8 +49,7 @@ def label_answer(ans: Answer, units: list, checked: list[Dated]) -> Answer:
         d = by_unit.get((c.node_id, c.citation))
         if d is None:
             continue
-        c.validity = d.validity
-        c.status = d.validity.get("value", c.status)
+        c.validity = d.validity  # `status` keeps the stored word ("secondary" labels a source elsewhere)
         if d.wording.current_only:
             c.current_wording = True
             notes.append(d.wording.note)

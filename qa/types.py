@@ -67,7 +67,7 @@ class Citation:
     # named nowhere in its khoản.
     article_title: str = ""
     # Hiệu lực of the cited unit on the answer's date, and where that came from (qa.validity.Status.to_dict);
-    # `status` is its value.
+    # `status` above is the document's stored status word ("secondary", "amended"…), kept for compatibility.
     validity: dict = field(default_factory=dict)
     # The quote is the current wording: the unit changed after the answer's date and the wording in force
     # then is not in the base (qa.validity.stored_wording). Such a citation is never the answer's basis.

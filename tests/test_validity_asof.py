@@ -189,7 +189,7 @@ def test_ask_before_a_later_wording_says_so_and_does_not_found_the_basis_on_it(d
     assert not lead_after.current_wording and after.basis == "found" and "Lưu ý về thời điểm" not in after.answer
     # every citation carries its hiệu lực and its source (kb ask --json)
     cited = after.to_public_dict()["citations"][0]
-    assert cited["status"] == "in_force" and cited["validity"]["source"] == "phapdien"
+    assert cited["validity"]["value"] == "in_force" and cited["validity"]["source"] == "phapdien"
     assert cited["current_wording"] is False
     assert before.to_public_dict()["citations"][0]["current_wording"] is True
 
