@@ -54,7 +54,7 @@ def label_answer(ans: Answer, units: list, checked: list[Dated]) -> Answer:
             c.current_wording = True
             notes.append(d.wording.note)
     notes = list(dict.fromkeys(notes))
-    if notes:
+    if notes and "Lưu ý về thời điểm:" not in ans.answer:  # an LLM fallback may hand back a labelled answer
         note = "Lưu ý về thời điểm: " + " ".join(notes)
         head, _, rest = ans.answer.partition("\n\n")
         # after the follow-up line, which the service expects first
