@@ -166,12 +166,12 @@ def cmd_docs(args, settings) -> int:
     from rich.table import Table
 
     t = Table(title="Văn bản")
-    for col in ("Số hiệu / tên", "Loại", "Trạng thái", "Điều", "Nút", "Vectơ", "Hiệu lực từ", "Ghi chú"):
+    for col in ("Số hiệu / tên", "Loại", "Trạng thái", "Hiệu lực", "Điều", "Nút", "Vectơ", "Hiệu lực từ", "Ghi chú"):
         t.add_column(col)
     for d in docs:
         state = "sẵn sàng" if d.ready else "[dim]THIẾU[/dim]"
-        t.add_row(_esc(d.number or d.title[:50] or d.key), _esc(d.type), state, str(d.articles), str(d.nodes),
-                  str(d.dense_nodes), _esc(d.effective_from), _esc(d.note[:48]))
+        t.add_row(_esc(d.number or d.title[:50] or d.key), _esc(d.type), state, _esc(d.validity.get("label", "")),
+                  str(d.articles), str(d.nodes), str(d.dense_nodes), _esc(d.effective_from), _esc(d.note[:48]))
     _console().print(t)
     line = kb.embedding_progress().describe()
     if line:
