@@ -18,8 +18,7 @@ from ingest.store import KnowledgeStore  # noqa: E402
 from qa.evaluate import (answer_report_text, eval_file_format, evaluate, evaluate_answers,  # noqa: E402
                          load_answer_questions, load_questions)
 from qa.service import KnowledgeBase  # noqa: E402
-from qa.validity import VALUES as VALIDITY_VALUES  # noqa: E402
-from core.vocab import format_iso  # noqa: E402
+from core.vocab import STAFF_STATUSES, format_iso  # noqa: E402
 
 
 def _kb(settings: Settings) -> KnowledgeBase:
@@ -77,7 +76,7 @@ def _audit_ingest(settings: Settings, report, existing: set[str], intent: str) -
         replaced = [k for k in o.documents if k in existing]
         log.record("replace" if replaced else "upload", user=user, outcome="ok" if o.status == "ingested" else "refused",
                    target=", ".join(o.documents), file=o.path, sha256=o.sha256, client="cli", intent=intent,
-                   detail={"reason": o.reason, "replaced": ", ".join(replaced)})
+                   detail={"reason": o.reason, "replaced": ", ".join(replaced), "versions": o.versions})
         written += 1
     if not written:
         log.record("upload", user=user, outcome="unchanged", client="cli", intent=intent,
@@ -108,7 +107,7 @@ def cmd_ingest(args, settings) -> int:
         with _progress_bar() as bar:
             task = bar.add_task("Nạp văn bản", total=1.0)
             report = store.ingest(paths, embed=not args.no_embed, restore=not args.default_corpus, force=args.force,
-                                  replace=args.replace, confirmed_by=_os_user(),
+                                  replace=args.replace, user=_os_user(),
                                   progress=lambda f, m: bar.update(task, completed=f, description=_esc(m[:60])))
             bar.update(task, completed=1.0, description="Xong")
     except KbError as exc:
@@ -202,6 +201,116 @@ def cmd_remove(args, settings) -> int:
     return 0
 
 
+def cmd_correct(args, settings) -> int:
+    """A stored document's header facts corrected (its file read again with them), audited like the page's."""
+    from ingest.corrections import CorrectionError, describe
+
+    kb = _kb(settings)
+    key = args.key.strip()
+    match = next((d.key for d in kb.documents() if d.ready and d.key in (key, key.upper(), key.lower())), key)
+    fix = {k: v for k, v in (("number", args.number), ("type", args.type), ("title", args.title),
+                             ("issuer", args.issuer), ("issued_on", args.issued_on),
+                             ("effective_from", args.effective_from), ("status", args.status),
+                             ("status_since", args.status_since), ("status_note", args.status_note)) if v is not None}
+    log, user = _audit(settings), _os_user()
+    intent = log.intent("correct", user=user, target=match, client="cli", detail={"values": fix})  # or nothing changes
+    try:
+        report = kb.correct_document(match, fix, by=user)
+    except KbError as exc:
+        log.record("correct", user=user, outcome="refused" if isinstance(exc, CorrectionError) else "error",
+                   target=match, client="cli", intent=intent, detail=f"{type(exc).__name__}: {exc}")
+        raise
+    reasons = "; ".join(r["reason"] for r in report["refused"])
+    failed = bool(reasons) and not report["documents"]
+    log.record("correct", user=user, outcome="refused" if failed else "ok", target=match, client="cli", intent=intent,
+               detail={"corrected": report["corrected"], "reason": reasons, "versions": report.get("versions") or {}})
+    if args.json:
+        _print_json(report)
+    elif failed:
+        print(f"Không sửa được {match}: {reasons}", file=sys.stderr)
+    else:
+        print(f"Đã sửa {match}: " + describe(report["corrected"])
+              + "".join(f" (phiên bản {v} của {k})" for k, v in (report.get("versions") or {}).items()))
+        if "status" in report["corrected"]:  # the hiệu lực it has now, and from which source
+            v = kb.document_status(next(iter(report.get("versions") or {}), match))
+            print(f"Hiệu lực hiện nay: {v.get('label', '')} — {v.get('reason', '')}")
+    return 1 if failed else 0
+
+
+def _versioned_key(kb: KnowledgeBase, key: str) -> str | None:
+    """The document key as typed, in any case, that has versions (also once removed)."""
+    key = key.strip()
+    return next((k for k in dict.fromkeys((key, key.upper(), key.lower())) if kb.versions(k)), None)
+
+
+def _no_versions(key: str) -> str:
+    return (f"Không có phiên bản nào của văn bản {key!r}: chỉ văn bản nạp nguyên từ một tệp (PDF, DOCX, TXT…) "
+            "mới có lịch sử phiên bản. Xem số hiệu đúng bằng `kb docs`.")
+
+
+def cmd_versions(args, settings) -> int:
+    kb = _kb(settings)
+    key = _versioned_key(kb, args.key)
+    if key is None:
+        print(_no_versions(args.key), file=sys.stderr)
+        return 1
+    if args.show is not None:
+        doc = kb.version_document(key, args.show)
+        if doc is None:
+            print(f"Văn bản {key} không có phiên bản {args.show}. Xem danh sách bằng `kb versions {key}`.",
+                  file=sys.stderr)
+            return 1
+        from ingest.identity import document_name, unit_label
+
+        print(f"{document_name(doc.number, doc.doc_type, doc.title)} — phiên bản {args.show}\n")
+        for u in doc.units:
+            print(f"{unit_label(u.kind, u.number)}. {u.title}".rstrip(". ") + "\n" + u.full_text + "\n")
+        return 0
+    versions = kb.versions(key)
+    if args.json:
+        _print_json([v.to_dict() for v in versions])
+        return 0
+    from rich.table import Table
+
+    from core.vocab import format_moment
+
+    t = Table(title=f"Phiên bản của {_esc(key)}")
+    for col in ("Phiên bản", "Ngày nạp", "Người nạp", "SHA-256", "Tệp", "Hiện hành"):
+        t.add_column(col)
+    for v in versions:
+        t.add_row(str(v.version), format_moment(v.ingested_at), _esc(v.user or "(không rõ)"), v.sha256[:12],
+                  _esc(v.source_name), "đang dùng" if v.current else "")
+    _console().print(t)
+    if not any(v.current for v in versions):
+        print("Văn bản này đã bị gỡ: không phiên bản nào đang dùng (khôi phục bằng `kb restore`).")
+    return 0
+
+
+def cmd_restore(args, settings) -> int:
+    kb = _kb(settings)
+    key = _versioned_key(kb, args.key) or args.key.strip()
+    log = _audit(settings)
+    record = dict(user=_os_user(), target=key, client="cli")
+    # A restore is a change: its intent is on disk before it, or nothing is restored (AuditUnavailable,
+    # "Ổ đĩa đầy: …" when the disk is full); the outcome names the intent.
+    intent = log.intent("restore", detail={"version": args.version}, **record)
+    try:
+        out = kb.restore_version(key, args.version, user=_os_user())
+    except KbError as exc:
+        missing = kb.version_document(key, args.version) is None
+        log.record("restore", outcome="not_found" if missing else "error", intent=intent,
+                   detail={"version": args.version, "reason": str(exc)}, **record)
+        raise
+    log.record("restore", outcome="ok" if out.status == "ingested" else out.status, file=out.path,
+               sha256=out.sha256, intent=intent, detail={"version": args.version, "reason": out.reason}, **record)
+    if out.status == "ingested":
+        print(f"Đã khôi phục phiên bản {args.version} của {key} (tệp {out.path}, {out.articles} điều, "
+              f"{out.nodes} đoạn); chỉ mục từ vựng và vectơ đã cập nhật.")
+    else:
+        print(out.reason[:1].upper() + out.reason[1:] + ".")
+    return 0
+
+
 def cmd_audit(args, settings) -> int:
     """What audit.jsonl holds: lines it had to skip (a write cut short) and changes with an intent
     but no outcome (a crash between the commit and its record). Exit 1 when there is either."""
@@ -267,25 +376,15 @@ def cmd_lookup(args, settings) -> int:
 
 
 def cmd_status(args, settings) -> int:
-    """Staff's own hiệu lực of a stored document (audited like `kb remove`), or what it is now."""
+    """The hiệu lực of a document and where it came from (staff set it with `kb correct --status`)."""
     kb = _kb(settings)
     key = args.number.strip()
-    keys = {d.key for d in kb.documents() if d.ready}
+    keys = {d.key for d in kb.documents()}
     match = next((k for k in keys if k in (key, key.upper(), key.lower())), None)
     if match is None:
-        print(f"Không có văn bản {key!r} trong cơ sở dữ liệu. Xem danh sách bằng `kb docs`.", file=sys.stderr)
+        print(f"Không có văn bản {key!r} trong cơ sở dữ liệu hay danh mục. Xem danh sách bằng `kb docs`.",
+              file=sys.stderr)
         return 1
-    if args.value is not None:
-        log = _audit(settings)
-        detail = {"value": args.value, "since": args.since or "", "note": args.note or ""}
-        intent = log.intent("status", user=_os_user(), target=match, client="cli", detail=detail)
-        try:
-            kb.set_document_status(match, args.value, args.since or "", args.note or "", by=_os_user())
-        except KbError as exc:
-            log.record("status", user=_os_user(), outcome="refused", target=match, client="cli", intent=intent,
-                       detail=str(exc))
-            raise
-        log.record("status", user=_os_user(), outcome="ok", target=match, client="cli", intent=intent, detail=detail)
     v = kb.document_status(match, as_of=args.as_of)
     if args.json:
         _print_json(v)
@@ -407,6 +506,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("number")
     s.set_defaults(func=cmd_remove)
 
+    s = sub.add_parser("correct", help="sửa thông tin nhận dạng của văn bản đã lưu (đọc lại tệp nguồn; ghi nhật ký; "
+                                       "giữ cho các bản sau)")
+    s.add_argument("key", help="số hiệu (hoặc tên) văn bản, như trong `kb docs`")
+    s.add_argument("--number", help="số hiệu đúng")
+    s.add_argument("--type", help="loại văn bản, ví dụ Quyết định")
+    s.add_argument("--title", help="trích yếu")
+    s.add_argument("--issuer", help="tên đầy đủ của cơ quan ban hành, ví dụ “Ủy ban nhân dân tỉnh …”")
+    s.add_argument("--issued-on", help="ngày ban hành (dd/mm/yyyy hoặc YYYY-MM-DD)")
+    s.add_argument("--effective-from", help="ngày có hiệu lực (dd/mm/yyyy hoặc YYYY-MM-DD)")
+    s.add_argument("--status", help="tình trạng hiệu lực do cán bộ pháp chế xác định: " + " | ".join(STAFF_STATUSES)
+                   + "; \"\" để bỏ xác định, trở về theo nguồn (danh mục, Bộ pháp điển, quan hệ sửa đổi)")
+    s.add_argument("--status-since", help="hiệu lực đó từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD); đi kèm --status")
+    s.add_argument("--status-note", help="căn cứ xác định, ví dụ văn bản bãi bỏ; đi kèm --status")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_correct)
+
+    s = sub.add_parser("versions", help="lịch sử phiên bản của một văn bản: ngày, người nạp, tệp, bản đang dùng")
+    s.add_argument("key", help="số hiệu (hoặc khoá) văn bản, ví dụ 72/2015/NĐ-CP")
+    s.add_argument("--show", type=int, metavar="PHIÊN_BẢN", help="in nội dung của phiên bản này")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_versions)
+
+    s = sub.add_parser("restore", help="khôi phục một phiên bản cũ làm nội dung đang dùng (ghi nhật ký)")
+    s.add_argument("key", help="số hiệu (hoặc khoá) văn bản")
+    s.add_argument("version", type=int, help="số phiên bản (xem bằng `kb versions`)")
+    s.set_defaults(func=cmd_restore)
+
     s = sub.add_parser("audit", help="kiểm tra nhật ký kiểm toán: dòng hỏng bị bỏ qua, thao tác có ý định mà chưa có kết quả")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_audit)
@@ -427,12 +553,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lookup)
 
-    s = sub.add_parser("status", help="hiệu lực của một văn bản và nguồn của nó; cán bộ pháp chế đặt hiệu lực (ghi nhật ký)")
+    s = sub.add_parser("status", help="hiệu lực của một văn bản và nguồn của nó (cán bộ pháp chế đặt hiệu lực bằng "
+                                      "`kb correct SỐ_HIỆU --status …`)")
     s.add_argument("number")
-    s.add_argument("value", nargs="?",
-                   help="đặt hiệu lực: " + ", ".join(VALIDITY_VALUES) + "; \"\" để bỏ xác định của cán bộ pháp chế")
-    s.add_argument("--since", help="từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD)")
-    s.add_argument("--note", help="căn cứ, lý do (ví dụ văn bản bãi bỏ)")
     s.add_argument("--as-of", type=_date_arg, help="xem hiệu lực tại ngày này")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_status)

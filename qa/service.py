@@ -17,9 +17,11 @@ from core.settings import ANSWER_MODES, Settings
 from ingest.amendments import Amendment, screen_amendments, target_type
 from ingest.identity import citation_string, document_name, unit_label
 from ingest.compare import DocumentDiff, compare_documents
+from ingest.corrections import FIELD_LABELS
 from ingest.model import LegalDocument, ReaderError
-from ingest.store import KnowledgeStore
-from core.vocab import LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
+from ingest.store import FileOutcome, KnowledgeStore
+from ingest.versions import VersionRow, document_from_version
+from core.vocab import LEGAL_STATUS, LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
 from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for, today,
                         unit_status)
 from qa.answer import (Quoted, applicability_units, assess_basis, no_basis_answer, plan_answer, render_extractive,
@@ -29,12 +31,13 @@ from qa.catalog_view import document_list, relation_lines
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
 from qa.references import DocDescriptor
+from qa.succession import change_line, notes_for, reading_note
 from qa.retrieval import FusionParams, RetrievalFilters, RetrievalResult, Retriever, hit_from_row
 from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, OriginalFile,
                       PointView, UnitView)
 from qa.asof import check_units, label_answer, lead_is_later_wording
 from qa.validity import DocFacts, Statement, UnitFacts, status_of
-from qa.validity_facts import ValidityFacts, set_staff_status, staff_statement, unit_of_hit
+from qa.validity_facts import STATUS_FIELD, ValidityFacts, staff_statement, unit_of_hit
 
 Progress = Callable[[float, str], None]
 MAX_PREVIEW_RELATIONS = 200  # lines per list in the staff preview (a Pháp điển đề mục may note hundreds)
@@ -66,11 +69,21 @@ class KnowledgeService(Protocol):
     def original_file(self, key: str) -> OriginalFile | None: ...
 
     def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None,
-                     replace=False, commit_lock=None, confirmed_by: str = "") -> dict: ...
+                     replace=False, commit_lock=None, user: str = "") -> dict: ...
 
     def remove_document(self, key: str) -> bool: ...
 
-    def set_document_status(self, key: str, value: str, since: str = "", note: str = "", by: str = "") -> dict: ...
+    def correct_document(self, key: str, fix: dict, by: str = "", commit_lock=None) -> dict: ...
+
+    def document_status(self, key: str, as_of: str | None = None) -> dict: ...
+
+    def staff_status(self, key: str) -> dict: ...
+
+    def versions(self, key: str) -> list[VersionRow]: ...
+
+    def version_document(self, key: str, version: int) -> LegalDocument | None: ...
+
+    def restore_version(self, key: str, version: int, user: str = "", commit_lock=None) -> FileOutcome: ...
 
 
 class RegistryUnits:
@@ -129,8 +142,9 @@ class KnowledgeBase:
     def question(self, text: str, previous: str | None = None) -> Question:
         """The question parsed once (qa.question), read as a follow-up of `previous` when it continues it."""
         loaded, catalogued = self.retriever.descriptors(), self.catalogued_descriptors()
-        before = Question.parse(previous, loaded, catalogued) if previous and previous.strip() else None
-        return Question.parse(text, loaded, catalogued, previous=before)
+        successions = self.store.catalog.successions
+        before = Question.parse(previous, loaded, catalogued, successions=successions) if previous and previous.strip() else None
+        return Question.parse(text, loaded, catalogued, previous=before, successions=successions)
 
     def retrieve(self, question: Question | str, k: int = 10, as_of: str | None = None, documents=None) -> RetrievalResult:
         q = question if isinstance(question, Question) else self.question(question)
@@ -156,7 +170,18 @@ class KnowledgeBase:
             ans.lexical_only = True
             # the cause (server address, error) is for the operator's log (ingest.dense), not for readers
             ans.warnings.append(f"{LEXICAL_ONLY_NOTE}.")
+        self._succession_notes(ans, res.question, as_of)
         return ans, plan
+
+    def _succession_notes(self, ans: Answer, q: Question, as_of: str | None) -> None:
+        """Bodies that no longer exist as named (qa.succession): first how the question was read when it
+        named the new body, then one line per change a quoted clause's body went through."""
+        cat = self.store.catalog
+        said = [reading_note(s, cat) for s in q.read_as]
+        already = {change_line(s, cat) for s in q.read_as}  # the reading note says these already
+        lines = [n for n in notes_for([c.quote for c in ans.citations], cat, as_of) if n not in already]
+        ans.warnings[:0] = [w for w in said if w not in ans.warnings]
+        ans.warnings += [w for w in lines if w not in ans.warnings]
 
     def _answer_of(self, q: Question, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
         missing = list(q.missing)
@@ -164,7 +189,8 @@ class KnowledgeBase:
         if gap is not None:
             return gap, []
         ranker = self.retriever.ranker
-        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker, res.unknown_words)
+        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker, res.unknown_words,
+                                   res.unknown_folded)
         scope_units = applicability_units(q, res.hits, self.units)
         if scope_units:
             basis, conf = "found", max(conf, 0.8)  # the named document's scope article is the answer
@@ -269,6 +295,7 @@ class KnowledgeBase:
                 for c in item.citations:
                     c.role = roles.get((c.node_id, c.citation), c.role)
                     c.amended_by = amended.get((c.node_id, c.citation), c.amended_by)
+                self._succession_notes(item, res.question, as_of)  # the model's quotes: once each (deduplicated)
             yield item
 
     # ---- references
@@ -279,22 +306,26 @@ class KnowledgeBase:
         return self._catalogued
 
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
-        return lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
-                                reference, as_of, facts=self._facts())
+        res = lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
+                               reference, as_of, facts=self._facts())
+        if res.status == "found":  # a body the unit names no longer exists as named (qa.succession)
+            res.notes += [n for n in notes_for([res.text], self.store.catalog, as_of) if n not in res.notes]
+        return res
 
     # ---- hiệu lực
     def _facts(self, resolve_words: bool = True) -> ValidityFacts:
         """What qa.validity decides on, read afresh for each request (staff may have just set a status)."""
         return ValidityFacts(self.store.registry, self.store.catalog, self.retriever.descriptors(), resolve_words)
 
-    def set_document_status(self, key: str, value: str, since: str = "", note: str = "", by: str = "") -> dict:
-        """Staff's own status of a stored document (qa.validity_facts.set_staff_status); the caller audits it."""
-        return set_staff_status(self.store.registry, key, value, since, note, by)
-
     def document_status(self, key: str, as_of: str | None = None) -> dict:
-        """The hiệu lực of a document on `as_of` (today when None), with its source; {} when unknown key."""
+        """The hiệu lực of a document on `as_of` (today when None), with its source; {} when unknown key.
+        Staff set it by correcting the document's status (correct_document)."""
         status = self._facts().status(key, None, as_of)
         return status.to_dict() if status else {}
+
+    def staff_status(self, key: str) -> dict:
+        """The status staff set on a document ({"value", "since", "note", "by", "at", …}); {} when none."""
+        return dict(self.store.registry.corrections(key).get(STATUS_FIELD) or {})
 
     def _amendment_status(self, key: str, article: str, clause: str = "", point: str = "") -> UnitStatus:
         """What other documents changed in a unit (qa.amended), as of today."""
@@ -382,7 +413,24 @@ class KnowledgeBase:
         return DocumentTree(key=key, name=name, status=doc.status, effective_from=doc.effective_from,
                             issuer=doc.issuer, number=doc.number, doc_type=doc.doc_type, issued_on=doc.issued_on,
                             relations=self.relations(key), units=units, amendments=extra_lines,
-                            validity=doc_status.to_dict() if doc_status else {})
+                            validity=doc_status.to_dict() if doc_status else {},
+                            corrections=self.correction_lines(key))
+
+    def correction_lines(self, key: str) -> list[str]:
+        """The staff corrections stored for a document: field, as corrected, as read, who and when."""
+        def shown(k: str, v: str) -> str:
+            return format_iso(v) if k in ("issued_on", "effective_from") else LEGAL_STATUS.get(v, v) if k == "status" else v
+
+        out = []
+        for k, c in self.store.registry.corrections(key).items():
+            when = time.strftime("%d/%m/%Y %H:%M", time.localtime(c["at"])) if c.get("at") else ""
+            who = ", ".join(x for x in (c.get("by", ""), when) if x)
+            read = f"bản đọc được: “{shown(k, c['read'])}”" if c.get("read") else "bản đọc được không ghi"
+            grounds = (f" từ {format_iso(c['since'])}" if c.get("since") else "") + (  # a status staff set
+                f" — {c['note']}" if c.get("note") else "")
+            out.append(f"{FIELD_LABELS.get(k, k)}: “{shown(k, c['value'])}”{grounds} ({read}"
+                       + (f"; {who})" if who else ")"))
+        return out
 
     def clause(self, node_id: str) -> ClauseHit | None:
         row = self.store.registry.nodes_by_id([node_id]).get(node_id)
@@ -502,15 +550,38 @@ class KnowledgeBase:
         return out
 
     def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None,
-                     replace=False, commit_lock=None, confirmed_by: str = "") -> dict:
+                     replace=False, commit_lock=None, user: str = "") -> dict:
         """`replace`: the keys of the documents the user chose to replace (or True); a file whose document
         another file already holds is otherwise refused (KnowledgeStore.ingest). `commit_lock`: a
         context-manager factory (the UI's write lock) held only around each registry swap and index sync.
-        `confirmed_by`: the staff member ingesting after the preview, recorded with the amendment relations."""
+        `user`: the user ingesting (a staff member after the preview, the OS user for `kb ingest`),
+        recorded with each version stored and, as confirmed_by, with the amendment relations."""
         report = self.store.ingest(paths, embed=True, restore=True, force=bool(overrides),
                                    overrides=overrides, progress=progress, replace=replace, commit_lock=commit_lock,
-                                   confirmed_by=confirmed_by)
+                                   user=user)
         return report.to_dict()
 
     def remove_document(self, key: str) -> bool:
         return self.store.remove(key)
+
+    def correct_document(self, key: str, fix: dict, by: str = "", commit_lock=None) -> dict:
+        """Correct a stored document's header facts (KnowledgeStore.correct): the ingest report of the
+        files read again, with "corrected": the fields that changed. Raises CorrectionError (a KbError), changing nothing, for a correction that
+        is not valid or a file no longer as ingested."""
+        self._parsed.clear()  # the previews remembered were read before the correction
+        report, fixed = self.store.correct(key, fix, by=by, commit_lock=commit_lock)
+        return report.to_dict() | {"corrected": fixed}
+
+    # ---- versions of a document (ingest.versions)
+    def versions(self, key: str) -> list[VersionRow]:
+        """Every stored version of `key`, oldest first, the current one marked (none once removed)."""
+        return self.store.registry.versions(key)
+
+    def version_document(self, key: str, version: int) -> LegalDocument | None:
+        """Version `version` of `key` as it was stored (to read before restoring it), or None."""
+        row = self.store.registry.version(key, version)
+        return document_from_version(row.data) if row else None
+
+    def restore_version(self, key: str, version: int, user: str = "", commit_lock=None) -> FileOutcome:
+        """Make that version the stored text (re-indexed like a replacement); KbError when it does not exist."""
+        return self.store.restore_version(key, version, user=user, commit_lock=commit_lock)

@@ -301,6 +301,8 @@ class DocumentTree:
     # changes to the whole document or to articles it does not have yet (added by another document)
     amendments: list[str] = field(default_factory=list)
     validity: dict = field(default_factory=dict)  # hiệu lực today, with its source (qa.validity.Status.to_dict)
+    # staff corrections of its header facts, one line each: what was read, what it was corrected to, who, when
+    corrections: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

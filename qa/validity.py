@@ -29,26 +29,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from core.vocab import format_iso
+from core.vocab import VALIDITY_LABELS, format_iso
 from ingest.amendments import Amendment, touches
 
-VALUES = ("in_force", "expired", "partly_expired", "suspended", "not_yet", "unknown")
-LABELS = {
-    "in_force": "Còn hiệu lực",
-    "expired": "Hết hiệu lực toàn bộ",
-    "partly_expired": "Hết hiệu lực một phần",
-    "suspended": "Ngưng hiệu lực",
-    "not_yet": "Chưa có hiệu lực",
-    "unknown": "Không rõ hiệu lực",
-}
-SOURCE_LABELS = {
-    "staff": "cán bộ pháp chế xác định",
-    "catalog": "danh mục văn bản đã kiểm tra",
-    "phapdien": "Bộ pháp điển",
-    "relations": "quan hệ sửa đổi, bãi bỏ",
-    "dates": "ngày có hiệu lực",
-    "none": "chưa có nguồn",
-}
+VALUES = tuple(VALIDITY_LABELS)  # in_force, expired, partly_expired, suspended, not_yet, unknown
 # Status words stored before this module (catalogue, readers, older corrections) -> VALUES.
 LEGACY = {"amended": "in_force", "replaced": "expired", "secondary": "unknown", "": "unknown"}
 
@@ -96,13 +80,13 @@ class UnitFacts:
 @dataclass(frozen=True)
 class Status:
     value: str  # one of VALUES
-    source: str  # one of SOURCE_LABELS
+    source: str  # one of core.vocab.VALIDITY_SOURCES
     reason: str  # Vietnamese, names the source and what it says
     since: str = ""  # ISO date the state began, when known
 
     @property
     def label(self) -> str:
-        return LABELS[self.value]
+        return VALIDITY_LABELS[self.value]
 
     def line(self) -> str:
         """"Còn hiệu lực (Bộ pháp điển: …)": what the UI, the CLI and the DOCX export print."""
@@ -208,7 +192,7 @@ def _statement(s: Statement | None, c: Case, source: str, who: str) -> Status | 
     if s is None or not s.value:
         return None
     value = normalise(s.value)
-    said = f"{who}: {LABELS[value].lower()}" + (f" từ {_d(s.since)}" if s.since else "") + (
+    said = f"{who}: {VALIDITY_LABELS[value].lower()}" + (f" từ {_d(s.since)}" if s.since else "") + (
         f" ({s.note})" if s.note else "")
     if s.since:
         # before the date it gives, this source says nothing about the state

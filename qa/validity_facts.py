@@ -1,34 +1,37 @@
 """The facts qa.validity decides on, read from the registry and the catalogue (one reader per request,
-documents and relations cached in it), and staff's own status setting of a stored document."""
+documents and relations cached in it). Staff's own status of a document is the status field of its
+corrections (ingest.corrections: set in the preview, or on a stored document with `kb correct` or the
+"Sửa thông tin văn bản đã lưu" panel, both audited)."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
 
-from core.errors import KbError
-from core.vocab import parse_date
 from ingest.amendments import Amendment
 from ingest.catalog import Catalog
 from ingest.identity import citation_string, document_name
 from ingest.registry import Registry
 from qa.amended import relations_for, today
 from qa.references import DocDescriptor
-from qa.validity import VALUES, DocFacts, Statement, Status, UnitFacts, Wording, status_of, stored_wording
+from qa.validity import DocFacts, Statement, Status, UnitFacts, Wording, status_of, stored_wording
 
-STATUS_FIELD = "status"  # the key of staff's setting among a document's corrections (ingest.store.OVERRIDE_FIELDS)
+STATUS_FIELD = "status"  # the key of staff's setting among a document's corrections (ingest.corrections.FIELDS)
 
 
-class StatusError(KbError, ValueError):
-    """A status setting refused; the message says why and what to do (nothing was changed)."""
+def _day(at) -> str:
+    """When a correction was made (a Unix time; an ISO timestamp in older records) -> ISO date."""
+    if isinstance(at, (int, float)) and at:
+        return dt.date.fromtimestamp(at).isoformat()
+    return str(at or "")[:10]
 
 
 def staff_statement(corrections: dict[str, dict]) -> Statement | None:
-    """Staff's status setting among a document's stored corrections: set on the stored document
-    (set_staff_status) or corrected in the preview before ingest; None when there is none."""
+    """Staff's status setting among a document's corrections (stored, or made in the preview before
+    ingest); None when there is none."""
     c = corrections.get(STATUS_FIELD) or {}
     if not c.get("value"):
         return None
-    return Statement(value=c["value"], since=c.get("since", ""), stated_on=(c.get("at") or "")[:10],
+    return Statement(value=c["value"], since=c.get("since", ""), stated_on=_day(c.get("at")),
                      note=c.get("note", ""), by=c.get("by", ""))
 
 
@@ -98,29 +101,3 @@ def unit_of_hit(hit, citation: str = "", clause: str | None = None, point: str |
     return UnitFacts(article=hit.article, clause=hit.clause if clause is None else clause,
                      point="" if "-" in point else point, label=citation or hit.citation,
                      effective_from=hit.effective_from, note=hit.amendment_note)
-
-
-def set_staff_status(registry: Registry, key: str, value: str, since: str = "", note: str = "",
-                     by: str = "") -> dict:
-    """Staff's status of a stored document, kept with its corrections (so a new version of its file
-    gets it again, ingest.store). value "" clears it. Returns the record stored; raises StatusError,
-    changing nothing, on a bad value, date or key."""
-    row = registry.document(key)
-    if row is None:
-        raise StatusError(f"Không có văn bản “{key}” trong cơ sở dữ liệu; xem khoá bằng `kb docs`.")
-    value = (value or "").strip()
-    if value and value not in VALUES:
-        raise StatusError(f"Hiệu lực “{value}” không hợp lệ; chọn một trong: {', '.join(VALUES)} (hoặc để trống để "
-                          "bỏ xác định của cán bộ pháp chế).")
-    try:
-        since_iso = parse_date(since) or ""
-    except ValueError as exc:
-        raise StatusError(f"Ngày bắt đầu: {exc}") from None
-    if since_iso and not value:
-        raise StatusError("Ngày bắt đầu chỉ dùng kèm một giá trị hiệu lực.")
-    record = {"read": row.status, "value": value, "since": since_iso, "note": (note or "").strip(), "by": by,
-              "at": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
-    fixes = registry.corrections(key)
-    fixes[STATUS_FIELD] = record
-    registry.save_corrections([key], fixes)
-    return record

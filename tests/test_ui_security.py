@@ -34,10 +34,10 @@ class SlowKB(FakeKB):
         self.embed_seconds = 0.0
         self.ingest_started = threading.Event()
 
-    def ingest_files(self, paths, overrides=None, progress=None, replace=False, commit_lock=None, confirmed_by=""):
+    def ingest_files(self, paths, overrides=None, progress=None, replace=False, commit_lock=None, user=""):
         self.ingest_started.set()
         time.sleep(self.embed_seconds)  # reading, parsing, embedding: the expensive part
-        return super().ingest_files(paths, overrides, progress, replace, commit_lock, confirmed_by)
+        return super().ingest_files(paths, overrides, progress, replace, commit_lock, user)
 
 
 class App:

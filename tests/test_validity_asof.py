@@ -237,24 +237,41 @@ def test_repealed_unit_and_document_status_come_from_the_relations(pair):
 
 
 def test_staff_status_is_stored_kept_on_a_new_reading_and_refused_when_bad(pair):
-    from qa.validity_facts import StatusError
+    """Staff set the status by correcting the document (ingest.corrections, the one way): it is the
+    "staff" source of status_of, with its date and grounds."""
+    from ingest.corrections import CorrectionError
 
-    pair.set_document_status(KEY, "expired", since="01/08/2099", note="synthetic", by="phapche")
+    pair.correct_document(KEY, {"status": "expired", "status_since": "01/08/2099", "status_note": "synthetic"},
+                          by="phapche")
     v = pair.document_status(KEY, as_of="2099-09-01")
     assert (v["value"], v["source"], v["since"]) == ("expired", "staff", "2099-08-01") and "phapche" in v["reason"]
+    assert "synthetic" in v["reason"]
+    assert any(line.startswith("Tình trạng hiệu lực: “Hết hiệu lực toàn bộ” từ 01/08/2099 — synthetic")
+               for line in pair.document_tree(KEY).corrections)
     cited = pair.ask("Hồ sơ đăng ký trại nuôi chim cánh cụt gồm những gì?", as_of="2099-09-01").citations
     assert {c.validity["source"] for c in cited if c.citation.endswith(KEY)} == {"staff"}
     pair.store.ingest([str(BASE)], force=True)  # the file read again: staff's setting and its details stay
     kept = pair.store.registry.corrections(KEY)["status"]
     assert (kept["value"], kept["since"], kept["by"]) == ("expired", "2099-08-01", "phapche")
     assert pair.document_status(KEY, as_of="2099-09-01")["source"] == "staff"
-    with pytest.raises(StatusError):
-        pair.set_document_status(KEY, "bogus", by="phapche")
-    with pytest.raises(StatusError):
-        pair.set_document_status(KEY, "in_force", since="31/02/2099", by="phapche")
+    generation = pair.store.registry.generation()
+    for bad in ({"status": "bogus"}, {"status": "in_force", "status_since": "31/02/2099"},
+                {"status_since": "01/08/2099"}):  # a date without a status is no setting
+        with pytest.raises(CorrectionError):
+            pair.correct_document(KEY, bad, by="phapche")
+    with pytest.raises(CorrectionError, match="không có gì thay đổi"):  # the same statement again
+        pair.correct_document(KEY, {"status": "expired", "status_since": "2099-08-01", "status_note": "synthetic"})
+    assert pair.store.registry.generation() == generation
     assert pair.store.registry.corrections(KEY)["status"]["value"] == "expired"  # nothing changed
-    pair.set_document_status(KEY, "", by="phapche")  # back to the sources
+    # the same value from another date is a new statement
+    pair.correct_document(KEY, {"status": "expired", "status_since": "01/09/2099"}, by="phapche2")
+    again = pair.store.registry.corrections(KEY)["status"]
+    assert (again["since"], again["by"], again.get("note")) == ("2099-09-01", "phapche2", None)
+    pair.correct_document(KEY, {"status": ""}, by="phapche")  # back to the sources
+    assert "status" not in pair.store.registry.corrections(KEY)
     assert pair.document_status(KEY, as_of="2099-09-01")["source"] != "staff"
+    with pytest.raises(CorrectionError, match="không có gì thay đổi"):  # nothing left to take away
+        pair.correct_document(KEY, {"status": ""}, by="phapche")
 
 
 def test_staff_status_survives_a_new_version_that_reads_another_status(fake_kb, tmp_path):
@@ -265,7 +282,7 @@ def test_staff_status_survives_a_new_version_that_reads_another_status(fake_kb, 
                                     "thi hành kể từ ngày 01/01/2098", "")
     src.write_text(first, encoding="utf-8")
     kb = fake_kb(src)
-    kb.set_document_status(PD_KEY, "suspended", since="01/01/2099", by="phapche")
+    kb.correct_document(PD_KEY, {"status": "suspended", "status_since": "01/01/2099"}, by="phapche")
     src.write_text(SYNTHETIC_DEMUC, encoding="utf-8")
     kb.store.ingest([str(src)], force=True)
     assert kb.store.registry.document(PD_KEY).status == "suspended"  # what the reader said ("amended") is not kept
@@ -279,33 +296,66 @@ def test_status_chosen_in_the_preview_is_shown_then_stored_with_who_confirmed(fa
     kb = fake_kb()
     path = tmp_path / "synthetic_base.txt"
     path.write_text(BASE.read_text(encoding="utf-8"), encoding="utf-8")
-    [p] = kb.preview_file(str(path))
+    [p] = [read] = kb.preview_file(str(path))
     assert (p["validity"]["value"], p["validity"]["source"]) == ("not_yet", "dates")  # today: before 01/03/2098
     # staff correct the (synthetic) effective date and set the status
-    fix = overrides_from_form(p, {"status": "suspended", "effective_from": "01/03/2020"})
-    assert fix == {"status": "suspended", "effective_from": "2020-03-01"}
-    with pytest.raises(ValueError):
-        overrides_from_form(p, {"status": "còn tốt"})
+    fix = overrides_from_form(p, {"status": "suspended", "status_since": "01/01/2099", "effective_from": "01/03/2020"})
+    assert fix == {"status": "suspended", "status_since": "2099-01-01", "effective_from": "2020-03-01"}
+    for bad in ({"status": "còn tốt"}, {"status_since": "01/01/2099"}):  # not a status; a date without one
+        with pytest.raises(ValueError):
+            overrides_from_form(p, bad)
+    [p] = kb.preview_file(str(path), {KEY: fix})
+    assert p["validity"]["source"] != "staff"  # today is before the date staff gave
+    assert "Ngưng hiệu lực" not in render_preview([p])
+    fix = overrides_from_form(read, {"status": "suspended", "effective_from": "01/03/2020"})
     [p] = kb.preview_file(str(path), {KEY: fix})
     assert (p["validity"]["value"], p["validity"]["source"]) == ("suspended", "staff")
     assert "Ngưng hiệu lực" in render_preview([p])
-    kb.ingest_files([str(path)], overrides={KEY: fix}, confirmed_by="phapche")
+    kb.ingest_files([str(path)], overrides={KEY: fix}, user="phapche")
     stored = kb.store.registry.corrections(KEY)["status"]
     assert stored["value"] == "suspended" and stored["by"] == "phapche" and stored["at"]
 
 
-def test_cli_status_is_audited(pair, monkeypatch, capsys):
+def test_cli_status_is_set_by_a_correction_and_audited(pair, monkeypatch, capsys):
     from kb.cli import main
 
     home = pair.settings.home
     monkeypatch.setenv("KB_EMBEDDING", "fake")
-    assert main(["--home", str(home), "status", KEY, "expired", "--since", "01/08/2099", "--note", "synthetic"]) == 0
+    assert main(["--home", str(home), "correct", KEY, "--status", "expired", "--status-since", "01/08/2099",
+                 "--status-note", "synthetic"]) == 0
+    assert "Hiệu lực hiện nay: " in capsys.readouterr().out
     assert main(["--home", str(home), "status", KEY, "--as-of", "2099-09-01", "--json"]) == 0
     out = capsys.readouterr().out
     assert json.loads(out[out.index("{"):])["source"] == "staff"
     records = [json.loads(l) for l in (home / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
-    mine = [r for r in records if r["action"] == "status"]
-    assert [r["outcome"] for r in mine] == ["intent", "ok"] and mine[1]["detail"]["since"] == "01/08/2099"
+    mine = [r for r in records if r["action"] == "correct"]
+    assert [r["outcome"] for r in mine] == ["intent", "ok"]
+    assert mine[1]["detail"]["corrected"] == {"status": "expired", "status_since": "2099-08-01",
+                                              "status_note": "synthetic"}
+    assert mine[1]["intent"] == mine[0]["id"]
+
+
+def test_a_restored_version_keeps_the_status_staff_set_now(fake_kb, tmp_path):
+    """The status is staff's judgment of the law: restoring an older text does not take it back (the
+    other corrections are readings of the file, and go with their version)."""
+    path = tmp_path / "synthetic_base.txt"
+    path.write_text(BASE.read_text(encoding="utf-8"), encoding="utf-8")
+    kb = fake_kb(path)
+    kb.correct_document(KEY, {"issuer": "Chính phủ thử nghiệm"}, by="phapche")  # version 2
+    kb.correct_document(KEY, {"status": "expired", "status_note": "synthetic"}, by="phapche")  # version 3
+    assert [v.version for v in kb.versions(KEY) if v.current] == [3]
+    out = kb.restore_version(KEY, 1, user="phapche")
+    assert out.status == "ingested" and "giữ tình trạng hiệu lực" in out.reason
+    row = kb.store.registry.document(KEY)
+    assert row.issuer != "Chính phủ thử nghiệm" and row.status == "expired"  # v1's facts, today's status
+    kept = kb.store.registry.corrections(KEY)
+    assert set(kept) == {"status"} and kept["status"]["note"] == "synthetic"
+    assert kb.document_status(KEY, as_of="2099-09-01")["source"] == "staff"
+    # taken away, then version 3 restored: it does not come back either
+    kb.correct_document(KEY, {"status": ""}, by="phapche")
+    kb.restore_version(KEY, 3, user="phapche")
+    assert "status" not in kb.store.registry.corrections(KEY) and kb.document_status(KEY, as_of="2099-09-01")["source"] != "staff"
+    assert kb.store.registry.document(KEY).issuer == "Chính phủ thử nghiệm"
 
 
 # ---------------------------------------------------------------- the DOCX export and the lookup tab

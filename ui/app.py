@@ -24,7 +24,7 @@ import gradio as gr  # noqa: E402  (after the offline environment is set)
 from core.backends import make_backends  # noqa: E402
 from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
-from ui import render, web  # noqa: E402
+from ui import render, scratch, web  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
 from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
 from ui.export import ExportItem, clauses_docx  # noqa: E402
@@ -508,7 +508,7 @@ class App(StaffActions):
 
     # ------------------------------------------------------------ documents (shared outputs)
     def doc_views(self):
-        """Catalogue (Tra cứu), document list (Văn bản), and the four document dropdowns (DOC_VIEWS in all)."""
+        """Catalogue (Tra cứu), document list (Văn bản), and the four document dropdowns (ui.staff.DOC_VIEWS in all)."""
         docs = self._docs()
         choices = render.document_choices(docs)
         # vectors computed so far and the background embedding's ETA (a fake service may not say)
@@ -516,8 +516,7 @@ class App(StaffActions):
         vectors = progress().describe() if progress else ""
         return (render.render_catalogue(docs), render.render_catalogue(docs, browsable=False, progress=vectors),
                 gr.update(choices=choices), gr.update(choices=choices, value=None),
-                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""),
-                gr.update(choices=choices, value=None))
+                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""), gr.update(choices=choices))
 
     def _session_views(self, s: Session | None):
         staff = can_manage(s)
@@ -565,7 +564,25 @@ class App(StaffActions):
             return self.kb.lookup(reference, as_of=as_of_iso).to_public_dict()
 
 
+def correction_form(prefix: str, note_chars: int) -> list:
+    """The correction form's boxes (render.EDITABLE_FIELDS), the same in the preview and for a stored
+    document: the header facts, then the status staff set with its date and grounds."""
+    boxes = []
+    for k, label in render.EDITABLE_FIELDS:
+        if k == "status":
+            boxes.append(gr.Dropdown(label=label, choices=render.STATUS_CHOICES, value="", elem_id=f"{prefix}-{k}"))
+        elif k == "status_since":
+            boxes.append(gr.Textbox(label=label, placeholder="dd/mm/yyyy (tuỳ chọn)", elem_id=f"{prefix}-{k}"))
+        elif k == "status_note":  # recorded with the correction and in the audit log
+            boxes.append(gr.Textbox(label=label, max_length=note_chars, elem_id=f"{prefix}-{k}"))
+        else:
+            boxes.append(gr.Textbox(label=label, elem_id=f"{prefix}-{k}"))
+    return boxes
+
+
 def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
+    # Before any component: each one records Gradio's temp dir when it is made (ui.scratch: why).
+    scratch.use(settings)
     app = App(settings, kb)
     events_js = (STATIC / "events.js").read_text(encoding="utf-8")
     llm = settings.llm_configured
@@ -658,9 +675,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                     preview_out = gr.HTML("", js_on_load=None, elem_id="kb-preview")
                     with gr.Accordion("Sửa thông tin nhận dạng", open=False, elem_id="kb-fix"):
                         fix_key = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-fix-key")
-                        fix_boxes = [gr.Dropdown(label=label, choices=render.STATUS_CHOICES, value="", elem_id=f"kb-fix-{k}")
-                                     if k == "status" else gr.Textbox(label=label, elem_id=f"kb-fix-{k}")
-                                     for k, label in render.EDITABLE_FIELDS]
+                        fix_boxes = correction_form("kb-fix", settings.max_log_field_chars)
                         fix_btn = gr.Button("Áp dụng sửa đổi", elem_id="kb-fix-btn")
                     fix_msg = gr.HTML("", js_on_load=None, elem_id="kb-fix-msg")
                     # A replacement is shown compared with the stored version, and stored only on confirm.
@@ -670,29 +685,37 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         cancel_btn = gr.Button("Huỷ", elem_id="kb-cancel-replace-btn")
                     ingest_btn = gr.Button("Nạp vào cơ sở dữ liệu", variant="primary", elem_id="kb-ingest-btn")
                     ingest_out = gr.HTML("", js_on_load=None, elem_id="kb-ingest-report")
-                    with gr.Accordion("Hiệu lực của văn bản đã nạp (cán bộ pháp chế xác định)", open=False,
-                                      elem_id="kb-status-box"):
-                        with gr.Row():
-                            status_key = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-status-key", scale=3)
-                            status_value = gr.Dropdown(label="Hiệu lực", choices=render.STATUS_CHOICES, value="",
-                                                       elem_id="kb-status-value", scale=2)
-                        with gr.Row():
-                            status_since = gr.Textbox(label="Từ ngày", placeholder="dd/mm/yyyy (tuỳ chọn)",
-                                                      elem_id="kb-status-since", scale=1)
-                            status_note = gr.Textbox(label="Căn cứ, lý do", elem_id="kb-status-note", scale=3,
-                                                     max_length=settings.max_log_field_chars)
-                        status_btn = gr.Button("Lưu hiệu lực", elem_id="kb-status-btn")
-                        status_out = gr.HTML("", js_on_load=None, elem_id="kb-status-msg")
+                    # A stored document's facts corrected after the fact: its file read again with them, audited.
+                    with gr.Accordion("Sửa thông tin văn bản đã lưu", open=False, elem_id="kb-correct") as correct_box:
+                        correct_key = gr.Dropdown(label="Văn bản đã lưu", choices=[], elem_id="kb-correct-key")
+                        correct_boxes = correction_form("kb-correct", settings.max_log_field_chars)
+                        correct_btn = gr.Button("Lưu sửa đổi", elem_id="kb-correct-btn")
+                    correct_msg = gr.HTML("", js_on_load=None, elem_id="kb-correct-msg")
                     gr.Markdown("### Gỡ văn bản")
                     with gr.Row():
                         remove_choice = gr.Dropdown(label="Văn bản cần gỡ", choices=[], elem_id="kb-remove-choice", scale=3)
                         remove_confirm = gr.Checkbox(label="Tôi xác nhận gỡ văn bản này", elem_id="kb-remove-confirm", scale=1)
                         remove_btn = gr.Button("Gỡ văn bản", variant="stop", elem_id="kb-remove-btn", scale=1)
                     remove_out = gr.HTML("", js_on_load=None, elem_id="kb-remove-msg")
+                    gr.Markdown("### Lịch sử phiên bản\nMỗi lần nạp hoặc thay thế, bản đã lưu được giữ lại: xem lại và "
+                                "khôi phục bản cũ khi cần.")
+                    with gr.Row():
+                        history_choice = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-history-choice", scale=3)
+                        history_btn = gr.Button("Xem lịch sử", elem_id="kb-history-btn", scale=1)
+                    history_out = gr.HTML("", js_on_load=None, elem_id="kb-history")
+                    with gr.Row():
+                        version_choice = gr.Dropdown(label="Phiên bản", choices=[], elem_id="kb-version-choice", scale=2)
+                        version_btn = gr.Button("Xem nội dung", elem_id="kb-version-view-btn", scale=1)
+                        restore_confirm = gr.Checkbox(label="Tôi xác nhận khôi phục phiên bản này",
+                                                      elem_id="kb-restore-confirm", scale=1)
+                        restore_btn = gr.Button("Khôi phục phiên bản này", variant="stop", elem_id="kb-restore-btn",
+                                                scale=1)
+                    restore_out = gr.HTML("", js_on_load=None, elem_id="kb-restore-msg")
+                    version_out = gr.HTML("", js_on_load=None, elem_id="kb-version-text")
                 gr.Markdown("### Danh sách văn bản")
                 docs_html = gr.HTML("", js_on_load=None, elem_id="kb-docs")
 
-        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice, status_key]
+        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice, history_choice]
         session_outputs = [session_html, login_box, logout_btn, manage]
 
         demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
@@ -725,7 +748,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         **LOGIN)
         logout_btn.click(app.logout, [session],
                          [*login_io, previews, overrides, preview_out, fix_msg, ingest_out, remove_out, compare_out,
-                          confirm_row],
+                          confirm_row, correct_msg, history_out, restore_out, version_out],
                          api_name="ui_logout", js=LOGOUT_JS, **LOGIN)
         # A refused staff action (session expired) is said next to its button by staff_refused, not in a toast.
         refused = dict(fn=app.staff_refused, inputs=None, api_visibility="private", concurrency_id="kb-login",
@@ -753,13 +776,26 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         cancel_btn.click(app.cancel_replace, [session],
                          [previews, overrides, preview_out, fix_key, compare_out, confirm_row, ingest_out, files,
                           replace_choice], api_name="ui_cancel_replace", **LOGIN)
-        status_btn.click(app.set_status, [status_key, status_value, status_since, status_note, session],
-                         [status_out, *doc_outputs], api_name="ui_set_status", **WRITE).failure(
-            outputs=[session, *session_outputs, status_out], api_name="ui_set_status_refused", **refused)
-        status_key.change(app.status_of_document, [status_key, session], status_out, api_name="ui_status_of", **READ)
+        correct_box.expand(app.stored_choices, [session], correct_key, api_name="ui_correct_choices", **WRITE)
+        correct_key.change(app.stored_fields, [correct_key, session], correct_boxes, api_name="ui_correct_fields",
+                           **WRITE)
+        correct_btn.click(app.correct_stored, [correct_key, *correct_boxes, session], [correct_msg, *doc_outputs],
+                          api_name="ui_correct", **WRITE).failure(
+            outputs=[session, *session_outputs, correct_msg], api_name="ui_correct_refused", **refused)
         remove_btn.click(app.remove, [remove_choice, remove_confirm, session],
                          [remove_out, remove_confirm, *doc_outputs], api_name="ui_remove", **WRITE).failure(
             outputs=[session, *session_outputs, remove_out], api_name="ui_remove_refused", **refused)
+
+        history_btn.click(app.history, [history_choice, session], [history_out, version_choice, restore_out],
+                          api_name="ui_history", **READ).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_history_refused", **refused)
+        version_btn.click(app.view_version, [history_choice, version_choice, session], version_out,
+                          api_name="ui_version", **READ).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_version_refused", **refused)
+        restore_btn.click(app.restore_version, [history_choice, version_choice, restore_confirm, session],
+                          [restore_out, restore_confirm, history_out, version_choice, *doc_outputs],
+                          api_name="ui_restore", **WRITE).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_restore_refused", **refused)
 
         gr.api(app.api_ask, api_name="ask", concurrency_id="kb-read", concurrency_limit=4)
         gr.api(app.api_lookup, api_name="lookup", concurrency_id="kb-read", concurrency_limit=4)

@@ -1,6 +1,7 @@
 """The drafter's selection of clauses as a Word document (python-docx): each clause's verbatim text
-followed by its formal citation, its hiệu lực and the notes on it (amended, repealed, a later wording
-than the date chosen), in the order the user picked them. Pure: items in, bytes out."""
+followed by its formal citation, its hiệu lực and the notes the lookup gave it ("Lưu ý: …": amended,
+repealed, a later wording than the date chosen, a body that no longer exists as named), in the order
+the user picked them. Pure: items in, bytes out."""
 from __future__ import annotations
 
 import io
@@ -20,8 +21,8 @@ FONT = "Times New Roman"  # the font Vietnamese administrative documents are wri
 class ExportItem:
     text: str  # verbatim text of the unit (stored text, never rewritten)
     citation: str  # the formal citation: "khoản 3 Điều 7 Nghị định số 72/2015/NĐ-CP ngày 07/9/2015 của Chính phủ"
+    notes: tuple[str, ...] = ()  # LookupResult.notes: said after the citation, never inside the quoted text
     status: str = ""  # "Còn hiệu lực — Bộ pháp điển (…)": the unit's hiệu lực and its source (ui.render.validity_text)
-    notes: tuple[str, ...] = ()  # qa LookupResult.notes: changes made to the unit, which wording the text is
     as_of: str = ""  # ISO date the text and the status are for ("" = today's status, the text as enacted)
 
 

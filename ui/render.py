@@ -11,23 +11,15 @@ import html
 import re
 from collections.abc import Iterable
 
-from core.vocab import NO_BASIS, parse_date, unit_label
+from core.vocab import LEGAL_STATUS, NO_BASIS, VALIDITY_SOURCES, format_moment, parse_date, unit_label
+from ingest.corrections import FIELD_LABELS, FIELDS as CORRECTION_FIELDS, STATUS_DETAILS, STATUSES as CORRECTION_STATUSES, \
+    check_correction, describe as corrected_text, shown_value
 from ingest.identity import formal_citation
 from qa.features import FEATURE_LABELS, RULE_LABELS
 from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupResult
-from qa.validity import LABELS as VALIDITY_LABELS, SOURCE_LABELS as VALIDITY_SOURCES
 
-__all__ = ["parse_date"]  # re-exported: the app parses the as-of date with it
+__all__ = ["parse_date", "corrected_text"]  # re-exported: the app parses the as-of date; staff messages
 
-LEGAL_STATUS = {
-    "in_force": "Còn hiệu lực",
-    "amended": "Còn hiệu lực, có nội dung được sửa đổi, bổ sung",
-    "secondary": "Nguồn thứ cấp — không phải văn bản chính thức",
-    "not_yet": "Chưa có hiệu lực",
-    "expired": "Hết hiệu lực",
-    "replaced": "Đã bị thay thế",
-    "": "Chưa rõ hiệu lực",
-}
 MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Mô hình ngôn ngữ (LLM)"}
 BASIS_LABELS = {"found": "Có căn cứ", "weak": "Căn cứ yếu — cần kiểm tra lại"}
 NO_BASIS_PREFIX = NO_BASIS
@@ -426,7 +418,9 @@ def render_tree(tree: DocumentTree | None) -> str:
             + _validity_html(tree.validity, tree.status)
             + f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
             + ('<ul class="kb-relations">' + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul>" if rel else "")
-            + (_amendment_list(tree.amendments) if tree.amendments else ""))
+            + (_amendment_list(tree.amendments) if tree.amendments else "")
+            + ('<div class="kb-sub">Thông tin đã được cán bộ pháp chế sửa:</div><ul class="kb-corrections">'
+               + "".join(f"<li>{esc(c)}</li>" for c in tree.corrections) + "</ul>" if tree.corrections else ""))
 
     def formal(citation: str) -> str:
         return formal_citation(citation, tree.name, tree.number, tree.doc_type, tree.issued_on, tree.issuer)
@@ -482,15 +476,29 @@ def render_tree(tree: DocumentTree | None) -> str:
 
 # ---------------------------------------------------------------- legal staff: preview and ingest
 
-EDITABLE_FIELDS = (("number", "Số hiệu"), ("type", "Loại văn bản"), ("title", "Trích yếu"),
-                   ("issuer", "Cơ quan ban hành"), ("issued_on", "Ngày ban hành"),
-                   ("effective_from", "Ngày có hiệu lực"), ("status", "Hiệu lực (cán bộ pháp chế xác định)"))
-# The staff's status choices (qa.validity.VALUES); "" keeps what the sources say.
+# The correction form, the same in the preview and for a stored document (ingest.corrections): the
+# header facts, then staff's status with its date and grounds.
+EDITABLE_FIELDS = tuple((k, FIELD_LABELS[k]) for k in (*CORRECTION_FIELDS, *STATUS_DETAILS))
+# The staff's status choices; "" leaves it to the sources (and, for a stored document, takes staff's away).
 STATUS_CHOICES = [("— Theo nguồn (danh mục, Bộ pháp điển, quan hệ sửa đổi) —", ""),
-                  *[(label, value) for value, label in VALIDITY_LABELS.items()]]
+                  *[(LEGAL_STATUS[s], s) for s in CORRECTION_STATUSES]]
+
+
+def stored_fields(d: DocumentSummary | None, staff_status: dict | None = None) -> dict[str, str]:
+    """A stored document's facts as the correction form shows them (dates as dd/mm/yyyy); the status
+    is staff's own setting (`staff_status`, the stored correction), never the catalogue's or the reader's."""
+    if d is None:
+        return {k: "" for k, _ in EDITABLE_FIELDS}
+    staff = staff_status or {}
+    return {"number": d.number, "type": d.type, "title": d.title, "issuer": d.issuer,
+            "issued_on": format_date(d.issued_on), "effective_from": format_date(d.effective_from),
+            "status": staff.get("value", ""), "status_since": format_date(staff.get("since", "")),
+            "status_note": staff.get("note", "")}
 
 
 def _preview_row(p: dict, k: str, label: str) -> str:
+    if k in STATUS_DETAILS:  # said in the status row's reason
+        return ""
     if k == "status":  # what the document's hiệu lực will be, and from which source
         v = p.get("validity") or {}
         return f"<tr><th>Hiệu lực</th><td>{esc(validity_text(v, p.get('status', '')))}</td></tr>"
@@ -543,24 +551,12 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
 
 
 def overrides_from_form(preview: dict, values: dict) -> dict:
-    """Corrected metadata for one previewed document: only fields that differ, dates as ISO."""
-    fix = {}
-    for k, label in EDITABLE_FIELDS:
-        v = (values.get(k) or "").strip()
-        if k in ("issued_on", "effective_from"):
-            try:
-                v = parse_date(v) or ""
-            except ValueError as exc:
-                raise ValueError(f"{label}: {exc}") from None
-        if k == "status":  # a choice, not a reading to compare with: set whenever chosen
-            if v and v not in VALIDITY_LABELS:
-                raise ValueError(f"{label}: “{v}” không hợp lệ; chọn một trong: {', '.join(VALIDITY_LABELS.values())}.")
-            if v:
-                fix[k] = v
-            continue
-        if v and v != (preview.get(k) or ""):
-            fix[k] = v
-    return fix
+    """Corrected metadata for one previewed document: only fields that differ, dates as ISO; the
+    status whenever chosen, with its date and grounds (a choice, not a reading to compare with).
+    CorrectionError (a ValueError) names the field that is not valid."""
+    checked = check_correction({k: (values.get(k) or "").strip() for k, _ in EDITABLE_FIELDS})
+    statement = ("status", *STATUS_DETAILS)
+    return {k: v for k, v in checked.items() if k in statement or v != (preview.get(k) or "")}
 
 
 # ---------------------------------------------------------------- legal staff: a replacement compared first
@@ -646,14 +642,17 @@ def render_comparison(diffs, names: dict[str, str] | None = None) -> str:
 
 
 def _shown_value(name: str, value: str) -> str:
-    if name == "status":
-        return VALIDITY_LABELS.get(value) or legal_status_label(value)
-    return format_date(value) if name in ("issued_on", "effective_from") else value
+    return shown_value(name, value) if value else ""
 
 
 def render_ingest_report(report: dict, action: str = "Nạp") -> str:
-    lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
-             f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn.']
+    if not report.get("documents"):  # nothing stored: the reasons below say why, never a “done” with 0
+        lines = [f'<div class="kb-report"><b>{esc(action)}: không có văn bản nào được lưu.</b>']
+    else:
+        versions = report.get("versions") or {}
+        lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
+                 f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn.'
+                 + "".join(f" {esc(k)}: phiên bản {v}." for k, v in versions.items())]
     if report.get("dense_pending"):
         lines.append(f'<div class="kb-warn">Còn {report["dense_pending"]} đoạn chưa sẵn sàng tìm theo nghĩa (vẫn tìm '
                      "được theo từ ngữ); quản trị viên cần hoàn tất bước này.</div>")
@@ -667,6 +666,35 @@ def render_ingest_report(report: dict, action: str = "Nạp") -> str:
         name = str(item.get("path", "")).rsplit("/", 1)[-1]
         lines += [f'<div class="kb-warn">Cảnh báo {esc(name)}: {esc(w)}</div>' for w in item.get("warnings", [])]
     return "".join(lines) + "</div>"
+
+
+def render_versions(key: str, versions) -> str:
+    """The version history of one document (ingest.versions.VersionRow list), the current one marked."""
+    if not versions:
+        return (f'<div class="kb-note">{esc(key)} chưa có phiên bản nào được lưu: chỉ văn bản nạp nguyên từ một tệp '
+                "(PDF, DOCX, TXT…) mới có lịch sử phiên bản.</div>")
+    rows = "".join(
+        f'<tr class="{"kb-current" if v.current else ""}"><td class="kb-num">{v.version}</td>'
+        f"<td>{esc(format_moment(v.ingested_at))}</td><td>{esc(v.user or '(không rõ)')}</td>"
+        f'<td><code title="{esc(v.sha256)}">{esc(v.sha256[:12])}</code></td><td>{esc(v.source_name)}</td>'
+        f"<td>{'Đang dùng' if v.current else ''}</td></tr>" for v in versions)
+    gone = "" if any(v.current for v in versions) else (
+        '<div class="kb-note">Văn bản này đã bị gỡ: không phiên bản nào đang dùng.</div>')
+    return (f'<div class="kb-report"><b>Lịch sử phiên bản của {esc(key)}</b>{gone}'
+            '<div class="kb-table-scroll" role="region" aria-label="Lịch sử phiên bản" tabindex="0">'
+            '<table class="kb-docs kb-versions"><thead><tr><th>Phiên bản</th><th>Ngày nạp</th><th>Người nạp</th>'
+            "<th>SHA-256</th><th>Tệp</th><th>Hiện hành</th></tr></thead><tbody>" + rows + "</tbody></table></div></div>")
+
+
+def render_version_document(key: str, version: int, doc) -> str:
+    """The text of one stored version (an ingest.model.LegalDocument), to read before restoring it."""
+    if doc is None:
+        return render_action_error(f"Văn bản {key} không có phiên bản {version}.")
+    units = "".join(f"<h4>{esc(unit_label(u.kind, u.number))}. {esc(u.title)}</h4>{_text_block(u.full_text)}"
+                    for u in doc.units)
+    return (f'<div class="kb-report kb-version-text"><b>Phiên bản {version} của {esc(key)}</b>'
+            f'<div class="kb-note">{len(doc.units)} điều/mục; hiệu lực từ {esc(format_date(doc.effective_from)) or "—"}'
+            f"</div>{units}</div>")
 
 
 def render_action_error(message: str) -> str:

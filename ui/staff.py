@@ -1,4 +1,5 @@
-"""Legal-staff actions of the web app: login, upload, preview and correct, ingest, replace, remove.
+"""Legal-staff actions of the web app: login, upload, preview and correct, ingest, replace, remove,
+version history (list, read, restore).
 
 Every handler checks the server-side session itself (any Gradio event can be called over HTTP;
 the check re-reads the account in the users file) and writes what it did, or refused, to the audit
@@ -15,7 +16,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from core.errors import DiskFull, is_disk_full
+from core.errors import DiskFull, KbError, is_disk_full
 from core.vocab import UPLOAD_EXTENSIONS
 
 import gradio as gr
@@ -188,7 +189,8 @@ class StaffActions:
         # LOGOUT_JS cleared the cookie; revoke here too, so a raw-HTTP logout also ends the session.
         self.web_logout(self._cookie(request), _client(request))
         # ... and nothing of the staff member's work stays on the page: previews, messages, reports.
-        return (None, *self._session_views(None), "", "", [], {}, "", "", "", "", "", gr.update(visible=False))
+        return (None, *self._session_views(None), "", "", [], {}, "", "", "", "", "", gr.update(visible=False),
+                "", "", "", "")
 
     def staff_refused(self, request: gr.Request):
         """After a staff action failed (session ended, refused, disk full): say so where the action is,
@@ -266,8 +268,8 @@ class StaffActions:
                      else "" if k == "status" else p.get(k, "") for k, _ in render.EDITABLE_FIELDS)
 
     @staff_action
-    def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, status, previews,
-                  overrides, session, request: gr.Request):
+    def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                  status_note, previews, overrides, session, request: gr.Request):
         self._require_staff(session, request, "preview")
         previews, overrides = list(previews or []), dict(overrides or {})
         p = next((p for p in previews if p.get("orig_key") == orig_key and not p.get("error")), None)
@@ -275,7 +277,8 @@ class StaffActions:
         if p is None:
             return (*keep, render.render_action_error("Chưa chọn văn bản cần sửa (bấm “Xem trước” trước)."))
         values = dict(zip([k for k, _ in render.EDITABLE_FIELDS],
-                          [number, doc_type, title, issuer, issued_on, effective_from, status]))
+                          [number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                           status_note]))
         try:
             overrides[orig_key] = render.overrides_from_form(p["original"], values)
         except ValueError as exc:
@@ -396,8 +399,9 @@ class StaffActions:
                                           progress=lambda f, m: progress(min(max(f, 0.0), 1.0), desc=m),
                                           replace=replacing or False,
                                           commit_lock=self.lock.write,
-                                          # the preview listed the amendment relations; this ingest confirms them
-                                          confirmed_by=s.username)
+                                          # the preview listed the amendment relations; this ingest confirms
+                                          # them, and each version stored is recorded as hers
+                                          user=s.username)
         except Exception as exc:
             for path, docs, keys, action in plan:
                 self.audit.record(action, user=s.username, role=s.role, outcome="error", target=", ".join(keys),
@@ -428,7 +432,8 @@ class StaffActions:
                               file=docs[0]["file"], sha256=docs[0]["sha256"], client=client, intent=intents[path],
                               detail={"overrides": {k: overrides[k] for k in (d["orig_key"] for d in docs) if k in overrides},
                                       "reason": refused.get(path) or skipped.get(path) or "",
-                                      "replaced": replace_key or ""})
+                                      "replaced": replace_key or "",
+                                      "versions": {k: v for k, v in (report.get("versions") or {}).items() if k in keys}})
         label = "Thay thế" if replacing else "Nạp"
         shown = render.render_ingest_report(report, label)
         if removal_failed is not None:
@@ -437,47 +442,70 @@ class StaffActions:
                 f"{failure_message(removal_failed) or type(removal_failed).__name__}. Gỡ bản cũ ở mục “Gỡ văn bản”.") + shown
         return (shown, [], {}, "", gr.update(choices=[], value=None), *self.doc_views())
 
-    def status_of_document(self, key, session, request: gr.Request):
-        """The hiệu lực a document has now, and from which source, shown when staff pick it."""
-        self._require_reader(session, request)
-        if not key:
-            return ""
-        with self.lock.read():
-            v = self.kb.document_status(key)
-        return f'<div class="kb-report">Hiện nay: {render.esc(render.validity_text(v))}</div>' if v else ""
+    # ------------------------------------------------------------ correcting a stored document
+    @staff_action
+    def stored_choices(self, session, request: gr.Request):
+        """The stored documents, when the correction panel opens (it is not one of the document views)."""
+        self._require_staff(session, request, "correct")
+        return gr.update(choices=render.document_choices(self._docs()), value=None)
 
     @staff_action
-    def set_status(self, key, value, since, note, session, request: gr.Request):
-        """“Lưu hiệu lực”: staff's own status of a stored document, from a date, with their reason; audited
-        (an intent first: a setting the log cannot record is not made). Empty value: back to the sources."""
-        s = self._require_staff(session, request, "status", target=key or "")
+    def stored_fields(self, key, session, request: gr.Request):
+        """The chosen stored document's facts, in the correction form."""
+        self._require_staff(session, request, "correct", target=key or "")
+        d = next((d for d in self._docs() if d.ready and d.key == key), None) if key else None
+        with self.lock.read():
+            staff = self.kb.staff_status(key) if d else {}
+        values = render.stored_fields(d, staff)
+        return tuple(values[k] for k, _ in render.EDITABLE_FIELDS)
+
+    @staff_action
+    def correct_stored(self, key, number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                       status_note, session, request: gr.Request):
+        """“Lưu sửa đổi”: the stored document's facts corrected (its file read again with them), audited:
+        the intent first (or nothing is done), then the outcome with the fields changed."""
+        s = self._require_staff(session, request, "correct", target=key or "")
         keep = (gr.skip(),) * DOC_VIEWS
         if not key:
-            return (render.render_action_error("Chọn văn bản cần xác định hiệu lực."), *keep)
+            return (render.render_action_error("Chọn văn bản cần sửa."), *keep)
+        values = dict(zip([k for k, _ in render.EDITABLE_FIELDS],
+                          [number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                           status_note]))
         client = _client(request)
-        detail = {"value": value or "", "since": since or "", "note": note or ""}
         try:
-            intent = self.audit.intent("status", user=s.username, role=s.role, target=key, client=client, detail=detail)
+            intent = self.audit.intent("correct", user=s.username, role=s.role, target=key, client=client,
+                                       detail={"values": values})
         except AuditUnavailable as exc:
-            print(f"kb: đặt hiệu lực {key} bị từ chối: {exc}", file=sys.stderr, flush=True)
+            print(f"kb: sửa {key} bị từ chối: {exc}", file=sys.stderr, flush=True)
             return (render.render_action_error(failure_message(exc)), *keep)
         try:
-            with self.lock.write():
-                self.kb.set_document_status(key, value or "", since or "", note or "", by=s.username)
-        except ValueError as exc:  # a bad value or date: nothing changed, said next to the button
-            self.audit.record("status", user=s.username, role=s.role, target=key, client=client, outcome="refused",
-                              intent=intent, detail=str(exc))
-            return (render.render_action_error(str(exc)), *keep)
+            report = self.kb.correct_document(key, values, by=s.username, commit_lock=self.lock.write)
         except Exception as exc:
-            self.audit.record("status", user=s.username, role=s.role, target=key, client=client, outcome="error",
-                              intent=intent, detail=f"{type(exc).__name__}: {exc}")
-            raise
-        self.audit.record("status", user=s.username, role=s.role, target=key, client=client, outcome="ok",
-                          intent=intent, detail=detail)
-        with self.lock.read():
-            now = render.validity_text(self.kb.document_status(key))
-        return (f'<div class="kb-report">Đã lưu. Hiệu lực của {render.esc(key)}: {render.esc(now)}</div>',
-                *self.doc_views())
+            message = failure_message(exc)
+            refused = message is None and isinstance(exc, KbError)  # CorrectionError: the input, nothing changed
+            self.audit.record("correct", user=s.username, role=s.role, target=key, client=client, intent=intent,
+                              outcome="refused" if refused else "error", detail=f"{type(exc).__name__}: {exc}")
+            if refused:
+                return (render.render_action_error(str(exc)), *keep)
+            return (render.render_action_error(message or f"Sửa thất bại ({type(exc).__name__}); chi tiết đã ghi vào "
+                                               "nhật ký. Báo quản trị viên nếu lỗi lặp lại."), *keep)
+        reasons = "; ".join(r["reason"] for r in report.get("refused", []))
+        self.audit.record("correct", user=s.username, role=s.role, target=key, client=client, intent=intent,
+                          outcome="refused" if reasons and not report.get("documents") else "ok",
+                          detail={"corrected": report.get("corrected", {}), "reason": reasons,
+                                  "versions": report.get("versions") or {}})
+        if reasons and not report.get("documents"):
+            return (render.render_action_error(f"Không sửa được {key}: {reasons}"), *keep)
+        done = render.corrected_text(report.get("corrected", {}))
+        # A document read whole from one file gets a new version (restoring the previous one undoes this).
+        saved = "".join(f" Đã lưu thành phiên bản {v} của {k}." for k, v in (report.get("versions") or {}).items())
+        msg = (f"Đã sửa {key}: {done}. Trích dẫn và câu trả lời dùng thông tin mới; bản sau của văn bản giữ sửa đổi "
+               f"này.{saved}")
+        if "status" in report.get("corrected", {}):  # what the document's hiệu lực is now, and from which source
+            new_key = next(iter(report.get("versions") or {}), None) or report.get("corrected", {}).get("number") or key
+            with self.lock.read():
+                msg += f" Hiệu lực hiện nay: {render.validity_text(self.kb.document_status(new_key))}."
+        return (f'<div class="kb-report">{render.esc(msg)}</div>', *self.doc_views())
 
     @staff_action
     def remove(self, key, confirmed, session, request: gr.Request):
@@ -506,5 +534,67 @@ class StaffActions:
                           outcome="ok" if found else "not_found", intent=intent)
         msg = f"Đã gỡ {key} khỏi cơ sở dữ liệu." if found else f"Không có văn bản {key}."
         return (f'<div class="kb-report">{render.esc(msg)}</div>', False, *self.doc_views())
+
+    # ------------------------------------------------------------ version history: listed, read, restored
+    def _history(self, key: str) -> tuple[str, dict]:
+        """The version table and the version choice (the current one selected) of `key`."""
+        with self.lock.read():
+            versions = self.kb.versions(key)
+        choices = [(f"Phiên bản {v.version} — {v.source_name}" + (" (đang dùng)" if v.current else ""), v.version)
+                   for v in versions]
+        value = next((v.version for v in versions if v.current), versions[-1].version if versions else None)
+        return render.render_versions(key, versions), gr.update(choices=choices, value=value)
+
+    def history(self, key, session, request: gr.Request):
+        """“Xem lịch sử”: every stored version of the chosen document."""
+        self._require_staff(session, request, "history", target=key or "")
+        if not key:
+            return render.render_action_error("Chọn văn bản cần xem lịch sử."), gr.update(choices=[], value=None), ""
+        return (*self._history(key), "")
+
+    def view_version(self, key, version, session, request: gr.Request):
+        """“Xem nội dung”: the text of one version, to read before restoring it."""
+        self._require_staff(session, request, "history", target=key or "")
+        if not key or version in (None, ""):
+            return render.render_action_error("Chọn văn bản và phiên bản cần xem.")
+        with self.lock.read():
+            doc = self.kb.version_document(key, int(version))
+        return render.render_version_document(key, int(version), doc)
+
+    @staff_action
+    def restore_version(self, key, version, confirmed, session, request: gr.Request):
+        """“Khôi phục phiên bản này”: that version becomes the stored text, re-indexed, audited
+        (a change: its intent first, or it is not made; the outcome after)."""
+        s = self._require_staff(session, request, "restore", target=key or "")
+        keep = (gr.skip(),) * (3 + DOC_VIEWS)  # the confirmation box, the history, the version choice, the document views
+        if not key or version in (None, ""):
+            return (render.render_action_error("Chọn văn bản và phiên bản cần khôi phục."), *keep)
+        if not confirmed:
+            return (render.render_action_error("Đánh dấu ô xác nhận trước khi khôi phục phiên bản."), *keep)
+        version = int(version)
+        record = dict(user=s.username, role=s.role, target=key, client=_client(request))
+        try:  # recorded before it is done, or not done (fails closed)
+            intent = self.audit.intent("restore", detail={"version": version}, **record)
+        except AuditUnavailable as exc:
+            print(f"kb: khôi phục {key} phiên bản {version} bị từ chối: {exc}", file=sys.stderr, flush=True)
+            return (render.render_action_error(failure_message(exc)), *keep)
+        try:
+            # Building the nodes and vectors runs outside the write lock; only the swap waits for readers.
+            out = self.kb.restore_version(key, version, user=s.username, commit_lock=self.lock.write)
+        except Exception as exc:
+            shown = failure_message(exc)
+            refused = shown is None and isinstance(exc, KbError)  # no such version: said as it is, nothing changed
+            self.audit.record("restore", outcome="refused" if refused else "error", intent=intent,
+                              detail={"version": version, "reason": f"{type(exc).__name__}: {exc}"}, **record)
+            if refused:
+                shown = str(exc)
+            return (render.render_action_error(shown or f"Khôi phục thất bại ({type(exc).__name__}); chi tiết đã ghi "
+                                               "vào nhật ký. Báo quản trị viên nếu lỗi lặp lại."), *keep)
+        self.audit.record("restore", outcome="ok" if out.status == "ingested" else out.status, file=out.path,
+                          sha256=out.sha256, intent=intent, detail={"version": version, "reason": out.reason},
+                          **record)
+        msg = (f"Đã khôi phục phiên bản {version} của {key}: nội dung đang dùng là bản này ({out.articles} điều/mục)."
+               if out.status == "ingested" else out.reason[:1].upper() + out.reason[1:] + ".")
+        return (f'<div class="kb-report">{render.esc(msg)}</div>', False, *self._history(key), *self.doc_views())
 
     # ------------------------------------------------------------ API (named endpoints)
