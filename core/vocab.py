@@ -181,15 +181,34 @@ def parse_date(text: str | None) -> str | None:
 
 # ---------------------------------------------------------------- phrases the product says
 
-# A document's status, as people read it (the page, a correction's record).
-LEGAL_STATUS = {
+# Hiệu lực, the one word each status has wherever it is shown (the page, the CLI, the DOCX export,
+# a correction's record). VALIDITY_LABELS: the values qa.validity decides; LEGAL_STATUS adds the
+# words documents are stored with (readers, catalogue, staff corrections).
+VALIDITY_LABELS = {
     "in_force": "Còn hiệu lực",
-    "amended": "Còn hiệu lực, có nội dung được sửa đổi, bổ sung",
-    "secondary": "Nguồn thứ cấp — không phải văn bản chính thức",
+    "expired": "Hết hiệu lực toàn bộ",
+    "partly_expired": "Hết hiệu lực một phần",
+    "suspended": "Ngưng hiệu lực",
     "not_yet": "Chưa có hiệu lực",
-    "expired": "Hết hiệu lực",
+    "unknown": "Không rõ hiệu lực",
+}
+LEGAL_STATUS = {
+    **{k: v for k, v in VALIDITY_LABELS.items() if k != "unknown"},
+    "amended": "Còn hiệu lực, có nội dung được sửa đổi, bổ sung",
     "replaced": "Đã bị thay thế",
+    "secondary": "Nguồn thứ cấp — không phải văn bản chính thức",
     "": "Chưa rõ hiệu lực",
+}
+# What staff may set (ingest.corrections): "secondary" is the catalogue's to give, "" is no setting.
+STAFF_STATUSES = ("in_force", "amended", "partly_expired", "suspended", "not_yet", "expired", "replaced")
+# Where a hiệu lực came from (qa.validity.Status.source), as the page names it.
+VALIDITY_SOURCES = {
+    "staff": "cán bộ pháp chế xác định",
+    "catalog": "danh mục văn bản đã kiểm tra",
+    "phapdien": "Bộ pháp điển",
+    "relations": "quan hệ sửa đổi, bãi bỏ",
+    "dates": "ngày có hiệu lực",
+    "none": "chưa có nguồn",
 }
 
 # What an answer without basis says; a model is asked to write the prefix alone.

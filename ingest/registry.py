@@ -90,6 +90,7 @@ class DocumentRow:
     source_kind: str = ""
     source_path: str = ""
     source_url: str = ""
+    snapshot_on: str = ""  # Pháp điển snapshot (LegalDocument.snapshot_on); "" in rows stored before it
     preamble: str = ""
     signature: str = ""
     warnings: tuple[str, ...] = ()

@@ -23,8 +23,8 @@ from core.backends import Backends, make_backends
 from core.errors import DenseUnavailable, DiskFull, KbError, is_disk_full
 from core.settings import Settings
 from ingest.catalog import Catalog, load_catalog
-from ingest.corrections import FIELDS as CORRECTION_FIELDS, CorrectionError, apply_overrides, check_correction, \
-    reapply, records
+from ingest.corrections import FIELDS as CORRECTION_FIELDS, STATUS_DETAILS, CorrectionError, apply_overrides, \
+    check_correction, clears_status, reapply, records
 from ingest.dense import DenseIndex
 from ingest.lexical import LexicalIndex, lexical_tokens
 from ingest.locks import ProcessLock
@@ -197,6 +197,9 @@ class KnowledgeStore:
         # The UI keys corrections by the key it previewed, which stored corrections may have changed.
         fix_key = read_key if (overrides or {}).get(read_key) else doc.key
         fix = (overrides or {}).get(fix_key)
+        if clears_status(fix) and "status" in kept:  # staff's status taken away: the sources decide again
+            doc.status = read["status"]
+            kept.discard("status")
         if fix:
             apply_overrides(doc, fix)
             if renamed is not None and doc.key != fix_key:
@@ -226,7 +229,7 @@ class KnowledgeStore:
         row = self.registry.document(key)
         if row is None:
             raise CorrectionError(f"Không có văn bản {key} trong cơ sở dữ liệu; xem danh sách bằng `kb docs`.")
-        fix = {k: v for k, v in check_correction(fix).items() if v != (getattr(row, OVERRIDE_FIELDS[k]) or "")}
+        fix = self._changes(row, fix)
         if not fix:
             raise CorrectionError(f"{key}: thông tin nhập giống thông tin đang lưu; không có gì thay đổi.")
         paths = sorted(self.registry.sources_of([key]))
@@ -243,6 +246,24 @@ class KnowledgeStore:
         report = self.ingest(paths, embed=embed, restore=False, force=True, overrides={key: fix},
                              commit_lock=commit_lock, user=by)
         return report, fix
+
+    def _changes(self, row, fix: dict) -> dict[str, str]:
+        """The fields of `fix` that change what is stored. The status is compared with staff's own
+        setting (the stored word may be the catalogue's or the reader's): setting it makes it staff's,
+        and it goes with its date and grounds as one statement. "status" given empty takes staff's
+        setting away ("" in the result)."""
+        checked = check_correction(fix)
+        staff = self.registry.corrections(row.key).get("status") or {}
+        out = {k: v for k, v in checked.items()
+               if k in OVERRIDE_FIELDS and k != "status" and v != (getattr(row, OVERRIDE_FIELDS[k]) or "")}
+        statement = ("status", *STATUS_DETAILS)
+        differs = checked.get("status", staff.get("value", "")) != staff.get("value", "") or any(
+            f in fix and checked.get(f, "") != staff.get(d, "") for f, d in STATUS_DETAILS.items())
+        if "status" in checked and differs:
+            out |= {k: checked[k] for k in statement if k in checked}
+        elif clears_status(fix) and staff:
+            out["status"] = ""
+        return out
 
     def _read(self, path: str) -> list[LegalDocument]:
         """read_path within the limits; the time limit interrupts only in the main thread (see time_limit)."""
@@ -478,6 +499,7 @@ class KnowledgeStore:
                           f"sửa; khôi phục nó sẽ đổi lại số hiệu. Sửa số hiệu về {stored_as} trước (`kb correct {key} "
                           "--number …` hoặc mục “Sửa thông tin văn bản đã lưu”), rồi khôi phục; chưa có gì thay đổi.")
         doc = document_from_version(row.data)
+        carried = self._carry_staff_status(doc, key)
         nodes = build_nodes(doc)
         tokens = self._lexical_tokens(nodes)
         if embed:
@@ -498,13 +520,40 @@ class KnowledgeStore:
                 if key in self.registry.suppressed():
                     self.registry.unsuppress([key])
                 # The corrections kept for later versions become this version's: restoring the version
-                # before a correction undoes it, and the next file must not get it back.
+                # before a correction undoes it, and the next file must not get it back (all but the
+                # status, carried over above).
                 self.registry.save_corrections([doc.read_key, key], doc.corrections)
         finally:
             self._commit_lock = None
         self._sync_indexes(embed, None, commit_lock)
-        return FileOutcome(row.source_name, "ingested", f"khôi phục phiên bản {version}", [key], len(doc.units),
-                           len(nodes), row.sha256, versions=versions)
+        reason = f"khôi phục phiên bản {version}"
+        if carried:
+            reason += (f"; giữ tình trạng hiệu lực cán bộ pháp chế đang xác định (lưu thành phiên bản "
+                       f"{versions.get(key, version)})")
+        return FileOutcome(row.source_name, "ingested", reason, [key], len(doc.units), len(nodes), row.sha256,
+                           versions=versions)
+
+    def _carry_staff_status(self, doc: LegalDocument, key: str) -> bool:
+        """A restored version gets the status staff set now, not the one it was stored with: the status
+        is their judgment of the law (a repeal does not go away with an older text), the other
+        corrections are readings of that version's file. Restoring then stores a version of its own
+        when the statuses differ. True when it changed the version's status."""
+        def statement(c: dict | None) -> tuple:  # "kept" and "read" say how a version got it, not what it is
+            return tuple((c or {}).get(x) for x in ("value", "since", "note", "by", "at"))
+
+        now = self.registry.corrections(key).get("status")
+        was = doc.corrections.get("status")
+        if statement(now) == statement(was):
+            return False
+        read = (was or {}).get("read", doc.status if was is None else "")
+        if now:
+            doc.corrections["status"] = {**now, "read": read, "kept": True}
+            doc.status = now["value"]
+        else:
+            doc.corrections.pop("status", None)
+            doc.status = read
+            self.catalog.apply_metadata(doc)  # the catalogue's status, as storing the file gives it
+        return True
 
     # ---- the original files, as ingested
     @property

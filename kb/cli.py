@@ -18,6 +18,7 @@ from ingest.store import KnowledgeStore  # noqa: E402
 from qa.evaluate import (answer_report_text, eval_file_format, evaluate, evaluate_answers,  # noqa: E402
                          load_answer_questions, load_questions)
 from qa.service import KnowledgeBase  # noqa: E402
+from core.vocab import STAFF_STATUSES, format_iso  # noqa: E402
 
 
 def _kb(settings: Settings) -> KnowledgeBase:
@@ -164,12 +165,12 @@ def cmd_docs(args, settings) -> int:
     from rich.table import Table
 
     t = Table(title="Văn bản")
-    for col in ("Số hiệu / tên", "Loại", "Trạng thái", "Điều", "Nút", "Vectơ", "Hiệu lực từ", "Ghi chú"):
+    for col in ("Số hiệu / tên", "Loại", "Trạng thái", "Hiệu lực", "Điều", "Nút", "Vectơ", "Hiệu lực từ", "Ghi chú"):
         t.add_column(col)
     for d in docs:
         state = "sẵn sàng" if d.ready else "[dim]THIẾU[/dim]"
-        t.add_row(_esc(d.number or d.title[:50] or d.key), _esc(d.type), state, str(d.articles), str(d.nodes),
-                  str(d.dense_nodes), _esc(d.effective_from), _esc(d.note[:48]))
+        t.add_row(_esc(d.number or d.title[:50] or d.key), _esc(d.type), state, _esc(d.validity.get("label", "")),
+                  str(d.articles), str(d.nodes), str(d.dense_nodes), _esc(d.effective_from), _esc(d.note[:48]))
     _console().print(t)
     line = kb.embedding_progress().describe()
     if line:
@@ -202,14 +203,15 @@ def cmd_remove(args, settings) -> int:
 
 def cmd_correct(args, settings) -> int:
     """A stored document's header facts corrected (its file read again with them), audited like the page's."""
-    from ingest.corrections import FIELD_LABELS, CorrectionError
+    from ingest.corrections import CorrectionError, describe
 
     kb = _kb(settings)
     key = args.key.strip()
     match = next((d.key for d in kb.documents() if d.ready and d.key in (key, key.upper(), key.lower())), key)
     fix = {k: v for k, v in (("number", args.number), ("type", args.type), ("title", args.title),
                              ("issuer", args.issuer), ("issued_on", args.issued_on),
-                             ("effective_from", args.effective_from), ("status", args.status)) if v is not None}
+                             ("effective_from", args.effective_from), ("status", args.status),
+                             ("status_since", args.status_since), ("status_note", args.status_note)) if v is not None}
     log, user = _audit(settings), _os_user()
     intent = log.intent("correct", user=user, target=match, client="cli", detail={"values": fix})  # or nothing changes
     try:
@@ -227,8 +229,11 @@ def cmd_correct(args, settings) -> int:
     elif failed:
         print(f"Không sửa được {match}: {reasons}", file=sys.stderr)
     else:
-        print(f"Đã sửa {match}: " + "; ".join(f"{FIELD_LABELS[k]} “{v}”" for k, v in report["corrected"].items())
+        print(f"Đã sửa {match}: " + describe(report["corrected"])
               + "".join(f" (phiên bản {v} của {k})" for k, v in (report.get("versions") or {}).items()))
+        if "status" in report["corrected"]:  # the hiệu lực it has now, and from which source
+            v = kb.document_status(next(iter(report.get("versions") or {}), match))
+            print(f"Hiệu lực hiện nay: {v.get('label', '')} — {v.get('reason', '')}")
     return 1 if failed else 0
 
 
@@ -363,7 +368,9 @@ def cmd_ask(args, settings) -> int:
         print("\nCăn cứ:")
         for i, c in enumerate(answer.citations, 1):
             label = {"reference": " (được dẫn chiếu)", "context": " (liên quan)"}.get(c.role, "")
-            print(f"  [{i}] {c.citation}{label}")
+            status = f" — {c.validity['label']}" if c.validity else ""
+            later = " — trích nội dung hiện hành, không phải nội dung tại ngày hỏi" if c.current_wording else ""
+            print(f"  [{i}] {c.citation}{label}{status}{later}")
     for w in answer.warnings:
         print(f"Lưu ý: {w}")
     if answer.missing_documents:
@@ -377,7 +384,10 @@ def cmd_lookup(args, settings) -> int:
         _print_json(res.to_public_dict())
     elif res.status == "found":
         notes = "".join(f"Lưu ý: {n}\n" for n in res.notes)  # amended, repealed: before the text they qualify
-        print(f"{res.citation}\n{notes}\n{res.text}")
+        title = f"Điều {res.article}. {res.article_title}\n" if res.article_title else ""
+        when = f" tại ngày {format_iso(res.as_of)}" if res.as_of else ""
+        status = f"Hiệu lực{when}: {res.validity['label']} ({res.validity['reason']})\n" if res.validity else ""
+        print(f"{res.citation}\n{title}{status}{notes}\n{res.text}")
     else:
         print(res.message)
         if res.suggestions:
@@ -415,6 +425,25 @@ def cmd_trace(args, settings) -> int:
     else:
         print("\n".join(report.lines()))
     return 1 if any(t.flagged for t in report.tasks) else 0
+
+
+def cmd_status(args, settings) -> int:
+    """The hiệu lực of a document and where it came from (staff set it with `kb correct --status`)."""
+    kb = _kb(settings)
+    key = args.number.strip()
+    keys = {d.key for d in kb.documents()}
+    match = next((k for k in keys if k in (key, key.upper(), key.lower())), None)
+    if match is None:
+        print(f"Không có văn bản {key!r} trong cơ sở dữ liệu hay danh mục. Xem danh sách bằng `kb docs`.",
+              file=sys.stderr)
+        return 1
+    v = kb.document_status(match, as_of=args.as_of)
+    if args.json:
+        _print_json(v)
+    else:
+        when = f" tại ngày {format_iso(args.as_of)}" if args.as_of else ""
+        print(f"{match}{when}: {v.get('label', '')} — {v.get('reason', '')}")
+    return 0
 
 
 def cmd_eval(args, settings) -> int:
@@ -538,7 +567,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--issuer", help="tên đầy đủ của cơ quan ban hành, ví dụ “Ủy ban nhân dân tỉnh …”")
     s.add_argument("--issued-on", help="ngày ban hành (dd/mm/yyyy hoặc YYYY-MM-DD)")
     s.add_argument("--effective-from", help="ngày có hiệu lực (dd/mm/yyyy hoặc YYYY-MM-DD)")
-    s.add_argument("--status", help="in_force | amended | not_yet | expired | replaced")
+    s.add_argument("--status", help="tình trạng hiệu lực do cán bộ pháp chế xác định: " + " | ".join(STAFF_STATUSES)
+                   + "; \"\" để bỏ xác định, trở về theo nguồn (danh mục, Bộ pháp điển, quan hệ sửa đổi)")
+    s.add_argument("--status-since", help="hiệu lực đó từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD); đi kèm --status")
+    s.add_argument("--status-note", help="căn cứ xác định, ví dụ văn bản bãi bỏ; đi kèm --status")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_correct)
 
@@ -596,6 +628,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--date", type=_date_arg, help="ngày đối chiếu (dd/mm/yyyy hoặc YYYY-MM-DD): chỉ văn bản có hiệu lực tại ngày đó")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_trace)
+
+    s = sub.add_parser("status", help="hiệu lực của một văn bản và nguồn của nó (cán bộ pháp chế đặt hiệu lực bằng "
+                                      "`kb correct SỐ_HIỆU --status …`)")
+    s.add_argument("number")
+    s.add_argument("--as-of", type=_date_arg, help="xem hiệu lực tại ngày này")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("eval", help="đánh giá truy hồi (ALQAC, JSONL gold điều/khoản) hoặc câu trả lời (gold là trích dẫn)")
     s.add_argument("file")

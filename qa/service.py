@@ -22,7 +22,7 @@ from ingest.model import LegalDocument, ReaderError
 from ingest.store import FileOutcome, KnowledgeStore
 from ingest.versions import VersionRow, document_from_version
 from core.vocab import LEGAL_STATUS, LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
-from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for,
+from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for, today,
                         unit_status)
 from qa.answer import (Quoted, applicability_units, assess_basis, no_basis_answer, plan_answer, render_extractive,
                        summary_answer)
@@ -39,6 +39,9 @@ from qa.succession import change_line, notes_for, reading_note
 from qa.retrieval import FusionParams, RetrievalFilters, RetrievalResult, Retriever, hit_from_row
 from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, OriginalFile,
                       PointView, UnitView)
+from qa.asof import check_units, label_answer, lead_is_later_wording
+from qa.validity import DocFacts, Statement, UnitFacts, status_of
+from qa.validity_facts import STATUS_FIELD, ValidityFacts, staff_statement, unit_of_hit
 
 Progress = Callable[[float, str], None]
 MAX_PREVIEW_RELATIONS = 200  # lines per list in the staff preview (a Pháp điển đề mục may note hundreds)
@@ -80,6 +83,10 @@ class KnowledgeService(Protocol):
     def remove_document(self, key: str) -> bool: ...
 
     def correct_document(self, key: str, fix: dict, by: str = "", commit_lock=None) -> dict: ...
+
+    def document_status(self, key: str, as_of: str | None = None) -> dict: ...
+
+    def staff_status(self, key: str) -> dict: ...
 
     def versions(self, key: str) -> list[VersionRow]: ...
 
@@ -211,6 +218,10 @@ class KnowledgeBase:
             plan.units, amended_by, notes = amend_plan(plan.units, self.store.registry, self.retriever.descriptors(),
                                                        as_of)
             units = plan.units
+            # hiệu lực on the date, and quotes whose wording is later than the date (never the basis)
+            checked = check_units(units, self._facts(), as_of)
+            if basis == "found" and lead_is_later_wording(checked):
+                basis = "weak"
             lead = units[0].hit
             why |= {"rule": plan.rule, "lead": units[0].citation, "score": round(lead.score, 4)}
             if lead.node_id in res.features:
@@ -218,6 +229,7 @@ class KnowledgeBase:
             ans = render_extractive(q, res.hits, basis, conf, plan, as_of, why)
             for c, by in zip(ans.citations, amended_by):
                 c.amended_by = by
+            label_answer(ans, units, checked)
             ans.warnings += [n for n in notes if n not in ans.warnings]
         ans.missing_documents = missing
         ans.warnings += [f"{self._document_name(key)}: {NOT_IN_BASE}." for key in missing]
@@ -283,7 +295,10 @@ class KnowledgeBase:
         hits = [p.as_hit() for p in plan] or res.hits[:6]
         roles = {(p.hit.node_id, p.citation): p.role for p in plan}
         amended = {(c.node_id, c.citation): c.amended_by for c in ans.citations}
+        checked = check_units(plan, self._facts(), as_of) if plan else []
         for item in iter_answer_with_llm(self.settings, question, hits, lambda q, h: ans):
+            if isinstance(item, Answer) and item is not ans:
+                label_answer(item, plan, checked)
             if isinstance(item, Answer):
                 item.missing_documents = ans.missing_documents
                 item.continues, item.why = ans.continues, ans.why
@@ -305,7 +320,7 @@ class KnowledgeBase:
 
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
         res = lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
-                               reference, as_of)
+                               reference, as_of, facts=self._facts())
         if res.status == "found":  # a body the unit names no longer exists as named (qa.succession)
             res.notes += [n for n in notes_for([res.text], self.store.catalog, as_of) if n not in res.notes]
         return res
@@ -316,6 +331,21 @@ class KnowledgeBase:
 
     def trace(self, draft: Draft, as_of: str | None = None) -> TraceReport:
         return trace(draft, BaseView(self), as_of, self.settings.desk_max_tasks)
+
+    # ---- hiệu lực
+    def _facts(self, resolve_words: bool = True) -> ValidityFacts:
+        """What qa.validity decides on, read afresh for each request (staff may have just set a status)."""
+        return ValidityFacts(self.store.registry, self.store.catalog, self.retriever.descriptors(), resolve_words)
+
+    def document_status(self, key: str, as_of: str | None = None) -> dict:
+        """The hiệu lực of a document on `as_of` (today when None), with its source; {} when unknown key.
+        Staff set it by correcting the document's status (correct_document)."""
+        status = self._facts().status(key, None, as_of)
+        return status.to_dict() if status else {}
+
+    def staff_status(self, key: str) -> dict:
+        """The status staff set on a document ({"value", "since", "note", "by", "at", …}); {} when none."""
+        return dict(self.store.registry.corrections(key).get(STATUS_FIELD) or {})
 
     def _amendment_status(self, key: str, article: str, clause: str = "", point: str = "") -> UnitStatus:
         """What other documents changed in a unit (qa.amended), as of today."""
@@ -350,7 +380,12 @@ class KnowledgeBase:
 
     # ---- documents
     def documents(self) -> list[DocumentSummary]:
-        return document_list(self.store.registry.documents(), self.store.catalog)
+        docs = document_list(self.store.registry.documents(), self.store.catalog)
+        facts = self._facts(resolve_words=False)
+        for d in docs:
+            status = facts.status(d.key)
+            d.validity = status.to_dict() if status else {}
+        return docs
 
     def relations(self, key: str) -> list[str]:
         docs = self.documents()
@@ -369,8 +404,14 @@ class KnowledgeBase:
         loaded_keys = {d.key for d in loaded}
         desc = next((d for d in loaded if d.key == key), None)
         rels = relations_for(self.store.registry, desc) if desc else []
+        facts = self._facts()
+        doc_status = facts.status(key)
         units = []
         for u in self.store.registry.units(key):
+            now = facts.status(key, UnitFacts(u.number, label=citation_string(name, u.kind, u.number),
+                                              effective_from=u.effective_from, note=u.amendment_note)
+                               ) if u.kind == "dieu" else None
+            differs = now is not None and doc_status is not None and now.value != doc_status.value
             clauses = [
                 ClauseView(number=c.number, citation=citation_string(name, u.kind, u.number, c.number), text=c.text,
                            node_id=first_node.get((u.kind, u.number, c.number)),
@@ -381,7 +422,8 @@ class KnowledgeBase:
             units.append(UnitView(kind=u.kind, number=u.number, title=u.title, chapter=u.chapter, section=u.section,
                                   citation=citation_string(name, u.kind, u.number), intro=u.intro, clauses=clauses,
                                   effective_from=u.effective_from, amendment_note=u.amendment_note,
-                                  phapdien_id=u.phapdien_id, **self._unit_amendments(rels, loaded_keys, name, u)))
+                                  phapdien_id=u.phapdien_id, **self._unit_amendments(rels, loaded_keys, name, u),
+                                  validity=now.to_dict() if differs else {}))
         # changes to the whole document, or adding articles it does not have
         numbers = {u.number.lower() for u in units if u.kind == "dieu"}
         extra = [a for a in rels if not a.article or a.article.lower() not in numbers]
@@ -391,6 +433,7 @@ class KnowledgeBase:
         return DocumentTree(key=key, name=name, status=doc.status, effective_from=doc.effective_from,
                             issuer=doc.issuer, number=doc.number, doc_type=doc.doc_type, issued_on=doc.issued_on,
                             relations=self.relations(key), units=units, amendments=extra_lines,
+                            validity=doc_status.to_dict() if doc_status else {},
                             corrections=self.correction_lines(key))
 
     def correction_lines(self, key: str) -> list[str]:
@@ -403,7 +446,10 @@ class KnowledgeBase:
             when = time.strftime("%d/%m/%Y %H:%M", time.localtime(c["at"])) if c.get("at") else ""
             who = ", ".join(x for x in (c.get("by", ""), when) if x)
             read = f"bản đọc được: “{shown(k, c['read'])}”" if c.get("read") else "bản đọc được không ghi"
-            out.append(f"{FIELD_LABELS.get(k, k)}: “{shown(k, c['value'])}” ({read}" + (f"; {who})" if who else ")"))
+            grounds = (f" từ {format_iso(c['since'])}" if c.get("since") else "") + (  # a status staff set
+                f" — {c['note']}" if c.get("note") else "")
+            out.append(f"{FIELD_LABELS.get(k, k)}: “{shown(k, c['value'])}”{grounds} ({read}"
+                       + (f"; {who})" if who else ")"))
         return out
 
     def clause(self, node_id: str) -> ClauseHit | None:
@@ -414,6 +460,8 @@ class KnowledgeBase:
         if hit.unit_kind == "dieu":
             point = "" if "-" in hit.point else hit.point
             hit.amendments = tuple(self._amendment_status(hit.document, hit.article, hit.clause, point).lines)
+        status = self._facts().status(hit.document, unit_of_hit(hit))
+        hit.validity = status.to_dict() if status else {}
         return hit
 
     def original_file(self, key: str) -> OriginalFile | None:
@@ -540,6 +588,17 @@ class KnowledgeBase:
         out += [f"… và {len(refused) - MAX_PREVIEW_RELATIONS} nội dung khác"] if len(refused) > MAX_PREVIEW_RELATIONS else []
         return {"amendments": lines, "refused_amendments": out}
 
+    def _preview_status(self, d: LegalDocument):
+        """The hiệu lực the document will have once stored, from what this reading and the catalogue say
+        and the status staff set (now, or on an earlier version)."""
+        entry = self.store.catalog.entry(d.key)
+        staff = staff_statement(d.corrections) or staff_statement(self.store.registry.corrections(d.key))
+        facts = DocFacts(d.key, document_name(d.number, d.doc_type, d.title), source_kind=d.source_kind,
+                         effective_from=d.effective_from, snapshot_on=d.snapshot_on,
+                         catalog=Statement(entry.status, note=entry.status_note) if entry and entry.status else None,
+                         staff=staff, in_catalog=entry is not None)
+        return status_of(facts, None, today(), [a for a in screen_amendments(d)[0] if a.target_key == d.key])
+
     def preview_file(self, path: str, overrides: dict | None = None) -> list[dict]:
         try:
             docs = self._parse(path, overrides)
@@ -553,6 +612,7 @@ class KnowledgeBase:
                 "articles": len(d.units), "clauses": sum(len(u.clauses) for u in d.units),
                 "units": [f"{unit_label(u.kind, u.number)}. {u.title}".strip() for u in d.units[:200]],
                 "warnings": list(d.warnings), "error": None, "draft": d.draft,
+                "validity": self._preview_status(d).to_dict(),
                 **self._planned_relations(d),
                 # corrections made to an earlier version, applied again to this one
                 "kept_corrections": {k: c["value"] for k, c in d.corrections.items() if c.get("kept")},

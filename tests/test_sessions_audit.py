@@ -236,7 +236,7 @@ def test_probe22_login_and_reading_work_on_a_full_disk_but_changes_are_refused(s
         r = raw.session_login("phapche", STAFF_PW)
         assert r.status_code == 200 and r.json()["ok"], r.text  # was: HTTP 500
         assert raw.call("ui_login", ["phapche", "ok", None])["success"]
-        assert raw.call("ui_lookup", ["khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP", None])["success"]
+        assert raw.call("ui_lookup", ["khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP", None, None])["success"]
         assert raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
         out = raw.call("ui_remove", ["72/2015/NĐ-CP", True, None])
         shown = json.dumps(out.get("output"), ensure_ascii=False)

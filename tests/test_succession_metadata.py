@@ -441,7 +441,7 @@ def test_the_staff_panel_corrects_and_audits(fake_kb, tmp_path):
     import gradio as gr
 
     with pytest.raises(gr.Error):
-        app.correct_stored(KEY, KEY, "Quyết định", "", "Ủy ban nhân dân tỉnh An Bình", "", "", None, None, None)
+        app.correct_stored(KEY, KEY, "Quyết định", "", "Ủy ban nhân dân tỉnh An Bình", "", "", "", "", "", None, None)
     assert kb.store.registry.document(KEY).issuer == "TỈNH AN BÌNH"
     app._require_staff = lambda session, request, action, target="": Session("phapche", "legal_staff", "Thử", time.time())
     values = app.stored_fields(KEY, None, None)

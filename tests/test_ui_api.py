@@ -63,7 +63,7 @@ class FakeKB(KnowledgeService):
         return Answer(question=question, answer=f"Theo {CITE}:\n\n> {TEXT}", citations=[cit], basis="found",
                       confidence=0.9, mode=mode, retrieved=[self._hit()])
 
-    def lookup(self, reference):
+    def lookup(self, reference, as_of=None):
         if reference == "gone":  # a unit whose document was removed since it was collected
             return LookupResult(status="not_found", message="Không có.")
         return LookupResult(status="found", document="72/2015/NĐ-CP", article="14", clause="2", citation=CITE,
@@ -331,6 +331,25 @@ def test_raw_http_positive_control_legal_staff(fake_app, tmp_path):
     assert any(r["action"] == "remove" and r["target"] == "999/2099/NĐ-CP" for r in log)
 
 
+def test_every_staff_action_updates_all_the_document_views(fake_app):
+    """ui.staff.DOC_VIEWS is what App.doc_views returns and what each corpus-changing event lists as
+    outputs: a handler that refuses (nothing chosen) skips exactly that many, or Gradio fails the event."""
+    from ui.staff import DOC_VIEWS
+
+    url, kb, settings = fake_app
+    raw = legal_staff(url)
+    views = raw.deps["ui_load"][1]["outputs"][-DOC_VIEWS:]
+    assert [raw.components[i]["type"] for i in views] == ["html", "html", *["dropdown"] * (DOC_VIEWS - 2)]
+    for api_name, data, said in (
+            ("ui_remove", [None, False, None], "Chọn văn bản cần gỡ"),
+            ("ui_correct", [None, *[""] * 9, None], "Chọn văn bản cần sửa"),
+            ("ui_restore", [None, None, False, None], "Chọn văn bản và phiên bản"),
+            ("ui_ingest", [None, None, "", None], "Chưa có tệp hợp lệ")):
+        assert raw.deps[api_name][1]["outputs"][-DOC_VIEWS:] == views, api_name
+        out = raw.call(api_name, data)
+        assert out["success"] and said in json.dumps(out["output"], ensure_ascii=False), (api_name, out)
+
+
 def test_the_same_file_chosen_twice_is_read_once(fake_app, tmp_path):
     """Chosen twice (a second pick while the first was still uploading), a file is previewed and
     ingested once, not shown as two documents with the same number."""
@@ -539,13 +558,13 @@ def test_collected_clauses_export_as_docx_with_their_formal_citations(fake_app, 
     url, kb, _ = fake_app
     raw = Raw(url)
     assert raw.call("ui_load", [])["success"]
-    empty = raw.call("ui_export", [None, None])
+    empty = raw.call("ui_export", [None, None, None])
     assert empty["success"] and "Chưa có đoạn nào" in empty["output"]["data"][1]
     for cite in (CITE, CITE, "gone"):  # the same clause twice is kept once
         picked = raw.call("ui_collect_lookup", [None, None], event_data={"action": "collect", "cite": cite})
         assert picked["success"], picked
     assert picked["output"]["data"][1].count('class="kb-uncollect"') == 2
-    out = raw.call("ui_export", [None, None])
+    out = raw.call("ui_export", [None, None, None])
     assert out["success"], out
     file_data, note = out["output"]["data"]
     assert file_data["visible"] is True and file_data["value"]["orig_name"].endswith(".docx")
@@ -555,5 +574,5 @@ def test_collected_clauses_export_as_docx_with_their_formal_citations(fake_app, 
     assert "Không còn trong cơ sở dữ liệu" in note and "gone" in note
     # "Bỏ" takes a clause out of the selection
     raw.call("ui_collect", [None, None], event_data={"action": "uncollect", "index": "0"})
-    out = raw.call("ui_export", [None, None])
+    out = raw.call("ui_export", [None, None, None])
     assert "Không còn đoạn nào" in out["output"]["data"][1]

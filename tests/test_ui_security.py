@@ -100,7 +100,7 @@ def test_defect01_long_question_is_refused_before_retrieval(sec):
         Client(sec.url, verbose=False).predict(question="Điều " * 20_000, api_name="/ask")
     chat = sec.raw().call("ui_ask", ["Điều " * 20_000, "", "extractive", [], None, None])
     assert chat["success"] and "vượt giới hạn" in chat["output"]["data"][0]
-    looked = sec.raw().call("lookup", ["Điều " * 20_000])
+    looked = sec.raw().call("lookup", ["Điều " * 20_000, None])
     assert not looked["success"] and "vượt giới hạn" in _error(looked)
     assert time.perf_counter() - t0 < 10 and len(sec.kb.asked) == asked  # never reached retrieval
     ok = Client(sec.url, verbose=False).predict(question="q" * 2000, api_name="/ask")  # the limit itself is fine

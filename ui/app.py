@@ -411,38 +411,45 @@ class App(StaffActions):
                 return gr.skip(), gr.skip(), gr.skip()
             # legal staff see why the first citation was chosen (officials see the clause only)
             why = answer.why if index == 0 and can_manage(self.session_of(session, request)) else None
-            return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation, why)
+            later = (f"Đoạn trích là nội dung hiện hành, không phải nội dung có hiệu lực tại ngày "
+                     f"{render.format_date(turn.get('as_of') or '')}: nội dung tại ngày đó không có trong cơ sở dữ "
+                     "liệu, nên đoạn này không được dùng làm căn cứ." if cit.current_wording else "")
+            return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation, why,
+                                                           cit.validity, later)
         return gr.skip(), gr.skip(), gr.skip()
 
     def clause_panel(self, node_id: str, quote: str | None = None, citation: str | None = None,
-                     why: dict | None = None) -> str:
+                     why: dict | None = None, validity: dict | None = None, later: str = "") -> str:
         with self.lock.read():
             hit = self.kb.clause(node_id)
             relations = self.kb.relations(hit.document) if hit else []
-        return render.render_clause(hit, relations, quote=quote, citation=citation, why=why)
+        return render.render_clause(hit, relations, quote=quote, citation=citation, why=why, validity=validity,
+                                    later_note=later)
 
     def clear_chat(self):
         # A new conversation starts from scratch: the document filter and the date go too.
         return render.render_chat([]), [], render.CLAUSE_PLACEHOLDER, gr.update(value=[]), ""
 
     # ------------------------------------------------------------ Tra cứu
-    def lookup(self, reference, session, request: gr.Request):
+    def lookup(self, reference, as_of_text, session, request: gr.Request):
+        """Tra cứu: the unit's text in force on the date chosen ("Áp dụng tại ngày"), or as enacted."""
         self._require_reader(session, request)
         if not (reference or "").strip():
             return '<div class="kb-empty">Nhập tham chiếu, ví dụ “khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP”.</div>'
         try:
             self._check_length(reference.strip(), "Tham chiếu")
+            as_of = render.parse_date(as_of_text if isinstance(as_of_text, str) else "")
         except ValueError as exc:
-            return f'<div class="kb-empty">{render.esc(str(exc))}</div>'
+            return f'<div class="kb-empty" role="alert">{render.esc(str(exc))}</div>'
         with self.lock.read():
-            return render.render_lookup(self.kb.lookup(reference.strip()))
+            return render.render_lookup(self.kb.lookup(reference.strip(), as_of=as_of))
 
-    def lookup_click(self, session, evt: gr.EventData, request: gr.Request):
+    def lookup_click(self, as_of_text, session, evt: gr.EventData, request: gr.Request):
         data = getattr(evt, "_data", None) or {}
         ref = data.get("ref", "") if data.get("action") == "lookup" else ""
         if not ref:
             return gr.skip(), gr.skip()
-        return ref, self.lookup(ref, session, request)
+        return ref, self.lookup(ref, as_of_text, session, request)
 
     def catalogue_click(self, session, evt: gr.EventData, request: gr.Request):
         """The document's tree, and its original file to download when it was read from one."""
@@ -481,9 +488,14 @@ class App(StaffActions):
             return picks, render.render_picks(picks)
         return gr.skip(), gr.skip()
 
-    def export_docx(self, picks, session, request: gr.Request):
-        """The selection as a .docx: each clause's stored text, then its formal citation."""
+    def export_docx(self, picks, as_of_text, session, request: gr.Request):
+        """The selection as a .docx: each clause's text in force on the lookup tab's date (stored text,
+        amended where the amending text is stored), its formal citation, its hiệu lực and notes."""
         self._require_reader(session, request)
+        try:
+            as_of = render.parse_date(as_of_text if isinstance(as_of_text, str) else "")
+        except ValueError as exc:
+            return gr.update(value=None, visible=False), render.render_action_error(f"Áp dụng tại ngày: {exc}")
         picks = [p for p in (picks or []) if isinstance(p, str)][:MAX_PICKS]
         if not picks:
             return gr.update(value=None, visible=False), render.render_action_error(
@@ -491,9 +503,12 @@ class App(StaffActions):
         items, missing = [], []
         with self.lock.read():
             for cite in picks:
-                found = self.kb.lookup(cite)
+                found = self.kb.lookup(cite, as_of=as_of)
                 if found.status == "found" and found.text:
-                    items.append(ExportItem(found.text, found.formal_citation or found.citation, tuple(found.notes)))
+                    items.append(ExportItem(found.text, found.formal_citation or found.citation,
+                                            status=render.validity_text(found.validity) if found.validity else "",
+                                            notes=tuple(found.notes),
+                                            as_of=found.as_of))
                 else:
                     missing.append(cite)
         if not items:
@@ -523,7 +538,7 @@ class App(StaffActions):
 
     # ------------------------------------------------------------ documents (shared outputs)
     def doc_views(self):
-        """Catalogue (Tra cứu), document list (Văn bản), and the four document dropdowns."""
+        """Catalogue (Tra cứu), document list (Văn bản), and the four document dropdowns (ui.staff.DOC_VIEWS in all)."""
         docs = self._docs()
         choices = render.document_choices(docs)
         # clauses still being prepared for search by meaning, and when they will be (a fake service may not say)
@@ -566,15 +581,33 @@ class App(StaffActions):
         with self.lock.read():
             return self.kb.ask(q, as_of=as_of_iso, mode=mode, documents=docs, previous=previous).to_public_dict()
 
-    def api_lookup(self, reference: str) -> dict:
-        """Tra cứu: the exact text of a reference such as "khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"."""
+    def api_lookup(self, reference: str, as_of: str | None = None) -> dict:
+        """Tra cứu: the exact text of a reference such as "khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"; `as_of`
+        (dd/mm/yyyy or YYYY-MM-DD): the text in force that day, with its hiệu lực, as `kb lookup --as-of`."""
         reference = (reference or "").strip() if isinstance(reference, str) else ""
         try:
             self._check_length(reference, "Tham chiếu")
+            as_of_iso = render.parse_date(as_of if isinstance(as_of, str) else "")
         except ValueError as exc:
             raise gr.Error(str(exc), title=ERROR_TITLE) from None
         with self.lock.read():
-            return self.kb.lookup(reference).to_public_dict()
+            return self.kb.lookup(reference, as_of=as_of_iso).to_public_dict()
+
+
+def correction_form(prefix: str, note_chars: int) -> list:
+    """The correction form's boxes (render.EDITABLE_FIELDS), the same in the preview and for a stored
+    document: the header facts, then the status staff set with its date and grounds."""
+    boxes = []
+    for k, label in render.EDITABLE_FIELDS:
+        if k == "status":
+            boxes.append(gr.Dropdown(label=label, choices=render.STATUS_CHOICES, value="", elem_id=f"{prefix}-{k}"))
+        elif k == "status_since":
+            boxes.append(gr.Textbox(label=label, placeholder="dd/mm/yyyy (tuỳ chọn)", elem_id=f"{prefix}-{k}"))
+        elif k == "status_note":  # recorded with the correction and in the audit log
+            boxes.append(gr.Textbox(label=label, max_length=note_chars, elem_id=f"{prefix}-{k}"))
+        else:
+            boxes.append(gr.Textbox(label=label, elem_id=f"{prefix}-{k}"))
+    return boxes
 
 
 def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
@@ -629,6 +662,8 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                     reference = gr.Textbox(label="Tham chiếu", scale=5, elem_id="kb-ref",
                                            max_length=settings.max_question_chars,
                                            placeholder="Ví dụ: khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP")
+                    lookup_as_of = gr.Textbox(label="Áp dụng tại ngày", placeholder="dd/mm/yyyy (tuỳ chọn)",
+                                              elem_id="kb-lookup-as-of", scale=1)
                     lookup_btn = gr.Button("Tra cứu", variant="primary", scale=1, elem_id="kb-lookup-btn")
                 lookup_out = gr.HTML("", js_on_load=events_js, elem_id="kb-lookup-result")
                 with gr.Accordion("Bản trích để soạn thảo (xuất Word)", open=True, elem_id="kb-picks-box"):
@@ -671,7 +706,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                     preview_out = gr.HTML("", js_on_load=None, elem_id="kb-preview")
                     with gr.Accordion("Sửa thông tin nhận dạng", open=False, elem_id="kb-fix"):
                         fix_key = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-fix-key")
-                        fix_boxes = [gr.Textbox(label=label, elem_id=f"kb-fix-{k}") for k, label in render.EDITABLE_FIELDS]
+                        fix_boxes = correction_form("kb-fix", settings.max_log_field_chars)
                         fix_btn = gr.Button("Áp dụng sửa đổi", elem_id="kb-fix-btn")
                     fix_msg = gr.HTML("", js_on_load=None, elem_id="kb-fix-msg")
                     # A replacement is shown compared with the stored version, and stored only on confirm.
@@ -684,9 +719,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                     # A stored document's facts corrected after the fact: its file read again with them, audited.
                     with gr.Accordion("Sửa thông tin văn bản đã lưu", open=False, elem_id="kb-correct") as correct_box:
                         correct_key = gr.Dropdown(label="Văn bản đã lưu", choices=[], elem_id="kb-correct-key")
-                        correct_boxes = [gr.Dropdown(label=label, choices=render.status_choices(), elem_id=f"kb-correct-{k}")
-                                         if k == "status" else gr.Textbox(label=label, elem_id=f"kb-correct-{k}")
-                                         for k, label in render.CORRECTABLE_FIELDS]
+                        correct_boxes = correction_form("kb-correct", settings.max_log_field_chars)
                         correct_btn = gr.Button("Lưu sửa đổi", elem_id="kb-correct-btn")
                     correct_msg = gr.HTML("", js_on_load=None, elem_id="kb-correct-msg")
                     gr.Markdown("## Gỡ văn bản")
@@ -727,13 +760,17 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         chat.click(app.chat_click, [turns, session], [chat, turns, clause], api_name="ui_chat_click", **READ)
         clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of], api_name="ui_clear",
                         api_visibility="private")
-        lookup_btn.click(app.lookup, [reference, session], lookup_out, api_name="ui_lookup", **READ)
-        reference.submit(app.lookup, [reference, session], lookup_out, api_name="ui_lookup_submit", **READ)
-        lookup_out.click(app.lookup_click, [session], [reference, lookup_out], api_name="ui_lookup_click", **READ)
+        lookup_btn.click(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup", **READ)
+        reference.submit(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup_submit", **READ)
+        lookup_as_of.submit(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup_as_of",
+                            **READ)
+        lookup_out.click(app.lookup_click, [lookup_as_of, session], [reference, lookup_out], api_name="ui_lookup_click",
+                         **READ)
         catalogue.click(app.catalogue_click, [session], [tree, original_btn], api_name="ui_tree", **READ)
         for panel, name in ((lookup_out, "ui_collect_lookup"), (tree, "ui_collect_tree"), (picks_html, "ui_collect")):
             panel.click(app.collect_click, [picks, session], [picks, picks_html], api_name=name, **READ)
-        export_btn.click(app.export_docx, [picks, session], [export_file, export_msg], api_name="ui_export", **READ)
+        export_btn.click(app.export_docx, [picks, lookup_as_of, session], [export_file, export_msg], api_name="ui_export",
+                         **READ)
 
         login_io = [session, *session_outputs, login_msg, password]
         # LOGIN_JS posts the password to /kb/session (sets the HttpOnly cookie); the event gets the outcome only.

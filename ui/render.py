@@ -11,15 +11,15 @@ import html
 import re
 from collections.abc import Iterable
 
-from core.vocab import NO_BASIS, format_moment, parse_date, unit_label
-from core.vocab import LEGAL_STATUS  # a document status as the page says it
+from core.vocab import LEGAL_STATUS, NO_BASIS, VALIDITY_SOURCES, format_moment, parse_date, unit_label
 from ingest.compare import STATUS_LABELS, outline
-from ingest.corrections import STATUSES as CORRECTION_STATUSES
+from ingest.corrections import FIELD_LABELS, FIELDS as CORRECTION_FIELDS, STATUS_DETAILS, STATUSES as CORRECTION_STATUSES, \
+    check_correction, describe as corrected_text, shown_value
 from ingest.identity import formal_citation
 from qa.features import FEATURE_LABELS, RULE_LABELS
 from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupResult
 
-__all__ = ["parse_date"]  # re-exported: the app parses the as-of date with it
+__all__ = ["parse_date", "corrected_text"]  # re-exported: the app parses the as-of date; staff messages
 
 # Said on an answer only when the assistant wrote it (the verbatim answer needs no label); plain words, no "LLM".
 MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Trợ lý viết câu trả lời, căn cứ trích từ văn bản"}
@@ -33,6 +33,29 @@ def esc(value) -> str:
 
 def legal_status_label(status: str) -> str:
     return LEGAL_STATUS.get(status or "", status)
+
+
+def validity_text(validity: dict | None, fallback: str = "") -> str:
+    """"Còn hiệu lực — Bộ pháp điển (…) còn ghi …": a qa.validity.Status (as a dict) with its source;
+    `fallback` (a stored status word) when the service computed none."""
+    if not validity:
+        return legal_status_label(fallback)
+    return f"{validity.get('label', '')} — {validity['reason']}" if validity.get("reason") else validity.get("label", "")
+
+
+def _validity_short(validity: dict | None, fallback: str = "") -> str:
+    """"Còn hiệu lực (Bộ pháp điển)": the table cell; the full reason is its tooltip."""
+    if not validity:
+        return legal_status_label(fallback)
+    source = VALIDITY_SOURCES.get(validity.get("source", ""), "")
+    return f"{validity.get('label', '')} ({source})" if source else validity.get("label", "")
+
+
+def _validity_html(validity: dict | None, fallback: str = "", as_of: str = "") -> str:
+    when = f" tại ngày {format_date(as_of)}" if as_of else ""
+    value = (validity or {}).get("value", "")
+    return (f'<div class="kb-validity" data-validity="{esc(value)}"><span class="kb-sub">Hiệu lực{esc(when)}:</span> '
+            f"{esc(validity_text(validity, fallback))}</div>")
 
 
 def format_date(iso: str) -> str:
@@ -118,10 +141,14 @@ def _answer_body(text: str, turn: int, n_citations: int) -> str:
     return "".join(out)
 
 
-def _chip_title(article_title: str) -> str:
+def _chip_title(article_title: str, validity: dict | None = None) -> str:
     """The chip's tooltip: the article's title (the body an article is titled by is often named
-    nowhere in its khoản), then what a click does."""
-    return (f"Điều này: {article_title}. " if article_title else "") + "Xem nguyên văn, đường dẫn và hiệu lực"
+    nowhere in its khoản), its hiệu lực, then what a click does."""
+    return ((f"Điều này: {article_title}. " if article_title else "")
+            + (f"Hiệu lực: {validity_text(validity)}. " if validity else "") + "Xem nguyên văn, đường dẫn và hiệu lực")
+
+
+_LATER = " · nội dung hiện hành, không phải tại ngày hỏi"
 
 
 def _chips(answer: Answer, turn: int) -> str:
@@ -129,7 +156,8 @@ def _chips(answer: Answer, turn: int) -> str:
         return ""
     items = "".join(
         f'<button type="button" class="kb-chip" data-action="cite" data-turn="{turn}" data-cite="{i}" '
-        f'title="{esc(_chip_title(c.article_title))}">[{i + 1}] {esc(c.citation)}</button>'
+        f'title="{esc(_chip_title(c.article_title, c.validity))}" data-validity="{esc(c.validity.get("value", ""))}">'
+        f'[{i + 1}] {esc(c.citation)}{esc(_LATER) if c.current_wording else ""}</button>'
         for i, c in enumerate(answer.citations)
     )
     return f'<div class="kb-chips" aria-label="Căn cứ trích dẫn"><span class="kb-chips-label">Căn cứ:</span>{items}</div>'
@@ -224,15 +252,21 @@ def why_line(why: dict) -> str:
 
 
 def render_clause(hit: ClauseHit | None, relations: Iterable[str] = (), quote: str | None = None,
-                  citation: str | None = None, why: dict | None = None) -> str:
-    """The cited clause verbatim with its path, status, effective date, relations and copy button."""
+                  citation: str | None = None, why: dict | None = None, validity: dict | None = None,
+                  later_note: str = "") -> str:
+    """The cited clause verbatim with its path, status, effective date, relations and copy button.
+    `validity`: the status on the answer's date (the citation's; else the hit's, today); `later_note`:
+    the quote is a later wording than that date, said plainly above the text."""
     if hit is None:
         return '<div class="kb-clause kb-empty">Không tìm thấy điều khoản này trong cơ sở dữ liệu (có thể văn bản vừa bị gỡ).</div>'
     cite = citation or hit.citation
     path = " › ".join(f"<span>{esc(p)}</span>" for p in clause_path(hit))
-    facts = [f"Hiệu lực: {esc(legal_status_label(hit.status))}"]
+    facts = []
     if hit.effective_from:
         facts.append(f"Có hiệu lực từ {esc(format_date(hit.effective_from))}")
+    status_html = _validity_html(validity or hit.validity, hit.status)
+    if later_note:
+        status_html += f'<div class="kb-warn kb-later" role="note">{esc(later_note)}</div>'
     title = f'<div class="kb-doctitle">Trích yếu: {esc(hit.title)}</div>' if hit.title else ""
     article = (f'<div class="kb-article-title">Điều {esc(hit.article)}. {esc(hit.article_title)}</div>'
                if hit.article and hit.article_title else "")
@@ -250,7 +284,7 @@ def render_clause(hit: ClauseHit | None, relations: Iterable[str] = (), quote: s
     return (f'<div class="kb-clause" data-node="{esc(hit.node_id)}" tabindex="-1" aria-label="{esc(cite)}">'
             f'<nav class="kb-path" aria-label="Vị trí">{path}</nav>'
             f'<div class="kb-citation">{esc(cite)}</div>{formal_html}{title}'
-            f'<div class="kb-docmeta">{" · ".join(facts)}</div>{article}{amend}{why_line(why or {})}'
+            f'{status_html}<div class="kb-docmeta">{" · ".join(facts)}</div>{article}{amend}{why_line(why or {})}'
             f'<div class="kb-sub">Nguyên văn:</div>{_text_block(hit.text)}{quoted}'
             f'<div class="kb-actions">{_copy_button(quote or hit.text, cite)}'
             f'{_copy_button(hit.text, cite, "Sao chép toàn văn khoản") if quoted else ""}'
@@ -268,8 +302,18 @@ CLAUSE_PLACEHOLDER = ('<div class="kb-clause kb-empty">Bấm vào một căn c�
 def render_lookup(result: LookupResult) -> str:
     if result.status == "found":
         formal = result.formal_citation if result.formal_citation not in ("", result.citation) else ""
+        title = (f'<div class="kb-article-title">Điều {esc(result.article)}. {esc(result.article_title)}</div>'
+                 if result.article and result.article_title else "")
+        status = _validity_html(result.validity, as_of=result.as_of) if result.validity else ""
+        notes = ("".join(f'<li>{esc(n)}</li>' for n in result.notes))
+        notes_html = (f'<div class="kb-amend{" kb-later" if result.current_wording else ""}"><div class="kb-sub">'
+                      f'Sửa đổi, bổ sung, bãi bỏ và thời điểm:</div><ul>{notes}</ul></div>' if notes else "")
+        label = ('<div class="kb-sub">Nội dung hiện hành (không phải nội dung tại ngày đã chọn):</div>'
+                 if result.current_wording else
+                 f'<div class="kb-sub">Nội dung có hiệu lực tại ngày {esc(format_date(result.as_of))}:</div>'
+                 if result.as_of else "")
         return (f'<div class="kb-lookup kb-found"><div class="kb-citation">{esc(result.citation)}</div>'
-                f"{_formal_line(formal) if formal else ''}{_text_block(result.text)}"
+                f"{_formal_line(formal) if formal else ''}{title}{status}{notes_html}{label}{_text_block(result.text)}"
                 f'<div class="kb-actions">{_copy_button(result.text, result.citation)}'
                 f"{_formal_button(formal) if formal else ''}{_collect_button(result.citation)}</div></div>")
     sugg = ""
@@ -303,7 +347,7 @@ def document_choices(docs: list[DocumentSummary]) -> list[tuple[str, str]]:
 
 
 def _doc_facts(d: DocumentSummary) -> str:
-    facts = [legal_status_label(d.legal_status)]
+    facts = [d.validity.get("label") if d.validity else legal_status_label(d.legal_status)]
     if d.effective_from:
         facts.append(f"có hiệu lực từ {format_date(d.effective_from)}")
     if d.ready:
@@ -342,7 +386,8 @@ def render_catalogue(docs: list[DocumentSummary], browsable: bool = True, progre
             + (f'<div class="kb-note">{note}</div>' if note else "")
             + (f'<div class="kb-rel">{esc(rel)}</div>' if rel else "")
             + f"</td><td>{'Chưa có văn bản' if missing else 'Đã nạp'}</td>"
-            f"<td>{esc(legal_status_label(d.legal_status))}</td>"
+            f'<td data-validity="{esc(d.validity.get("value", ""))}" title="{esc(validity_text(d.validity))}">'
+            f"{esc(_validity_short(d.validity, d.legal_status))}</td>"
             f"<td>{esc(format_date(d.effective_from))}</td>"
             f"<td class=\"kb-num\">{d.articles}</td><td class=\"kb-num\">{d.nodes}"
             # still being embedded: how far (the rest is found by lexical search meanwhile)
@@ -365,14 +410,15 @@ def render_tree(tree: DocumentTree | None) -> str:
     """Chương → điều → khoản (→ điểm) of one document, each khoản with its text and a copy button."""
     if not tree:
         return '<div class="kb-empty">Chọn một văn bản đã nạp trong danh mục để xem cấu trúc.</div>'
-    facts = [f"Hiệu lực: {esc(legal_status_label(tree.status))}"]
+    facts = []
     if tree.effective_from:
         facts.append(f"Có hiệu lực từ {esc(format_date(tree.effective_from))}")
     if tree.issuer:
         facts.append(f"Cơ quan ban hành: {esc(tree.issuer)}")
     rel = tree.relations or []
     head = (f'<div class="kb-citation">{esc(tree.name or tree.key)}</div>'
-            f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
+            + _validity_html(tree.validity, tree.status)
+            + f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
             + ('<ul class="kb-relations">' + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul>" if rel else "")
             + (_amendment_list(tree.amendments) if tree.amendments else "")
             + ('<div class="kb-sub">Thông tin đã được cán bộ pháp chế sửa:</div><ul class="kb-corrections">'
@@ -403,6 +449,8 @@ def render_tree(tree: DocumentTree | None) -> str:
                     body.append(f'<details class="kb-section" open><summary>{esc(value)}</summary>')
         label = unit_label(u.kind, u.number)
         parts = [_amendment_list(u.amendments)] if u.amendments else []
+        if u.validity:  # this article's hiệu lực differs from the document's (repealed, suspended…)
+            parts.insert(0, _validity_html(u.validity))
         if u.intro:
             parts.append(_text_block(u.intro, "kb-verbatim kb-intro"))
         for c in u.clauses:
@@ -418,6 +466,8 @@ def render_tree(tree: DocumentTree | None) -> str:
                 f'{_formal_button(full) if full != c.citation else ""}{_collect_button(c.citation)}</div></div>')
         mark = (f' <span class="kb-amend">— sửa đổi, bổ sung, bãi bỏ: {esc("; ".join(u.amended_by))}</span>'
                 if u.amended_by else "")
+        if u.validity:
+            mark += f' <span class="kb-validity">— {esc(u.validity.get("label", ""))}</span>'
         body.append(f'<details class="kb-unit"><summary>{esc(label)}. {esc(u.title)}{mark}</summary>'
                     f'{"".join(parts)}</details>')
     body += ["</details>"] * (bool(open_at["section"]) + bool(open_at["chapter"]))
@@ -428,28 +478,32 @@ def render_tree(tree: DocumentTree | None) -> str:
 
 # ---------------------------------------------------------------- legal staff: preview and ingest
 
-EDITABLE_FIELDS = (("number", "Số hiệu"), ("type", "Loại văn bản"), ("title", "Trích yếu"),
-                   ("issuer", "Cơ quan ban hành"), ("issued_on", "Ngày ban hành"),
-                   ("effective_from", "Ngày có hiệu lực"))
-# A stored document's facts staff may correct (ingest.corrections): the same, and its status.
-CORRECTABLE_FIELDS = EDITABLE_FIELDS + (("status", "Tình trạng hiệu lực"),)
+# The correction form, the same in the preview and for a stored document (ingest.corrections): the
+# header facts, then staff's status with its date and grounds.
+EDITABLE_FIELDS = tuple((k, FIELD_LABELS[k]) for k in (*CORRECTION_FIELDS, *STATUS_DETAILS))
+# The staff's status choices; "" leaves it to the sources (and, for a stored document, takes staff's away).
+STATUS_CHOICES = [("— Theo nguồn (danh mục, Bộ pháp điển, quan hệ sửa đổi) —", ""),
+                  *[(LEGAL_STATUS[s], s) for s in CORRECTION_STATUSES]]
 
 
-def status_choices() -> list[tuple[str, str]]:
-    """(label, status) for the correction form: the statuses staff may set."""
-    return [(LEGAL_STATUS[s], s) for s in CORRECTION_STATUSES]
-
-
-def stored_fields(d: DocumentSummary | None) -> dict[str, str]:
-    """A stored document's facts as the correction form shows them (dates as dd/mm/yyyy)."""
+def stored_fields(d: DocumentSummary | None, staff_status: dict | None = None) -> dict[str, str]:
+    """A stored document's facts as the correction form shows them (dates as dd/mm/yyyy); the status
+    is staff's own setting (`staff_status`, the stored correction), never the catalogue's or the reader's."""
     if d is None:
-        return {k: "" for k, _ in CORRECTABLE_FIELDS}
+        return {k: "" for k, _ in EDITABLE_FIELDS}
+    staff = staff_status or {}
     return {"number": d.number, "type": d.type, "title": d.title, "issuer": d.issuer,
             "issued_on": format_date(d.issued_on), "effective_from": format_date(d.effective_from),
-            "status": d.legal_status if d.legal_status in CORRECTION_STATUSES else ""}
+            "status": staff.get("value", ""), "status_since": format_date(staff.get("since", "")),
+            "status_note": staff.get("note", "")}
 
 
 def _preview_row(p: dict, k: str, label: str) -> str:
+    if k in STATUS_DETAILS:  # said in the status row's reason
+        return ""
+    if k == "status":  # what the document's hiệu lực will be, and from which source
+        v = p.get("validity") or {}
+        return f"<tr><th>Hiệu lực</th><td>{esc(validity_text(v, p.get('status', '')))}</td></tr>"
     value = p.get(k) or ""
     shown = format_date(value) if k in ("issued_on", "effective_from") else value
     unknown = "" if value else ' <span class="kb-warn">(không nhận ra)</span>'
@@ -499,18 +553,12 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
 
 
 def overrides_from_form(preview: dict, values: dict) -> dict:
-    """Corrected metadata for one previewed document: only fields that differ, dates as ISO."""
-    fix = {}
-    for k, label in EDITABLE_FIELDS:
-        v = (values.get(k) or "").strip()
-        if k in ("issued_on", "effective_from"):
-            try:
-                v = parse_date(v) or ""
-            except ValueError as exc:
-                raise ValueError(f"{label}: {exc}") from None
-        if v and v != (preview.get(k) or ""):
-            fix[k] = v
-    return fix
+    """Corrected metadata for one previewed document: only fields that differ, dates as ISO; the
+    status whenever chosen, with its date and grounds (a choice, not a reading to compare with).
+    CorrectionError (a ValueError) names the field that is not valid."""
+    checked = check_correction({k: (values.get(k) or "").strip() for k, _ in EDITABLE_FIELDS})
+    statement = ("status", *STATUS_DETAILS)
+    return {k: v for k, v in checked.items() if k in statement or v != (preview.get(k) or "")}
 
 
 # ---------------------------------------------------------------- legal staff: a replacement compared first
@@ -606,7 +654,7 @@ def render_comparison(diffs, names: dict[str, str] | None = None) -> str:
 
 
 def _shown_value(name: str, value: str) -> str:
-    return format_date(value) if name in ("issued_on", "effective_from") else value
+    return shown_value(name, value) if value else ""
 
 
 def render_ingest_report(report: dict, action: str = "Nạp") -> str:

@@ -28,6 +28,7 @@ from ui.audit import AuditUnavailable, file_sha256
 from ui.auth import LOGIN_CLIENT, SESSION_ENDED, Session, User, can_manage
 
 UPLOAD_TYPES = UPLOAD_EXTENSIONS
+DOC_VIEWS = 6  # what App.doc_views returns: catalogue, document list, four document dropdowns
 
 
 def client_address(request: gr.Request | None) -> str:
@@ -326,12 +327,13 @@ class StaffActions:
         p = next((p for p in previews or [] if p.get("orig_key") == orig_key and not p.get("error")), None)
         if p is None:
             return tuple(gr.update(value="") for _ in render.EDITABLE_FIELDS)
-        return tuple(render.format_date(p.get(k, "")) if k in ("issued_on", "effective_from") else p.get(k, "")
-                     for k, _ in render.EDITABLE_FIELDS)
+        # status: staff's own choice, not the reading (which the sources decide): empty until chosen
+        return tuple(render.format_date(p.get(k, "")) if k in ("issued_on", "effective_from")
+                     else "" if k == "status" else p.get(k, "") for k, _ in render.EDITABLE_FIELDS)
 
     @staff_action
-    def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, previews, overrides,
-                  session, request: gr.Request):
+    def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                  status_note, previews, overrides, session, request: gr.Request):
         self._require_staff(session, request, "preview")
         previews, overrides = list(previews or []), dict(overrides or {})
         p = next((p for p in previews if p.get("orig_key") == orig_key and not p.get("error")), None)
@@ -339,7 +341,8 @@ class StaffActions:
         if p is None:
             return (*keep, render.render_action_error("Chưa chọn văn bản cần sửa (bấm “Xem trước” trước)."))
         values = dict(zip([k for k, _ in render.EDITABLE_FIELDS],
-                          [number, doc_type, title, issuer, issued_on, effective_from]))
+                          [number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                           status_note]))
         try:
             overrides[orig_key] = render.overrides_from_form(p["original"], values)
         except ValueError as exc:
@@ -415,7 +418,7 @@ class StaffActions:
     def _ingest(self, previews, overrides, replace_key, session, request, progress, confirmed: bool):
         s = self._require_staff(session, request, "upload", target=replace_key or "")
         previews = [p for p in (previews or []) if not p.get("error") and p.get("path")]
-        keep = (gr.skip(),) * 10  # previews, overrides, preview, document choice, the six document views
+        keep = (gr.skip(),) * (4 + DOC_VIEWS)  # previews, overrides, preview, document choice, the document views
         if not previews:
             return (render.render_action_error("Chưa có tệp hợp lệ đã xem trước. Tải tệp lên rồi bấm “Xem trước”."),
                     *keep)
@@ -517,20 +520,23 @@ class StaffActions:
         """The chosen stored document's facts, in the correction form."""
         self._require_staff(session, request, "correct", target=key or "")
         d = next((d for d in self._docs() if d.ready and d.key == key), None) if key else None
-        values = render.stored_fields(d)
-        return tuple(values[k] for k, _ in render.CORRECTABLE_FIELDS)
+        with self.lock.read():
+            staff = self.kb.staff_status(key) if d else {}
+        values = render.stored_fields(d, staff)
+        return tuple(values[k] for k, _ in render.EDITABLE_FIELDS)
 
     @staff_action
-    def correct_stored(self, key, number, doc_type, title, issuer, issued_on, effective_from, status, session,
-                       request: gr.Request):
+    def correct_stored(self, key, number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                       status_note, session, request: gr.Request):
         """“Lưu sửa đổi”: the stored document's facts corrected (its file read again with them), audited:
         the intent first (or nothing is done), then the outcome with the fields changed."""
         s = self._require_staff(session, request, "correct", target=key or "")
-        keep = (gr.skip(),) * 6  # the six document views
+        keep = (gr.skip(),) * DOC_VIEWS
         if not key:
             return (render.render_action_error("Chọn văn bản cần sửa."), *keep)
-        values = dict(zip([k for k, _ in render.CORRECTABLE_FIELDS],
-                          [number, doc_type, title, issuer, issued_on, effective_from, status]))
+        values = dict(zip([k for k, _ in render.EDITABLE_FIELDS],
+                          [number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                           status_note]))
         client = _client(request)
         try:
             intent = self.audit.intent("correct", user=s.username, role=s.role, target=key, client=client,
@@ -556,13 +562,15 @@ class StaffActions:
                                   "versions": report.get("versions") or {}})
         if reasons and not report.get("documents"):
             return (render.render_action_error(f"Không sửa được {key}: {reasons}"), *keep)
-        labels = dict(render.CORRECTABLE_FIELDS)
-        done = ", ".join(f"{labels.get(k, k)} “{render.format_date(v) if k in ('issued_on', 'effective_from') else v}”"
-                         for k, v in report.get("corrected", {}).items())
+        done = render.corrected_text(report.get("corrected", {}))
         # A document read whole from one file gets a new version (restoring the previous one undoes this).
         saved = "".join(f" Đã lưu thành phiên bản {v} của {k}." for k, v in (report.get("versions") or {}).items())
         msg = (f"Đã sửa {key}: {done}. Trích dẫn và câu trả lời dùng thông tin mới; bản sau của văn bản giữ sửa đổi "
                f"này.{saved}")
+        if "status" in report.get("corrected", {}):  # what the document's hiệu lực is now, and from which source
+            new_key = next(iter(report.get("versions") or {}), None) or report.get("corrected", {}).get("number") or key
+            with self.lock.read():
+                msg += f" Hiệu lực hiện nay: {render.validity_text(self.kb.document_status(new_key))}."
         return (f'<div class="kb-report">{render.esc(msg)}</div>', *self.doc_views())
 
     @staff_action
@@ -580,7 +588,7 @@ class StaffActions:
     @staff_action
     def remove(self, key, confirmed, session, request: gr.Request):
         s = self._require_staff(session, request, "remove", target=key or "")
-        keep = (gr.skip(),) * 7  # the confirmation box and the six document views
+        keep = (gr.skip(),) * (1 + DOC_VIEWS)  # the confirmation box and the document views
         if not key:
             return (render.render_action_error("Chọn văn bản cần gỡ."), *keep)
         if not confirmed:
@@ -636,7 +644,7 @@ class StaffActions:
         """“Khôi phục phiên bản này”: that version becomes the stored text, re-indexed, audited
         (a change: its intent first, or it is not made; the outcome after)."""
         s = self._require_staff(session, request, "restore", target=key or "")
-        keep = (gr.skip(),) * 9  # the confirmation box, the history, the version choice, the six document views
+        keep = (gr.skip(),) * (3 + DOC_VIEWS)  # the confirmation box, the history, the version choice, the document views
         if not key or version in (None, ""):
             return (render.render_action_error("Chọn văn bản và phiên bản cần khôi phục."), *keep)
         if not confirmed:
