@@ -577,13 +577,15 @@ class StaffActions:
     def ingest_live(self, previews, overrides, replace_key, session, request: gr.Request):
         """“Nạp” on the page: `ingest`, its steps said under the button as it goes."""
         yield from run_with_progress(
-            lambda progress: self.ingest(previews, overrides, replace_key, session, request, progress), 10)
+            lambda progress: self.ingest(previews, overrides, replace_key, session, request, progress),
+            5 + DOC_VIEWS)  # the report, previews, overrides, preview, document choice, the document views
 
     @staff_action
     def confirm_live(self, previews, overrides, replace_key, session, request: gr.Request):
         """“Xác nhận thay thế” on the page: `confirm_replace`, its steps said as it goes."""
         yield from run_with_progress(
-            lambda progress: self.confirm_replace(previews, overrides, replace_key, session, request, progress), 12)
+            lambda progress: self.confirm_replace(previews, overrides, replace_key, session, request, progress),
+            7 + DOC_VIEWS)  # as `ingest_live`, then the comparison and the confirmation row
 
     @staff_action
     def remove(self, key, confirmed, session, request: gr.Request):
