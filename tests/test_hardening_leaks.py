@@ -81,7 +81,7 @@ def expected_clauses(text: str) -> dict[tuple[str, str], str]:
 
 
 def test_probe22_mixed_tcvn3_and_unicode_lines_are_converted_one_by_one(tmp_path):
-    """A UTF-8 .txt holding a TCVN3 document (pasted from .VnTime) with one line typed later in Unicode ("3. Thông tin chính thức …").
+    """A UTF-8 .txt holding a TCVN3 document (pasted from .VnTime) with one line typed later in Unicode ("Thông tin chính thức …").
     Expected: each TCVN3 line is converted, the Unicode line is left exactly as typed (not "Thụng tin chớnh thức"); the preview's warning names TCVN3, says one line was already Unicode, and quotes the converted lines."""
     lines = SYNTHETIC_LEGACY.splitlines()
     lines = lines[:7] + ["3. Người kiểm thử ký tên vào báo cáo.", "4. " + UNICODE_LINE] + lines[7:]

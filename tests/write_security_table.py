@@ -35,7 +35,7 @@ INGEST_DEFECTS = {
     "test_reading_longer_than_the_time_limit_is_refused": "14",
 }
 # Later issues' probes: each `test_probe<NN>_*` function of these files is a row of issue NN.
-PROBE_FILES = [REPO / "tests" / "test_routes_bodies.py"]
+PROBE_FILES = [REPO / "tests" / "test_routes_bodies.py", REPO / "tests" / "test_hardening_leaks.py"]
 DOC = REPO / "docs" / "SECURITY.md"
 BEGIN, END = "<!-- probes:begin -->", "<!-- probes:end -->"
 
