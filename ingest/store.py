@@ -147,8 +147,8 @@ class KnowledgeStore:
         still holds nodes: its file was deleted, replaced or emptied. Serving it would answer every
         question from an empty base beside full indexes, and the next sync would empty them too.
         (A damaged file is refused when it is opened: ingest.registry.Registry.)"""
-        if self.registry.holds_nodes():
-            return
+        if self.registry.holds_nodes() or self.registry.suppressed():
+            return  # documents, or removals staff made (an emptied base they chose: indexes catch up)
         held = []
         lexical = LexicalIndex.stored_nodes(self.settings.lexical_path)
         if lexical:
