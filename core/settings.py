@@ -199,6 +199,11 @@ class Settings(BaseSettings):
         return self.home / "originals"  # the files documents were read from, as ingested (downloadable)
 
     @property
+    def withdrawn_path(self) -> Path:
+        # originals of removed or replaced documents: kept for restoring a version, never served
+        return self.home / "withdrawn"
+
+    @property
     def upload_request_bytes(self) -> int:
         """The body cap of one upload request: a file of max_upload_mb and its multipart framing."""
         return (self.max_upload_mb + 1) << 20

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import KbError
+from core.errors import KbError, RegistryUnusable
 from ingest.amendments import Amendment, document_amendments
 from ingest.model import Article, LegalDocument, NodeMeta
 from ingest.nodes import ClauseNode
@@ -127,16 +127,70 @@ def _may_replace(replace, key: str) -> bool:
     return replace is True or (not isinstance(replace, bool) and key in replace)
 
 
+REBUILD = "`kb ingest --force …` với các tệp văn bản đã nạp"
+
+
+def damaged_message(path: Path, reason: str) -> str:
+    return (f"{path.name} bị hỏng: {reason} ({path}). Khôi phục {path.name} từ bản sao lưu vào thư mục dữ liệu, "
+            f"hoặc chạy {REBUILD} để dựng lại (tệp hỏng được đổi tên và giữ lại bên cạnh).")
+
+
+def damage(path: Path) -> str | None:
+    """Why the registry file at `path` is not a usable SQLite database ("file is not a database",
+    "database disk image is malformed" …), or None: missing, or whole. Reads every page
+    (quick_check), so it is for an explicit rebuild, not for every start."""
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(str(path), timeout=60)
+        try:
+            rows = [r[0] for r in db.execute("PRAGMA quick_check(3)")]
+        finally:
+            db.close()
+    except sqlite3.OperationalError:
+        return None  # locked, or not readable by us: not damage
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if rows == ["ok"] else "; ".join(rows)
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged registry (with its WAL files) to <name>.hong-<time>, keeping it for inspection."""
+    aside = path.with_name(f"{path.name}.hong-{time.strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.replace(aside.with_name(aside.name + suffix))
+    return aside
+
+
 class Registry:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self._migrate()
-        self._backfill_versions()
+        try:
+            self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+            self._migrate()
+            self._backfill_versions()
+        except sqlite3.OperationalError:
+            raise  # locked, unwritable, disk full: reported as such by the callers
+        except sqlite3.DatabaseError as exc:  # not a database, or its pages broken
+            raise RegistryUnusable(damaged_message(path, str(exc))) from None
+
+    def holds_nodes(self) -> bool:
+        return self.db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is not None
+
+    def served_originals(self) -> set[tuple[str, str]]:
+        """(sha256 prefix, file name) of the files the stored documents that have an original file
+        (ingest.versions.VERSIONED_KINDS) are read from now: the originals that may be downloaded."""
+        marks = ",".join("?" * len(VERSIONED_KINDS))
+        rows = self.db.execute(
+            "SELECT DISTINCT u.source_path, s.sha256 FROM units u JOIN documents d ON d.key = u.doc_key "
+            f"JOIN sources s ON s.path = u.source_path WHERE d.source_kind IN ({marks})", VERSIONED_KINDS)
+        return {(sha[:16], Path(path).name) for path, sha in rows}
 
     def _migrate(self) -> None:
         """Columns added since a registry was created, added in place (the rows are kept; relations

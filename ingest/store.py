@@ -6,6 +6,7 @@ A kill at any point leaves the registry with the old or the new version; the nex
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Callable, ContextManager
 
 from core.backends import Backends, make_backends
-from core.errors import DenseUnavailable, DiskFull, KbError, is_disk_full
+from core.errors import BackendError, DenseUnavailable, DiskFull, KbError, RegistryUnusable, is_disk_full
 from core.settings import Settings
 from ingest.catalog import Catalog, load_catalog
 from ingest.corrections import FIELDS as CORRECTION_FIELDS, STATUS_DETAILS, CorrectionError, apply_overrides, \
@@ -32,7 +33,7 @@ from ingest.limits import Deadline, Limits, ReadTimeout, check_file_size, check_
 from ingest.model import LegalDocument, NothingToStore, ReaderError
 from ingest.nodes import ClauseNode, build_nodes
 from ingest.readers import LINK_LOOP, expand_paths, read_path
-from ingest.registry import NodeRow, Registry, Replace, ReplaceRefused
+from ingest.registry import REBUILD, NodeRow, Registry, Replace, ReplaceRefused
 from ingest.versions import VERSIONED_KINDS, document_from_version
 
 Progress = Callable[[float, str], None]
@@ -139,6 +140,32 @@ class KnowledgeStore:
         self._embed_rate = 0.0  # nodes/s of this process's recent embedding (kb embed, background)
         self.dense = DenseIndex(self.backends, settings.collection)
         self._commit_lock: CommitLock | None = None  # set for the duration of one ingest()
+
+    # ---- is there a base to serve?
+    def check_servable(self) -> None:
+        """RegistryUnusable when the registry holds no document while the lexical index or Chroma
+        still holds nodes: its file was deleted, replaced or emptied. Serving it would answer every
+        question from an empty base beside full indexes, and the next sync would empty them too.
+        (A damaged file is refused when it is opened: ingest.registry.Registry.)"""
+        if self.registry.holds_nodes() or self.registry.suppressed():
+            return  # documents, or removals staff made (an emptied base they chose: indexes catch up)
+        held = []
+        lexical = LexicalIndex.stored_nodes(self.settings.lexical_path)
+        if lexical:
+            held.append(f"chỉ mục từ vựng ({lexical} đoạn)")
+        if self.settings.chroma_host or self.settings.chroma_path.is_dir():  # never create an embedded one
+            try:
+                vectors = self.dense.count()
+            except (BackendError, DenseUnavailable):
+                vectors = 0  # unknown: the lexical index decides
+            if vectors:
+                held.append(f"Chroma ({vectors} vectơ)")
+        if held:
+            path = self.settings.registry_path
+            raise RegistryUnusable(
+                f"{path.name} không có văn bản nào ({path}: bị xoá, thay hoặc làm rỗng) trong khi "
+                f"{' và '.join(held)} vẫn còn dữ liệu; chưa phục vụ để không trả lời từ một cơ sở rỗng. "
+                f"Khôi phục {path.name} từ bản sao lưu vào thư mục dữ liệu, hoặc chạy {REBUILD} để dựng lại.")
 
     # ---- derived indexes
 
@@ -311,6 +338,7 @@ class KnowledgeStore:
                                                              progress, replace, user))
         finally:
             self._commit_lock = None
+        self.withdraw_originals()  # those of the documents this ingest replaced
         report.dense_pending = self._sync_indexes(embed, progress, commit_lock)
         report.index_note = self.index_note
         return report
@@ -510,7 +538,8 @@ class KnowledgeStore:
         # Stored under its kept original (content-addressed): the download gives that version's
         # file, and restoring it never disturbs what the path it was first read from holds now.
         kept = self.originals_dir / row.sha256[:16] / row.source_name
-        if not kept.is_file() and Path(row.source_path).is_file():
+        withdrawn = self.settings.withdrawn_path / row.sha256[:16] / row.source_name
+        if not kept.is_file() and (withdrawn.is_file() or Path(row.source_path).is_file()):
             self._keep_original(row.source_path, row.sha256)  # kept only if it still has those bytes
         self._commit_lock = commit_lock
         try:
@@ -525,6 +554,7 @@ class KnowledgeStore:
                 self.registry.save_corrections([doc.read_key, key], doc.corrections)
         finally:
             self._commit_lock = None
+        self.withdraw_originals()  # the version this one replaced
         self._sync_indexes(embed, None, commit_lock)
         reason = f"khôi phục phiên bản {version}"
         if carried:
@@ -569,6 +599,10 @@ class KnowledgeStore:
         if dest.exists():
             return
         dest.parent.mkdir(parents=True, exist_ok=True)
+        withdrawn = self.settings.withdrawn_path / sha[:16] / Path(path).name
+        if withdrawn.is_file():  # a removed or replaced version stored again (restored, uploaded again)
+            os.replace(withdrawn, dest)
+            return
         tmp = dest.with_name(dest.name + ".tmp")
         tmp.unlink(missing_ok=True)
         try:
@@ -581,6 +615,29 @@ class KnowledgeStore:
             tmp.unlink(missing_ok=True)
             return
         os.replace(tmp, dest)
+
+    def withdraw_originals(self) -> list[Path]:
+        """Originals no stored document is read from any more (removed, replaced by another
+        version) leave the served directory (the web app's downloads: Gradio serves any file under
+        it) for settings.withdrawn_path, which nothing serves: restoring a version takes its file
+        back (_keep_original). Returns where the withdrawn files now are."""
+        if not self.originals_dir.is_dir():
+            return []
+        served = self.registry.served_originals()
+        moved = []
+        for folder in self.originals_dir.iterdir():
+            if not folder.is_dir():
+                continue
+            for f in folder.iterdir():
+                if f.name.endswith(".tmp") or (folder.name, f.name) in served:  # .tmp: being kept right now
+                    continue
+                dest = self.settings.withdrawn_path / folder.name / f.name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(f, dest)
+                moved.append(dest)
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+        return moved
 
     def original_file(self, key: str) -> Path | None:
         """The file document `key` was read from, byte for byte as ingested (its SHA-256 checked), or
@@ -697,6 +754,7 @@ class KnowledgeStore:
     def remove(self, key: str) -> bool:
         with self._write_errors(f"việc gỡ {key}"):
             found = self.registry.remove_document(key)
+            self.withdraw_originals()  # a removed document's file is no longer downloadable
             self._sync_dense_or_defer(compute=False)  # Chroma down: retrieval drops hits the registry lacks
             self.lexical(wait=True)
         return found

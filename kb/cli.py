@@ -22,7 +22,11 @@ from core.vocab import STAFF_STATUSES, format_iso  # noqa: E402
 
 
 def _kb(settings: Settings) -> KnowledgeBase:
-    return KnowledgeBase(settings, make_backends(settings))
+    """The knowledge base, refused (RegistryUnusable) when its registry is gone beside full indexes:
+    every command that reads or serves it would answer from an empty base."""
+    kb = KnowledgeBase(settings, make_backends(settings))
+    kb.store.check_servable()
+    return kb
 
 
 def _print_json(obj) -> None:
@@ -97,7 +101,19 @@ def cmd_ingest(args, settings) -> int:
     if not paths:
         print("Cần ít nhất một đường dẫn: kb ingest TỆP_HOẶC_THƯ_MỤC … (hoặc --default-corpus)", file=sys.stderr)
         return 2
+    if args.force:  # the documented rebuild of a damaged registry: set it aside, then store afresh
+        from ingest.registry import damage, set_aside
+
+        reason = damage(settings.registry_path)
+        if reason:
+            aside = set_aside(settings.registry_path)
+            print(f"{settings.registry_path.name} bị hỏng ({reason}): đã đổi tên thành {aside.name} và dựng lại "
+                  "từ các tệp được nạp.", file=sys.stderr)
     store = KnowledgeStore(settings, make_backends(settings))
+    if args.default_corpus and not args.force:
+        # start-up (`make run`): refilling an emptied registry from the default corpus alone would
+        # silently drop every document staff uploaded since; the operator restores or rebuilds
+        store.check_servable()
     existing = store.registry.keys()
     # Recorded before anything is stored, or nothing is stored: AuditUnavailable is a KbError
     # ("Ổ đĩa đầy: …" when the disk is full), printed by main() without a traceback.
@@ -486,6 +502,9 @@ def cmd_serve(args, settings) -> int:
     if settings.workers > 1:  # N processes behind one address (kb.workers: why a proxy)
         from kb.workers import serve_workers
 
+        store = KnowledgeStore(settings, make_backends(settings))  # refused here, not in N worker logs
+        store.check_servable()
+        store.registry.close()
         return serve_workers(settings)
     from ui.app import serve  # gradio takes seconds to import: only for `kb serve`
 

@@ -13,6 +13,7 @@ import shutil
 import sys
 import threading
 import time
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -236,6 +237,19 @@ class KbBlocks(gr.Blocks):
         kwargs["allowed_paths"] = [*(kwargs.get("allowed_paths") or []), str(settings.originals_path),
                                    str(settings.exports_path)]
         return super().launch(*args, **kwargs)
+
+    async def process_api(self, *args, **kwargs):
+        """Every event: an error a handler lets through (Gradio would show str(exc), e.g. an OSError
+        with the file it failed on) reaches the page without server paths; the log keeps them."""
+        try:
+            return await super().process_api(*args, **kwargs)
+        except gr.Error as exc:
+            exc.message = render.public_text(exc.message)
+            raise
+        except Exception as exc:
+            traceback.print_exc()
+            raise gr.Error(render.public_text(str(exc)) or type(exc).__name__, title=ERROR_TITLE,
+                           print_exception=False) from exc
 
 
 class App(StaffActions):

@@ -31,6 +31,25 @@ def esc(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+# An absolute server path inside a message: a ReaderError's file (<home>/uploads/…), an OSError's
+# file name, the data directory of a disk-full note. The page never shows where the server keeps
+# things (the CLI, run on the server, does): only the last part, the file's own name.
+_SERVER_PATH = re.compile(r"(?<![\w.:/~-])(?:[A-Za-z]:\\|/)(?:[^\s/\\'\"`<>|;,()“”]+[/\\])+[^\s/\\'\"`<>|;,()“”]*")
+
+
+def public_text(message) -> str:
+    """`message` without server paths: each becomes its last part ("synthetic.txt")."""
+    def last_part(m: re.Match) -> str:
+        return next((p for p in reversed(re.split(r"[/\\]", m.group(0))) if p), "…")
+
+    return _SERVER_PATH.sub(last_part, "" if message is None else str(message))
+
+
+def esc_public(value) -> str:
+    """esc() for a message that may come from an exception or a reader: server paths removed."""
+    return esc(public_text(value))
+
+
 def legal_status_label(status: str) -> str:
     return LEGAL_STATUS.get(status or "", status)
 
@@ -203,7 +222,7 @@ def render_turn(turn: dict, index: int) -> str:
     if filters:
         q += f'<div class="kb-filters">{esc("; ".join(filters))}</div>'
     if turn.get("error"):
-        a = f'<div class="kb-a kb-error" role="alert">{esc(turn["error"])}</div>'
+        a = f'<div class="kb-a kb-error" role="alert">{esc_public(turn["error"])}</div>'
     elif turn.get("answer") is not None:
         a = render_answer(turn["answer"], index, turn.get("feedback"))
     else:
@@ -519,7 +538,9 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
     for p in previews:
         fname = esc(p.get("file", ""))
         if p.get("error"):
-            out.append(f'<div class="kb-preview kb-error" role="alert"><b>{fname}</b>: {esc(p["error"])}</div>')
+            error = public_text(p["error"])  # a ReaderError names its file first: it is in bold already
+            error = error[len(p.get("file", "")) + 2:] if error.startswith(f'{p.get("file", "")}: ') else error
+            out.append(f'<div class="kb-preview kb-error" role="alert"><b>{fname}</b>: {esc(error)}</div>')
             continue
         key = p.get("key", "")
         badge = ("Đã có trong cơ sở dữ liệu — xem so sánh với bản đang có bên dưới" if key in existing
@@ -534,7 +555,7 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
         if p.get("draft"):
             badge += f" · dự thảo (“{p['draft']}”): không sửa đổi văn bản nào"
         rows = "".join(_preview_row(p, k, label) for k, label in EDITABLE_FIELDS)
-        warns = "".join(f"<li>{esc(w)}</li>" for w in p.get("warnings", []))
+        warns = "".join(f"<li>{esc_public(w)}</li>" for w in p.get("warnings", []))
         amends = "".join(f"<li>{esc(a)}</li>" for a in p.get("amendments", []))
         refused = "".join(f"<li>{esc(a)}</li>" for a in p.get("refused_amendments", []))
         units = "".join(f"<li>{esc(u)}</li>" for u in p.get("units", []))
@@ -669,14 +690,14 @@ def render_ingest_report(report: dict, action: str = "Nạp") -> str:
         lines.append(f'<div class="kb-warn">Còn {report["dense_pending"]} đoạn chưa sẵn sàng tìm theo nghĩa (vẫn tìm '
                      "được theo từ ngữ); quản trị viên cần hoàn tất bước này.</div>")
     if report.get("index_note"):
-        lines.append(f'<div class="kb-warn">{esc(report["index_note"])}</div>')
+        lines.append(f'<div class="kb-warn">{esc_public(report["index_note"])}</div>')
     for kind, label in (("refused", "Từ chối"), ("skipped", "Bỏ qua")):
         for item in report.get(kind, []):
             name = str(item.get("path", "")).rsplit("/", 1)[-1]
-            lines.append(f'<div class="kb-{kind}">{label} {esc(name)}: {esc(item.get("reason", ""))}</div>')
+            lines.append(f'<div class="kb-{kind}">{label} {esc(name)}: {esc_public(item.get("reason", ""))}</div>')
     for item in report.get("warnings", []):  # OCR confidence, encoding converted, structure
         name = str(item.get("path", "")).rsplit("/", 1)[-1]
-        lines += [f'<div class="kb-warn">Cảnh báo {esc(name)}: {esc(w)}</div>' for w in item.get("warnings", [])]
+        lines += [f'<div class="kb-warn">Cảnh báo {esc(name)}: {esc_public(w)}</div>' for w in item.get("warnings", [])]
     return "".join(lines) + "</div>"
 
 
@@ -711,7 +732,7 @@ def render_version_document(key: str, version: int, doc) -> str:
 
 def render_action_error(message: str) -> str:
     """A refused or failed staff action, shown next to its button (never a toast over the controls)."""
-    return f'<div class="kb-error kb-action-error" role="alert">{esc(message)}</div>'
+    return f'<div class="kb-error kb-action-error" role="alert">{esc_public(message)}</div>'
 
 
 def render_session(session, allow_anonymous: bool, users_configured: bool) -> str:

@@ -24,6 +24,9 @@ class Rule:
     methods: frozenset[str]
     staff: bool = False  # only with a live legal-staff cookie (403 otherwise, before the body)
     upload: bool = False  # a body up to the upload limit (KB_MAX_UPLOAD_MB) instead of KB_MAX_REQUEST_KB
+    # Where the request names its page (Gradio's session_hash): "query", "path" (the last segment)
+    # or "body" (a JSON field). Only the browser that first used a page may (ui.pages).
+    page: str = ""
 
 
 RULES: tuple[Rule, ...] = (
@@ -33,11 +36,11 @@ RULES: tuple[Rule, ...] = (
     Rule("/assets/.+|/static/.+", READ),  # the frontend's files (Gradio refuses paths outside its build)
     Rule("/gradio_api/info", READ),  # the API panel and gradio_client
     Rule("/gradio_api/startup-events", READ),  # launch() calls it once
-    Rule("/gradio_api/heartbeat/[^/]+", READ),
-    Rule("/gradio_api/queue/join", POST),  # every event; the handlers check who may run it
-    Rule("/gradio_api/queue/data", READ),
-    Rule("/gradio_api/cancel", POST),  # gradio_client's job.cancel()
-    Rule("/gradio_api/call/[^/]+", POST),  # the API panel's curl examples
+    Rule("/gradio_api/heartbeat/[^/]+", READ, page="path"),
+    Rule("/gradio_api/queue/join", POST, page="body"),  # every event; the handlers check who may run it
+    Rule("/gradio_api/queue/data", READ, page="query"),
+    Rule("/gradio_api/cancel", POST, page="body"),  # gradio_client's job.cancel()
+    Rule("/gradio_api/call/[^/]+", POST, page="body"),  # the API panel's curl examples (a session_hash is optional)
     Rule("/gradio_api/call/[^/]+/[^/]+", READ),
     Rule("/gradio_api/file=.+", READ),  # downloads (Gradio serves only the paths KbBlocks.launch allows)
     Rule("/gradio_api/upload", POST, staff=True, upload=True),

@@ -77,3 +77,14 @@ def used_bytes(path: Path) -> int:
             except OSError:  # removed meanwhile (delete_cache)
                 pass
     return total
+
+
+def served_copy(path) -> Path | None:
+    """The folder of Gradio's cache that holds the copy of `path` a download button serves (Gradio
+    names it by a hash of the file's bytes), or None when the file cannot be read."""
+    from gradio import processing_utils, utils
+
+    try:
+        return Path(utils.get_upload_folder()) / processing_utils.hash_file(path)
+    except OSError:
+        return None

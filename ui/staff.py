@@ -23,7 +23,7 @@ from core.vocab import UPLOAD_EXTENSIONS
 
 import gradio as gr
 
-from ui import render, wording
+from ui import render, scratch, wording
 from ui.audit import AuditUnavailable, file_sha256
 from ui.auth import LOGIN_CLIENT, SESSION_ENDED, Session, User, can_manage
 
@@ -270,6 +270,23 @@ class StaffActions:
             msg = "Thao tác không thành công; hãy thử lại hoặc báo quản trị viên."
         return (s, *self._session_views(s), render.render_action_error(msg))
 
+    # ------------------------------------------------------------ originals no longer downloadable
+    def _served_copies(self, keys) -> dict[str, Path]:
+        """Before a change that may withdraw these documents' originals (remove, replace, restore):
+        original file -> the folder of Gradio's cache holding the copy a download link points at."""
+        with self.lock.read():
+            originals = [self.kb.original_file(k) for k in dict.fromkeys(keys) if k]
+        copies = {o.path: scratch.served_copy(o.path) for o in originals if o is not None}
+        return {path: copy for path, copy in copies.items() if copy is not None}
+
+    @staticmethod
+    def _drop_withdrawn(copies: dict[str, Path]) -> None:
+        """The cached copies of originals the change withdrew (ingest.store.withdraw_originals): a
+        link given out before stops working now, not when the cache ages out (KB_UPLOAD_CACHE_TTL)."""
+        for original, copy in copies.items():
+            if not Path(original).exists():
+                shutil.rmtree(copy, ignore_errors=True)
+
     # ------------------------------------------------------------ legal staff: upload, preview, ingest
     def _store_upload(self, path: str) -> tuple[Path, str]:
         """Keep uploads under <home>/uploads/<sha256 prefix>/<name>: the registry points at them."""
@@ -454,6 +471,7 @@ class StaffActions:
                                       detail="không ghi được nhật ký kiểm toán")
             return (render.render_action_error(failure_message(exc)), *keep)
         progress(0.0, desc="Bắt đầu nạp")
+        copies = self._served_copies(replacing)
         try:
             # Same document number: the registry swaps it atomically inside the ingest, but only the
             # document the user chose to replace; any other one held by another file is refused.
@@ -499,6 +517,7 @@ class StaffActions:
                                       "reason": refused.get(path) or skipped.get(path) or "",
                                       "replaced": replace_key or "",
                                       "versions": {k: v for k, v in (report.get("versions") or {}).items() if k in keys}})
+        self._drop_withdrawn(copies)
         label = "Thay thế" if replacing else "Nạp"
         shown = render.render_ingest_report(_plain_report(report), label)
         if removal_failed is not None:
@@ -601,6 +620,7 @@ class StaffActions:
         except AuditUnavailable as exc:
             print(f"kb: gỡ {key} bị từ chối: {exc}", file=sys.stderr, flush=True)
             return (render.render_action_error(failure_message(exc)), *keep)
+        copies = self._served_copies([key])
         try:
             with self.lock.write():
                 found = self.kb.remove_document(key)
@@ -612,6 +632,7 @@ class StaffActions:
             return (render.render_action_error(failure_message(exc)), *keep)
         self.audit.record("remove", user=s.username, role=s.role, target=key, client=client,
                           outcome="ok" if found else "not_found", intent=intent)
+        self._drop_withdrawn(copies)
         msg = f"Đã gỡ {key} khỏi cơ sở dữ liệu." if found else f"Không có văn bản {key}."
         return (f'<div class="kb-report">{render.esc(msg)}</div>', False, *self.doc_views())
 
@@ -658,6 +679,7 @@ class StaffActions:
         except AuditUnavailable as exc:
             print(f"kb: khôi phục {key} phiên bản {version} bị từ chối: {exc}", file=sys.stderr, flush=True)
             return (render.render_action_error(failure_message(exc)), *keep)
+        copies = self._served_copies([key])
         try:
             # Building the nodes and vectors runs outside the write lock; only the swap waits for readers.
             out = self.kb.restore_version(key, version, user=s.username, commit_lock=self.lock.write)
@@ -673,6 +695,7 @@ class StaffActions:
         self.audit.record("restore", outcome="ok" if out.status == "ingested" else out.status, file=out.path,
                           sha256=out.sha256, intent=intent, detail={"version": version, "reason": out.reason},
                           **record)
+        self._drop_withdrawn(copies)
         msg = (f"Đã khôi phục phiên bản {version} của {key}: nội dung đang dùng là bản này ({out.articles} điều/mục)."
                if out.status == "ingested" else out.reason[:1].upper() + out.reason[1:] + ".")
         return (f'<div class="kb-report">{render.esc(msg)}</div>', False, *self._history(key), *self.doc_views())

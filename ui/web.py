@@ -12,7 +12,9 @@
   `/gradio_api/upload` only with a live legal-staff cookie (a refusal is audited) and while the
   temp dir (ui.scratch) is under KB_MAX_TEMP_MB; Gradio's own `/login` (used when anonymous
   reading is off) gets the client address for throttling, the staff cookie on success, and its
-  token expired after the session limit; `/logout` also revokes the staff cookie.
+  token expired after the session limit; `/logout` also revokes the staff cookie; a page's
+  session_hash is honoured only from the browser that first used it (ui.pages: the `kb_browser`
+  cookie, set with the page and `/config`), so a hash copied from a URL or a log reads nothing.
 
 Mounted through `app_kwargs` of Blocks.launch (FastAPI's `routes` and `middleware`): Gradio 6
 builds its FastAPI app inside launch(), and a middleware cannot be added to a Starlette app once
@@ -33,7 +35,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ui import edge, routes, scratch
+from ui import edge, pages, routes, scratch
 from ui.auth import LOGIN_CLIENT, can_manage
 from ui.edge import SECURITY_HEADERS, BodyGuard, BodyRefused
 
@@ -138,6 +140,7 @@ class SecurityMiddleware:
         self.kb = kb
         self.gradio_issued: dict[str, float] = {}  # Gradio /login token -> when it was issued
         self.uploading = 0  # bytes of staff uploads in progress (the temp-dir cap counts them)
+        self.pages = pages.PageOwners()
         kb.security = self  # for the tests and for inspection; Starlette builds it lazily
 
     async def __call__(self, scope, receive, send):
@@ -188,6 +191,14 @@ class SecurityMiddleware:
             guard.check_declared()
         except BodyRefused as refusal:
             return await guard.refuse(send_with_headers, refusal)
+        if path in ("", "/config") and not conn.cookies.get(pages.COOKIE):
+            extra_cookies.append(pages.cookie_header(pages.new_token(), _is_https(conn)))
+        receive = guard.receive
+        if rule.page:
+            try:
+                receive = await self._page_owner(scope, conn, rule, guard, path)
+            except BodyRefused as refusal:
+                return await guard.refuse(send_with_headers, refusal)
         if rule.upload:
             return await self._upload(scope, guard, send_with_headers)
         if path == "/login" and method == "POST":
@@ -198,9 +209,53 @@ class SecurityMiddleware:
                 await run_in_threadpool(self.kb.audit.record, "logout", user=s.username, role=s.role,
                                         client=client_host(scope))
             extra_cookies.append(_cookie_header("", 0, _is_https(conn)))
-        return await self._run(scope, guard, send_with_headers)
+        return await self._run(scope, guard, send_with_headers, receive)
 
-    async def _run(self, scope, guard: BodyGuard, send) -> None:
+    async def _page_owner(self, scope, conn: HTTPConnection, rule: routes.Rule, guard: BodyGuard, path: str):
+        """The receive to run the request with, once its session_hash is found to be this browser's
+        (ui.pages); BodyRefused (403, audited) when another browser owns it. A JSON body is read
+        here (under the guard's cap and deadline) to find the hash, then handed on unchanged."""
+        body = None
+        if rule.page == "query":
+            session_hash = conn.query_params.get("session_hash")
+        elif rule.page == "path":
+            session_hash = path.rsplit("/", 1)[-1]
+        else:
+            chunks = []
+            while not guard.done:
+                message = await guard.receive()  # BodyRefused past the cap or the deadline
+                if message["type"] != "http.request":
+                    break
+                chunks.append(message.get("body", b""))
+            body = b"".join(chunks)
+            try:
+                data = json.loads(body or b"{}")
+            except ValueError:
+                data = None  # Gradio answers a malformed body itself
+            session_hash = data.get("session_hash") if isinstance(data, dict) else None
+        if isinstance(session_hash, str) and session_hash:
+            holder = getattr(scope.get("app"), "state_holder", None)  # Gradio's page states
+            has_state = holder is not None and session_hash in holder
+            if not self.pages.claim(session_hash, conn.cookies.get(pages.COOKIE, ""), has_state):
+                s = self.kb.sessions.get(cookie_token(conn))  # a copied hash is an attack: audited
+                await run_in_threadpool(self.kb.audit.record, "denied", user=s.username if s else "",
+                                        role=s.role if s else "", outcome="refused", target=path,
+                                        client=client_host(scope), detail="session_hash của trình duyệt khác")
+                raise BodyRefused(403, pages.REFUSED)
+        if body is None:
+            return guard.receive
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await guard.receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay
+
+    async def _run(self, scope, guard: BodyGuard, send, receive=None) -> None:
         """Gradio with the guarded body. A body cut off (too large, too slow) makes Gradio fail its
         read (FastAPI turns it into a 400): that reply is dropped and the refusal is sent instead."""
         async def guarded_send(message):
@@ -211,7 +266,7 @@ class SecurityMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, guard.receive, guarded_send)
+            await self.app(scope, receive or guard.receive, guarded_send)
         except Exception:
             if guard.refused is None:
                 raise
