@@ -21,11 +21,13 @@ from ingest.model import LegalDocument, ReaderError
 from ingest.store import KnowledgeStore
 from core.vocab import LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
 from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for,
-                        unit_status)
+                        today, unit_status)
 from qa.answer import (Quoted, applicability_units, assess_basis, no_basis_answer, plan_answer, render_extractive,
                        summary_answer)
 from qa.question import Question
 from qa.catalog_view import document_list, relation_lines
+from qa.desk.source import documents_in_force
+from qa.desk.view import DeskView, build_view
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
 from qa.references import DocDescriptor
@@ -67,6 +69,8 @@ class KnowledgeService(Protocol):
 
     def remove_document(self, key: str) -> bool: ...
 
+    def desk(self, as_of: str | None = None) -> DeskView: ...
+
 
 class RegistryUnits:
     """The answer stage's view of the base (qa.answer.UnitSource): units by citation, article nodes."""
@@ -94,6 +98,8 @@ class KnowledgeBase:
         self._usage: dict[str, int] = {}  # documents answers drew on, since take_usage() last ran
         self._usage_lock = threading.Lock()
         self._parsed: dict[tuple, list[LegalDocument]] = {}
+        self._desk: dict[tuple[int, str], DeskView] = {}  # (registry generation, date) -> the desk's view
+        self._desk_lock = threading.Lock()
 
     def take_usage(self) -> dict[str, int]:
         """Documents the answers drew on since the last call (the background embedding's order)."""
@@ -264,6 +270,19 @@ class KnowledgeBase:
             self._catalogued = [DocDescriptor(key=e.key, number=e.number, doc_type=e.doc_type, title=e.title,
                                               aliases=tuple(e.aliases)) for e in self.store.catalog.entries]
         return self._catalogued
+
+    def desk(self, as_of: str | None = None) -> DeskView:
+        """The official's desk (qa.desk) on a date (today when None): every duty and time limit of the
+        units in force. Read once per registry generation and date; the last few are kept."""
+        date = as_of or today()
+        key = (self.store.registry.generation(), date)
+        with self._desk_lock:
+            if key not in self._desk:
+                docs = documents_in_force(self.store.registry, self.retriever.descriptors(), date)
+                if len(self._desk) >= 4:
+                    self._desk.pop(next(iter(self._desk)))
+                self._desk[key] = build_view(docs, date)
+            return self._desk[key]
 
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
         return lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
