@@ -22,6 +22,7 @@ from core.vocab import aligned_fold, nfc
 from ingest.model import Article
 from qa.desk.reading import ACTION_RE, MARKER_RE, Reading, bare_lead, readings, title_bodies
 from qa.desk.source import DeskDocument
+from qa.desk.timeparse import parse_time_limits
 
 ROLES = ("chủ trì", "phối hợp", "báo cáo", "được", "không được", "phải")
 # How a row was found, said in the checklist's "căn cứ" column.
@@ -98,8 +99,17 @@ def starts_with_action(text: str) -> bool:
     not a thing ("Tên sản phẩm báo chí;") nor a sentence with its own subject ("Chính phủ thống nhất …")."""
     body = _body(text)
     low = aligned_fold(body)
-    rest = _ITEM_OPENERS.sub("", low)
-    at = len(low) - len(rest)
+    at = 0
+    for _ in range(3):  # openers and time limits, in any order: "Định kỳ 6 tháng gửi …", "Hằng năm, trước ngày … gửi …"
+        start = at
+        first = next(iter(parse_time_limits(body[at:at + 120])), None)
+        if first is not None and first.start <= 1:
+            at += first.end
+            at += len(low[at:]) - len(low[at:].lstrip(" ,"))
+        at += len(low[at:]) - len(_ITEM_OPENERS.sub("", low[at:], count=1))
+        if at == start:
+            break
+    rest = low[at:]
     mentions = body_mentions(body[:at + 80])
     if not rest or mentions and mentions[0].start <= at or _ENCOURAGED.match(rest):
         return False

@@ -42,7 +42,7 @@ ACTION_RE = _words(r"\b(?:" + "|".join(sorted(_ACTIONS, key=len, reverse=True)) 
 _FILLER = _words(
     r"\s+|,|\([^)]*\)|trong pham vi [a-z ,]*?cua minh\b|theo (?:chuc nang|pham vi)[a-z ,]*?(?:cua minh|quan ly)\b"
     r"|theo chuc nang, nhiem vu(?:, quyen han)?\b|(?:co )?lien quan\b|viet nam\b|o (?:trung uong|dia phuong)\b"
-    r"|tai dia phuong\b|duoc (?:chinh phu|thu tuong chinh phu) giao(?: chu tri(?: xu ly)?)?\b|thuoc (?:cac )?bo(?:, nganh)?\b"
+    r"|(?:tai |o )?dia phuong\b|duoc (?:chinh phu|thu tuong chinh phu) giao(?: chu tri(?: xu ly)?)?\b|thuoc (?:cac )?bo(?:, nganh)?\b"
     r"|(?:chua |da )?(?:co nhu cau|co du dieu kien|co de nghi|co yeu cau|duoc cap|chua co)\b[^,;]*"
     r"|(?:nha bao|phong vien|bien tap vien|nhan vien|to chuc|ca nhan|doanh nghiep|don vi|trang thong tin dien tu tong hop)\b"
     r"|phu hop voi chuc nang[a-z ,]*?(?:phap luat|cua minh)\b|(?:cac )?co quan (?:lien quan|chuc nang)\b"
@@ -75,7 +75,9 @@ def _only(token: re.Pattern, text: str) -> bool:
     return True
 # "1. ", "a) ", "2a. " that opens a clause or a point.
 MARKER_RE = re.compile(r"^\s*(?:\d+[a-zđ]?\s*[.)]|[a-zđ]\))\s*", re.I)
-_PASSIVE_RE = _words(r"\bdo\s*$")
+# "Hồ sơ, thủ tục … do Bộ trưởng Bộ … quy định.": a rule left to the body; not "Đơn … theo mẫu do … quy định"
+_PASSIVE_RE = _words(r"(?:^|[,;:]\s*)(?:ho so|thu tuc|trinh tu|viec|quy trinh|che do|danh muc|muc chi|dinh muc"
+                     r"|noi dung|hinh thuc)\b[^.:]*\bdo\s*$")
 _PASSIVE_TAIL = _words(r"^ (?:quy dinh|ban hanh|cap|to chuc|quyet dinh|chu tri|huong dan|thuc hien|cung cap)\s*[.;]?\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=\S)|\n+")
 
@@ -120,12 +122,13 @@ def _subject_run(low: str, mentions: list[BodyMention], action: int) -> tuple[Bo
     dropped = None
     while run:  # "Khi nhận được đề nghị của Bộ A, các Bộ có trách nhiệm": the run opens after the adverbial
         opening = low[:run[0].start]
-        then = max(opening.rfind(" thi "), -1)
+        then = opening.rfind(" thi ")
         cut = max(opening.rfind(","), opening.rfind(":"), then + 4 if then >= 0 else -1)
         # after a body of the adverbial, only a new phrase ("…, các Bộ") opens the subject, not the
-        # rest of its enumeration ("… của các Bộ, cơ quan ngang Bộ, Ủy ban nhân dân cấp tỉnh được …")
+        # rest of its enumeration ("… của các Bộ, cơ quan ngang Bộ, Ủy ban nhân dân cấp tỉnh được …");
+        # "X … thì Y làm": Y acts whatever opens the sentence
         fresh = dropped is None or _NEW_PHRASE.search(low[dropped.end:run[0].start])
-        if (cut < 0 or adverbial) and fresh and _only(_OPENER, opening[cut + 1:]):
+        if (cut < 0 or adverbial or (then >= 0 and cut == then + 4)) and fresh and _only(_OPENER, opening[cut + 1:]):
             return tuple(run)
         dropped = run.pop(0)
     return ()
@@ -156,9 +159,11 @@ def readings(text: str) -> tuple[Reading, ...]:
             if found:
                 action = a.start()
                 break
-        if not found:  # "… do Bộ trưởng Bộ Thông tin và Truyền thông quy định."
+        if not found:  # "… do Bộ trưởng Bộ Thông tin và Truyền thông quy định." (its subject may lie before a ";")
+            whole = max(low.rfind(".", 0, start), low.rfind("\n", 0, start)) + 1
             for m in mentions:
-                if _PASSIVE_RE.search(s_low[:m.start]) and _PASSIVE_TAIL.match(s_low[m.end:]):
+                before = MARKER_RE.sub("", low[whole:start + m.start].lstrip(), count=1)
+                if _PASSIVE_RE.search(before) and _PASSIVE_TAIL.match(s_low[m.end:]):
                     found, action = (m,), m.end
                     break
         if found:
