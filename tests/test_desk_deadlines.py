@@ -46,6 +46,8 @@ CASES = [
     ("Thời hạn gửi số liệu thử trong mười (10) ngày đầu tiên hàng tháng.", [F(10, 0)]),
     # a date with a year is a document's date, not a limit
     ("Theo Quyết định mẫu số 1/2099/QĐ-TN ngày 02 tháng 3 năm 2099 của Bộ Mẫu.", []),
+    # …also written with slashes, whatever the number of digits of its month
+    ("Theo Quyết định mẫu số 2/2099/QĐ-TN ngày 21/11/2099 và ngày 05/05/2099.", []),
     # a period with its length, then the yearly date of the same report
     ("Định kỳ 6 tháng, đơn vị mẫu báo cáo thử. Thời hạn gửi trước ngày 20/7 hằng năm.", [P(6, "month"), F(20, 7)]),
     # "N tháng một lần", "hằng quý", "hàng năm" as how often someone acts

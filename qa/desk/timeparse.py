@@ -121,7 +121,7 @@ def _re(pattern: str) -> re.Pattern:
 
 
 # ---- fixed dates
-_DAY_MONTH = rf"ngày (?P<d>{NUM})(?: (?:của )?tháng (?P<m>{NUM})|\s*/\s*(?P<m2>\d{{1,2}}))(?!\s*(?:/\s*\d|năm \d))"
+_DAY_MONTH = rf"ngày (?P<d>{NUM})(?: (?:của )?tháng (?P<m>{NUM})|\s*/\s*(?P<m2>\d{{1,2}}(?!\d)))(?!\s*(?:/\s*\d|năm \d))"
 _FIXED = _re(rf"(?:(?P<bound>trước|vào|đến|từ|trong) )?{_DAY_MONTH}")
 _COORD_DATE = _re(rf"^(?: và| hoặc|,)(?: trước)? {_DAY_MONTH}")
 _YEARLY = _re(r"^,? (?:hằng|hàng) năm")
