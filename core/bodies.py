@@ -87,8 +87,8 @@ _MIC_UNITS = (r"|\bcuc (?:bao chi|thong tin doi ngoai|phat thanh,? truyen hinh v
 
 
 def _ministry_pattern(kind: str, name: str) -> re.Pattern:
-    words = " ".join(re.findall(r"[a-z0-9,]+", fold(name).replace(" - ", " ")))
-    return _P(rf"\b(?:bo truong )?{re.escape(words).replace(',', ',?')}\b" + (_MIC_UNITS if kind == "mic" else ""))
+    words = " ".join(re.escape(w).replace(",", ",?") for w in re.findall(r"[a-z0-9,]+", fold(name)))
+    return _P(rf"\b(?:bo truong )?{words}\b" + (_MIC_UNITS if kind == "mic" else ""))
 
 
 # Finer kinds the official's desk (qa.desk) tells apart: a Bộ by name, the press and its owner,
@@ -215,6 +215,9 @@ DESK_CHOICES: tuple[str, ...] = (
     "press", "press_owner", "press_head", "spokesperson", "press_authority", "foreign_press", "foreign_mission",
     "district_department")
 _COARSE = frozenset(b.kind for b in BODY_KINDS)
+# A word every body's name has one of (folded): a text without any is read no further.
+_ANY_BODY = re.compile(r"\b(?:bo|so|uy ban|ubnd|co quan|cuc|bao chi|nguoi|phong vien|dai|van phong|to chuc|chu tich"
+                       r"|tong cuc|cap|nganh|phong|thu truong|giam doc|lanh dao)\b")
 # Bare words an official may type for a kind.
 _DESK_ALIASES = {"so": "department", "bao chi": "press", "cac bo": "ministry", "bo nganh": "ministry"}
 
@@ -230,29 +233,82 @@ class BodyMention:
 def body_mentions(text: str) -> list[BodyMention]:
     """Every body a text names, as the desk reads it (DESK_KINDS, then BODY_KINDS with their
     desk patterns), with its span, in order of position. A "Sở Y tế" is a department."""
-    plain = nfc(text)
+    return list(_body_mentions(nfc(text)))
+
+
+def _blank(folded: str, spans) -> str:
+    """`folded` with the spans replaced by spaces (same length: offsets stay valid)."""
+    chars = list(folded)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
+
+
+@functools.lru_cache(maxsize=16384)
+def _body_mentions(plain: str) -> tuple[BodyMention, ...]:
+    # cached: a sentence is read for its subjects, its counterparts and its deadlines
     folded, where = _folded_words(plain)
+    if not _ANY_BODY.search(folded):
+        return ()
     found: list[BodyMention] = []
-
-    def take(kind: str, start: int, end: int) -> None:
-        found.append(BodyMention(kind, start, end, plain[start:end]))
-
     for m in _SO_RE.finditer(plain):  # "Sở" and the word after it; its span is not read again
         name = re.match(r"\S+ \S+", plain[m.start():])
         end = m.start() + (len(name.group()) if name else len(m.group()))
-        take("department", m.start(), end)
-        folded = "".join(" " if m.start() <= where[i] < end else c for i, c in enumerate(folded)) if where else folded
+        found.append(BodyMention("department", m.start(), end, plain[m.start():end]))
+        folded = _blank(folded, [(i, i + 1) for i, at in enumerate(where) if m.start() <= at < end])
     for body in _DESK_ORDER:
         pattern = body.desk_pattern or body.pattern
         # the finer kinds are phrases ("cơ quan chủ quản", "phóng viên"): no folded word in them is ambiguous
         hits = [m for m in pattern.finditer(folded)
                 if m.group().strip() and (body.kind not in _COARSE or _written_as_body(plain, where, m))]
         for m in hits:
-            take(body.kind, where[m.start()], where[m.end() - 1] + 1)
+            start, end = where[m.start()], where[m.end() - 1] + 1
+            found.append(BodyMention(body.kind, start, end, plain[start:end]))
         if hits:
-            spans = [(m.start(), m.end()) for m in hits]
-            folded = "".join(" " if any(a <= i < b for a, b in spans) else c for i, c in enumerate(folded))
-    return sorted(found, key=lambda b: b.start)
+            folded = _blank(folded, [(m.start(), m.end()) for m in hits])
+    return tuple(sorted(found, key=lambda b: b.start))
+
+
+_LETTERS = {"a": "aàáảãạăằắẳẵặâầấẩẫậ", "e": "eèéẻẽẹêềếểễệ", "i": "iìíỉĩị", "o": "oòóỏõọôồốổỗộơờớởỡợ",
+            "u": "uùúủũụưừứửữự", "y": "yỳýỷỹỵ", "d": "dđ"}
+
+
+def _unfolded(pattern: str) -> str:
+    """A pattern written on folded words ("bo ngoai giao") as one on the lower-cased text as written
+    ("bộ ngoại giao"): each letter any of its accented forms, each space any run of what folding drops
+    (one such character inside a look-behind, which must keep a fixed width)."""
+    out, escaped, groups = [], False, []  # groups: whether each open group is a look-behind
+    for i, c in enumerate(pattern):
+        if escaped:
+            out.append(c)
+            escaped = False
+        elif c == "\\":
+            out.append(c)
+            escaped = True
+        elif c == "(":
+            groups.append(pattern.startswith("(?<", i) and pattern[i + 3:i + 4] in "!=")
+            out.append(c)
+        elif c == ")":
+            if groups:
+                groups.pop()
+            out.append(c)
+        elif c in _LETTERS:
+            out.append(f"[{_LETTERS[c]}]")
+        elif c == " ":
+            out.append(r"[^\w,]" if any(groups) else r"[^\w,]+")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=64)
+def mention_filter(kinds: frozenset[str]) -> re.Pattern:
+    """A quick test, on the lower-cased text as written, that a text may name one of `kinds` (a
+    superset of body_mentions: the desk reads no further a text it rejects)."""
+    parts = [_unfolded((KINDS[k].desk_pattern or KINDS[k].pattern).pattern) for k in sorted(kinds) if k in KINDS]
+    if "department" in kinds:
+        parts.append(r"(?<!\w)sở\s")
+    return re.compile("|".join(f"(?:{p})" for p in parts) or r"(?!)")
 
 
 def desk_kind(name: str) -> str | None:

@@ -107,7 +107,8 @@ def desk_home() -> Path:
 
 def evaluate_desk(docs: list[DeskDocument], gold: list[dict] | None = None) -> list[dict]:
     gold = gold if gold is not None else load_gold()
-    duties, limits = all_duties(docs), all_deadlines(docs)
+    duties = all_duties(docs)
+    limits = all_deadlines(docs, duties)
     return [score(duties, limits, gold, split) for split in ("dev", "test")]
 
 

@@ -163,6 +163,20 @@ def test_a_named_bo_bears_what_is_laid_on_all_bo():
     assert [(d.citation, d.via) for d in general] == [(f"Khoản 3 Điều 2 {NAME}", "ministry")]
 
 
+def test_a_body_is_read_only_where_it_is_named():
+    """A body's rows come from the articles naming it (or a kind it bears): the same rows as reading
+    everything, without reading what cannot hold them."""
+    from core.bodies import mention_filter
+    from qa.desk.duties import duties_of, names_any
+
+    assert not mention_filter(frozenset({"province"})).search("văn phòng đặt tại tỉnh, thành phố")
+    assert mention_filter(frozenset({"molisa"})).search("bộ lao động – thương binh và xã hội")
+    assert not names_any(SYNTHETIC.units[2], {"province"}) and names_any(SYNTHETIC.units[0], {"province"})
+    view = build_view([SYNTHETIC], "2099-06-01")
+    for body in ("province", "press", "mic", "ministry"):
+        assert view.duties_of(body) == duties_of(all_duties([SYNTHETIC]), body)
+
+
 # ---------------------------------------------------------------- in force on a date
 
 def test_in_force_is_one_test_of_dates_and_status():
@@ -372,7 +386,12 @@ def test_desk_on_de_muc_32_1_meets_its_gold(tmp_path):
 
     require_shared(DEMUC_32_1)
     run_kb("ingest", str(DEMUC_32_1), "--no-embed", home=tmp_path / "home", check=True)
-    results = {r["split"]: r for r in evaluate_desk(desk_documents(tmp_path / "home"))}
+    docs = desk_documents(tmp_path / "home")
+    results = {r["split"]: r for r in evaluate_desk(docs)}
+    view, everything = build_view(docs, "2025-01-01"), all_duties(docs)
+    for body in ("province", "mic", "press"):  # reading only the articles naming a body loses none of its rows
+        from qa.desk.duties import duties_of
+        assert view.duties_of(body) == duties_of(everything, body)
     for split, floor in (("dev", 0.85), ("test", 0.75)):
         for tool in ("duties", "deadlines"):
             assert results[split][tool]["precision"] >= 0.9, (split, tool, results[split][tool]["extra"])

@@ -13,7 +13,7 @@ import io
 from core.bodies import KINDS
 from core.vocab import format_iso, strip_controls
 from qa.desk.deadlines import Deadline
-from qa.desk.duties import Duty
+from qa.desk.duties import HOW, Duty
 from qa.desk.timeparse import FixedDate, Period
 from ui.export import FONT
 
@@ -95,7 +95,8 @@ def duties_xlsx(rows: list[Duty], body: str, as_of: str, deadlines: list[Deadlin
     ws.append(head)
     for i, d in enumerate(rows, 1):
         ws.append([i, d.role, _clean(d.quote), _clean(d.context), "; ".join(d.counterparts),
-                   _clean(d.formal_citation or d.citation), d.document_name, _via(d) or "Được giao trực tiếp", CHECK, ""])
+                   _clean(d.formal_citation or d.citation), d.document_name, _via(d) or "Được giao trực tiếp", CHECK,
+                   f"Xác định theo {HOW.get(d.how, d.how)}"])
     _tidy(ws, head, (6, 12, 70, 30, 30, 45, 28, 30, 12, 20), Font, Alignment)
     if deadlines is not None:
         ws = wb.create_sheet("Thời hạn")

@@ -16,6 +16,7 @@ from ui import render
 from ui.desk_export import calendar_dates, deadlines_ics, duties_docx, duties_xlsx
 
 FILES = {"docx": "danh-muc-nhiem-vu.docx", "xlsx": "danh-muc-nhiem-vu.xlsx", "ics": "thoi-han.ics"}
+MAX_SHOWN = 400  # rows drawn in the page; the files hold them all
 PLACEHOLDER = '<div class="kb-empty">Chọn cơ quan rồi bấm “Xem”.</div>'
 
 
@@ -37,15 +38,17 @@ def render_duties(rows: list[Duty], body: str, as_of: str, documents: int) -> st
     if not rows:
         return head + '<div class="kb-empty">Không tìm thấy nhiệm vụ nào của cơ quan này.</div>'
     body_rows = []
-    for d in rows:
+    for d in rows[:MAX_SHOWN]:
         text = (f'<div class="kb-sub">{render.esc(d.context)}</div>' if d.context else "") + \
                f'<div class="kb-verbatim">{render.esc(d.quote)}</div>'
         cite = render.esc(d.citation) + (f'<div class="kb-sub">với tư cách {render.esc(KINDS[d.via].label)}</div>'
                                         if d.via in KINDS else "")
         body_rows.append(_row([render.esc(d.role), text, render.esc("; ".join(d.counterparts)), cite]))
+    more = (f'<div class="kb-note">Đang hiện {MAX_SHOWN}/{len(rows)} dòng; tải tệp Excel hoặc Word để xem đủ.</div>'
+            if len(rows) > MAX_SHOWN else "")
     return (head + '<div class="kb-table-scroll"><table class="kb-docs kb-desk-duties"><thead><tr><th>Loại</th>'
             "<th>Nhiệm vụ, quyền hạn (trích nguyên văn)</th><th>Cơ quan liên quan</th><th>Căn cứ</th></tr></thead>"
-            f"<tbody>{''.join(body_rows)}</tbody></table></div>")
+            f"<tbody>{''.join(body_rows)}</tbody></table></div>" + more)
 
 
 def render_deadlines(rows: list[Deadline], year: int) -> str:
@@ -59,7 +62,7 @@ def render_deadlines(rows: list[Deadline], year: int) -> str:
         if not group:
             continue
         items = []
-        for d in group:
+        for d in group[:MAX_SHOWN]:
             days = ", ".join(x.strftime("%d/%m/%Y") for x, _ in calendar_dates(d, year, dated))
             when = render.esc(d.limit.describe()) + (f" <strong>[{render.esc(days)}]</strong>" if days else "")
             who = (f'<div class="kb-sub">Thực hiện: {render.esc(d.responsible)}'
@@ -68,7 +71,9 @@ def render_deadlines(rows: list[Deadline], year: int) -> str:
             trigger = (f'<div class="kb-sub">Tính từ: {render.esc(d.trigger)}</div>'
                        if isinstance(d.limit, Relative) and d.trigger else "")
             items.append(f"<li>{when} — <span class=\"kb-tcite\">{render.esc(d.citation)}</span>{who}{trigger}</li>")
-        out.append(f"<h4>{render.esc(title)} ({len(group)})</h4><ul class=\"kb-relations\">{''.join(items)}</ul>")
+        more = f'<div class="kb-note">Đang hiện {MAX_SHOWN}/{len(group)}; tải tệp Excel để xem đủ.</div>' \
+            if len(group) > MAX_SHOWN else ""
+        out.append(f"<h4>{render.esc(title)} ({len(group)})</h4><ul class=\"kb-relations\">{''.join(items)}</ul>{more}")
     return "".join(out)
 
 

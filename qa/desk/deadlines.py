@@ -8,12 +8,12 @@ lead), else none (the text names a kind of person or firm, not a body of the tax
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Iterable
+from dataclasses import asdict, dataclass, replace
+from typing import Collection, Iterable
 
 from core.bodies import KINDS, body_mentions
 from core.vocab import nfc
-from qa.desk.duties import all_duties
+from qa.desk.duties import Duty, all_duties, names_any
 from qa.desk.reading import readings
 from qa.desk.source import DeskDocument
 from qa.desk.timeparse import TimeLimit, parse_time_limits
@@ -68,11 +68,12 @@ def _units(doc: DeskDocument):
                 yield a, c.number, p.label, p.text, p.text, c.text
 
 
-def document_deadlines(doc: DeskDocument) -> list[Deadline]:
-    """The time limits of one document, each with the bodies that must keep it."""
+def document_deadlines(doc: DeskDocument, duties: Iterable[Duty] | None = None) -> list[Deadline]:
+    """The time limits of one document, each with the bodies that must keep it; `duties`: the
+    document's duty rows when already computed (qa.desk.view reads both)."""
     inherited: dict[str, list[str]] = {}  # bodies a unit's duty falls on by its article's title or its lead
     rows: dict[str, list[str]] = {}  # every row's bodies: a point acts for its clause's subject
-    for d in all_duties([doc]):
+    for d in (all_duties([doc]) if duties is None else duties):
         rows.setdefault(d.citation, []).append(d.body)
         if d.how != "subject":
             inherited.setdefault(d.citation, []).append(d.body)
@@ -108,10 +109,20 @@ def document_deadlines(doc: DeskDocument) -> list[Deadline]:
     return out
 
 
-def all_deadlines(docs: Iterable[DeskDocument]) -> list[Deadline]:
+def all_deadlines(docs: Iterable[DeskDocument], duties: Iterable[Duty] | None = None,
+                  kinds: Collection[str] | None = None) -> list[Deadline]:
+    """Every time limit of every document; `duties`: their rows when already computed; with `kinds`,
+    only the articles that name one of them are read (as qa.desk.duties.all_duties)."""
+    by_doc: dict[str, list[Duty]] | None = None
+    if duties is not None:
+        by_doc = {}
+        for d in duties:
+            by_doc.setdefault(d.document, []).append(d)
     out = []
     for doc in docs:
-        out += document_deadlines(doc)
+        if kinds is not None:
+            doc = replace(doc, units=tuple(a for a in doc.units if names_any(a, kinds)))
+        out += document_deadlines(doc, None if by_doc is None else by_doc.get(doc.key, []))
     return out
 
 

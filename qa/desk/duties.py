@@ -15,9 +15,9 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import asdict, dataclass
-from typing import Iterable
+from typing import Collection, Iterable
 
-from core.bodies import KINDS, body_mentions
+from core.bodies import KINDS, body_mentions, mention_filter
 from core.vocab import aligned_fold, nfc
 from ingest.model import Article
 from qa.desk.reading import ACTION_RE, MARKER_RE, Reading, bare_lead, readings, title_bodies
@@ -243,12 +243,22 @@ def article_duties(doc: DeskDocument, a: Article) -> list[Duty]:
     return rows.out
 
 
-def all_duties(docs: Iterable[DeskDocument]) -> list[Duty]:
-    """Every duty row of every document, in document and article order."""
+def names_any(a: Article, kinds: Collection[str] | None) -> bool:
+    """Whether an article (title and text) may name one of `kinds` (all when None): a quick test on
+    the text as written, so a body's duties in the whole Pháp điển read only the articles naming it."""
+    if kinds is None:
+        return True
+    return bool(mention_filter(frozenset(kinds)).search(nfc(f"{a.title}\n{a.full_text}").lower()))
+
+
+def all_duties(docs: Iterable[DeskDocument], kinds: Collection[str] | None = None) -> list[Duty]:
+    """Every duty row of every document, in document and article order; with `kinds`, only the
+    articles that name one of them are read (the rows of other kinds found there are kept too)."""
     out = []
     for doc in docs:
         for a in doc.units:
-            out += article_duties(doc, a)
+            if names_any(a, kinds):
+                out += article_duties(doc, a)
     return out
 
 

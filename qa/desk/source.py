@@ -6,7 +6,7 @@ force on a date is decided by `in_force` alone, so a fuller status model can rep
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from ingest.identity import citation_string, document_name, formal_citation
 from ingest.model import Article
@@ -61,9 +61,8 @@ def _drop_repealed(units: list[Article], repealed: set[tuple[str, str, str]]) ->
         for c in u.clauses:
             if (u.number, c.number, "") in repealed:
                 continue
-            points = [p for p in c.points if (u.number, c.number, p.label) not in repealed]
-            clauses.append(type(c)(c.number, c.text, points))
-        out.append(Article(**{**u.__dict__, "clauses": clauses}))
+            clauses.append(replace(c, points=[p for p in c.points if (u.number, c.number, p.label) not in repealed]))
+        out.append(replace(u, clauses=clauses))
     return out
 
 
@@ -87,36 +86,3 @@ def documents_in_force(registry: Registry, loaded: list[DocDescriptor], as_of: s
                                     number=row.number, doc_type=row.doc_type, issued_on=row.issued_on,
                                     issuer=row.issuer, units=tuple(units), as_of=as_of))
     return out
-
-
-@dataclass(frozen=True)
-class UnitText:
-    """One citable unit of a document, in reading order: an article without clauses, a clause, or a
-    point. `lead` is the text its points hang from (the clause's own lines, the article's intro)."""
-
-    doc: DeskDocument
-    article: Article
-    clause: str
-    point: str
-    text: str  # verbatim: the unit's own lines (a clause's lead without its points)
-    full_text: str  # verbatim: with its points (what a citation of the unit quotes)
-    lead: str = ""  # the clause's lead for a point; the article's intro for a clause
-    children: tuple[str, ...] = field(default_factory=tuple)  # labels of its points
-
-    @property
-    def citation(self) -> str:
-        return self.doc.citation(self.article.number, self.clause, self.point, self.article.kind)
-
-
-def units_of(doc: DeskDocument):
-    """Every unit of a document: the article when it has no clauses, then each clause and its points."""
-    for a in doc.units:
-        if not a.clauses:
-            if a.intro:
-                yield UnitText(doc, a, "", "", a.intro, a.intro)
-            continue
-        for c in a.clauses:
-            yield UnitText(doc, a, c.number, "", c.text, c.full_text, lead=a.intro,
-                           children=tuple(p.label for p in c.points))
-            for p in c.points:
-                yield UnitText(doc, a, c.number, p.label, p.text, p.text, lead=c.text)
