@@ -7,6 +7,10 @@ folded text so that questions typed without diacritics match too; a folded word 
 word ("tinh" is "tỉnh" but also "tính", "tình"; "bo" is "bộ" but also "bổ", "bố"; "xa", "huyen",
 "quan", "so") counts as the body only where the text writes the body's word or has no diacritics
 there at all.
+
+The official's desk (qa.desk) reads finer kinds too (DESK_KINDS: a Bộ by name, the press, its owner,
+the spokesperson, missions) and, for the coarse kinds, the stricter names clauses use (`desk_pattern`),
+with each mention's span (`body_mentions`); `bodies_in` keeps to the coarse kinds.
 """
 from __future__ import annotations
 
@@ -32,8 +36,6 @@ class BodyKind:
     bears: tuple[str, ...] = ()
 
 
-# Most specific first: a match consumes its span, so a provincial department is not also the
-# province. A "Sở" is by law a specialised agency of the provincial People's Committee.
 _P = re.compile
 # The desk's names of the local levels: "Ủy ban nhân dân" (or its chairman) with the level, never a
 # bare "tỉnh" (a place); a provincial agency by its legal name or as "Sở …".

@@ -8,7 +8,7 @@ import pytest
 from ingest.model import Article, Clause, Point
 from qa.desk.deadlines import deadlines, document_deadlines
 from qa.desk.source import DeskDocument
-from qa.desk.timeparse import FixedDate, Period, Relative, number, parse_time_limits
+from qa.desk.timeparse import FixedDate, Relative, number, parse_time_limits
 
 
 def R(amount, unit, direction="after", trigger="", at_least=False):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 

@@ -73,6 +73,8 @@ def _only(token: re.Pattern, text: str) -> bool:
             return False
         i = m.end()
     return True
+
+
 # "1. ", "a) ", "2a. " that opens a clause or a point.
 MARKER_RE = re.compile(r"^\s*(?:\d+[a-zđ]?\s*[.)]|[a-zđ]\))\s*", re.I)
 # "Hồ sơ, thủ tục … do Bộ trưởng Bộ … quy định.": a rule left to the body; not "Đơn … theo mẫu do … quy định"
