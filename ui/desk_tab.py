@@ -125,7 +125,7 @@ def build(app, session, events: dict) -> None:
         with gr.Row():
             body = gr.Dropdown(label="Cơ quan", choices=body_choices(), value="province", elem_id="kb-desk-body", scale=3)
             as_of = gr.Textbox(label="Có hiệu lực tại ngày", placeholder="dd/mm/yyyy (mặc định hôm nay)",
-                               elem_id="kb-desk-as-of", scale=2)
+                               elem_id="kb-desk-as-of", scale=2, max_length=40)
             year = gr.Textbox(label="Năm của lịch", placeholder=str(dt.date.today().year), elem_id="kb-desk-year",
                               scale=1, max_length=4)
         general = gr.Checkbox(label="Gồm nhiệm vụ chung của các cơ quan cùng loại (ví dụ “các Bộ”)", value=True,
