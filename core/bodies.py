@@ -325,3 +325,26 @@ def desk_kind(name: str) -> str | None:
         if (body.desk_pattern or body.pattern).search(folded):
             return body.kind
     return next((k for k in DESK_CHOICES if fold(KINDS[k].label) == folded), None)
+
+
+def names_in(text: str, names: tuple[str, ...]) -> list[str]:
+    """Which of `names` (particular bodies: "Bộ Thông tin và Truyền thông", "Bộ TT&TT") a text writes,
+    in the order given. Matched on folded words like the kinds above, so a question typed without
+    diacritics matches too; a comma, "&" or "-" between the words does not count, and an ambiguous
+    folded word ("bo") must be written as the body's word ("Bộ", not "bổ")."""
+    return list(_names_in(text, tuple(names)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_in(text: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    plain = nfc(text)
+    folded, where = _folded_words(plain)
+    found = []
+    for name in names:
+        words = re.findall(r"[a-z0-9]+", aligned_fold(nfc(name)))
+        if not words:
+            continue
+        rx = re.compile(r"(?<![a-z0-9])" + r",? ".join(map(re.escape, words)) + r"(?![a-z0-9])")
+        if any(_written_as_body(plain, where, m) for m in rx.finditer(folded)):
+            found.append(name)
+    return tuple(found)

@@ -35,6 +35,13 @@ class DiskFull(KbError):
     exit_code = 3
 
 
+class RegistryUnusable(KbError):
+    """The registry (the source of truth) is damaged, or gone while the indexes derived from it
+    still hold nodes: nothing is served from it; the message names the file and how to restore it."""
+
+    exit_code = 4
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """ENOSPC/EDQUOT from a write, or SQLite's SQLITE_FULL ("database or disk is full")."""
     if isinstance(exc, OSError):

@@ -129,9 +129,34 @@ class Settings(BaseSettings):
                                  "số mục tối đa trong bảng đăng nhập sai và bảng phiên (bộ nhớ)", ge=10)
     max_log_field_chars: int = _f(500, "KB_MAX_LOG_FIELD_CHARS",
                                   "độ dài tối đa của một trường ghi vào nhật ký kiểm soát/phản hồi (ký tự)", ge=20)
-    max_upload_mb: int = _f(20, "KB_MAX_UPLOAD_MB", "dung lượng tối đa một tệp tải lên giao diện web (MB)", ge=1)
+    max_upload_mb: int = _f(20, "KB_MAX_UPLOAD_MB",
+                            "dung lượng tối đa một tệp tải lên giao diện web (MB); một lần tải lên (nhiều tệp) "
+                            "tối đa thêm 1 MB", ge=1)
     upload_cache_ttl_s: int = _f(3600, "KB_UPLOAD_CACHE_TTL",
                                  "tệp tải lên tạm (bộ đệm Gradio) bị xoá sau chừng này giây", ge=60)
+    # The official's desk (qa.desk): a draft checked or traced is read whole and every citation in it resolved
+    desk_max_chars: int = _f(200_000, "KB_DESK_MAX_CHARS",
+                             "độ dài tối đa của dự thảo hoặc văn bản được kiểm tra căn cứ / đối chiếu (ký tự)", ge=1000)
+    desk_max_citations: int = _f(400, "KB_DESK_MAX_CITATIONS",
+                                 "số trích dẫn tối đa được kiểm tra trong một dự thảo (phần còn lại được báo là chưa kiểm tra)",
+                                 ge=1)
+    desk_max_tasks: int = _f(60, "KB_DESK_MAX_TASKS",
+                             "số nhiệm vụ tối đa được đối chiếu với văn bản pháp luật trong một văn bản", ge=1)
+    # Limits (HTTP edge, ui.web and the `--workers` proxy): what one request may send or hold
+    max_request_kb: int = _f(1024, "KB_MAX_REQUEST_KB",
+                             "dung lượng tối đa thân một yêu cầu HTTP (KB), trừ tệp cán bộ pháp chế tải lên "
+                             "(tối đa KB_MAX_UPLOAD_MB mỗi lần tải)", ge=16)
+    request_body_timeout_s: float = _f(120.0, "KB_REQUEST_BODY_TIMEOUT",
+                                       "thời gian tối đa để nhận xong thân một yêu cầu (giây); gửi chậm hơn thì "
+                                       "bị ngắt (408)", gt=0)
+    proxy_max_connections: int = _f(256, "KB_PROXY_MAX_CONNECTIONS",
+                                    "số yêu cầu đồng thời tối đa qua bộ chia `kb serve --workers` (kể cả luồng sự "
+                                    "kiện đang mở); quá thì 503", ge=1)
+    temp_dir: Path | None = _f(None, "KB_TEMP_DIR",
+                               "thư mục tạm của Gradio và Python (tệp tải lên đang chờ); để trống: thư mục tmp trong "
+                               "thư mục dữ liệu. Bị xoá sạch mỗi lần `kb serve` khởi động")
+    max_temp_mb: int = _f(1024, "KB_MAX_TEMP_MB",
+                          "dung lượng tối đa của thư mục tạm (MB); đầy thì tệp tải lên bị từ chối (507)", ge=1)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -172,6 +197,20 @@ class Settings(BaseSettings):
     @property
     def originals_path(self) -> Path:
         return self.home / "originals"  # the files documents were read from, as ingested (downloadable)
+
+    @property
+    def withdrawn_path(self) -> Path:
+        # originals of removed or replaced documents: kept for restoring a version, never served
+        return self.home / "withdrawn"
+
+    @property
+    def upload_request_bytes(self) -> int:
+        """The body cap of one upload request: a file of max_upload_mb and its multipart framing."""
+        return (self.max_upload_mb + 1) << 20
+
+    @property
+    def temp_path(self) -> Path:
+        return self.temp_dir or self.home / "tmp"  # Gradio's and Python's temp dir under `kb serve` (ui.scratch)
 
     @property
     def exports_path(self) -> Path:

@@ -160,6 +160,11 @@ def format_iso(iso: str) -> str:
     return f"{m[3]}/{m[2]}/{m[1]}" if m else (iso or "")
 
 
+def format_moment(ts: float) -> str:
+    """A Unix time -> "22/10/2015 14:05", local time (when a version was stored)."""
+    return dt.datetime.fromtimestamp(ts).strftime("%d/%m/%Y %H:%M")
+
+
 def parse_date(text: str | None) -> str | None:
     """User input ("22/10/2015", "22-10-2015", "2015-10-22") -> ISO date; "" -> None; else ValueError."""
     text = (text or "").strip()
@@ -175,6 +180,36 @@ def parse_date(text: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------- phrases the product says
+
+# Hiệu lực, the one word each status has wherever it is shown (the page, the CLI, the DOCX export,
+# a correction's record). VALIDITY_LABELS: the values qa.validity decides; LEGAL_STATUS adds the
+# words documents are stored with (readers, catalogue, staff corrections).
+VALIDITY_LABELS = {
+    "in_force": "Còn hiệu lực",
+    "expired": "Hết hiệu lực toàn bộ",
+    "partly_expired": "Hết hiệu lực một phần",
+    "suspended": "Ngưng hiệu lực",
+    "not_yet": "Chưa có hiệu lực",
+    "unknown": "Không rõ hiệu lực",
+}
+LEGAL_STATUS = {
+    **{k: v for k, v in VALIDITY_LABELS.items() if k != "unknown"},
+    "amended": "Còn hiệu lực, có nội dung được sửa đổi, bổ sung",
+    "replaced": "Đã bị thay thế",
+    "secondary": "Nguồn thứ cấp — không phải văn bản chính thức",
+    "": "Chưa rõ hiệu lực",
+}
+# What staff may set (ingest.corrections): "secondary" is the catalogue's to give, "" is no setting.
+STAFF_STATUSES = ("in_force", "amended", "partly_expired", "suspended", "not_yet", "expired", "replaced")
+# Where a hiệu lực came from (qa.validity.Status.source), as the page names it.
+VALIDITY_SOURCES = {
+    "staff": "cán bộ pháp chế xác định",
+    "catalog": "danh mục văn bản đã kiểm tra",
+    "phapdien": "Bộ pháp điển",
+    "relations": "quan hệ sửa đổi, bãi bỏ",
+    "dates": "ngày có hiệu lực",
+    "none": "chưa có nguồn",
+}
 
 # What an answer without basis says; a model is asked to write the prefix alone.
 NO_BASIS_PREFIX = "Không tìm thấy căn cứ"

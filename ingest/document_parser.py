@@ -95,9 +95,59 @@ def sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# Local government in a header: its body ("ỦY BAN NHÂN DÂN", "UBND", "HỘI ĐỒNG NHÂN DÂN", "HĐND") and its
+# unit ("TỈNH AN BÌNH"), on one line or two. The formal name, as citations write it, puts the body in
+# sentence case, the unit word in lower case and each syllable of the place name capitalised:
+# "Ủy ban nhân dân tỉnh An Bình". Matched on aligned folded text, so "UỶ"/"ỦY" both count.
+_LOCAL_HEADS = {"uy ban nhan dan": "Ủy ban nhân dân", "ubnd": "Ủy ban nhân dân",
+                "hoi dong nhan dan": "Hội đồng nhân dân", "hdnd": "Hội đồng nhân dân"}
+_LOCAL_HEAD_RE = re.compile(r"^(uy ban nhan dan|ubnd|hoi dong nhan dan|hdnd)\s+")
+# (not a Party committee: "TỈNH ỦY AN BÌNH", "HUYỆN ỦY …")
+_UNIT_RE = re.compile(r"^(thanh pho|thi xa|thi tran|dac khu|tinh|huyen|quan|xa|phuong)\s+(?!uy\b)(\S.*)$")
+
+
+def local_unit(text: str) -> str:
+    """"TỈNH AN BÌNH" -> "tỉnh An Bình"; "" when the text is not an administrative unit's name."""
+    text = text.strip(" ,*-")
+    m = _UNIT_RE.match(aligned_fold(text))
+    if not m:
+        return ""
+    place = " ".join(w[:1].upper() + w[1:].lower() for w in text[m.start(2):].split())
+    return f"{text[:m.end(1)].lower()} {place}"
+
+
+def local_body(text: str) -> str:
+    """"UBND TỈNH AN BÌNH", "ỦY BAN NHÂN DÂN TỈNH AN BÌNH" -> "Ủy ban nhân dân tỉnh An Bình"; "" otherwise."""
+    text = text.strip(" ,*-")
+    folded = aligned_fold(text)
+    m = _LOCAL_HEAD_RE.match(folded)
+    unit = local_unit(text[m.end():]) if m else ""
+    return f"{_LOCAL_HEADS[m.group(1)]} {unit}" if unit else ""
+
+
 def normalise_issuer(text: str) -> str:
     text = text.strip(" ,*-")
-    return ISSUERS.get(fold(text), text)
+    return ISSUERS.get(fold(text)) or local_body(text) or text
+
+
+def formal_issuer(lines: list[str]) -> tuple[str, str]:
+    """(the issuer's formal name, a warning for staff or "") from the header's upper-case issuer lines.
+
+    The issuing body is the last line; when that line is only a place ("TỈNH AN BÌNH"), the body is
+    named on the line above ("ỦY BAN NHÂN DÂN"): joined, "Ủy ban nhân dân tỉnh An Bình". A place with
+    no body above it is kept as read, with a warning: a citation "… của TỈNH AN BÌNH" is wrong, and
+    which body of the province issued it is not guessed."""
+    bodies = _issuer_bodies(lines)
+    last = bodies[-1]
+    unit = local_unit(last)
+    if not unit:
+        return normalise_issuer(last), ""
+    head = _LOCAL_HEADS.get(" ".join(re.findall(r"[a-z]+", fold(bodies[-2])))) if len(bodies) > 1 else None
+    if head:
+        return f"{head} {unit}", ""
+    return normalise_issuer(last), (
+        f"Cơ quan ban hành chỉ đọc được tên địa phương “{last}” (không thấy dòng “ỦY BAN NHÂN DÂN” hay “HỘI ĐỒNG "
+        f"NHÂN DÂN” phía trên): sửa thành tên đầy đủ của cơ quan, ví dụ “Ủy ban nhân dân {unit}”, trước khi nạp.")
 
 
 def structural_heading(line: str):
@@ -221,22 +271,23 @@ def scan_header(lines: list[str]) -> tuple[LegalDocument, int]:
         i += 1
     h.title = sentence_case(" ".join(title)) if title else ""
     if not h.issuer and issuer_lines:
-        h.issuer = normalise_issuer(_last_issuer(issuer_lines))
+        h.issuer, warning = formal_issuer(issuer_lines)
+        h.warnings += [warning] if warning else []
     if not h.doc_type and h.number:
         h.doc_type = next((t for rx, t in NUMBER_TYPES if re.search(rx, h.number)), "")
     return h, i
 
 
-def _last_issuer(lines: list[str]) -> str:
-    """The issuing body is the last upper-case line (the one above it is its parent body);
-    a name wrapped after "VÀ" or "," is joined back first."""
+def _issuer_bodies(lines: list[str]) -> list[str]:
+    """The upper-case issuer lines as bodies, top (parent) to bottom (the issuer); a name wrapped
+    after "VÀ" or "," is joined back first."""
     bodies: list[str] = []
     for line in lines:
         if bodies and (re.search(r"(?:\bVÀ|,|-)$", bodies[-1]) or line.startswith("VÀ ")):
             bodies[-1] += " " + line
         else:
             bodies.append(line)
-    return bodies[-1]
+    return bodies
 
 
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
@@ -501,7 +552,7 @@ def parse_document_lines(lines: list[str], source_path: str = "") -> LegalDocume
     else:
         start = next((i for i, l in enumerate(body) if (section_marker(l) or (0, 0))[1] == 1), len(body))
     preamble, intro = split_preamble(body[:start], allow_enacting=dieu_mode)
-    warnings: list[str] = []
+    warnings: list[str] = list(doc.warnings)  # the header's (an issuer read as a place only)
     units = parse_articles(body[start:], warnings) if dieu_mode else parse_sections(body[start:], warnings)
     intro = [l for l in intro if fold(l) != fold(title)]
     first = next((i for i, l in enumerate(intro) if is_substantive(l)), None)

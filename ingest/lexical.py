@@ -160,6 +160,14 @@ class LexicalIndex:
         self.bm25_folded = None
         self.df_folded: dict[str, int] | None = None
 
+    @staticmethod
+    def stored_nodes(path: Path) -> int:
+        """How many nodes the index written at `path` holds (0 when there is none or it is unreadable)."""
+        try:
+            return len(json.loads((path / "meta.json").read_text()).get("node_ids") or ())
+        except (OSError, ValueError, AttributeError):
+            return 0
+
     def load(self) -> bool:
         meta = self.path / "meta.json"
         if not meta.is_file():

@@ -23,6 +23,10 @@ from dataclasses import dataclass
 from ingest.model import ReaderError
 
 MB = 1 << 20
+# A damaged file, said so its reader knows what to do; the exception behind it is chained
+# (`raise … from exc`) for the logs, not named in the message people read.
+BROKEN_DOCX = "tệp DOCX bị hỏng hoặc không phải DOCX; mở bằng Word hoặc LibreOffice, lưu lại thành .docx rồi nạp lại"
+BROKEN_PDF = "tệp PDF bị hỏng hoặc không phải PDF; mở bằng trình đọc PDF, lưu hoặc in lại thành PDF rồi nạp lại"
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ def check_unzipped_size(path, limits: Limits) -> None:
             for info in members:
                 _check_member(path, raw, info)
     except (zipfile.BadZipFile, OSError, ValueError, zlib.error, struct.error) as exc:
-        raise ReaderError(str(path), f"tệp DOCX hỏng hoặc không đọc được ({type(exc).__name__})") from exc
+        raise ReaderError(str(path), BROKEN_DOCX) from exc
 
 
 _CHUNK = 1 << 16

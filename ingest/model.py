@@ -78,6 +78,8 @@ class LegalDocument:
     source_kind: str = "original"  # "phapdien" | "original" | "benchmark" | "secondary"
     source_path: str = ""
     source_url: str = ""
+    # Pháp điển: its đề mục file is up to at least this date (ISO; ingest.readers.phapdien.snapshot_date).
+    snapshot_on: str = ""
     preamble: str = ""  # "Căn cứ …" lines, verbatim
     signature: str = ""  # signature block, verbatim
     units: list[Article] = field(default_factory=list)

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import KbError
+from core.errors import KbError, RegistryUnusable
 from ingest.amendments import Amendment, document_amendments
-from ingest.model import Article, Clause, LegalDocument, NodeMeta, Point
+from ingest.model import Article, LegalDocument, NodeMeta
 from ingest.nodes import ClauseNode
+from ingest.versions import VERSIONED_KINDS, VersionRow, content_sha, unit_from_data, version_data
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources(
@@ -52,6 +53,12 @@ CREATE TABLE IF NOT EXISTS amendments(
 CREATE INDEX IF NOT EXISTS amendments_target ON amendments(target_key, article);
 CREATE INDEX IF NOT EXISTS amendments_origin ON amendments(origin_key);
 CREATE INDEX IF NOT EXISTS amendments_src ON amendments(source_path);
+-- Every version of a document read whole from one file (ingest.versions): the document as stored,
+-- with the file it came from. A version's identity is its content and the file's bytes; the
+-- document's row names its current one (documents.data "version").
+CREATE TABLE IF NOT EXISTS versions(
+  doc_key TEXT, version INTEGER, ingested_at REAL, user TEXT, sha256 TEXT, source_name TEXT, source_path TEXT,
+  size INTEGER, content_sha TEXT, data TEXT, PRIMARY KEY(doc_key, version));
 """
 
 
@@ -83,6 +90,7 @@ class DocumentRow:
     source_kind: str = ""
     source_path: str = ""
     source_url: str = ""
+    snapshot_on: str = ""  # Pháp điển snapshot (LegalDocument.snapshot_on); "" in rows stored before it
     preamble: str = ""
     signature: str = ""
     warnings: tuple[str, ...] = ()
@@ -119,23 +127,70 @@ def _may_replace(replace, key: str) -> bool:
     return replace is True or (not isinstance(replace, bool) and key in replace)
 
 
-def unit_from_data(data: dict) -> Article:
-    clauses = [
-        Clause(number=c["number"], text=c["text"], points=[Point(**p) for p in c["points"]])
-        for c in data.pop("clauses")
-    ]
-    return Article(**data, clauses=clauses)
+REBUILD = "`kb ingest --force …` với các tệp văn bản đã nạp"
+
+
+def damaged_message(path: Path, reason: str) -> str:
+    return (f"{path.name} bị hỏng: {reason} ({path}). Khôi phục {path.name} từ bản sao lưu vào thư mục dữ liệu, "
+            f"hoặc chạy {REBUILD} để dựng lại (tệp hỏng được đổi tên và giữ lại bên cạnh).")
+
+
+def damage(path: Path) -> str | None:
+    """Why the registry file at `path` is not a usable SQLite database ("file is not a database",
+    "database disk image is malformed" …), or None: missing, or whole. Reads every page
+    (quick_check), so it is for an explicit rebuild, not for every start."""
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(str(path), timeout=60)
+        try:
+            rows = [r[0] for r in db.execute("PRAGMA quick_check(3)")]
+        finally:
+            db.close()
+    except sqlite3.OperationalError:
+        return None  # locked, or not readable by us: not damage
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if rows == ["ok"] else "; ".join(rows)
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged registry (with its WAL files) to <name>.hong-<time>, keeping it for inspection."""
+    aside = path.with_name(f"{path.name}.hong-{time.strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.replace(aside.with_name(aside.name + suffix))
+    return aside
 
 
 class Registry:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self._migrate()
+        try:
+            self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+            self._migrate()
+            self._backfill_versions()
+        except sqlite3.OperationalError:
+            raise  # locked, unwritable, disk full: reported as such by the callers
+        except sqlite3.DatabaseError as exc:  # not a database, or its pages broken
+            raise RegistryUnusable(damaged_message(path, str(exc))) from None
+
+    def holds_nodes(self) -> bool:
+        return self.db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is not None
+
+    def served_originals(self) -> set[tuple[str, str]]:
+        """(sha256 prefix, file name) of the files the stored documents that have an original file
+        (ingest.versions.VERSIONED_KINDS) are read from now: the originals that may be downloaded."""
+        marks = ",".join("?" * len(VERSIONED_KINDS))
+        rows = self.db.execute(
+            "SELECT DISTINCT u.source_path, s.sha256 FROM units u JOIN documents d ON d.key = u.doc_key "
+            f"JOIN sources s ON s.path = u.source_path WHERE d.source_kind IN ({marks})", VERSIONED_KINDS)
+        return {(sha[:16], Path(path).name) for path, sha in rows}
 
     def _migrate(self) -> None:
         """Columns added since a registry was created, added in place (the rows are kept; relations
@@ -181,12 +236,16 @@ class Registry:
         row = self.db.execute("SELECT sha256 FROM sources WHERE path=?", (path,)).fetchone()
         return row[0] if row else None
 
-    def missing_documents(self, path: str) -> list[str]:
-        """Documents `path` contributed that are no longer stored (removed since): an unchanged file
-        hash must not stop an explicit re-ingest from bringing them back."""
+    def source_documents(self, path: str) -> list[str]:
+        """The documents `path` contributed when it was last stored."""
         row = self.db.execute("SELECT doc_keys FROM sources WHERE path=?", (path,)).fetchone()
-        keys = json.loads(row[0]) if row and row[0] else []
-        return [k for k in keys if not self.db.execute("SELECT 1 FROM documents WHERE key=?", (k,)).fetchone()]
+        return json.loads(row[0]) if row and row[0] else []
+
+    def stored_from(self, key: str, path: str) -> bool:
+        """Is `path` what document `key` is stored from now (its text, or for Pháp điển its part)?
+        Not once another file replaced it or it was removed, whatever `path` held before."""
+        return self.db.execute("SELECT 1 FROM units WHERE doc_key=? AND source_path=? LIMIT 1",
+                               (key, path)).fetchone() is not None
 
     def sources(self) -> list[tuple[str, str, list[str]]]:
         return [(p, h, json.loads(k)) for p, h, k in self.db.execute("SELECT path, sha256, doc_keys FROM sources")]
@@ -206,13 +265,19 @@ class Registry:
         return json.loads(row[0]) if row else {}
 
     def save_corrections(self, keys: Collection[str], fixes: dict[str, dict]) -> None:
-        """Store `fixes` under every key the document is known by (as read, and as corrected)."""
-        if not fixes:
-            return
+        """Store `fixes` under every key the document is known by (as read, and as corrected). None
+        left (staff set a field back to what the file says): the stored ones go, or a later version
+        would get them again."""
+        keys = [k for k in dict.fromkeys(keys) if k]
+        if not fixes and not any(self.corrections(k) for k in keys):
+            return  # the usual case: nothing corrected, nothing to write
         data, now = json.dumps(fixes, ensure_ascii=False), time.time()
         with self.transaction() as db:
+            if not fixes:
+                db.executemany("DELETE FROM corrections WHERE doc_key=?", [(k,) for k in keys])
+                return
             db.executemany("INSERT OR REPLACE INTO corrections(doc_key, data, updated_at) VALUES(?,?,?)",
-                           [(k, data, now) for k in dict.fromkeys(keys) if k])
+                           [(k, data, now) for k in keys])
 
     # ---- the original file a document was read from
     def source_of(self, key: str) -> tuple[str, str] | None:
@@ -246,21 +311,37 @@ class Registry:
 
     def replace_source(self, path: str, sha256: str, size: int, docs: list[LegalDocument],
                        nodes_by_doc: dict[str, list[ClauseNode]], lex_tokens: dict[str, str],
-                       replace: Replace = False, confirmed_by: str = "") -> None:
-        """Replace everything `path` contributed with `docs`, in one transaction. `confirmed_by`: the user
-        whose ingest stores the amendment relations the documents make (recorded with each).
+                       replace: Replace = False, user: str = "", only_docs: bool = False,
+                       renamed: dict[str, str] | None = None) -> dict[str, int]:
+        """Replace everything `path` contributed with `docs`, in one transaction; returns the
+        version each versioned document now has (ingest.versions), recorded in the same transaction.
+        `user`: who ingests (or restores), recorded with each version and, as confirmed_by, with the
+        amendment relations the documents make.
+
+        `renamed`: new key -> the key a staff correction changed (a corrected number). The document's
+        version history goes with it when `path` held it under the old key and nothing else does.
+
+        `only_docs`: replace just `docs`, leaving what else `path` holds (a restored version: its
+        kept original may hold several documents, restored one at a time).
 
         Raises ReplaceRefused, changing nothing, when that would replace a document another file
         holds and `replace` does not allow it (checked inside the transaction: no race)."""
         relations = {d.key: document_amendments(d) for d in docs}  # parsed before the write lock is taken
+        versions: dict[str, int] = {}
         with self.transaction() as db:
             refused = self.conflicts(path, docs, replace, db)
             if refused:
                 raise ReplaceRefused(refused)
             old_keys = {r[0] for r in db.execute("SELECT DISTINCT doc_key FROM units WHERE source_path=?", (path,))}
-            db.execute("DELETE FROM units WHERE source_path=?", (path,))
-            db.execute("DELETE FROM amendments WHERE source_path=?", (path,))
-            db.execute("DELETE FROM nodes WHERE source_path=?", (path,))
+            if only_docs:
+                old_keys = set()
+                held = db.execute("SELECT doc_keys FROM sources WHERE path=?", (path,)).fetchone()
+                others = [k for k in (json.loads(held[0]) if held else []) if k not in {d.key for d in docs}]
+            else:
+                others = []
+                db.execute("DELETE FROM units WHERE source_path=?", (path,))
+                db.execute("DELETE FROM amendments WHERE source_path=?", (path,))
+                db.execute("DELETE FROM nodes WHERE source_path=?", (path,))
             now = time.time()
             for doc in docs:
                 key = doc.key
@@ -272,7 +353,7 @@ class Registry:
                     db.execute("DELETE FROM nodes WHERE doc_key=?", (key,))
                     db.execute("DELETE FROM documents WHERE key=?", (key,))
                     db.execute("DELETE FROM amendments WHERE origin_key=?", (key,))
-                self._insert_amendments(db, key, path, relations.get(key, []), confirmed_by)
+                self._insert_amendments(db, key, path, relations.get(key, []), user)
                 existing = db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
                 row = _doc_to_row(doc)
                 if existing:  # same document from several files (Pháp điển đề mục): keep the earliest facts
@@ -282,6 +363,10 @@ class Registry:
                             row[k] = old[k]
                     if old.get("effective_from") and doc.effective_from:
                         row["effective_from"] = min(old["effective_from"], doc.effective_from)
+                if doc.source_kind in VERSIONED_KINDS:
+                    self._carry_history(db, (renamed or {}).get(key, key), key, old_keys - {d.key for d in docs})
+                    row["version"] = versions[key] = self._record_version(
+                        db, key, version_data(row, [asdict(u) for u in doc.units]), path, sha256, size, user, now)
                 db.execute(
                     "INSERT OR REPLACE INTO documents(key, number, doc_type, title, issuer, issued_on, "
                     "effective_from, status, source_kind, source_url, data, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -308,9 +393,87 @@ class Registry:
                     db.execute("DELETE FROM documents WHERE key=?", (key,))
             db.execute(
                 "INSERT OR REPLACE INTO sources(path, sha256, size, ingested_at, doc_keys) VALUES(?,?,?,?,?)",
-                (path, sha256, size, now, json.dumps([d.key for d in docs], ensure_ascii=False)),
+                (path, sha256, size, now, json.dumps(others + [d.key for d in docs], ensure_ascii=False)),
             )
             self._bump(db)
+        return versions
+
+    # ---- versions (ingest.versions)
+    @staticmethod
+    def _carry_history(db, old: str, new: str, dropped: set[str]) -> None:
+        """A correction moved the document from `old` to `new`: its versions become `new`'s (the
+        correction is their next one), so `kb versions` and the staff panel follow the document and
+        no version is left under a key nothing holds. Only when `old` is dropped by this very file and
+        no other file holds it, and `new` has no history of its own (never two histories merged)."""
+        if old == new or old not in dropped:
+            return
+        if db.execute("SELECT 1 FROM units WHERE doc_key=? LIMIT 1", (old,)).fetchone():
+            return
+        if db.execute("SELECT 1 FROM versions WHERE doc_key=? LIMIT 1", (new,)).fetchone():
+            return
+        db.execute("UPDATE versions SET doc_key=? WHERE doc_key=?", (new, old))
+
+    @staticmethod
+    def _record_version(db, key: str, data: dict, path: str, sha256: str, size: int, user: str, now: float) -> int:
+        """The version `data` read from a file with `sha256` is: an earlier one with the same content
+        from the same bytes (stored again, or restored), else a new one."""
+        csha = content_sha(data)
+        seen = db.execute("SELECT version FROM versions WHERE doc_key=? AND content_sha=? AND sha256=? "
+                          "ORDER BY version DESC LIMIT 1", (key, csha, sha256)).fetchone()
+        if seen:
+            return seen[0]
+        n = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE doc_key=?", (key,)).fetchone()[0]
+        db.execute("INSERT INTO versions(doc_key, version, ingested_at, user, sha256, source_name, source_path, size, "
+                   "content_sha, data) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                   (key, n, now, user, sha256, Path(path).name, path, size, csha, json.dumps(data, ensure_ascii=False)))
+        return n
+
+    def current_version(self, key: str) -> int | None:
+        """The version document `key` is stored as now; None when it is not stored or has no versions."""
+        row = self.db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]).get("version") if row else None
+
+    _VERSION_COLS = "doc_key, version, ingested_at, user, sha256, source_name, source_path, size, content_sha"
+
+    def versions(self, key: str) -> list[VersionRow]:
+        """Every version of `key`, oldest first, the current one marked (none when it was removed)."""
+        current = self.current_version(key)
+        return [VersionRow(*r, current=r[1] == current) for r in self.db.execute(
+            f"SELECT {self._VERSION_COLS} FROM versions WHERE doc_key=? ORDER BY version", (key,))]
+
+    def version(self, key: str, version: int) -> VersionRow | None:
+        """One version of `key` with its data (the stored document), or None."""
+        row = self.db.execute(f"SELECT {self._VERSION_COLS}, data FROM versions WHERE doc_key=? AND version=?",
+                              (key, version)).fetchone()
+        if row is None:
+            return None
+        return VersionRow(*row[:-1], current=row[1] == self.current_version(key), data=json.loads(row[-1]))
+
+    def _backfill_versions(self) -> None:
+        """A registry from before versions were kept: each document it holds becomes its version 1,
+        once (so the first replacement can be undone). Inside one write transaction, so two
+        processes opening the same old registry do it once."""
+        if self.get_meta("versions_backfilled"):
+            return
+        with self.transaction() as db:
+            if db.execute("SELECT v FROM meta WHERE k='versions_backfilled'").fetchone():
+                return
+            kinds = ",".join("?" * len(VERSIONED_KINDS))
+            rows = db.execute(f"SELECT key, data, updated_at FROM documents WHERE source_kind IN ({kinds}) AND key NOT IN "
+                              "(SELECT doc_key FROM versions)", VERSIONED_KINDS).fetchall()
+            for key, raw, updated in rows:
+                paths = [r[0] for r in db.execute("SELECT DISTINCT source_path FROM units WHERE doc_key=?", (key,))]
+                src = db.execute("SELECT sha256, size FROM sources WHERE path=?", (paths[0],)).fetchone() \
+                    if len(paths) == 1 else None
+                if src is None:
+                    continue  # no single file it was read from: nothing a version could name
+                stored = json.loads(raw)
+                units = [json.loads(u[0]) for u in db.execute("SELECT data FROM units WHERE doc_key=? ORDER BY ord",
+                                                              (key,))]
+                stored["version"] = self._record_version(db, key, version_data(stored, units), paths[0], src[0],
+                                                         src[1] or 0, "", updated or time.time())
+                db.execute("UPDATE documents SET data=? WHERE key=?", (json.dumps(stored, ensure_ascii=False), key))
+            db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES('versions_backfilled', '1')")
 
     def remove_document(self, key: str) -> bool:
         with self.transaction() as db:
@@ -393,6 +556,18 @@ class Registry:
                 "SELECT node_id, text, text_hash, meta FROM nodes WHERE doc_key=? ORDER BY ord", (key,)
             )
         ]
+
+    def nodes_mentioning(self, fragment: str, any_of: tuple[str, ...] = (), limit: int = 50) -> list[NodeRow]:
+        """Nodes whose text holds `fragment` verbatim (a document number's "79/2010/") and, when `any_of` is
+        given, one of those words too ("hết hiệu lực", "bãi bỏ"), at most `limit`: what the stored texts say
+        about a document, found without reading every node into Python."""
+        def like(text: str) -> str:
+            return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        words = " OR ".join("text LIKE ? ESCAPE '\\'" for _ in any_of)
+        sql = ("SELECT node_id, text, text_hash, meta FROM nodes WHERE text LIKE ? ESCAPE '\\'"
+               + (f" AND ({words})" if any_of else "") + " ORDER BY doc_key, ord LIMIT ?")
+        return [NodeRow(nid, text, NodeMeta.from_dict(json.loads(meta)), th)
+                for nid, text, th, meta in self.db.execute(sql, (like(fragment), *map(like, any_of), limit))]
 
     def tokens_by_hash(self, hashes: list[str]) -> dict[str, str]:
         """Segmented tokens already computed for these text hashes (segmentation is not free)."""

@@ -6,6 +6,7 @@ A kill at any point leaves the registry with the old or the new version; the nex
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -20,9 +21,11 @@ from pathlib import Path
 from typing import Callable, ContextManager
 
 from core.backends import Backends, make_backends
-from core.errors import DenseUnavailable, DiskFull, KbError, is_disk_full
+from core.errors import BackendError, DenseUnavailable, DiskFull, KbError, RegistryUnusable, is_disk_full
 from core.settings import Settings
 from ingest.catalog import Catalog, load_catalog
+from ingest.corrections import FIELDS as CORRECTION_FIELDS, STATUS_DETAILS, CorrectionError, apply_overrides, \
+    check_correction, clears_status, reapply, records
 from ingest.dense import DenseIndex
 from ingest.lexical import LexicalIndex, lexical_tokens
 from ingest.locks import ProcessLock
@@ -30,12 +33,13 @@ from ingest.limits import Deadline, Limits, ReadTimeout, check_file_size, check_
 from ingest.model import LegalDocument, NothingToStore, ReaderError
 from ingest.nodes import ClauseNode, build_nodes
 from ingest.readers import LINK_LOOP, expand_paths, read_path
-from ingest.registry import NodeRow, Registry, Replace, ReplaceRefused
+from ingest.registry import REBUILD, NodeRow, Registry, Replace, ReplaceRefused
+from ingest.versions import VERSIONED_KINDS, document_from_version
 
 Progress = Callable[[float, str], None]
 # Documents read whole from one file of their own, which can be downloaded as ingested (a Pháp điển
-# document is assembled from đề mục files; benchmark ones come from a data set).
-DOWNLOADABLE_KINDS = ("original", "secondary")
+# document is assembled from đề mục files; benchmark ones come from a data set): the ones with versions.
+DOWNLOADABLE_KINDS = VERSIONED_KINDS
 CommitLock = Callable[[], ContextManager]  # e.g. the web app's ReadWriteLock.write
 
 
@@ -49,6 +53,7 @@ class FileOutcome:
     nodes: int = 0
     sha256: str = ""  # of the file read (the audit log records it)
     warnings: list[str] = field(default_factory=list)  # of the documents ingested (OCR, encoding, structure)
+    versions: dict[str, int] = field(default_factory=dict)  # document -> the version stored (ingest.versions)
 
 
 @dataclass
@@ -90,6 +95,7 @@ class IngestReport:
             "warnings": [{"path": o.path, "warnings": o.warnings} for o in self.outcomes if o.warnings],
             "dense_pending": self.dense_pending,
             "index_note": self.index_note,
+            "versions": {k: v for o in self.outcomes for k, v in o.versions.items()},
         }
 
 
@@ -110,33 +116,7 @@ def file_sha256(path: str) -> str:
     return h.hexdigest()
 
 
-OVERRIDE_FIELDS = {"number": "number", "type": "doc_type", "title": "title", "issuer": "issuer",
-                   "issued_on": "issued_on", "effective_from": "effective_from", "status": "status"}
-
-
-def _apply_overrides(doc: LegalDocument, fix: dict) -> None:
-    for k, attr in OVERRIDE_FIELDS.items():
-        if fix.get(k) not in (None, ""):
-            setattr(doc, attr, str(fix[k]).strip())
-
-
-def _reapply_corrections(doc: LegalDocument, stored: dict[str, dict]) -> set[str]:
-    """Corrections staff made to an earlier version, applied again where the new file still reads
-    what the old one read (or nothing): the reader makes the same mistake on the same kind of
-    file. Where the new file says something else, the file wins and the preview says so."""
-    kept = set()
-    for k, c in stored.items():
-        attr = OVERRIDE_FIELDS.get(k)
-        if not attr or not c.get("value"):
-            continue
-        now = getattr(doc, attr) or ""
-        if now in ("", c.get("read", "")):
-            setattr(doc, attr, c["value"])
-            kept.add(k)
-        elif now != c["value"]:
-            doc.warnings.append(f"Không áp dụng lại sửa đổi đã lưu ({k}: “{c['value']}”) vì tệp mới ghi “{now}”; "
-                                "kiểm tra lại thông tin này.")
-    return kept
+OVERRIDE_FIELDS = CORRECTION_FIELDS  # the header facts staff may correct (ingest.corrections)
 
 
 def _conflict_reason(conflicts: dict[str, list[str]]) -> str:
@@ -160,6 +140,32 @@ class KnowledgeStore:
         self._embed_rate = 0.0  # nodes/s of this process's recent embedding (kb embed, background)
         self.dense = DenseIndex(self.backends, settings.collection)
         self._commit_lock: CommitLock | None = None  # set for the duration of one ingest()
+
+    # ---- is there a base to serve?
+    def check_servable(self) -> None:
+        """RegistryUnusable when the registry holds no document while the lexical index or Chroma
+        still holds nodes: its file was deleted, replaced or emptied. Serving it would answer every
+        question from an empty base beside full indexes, and the next sync would empty them too.
+        (A damaged file is refused when it is opened: ingest.registry.Registry.)"""
+        if self.registry.holds_nodes() or self.registry.suppressed():
+            return  # documents, or removals staff made (an emptied base they chose: indexes catch up)
+        held = []
+        lexical = LexicalIndex.stored_nodes(self.settings.lexical_path)
+        if lexical:
+            held.append(f"chỉ mục từ vựng ({lexical} đoạn)")
+        if self.settings.chroma_host or self.settings.chroma_path.is_dir():  # never create an embedded one
+            try:
+                vectors = self.dense.count()
+            except (BackendError, DenseUnavailable):
+                vectors = 0  # unknown: the lexical index decides
+            if vectors:
+                held.append(f"Chroma ({vectors} vectơ)")
+        if held:
+            path = self.settings.registry_path
+            raise RegistryUnusable(
+                f"{path.name} không có văn bản nào ({path}: bị xoá, thay hoặc làm rỗng) trong khi "
+                f"{' và '.join(held)} vẫn còn dữ liệu; chưa phục vụ để không trả lời từ một cơ sở rỗng. "
+                f"Khôi phục {path.name} từ bản sao lưu vào thư mục dữ liệu, hoặc chạy {REBUILD} để dựng lại.")
 
     # ---- derived indexes
 
@@ -205,19 +211,31 @@ class KnowledgeStore:
             self._lexical_mutex.release()
 
     # ---- reading without storing (the UI's preview)
-    def _prepare(self, doc: LegalDocument, overrides: dict | None) -> LegalDocument:
-        """Catalogue labels, then staff corrections, then catalogue gaps filled: same for preview and ingest."""
+    def _prepare(self, doc: LegalDocument, overrides: dict | None, by: str = "",
+                 renamed: dict[str, str] | None = None) -> LegalDocument:
+        """Catalogue labels, then staff corrections, then catalogue gaps filled: same for preview and ingest.
+        `by`: who stores it, recorded with the corrections made now. `renamed` collects new key -> the
+        key the correction was given for, when it changed the key (the version history follows it)."""
         self.catalog.apply_secondary(doc)
         read_key = doc.read_key = doc.key
         read = {k: getattr(doc, attr) or "" for k, attr in OVERRIDE_FIELDS.items()}
-        kept = _reapply_corrections(doc, self.registry.corrections(read_key)) if read_key else set()
+        stored = self.registry.corrections(read_key) if read_key else {}
+        kept = reapply(doc, stored)
         # The UI keys corrections by the key it previewed, which stored corrections may have changed.
-        fix = (overrides or {}).get(read_key) or (overrides or {}).get(doc.key)
+        fix_key = read_key if (overrides or {}).get(read_key) else doc.key
+        fix = (overrides or {}).get(fix_key)
+        if clears_status(fix) and "status" in kept:  # staff's status taken away: the sources decide again
+            doc.status = read["status"]
+            kept.discard("status")
         if fix:
-            _apply_overrides(doc, fix)
-        doc.corrections = {k: {"read": read[k], "value": getattr(doc, attr), "kept": k in kept and not (fix or {}).get(k)}
-                           for k, attr in OVERRIDE_FIELDS.items() if (getattr(doc, attr) or "") != read[k]}
-        return self.catalog.apply_metadata(doc)
+            apply_overrides(doc, fix)
+            if renamed is not None and doc.key != fix_key:
+                renamed[doc.key] = fix_key
+        doc.corrections = records(doc, read, kept, fix, stored, by)
+        self.catalog.apply_metadata(doc)
+        if "status" in doc.corrections:  # staff's word on the status wins over the catalogue's
+            doc.status = doc.corrections["status"]["value"]
+        return doc
 
     def parse_file(self, path: str, overrides: dict | None = None) -> list[LegalDocument]:
         """Raises ReaderError, like ingest would refuse the file (size limits, node limit)."""
@@ -225,6 +243,54 @@ class KnowledgeStore:
         for d in docs:
             check_nodes(path, d.key, len(build_nodes(d)), self.limits)
         return docs
+
+    # ---- correcting a stored document
+    def correct(self, key: str, fix: dict, by: str = "", commit_lock: CommitLock | None = None,
+                embed: bool = True) -> tuple[IngestReport, dict[str, str]]:
+        """Correct the header facts of a STORED document (ingest.corrections: number, type, title, issuer,
+        dates, status). The files it was read from are read again with the correction through the same
+        path as an ingest (one registry transaction; its nodes, citations and indexes follow), and the
+        correction is recorded with `by` and kept for later versions. Returns the ingest report and the
+        fields that changed. CorrectionError, changing nothing, when the correction is not valid or the
+        files are no longer as ingested."""
+        row = self.registry.document(key)
+        if row is None:
+            raise CorrectionError(f"Không có văn bản {key} trong cơ sở dữ liệu; xem danh sách bằng `kb docs`.")
+        fix = self._changes(row, fix)
+        if not fix:
+            raise CorrectionError(f"{key}: thông tin nhập giống thông tin đang lưu; không có gì thay đổi.")
+        paths = sorted(self.registry.sources_of([key]))
+        for path in paths:
+            try:
+                same = file_sha256(path) == self.registry.source_hash(path)
+            except OSError:
+                same = False
+            if not same:  # reading another file would store another text under the corrected facts
+                raise CorrectionError(
+                    f"Không sửa được {key}: tệp nguồn {Path(path).name} không còn như khi nạp (đã bị xoá, di chuyển "
+                    "hoặc sửa). Tải lại tệp văn bản ở mục nạp và sửa thông tin ở bước xem trước.")
+        # restore=False: a document removed from the same file (a Pháp điển đề mục) stays removed
+        report = self.ingest(paths, embed=embed, restore=False, force=True, overrides={key: fix},
+                             commit_lock=commit_lock, user=by)
+        return report, fix
+
+    def _changes(self, row, fix: dict) -> dict[str, str]:
+        """The fields of `fix` that change what is stored. The status is compared with staff's own
+        setting (the stored word may be the catalogue's or the reader's): setting it makes it staff's,
+        and it goes with its date and grounds as one statement. "status" given empty takes staff's
+        setting away ("" in the result)."""
+        checked = check_correction(fix)
+        staff = self.registry.corrections(row.key).get("status") or {}
+        out = {k: v for k, v in checked.items()
+               if k in OVERRIDE_FIELDS and k != "status" and v != (getattr(row, OVERRIDE_FIELDS[k]) or "")}
+        statement = ("status", *STATUS_DETAILS)
+        differs = checked.get("status", staff.get("value", "")) != staff.get("value", "") or any(
+            f in fix and checked.get(f, "") != staff.get(d, "") for f, d in STATUS_DETAILS.items())
+        if "status" in checked and differs:
+            out |= {k: checked[k] for k in statement if k in checked}
+        elif clears_status(fix) and staff:
+            out["status"] = ""
+        return out
 
     def _read(self, path: str) -> list[LegalDocument]:
         """read_path within the limits; the time limit interrupts only in the main thread (see time_limit)."""
@@ -240,18 +306,23 @@ class KnowledgeStore:
     # ---- ingestion
     def ingest(self, paths, *, embed: bool = True, restore: bool = True, force: bool = False,
                overrides: dict | None = None, progress: Progress | None = None,
-               replace: Replace = False, commit_lock: CommitLock | None = None,
-               confirmed_by: str = "") -> IngestReport:
+               replace: Replace = False, commit_lock: CommitLock | None = None, user: str = "") -> IngestReport:
         """`replace`: True, or the keys of the documents that may be replaced by a document from
         ANOTHER file; otherwise such a file is refused and nothing changes (a new version of the
         same file always replaces its previous version).
 
-        `confirmed_by`: the user whose ingest this is, recorded with the amendment relations the
-        files create (the staff preview listed them; storing after it is the confirmation).
+        `restore`: an explicit ingest (the UI, `kb ingest FILE`): a file is skipped as unchanged only
+        when what it holds is what is stored now; it brings back documents removed or replaced
+        since. Without it (the default corpus at start-up), an unchanged file hash is enough to skip:
+        removals and replacements staff made stay.
 
         `commit_lock`: readers run concurrently (the web app). Reading, parsing and embedding (into
         the content-addressed vector cache) run outside it; only each registry swap and the index
-        sync that follows run inside, so a question waits for that, not for the whole ingest."""
+        sync that follows run inside, so a question waits for that, not for the whole ingest.
+
+        `user`: who ingests, recorded with each version stored and, as confirmed_by, with the
+        amendment relations the files create (the staff preview listed them; storing after it is
+        the confirmation)."""
         report = IngestReport()
         files, skipped = expand_paths(paths)
         report.outcomes += [FileOutcome(p, "skipped", r) for p, r in skipped]
@@ -264,23 +335,27 @@ class KnowledgeStore:
                     progress(i / max(len(files), 1), f"Đọc {Path(path).name}")
                 with self._write_errors(f"tệp {Path(path).name}"):
                     report.outcomes.append(self._ingest_file(path, embed, restore, force, overrides, suppressed,
-                                                             progress, replace, confirmed_by))
+                                                             progress, replace, user))
         finally:
             self._commit_lock = None
+        self.withdraw_originals()  # those of the documents this ingest replaced
+        report.dense_pending = self._sync_indexes(embed, progress, commit_lock)
+        report.index_note = self.index_note
+        return report
+
+    def _sync_indexes(self, embed: bool, progress: Progress | None, commit_lock: CommitLock | None) -> int:
+        """After registry swaps: the lexical index and Chroma brought in step; returns the vectors pending."""
         if progress:
             progress(1.0, "Đồng bộ chỉ mục")
         with self._write_errors("chỉ mục"):
             if commit_lock is None:
                 self.lexical(wait=True)
-                report.dense_pending = self._sync_dense_or_defer(compute=embed, progress=progress)
-            else:
-                if embed:
-                    self._precompute_vectors(progress)
-                with commit_lock():
-                    self.lexical(wait=True)
-                    report.dense_pending = self._sync_dense_or_defer(compute=False, progress=progress)
-        report.index_note = self.index_note
-        return report
+                return self._sync_dense_or_defer(compute=embed, progress=progress)
+            if embed:
+                self._precompute_vectors(progress)
+            with commit_lock():
+                self.lexical(wait=True)
+                return self._sync_dense_or_defer(compute=False, progress=progress)
 
     @contextmanager
     def _write_errors(self, what: str):
@@ -306,15 +381,16 @@ class KnowledgeStore:
                                "vectơ sẽ được bổ sung khi máy chủ hoạt động lại (hoặc chạy `kb embed`).")
             return len(self.registry.dense_diff()[0])
 
-    def _commit_source(self, *args, **kw) -> None:
+    def _commit_source(self, *args, **kw) -> dict[str, int]:
         """registry.replace_source (one transaction: a kill leaves the old or the new version); under a
         commit lock, the derived indexes are brought in step before readers see the new registry."""
         if self._commit_lock is None:
             return self.registry.replace_source(*args, **kw)
         with self._commit_lock():
-            self.registry.replace_source(*args, **kw)
+            versions = self.registry.replace_source(*args, **kw)
             self.lexical(wait=True)
             self._sync_dense_or_defer(compute=False)  # the vectors are already cached: only Chroma upserts
+        return versions
 
     def _precompute_vectors(self, progress: Progress | None) -> None:
         """Embed whatever the registry still lacks a vector for, outside any lock (cache only)."""
@@ -326,8 +402,27 @@ class KnowledgeStore:
         except DenseUnavailable:
             pass  # the embedding server is down: the vectors stay pending, the ingest goes on
 
-    def _ingest_file(self, path, embed, restore, force, overrides, suppressed, progress, replace,
-                     confirmed_by: str = "") -> FileOutcome:
+    def _unchanged(self, key_path: str, sha: str, restore: bool) -> str | None:
+        """Why the file need not be read again, or None. Its hash matching the one remembered for its
+        path is not enough for an explicit ingest: what counts is whether the registry holds this
+        file's content now, for every document it holds (not after another file replaced one, or
+        after a removal: the user asked for this version)."""
+        if self.registry.source_hash(key_path) != sha:
+            return None
+        keys = self.registry.source_documents(key_path)
+        stored = [k for k in keys if self.registry.stored_from(k, key_path)]
+        if restore and len(stored) < len(keys):
+            return None
+        held = ", ".join(k + (f" (phiên bản {v})" if (v := self.registry.current_version(k)) else "") for k in stored)
+        reason = "không đổi: nội dung tệp này (cùng mã băm SHA-256) " + (
+            f"đang là bản lưu của {held}" if held else "đã nạp trước đây")
+        gone = [k for k in keys if k not in stored]
+        if gone:  # the default corpus: what staff removed or replaced from another file stays so
+            reason += (f"; {', '.join(gone)} đã bị gỡ hoặc được thay bằng tệp khác và giữ nguyên như vậy "
+                       f"(nạp lại bằng `kb ingest --replace {key_path}`)")
+        return reason
+
+    def _ingest_file(self, path, embed, restore, force, overrides, suppressed, progress, replace, user) -> FileOutcome:
         try:
             key_path = str(Path(path).resolve(strict=True))
         except RuntimeError:  # a symlink loop (Python < 3.13; later versions raise OSError ELOOP)
@@ -342,9 +437,9 @@ class KnowledgeStore:
             return FileOutcome(path, "refused", exc.reason)
         except OSError as exc:
             return FileOutcome(path, "refused", f"không đọc được tệp ({exc.strerror})")
-        if (not force and not overrides and self.registry.source_hash(key_path) == sha
-                and not (restore and self.registry.missing_documents(key_path))):
-            return FileOutcome(path, "unchanged", "không đổi (cùng mã băm)", sha256=sha)
+        unchanged = None if force or overrides else self._unchanged(key_path, sha, restore)
+        if unchanged:
+            return FileOutcome(path, "unchanged", unchanged, sha256=sha)
         deadline = Deadline(path, self.limits.max_seconds)
         try:
             docs = self._read(path)
@@ -356,8 +451,9 @@ class KnowledgeStore:
             return FileOutcome(path, "refused", f"lỗi khi đọc: {type(exc).__name__}: {exc}", sha256=sha)
         kept, notes, restored = [], [], []
         dropped_warnings: list[str] = []
+        renamed: dict[str, str] = {}
         for doc in docs:
-            self._prepare(doc, overrides)
+            self._prepare(doc, overrides, user, renamed)
             if not doc.key:  # never store under an empty key: it would be shared by unrelated documents
                 notes.append(f"{path}: văn bản không có số hiệu, tên hay tên tệp để nhận diện")
                 continue
@@ -394,8 +490,8 @@ class KnowledgeStore:
             except DenseUnavailable:
                 pass  # the embedding server is down: stored without vectors, which stay pending
         try:
-            self._commit_source(key_path, sha, os.path.getsize(path), kept, nodes_by_doc, tokens,
-                                replace=replace, confirmed_by=confirmed_by)
+            versions = self._commit_source(key_path, sha, os.path.getsize(path), kept, nodes_by_doc, tokens,
+                                           replace=replace, user=user, renamed=renamed)
         except ReplaceRefused as exc:
             return FileOutcome(path, "refused", _conflict_reason(exc.conflicts), sha256=sha)
         if restored:  # only once stored: a refused file changes nothing, not even a removal mark
@@ -407,7 +503,87 @@ class KnowledgeStore:
         return FileOutcome(
             path, "ingested", "; ".join(notes), [d.key for d in kept],
             sum(len(d.units) for d in kept), len(all_nodes), sha, [w for d in kept for w in d.warnings] + dropped_warnings,
+            versions,
         )
+
+    # ---- versions: restoring one
+    def restore_version(self, key: str, version: int, *, user: str = "", embed: bool = True,
+                        commit_lock: CommitLock | None = None) -> FileOutcome:
+        """Make version `version` of document `key` the stored text, exactly as it was stored (facts,
+        corrections and all), re-indexed like a replacement. Raises KbError when there is no such
+        version; status "unchanged" when it is the current one already."""
+        row = self.registry.version(key, version)
+        if row is None:
+            known = ", ".join(str(v.version) for v in self.registry.versions(key))
+            raise KbError(f"Văn bản {key} không có phiên bản {version} "
+                          + (f"(các phiên bản đã lưu: {known}). " if known else "(chưa có phiên bản nào được lưu). ")
+                          + f"Xem danh sách bằng `kb versions {key}` hoặc mục “Lịch sử phiên bản”; chưa có gì thay đổi.")
+        if row.current:
+            return FileOutcome(row.source_name, "unchanged", f"phiên bản {version} đang là bản lưu của {key}; "
+                               "không có gì thay đổi", [key], sha256=row.sha256, versions={key: version})
+        stored_as = row.data["document"].get("key") or key
+        if stored_as != key:  # kept before a correction changed the number: restoring it would change it back
+            raise KbError(f"Phiên bản {version} của {key} được lưu với số hiệu {stored_as}, trước khi số hiệu được "
+                          f"sửa; khôi phục nó sẽ đổi lại số hiệu. Sửa số hiệu về {stored_as} trước (`kb correct {key} "
+                          "--number …` hoặc mục “Sửa thông tin văn bản đã lưu”), rồi khôi phục; chưa có gì thay đổi.")
+        doc = document_from_version(row.data)
+        carried = self._carry_staff_status(doc, key)
+        nodes = build_nodes(doc)
+        tokens = self._lexical_tokens(nodes)
+        if embed:
+            try:
+                self._ensure_vectors([(n.text_hash, n.embed_text) for n in nodes], None, key)
+            except DenseUnavailable:
+                pass  # stored without vectors, which stay pending (as for an ingest)
+        # Stored under its kept original (content-addressed): the download gives that version's
+        # file, and restoring it never disturbs what the path it was first read from holds now.
+        kept = self.originals_dir / row.sha256[:16] / row.source_name
+        withdrawn = self.settings.withdrawn_path / row.sha256[:16] / row.source_name
+        if not kept.is_file() and (withdrawn.is_file() or Path(row.source_path).is_file()):
+            self._keep_original(row.source_path, row.sha256)  # kept only if it still has those bytes
+        self._commit_lock = commit_lock
+        try:
+            with self._write_errors(f"phiên bản {version} của {key}"):
+                versions = self._commit_source(str(kept), row.sha256, row.size, [doc], {key: nodes}, tokens,
+                                               replace=[key], user=user, only_docs=True)
+                if key in self.registry.suppressed():
+                    self.registry.unsuppress([key])
+                # The corrections kept for later versions become this version's: restoring the version
+                # before a correction undoes it, and the next file must not get it back (all but the
+                # status, carried over above).
+                self.registry.save_corrections([doc.read_key, key], doc.corrections)
+        finally:
+            self._commit_lock = None
+        self.withdraw_originals()  # the version this one replaced
+        self._sync_indexes(embed, None, commit_lock)
+        reason = f"khôi phục phiên bản {version}"
+        if carried:
+            reason += (f"; giữ tình trạng hiệu lực cán bộ pháp chế đang xác định (lưu thành phiên bản "
+                       f"{versions.get(key, version)})")
+        return FileOutcome(row.source_name, "ingested", reason, [key], len(doc.units), len(nodes), row.sha256,
+                           versions=versions)
+
+    def _carry_staff_status(self, doc: LegalDocument, key: str) -> bool:
+        """A restored version gets the status staff set now, not the one it was stored with: the status
+        is their judgment of the law (a repeal does not go away with an older text), the other
+        corrections are readings of that version's file. Restoring then stores a version of its own
+        when the statuses differ. True when it changed the version's status."""
+        def statement(c: dict | None) -> tuple:  # "kept" and "read" say how a version got it, not what it is
+            return tuple((c or {}).get(x) for x in ("value", "since", "note", "by", "at"))
+
+        now = self.registry.corrections(key).get("status")
+        was = doc.corrections.get("status")
+        if statement(now) == statement(was):
+            return False
+        read = (was or {}).get("read", doc.status if was is None else "")
+        if now:
+            doc.corrections["status"] = {**now, "read": read, "kept": True}
+            doc.status = now["value"]
+        else:
+            doc.corrections.pop("status", None)
+            doc.status = read
+            self.catalog.apply_metadata(doc)  # the catalogue's status, as storing the file gives it
+        return True
 
     # ---- the original files, as ingested
     @property
@@ -423,6 +599,10 @@ class KnowledgeStore:
         if dest.exists():
             return
         dest.parent.mkdir(parents=True, exist_ok=True)
+        withdrawn = self.settings.withdrawn_path / sha[:16] / Path(path).name
+        if withdrawn.is_file():  # a removed or replaced version stored again (restored, uploaded again)
+            os.replace(withdrawn, dest)
+            return
         tmp = dest.with_name(dest.name + ".tmp")
         tmp.unlink(missing_ok=True)
         try:
@@ -435,6 +615,29 @@ class KnowledgeStore:
             tmp.unlink(missing_ok=True)
             return
         os.replace(tmp, dest)
+
+    def withdraw_originals(self) -> list[Path]:
+        """Originals no stored document is read from any more (removed, replaced by another
+        version) leave the served directory (the web app's downloads: Gradio serves any file under
+        it) for settings.withdrawn_path, which nothing serves: restoring a version takes its file
+        back (_keep_original). Returns where the withdrawn files now are."""
+        if not self.originals_dir.is_dir():
+            return []
+        served = self.registry.served_originals()
+        moved = []
+        for folder in self.originals_dir.iterdir():
+            if not folder.is_dir():
+                continue
+            for f in folder.iterdir():
+                if f.name.endswith(".tmp") or (folder.name, f.name) in served:  # .tmp: being kept right now
+                    continue
+                dest = self.settings.withdrawn_path / folder.name / f.name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(f, dest)
+                moved.append(dest)
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+        return moved
 
     def original_file(self, key: str) -> Path | None:
         """The file document `key` was read from, byte for byte as ingested (its SHA-256 checked), or
@@ -551,6 +754,7 @@ class KnowledgeStore:
     def remove(self, key: str) -> bool:
         with self._write_errors(f"việc gỡ {key}"):
             found = self.registry.remove_document(key)
+            self.withdraw_originals()  # a removed document's file is no longer downloadable
             self._sync_dense_or_defer(compute=False)  # Chroma down: retrieval drops hits the registry lacks
             self.lexical(wait=True)
         return found

@@ -110,9 +110,16 @@ def run_bench(args, settings: Settings) -> int:
 
         write_section(out, "Answer rules ablation", run_rule_ablation(BENCH_HOME, bench_section))
     elif args.what == "desk":
-        from kb.bench_desk import run_desk_bench  # reads (or builds) a lexical-only home with đề mục 32.1
+        from kb.bench_duties import run_desk_bench  # reads (or builds) a lexical-only home with đề mục 32.1
 
         write_section(out, "Official's desk", run_desk_bench(bench_section))
+    elif args.what == "desk-basis":
+        from kb.bench_desk import run_desk_basis_bench  # needs a home with đề mục 32.1 (`kb bench qa` builds one)
+
+        section, all_right = run_desk_basis_bench(bench_section, args.home)
+        write_section(out, "Desk: basis check", section)
+        print(f"Đã ghi {out}")
+        return 0 if all_right else 1
     elif args.what == "scale":
         from kb.bench_scale import run_scale_bench  # matplotlib: the optional 'bench' extra
 

@@ -18,10 +18,15 @@ from ingest.store import KnowledgeStore  # noqa: E402
 from qa.evaluate import (answer_report_text, eval_file_format, evaluate, evaluate_answers,  # noqa: E402
                          load_answer_questions, load_questions)
 from qa.service import KnowledgeBase  # noqa: E402
+from core.vocab import STAFF_STATUSES, format_iso  # noqa: E402
 
 
 def _kb(settings: Settings) -> KnowledgeBase:
-    return KnowledgeBase(settings, make_backends(settings))
+    """The knowledge base, refused (RegistryUnusable) when its registry is gone beside full indexes:
+    every command that reads or serves it would answer from an empty base."""
+    kb = KnowledgeBase(settings, make_backends(settings))
+    kb.store.check_servable()
+    return kb
 
 
 def _print_json(obj) -> None:
@@ -75,7 +80,7 @@ def _audit_ingest(settings: Settings, report, existing: set[str], intent: str) -
         replaced = [k for k in o.documents if k in existing]
         log.record("replace" if replaced else "upload", user=user, outcome="ok" if o.status == "ingested" else "refused",
                    target=", ".join(o.documents), file=o.path, sha256=o.sha256, client="cli", intent=intent,
-                   detail={"reason": o.reason, "replaced": ", ".join(replaced)})
+                   detail={"reason": o.reason, "replaced": ", ".join(replaced), "versions": o.versions})
         written += 1
     if not written:
         log.record("upload", user=user, outcome="unchanged", client="cli", intent=intent,
@@ -96,7 +101,19 @@ def cmd_ingest(args, settings) -> int:
     if not paths:
         print("Cần ít nhất một đường dẫn: kb ingest TỆP_HOẶC_THƯ_MỤC … (hoặc --default-corpus)", file=sys.stderr)
         return 2
+    if args.force:  # the documented rebuild of a damaged registry: set it aside, then store afresh
+        from ingest.registry import damage, set_aside
+
+        reason = damage(settings.registry_path)
+        if reason:
+            aside = set_aside(settings.registry_path)
+            print(f"{settings.registry_path.name} bị hỏng ({reason}): đã đổi tên thành {aside.name} và dựng lại "
+                  "từ các tệp được nạp.", file=sys.stderr)
     store = KnowledgeStore(settings, make_backends(settings))
+    if args.default_corpus and not args.force:
+        # start-up (`make run`): refilling an emptied registry from the default corpus alone would
+        # silently drop every document staff uploaded since; the operator restores or rebuilds
+        store.check_servable()
     existing = store.registry.keys()
     # Recorded before anything is stored, or nothing is stored: AuditUnavailable is a KbError
     # ("Ổ đĩa đầy: …" when the disk is full), printed by main() without a traceback.
@@ -106,7 +123,7 @@ def cmd_ingest(args, settings) -> int:
         with _progress_bar() as bar:
             task = bar.add_task("Nạp văn bản", total=1.0)
             report = store.ingest(paths, embed=not args.no_embed, restore=not args.default_corpus, force=args.force,
-                                  replace=args.replace, confirmed_by=_os_user(),
+                                  replace=args.replace, user=_os_user(),
                                   progress=lambda f, m: bar.update(task, completed=f, description=_esc(m[:60])))
             bar.update(task, completed=1.0, description="Xong")
     except KbError as exc:
@@ -164,12 +181,12 @@ def cmd_docs(args, settings) -> int:
     from rich.table import Table
 
     t = Table(title="Văn bản")
-    for col in ("Số hiệu / tên", "Loại", "Trạng thái", "Điều", "Nút", "Vectơ", "Hiệu lực từ", "Ghi chú"):
+    for col in ("Số hiệu / tên", "Loại", "Trạng thái", "Hiệu lực", "Điều", "Nút", "Vectơ", "Hiệu lực từ", "Ghi chú"):
         t.add_column(col)
     for d in docs:
         state = "sẵn sàng" if d.ready else "[dim]THIẾU[/dim]"
-        t.add_row(_esc(d.number or d.title[:50] or d.key), _esc(d.type), state, str(d.articles), str(d.nodes),
-                  str(d.dense_nodes), _esc(d.effective_from), _esc(d.note[:48]))
+        t.add_row(_esc(d.number or d.title[:50] or d.key), _esc(d.type), state, _esc(d.validity.get("label", "")),
+                  str(d.articles), str(d.nodes), str(d.dense_nodes), _esc(d.effective_from), _esc(d.note[:48]))
     _console().print(t)
     line = kb.embedding_progress().describe()
     if line:
@@ -197,6 +214,136 @@ def cmd_remove(args, settings) -> int:
     log.record("remove", user=_os_user(), outcome="ok" if found else "not_found", target=match, client="cli",
                intent=intent)
     print(f"Đã gỡ {match} khỏi mọi chỉ mục.")
+    return 0
+
+
+def cmd_correct(args, settings) -> int:
+    """A stored document's header facts corrected (its file read again with them), audited like the page's."""
+    from ingest.corrections import CorrectionError, describe
+
+    kb = _kb(settings)
+    key = args.key.strip()
+    match = next((d.key for d in kb.documents() if d.ready and d.key in (key, key.upper(), key.lower())), key)
+    fix = {k: v for k, v in (("number", args.number), ("type", args.type), ("title", args.title),
+                             ("issuer", args.issuer), ("issued_on", args.issued_on),
+                             ("effective_from", args.effective_from), ("status", args.status),
+                             ("status_since", args.status_since), ("status_note", args.status_note)) if v is not None}
+    log, user = _audit(settings), _os_user()
+    intent = log.intent("correct", user=user, target=match, client="cli", detail={"values": fix})  # or nothing changes
+    try:
+        report = kb.correct_document(match, fix, by=user)
+    except KbError as exc:
+        log.record("correct", user=user, outcome="refused" if isinstance(exc, CorrectionError) else "error",
+                   target=match, client="cli", intent=intent, detail=f"{type(exc).__name__}: {exc}")
+        raise
+    reasons = "; ".join(r["reason"] for r in report["refused"])
+    failed = bool(reasons) and not report["documents"]
+    log.record("correct", user=user, outcome="refused" if failed else "ok", target=match, client="cli", intent=intent,
+               detail={"corrected": report["corrected"], "reason": reasons, "versions": report.get("versions") or {}})
+    if args.json:
+        _print_json(report)
+    elif failed:
+        print(f"Không sửa được {match}: {reasons}", file=sys.stderr)
+    else:
+        print(f"Đã sửa {match}: " + describe(report["corrected"])
+              + "".join(f" (phiên bản {v} của {k})" for k, v in (report.get("versions") or {}).items()))
+        if "status" in report["corrected"]:  # the hiệu lực it has now, and from which source
+            v = kb.document_status(next(iter(report.get("versions") or {}), match))
+            print(f"Hiệu lực hiện nay: {v.get('label', '')} — {v.get('reason', '')}")
+    return 1 if failed else 0
+
+
+def _versioned_key(kb: KnowledgeBase, key: str) -> str | None:
+    """The document key as typed, in any case, that has versions (also once removed)."""
+    key = key.strip()
+    return next((k for k in dict.fromkeys((key, key.upper(), key.lower())) if kb.versions(k)), None)
+
+
+def _no_versions(key: str) -> str:
+    return (f"Không có phiên bản nào của văn bản {key!r}: chỉ văn bản nạp nguyên từ một tệp (PDF, DOCX, TXT…) "
+            "mới có lịch sử phiên bản. Xem số hiệu đúng bằng `kb docs`.")
+
+
+def cmd_versions(args, settings) -> int:
+    kb = _kb(settings)
+    key = _versioned_key(kb, args.key)
+    if key is None:
+        print(_no_versions(args.key), file=sys.stderr)
+        return 1
+    if args.show is not None:
+        doc = kb.version_document(key, args.show)
+        if doc is None:
+            print(f"Văn bản {key} không có phiên bản {args.show}. Xem danh sách bằng `kb versions {key}`.",
+                  file=sys.stderr)
+            return 1
+        from ingest.identity import document_name, unit_label
+
+        print(f"{document_name(doc.number, doc.doc_type, doc.title)} — phiên bản {args.show}\n")
+        for u in doc.units:
+            print(f"{unit_label(u.kind, u.number)}. {u.title}".rstrip(". ") + "\n" + u.full_text + "\n")
+        return 0
+    versions = kb.versions(key)
+    if args.json:
+        _print_json([v.to_dict() for v in versions])
+        return 0
+    from rich.table import Table
+
+    from core.vocab import format_moment
+
+    t = Table(title=f"Phiên bản của {_esc(key)}")
+    for col in ("Phiên bản", "Ngày nạp", "Người nạp", "SHA-256", "Tệp", "Hiện hành"):
+        t.add_column(col)
+    for v in versions:
+        t.add_row(str(v.version), format_moment(v.ingested_at), _esc(v.user or "(không rõ)"), v.sha256[:12],
+                  _esc(v.source_name), "đang dùng" if v.current else "")
+    _console().print(t)
+    if not any(v.current for v in versions):
+        print("Văn bản này đã bị gỡ: không phiên bản nào đang dùng (khôi phục bằng `kb restore`).")
+    return 0
+
+
+def cmd_restore(args, settings) -> int:
+    kb = _kb(settings)
+    key = _versioned_key(kb, args.key) or args.key.strip()
+    log = _audit(settings)
+    record = dict(user=_os_user(), target=key, client="cli")
+    # A restore is a change: its intent is on disk before it, or nothing is restored (AuditUnavailable,
+    # "Ổ đĩa đầy: …" when the disk is full); the outcome names the intent.
+    intent = log.intent("restore", detail={"version": args.version}, **record)
+    try:
+        out = kb.restore_version(key, args.version, user=_os_user())
+    except KbError as exc:
+        missing = kb.version_document(key, args.version) is None
+        log.record("restore", outcome="not_found" if missing else "error", intent=intent,
+                   detail={"version": args.version, "reason": str(exc)}, **record)
+        raise
+    log.record("restore", outcome="ok" if out.status == "ingested" else out.status, file=out.path,
+               sha256=out.sha256, intent=intent, detail={"version": args.version, "reason": out.reason}, **record)
+    if out.status == "ingested":
+        print(f"Đã khôi phục phiên bản {args.version} của {key} (tệp {out.path}, {out.articles} điều, "
+              f"{out.nodes} đoạn); chỉ mục từ vựng và vectơ đã cập nhật.")
+    else:
+        print(out.reason[:1].upper() + out.reason[1:] + ".")
+    return 0
+
+
+def cmd_compare(args, settings) -> int:
+    """Two documents, versions or files compared article by article (ingest.compare); nothing is stored."""
+    if args.with_key and args.new:
+        print("Chỉ dùng một trong hai: `kb compare A B` hoặc `kb compare TỆP --with SỐ_HIỆU`.", file=sys.stderr)
+        return 2
+    if not (args.with_key or args.new):
+        print("Cần hai bản để so sánh: `kb compare A B` (A là bản cũ, B là bản mới), hoặc "
+              "`kb compare TỆP --with SỐ_HIỆU` (tệp so với văn bản đã lưu).", file=sys.stderr)
+        return 2
+    old, new = (args.with_key, args.old) if args.with_key else (args.old, args.new)
+    diff = _kb(settings).compare(old, new)
+    if args.json:
+        _print_json(diff.to_dict())
+    else:
+        from kb.compare_text import render_text
+
+        print(render_text(diff))
     return 0
 
 
@@ -237,7 +384,9 @@ def cmd_ask(args, settings) -> int:
         print("\nCăn cứ:")
         for i, c in enumerate(answer.citations, 1):
             label = {"reference": " (được dẫn chiếu)", "context": " (liên quan)"}.get(c.role, "")
-            print(f"  [{i}] {c.citation}{label}")
+            status = f" — {c.validity['label']}" if c.validity else ""
+            later = " — trích nội dung hiện hành, không phải nội dung tại ngày hỏi" if c.current_wording else ""
+            print(f"  [{i}] {c.citation}{label}{status}{later}")
     for w in answer.warnings:
         print(f"Lưu ý: {w}")
     if answer.missing_documents:
@@ -251,7 +400,10 @@ def cmd_lookup(args, settings) -> int:
         _print_json(res.to_public_dict())
     elif res.status == "found":
         notes = "".join(f"Lưu ý: {n}\n" for n in res.notes)  # amended, repealed: before the text they qualify
-        print(f"{res.citation}\n{notes}\n{res.text}")
+        title = f"Điều {res.article}. {res.article_title}\n" if res.article_title else ""
+        when = f" tại ngày {format_iso(res.as_of)}" if res.as_of else ""
+        status = f"Hiệu lực{when}: {res.validity['label']} ({res.validity['reason']})\n" if res.validity else ""
+        print(f"{res.citation}\n{title}{status}{notes}\n{res.text}")
     else:
         print(res.message)
         if res.suggestions:
@@ -262,6 +414,57 @@ def cmd_lookup(args, settings) -> int:
 def cmd_desk(args, settings) -> int:
     """`kb duties`, `kb deadlines` (kb.desk_cli)."""
     return args.desk(args, _kb(settings))
+
+
+def _read_draft(args, settings):
+    """The file named (read by ingest's readers), or "-": the text on standard input."""
+    from ingest.limits import Limits
+    from qa.desk.draft import read_draft_file, read_draft_text
+
+    if args.file == "-":
+        return read_draft_text(sys.stdin.read(), settings.desk_max_chars)
+    if not Path(args.file).is_file():
+        raise KbError(f"{args.file}: không có tệp này. Ghi đường dẫn tệp DOCX, PDF, TXT… hoặc “-” để đọc từ đầu vào chuẩn.")
+    return read_draft_file(args.file, settings.desk_max_chars, Limits.from_settings(settings))
+
+
+def cmd_check_basis(args, settings) -> int:
+    from qa.desk.basis_check import PROBLEMS
+
+    report = _kb(settings).check_basis(_read_draft(args, settings), as_of=args.date or None)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print("\n".join(report.lines()))
+    return 1 if any(c.verdict in PROBLEMS or c.form == "fix" for c in report.citations) else 0
+
+
+def cmd_trace(args, settings) -> int:
+    report = _kb(settings).trace(_read_draft(args, settings), as_of=args.date or None)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print("\n".join(report.lines()))
+    return 1 if any(t.flagged for t in report.tasks) else 0
+
+
+def cmd_status(args, settings) -> int:
+    """The hiệu lực of a document and where it came from (staff set it with `kb correct --status`)."""
+    kb = _kb(settings)
+    key = args.number.strip()
+    keys = {d.key for d in kb.documents()}
+    match = next((k for k in keys if k in (key, key.upper(), key.lower())), None)
+    if match is None:
+        print(f"Không có văn bản {key!r} trong cơ sở dữ liệu hay danh mục. Xem danh sách bằng `kb docs`.",
+              file=sys.stderr)
+        return 1
+    v = kb.document_status(match, as_of=args.as_of)
+    if args.json:
+        _print_json(v)
+    else:
+        when = f" tại ngày {format_iso(args.as_of)}" if args.as_of else ""
+        print(f"{match}{when}: {v.get('label', '')} — {v.get('reason', '')}")
+    return 0
 
 
 def cmd_eval(args, settings) -> int:
@@ -304,6 +507,9 @@ def cmd_serve(args, settings) -> int:
     if settings.workers > 1:  # N processes behind one address (kb.workers: why a proxy)
         from kb.workers import serve_workers
 
+        store = KnowledgeStore(settings, make_backends(settings))  # refused here, not in N worker logs
+        store.check_servable()
+        store.registry.close()
         return serve_workers(settings)
     from ui.app import serve  # gradio takes seconds to import: only for `kb serve`
 
@@ -376,6 +582,43 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("number")
     s.set_defaults(func=cmd_remove)
 
+    s = sub.add_parser("correct", help="sửa thông tin nhận dạng của văn bản đã lưu (đọc lại tệp nguồn; ghi nhật ký; "
+                                       "giữ cho các bản sau)")
+    s.add_argument("key", help="số hiệu (hoặc tên) văn bản, như trong `kb docs`")
+    s.add_argument("--number", help="số hiệu đúng")
+    s.add_argument("--type", help="loại văn bản, ví dụ Quyết định")
+    s.add_argument("--title", help="trích yếu")
+    s.add_argument("--issuer", help="tên đầy đủ của cơ quan ban hành, ví dụ “Ủy ban nhân dân tỉnh …”")
+    s.add_argument("--issued-on", help="ngày ban hành (dd/mm/yyyy hoặc YYYY-MM-DD)")
+    s.add_argument("--effective-from", help="ngày có hiệu lực (dd/mm/yyyy hoặc YYYY-MM-DD)")
+    s.add_argument("--status", help="tình trạng hiệu lực do cán bộ pháp chế xác định: " + " | ".join(STAFF_STATUSES)
+                   + "; \"\" để bỏ xác định, trở về theo nguồn (danh mục, Bộ pháp điển, quan hệ sửa đổi)")
+    s.add_argument("--status-since", help="hiệu lực đó từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD); đi kèm --status")
+    s.add_argument("--status-note", help="căn cứ xác định, ví dụ văn bản bãi bỏ; đi kèm --status")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_correct)
+
+    s = sub.add_parser("versions", help="lịch sử phiên bản của một văn bản: ngày, người nạp, tệp, bản đang dùng")
+    s.add_argument("key", help="số hiệu (hoặc khoá) văn bản, ví dụ 72/2015/NĐ-CP")
+    s.add_argument("--show", type=int, metavar="PHIÊN_BẢN", help="in nội dung của phiên bản này")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_versions)
+
+    s = sub.add_parser("restore", help="khôi phục một phiên bản cũ làm nội dung đang dùng (ghi nhật ký)")
+    s.add_argument("key", help="số hiệu (hoặc khoá) văn bản")
+    s.add_argument("version", type=int, help="số phiên bản (xem bằng `kb versions`)")
+    s.set_defaults(func=cmd_restore)
+
+    s = sub.add_parser("compare", help="so sánh hai văn bản, hai phiên bản, hoặc một tệp với văn bản đã lưu: điều "
+                                       "thêm, bỏ, sửa đổi (từng chữ), đánh số lại; không lưu gì")
+    s.add_argument("old", metavar="A", help="bản cũ: số hiệu văn bản đã lưu, SỐ_HIỆU@N (phiên bản N, xem "
+                                            "`kb versions`) hoặc đường dẫn một tệp")
+    s.add_argument("new", metavar="B", nargs="?", help="bản mới, viết như A")
+    s.add_argument("--with", dest="with_key", metavar="SỐ_HIỆU",
+                   help="so tệp A (bản mới) với văn bản đã lưu này, hoặc SỐ_HIỆU@N")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_compare)
+
     s = sub.add_parser("audit", help="kiểm tra nhật ký kiểm toán: dòng hỏng bị bỏ qua, thao tác có ý định mà chưa có kết quả")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_audit)
@@ -399,6 +642,27 @@ def build_parser() -> argparse.ArgumentParser:
     from kb.desk_cli import add_parsers as add_desk_parsers
 
     add_desk_parsers(sub, _date_arg, cmd_desk)
+
+    s = sub.add_parser("check-basis", help="kiểm tra căn cứ của dự thảo: mọi văn bản, điều khoản được dẫn (tồn tại, "
+                                           "hiệu lực tại ngày, sửa đổi, thay thế, cách ghi)")
+    s.add_argument("file", help="dự thảo (DOCX, PDF, DOC, HTML, TXT) hoặc “-” để đọc văn bản từ đầu vào chuẩn")
+    s.add_argument("--date", type=_date_arg, help="ngày kiểm tra (dd/mm/yyyy hoặc YYYY-MM-DD); mặc định ngày ghi "
+                                                  "trên dự thảo, nếu không có thì hôm nay")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_check_basis)
+
+    s = sub.add_parser("trace", help="đối chiếu công văn, kế hoạch, nghị quyết: từng nhiệm vụ với điều khoản làm căn cứ")
+    s.add_argument("file", help="văn bản (DOCX, PDF, DOC, HTML, TXT) hoặc “-” để đọc từ đầu vào chuẩn")
+    s.add_argument("--date", type=_date_arg, help="ngày đối chiếu (dd/mm/yyyy hoặc YYYY-MM-DD): chỉ văn bản có hiệu lực tại ngày đó")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_trace)
+
+    s = sub.add_parser("status", help="hiệu lực của một văn bản và nguồn của nó (cán bộ pháp chế đặt hiệu lực bằng "
+                                      "`kb correct SỐ_HIỆU --status …`)")
+    s.add_argument("number")
+    s.add_argument("--as-of", type=_date_arg, help="xem hiệu lực tại ngày này")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("eval", help="đánh giá truy hồi (ALQAC, JSONL gold điều/khoản) hoặc câu trả lời (gold là trích dẫn)")
     s.add_argument("file")
@@ -428,14 +692,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
     s.add_argument("what", choices=["ingest", "qa", "qa-rules", "load", "load-workers", "chroma-outage", "embed-server",
-                                    "article-vectors", "scale", "desk"],
+                                    "article-vectors", "scale", "desk", "desk-basis"],
                    help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp; "
                         "load-workers: 20 người dùng với `kb serve --workers` 1, 2, 4 và một máy chủ Chroma; "
                         "chroma-outage: 20 người dùng trong khi máy chủ Chroma bị dừng rồi khởi động lại; "
                         "embed-server: tốc độ nhúng tại chỗ và qua máy chủ nhúng tương thích OpenAI (1, 2, 4 tiến trình); "
                         "article-vectors: vectơ theo điều so với theo khoản (chất lượng và chi phí); "
                         "scale: nạp và hỏi trên ≈1 nghìn, ≈10 nghìn và toàn bộ 62 nghìn điều của pháp điển; "
-                        "desk: độ chính xác và độ phủ của “Ai phải làm gì” và “Thời hạn” trên bộ nhãn đề mục 32.1")
+                        "desk: độ chính xác và độ phủ của “Ai phải làm gì” và “Thời hạn” trên bộ nhãn đề mục 32.1; "
+                        "desk-basis: kiểm tra căn cứ trên bộ dự thảo tổng hợp có đáp án (kb/data/basis_check_gold.jsonl)")
     s.add_argument("--quick", action="store_true", help="bỏ toàn bộ pháp điển (ingest: chỉ đề mục 32.1 và ALQAC; "
                                                         "scale: đến ≈10 nghìn điều)")
     s.add_argument("--out", default="docs/BENCHMARKS.md")

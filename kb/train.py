@@ -51,6 +51,7 @@ class Collected:
     answerable: bool
     citations: list[str] = field(default_factory=list)
     unknown: float = 0.0  # the share of the question's words the corpus never uses (a basis feature)
+    unknown_folded: float = 0.0  # the same, of a question typed without diacritics
 
     @property
     def group(self) -> str:
@@ -83,7 +84,8 @@ def collect_one(kb, set_name: str, qid: str, kind: str, text: str, *, gold=None,
     else:
         rel = np.zeros(len(hits))
     return Collected(set_name, qid, kind, X, rel, np.array([h.coverage for h in hits]), res.dense_top, q.unaccented,
-                     bool(gold) or bool(retrieval_gold), [h.citation for h in hits], res.unknown_words)
+                     bool(gold) or bool(retrieval_gold), [h.citation for h in hits], res.unknown_words,
+                     res.unknown_folded)
 
 
 def collect_set(kb, set_name: str, path: str, kind: str, *, fold_text: bool = False, exclude_laws=(),
@@ -236,7 +238,8 @@ def _basis_row(r: Collected, s: np.ndarray) -> np.ndarray:
     order = np.argsort(-s)
     hits = [SimpleNamespace(node_id=str(i), score=float(s[i]), coverage=float(r.coverage[i])) for i in order]
     q = SimpleNamespace(unaccented=r.unaccented)
-    return basis_features(q, hits, {str(i): r.X[i] for i in order}, r.dense_top, getattr(r, "unknown", 0.0))
+    return basis_features(q, hits, {str(i): r.X[i] for i in order}, r.dense_top, getattr(r, "unknown", 0.0),
+                          getattr(r, "unknown_folded", 0.0))
 
 
 def fit_basis(rows: list[Collected], scores: list[np.ndarray]) -> tuple[np.ndarray, float]:

@@ -12,7 +12,8 @@ What the workers share lives outside them: the registry (SQLite, WAL: every tran
 serialised across processes, each question sees the generation counter move and reloads the
 lexical index another process rebuilt, see ingest.store.KnowledgeStore.lexical) and one
 `chroma run` server (an embedded Chroma must not be opened by several processes, hence
-CHROMA_HOST is required). Each worker gets its own Gradio temp dir: Gradio empties it on start.
+CHROMA_HOST is required). Each worker gets its own temp dir under settings.temp_path
+(KB_TEMP_DIR=…/worker-N), which it empties when it starts (ui.scratch).
 """
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from http.cookies import SimpleCookie
@@ -33,11 +33,19 @@ import httpx
 
 from core.errors import KbError, SettingsError
 from core.settings import Settings
+from ui import scratch
+from ui.edge import BodyGuard, BodyRefused, reply
 
 COOKIE = "kb_worker"
+BUSY = "Máy chủ đang bận ({n} yêu cầu cùng lúc, KB_PROXY_MAX_CONNECTIONS); hãy thử lại sau giây lát."
+RESTARTING = "Máy chủ đang khởi động lại, hãy thử lại sau giây lát."
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
               "transfer-encoding", "upgrade", "host", "content-length"}
 MAX_RESTARTS = 5  # per worker: a worker that keeps dying is left down (the others serve) and logged
+
+
+class ClientGone(Exception):
+    """The client disconnected while its request body was being forwarded."""
 
 
 def free_port() -> int:
@@ -61,12 +69,18 @@ def stop_process(proc: subprocess.Popen, timeout: float = 30) -> None:
 
 class StickyProxy:
     """ASGI reverse proxy to `backends` (base URLs), one worker per client (cookie), streaming both
-    ways (server-sent events pass through as they come)."""
+    ways: a request body goes on to the worker as it arrives (counted against `max_body` and
+    `body_timeout_s`, ui.edge), server-sent events come back as they come. At most `max_connections`
+    requests at a time (event streams included); its own replies carry the security headers."""
 
-    def __init__(self, backends: list[str], max_body: int, alive=None):
+    def __init__(self, backends: list[str], max_body: int, alive=None, max_connections: int = 256,
+                 body_timeout_s: float = 120.0):
         self.backends = backends
         self.max_body = max_body
         self.alive = alive or (lambda i: True)
+        self.max_connections = max_connections
+        self.body_timeout_s = body_timeout_s
+        self.active = 0  # requests being served now
         self._next = itertools.count()
         self._client: httpx.AsyncClient | None = None
 
@@ -85,13 +99,6 @@ class StickyProxy:
                 return j, True
         return next(self._next) % len(self.backends), True
 
-    async def _reply(self, send, status: int, text: str) -> None:
-        body = text.encode("utf-8")
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
             while True:
@@ -108,18 +115,23 @@ class StickyProxy:
                     return
         if scope["type"] != "http":  # Gradio 6 speaks HTTP and server-sent events only
             return
+        guard = BodyGuard(scope, receive, self.max_body, self.body_timeout_s, "KB_MAX_UPLOAD_MB")
+        if self.active >= self.max_connections:  # before anything is read: a flood costs nothing
+            return await guard.refuse(send, BodyRefused(503, BUSY.format(n=self.max_connections),
+                                                        (("retry-after", "5"),)))
+        self.active += 1
+        try:
+            guard.check_declared()
+            await self._forward(scope, guard, send)
+        except BodyRefused as refusal:  # too large or too slow (the worker's request was abandoned)
+            if not guard.responding:
+                await guard.refuse(send, refusal)
+        finally:
+            self.active -= 1
+
+    async def _forward(self, scope, guard: BodyGuard, send) -> None:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         cookie = "; ".join(v for k, v in headers if k.lower() == "cookie")
-        body = bytearray()
-        while True:  # buffered (uploads are bounded): a request can be re-sent if its worker died
-            msg = await receive()
-            if msg["type"] == "http.disconnect":
-                return
-            body += msg.get("body", b"")
-            if len(body) > self.max_body:
-                return await self._reply(send, 413, "Tệp hoặc yêu cầu quá lớn.")
-            if not msg.get("more_body"):
-                break
         peer = (scope.get("client") or ("", 0))[0]
         fwd = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP and k.lower() != "x-forwarded-for"]
         prior = ", ".join(v for k, v in headers if k.lower() == "x-forwarded-for")
@@ -128,26 +140,49 @@ class StickyProxy:
         host = next((v for k, v in headers if k.lower() == "host"), "")
         if host:  # the public address: Gradio builds its URLs from it
             fwd.append(("host", host))
+        if guard.declared is not None:  # streamed as declared (httpx would otherwise send it chunked)
+            fwd.append(("content-length", str(guard.declared)))
         target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
         if scope.get("query_string"):
             target += "?" + scope["query_string"].decode("latin-1")
+        started = False
+
+        async def body():
+            nonlocal started
+            started = True
+            while True:
+                msg = await guard.receive()
+                if msg["type"] == "http.disconnect":
+                    raise ClientGone
+                if msg.get("body"):
+                    yield msg["body"]
+                if not msg.get("more_body"):
+                    return
+
         i, tell = self._pick(cookie)
         resp = None
         for _attempt in range(len(self.backends)):
             req = self._client.build_request(scope["method"], self.backends[i] + target, headers=fwd,
-                                             content=bytes(body))
+                                             content=b"" if guard.done else body())
             try:
                 resp = await self._client.send(req, stream=True)
                 break
-            except httpx.ConnectError:  # that worker is down (restarting): pin the client elsewhere
-                i, tell = (i + 1) % len(self.backends), True
+            except httpx.ConnectError:
+                if started:  # part of the body is gone: it cannot be sent again
+                    break
+                i, tell = (i + 1) % len(self.backends), True  # that worker is down (restarting): pin elsewhere
+            except ClientGone:
+                return
+            except httpx.TransportError:  # the worker died while the request was going to it
+                break
         if resp is None:
-            return await self._reply(send, 503, "Máy chủ đang khởi động lại, hãy thử lại sau giây lát.")
+            return await reply(send, 503, RESTARTING)
         try:
             out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers.multi_items()
                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding")]
             if tell:
                 out.append((b"set-cookie", f"{COOKIE}={i}; Path=/; HttpOnly; SameSite=Lax".encode()))
+            guard.responding = True
             await send({"type": "http.response.start", "status": resp.status_code, "headers": out})
             async for chunk in resp.aiter_raw():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -212,12 +247,13 @@ def serve_workers(settings: Settings) -> int:
 
     logs = Path(settings.home) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    gradio_tmp = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    # Each worker empties its own temp dir when it starts (ui.scratch): one per worker, under ours.
+    temp = scratch.reset(settings.temp_path)
     workers = []
     for i in range(n):
         port = free_port()
         env = dict(os.environ) | {"KB_WORKERS": "1", "KB_HOME": str(settings.home),
-                                  "GRADIO_TEMP_DIR": str(gradio_tmp / f"kb-worker-{i}")}
+                                  "KB_TEMP_DIR": str(temp / f"worker-{i}")}
         # Only worker 0 embeds in the background (ingest.locks would serialise them anyway).
         if i > 0:
             env["KB_BACKGROUND_EMBED"] = "false"
@@ -250,8 +286,9 @@ def serve_workers(settings: Settings) -> int:
                     w.start()
 
     threading.Thread(target=supervise, daemon=True, name="kb-workers").start()
-    proxy = StickyProxy([w.url for w in workers], max_body=(settings.max_upload_mb + 1) << 20,
-                        alive=lambda i: workers[i].alive())
+    proxy = StickyProxy([w.url for w in workers], max_body=settings.upload_request_bytes,
+                        alive=lambda i: workers[i].alive(), max_connections=settings.proxy_max_connections,
+                        body_timeout_s=settings.request_body_timeout_s)
     print(f"kb: {n} tiến trình phục vụ sau http://{settings.host}:{settings.port} "
           f"({', '.join(w.url for w in workers)})", flush=True)
     # uvicorn turns SIGTERM into a graceful stop, then re-raises it with the handler found before it

@@ -1,10 +1,12 @@
 """The answer stage: which units to cite, in which order and role, and the extractive answer.
 
 Retrieval has already ordered the candidates by the one learned score (qa.features, qa.ranker).
-`plan_answer` reads that order and re-ranks nothing, with three policies on what may lead at all:
-a secondary source only when no primary clause is a candidate, an article about the document itself
-(scope, entry into force) only when the question asks about it, a document whose scope excludes the
-asker only when none that applies to them is a candidate (unless the question names that document). It applies the first rule of
+`plan_answer` reads that order and re-ranks nothing, with two policies on what may lead at all:
+a secondary source only when no primary clause is a candidate, a document whose scope excludes the
+asker only when none that applies to them is a candidate (unless the question names that document);
+an article about the document itself (scope, entry into force) is weighed by the ranker's
+`about_document` feature, not held back (the hard rule cost more than it saved, cross-validated).
+It applies the first rule of
 `LEAD_RULES` that fires and records its name (an answer's `why`):
 - `applicability`: the question asks whom a named document applies to: its scope articles answer;
 - `quoted_term`: the question quotes a term: the candidate about that term leads;
@@ -35,7 +37,7 @@ from core.bodies import ACTOR_LABELS, bodies_in
 from core.vocab import NO_BASIS, NOT_IN_BASE, PLAIN_STOPWORDS, SECONDARY_LABEL, fold, nfc
 from ingest.identity import citation_string
 from ingest.structure import split_clauses
-from qa.features import about_the_document, asks_about_the_document
+from qa.features import about_the_document
 from qa.intent import clause_subject, is_about_term
 from qa.question import Question
 from qa.ranker import BASIS_FEATURES, Ranker
@@ -332,13 +334,9 @@ def plan_answer(q: Question, hits: list[ClauseHit], source: UnitSource | None = 
         return Plan([])
     primary = [h for h in hits if h.source_kind != "secondary" and h.status != "secondary"]
     candidates = primary or hits
-    if not asks_about_the_document(q) and "about_document_last" not in ABLATED:
-        # Articles about the document itself (scope, entry into force, who implements it) share the
-        # words of any question on the document and answer none but a question about them: they
-        # never lead one (the order among the others is the ranker's).
-        substantive = [h for h in candidates if not about_the_document(h.article_title)]
-        candidates = substantive + [h for h in candidates if about_the_document(h.article_title)] if substantive \
-            else candidates
+    # Articles about the document itself (scope, entry into force) are not pushed last here: the
+    # ranker weighs them by its `about_document` feature, and the hard re-sort cost 6 first citations
+    # of 521 on ALQAC and 2 of 194 on our questions, cross-validated, for none gained (BENCHMARKS.md).
     asker = q.actors
     if asker and "out_of_scope_last" not in ABLATED:
         # A clause of a document whose scope excludes the asker ("Thông tư … áp dụng đối với các Bộ" and a
@@ -436,7 +434,7 @@ def status_warnings(hits: list[ClauseHit], as_of: str | None = None) -> list[str
 
 
 def basis_features(q: Question, hits: list[ClauseHit], features: dict[str, np.ndarray], dense_top: float,
-                   unknown_words: float = 0.0) -> np.ndarray:
+                   unknown_words: float = 0.0, unknown_folded: float = 0.0) -> np.ndarray:
     """The BASIS_FEATURES row of a ranked list (qa.ranker.BasisModel reads it)."""
     from qa.features import FEATURES
 
@@ -455,6 +453,7 @@ def basis_features(q: Question, hits: list[ClauseHit], features: dict[str, np.nd
         "unaccented": float(q.unaccented),
         "named_document": float(row[col["named_document"]]) if row is not None else 0.0,
         "unknown_words": unknown_words,
+        "unknown_folded": unknown_folded,
     }
     return np.array([z[f] for f in BASIS_FEATURES], dtype=np.float64)
 
@@ -465,7 +464,7 @@ FALLBACK_NONE_COVERAGE = 0.3
 
 
 def assess_basis(q: Question, hits: list[ClauseHit], features: dict[str, np.ndarray], dense_top: float,
-                 ranker: Ranker | None, unknown_words: float = 0.0) -> tuple[str, float]:
+                 ranker: Ranker | None, unknown_words: float = 0.0, unknown_folded: float = 0.0) -> tuple[str, float]:
     """("found" | "weak" | "none", the probability that the lead answers)."""
     if not hits:
         return "none", 0.0
@@ -474,7 +473,7 @@ def assess_basis(q: Question, hits: list[ClauseHit], features: dict[str, np.ndar
         cov = max(h.coverage for h in hits[:3])
         return ("found" if cov >= FALLBACK_FOUND_COVERAGE else "weak" if cov >= FALLBACK_NONE_COVERAGE
                 else "none"), min(1.0, cov)
-    p = model.probability(basis_features(q, hits, features, dense_top, unknown_words))
+    p = model.probability(basis_features(q, hits, features, dense_top, unknown_words, unknown_folded))
     return model.basis(p, unknown_words), p
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ingest.catalog import RELATION_LABELS, Catalog
 from ingest.identity import document_name
 from ingest.registry import DocumentRow
+from qa.succession import changes_made_by
 from qa.types import DocumentSummary
 
 
@@ -13,7 +14,8 @@ def relation_lines(catalog: Catalog, key: str, names: dict[str, str], loaded: se
         label = RELATION_LABELS.get(rel, rel)
         missing = " (chưa có văn bản)" if loaded is not None and target not in loaded else ""
         out.append(f"{label} {names.get(target, target)}{missing}")
-    return out
+    # a body renamed, merged or abolished by this document, or functions it moved ([[succession]])
+    return out + [f"Thay đổi cơ quan: {line}" for line in changes_made_by(key, catalog)]
 
 
 def document_list(loaded: list[DocumentRow], catalog: Catalog) -> list[DocumentSummary]:
@@ -42,6 +44,7 @@ def document_list(loaded: list[DocumentRow], catalog: Catalog) -> list[DocumentS
             issued_on=e.issued_on or (str(e.issued_year) if e.issued_year else ""),
             effective_from=e.effective_from, in_catalog=True,
             relations=relation_lines(catalog, e.key, names, loaded_keys),
-            note="Chưa có văn bản — cán bộ pháp chế cần bổ sung tệp chính thức", text_source=e.text,
+            note="Chưa có văn bản — cán bộ pháp chế cần bổ sung tệp chính thức"
+                 + (f" · {e.status_note}" if e.status_note else ""), text_source=e.text,
         ))
     return out

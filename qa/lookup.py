@@ -8,6 +8,8 @@ from qa.amended import describe, relations_for, today, unit_status, units_in_for
 from qa.references import DocDescriptor, match_documents, parse_reference, suggest_documents
 from qa.retrieval import hit_from_row
 from qa.types import LookupResult
+from qa.validity import UnitFacts, Wording
+from qa.validity_facts import ValidityFacts
 
 
 def _range(numbers: list[str]) -> str:
@@ -24,8 +26,9 @@ def _documents_with_article(registry: Registry, loaded: list[DocDescriptor], ref
     return out
 
 
-def _amendment_notes(res: LookupResult, status, as_of: str | None) -> LookupResult:
-    """The changes made to the unit found, and which text `res.text` is."""
+def _amendment_notes(res: LookupResult, status, as_of: str | None, later_wording: bool = False) -> LookupResult:
+    """The changes made to the unit found, and which text `res.text` is (`later_wording`: the current
+    wording of a unit changed after `as_of`, said by the caller in its own note)."""
     res.as_of, res.notes, res.amended_by, res.repealed = as_of or "", status.lines, status.amended_by, status.repealed
     if not status.lines:
         return res
@@ -40,19 +43,22 @@ def _amendment_notes(res: LookupResult, status, as_of: str | None) -> LookupResu
     elif as_of is None and not status.phapdien:
         res.notes.append("Nội dung dưới đây là nội dung ban hành ban đầu; chọn ngày áp dụng (--as-of) để xem "
                          "nội dung có hiệu lực tại một ngày.")
-    if status.phapdien:
+    if status.phapdien and not later_wording:
         res.notes.append("Nội dung dưới đây là nội dung trong Bộ pháp điển, đã cập nhật các sửa đổi được ghi chú; "
                          "nội dung trước khi sửa đổi không có trong cơ sở dữ liệu.")
     return res
 
 
 def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued: list[DocDescriptor],
-                     reference: str, as_of: str | None = None, suggest: bool = True) -> LookupResult:
+                     reference: str, as_of: str | None = None, suggest: bool = True,
+                     facts: ValidityFacts | None = None) -> LookupResult:
     """suggest=False: no "did you mean" list on a miss (the answer stage follows references and
     never shows one; at the scale of the whole Pháp điển it is the costly part). loaded: documents with text in the registry; catalogued: every catalogue entry (to tell
     "not in the base yet" from "no such document"). as_of (ISO date): the text in force on that
     date, with the amendments whose amending document is in the base applied (qa.amended); None:
-    the text as enacted. Either way the changes made to the unit are listed in `notes`."""
+    the text as enacted. Either way the changes made to the unit are listed in `notes`. facts: with it, the
+    unit's hiệu lực on `as_of` (today when None) and, for a unit whose stored wording took effect after
+    `as_of` (the earlier one not in the base), a note that says so first (qa.validity)."""
     ref = parse_reference(reference or "")
     if not (ref.number or ref.name or ref.doc_type):
         if ref.article:
@@ -91,11 +97,25 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
     if rels and as_of:
         units, _, applied = units_in_force(units, rels, loaded_keys, as_of)
 
-    def noted(res: LookupResult) -> LookupResult:
-        if not rels:
-            return res
-        return _amendment_notes(res, unit_status(rels, loaded_keys, name, res.article, res.clause, res.point,
-                                                 as_of, applied), as_of)
+    def noted(res: LookupResult, unit=None) -> LookupResult:
+        res.as_of = as_of or ""
+        facts_of = None
+        if unit is not None and unit.kind == "dieu":
+            res.article_title = unit.title
+            facts_of = UnitFacts(res.article, res.clause, res.point, label=res.citation,
+                                 effective_from=unit.effective_from or (row.effective_from if row else ""),
+                                 note=unit.amendment_note)
+        wording = facts.wording(doc.key, facts_of, as_of) if facts is not None and facts_of else Wording()
+        if facts is not None:
+            status = facts.status(doc.key, facts_of, as_of)
+            res.validity = status.to_dict() if status else {}
+        if rels:
+            res = _amendment_notes(res, unit_status(rels, loaded_keys, name, res.article, res.clause, res.point,
+                                                    as_of, applied), as_of, wording.current_only)
+        if wording.current_only:
+            res.current_wording = True
+            res.notes.insert(0, wording.note)
+        return res
 
     def pending(message: str, article: str, clause: str = "") -> str:
         """A unit not in the text (yet): say which document adds it, and from when."""
@@ -118,6 +138,9 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
         base.as_of = as_of or ""
         base.notes = [describe(a, citation_string(name, "dieu", a.article, a.clause, a.point) if a.article else name,
                                a.amending_key in loaded_keys, as_of or today()) for a in rels]
+        if facts is not None:
+            status = facts.status(doc.key, None, as_of)
+            base.validity = status.to_dict() if status else {}
         return base
     unit = next((u for u in units if u.number.lower() == wanted.lower() and u.kind == kind), None)
     if unit is None:
@@ -134,7 +157,7 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
         base.formal_citation = formal(base.citation)
         base.text = unit.full_text
         base.hits = [hit_from_row(n) for n in unit_nodes]
-        return noted(base)
+        return noted(base, unit)
     clause = next((c for c in unit.clauses if c.number == ref.clause), None) if ref.clause else (
         next((c for c in unit.clauses if c.number == ""), None))
     if clause is None:
@@ -151,7 +174,7 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
         base.citation = citation_string(name, unit.kind, unit.number, clause.number)
         base.formal_citation = formal(base.citation)
         base.text = clause.full_text
-        return noted(base)
+        return noted(base, unit)
     point = next((p for p in clause.points if p.label == ref.point), None)
     if point is None:
         labels = [p.label for p in clause.points]
@@ -163,4 +186,4 @@ def lookup_reference(registry: Registry, loaded: list[DocDescriptor], catalogued
     base.citation = citation_string(name, unit.kind, unit.number, clause.number, point.label)
     base.formal_citation = formal(base.citation)
     base.text = point.text
-    return noted(base)
+    return noted(base, unit)

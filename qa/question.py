@@ -9,14 +9,17 @@ says which question it continued.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.bodies import actors_in, bodies_in, levels_in
 from core.vocab import PLAIN_STOPWORDS, fold, nfc
+from ingest.catalog import Succession
 from ingest.lexical import is_unaccented
 from qa.intent import (asks_applicability, body_name_words, expected_answers, legal_name_expansion, plain,
                        question_parts, quoted_terms)
 from qa.references import DocDescriptor, find_document_mentions
+from qa.succession import successors_named
 
 # Cues that a question continues the previous one: it points back ("cơ quan đó", "văn bản này",
 # "như vậy") or asks only about a change of subject ("còn cấp xã thì sao?", "thế còn …").
@@ -55,16 +58,27 @@ class Question:
     # the coarse kinds (ministry / local government) and the levels of local government it names
     actors: tuple[str, ...] = ()
     levels: frozenset[str] = frozenset()
+    # changes of body (corpus/catalog.toml [[succession]]) whose new body the question names: it was
+    # searched with the former name too (qa.succession), and the answer says so
+    read_as: tuple[Succession, ...] = ()
 
     @classmethod
     def parse(cls, text: str, loaded: list[DocDescriptor] | None = None,
-              catalogued: list[DocDescriptor] | None = None, previous: "Question | None" = None) -> "Question":
+              catalogued: list[DocDescriptor] | None = None, previous: "Question | None" = None,
+              successions: Sequence[Succession] = ()) -> "Question":
         text = nfc(text or "").strip()
         loaded, catalogued = loaded or [], catalogued or []
         own_mentioned = find_document_mentions(text, loaded) if loaded else []
         own_bodies = bodies_in(text)
         follow = previous is not None and continues_previous(text, bool(own_mentioned), bool(own_bodies))
         search_text = f"{previous.text} {text}" if follow else text
+        unaccented = is_unaccented(search_text)
+        # The ONE query expansion for bodies that took over another's functions: a question naming
+        # "Bộ Văn hóa, Thể thao và Du lịch" is searched with "Bộ Thông tin và Truyền thông" appended,
+        # since the provisions in force were written for the former body.
+        read_as = tuple(successors_named(search_text, successions))
+        if read_as:
+            search_text = " ".join([search_text, *dict.fromkeys(s.former for s in read_as)])
         mentioned = list(own_mentioned) + ([k for k in previous.mentioned if k not in own_mentioned] if follow else [])
         loaded_keys = {d.key for d in loaded}
         missing = [k for k in find_document_mentions(search_text, catalogued) if k not in loaded_keys] if catalogued else []
@@ -76,14 +90,14 @@ class Question:
         if follow and not expects and previous.parts <= 1:
             expects = previous.expects  # "còn cấp xã thì sao?" asks what the first question asked
         return cls(
-            text=text, search_text=search_text, folded=plain(search_text), unaccented=is_unaccented(search_text),
+            text=text, search_text=search_text, folded=plain(search_text), unaccented=unaccented,
             parts=parts, expects=expects, quoted=tuple(quoted_terms(search_text)), asker=asker, bodies=bodies,
             applicability=asks_applicability(text) or (follow and previous.applicability),
             yes_no=bool(_YES_NO_RE.search(plain(text).rstrip())), mentioned=tuple(mentioned), missing=tuple(missing),
             legal_name=legal_name_expansion(search_text, asker), continues=previous.text if follow else "",
             words=frozenset(w for w in re.findall(r"\w+", search_text.lower())
                             if w not in PLAIN_STOPWORDS and not w.isdigit() and len(w) > 1),
-            actors=tuple(actors_in(search_text)), levels=frozenset(levels_in(search_text)),
+            actors=tuple(actors_in(search_text)), levels=frozenset(levels_in(search_text)), read_as=read_as,
         )
 
     def body_words(self, segmented: list[str]) -> frozenset[str]:

@@ -34,6 +34,7 @@ BASIS_FEATURES: tuple[str, ...] = (
     "unaccented",     # typed without diacritics
     "named_document", # the lead is of a document the question names
     "unknown_words",  # share of the question's words the corpus never uses ("kết hôn" asked of press law)
+    "unknown_folded", # the same for a question typed without diacritics (its own scale: a weight of its own)
 )
 
 

@@ -64,6 +64,7 @@ class RetrievalResult:
     features: dict[str, np.ndarray] = field(default_factory=dict)
     question: Question | None = None
     unknown_words: float = 0.0  # QueryTerms.unknown_share: the question's words the corpus never uses
+    unknown_folded: float = 0.0  # QueryTerms.unknown_folded_share: the same, typed without diacritics
 
 
 def hit_from_row(row: NodeRow, score: float = 0.0) -> ClauseHit:
@@ -150,6 +151,21 @@ class QueryTerms:
         # only words of several syllables: a lone unknown token is an abbreviation ("ubnd", "nđ"), a
         # typo or a number, not a subject the corpus lacks
         return sum(self.idf(w) for w in words if "_" in w and not df.get(w)) / total if total else 0.0
+
+    def unknown_folded_share(self, df_folded: dict[str, int]) -> float:
+        """The same for a question typed without diacritics: the share of its content syllables that
+        belong to no word of two or three syllables the corpus uses ("ket hon", "nghia vu quan su"
+        asked of the press texts), since every folded syllable alone is somewhere ("hon" = "hơn")."""
+        if not self.folded:
+            return 0.0
+        syl = self.words
+        known = [False] * len(syl)
+        for n in (2, 3):
+            for i in range(len(syl) - n + 1):
+                if df_folded.get("_".join(syl[i:i + n])):
+                    known[i:i + n] = [True] * n
+        content = [i for i, w in enumerate(syl) if w not in FOLDED_STOPWORDS and not w.isdigit() and len(w) > 1]
+        return sum(1 for i in content if not known[i]) / len(content) if content else 0.0
 
     def coverage(self, row: NodeRow) -> float:
         stop = FOLDED_STOPWORDS if self.folded else STOPWORDS
@@ -270,6 +286,7 @@ class Retriever:
             features={h.node_id: features[h.node_id] for h in hits if h.node_id in features},
             question=q,
             unknown_words=terms.unknown_share(lex_index.df or {}),
+            unknown_folded=terms.unknown_folded_share(lex_index.df_folded or {}),
         )
 
 

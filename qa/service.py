@@ -12,31 +12,46 @@ import time
 from typing import Callable, Iterator, Protocol
 
 from core.backends import Backends, make_backends
-from core.errors import SettingsError
+from core.errors import KbError, SettingsError
 from core.settings import ANSWER_MODES, Settings
 from ingest.amendments import Amendment, screen_amendments, target_type
 from ingest.identity import citation_string, document_name, unit_label
 from ingest.compare import DocumentDiff, compare_documents
+from ingest.corrections import FIELD_LABELS
 from ingest.model import LegalDocument, ReaderError
-from ingest.store import KnowledgeStore
-from core.vocab import LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
-from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for,
-                        today, unit_status)
+from ingest.store import FileOutcome, KnowledgeStore
+from ingest.versions import VersionRow, document_from_version
+from core.vocab import LEGAL_STATUS, LEXICAL_ONLY_NOTE, NOT_IN_BASE, format_iso
+from qa.amended import (UnitStatus, action_words, amend_plan, amending_label, planned_change, relations_for, today,
+                        unit_status)
 from qa.answer import (Quoted, applicability_units, assess_basis, no_basis_answer, plan_answer, render_extractive,
                        summary_answer)
 from qa.question import Question
 from qa.catalog_view import document_list, relation_lines
+from qa.desk.base_view import BaseView
+from qa.desk.basis_check import BasisReport, check_basis
+from qa.desk.draft import Draft
 from qa.desk.source import documents_in_force
+from qa.desk.trace import TraceReport, trace
 from qa.desk.view import DeskView, build_view
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
 from qa.references import DocDescriptor
+from qa.succession import change_line, notes_for, reading_note
 from qa.retrieval import FusionParams, RetrievalFilters, RetrievalResult, Retriever, hit_from_row
 from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, OriginalFile,
                       PointView, UnitView)
+from qa.asof import check_units, label_answer, lead_is_later_wording
+from qa.validity import DocFacts, Statement, UnitFacts, status_of
+from qa.validity_facts import STATUS_FIELD, ValidityFacts, staff_statement, unit_of_hit
 
 Progress = Callable[[float, str], None]
 MAX_PREVIEW_RELATIONS = 200  # lines per list in the staff preview (a Pháp điển đề mục may note hundreds)
+
+
+def _as_typed(key: str) -> list[str]:
+    """A document key as typed, then in upper and lower case ("998/2099/nđ-cp")."""
+    return list(dict.fromkeys((key, key.upper(), key.lower())))
 
 
 class KnowledgeService(Protocol):
@@ -65,9 +80,25 @@ class KnowledgeService(Protocol):
     def original_file(self, key: str) -> OriginalFile | None: ...
 
     def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None,
-                     replace=False, commit_lock=None, confirmed_by: str = "") -> dict: ...
+                     replace=False, commit_lock=None, user: str = "") -> dict: ...
 
     def remove_document(self, key: str) -> bool: ...
+
+    def correct_document(self, key: str, fix: dict, by: str = "", commit_lock=None) -> dict: ...
+
+    def document_status(self, key: str, as_of: str | None = None) -> dict: ...
+
+    def staff_status(self, key: str) -> dict: ...
+
+    def versions(self, key: str) -> list[VersionRow]: ...
+
+    def version_document(self, key: str, version: int) -> LegalDocument | None: ...
+
+    def restore_version(self, key: str, version: int, user: str = "", commit_lock=None) -> FileOutcome: ...
+
+    def check_basis(self, draft: Draft, as_of: str | None = None) -> BasisReport: ...
+
+    def trace(self, draft: Draft, as_of: str | None = None) -> TraceReport: ...
 
     def desk(self, as_of: str | None = None) -> DeskView: ...
 
@@ -130,8 +161,9 @@ class KnowledgeBase:
     def question(self, text: str, previous: str | None = None) -> Question:
         """The question parsed once (qa.question), read as a follow-up of `previous` when it continues it."""
         loaded, catalogued = self.retriever.descriptors(), self.catalogued_descriptors()
-        before = Question.parse(previous, loaded, catalogued) if previous and previous.strip() else None
-        return Question.parse(text, loaded, catalogued, previous=before)
+        successions = self.store.catalog.successions
+        before = Question.parse(previous, loaded, catalogued, successions=successions) if previous and previous.strip() else None
+        return Question.parse(text, loaded, catalogued, previous=before, successions=successions)
 
     def retrieve(self, question: Question | str, k: int = 10, as_of: str | None = None, documents=None) -> RetrievalResult:
         q = question if isinstance(question, Question) else self.question(question)
@@ -157,7 +189,18 @@ class KnowledgeBase:
             ans.lexical_only = True
             # the cause (server address, error) is for the operator's log (ingest.dense), not for readers
             ans.warnings.append(f"{LEXICAL_ONLY_NOTE}.")
+        self._succession_notes(ans, res.question, as_of)
         return ans, plan
+
+    def _succession_notes(self, ans: Answer, q: Question, as_of: str | None) -> None:
+        """Bodies that no longer exist as named (qa.succession): first how the question was read when it
+        named the new body, then one line per change a quoted clause's body went through."""
+        cat = self.store.catalog
+        said = [reading_note(s, cat) for s in q.read_as]
+        already = {change_line(s, cat) for s in q.read_as}  # the reading note says these already
+        lines = [n for n in notes_for([c.quote for c in ans.citations], cat, as_of) if n not in already]
+        ans.warnings[:0] = [w for w in said if w not in ans.warnings]
+        ans.warnings += [w for w in lines if w not in ans.warnings]
 
     def _answer_of(self, q: Question, res: RetrievalResult, as_of: str | None) -> tuple[Answer, list[Quoted]]:
         missing = list(q.missing)
@@ -165,7 +208,8 @@ class KnowledgeBase:
         if gap is not None:
             return gap, []
         ranker = self.retriever.ranker
-        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker, res.unknown_words)
+        basis, conf = assess_basis(q, res.hits, res.features, res.dense_top, ranker, res.unknown_words,
+                                   res.unknown_folded)
         scope_units = applicability_units(q, res.hits, self.units)
         if scope_units:
             basis, conf = "found", max(conf, 0.8)  # the named document's scope article is the answer
@@ -180,6 +224,10 @@ class KnowledgeBase:
             plan.units, amended_by, notes = amend_plan(plan.units, self.store.registry, self.retriever.descriptors(),
                                                        as_of)
             units = plan.units
+            # hiệu lực on the date, and quotes whose wording is later than the date (never the basis)
+            checked = check_units(units, self._facts(), as_of)
+            if basis == "found" and lead_is_later_wording(checked):
+                basis = "weak"
             lead = units[0].hit
             why |= {"rule": plan.rule, "lead": units[0].citation, "score": round(lead.score, 4)}
             if lead.node_id in res.features:
@@ -187,6 +235,7 @@ class KnowledgeBase:
             ans = render_extractive(q, res.hits, basis, conf, plan, as_of, why)
             for c, by in zip(ans.citations, amended_by):
                 c.amended_by = by
+            label_answer(ans, units, checked)
             ans.warnings += [n for n in notes if n not in ans.warnings]
         ans.missing_documents = missing
         ans.warnings += [f"{self._document_name(key)}: {NOT_IN_BASE}." for key in missing]
@@ -252,7 +301,10 @@ class KnowledgeBase:
         hits = [p.as_hit() for p in plan] or res.hits[:6]
         roles = {(p.hit.node_id, p.citation): p.role for p in plan}
         amended = {(c.node_id, c.citation): c.amended_by for c in ans.citations}
+        checked = check_units(plan, self._facts(), as_of) if plan else []
         for item in iter_answer_with_llm(self.settings, question, hits, lambda q, h: ans):
+            if isinstance(item, Answer) and item is not ans:
+                label_answer(item, plan, checked)
             if isinstance(item, Answer):
                 item.missing_documents = ans.missing_documents
                 item.continues, item.why = ans.continues, ans.why
@@ -262,6 +314,7 @@ class KnowledgeBase:
                 for c in item.citations:
                     c.role = roles.get((c.node_id, c.citation), c.role)
                     c.amended_by = amended.get((c.node_id, c.citation), c.amended_by)
+                self._succession_notes(item, res.question, as_of)  # the model's quotes: once each (deduplicated)
             yield item
 
     # ---- references
@@ -285,8 +338,33 @@ class KnowledgeBase:
             return self._desk[key]
 
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
-        return lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
-                                reference, as_of)
+        res = lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
+                               reference, as_of, facts=self._facts())
+        if res.status == "found":  # a body the unit names no longer exists as named (qa.succession)
+            res.notes += [n for n in notes_for([res.text], self.store.catalog, as_of) if n not in res.notes]
+        return res
+
+    # ---- the official's desk (qa.desk): a draft's citations checked, a letter's tasks traced to the law
+    def check_basis(self, draft: Draft, as_of: str | None = None) -> BasisReport:
+        return check_basis(draft, BaseView(self), as_of, self.settings.desk_max_citations)
+
+    def trace(self, draft: Draft, as_of: str | None = None) -> TraceReport:
+        return trace(draft, BaseView(self), as_of, self.settings.desk_max_tasks)
+
+    # ---- hiệu lực
+    def _facts(self, resolve_words: bool = True) -> ValidityFacts:
+        """What qa.validity decides on, read afresh for each request (staff may have just set a status)."""
+        return ValidityFacts(self.store.registry, self.store.catalog, self.retriever.descriptors(), resolve_words)
+
+    def document_status(self, key: str, as_of: str | None = None) -> dict:
+        """The hiệu lực of a document on `as_of` (today when None), with its source; {} when unknown key.
+        Staff set it by correcting the document's status (correct_document)."""
+        status = self._facts().status(key, None, as_of)
+        return status.to_dict() if status else {}
+
+    def staff_status(self, key: str) -> dict:
+        """The status staff set on a document ({"value", "since", "note", "by", "at", …}); {} when none."""
+        return dict(self.store.registry.corrections(key).get(STATUS_FIELD) or {})
 
     def _amendment_status(self, key: str, article: str, clause: str = "", point: str = "") -> UnitStatus:
         """What other documents changed in a unit (qa.amended), as of today."""
@@ -321,7 +399,12 @@ class KnowledgeBase:
 
     # ---- documents
     def documents(self) -> list[DocumentSummary]:
-        return document_list(self.store.registry.documents(), self.store.catalog)
+        docs = document_list(self.store.registry.documents(), self.store.catalog)
+        facts = self._facts(resolve_words=False)
+        for d in docs:
+            status = facts.status(d.key)
+            d.validity = status.to_dict() if status else {}
+        return docs
 
     def relations(self, key: str) -> list[str]:
         docs = self.documents()
@@ -340,8 +423,14 @@ class KnowledgeBase:
         loaded_keys = {d.key for d in loaded}
         desc = next((d for d in loaded if d.key == key), None)
         rels = relations_for(self.store.registry, desc) if desc else []
+        facts = self._facts()
+        doc_status = facts.status(key)
         units = []
         for u in self.store.registry.units(key):
+            now = facts.status(key, UnitFacts(u.number, label=citation_string(name, u.kind, u.number),
+                                              effective_from=u.effective_from, note=u.amendment_note)
+                               ) if u.kind == "dieu" else None
+            differs = now is not None and doc_status is not None and now.value != doc_status.value
             clauses = [
                 ClauseView(number=c.number, citation=citation_string(name, u.kind, u.number, c.number), text=c.text,
                            node_id=first_node.get((u.kind, u.number, c.number)),
@@ -352,7 +441,8 @@ class KnowledgeBase:
             units.append(UnitView(kind=u.kind, number=u.number, title=u.title, chapter=u.chapter, section=u.section,
                                   citation=citation_string(name, u.kind, u.number), intro=u.intro, clauses=clauses,
                                   effective_from=u.effective_from, amendment_note=u.amendment_note,
-                                  phapdien_id=u.phapdien_id, **self._unit_amendments(rels, loaded_keys, name, u)))
+                                  phapdien_id=u.phapdien_id, **self._unit_amendments(rels, loaded_keys, name, u),
+                                  validity=now.to_dict() if differs else {}))
         # changes to the whole document, or adding articles it does not have
         numbers = {u.number.lower() for u in units if u.kind == "dieu"}
         extra = [a for a in rels if not a.article or a.article.lower() not in numbers]
@@ -361,7 +451,25 @@ class KnowledgeBase:
         extra_lines += self._documents_amended(key, loaded_keys)
         return DocumentTree(key=key, name=name, status=doc.status, effective_from=doc.effective_from,
                             issuer=doc.issuer, number=doc.number, doc_type=doc.doc_type, issued_on=doc.issued_on,
-                            relations=self.relations(key), units=units, amendments=extra_lines)
+                            relations=self.relations(key), units=units, amendments=extra_lines,
+                            validity=doc_status.to_dict() if doc_status else {},
+                            corrections=self.correction_lines(key))
+
+    def correction_lines(self, key: str) -> list[str]:
+        """The staff corrections stored for a document: field, as corrected, as read, who and when."""
+        def shown(k: str, v: str) -> str:
+            return format_iso(v) if k in ("issued_on", "effective_from") else LEGAL_STATUS.get(v, v) if k == "status" else v
+
+        out = []
+        for k, c in self.store.registry.corrections(key).items():
+            when = time.strftime("%d/%m/%Y %H:%M", time.localtime(c["at"])) if c.get("at") else ""
+            who = ", ".join(x for x in (c.get("by", ""), when) if x)
+            read = f"bản đọc được: “{shown(k, c['read'])}”" if c.get("read") else "bản đọc được không ghi"
+            grounds = (f" từ {format_iso(c['since'])}" if c.get("since") else "") + (  # a status staff set
+                f" — {c['note']}" if c.get("note") else "")
+            out.append(f"{FIELD_LABELS.get(k, k)}: “{shown(k, c['value'])}”{grounds} ({read}"
+                       + (f"; {who})" if who else ")"))
+        return out
 
     def clause(self, node_id: str) -> ClauseHit | None:
         row = self.store.registry.nodes_by_id([node_id]).get(node_id)
@@ -371,6 +479,8 @@ class KnowledgeBase:
         if hit.unit_kind == "dieu":
             point = "" if "-" in hit.point else hit.point
             hit.amendments = tuple(self._amendment_status(hit.document, hit.article, hit.clause, point).lines)
+        status = self._facts().status(hit.document, unit_of_hit(hit))
+        hit.validity = status.to_dict() if status else {}
         return hit
 
     def original_file(self, key: str) -> OriginalFile | None:
@@ -404,16 +514,68 @@ class KnowledgeBase:
         out = []
         for d in docs:
             target = d.key if self.store.registry.document(d.key) else replace
-            row = self.store.registry.document(target) if target else None
-            if row is None:
+            old = self._stored_document(target) if target else None
+            if old is None:
                 continue
-            old = LegalDocument(number=row.number, doc_type=row.doc_type, title=row.title, issuer=row.issuer,
-                                issued_on=row.issued_on, effective_from=row.effective_from,
-                                units=self.store.registry.units(target))
             diff = compare_documents(old, d)
             diff.old_key = target
             out.append(diff)
         return out
+
+    def _stored_document(self, key: str) -> LegalDocument | None:
+        """The document `key` as stored now (header facts and units), or None."""
+        row = self.store.registry.document(key)
+        if row is None:
+            return None
+        return LegalDocument(number=row.number, doc_type=row.doc_type, title=row.title, issuer=row.issuer,
+                             issued_on=row.issued_on, effective_from=row.effective_from,
+                             units=self.store.registry.units(key))
+
+    def compare(self, old: str, new: str) -> DocumentDiff:
+        """`kb compare`: two documents, each named by a stored key ("72/2015/NĐ-CP", in any case), a
+        version of one ("72/2015/NĐ-CP@2", see `kb versions`) or a file (read, not stored; of a file
+        holding several documents, the one with the other side's key). Nothing is stored. KbError
+        naming the side that cannot be found and what to type instead."""
+        found: dict[str, tuple[LegalDocument, str]] = {}
+        refs = (old, new)
+        for ref in sorted(refs, key=lambda r: os.path.isfile(r)):  # keys first: a file's document is picked by them
+            others = [found[r][0].key for r in refs if r in found and r != ref]
+            found[ref] = self._compared(ref, others[0] if others else "")
+        (a, a_name), (b, b_name) = found[old], found[new]
+        diff = compare_documents(a, b)
+        diff.old_name, diff.new_name = a_name, b_name
+        return diff
+
+    def _compared(self, ref: str, hint: str) -> tuple[LegalDocument, str]:
+        """One side of `compare`: the document and how it is named."""
+        ref = ref.strip()
+        if os.path.isfile(ref):
+            docs = self._parse(ref, None)
+            if not docs:
+                raise ReaderError(ref, "không có văn bản nào có điều hoặc mục để so sánh")
+            doc = docs[0] if len(docs) == 1 else next((d for d in docs if d.key == hint), None)
+            if doc is None:
+                keys = ", ".join(d.key for d in docs)
+                raise ReaderError(ref, f"tệp có {len(docs)} văn bản ({keys}); so sánh từng văn bản với văn bản "
+                                       "đã lưu cùng số hiệu: `kb compare SỐ_HIỆU TỆP`")
+            return doc, f"tệp {os.path.basename(ref)} ({document_name(doc.number, doc.doc_type, doc.title)})"
+        key, at, version = ref.rpartition("@")
+        if at and version.isdigit():
+            match = next((k for k in _as_typed(key.strip()) if self.versions(k)), None)
+            if match is None:
+                raise KbError(f"Không có phiên bản nào của văn bản {key.strip()!r}: chỉ văn bản nạp nguyên từ một "
+                              "tệp mới có lịch sử phiên bản. Xem số hiệu đúng bằng `kb docs`.")
+            doc = self.version_document(match, int(version))
+            if doc is None:
+                raise KbError(f"Văn bản {match} không có phiên bản {version}. Xem danh sách bằng `kb versions {match}`.")
+            current = " (đang dùng)" if self.store.registry.current_version(match) == int(version) else ""
+            return doc, f"{document_name(doc.number, doc.doc_type, doc.title)}, phiên bản {version}{current}"
+        for k in _as_typed(ref):
+            doc = self._stored_document(k)
+            if doc is not None:
+                return doc, f"{document_name(doc.number, doc.doc_type, doc.title)} (bản đang lưu)"
+        raise KbError(f"Không có văn bản {ref!r} trong cơ sở dữ liệu, cũng không có tệp nào ở đường dẫn đó. Xem số "
+                      "hiệu bằng `kb docs`; một phiên bản cũ là SỐ_HIỆU@N (xem `kb versions SỐ_HIỆU`).")
 
     def _target_name(self, a: Amendment) -> str:
         """How a relation's amended document is named: as the base or the catalogue name it, else by
@@ -445,6 +607,17 @@ class KnowledgeBase:
         out += [f"… và {len(refused) - MAX_PREVIEW_RELATIONS} nội dung khác"] if len(refused) > MAX_PREVIEW_RELATIONS else []
         return {"amendments": lines, "refused_amendments": out}
 
+    def _preview_status(self, d: LegalDocument):
+        """The hiệu lực the document will have once stored, from what this reading and the catalogue say
+        and the status staff set (now, or on an earlier version)."""
+        entry = self.store.catalog.entry(d.key)
+        staff = staff_statement(d.corrections) or staff_statement(self.store.registry.corrections(d.key))
+        facts = DocFacts(d.key, document_name(d.number, d.doc_type, d.title), source_kind=d.source_kind,
+                         effective_from=d.effective_from, snapshot_on=d.snapshot_on,
+                         catalog=Statement(entry.status, note=entry.status_note) if entry and entry.status else None,
+                         staff=staff, in_catalog=entry is not None)
+        return status_of(facts, None, today(), [a for a in screen_amendments(d)[0] if a.target_key == d.key])
+
     def preview_file(self, path: str, overrides: dict | None = None) -> list[dict]:
         try:
             docs = self._parse(path, overrides)
@@ -458,6 +631,7 @@ class KnowledgeBase:
                 "articles": len(d.units), "clauses": sum(len(u.clauses) for u in d.units),
                 "units": [f"{unit_label(u.kind, u.number)}. {u.title}".strip() for u in d.units[:200]],
                 "warnings": list(d.warnings), "error": None, "draft": d.draft,
+                "validity": self._preview_status(d).to_dict(),
                 **self._planned_relations(d),
                 # corrections made to an earlier version, applied again to this one
                 "kept_corrections": {k: c["value"] for k, c in d.corrections.items() if c.get("kept")},
@@ -467,15 +641,38 @@ class KnowledgeBase:
         return out
 
     def ingest_files(self, paths: list[str], overrides: dict | None = None, progress: Progress | None = None,
-                     replace=False, commit_lock=None, confirmed_by: str = "") -> dict:
+                     replace=False, commit_lock=None, user: str = "") -> dict:
         """`replace`: the keys of the documents the user chose to replace (or True); a file whose document
         another file already holds is otherwise refused (KnowledgeStore.ingest). `commit_lock`: a
         context-manager factory (the UI's write lock) held only around each registry swap and index sync.
-        `confirmed_by`: the staff member ingesting after the preview, recorded with the amendment relations."""
+        `user`: the user ingesting (a staff member after the preview, the OS user for `kb ingest`),
+        recorded with each version stored and, as confirmed_by, with the amendment relations."""
         report = self.store.ingest(paths, embed=True, restore=True, force=bool(overrides),
                                    overrides=overrides, progress=progress, replace=replace, commit_lock=commit_lock,
-                                   confirmed_by=confirmed_by)
+                                   user=user)
         return report.to_dict()
 
     def remove_document(self, key: str) -> bool:
         return self.store.remove(key)
+
+    def correct_document(self, key: str, fix: dict, by: str = "", commit_lock=None) -> dict:
+        """Correct a stored document's header facts (KnowledgeStore.correct): the ingest report of the
+        files read again, with "corrected": the fields that changed. Raises CorrectionError (a KbError), changing nothing, for a correction that
+        is not valid or a file no longer as ingested."""
+        self._parsed.clear()  # the previews remembered were read before the correction
+        report, fixed = self.store.correct(key, fix, by=by, commit_lock=commit_lock)
+        return report.to_dict() | {"corrected": fixed}
+
+    # ---- versions of a document (ingest.versions)
+    def versions(self, key: str) -> list[VersionRow]:
+        """Every stored version of `key`, oldest first, the current one marked (none once removed)."""
+        return self.store.registry.versions(key)
+
+    def version_document(self, key: str, version: int) -> LegalDocument | None:
+        """Version `version` of `key` as it was stored (to read before restoring it), or None."""
+        row = self.store.registry.version(key, version)
+        return document_from_version(row.data) if row else None
+
+    def restore_version(self, key: str, version: int, user: str = "", commit_lock=None) -> FileOutcome:
+        """Make that version the stored text (re-indexed like a replacement); KbError when it does not exist."""
+        return self.store.restore_version(key, version, user=user, commit_lock=commit_lock)

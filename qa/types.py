@@ -37,6 +37,8 @@ class ClauseHit:
     # The changes other documents made to this unit, one Vietnamese line each (qa.amended): shown
     # in the clause panel, and in an answer's warnings instead of the raw Pháp điển note.
     amendments: tuple[str, ...] = ()
+    # Hiệu lực of this unit (qa.validity.Status.to_dict: value, label, source, reason, since); {} = not computed.
+    validity: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,6 +66,12 @@ class Citation:
     # The article's title: the body an article is titled by ("Ủy ban nhân dân cấp tỉnh") is often
     # named nowhere in its khoản.
     article_title: str = ""
+    # Hiệu lực of the cited unit on the answer's date, and where that came from (qa.validity.Status.to_dict);
+    # `status` above is the document's stored status word ("secondary", "amended"…), kept for compatibility.
+    validity: dict = field(default_factory=dict)
+    # The quote is the current wording: the unit changed after the answer's date and the wording in force
+    # then is not in the base (qa.validity.stored_wording). Such a citation is never the answer's basis.
+    current_wording: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,7 +106,7 @@ class Answer:
             "citations": [
                 {k: c.to_dict()[k] for k in ("document", "article", "clause", "point", "citation", "quote")}
                 | {"node_id": c.node_id, "status": c.status, "role": c.role, "amended_by": c.amended_by,
-                   "article_title": c.article_title}
+                   "article_title": c.article_title, "validity": c.validity, "current_wording": c.current_wording}
                 for c in self.citations
             ],
             "basis": self.basis,
@@ -136,6 +144,11 @@ class LookupResult:
     notes: list[str] = field(default_factory=list)
     amended_by: list[str] = field(default_factory=list)
     repealed: bool = False
+    article_title: str = ""
+    # Hiệu lực of the unit on `as_of` (today when none), with its source (qa.validity.Status.to_dict).
+    validity: dict = field(default_factory=dict)
+    # `text` is the current wording, not the one in force on `as_of` (not in the base; `notes` say so).
+    current_wording: bool = False
 
     def to_public_dict(self) -> dict:
         return {
@@ -152,6 +165,9 @@ class LookupResult:
             "notes": self.notes,
             "amended_by": self.amended_by,
             "repealed": self.repealed,
+            "article_title": self.article_title,
+            "validity": self.validity,
+            "current_wording": self.current_wording,
         }
 
 
@@ -180,6 +196,7 @@ class DocumentSummary:
     relations: list[str] = field(default_factory=list)
     note: str = ""
     text_source: str | None = None  # catalogue entries: where the official text can be found
+    validity: dict = field(default_factory=dict)  # hiệu lực today, with its source (qa.validity.Status.to_dict)
 
     @property
     def ready(self) -> bool:
@@ -264,6 +281,7 @@ class UnitView:
     phapdien_id: str = ""
     amendments: list[str] = field(default_factory=list)  # changes made to this article (qa.amended)
     amended_by: list[str] = field(default_factory=list)  # the amending provisions, with their dates
+    validity: dict = field(default_factory=dict)  # set when the article's hiệu lực differs from the document's
 
 
 @dataclass
@@ -282,6 +300,9 @@ class DocumentTree:
     units: list[UnitView] = field(default_factory=list)
     # changes to the whole document or to articles it does not have yet (added by another document)
     amendments: list[str] = field(default_factory=list)
+    validity: dict = field(default_factory=dict)  # hiệu lực today, with its source (qa.validity.Status.to_dict)
+    # staff corrections of its header facts, one line each: what was read, what it was corrected to, who, when
+    corrections: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -248,7 +248,7 @@ def test_a_document_that_may_not_amend_changes_nothing(fake_kb, tmp_path, kind, 
     repeal = p["refused_amendments"][0]  # "… bãi bỏ Điều 3" (the draft) or "… Khoản 3 Điều 3" (the others)
     assert repeal.startswith("Không ghi nhận việc bãi bỏ ") and "Điều 3 Nghị định 998/2098/NĐ-CP " in repeal
     assert all(words in line for line in p["refused_amendments"])
-    report = kb.store.ingest([str(src)], confirmed_by="phapche")
+    report = kb.store.ingest([str(src)], user="phapche")
     assert not report.refused, report.to_dict()
     assert kb.store.registry.amendments(BASE_KEY) == [] and kb.store.registry.amendments("") == []
     after = _seen(kb)
@@ -286,11 +286,14 @@ def test_an_issued_amending_decree_still_amends_and_the_preview_says_how(fake_kb
         "Văn bản này sẽ bổ sung Điều 4a Nghị định 998/2098/NĐ-CP từ 01/07/2099",
         "Văn bản này sẽ bổ sung Điều 4b Nghị định 998/2098/NĐ-CP từ 01/07/2099",
     ]
-    report = kb.ingest_files([str(AMENDING)], confirmed_by="phapche")
+    report = kb.ingest_files([str(AMENDING)], user="phapche")
     assert not report["refused"], report
     reg = kb.store.registry
     assert len(reg.amendments(BASE_KEY)) == 7
     assert reg.db.execute("SELECT DISTINCT confirmed_by FROM amendments").fetchall() == [("phapche",)]
+    # one ingesting user: the same name is recorded with the version the file stored
+    [amending_key] = report["versions"]
+    assert [v.user for v in reg.versions(amending_key)] == ["phapche"]
     res = kb.lookup("khoản 3 Điều 3 Nghị định 998/2098/NĐ-CP", as_of="2099-07-01")
     assert res.repealed and any("đã bị bãi bỏ bởi Khoản 4 Điều 1 Nghị định 999/2099/NĐ-CP" in n for n in res.notes)
 
@@ -326,6 +329,7 @@ def test_kb_ingest_records_the_os_user(tmp_path, monkeypatch, capsys):
     assert main(["--home", str(home), "ingest", str(AMENDING)]) == 0
     reg = Registry(load_settings(env={"KB_EMBEDDING": "fake"}, home=str(home)).registry_path)
     assert reg.db.execute("SELECT DISTINCT confirmed_by FROM amendments").fetchall() == [(_os_user(),)]
+    assert reg.db.execute("SELECT DISTINCT user FROM versions").fetchall() == [(_os_user(),)]  # the same user
     reg.close()
 
 

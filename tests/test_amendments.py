@@ -332,7 +332,9 @@ def test_cli_lookup_as_of(pair, monkeypatch, capsys):
     monkeypatch.setenv("KB_EMBEDDING", "fake")
     assert main(["--home", str(home), "lookup", "khoản 2 Điều 2 Nghị định 998/2098/NĐ-CP", "--as-of", "01/07/2099"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Khoản 2 Điều 2 Nghị định 998/2098/NĐ-CP\nLưu ý: ") and out.rstrip().endswith(AMENDED_2_2)
+    # the citation, the article's title and its hiệu lực on the date, then the notes, then the text
+    assert out.startswith("Khoản 2 Điều 2 Nghị định 998/2098/NĐ-CP\nĐiều 2. ") and out.rstrip().endswith(AMENDED_2_2)
+    assert "\nHiệu lực tại ngày 01/07/2099: " in out and "\nLưu ý: " in out
     with pytest.raises(SystemExit):  # a date that does not exist is refused by the argument parser
         main(["--home", str(home), "lookup", "Điều 2 Nghị định 998/2098/NĐ-CP", "--as-of", "31/02/2099"])
     assert "không hợp lệ" in capsys.readouterr().err

@@ -381,7 +381,7 @@ def test_the_app_builds_with_the_tab(desk_kb):
 def test_desk_on_de_muc_32_1_meets_its_gold(tmp_path):
     """The bench's figures, on a lexical-only home with đề mục 32.1 read in (about a minute)."""
     from conftest import DEMUC_32_1, require_shared, run_kb
-    from kb.bench_desk import desk_documents, evaluate_desk
+    from kb.bench_duties import desk_documents, evaluate_desk
 
     require_shared(DEMUC_32_1)
     run_kb("ingest", str(DEMUC_32_1), "--no-embed", home=tmp_path / "home", check=True)

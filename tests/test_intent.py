@@ -311,10 +311,10 @@ NAMED = [
     # duties on keepers that share more words
     ("Sở Thủy canh có thể giao cho Chánh văn phòng Sở làm người trông coi vòm kính thường xuyên không?",
      f"Khoản 2 Điều 1 {ND}"),
-    # the scope article shares the words of any question on the document and answers none of them:
-    # it never leads one (the policy of qa.answer); the document's own article does
-    (f"{TT} hướng dẫn kiểm tra vòm kính nuôi chim cánh cụt bằng gì?", f"Điều 4 {TT}"),
 ]
+# (A scope article is no longer kept from leading by a hard re-sort: the ranker weighs the
+# `about_document` feature, tested below; the re-sort cost more first citations than it saved,
+# cross-validated on ALQAC and our questions.)
 
 
 @pytest.mark.parametrize("question,first", NAMED, ids=[n[0][:40] for n in NAMED])
@@ -322,10 +322,7 @@ def test_the_named_document_and_the_body_article_answer(two_documents_kb, questi
     ans = two_documents_kb.ask(question)
     assert ans.citations, ans.answer
     cited = [c.citation for c in ans.citations]
-    if "hướng dẫn kiểm tra" in question:  # the scope articles never lead; the named document does
-        assert cited[0] not in (f"Điều 1 {TT}", f"Điều 2 {TT}") and cited[0].endswith(TT), cited
-    else:
-        assert first in cited[:2], cited
+    assert first in cited[:2], cited
 
 
 def test_articles_about_the_document_are_marked_unless_asked_about(two_documents_kb):

@@ -120,3 +120,23 @@ def test_lambdamart_in_the_same_folds():
     rows = _synthetic_rows()
     scores, _ = cross_validate(rows, 3, model="lambdamart")
     assert ranking_report(rows, scores)["synthetic_answers"]["first"] >= 50
+
+
+@pytest.mark.parametrize("words, expected", [
+    # every content syllable inside a word the (synthetic) corpus uses: nothing unknown
+    (["bao", "cao", "thong", "tin"], 0.0),
+    # "ket hon": each syllable exists alone elsewhere, the pair is no word here -> both unknown
+    (["dang", "ky", "ket", "hon"], 0.5),
+    # a three-syllable word counts as known as a whole
+    (["uy", "ban", "nhan"], 0.0),
+    # stopwords and numbers are not content: only "xe" and "may" are weighed, and both are unknown
+    (["xe", "may", "la", "2024"], 1.0),
+])
+def test_folded_unknown_share_counts_syllables_outside_corpus_words(words, expected):
+    from qa.retrieval import QueryTerms
+
+    df_folded = {"bao_cao": 3, "thong_tin": 9, "dang_ky": 2, "uy_ban_nhan": 1, "ket": 4, "hon": 7}
+    terms = QueryTerms(words=words, tokens=words, folded=True, idf=lambda w: 1.0)
+    assert terms.unknown_folded_share(df_folded) == pytest.approx(expected)
+    # an accented question is measured by unknown_share, never by this
+    assert QueryTerms(words=words, tokens=words, folded=False, idf=lambda w: 1.0).unknown_folded_share(df_folded) == 0.0

@@ -236,7 +236,7 @@ def test_probe22_login_and_reading_work_on_a_full_disk_but_changes_are_refused(s
         r = raw.session_login("phapche", STAFF_PW)
         assert r.status_code == 200 and r.json()["ok"], r.text  # was: HTTP 500
         assert raw.call("ui_login", ["phapche", "ok", None])["success"]
-        assert raw.call("ui_lookup", ["khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP", None])["success"]
+        assert raw.call("ui_lookup", ["khoản 2 Điều 14 Nghị định 72/2015/NĐ-CP", None, None])["success"]
         assert raw.call("ui_preview", [[raw.upload(doc)], None])["success"]
         out = raw.call("ui_remove", ["72/2015/NĐ-CP", True, None])
         shown = json.dumps(out.get("output"), ensure_ascii=False)
@@ -286,7 +286,7 @@ def test_probe22_errno28_in_a_staff_action_is_said_in_vietnamese(served, monkeyp
 
 @needs_dev_full
 def test_probe22_change_fails_closed_when_its_intent_cannot_be_written(local):
-    """In-process: remove and ingest with the audit log on a full disk; then with room again."""
+    """In-process: remove, ingest and restore with the audit log on a full disk; then with room again."""
     token = login(local, "phapche", STAFF_PW)
     req = page_request(token)
     previews = [{"key": "999/2099/NĐ-CP", "orig_key": "999/2099/NĐ-CP", "file": "synthetic.txt",
@@ -296,6 +296,8 @@ def test_probe22_change_fails_closed_when_its_intent_cannot_be_written(local):
         assert out[0].count("Ổ đĩa đầy:") == 1 and "72/2015/NĐ-CP" in local.kb.docs
         out = local.ingest(previews, {}, "", None, req, progress=lambda *a, **k: None)
         assert "Ổ đĩa đầy:" in out[0] and local.kb.ingested == []
+        out = local.restore_version("72/2015/NĐ-CP", 1, True, None, req)  # a restore is a change too
+        assert "Ổ đĩa đầy:" in out[0] and local.kb.restored == []
     assert local.remove("72/2015/NĐ-CP", True, None, req)[0].count("Đã gỡ") == 1
     intent, outcome = [r for r in read_jsonl(local.settings.audit_path) if r["action"] == "remove"]
     assert (intent["outcome"], outcome["outcome"], outcome["intent"]) == ("intent", "ok", intent["id"])
@@ -381,7 +383,7 @@ def test_probe22_line_is_one_write_on_an_append_descriptor(tmp_path, monkeypatch
 
 @needs_dev_full
 def test_probe22_cli_refuses_changes_on_a_full_disk_and_audit_reports(tmp_path, monkeypatch, capsys):
-    """`kb ingest` and `kb remove` with audit.jsonl on a full disk; then `kb audit` after a cut-short line."""
+    """`kb ingest`, `kb remove` and `kb restore` with audit.jsonl on a full disk; then `kb audit` after a cut-short line."""
     from kb.cli import main
     from test_ingest_hardening import synthetic_decree
 
@@ -398,6 +400,8 @@ def test_probe22_cli_refuses_changes_on_a_full_disk_and_audit_reports(tmp_path, 
     capsys.readouterr()
     with disk_full(home / "audit.jsonl"):
         assert main(["--home", str(home), "remove", "999/2099/NĐ-CP"]) == 3
+        assert "Ổ đĩa đầy:" in capsys.readouterr().err
+        assert main(["--home", str(home), "restore", "999/2099/NĐ-CP", "1"]) == 3
         assert "Ổ đĩa đầy:" in capsys.readouterr().err
     assert main(["--home", str(home), "docs", "--json"]) == 0
     assert any(d["key"] == "999/2099/NĐ-CP" for d in json.loads(capsys.readouterr().out))

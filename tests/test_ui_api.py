@@ -40,6 +40,9 @@ class FakeKB(KnowledgeService):
         self.replace_args: list = []  # what the UI allowed to be replaced, per ingest
         self.asked: list[tuple] = []
         self.originals: dict = {}  # key -> qa.types.OriginalFile
+        self.users: list[str] = []  # who each ingest was recorded for
+        self.current_version = 2  # of 72/2015 (its two versions: versions())
+        self.restored: list[tuple] = []
 
     def _hit(self) -> ClauseHit:
         return ClauseHit(node_id="n1", document="72/2015/NĐ-CP", document_number="72/2015/NĐ-CP",
@@ -60,7 +63,7 @@ class FakeKB(KnowledgeService):
         return Answer(question=question, answer=f"Theo {CITE}:\n\n> {TEXT}", citations=[cit], basis="found",
                       confidence=0.9, mode=mode, retrieved=[self._hit()])
 
-    def lookup(self, reference):
+    def lookup(self, reference, as_of=None):
         if reference == "gone":  # a unit whose document was removed since it was collected
             return LookupResult(status="not_found", message="Không có.")
         return LookupResult(status="found", document="72/2015/NĐ-CP", article="14", clause="2", citation=CITE,
@@ -83,10 +86,10 @@ class FakeKB(KnowledgeService):
                  "issuer": "", "issued_on": "", "effective_from": "", "articles": 1, "clauses": 1, "units": [],
                  "warnings": [], "error": None}]
 
-    def ingest_files(self, paths, overrides=None, progress=None, replace=False, commit_lock=None, confirmed_by=""):
+    def ingest_files(self, paths, overrides=None, progress=None, replace=False, commit_lock=None, user=""):
         self.ingested.append((list(paths), overrides))
+        self.users.append(user)
         self.replace_args.append(replace)
-        self.confirmed_by = confirmed_by  # the staff member the UI says confirmed the relations
         with commit_lock() if commit_lock else contextlib.nullcontext():  # the registry swap
             self.docs["999/2099/NĐ-CP"] = dict(self.template, key="999/2099/NĐ-CP", number="999/2099/NĐ-CP")
         return {"documents": 1, "articles": 1, "nodes": 1, "skipped": [], "refused": []}
@@ -108,6 +111,36 @@ class FakeKB(KnowledgeService):
 
     def original_file(self, key):
         return self.originals.get(key)
+
+    def versions(self, key):
+        from ingest.versions import VersionRow
+
+        if key != "72/2015/NĐ-CP":
+            return []
+        return [VersionRow(key, n, 4_102_444_800.0 + n * 86_400, "phapche", f"{n}" * 64, f"nd72-v{n}.txt", "", 10,
+                           "", current=n == self.current_version) for n in (1, 2)]
+
+    def version_document(self, key, version):
+        from ingest.model import Article, Clause, LegalDocument
+
+        if not any(v.version == version for v in self.versions(key)):
+            return None
+        return LegalDocument(number=key, units=[Article("1", "Thử nghiệm", clauses=[
+            Clause("1", f"1. Nội dung thử nghiệm của phiên bản {version}.")])])
+
+    def restore_version(self, key, version, user="", commit_lock=None):
+        from core.errors import KbError
+        from ingest.store import FileOutcome
+
+        if self.version_document(key, version) is None:
+            raise KbError(f"Văn bản {key} không có phiên bản {version}; chưa có gì thay đổi.")
+        if version == self.current_version:
+            return FileOutcome(f"nd72-v{version}.txt", "unchanged", f"phiên bản {version} đang là bản lưu của {key}")
+        with commit_lock() if commit_lock else contextlib.nullcontext():
+            self.restored.append((key, version, user))
+            self.current_version = version
+        return FileOutcome(f"nd72-v{version}.txt", "ingested", "", [key], 1, 1, str(version) * 64,
+                           versions={key: version})
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +265,7 @@ def test_ask_refuses_llm_mode_when_not_configured(fake_app):
     from gradio_client import Client
 
     url, _, _ = fake_app
-    with pytest.raises(Exception, match="LLM"):
+    with pytest.raises(Exception, match="mode=\"llm\""):
         Client(url, verbose=False).predict(question="q", mode="llm", api_name="/ask")
 
 
@@ -271,7 +304,9 @@ def test_raw_http_cannot_remove_or_ingest_without_legal_staff(fake_app, tmp_path
         assert not ingested["success"] and "cán bộ pháp chế" in _error(ingested)
     assert len(kb.removed) == removed_before and len(kb.ingested) == ingested_before
     denied = [r for r in read_jsonl(settings.audit_path) if r["action"] == "denied"]
-    assert len(denied) - denied_before == 9 and {r["detail"] for r in denied} >= {"remove", "preview", "upload"}
+    # per client: remove, preview and ingest refused by their handlers, the upload by the edge (ui.web)
+    assert len(denied) - denied_before == 12 and {r["detail"] for r in denied} >= {"remove", "preview", "upload"}
+    assert sum(r["target"] == "/gradio_api/upload" for r in denied) == 3
     assert any(r["action"] == "login_failed" for r in read_jsonl(settings.audit_path))
 
 
@@ -286,7 +321,7 @@ def test_raw_http_positive_control_legal_staff(fake_app, tmp_path):
     assert ingested["success"], ingested
     assert kb.ingested and Path(kb.ingested[-1][0][0]).name == "nd999.txt"
     assert kb.replace_args[-1] is False  # no replace chosen: nothing another file holds may be replaced
-    assert kb.confirmed_by == "phapche"  # the amendment relations the file makes are recorded as hers
+    assert kb.users[-1] == "phapche"  # recorded with the version stored and as who confirmed the relations
     assert Path(kb.ingested[-1][0][0]).is_relative_to(Path(settings.home) / "uploads")
     assert raw.call("ui_remove", ["999/2099/NĐ-CP", True, None])["success"]
     assert kb.removed[-1] == "999/2099/NĐ-CP"
@@ -294,6 +329,25 @@ def test_raw_http_positive_control_legal_staff(fake_app, tmp_path):
     up = next(r for r in log if r["action"] == "upload")
     assert up["user"] == "phapche" and up["file"] == "nd999.txt" and len(up["sha256"]) == 64
     assert any(r["action"] == "remove" and r["target"] == "999/2099/NĐ-CP" for r in log)
+
+
+def test_every_staff_action_updates_all_the_document_views(fake_app):
+    """ui.staff.DOC_VIEWS is what App.doc_views returns and what each corpus-changing event lists as
+    outputs: a handler that refuses (nothing chosen) skips exactly that many, or Gradio fails the event."""
+    from ui.staff import DOC_VIEWS
+
+    url, kb, settings = fake_app
+    raw = legal_staff(url)
+    views = raw.deps["ui_load"][1]["outputs"][-DOC_VIEWS:]
+    assert [raw.components[i]["type"] for i in views] == ["html", "html", *["dropdown"] * (DOC_VIEWS - 2)]
+    for api_name, data, said in (
+            ("ui_remove", [None, False, None], "Chọn văn bản cần gỡ"),
+            ("ui_correct", [None, *[""] * 9, None], "Chọn văn bản cần sửa"),
+            ("ui_restore", [None, None, False, None], "Chọn văn bản và phiên bản"),
+            ("ui_ingest", [None, None, "", None], "Chưa có tệp hợp lệ")):
+        assert raw.deps[api_name][1]["outputs"][-DOC_VIEWS:] == views, api_name
+        out = raw.call(api_name, data)
+        assert out["success"] and said in json.dumps(out["output"], ensure_ascii=False), (api_name, out)
 
 
 def test_the_same_file_chosen_twice_is_read_once(fake_app, tmp_path):
@@ -428,6 +482,41 @@ def test_confirm_and_compare_need_legal_staff(fake_app):
     assert len(kb.ingested) == n
 
 
+def test_version_history_is_listed_read_and_restored_by_legal_staff_only(fake_app):
+    """The “Lịch sử phiên bản” panel: staff list a document's versions, read one and restore it
+    (audited, with the version); anyone else is refused and nothing is restored."""
+    url, kb, settings = fake_app
+    kb.docs.setdefault("72/2015/NĐ-CP", dict(kb.template))
+    for login in (None, "canbo"):
+        raw = Raw(url)
+        assert raw.call("ui_load", [])["success"]
+        if login:
+            assert raw.login(login, UI_ACCOUNTS[login][1])["success"]
+        for name, data in (("ui_history", ["72/2015/NĐ-CP", None]), ("ui_version", ["72/2015/NĐ-CP", 1, None]),
+                           ("ui_restore", ["72/2015/NĐ-CP", 1, True, None])):
+            out = raw.call(name, data)  # (a version never listed to this page is refused by Gradio first)
+            assert not out["success"], (login, name, out)
+    assert kb.restored == []
+    raw = legal_staff(url)
+    listed = raw.call("ui_history", ["72/2015/NĐ-CP", None])["output"]["data"]
+    assert "nd72-v1.txt" in listed[0] and "Đang dùng" in listed[0] and listed[1]["value"] == 2
+    assert [c[1] for c in listed[1]["choices"]] == [1, 2]
+    shown = raw.call("ui_version", ["72/2015/NĐ-CP", 1, None])["output"]["data"][0]
+    assert "Nội dung thử nghiệm của phiên bản 1." in shown
+    unconfirmed = raw.call("ui_restore", ["72/2015/NĐ-CP", 1, False, None])["output"]["data"][0]
+    assert "xác nhận" in unconfirmed and kb.restored == []
+    done = raw.call("ui_restore", ["72/2015/NĐ-CP", 1, True, None])["output"]["data"]
+    assert "Đã khôi phục phiên bản 1" in done[0] and kb.restored == [("72/2015/NĐ-CP", 1, "phapche")]
+    assert done[1] is False and done[3]["value"] == 1  # the box unticked, the restored version now current
+    log = [r for r in read_jsonl(settings.audit_path) if r["action"] == "restore"]
+    assert [(r["user"], r["outcome"], r["detail"]["version"], r["target"]) for r in log] == [
+        ("phapche", "intent", 1, "72/2015/NĐ-CP"), ("phapche", "ok", 1, "72/2015/NĐ-CP")]
+    assert log[1]["intent"] == log[0]["id"]  # the outcome answers the intent written before the restore
+    denied = [r for r in read_jsonl(settings.audit_path) if r["action"] == "denied"]
+    assert "history" in {r["detail"] for r in denied}
+    kb.current_version = 2
+
+
 def _download(raw: Raw, file_data: dict) -> bytes:
     url = file_data["url"]
     r = raw.http.get(url if url.startswith("http") else raw.url + url)
@@ -451,7 +540,8 @@ def test_original_file_is_offered_with_the_document_tree(fake_app):
         button = out["output"]["data"][1]
         assert button["visible"] is True and "nd72-goc.txt" in button["label"]
         assert _download(raw, button["value"]) == kept.read_bytes()
-        assert str(settings.home) not in json.dumps(out)  # the page never sees a server path
+        # the page never sees where originals are kept (it gets a copy in Gradio's cache, <home>/tmp/gradio)
+        assert str(settings.originals_path) not in json.dumps(out)
         # a document without an original file: no button
         kb.originals.clear()
         out = raw.call("ui_tree", [None], event_data={"action": "tree", "key": "72/2015/NĐ-CP"})
@@ -468,13 +558,13 @@ def test_collected_clauses_export_as_docx_with_their_formal_citations(fake_app, 
     url, kb, _ = fake_app
     raw = Raw(url)
     assert raw.call("ui_load", [])["success"]
-    empty = raw.call("ui_export", [None, None])
+    empty = raw.call("ui_export", [None, None, None])
     assert empty["success"] and "Chưa có đoạn nào" in empty["output"]["data"][1]
     for cite in (CITE, CITE, "gone"):  # the same clause twice is kept once
         picked = raw.call("ui_collect_lookup", [None, None], event_data={"action": "collect", "cite": cite})
         assert picked["success"], picked
     assert picked["output"]["data"][1].count('class="kb-uncollect"') == 2
-    out = raw.call("ui_export", [None, None])
+    out = raw.call("ui_export", [None, None, None])
     assert out["success"], out
     file_data, note = out["output"]["data"]
     assert file_data["visible"] is True and file_data["value"]["orig_name"].endswith(".docx")
@@ -484,5 +574,5 @@ def test_collected_clauses_export_as_docx_with_their_formal_citations(fake_app, 
     assert "Không còn trong cơ sở dữ liệu" in note and "gone" in note
     # "Bỏ" takes a clause out of the selection
     raw.call("ui_collect", [None, None], event_data={"action": "uncollect", "index": "0"})
-    out = raw.call("ui_export", [None, None])
+    out = raw.call("ui_export", [None, None, None])
     assert "Không còn đoạn nào" in out["output"]["data"][1]

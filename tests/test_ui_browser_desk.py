@@ -104,7 +104,7 @@ def test_vietnamese_throughout_and_staff_errors_inline(browser, ui_server):
     context, pg = open_page(browser, ui_server, DESKTOP)
     try:
         assert pg.evaluate("document.documentElement.lang") == "vi"
-        assert "Gọi từ chương trình (API)" in pg.locator("footer").inner_text()
+        assert pg.locator("footer").count() == 0  # Gradio's footer ("API", "Gradio") is not for people
         assert visible_english(pg) == []
         login(pg, "phapche", UI_ACCOUNTS["phapche"][1])
         pg.locator("#kb-upload").wait_for()

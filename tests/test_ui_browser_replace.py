@@ -71,7 +71,7 @@ def test_replacement_is_compared_before_it_is_confirmed_and_cancel_keeps_the_old
         compare.wait_for()
         text = compare.inner_text()
         assert f"Bản mới sẽ thay thế {NAME}" in text
-        assert "1 điều thêm mới · 1 điều bị bỏ · 1 điều sửa đổi · 1 điều giữ nguyên" in text
+        assert "1 điều thêm mới · 1 điều bị bỏ · 1 điều sửa đổi · 0 điều đánh số lại · 1 điều giữ nguyên" in text
         changed = compare.locator('.kb-change[data-status="changed"]')
         assert changed.get_attribute("data-unit") == "Điều 2"
         changed.locator("summary").first.click()
@@ -144,7 +144,10 @@ def test_collected_clauses_download_as_docx(page):
         link.click()
     doc = Document(io.BytesIO(Path(download.value.path()).read_bytes()))
     paragraphs = [p.text for p in doc.paragraphs if p.text.strip()]
-    assert paragraphs == [line.strip() for line in text.splitlines() if line.strip()] + [formal]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert paragraphs[:len(lines) + 1] == lines + [formal]
+    # then its hiệu lực and the source of it (catalogue: Nghị định 72/2015/NĐ-CP is listed in force)
+    assert paragraphs[len(lines) + 1].startswith("Hiệu lực: Còn hiệu lực — danh mục văn bản đã kiểm tra")
 
 
 def focus_by_tab(pg, selector: str, limit: int = 120) -> None:

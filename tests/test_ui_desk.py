@@ -43,7 +43,7 @@ def test_comparison_html_shows_changes_and_escapes_text():
     out = render.render_comparison([diff], {"998/2099/NĐ-CP": "Nghị định 998/2099/NĐ-CP"})
     assert "<script>" not in out and html.escape(EVIL) in out
     assert "Bản mới sẽ thay thế Nghị định 998/2099/NĐ-CP" in out
-    assert "0 điều thêm mới · 1 điều bị bỏ · 1 điều sửa đổi · 0 điều giữ nguyên" in out
+    assert "0 điều thêm mới · 1 điều bị bỏ · 1 điều sửa đổi · 0 điều đánh số lại · 0 điều giữ nguyên" in out
     assert '<del title="Bị bỏ">một</del>' in out and '<ins title="Thêm mới">hai</ins>' in out
     assert 'data-status="removed"' in out and "1. Sẽ bị bỏ." in out
     assert render.render_comparison([]) == ""
@@ -104,3 +104,18 @@ def test_the_question_is_shown_before_the_service_answers_and_tokens_stream(app)
     pending = [f for f in rest if "Đang trả lời" in f]
     assert any("Theo khoản 2" in f and "Điều 14" not in f for f in pending)  # tokens appear as they come
     assert "Đang trả lời" not in rest[-1] and isinstance(turns[-1]["answer"], Answer)
+
+
+def test_comparison_html_reads_an_insertion_as_one_added_and_one_renumbered_run():
+    """SYNTHETIC articles: a new Điều 2 shifts Điều 2–3 to 3–4; the page says so in one line."""
+    def doc(*texts):
+        return LegalDocument(number="998/2099/NĐ-CP", units=[
+            Article(number=str(i + 1), title="Điều mẫu", clauses=[Clause("1", t)]) for i, t in enumerate(texts)])
+
+    diff = compare_documents(doc("1. Nội dung mẫu một.", "1. Nội dung mẫu hai.", "1. Nội dung mẫu ba."),
+                             doc("1. Nội dung mẫu một.", "1. Điều chèn thêm hoàn toàn khác.", "1. Nội dung mẫu hai.",
+                                 "1. Nội dung mẫu ba."))
+    out = render.render_comparison([diff])
+    assert "1 điều thêm mới · 0 điều bị bỏ · 0 điều sửa đổi · 2 điều đánh số lại · 1 điều giữ nguyên" in out
+    assert out.count('data-status="renumbered"') == 1 and "Điều 2–3 cũ thành Điều 3–4" in out
+    assert out.count('data-status="added"') == 1 and 'data-status="changed"' not in out

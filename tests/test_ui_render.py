@@ -48,7 +48,11 @@ def test_answer_has_citation_chips_and_feedback():
     assert f"[1] {CITE}" in html.unescape(out)
     assert 'data-action="feedback"' in out and 'data-value="up"' in out and 'data-value="down"' in out
     assert "<blockquote" in out and html.escape(QUOTE) in out
-    assert "Trích nguyên văn" in out and "Có căn cứ" in out
+    assert "Có căn cứ" in out
+    # the verbatim answer carries no mode label; the assistant's says so in plain words, never "LLM"
+    assert "Chế độ" not in out and "Trích nguyên văn" not in out
+    written = render.render_answer(Answer(**{**answer().__dict__, "mode": "llm", "fell_back": True}), turn=0)
+    assert "Trợ lý" in written and "LLM" not in written
 
 
 def test_feedback_choice_is_shown():

@@ -34,10 +34,10 @@ class SlowKB(FakeKB):
         self.embed_seconds = 0.0
         self.ingest_started = threading.Event()
 
-    def ingest_files(self, paths, overrides=None, progress=None, replace=False, commit_lock=None, confirmed_by=""):
+    def ingest_files(self, paths, overrides=None, progress=None, replace=False, commit_lock=None, user=""):
         self.ingest_started.set()
         time.sleep(self.embed_seconds)  # reading, parsing, embedding: the expensive part
-        return super().ingest_files(paths, overrides, progress, replace, commit_lock, confirmed_by)
+        return super().ingest_files(paths, overrides, progress, replace, commit_lock, user)
 
 
 class App:
@@ -100,7 +100,7 @@ def test_defect01_long_question_is_refused_before_retrieval(sec):
         Client(sec.url, verbose=False).predict(question="Điều " * 20_000, api_name="/ask")
     chat = sec.raw().call("ui_ask", ["Điều " * 20_000, "", "extractive", [], None, None])
     assert chat["success"] and "vượt giới hạn" in chat["output"]["data"][0]
-    looked = sec.raw().call("lookup", ["Điều " * 20_000])
+    looked = sec.raw().call("lookup", ["Điều " * 20_000, None])
     assert not looked["success"] and "vượt giới hạn" in _error(looked)
     assert time.perf_counter() - t0 < 10 and len(sec.kb.asked) == asked  # never reached retrieval
     ok = Client(sec.url, verbose=False).predict(question="q" * 2000, api_name="/ask")  # the limit itself is fine
@@ -115,8 +115,8 @@ def test_defect01_long_question_is_refused_before_retrieval(sec):
 
 
 def test_defect02_copied_session_hash_cannot_act_as_staff(sec):
-    """A second client with no cookie sends the logged-in staff member's Gradio session_hash and asks to remove a document; the staff cookie is replayed after logout and after 8 hours.
-    Expected: refused (“chỉ cán bộ pháp chế…”), nothing removed; the cookie is HttpOnly, SameSite=Strict, Max-Age 8 h; after logout or expiry the same cookie is refused."""
+    """A second client with no cookie sends the logged-in staff member's Gradio session_hash and asks to remove a document, and again from a page of its own; the staff cookie is replayed after logout and after 8 hours.
+    Expected: the copied session_hash gets 403 (the page belongs to another browser, audited), its own page “chỉ cán bộ pháp chế…”; nothing removed; the cookie is HttpOnly, SameSite=Strict, Max-Age 8 h; after logout or expiry the same cookie is refused."""
     sec.kb.docs["888/2088/NĐ-CP"] = dict(sec.kb.template, key="888/2088/NĐ-CP", number="888/2088/NĐ-CP")
     staff = sec.raw()
     assert staff.call("ui_load", [])["success"]
@@ -129,7 +129,12 @@ def test_defect02_copied_session_hash_cannot_act_as_staff(sec):
     thief = sec.raw(session=staff.session)  # same session_hash, no cookie
     removed_before = list(sec.kb.removed)
     stolen = thief.call("ui_remove", ["888/2088/NĐ-CP", True, None])
-    assert not stolen["success"] and "cán bộ pháp chế" in _error(stolen)
+    assert stolen.get("http") == 403 and "trình duyệt khác" in _error(stolen)  # ui.pages: not even run
+    assert sec.audit()[-1]["action"] == "denied"
+    own = sec.raw()  # a page of its own: the staff check behind the page check
+    assert own.call("ui_load", [])["success"]
+    own_page = own.call("ui_remove", ["888/2088/NĐ-CP", True, None])
+    assert not own_page["success"] and "cán bộ pháp chế" in _error(own_page)
     assert sec.kb.removed == removed_before
     assert sec.audit()[-1]["action"] == "denied"
 

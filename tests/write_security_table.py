@@ -1,8 +1,9 @@
-"""Write the probe table of docs/SECURITY.md from tests/test_ui_security.py and a run of it.
+"""Write the probe table of docs/SECURITY.md from tests/test_ui_security.py (and the probe files
+listed in PROBE_FILES) and a run of them.
 
     .venv/bin/python tests/write_security_table.py
 
-Each `test_defectNN_*` gives a row: its docstring's first part is the probe, the part after
+Each `test_defectNN_*` (or `test_probeNN_*`) gives a row: its docstring's first part is the probe, the part after
 "Expected:" the result it asserts; the outcome column is this run's (passed / failed / skipped).
 Only the text between the `probes` markers of docs/SECURITY.md is replaced.
 """
@@ -33,6 +34,11 @@ INGEST_DEFECTS = {
     "test_a_document_over_the_node_limit_is_refused_in_preview_and_ingest": "14",
     "test_reading_longer_than_the_time_limit_is_refused": "14",
 }
+# Later issues' probes: each `test_probe<NN>_*` function of these files is a row of issue NN.
+# The second pass's probes (test_probe22_*), one file per kind of attack.
+PROBE_FILES = [REPO / "tests" / name for name in ("test_routes_bodies.py", "test_readers_bounded.py",
+                                                  "test_sessions_audit.py", "test_hardening_leaks.py")
+               if (REPO / "tests" / name).exists()]
 DOC = REPO / "docs" / "SECURITY.md"
 BEGIN, END = "<!-- probes:begin -->", "<!-- probes:end -->"
 
@@ -51,6 +57,13 @@ def probes() -> list[tuple[str, str, str, str]]:
             doc = " ".join((ast.get_docstring(node) or "").split())
             probe, _, expected = doc.partition("Expected:")
             rows.append((INGEST_DEFECTS[node.name], node.name, probe.strip(), expected.strip()))
+    for path in PROBE_FILES:
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            m = re.match(r"test_probe(\d+)_", getattr(node, "name", ""))
+            if isinstance(node, ast.FunctionDef) and m:
+                doc = " ".join((ast.get_docstring(node) or "").split())
+                probe, _, expected = doc.partition("Expected:")
+                rows.append((str(int(m.group(1))), node.name, probe.strip(), expected.strip()))
     return sorted(rows, key=lambda r: int(r[0]))
 
 
@@ -58,7 +71,7 @@ def outcomes() -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / "junit.xml"
         subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:warnings", str(TESTS), str(INGEST_TESTS),
-                        f"--junitxml={xml}"],
+                        *map(str, PROBE_FILES), f"--junitxml={xml}"],
                        cwd=REPO, check=False)
         out = {}
         for case in ET.parse(xml).getroot().iter("testcase"):

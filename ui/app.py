@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import sys
 import threading
 import time
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,7 +26,7 @@ import gradio as gr  # noqa: E402  (after the offline environment is set)
 from core.backends import make_backends  # noqa: E402
 from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
-from ui import desk_tab, render, web  # noqa: E402
+from ui import basis_tab, desk_tab, render, scratch, web, wording  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
 from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
 from ui.export import ExportItem, clauses_docx  # noqa: E402
@@ -100,6 +102,8 @@ GRADIO_STRINGS_VI = {
     "common.submit": "Gửi",
     "common.loading": "Đang tải",
     "common.remove": "Bỏ",
+    "common.upload": "Tải thêm tệp",
+    "common.complete": "Xong",  # said to screen readers when an action finishes (Gradio has no English for it)
     "common.download": "Tải xuống",
     "common.download_all": "Tải xuống tất cả",
     "common.edit": "Sửa",
@@ -130,14 +134,13 @@ GRADIO_STRINGS_VI = {
 GRADIO_LOCALES = ("en", "ar", "ca", "ckb", "de", "es", "et", "eu", "fa", "fi", "fr", "he", "hi", "id", "ja", "ko",
                   "lt", "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru", "sv", "ta", "th", "tr", "uk", "ur", "uz",
                   "zh-CN", "zh-TW")
-# <html lang="vi">: Gradio writes lang="en" in its page and resets it to its locale after loading, so
-# the attribute is put back whenever it changes (screen readers and hyphenation read it).
-HEAD = """<script>(() => {
-  const root = document.documentElement;
-  const keep = () => { if (root.lang !== "vi") root.lang = "vi"; };
-  keep();
-  new MutationObserver(keep).observe(root, {attributes: true, attributeFilter: ["lang"]});
-})();</script>"""
+def head(settings: Settings) -> str:
+    """<head> additions: ui/static/page.js (lang="vi", skip link, arrow keys on tabs, the upload limit
+    said in Vietnamese before Gradio refuses in English, Gradio's toasts translated), given the limit
+    Gradio enforces (its FileSize: MB = 1024 × 1024 bytes)."""
+    page_js = (STATIC / "page.js").read_text(encoding="utf-8")
+    limit = int(settings.max_upload_mb * 1024 * 1024)
+    return f"<script>window.KB_MAX_UPLOAD_BYTES = {limit};\n{page_js}</script>"
 
 
 # First paint at once: the question and a placeholder appear as the button is pressed, even while the
@@ -167,8 +170,33 @@ def i18n() -> gr.I18n:
 
 
 def theme() -> gr.themes.Base:
-    """System fonts with Vietnamese glyphs; no web font is fetched."""
-    return gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+    """System fonts with Vietnamese glyphs (no web font is fetched), and Gradio's own colours moved to
+    WCAG AA: its defaults put white on orange-500 (2.8:1) for primary buttons and the active tab,
+    grey-400 (1.9:1) for placeholders, help text and "hoặc", and a pale-blue focus ring (1.8:1).
+    Text is 4.5:1 or more on its background, field borders and focus rings 3:1 or more
+    (tests/test_ui_browser_a11y.py measures the computed colours)."""
+    return gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS).set(
+        color_accent="*primary_700",  # dark: kb.css sets --color-accent
+        loader_color="*primary_700", loader_color_dark="*primary_300",
+        button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
+        button_primary_border_color="*primary_700", button_primary_border_color_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700", button_primary_background_fill_hover_dark="*primary_800",
+        button_primary_border_color_dark="*primary_700", button_primary_border_color_hover_dark="*primary_800",
+        button_primary_text_color="white", button_primary_text_color_dark="white",
+        button_cancel_background_fill="#b91c1c", button_cancel_background_fill_hover="#991b1b",
+        button_cancel_background_fill_dark="#b91c1c", button_cancel_background_fill_hover_dark="#991b1b",
+        body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300",
+        block_label_text_color="*neutral_600", block_label_text_color_dark="*neutral_200",
+        block_info_text_color="*neutral_600", block_info_text_color_dark="*neutral_300",
+        input_placeholder_color="*neutral_600", input_placeholder_color_dark="*neutral_300",
+        input_border_color="*neutral_500", input_border_color_dark="*neutral_400",
+        input_border_color_hover="*neutral_600", input_border_color_hover_dark="*neutral_300",
+        input_border_color_focus="*primary_700", input_border_color_focus_dark="*primary_300",
+        input_shadow_focus="0 0 0 2px *primary_700", input_shadow_focus_dark="0 0 0 2px *primary_300",
+        checkbox_border_color="*neutral_500", checkbox_border_color_dark="*neutral_400",
+        checkbox_border_color_hover="*neutral_600", checkbox_border_color_hover_dark="*neutral_300",
+        checkbox_border_color_focus="*primary_700", checkbox_border_color_focus_dark="*primary_300",
+    )
 
 
 def launch_options(settings: Settings) -> dict:
@@ -177,8 +205,8 @@ def launch_options(settings: Settings) -> dict:
         theme=theme(),
         css=(STATIC / "kb.css").read_text(encoding="utf-8"),
         i18n=i18n(),
-        head=HEAD,
-        footer_links=["api"],
+        head=head(settings),
+        footer_links=[],  # no footer: its "API" link is for programs, documented in docs/UI.md
         run_history=False,
         mcp_server=False,
         ssr_mode=False,
@@ -209,6 +237,19 @@ class KbBlocks(gr.Blocks):
         kwargs["allowed_paths"] = [*(kwargs.get("allowed_paths") or []), str(settings.originals_path),
                                    str(settings.exports_path)]
         return super().launch(*args, **kwargs)
+
+    async def process_api(self, *args, **kwargs):
+        """Every event: an error a handler lets through (Gradio would show str(exc), e.g. an OSError
+        with the file it failed on) reaches the page without server paths; the log keeps them."""
+        try:
+            return await super().process_api(*args, **kwargs)
+        except gr.Error as exc:
+            exc.message = render.public_text(exc.message)
+            raise
+        except Exception as exc:
+            traceback.print_exc()
+            raise gr.Error(render.public_text(str(exc)) or type(exc).__name__, title=ERROR_TITLE,
+                           print_exception=False) from exc
 
 
 class App(StaffActions):
@@ -307,7 +348,8 @@ class App(StaffActions):
         if mode not in ("extractive", "llm"):
             raise ValueError(f"Chế độ “{mode}” không hợp lệ: chọn extractive hoặc llm.")
         if mode == "llm" and not self.settings.llm_configured:
-            raise ValueError("Chế độ LLM chưa được bật trên máy chủ; dùng chế độ trích nguyên văn.")
+            raise ValueError("Trợ lý viết câu trả lời (mode=\"llm\") chưa được bật trên máy chủ này; "
+                             "dùng mode=\"extractive\" (trích nguyên văn).")
         return question, as_of, mode, self._check_documents(documents)
 
     def ask_chat(self, question, as_of_text, mode, documents, turns, session, request: gr.Request):
@@ -343,8 +385,10 @@ class App(StaffActions):
                 yield render.render_chat(turns), turns, ""
         except (SettingsError, ValueError) as exc:
             turn["error"] = str(exc)
-        except Exception as exc:  # the page must not stay on "Đang trả lời…"
-            turn["error"] = f"Lỗi của dịch vụ hỏi đáp: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # the page must not stay on "Đang trả lời…"; the details go to stderr
+            print(f"kb: hỏi đáp: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            turn["error"] = ("Dịch vụ hỏi đáp gặp lỗi nên chưa trả lời được câu hỏi này. Hãy thử lại sau ít phút; "
+                             "nếu lỗi lặp lại, báo quản trị viên.")
         if turn["answer"] is None and not turn["error"]:
             turn["error"] = "Không nhận được câu trả lời từ dịch vụ."
         yield render.render_chat(turns), turns, ""
@@ -381,38 +425,45 @@ class App(StaffActions):
                 return gr.skip(), gr.skip(), gr.skip()
             # legal staff see why the first citation was chosen (officials see the clause only)
             why = answer.why if index == 0 and can_manage(self.session_of(session, request)) else None
-            return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation, why)
+            later = (f"Đoạn trích là nội dung hiện hành, không phải nội dung có hiệu lực tại ngày "
+                     f"{render.format_date(turn.get('as_of') or '')}: nội dung tại ngày đó không có trong cơ sở dữ "
+                     "liệu, nên đoạn này không được dùng làm căn cứ." if cit.current_wording else "")
+            return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation, why,
+                                                           cit.validity, later)
         return gr.skip(), gr.skip(), gr.skip()
 
     def clause_panel(self, node_id: str, quote: str | None = None, citation: str | None = None,
-                     why: dict | None = None) -> str:
+                     why: dict | None = None, validity: dict | None = None, later: str = "") -> str:
         with self.lock.read():
             hit = self.kb.clause(node_id)
             relations = self.kb.relations(hit.document) if hit else []
-        return render.render_clause(hit, relations, quote=quote, citation=citation, why=why)
+        return render.render_clause(hit, relations, quote=quote, citation=citation, why=why, validity=validity,
+                                    later_note=later)
 
     def clear_chat(self):
         # A new conversation starts from scratch: the document filter and the date go too.
         return render.render_chat([]), [], render.CLAUSE_PLACEHOLDER, gr.update(value=[]), ""
 
     # ------------------------------------------------------------ Tra cứu
-    def lookup(self, reference, session, request: gr.Request):
+    def lookup(self, reference, as_of_text, session, request: gr.Request):
+        """Tra cứu: the unit's text in force on the date chosen ("Áp dụng tại ngày"), or as enacted."""
         self._require_reader(session, request)
         if not (reference or "").strip():
             return '<div class="kb-empty">Nhập tham chiếu, ví dụ “khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP”.</div>'
         try:
             self._check_length(reference.strip(), "Tham chiếu")
+            as_of = render.parse_date(as_of_text if isinstance(as_of_text, str) else "")
         except ValueError as exc:
-            return f'<div class="kb-empty">{render.esc(str(exc))}</div>'
+            return f'<div class="kb-empty" role="alert">{render.esc(str(exc))}</div>'
         with self.lock.read():
-            return render.render_lookup(self.kb.lookup(reference.strip()))
+            return render.render_lookup(self.kb.lookup(reference.strip(), as_of=as_of))
 
-    def lookup_click(self, session, evt: gr.EventData, request: gr.Request):
+    def lookup_click(self, as_of_text, session, evt: gr.EventData, request: gr.Request):
         data = getattr(evt, "_data", None) or {}
         ref = data.get("ref", "") if data.get("action") == "lookup" else ""
         if not ref:
             return gr.skip(), gr.skip()
-        return ref, self.lookup(ref, session, request)
+        return ref, self.lookup(ref, as_of_text, session, request)
 
     def catalogue_click(self, session, evt: gr.EventData, request: gr.Request):
         """The document's tree, and its original file to download when it was read from one."""
@@ -451,9 +502,14 @@ class App(StaffActions):
             return picks, render.render_picks(picks)
         return gr.skip(), gr.skip()
 
-    def export_docx(self, picks, session, request: gr.Request):
-        """The selection as a .docx: each clause's stored text, then its formal citation."""
+    def export_docx(self, picks, as_of_text, session, request: gr.Request):
+        """The selection as a .docx: each clause's text in force on the lookup tab's date (stored text,
+        amended where the amending text is stored), its formal citation, its hiệu lực and notes."""
         self._require_reader(session, request)
+        try:
+            as_of = render.parse_date(as_of_text if isinstance(as_of_text, str) else "")
+        except ValueError as exc:
+            return gr.update(value=None, visible=False), render.render_action_error(f"Áp dụng tại ngày: {exc}")
         picks = [p for p in (picks or []) if isinstance(p, str)][:MAX_PICKS]
         if not picks:
             return gr.update(value=None, visible=False), render.render_action_error(
@@ -461,9 +517,12 @@ class App(StaffActions):
         items, missing = [], []
         with self.lock.read():
             for cite in picks:
-                found = self.kb.lookup(cite)
+                found = self.kb.lookup(cite, as_of=as_of)
                 if found.status == "found" and found.text:
-                    items.append(ExportItem(found.text, found.formal_citation or found.citation))
+                    items.append(ExportItem(found.text, found.formal_citation or found.citation,
+                                            status=render.validity_text(found.validity) if found.validity else "",
+                                            notes=tuple(found.notes),
+                                            as_of=found.as_of))
                 else:
                     missing.append(cite)
         if not items:
@@ -493,15 +552,15 @@ class App(StaffActions):
 
     # ------------------------------------------------------------ documents (shared outputs)
     def doc_views(self):
-        """Catalogue (Tra cứu), document list (Văn bản), and the three document dropdowns."""
+        """Catalogue (Tra cứu), document list (Văn bản), and the four document dropdowns (ui.staff.DOC_VIEWS in all)."""
         docs = self._docs()
         choices = render.document_choices(docs)
-        # vectors computed so far and the background embedding's ETA (a fake service may not say)
+        # clauses still being prepared for search by meaning, and when they will be (a fake service may not say)
         progress = getattr(self.kb, "embedding_progress", None)
-        vectors = progress().describe() if progress else ""
+        vectors = wording.search_readiness(progress()) if progress else ""
         return (render.render_catalogue(docs), render.render_catalogue(docs, browsable=False, progress=vectors),
                 gr.update(choices=choices), gr.update(choices=choices, value=None),
-                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""))
+                gr.update(choices=[("— Không thay thế —", "")] + choices, value=""), gr.update(choices=choices))
 
     def _session_views(self, s: Session | None):
         staff = can_manage(s)
@@ -536,18 +595,38 @@ class App(StaffActions):
         with self.lock.read():
             return self.kb.ask(q, as_of=as_of_iso, mode=mode, documents=docs, previous=previous).to_public_dict()
 
-    def api_lookup(self, reference: str) -> dict:
-        """Tra cứu: the exact text of a reference such as "khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"."""
+    def api_lookup(self, reference: str, as_of: str | None = None) -> dict:
+        """Tra cứu: the exact text of a reference such as "khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP"; `as_of`
+        (dd/mm/yyyy or YYYY-MM-DD): the text in force that day, with its hiệu lực, as `kb lookup --as-of`."""
         reference = (reference or "").strip() if isinstance(reference, str) else ""
         try:
             self._check_length(reference, "Tham chiếu")
+            as_of_iso = render.parse_date(as_of if isinstance(as_of, str) else "")
         except ValueError as exc:
             raise gr.Error(str(exc), title=ERROR_TITLE) from None
         with self.lock.read():
-            return self.kb.lookup(reference).to_public_dict()
+            return self.kb.lookup(reference, as_of=as_of_iso).to_public_dict()
+
+
+def correction_form(prefix: str, note_chars: int) -> list:
+    """The correction form's boxes (render.EDITABLE_FIELDS), the same in the preview and for a stored
+    document: the header facts, then the status staff set with its date and grounds."""
+    boxes = []
+    for k, label in render.EDITABLE_FIELDS:
+        if k == "status":
+            boxes.append(gr.Dropdown(label=label, choices=render.STATUS_CHOICES, value="", elem_id=f"{prefix}-{k}"))
+        elif k == "status_since":
+            boxes.append(gr.Textbox(label=label, placeholder="dd/mm/yyyy (tuỳ chọn)", elem_id=f"{prefix}-{k}"))
+        elif k == "status_note":  # recorded with the correction and in the audit log
+            boxes.append(gr.Textbox(label=label, max_length=note_chars, elem_id=f"{prefix}-{k}"))
+        else:
+            boxes.append(gr.Textbox(label=label, elem_id=f"{prefix}-{k}"))
+    return boxes
 
 
 def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
+    # Before any component: each one records Gradio's temp dir when it is made (ui.scratch: why).
+    scratch.use(settings)
     app = App(settings, kb)
     events_js = (STATIC / "events.js").read_text(encoding="utf-8")
     llm = settings.llm_configured
@@ -564,7 +643,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         gr.HTML('<h1 class="kb-title">Cơ sở tri thức văn bản pháp luật về thông tin đối ngoại</h1>'
                 '<div class="kb-meta">Câu trả lời chỉ trích từ văn bản đã nạp; luôn kiểm tra căn cứ trước khi sử dụng.</div>',
                 js_on_load=None)
-        with gr.Tabs():
+        with gr.Tabs(elem_id="kb-main"):
             with gr.Tab("Hỏi đáp", id="ask"):
                 with gr.Row():
                     with gr.Column(scale=3):
@@ -582,11 +661,11 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                                      elem_id="kb-doc-filter", scale=2)
                         with gr.Row():
                             mode = gr.Radio(
-                                choices=[("Trích nguyên văn", "extractive"), ("LLM", "llm")],
-                                value=settings.answer_mode if llm else "extractive", label="Chế độ trả lời",
+                                choices=[("Trích nguyên văn", "extractive"), ("Trợ lý viết câu trả lời", "llm")],
+                                value=settings.answer_mode if llm else "extractive", label="Cách trả lời",
                                 interactive=llm, elem_id="kb-mode",
-                                info=("Mô hình: " + str(settings.llm_model)) if llm else
-                                "Chưa bật trên máy chủ này")
+                                info="Trợ lý viết câu trả lời bằng lời văn; căn cứ vẫn trích nguyên văn từ văn bản."
+                                if llm else "Máy chủ này chưa bật trợ lý viết câu trả lời.")
                         gr.Examples(EXAMPLES, inputs=[question], label="Câu hỏi mẫu")
                         clear_btn = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="kb-clear")
                     with gr.Column(scale=2):
@@ -597,6 +676,8 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                     reference = gr.Textbox(label="Tham chiếu", scale=5, elem_id="kb-ref",
                                            max_length=settings.max_question_chars,
                                            placeholder="Ví dụ: khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP")
+                    lookup_as_of = gr.Textbox(label="Áp dụng tại ngày", placeholder="dd/mm/yyyy (tuỳ chọn)",
+                                              elem_id="kb-lookup-as-of", scale=1)
                     lookup_btn = gr.Button("Tra cứu", variant="primary", scale=1, elem_id="kb-lookup-btn")
                 lookup_out = gr.HTML("", js_on_load=events_js, elem_id="kb-lookup-result")
                 with gr.Accordion("Bản trích để soạn thảo (xuất Word)", open=True, elem_id="kb-picks-box"):
@@ -608,7 +689,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                     export_msg = gr.HTML("", js_on_load=None, elem_id="kb-export-msg")
                 with gr.Row():
                     with gr.Column(scale=2):
-                        gr.Markdown("### Danh mục văn bản\nBấm tên văn bản để xem cấu trúc. Dòng mờ: văn bản còn thiếu, "
+                        gr.Markdown("## Danh mục văn bản\nBấm tên văn bản để xem cấu trúc. Dòng mờ: văn bản còn thiếu, "
                                     "cán bộ pháp chế cần bổ sung tệp.")
                         catalogue = gr.HTML("", js_on_load=events_js, elem_id="kb-catalogue")
                     with gr.Column(scale=3):
@@ -616,6 +697,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                                          size="sm")
                         tree = gr.HTML(render.render_tree({}), js_on_load=events_js, elem_id="kb-tree")
             desk_tab.build(app, session, READ)  # “Bàn làm việc” (ui/desk_tab.py)
+            basis_tab.build(app, session, events_js, UPLOAD_TYPES, READ)  # Kiểm tra căn cứ, Đối chiếu văn bản
             with gr.Tab("Văn bản", id="documents"):
                 session_html = gr.HTML(render.render_session(None, settings.allow_anonymous, app.auth.configured),
                                        js_on_load=None, elem_id="kb-session")
@@ -629,7 +711,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                 login_msg = gr.HTML("", js_on_load=None, elem_id="kb-login-msg")
                 logout_btn = gr.Button("Đăng xuất", visible=False, size="sm", elem_id="kb-logout-btn")
                 with gr.Column(visible=False, elem_id="kb-manage") as manage:
-                    gr.Markdown("### Nạp hoặc thay thế văn bản\nTải lên PDF, DOCX, HTML, TXT hoặc tệp HTML của Bộ pháp "
+                    gr.Markdown("## Nạp hoặc thay thế văn bản\nTải lên PDF, DOCX, HTML, TXT hoặc tệp HTML của Bộ pháp "
                                 "điển, bấm “Xem trước” để kiểm tra thông tin nhận dạng và cấu trúc, sửa nếu cần, rồi nạp.")
                     files = gr.File(label="Tệp văn bản", file_count="multiple", type="filepath",
                                     file_types=list(UPLOAD_TYPES), elem_id="kb-upload")
@@ -639,7 +721,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                     preview_out = gr.HTML("", js_on_load=None, elem_id="kb-preview")
                     with gr.Accordion("Sửa thông tin nhận dạng", open=False, elem_id="kb-fix"):
                         fix_key = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-fix-key")
-                        fix_boxes = [gr.Textbox(label=label, elem_id=f"kb-fix-{k}") for k, label in render.EDITABLE_FIELDS]
+                        fix_boxes = correction_form("kb-fix", settings.max_log_field_chars)
                         fix_btn = gr.Button("Áp dụng sửa đổi", elem_id="kb-fix-btn")
                     fix_msg = gr.HTML("", js_on_load=None, elem_id="kb-fix-msg")
                     # A replacement is shown compared with the stored version, and stored only on confirm.
@@ -649,16 +731,37 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         cancel_btn = gr.Button("Huỷ", elem_id="kb-cancel-replace-btn")
                     ingest_btn = gr.Button("Nạp vào cơ sở dữ liệu", variant="primary", elem_id="kb-ingest-btn")
                     ingest_out = gr.HTML("", js_on_load=None, elem_id="kb-ingest-report")
-                    gr.Markdown("### Gỡ văn bản")
+                    # A stored document's facts corrected after the fact: its file read again with them, audited.
+                    with gr.Accordion("Sửa thông tin văn bản đã lưu", open=False, elem_id="kb-correct") as correct_box:
+                        correct_key = gr.Dropdown(label="Văn bản đã lưu", choices=[], elem_id="kb-correct-key")
+                        correct_boxes = correction_form("kb-correct", settings.max_log_field_chars)
+                        correct_btn = gr.Button("Lưu sửa đổi", elem_id="kb-correct-btn")
+                    correct_msg = gr.HTML("", js_on_load=None, elem_id="kb-correct-msg")
+                    gr.Markdown("## Gỡ văn bản")
                     with gr.Row():
                         remove_choice = gr.Dropdown(label="Văn bản cần gỡ", choices=[], elem_id="kb-remove-choice", scale=3)
                         remove_confirm = gr.Checkbox(label="Tôi xác nhận gỡ văn bản này", elem_id="kb-remove-confirm", scale=1)
                         remove_btn = gr.Button("Gỡ văn bản", variant="stop", elem_id="kb-remove-btn", scale=1)
                     remove_out = gr.HTML("", js_on_load=None, elem_id="kb-remove-msg")
-                gr.Markdown("### Danh sách văn bản")
+                    gr.Markdown("## Lịch sử phiên bản\nMỗi lần nạp hoặc thay thế, bản đã lưu được giữ lại: xem lại và "
+                                "khôi phục bản cũ khi cần.")
+                    with gr.Row():
+                        history_choice = gr.Dropdown(label="Văn bản", choices=[], elem_id="kb-history-choice", scale=3)
+                        history_btn = gr.Button("Xem lịch sử", elem_id="kb-history-btn", scale=1)
+                    history_out = gr.HTML("", js_on_load=None, elem_id="kb-history")
+                    with gr.Row():
+                        version_choice = gr.Dropdown(label="Phiên bản", choices=[], elem_id="kb-version-choice", scale=2)
+                        version_btn = gr.Button("Xem nội dung", elem_id="kb-version-view-btn", scale=1)
+                        restore_confirm = gr.Checkbox(label="Tôi xác nhận khôi phục phiên bản này",
+                                                      elem_id="kb-restore-confirm", scale=1)
+                        restore_btn = gr.Button("Khôi phục phiên bản này", variant="stop", elem_id="kb-restore-btn",
+                                                scale=1)
+                    restore_out = gr.HTML("", js_on_load=None, elem_id="kb-restore-msg")
+                    version_out = gr.HTML("", js_on_load=None, elem_id="kb-version-text")
+                gr.Markdown("## Danh sách văn bản")
                 docs_html = gr.HTML("", js_on_load=None, elem_id="kb-docs")
 
-        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice]
+        doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice, history_choice]
         session_outputs = [session_html, login_box, logout_btn, manage]
 
         demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
@@ -672,13 +775,17 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         chat.click(app.chat_click, [turns, session], [chat, turns, clause], api_name="ui_chat_click", **READ)
         clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of], api_name="ui_clear",
                         api_visibility="private")
-        lookup_btn.click(app.lookup, [reference, session], lookup_out, api_name="ui_lookup", **READ)
-        reference.submit(app.lookup, [reference, session], lookup_out, api_name="ui_lookup_submit", **READ)
-        lookup_out.click(app.lookup_click, [session], [reference, lookup_out], api_name="ui_lookup_click", **READ)
+        lookup_btn.click(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup", **READ)
+        reference.submit(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup_submit", **READ)
+        lookup_as_of.submit(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup_as_of",
+                            **READ)
+        lookup_out.click(app.lookup_click, [lookup_as_of, session], [reference, lookup_out], api_name="ui_lookup_click",
+                         **READ)
         catalogue.click(app.catalogue_click, [session], [tree, original_btn], api_name="ui_tree", **READ)
         for panel, name in ((lookup_out, "ui_collect_lookup"), (tree, "ui_collect_tree"), (picks_html, "ui_collect")):
             panel.click(app.collect_click, [picks, session], [picks, picks_html], api_name=name, **READ)
-        export_btn.click(app.export_docx, [picks, session], [export_file, export_msg], api_name="ui_export", **READ)
+        export_btn.click(app.export_docx, [picks, lookup_as_of, session], [export_file, export_msg], api_name="ui_export",
+                         **READ)
 
         login_io = [session, *session_outputs, login_msg, password]
         # LOGIN_JS posts the password to /kb/session (sets the HttpOnly cookie); the event gets the outcome only.
@@ -687,7 +794,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         **LOGIN)
         logout_btn.click(app.logout, [session],
                          [*login_io, previews, overrides, preview_out, fix_msg, ingest_out, remove_out, compare_out,
-                          confirm_row],
+                          confirm_row, correct_msg, history_out, restore_out, version_out],
                          api_name="ui_logout", js=LOGOUT_JS, **LOGIN)
         # A refused staff action (session expired) is said next to its button by staff_refused, not in a toast.
         refused = dict(fn=app.staff_refused, inputs=None, api_visibility="private", concurrency_id="kb-login",
@@ -704,20 +811,38 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                               [previews, overrides, preview_out, fix_key, fix_msg], api_name="ui_fix", **WRITE)
         fixed.failure(outputs=[session, *session_outputs, fix_msg], api_name="ui_fix_refused", **refused)
         fixed.success(api_name="ui_compare_fix", **compare_io)
-        ingest_btn.click(app.ingest, [previews, overrides, replace_choice, session],
+        # ingest_live says each step under the button (Gradio's overlay: a timer and a percentage stuck at 0 %)
+        ingest_btn.click(app.ingest_live, [previews, overrides, replace_choice, session],
                          [ingest_out, previews, overrides, preview_out, fix_key, *doc_outputs], api_name="ui_ingest",
-                         **WRITE).failure(outputs=[session, *session_outputs, ingest_out], api_name="ui_ingest_refused",
+                         show_progress="hidden", **WRITE).failure(outputs=[session, *session_outputs, ingest_out], api_name="ui_ingest_refused",
                                           **refused)
-        confirm_btn.click(app.confirm_replace, [previews, overrides, replace_choice, session],
+        confirm_btn.click(app.confirm_live, [previews, overrides, replace_choice, session],
                           [ingest_out, previews, overrides, preview_out, fix_key, *doc_outputs, compare_out, confirm_row],
-                          api_name="ui_confirm_replace", **WRITE).failure(
+                          api_name="ui_confirm_replace", show_progress="hidden", **WRITE).failure(
             outputs=[session, *session_outputs, ingest_out], api_name="ui_confirm_refused", **refused)
         cancel_btn.click(app.cancel_replace, [session],
                          [previews, overrides, preview_out, fix_key, compare_out, confirm_row, ingest_out, files,
                           replace_choice], api_name="ui_cancel_replace", **LOGIN)
+        correct_box.expand(app.stored_choices, [session], correct_key, api_name="ui_correct_choices", **WRITE)
+        correct_key.change(app.stored_fields, [correct_key, session], correct_boxes, api_name="ui_correct_fields",
+                           **WRITE)
+        correct_btn.click(app.correct_stored, [correct_key, *correct_boxes, session], [correct_msg, *doc_outputs],
+                          api_name="ui_correct", **WRITE).failure(
+            outputs=[session, *session_outputs, correct_msg], api_name="ui_correct_refused", **refused)
         remove_btn.click(app.remove, [remove_choice, remove_confirm, session],
                          [remove_out, remove_confirm, *doc_outputs], api_name="ui_remove", **WRITE).failure(
             outputs=[session, *session_outputs, remove_out], api_name="ui_remove_refused", **refused)
+
+        history_btn.click(app.history, [history_choice, session], [history_out, version_choice, restore_out],
+                          api_name="ui_history", **READ).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_history_refused", **refused)
+        version_btn.click(app.view_version, [history_choice, version_choice, session], version_out,
+                          api_name="ui_version", **READ).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_version_refused", **refused)
+        restore_btn.click(app.restore_version, [history_choice, version_choice, restore_confirm, session],
+                          [restore_out, restore_confirm, history_out, version_choice, *doc_outputs],
+                          api_name="ui_restore", **WRITE).failure(
+            outputs=[session, *session_outputs, restore_out], api_name="ui_restore_refused", **refused)
 
         gr.api(app.api_ask, api_name="ask", concurrency_id="kb-read", concurrency_limit=4)
         gr.api(app.api_lookup, api_name="lookup", concurrency_id="kb-read", concurrency_limit=4)

@@ -167,7 +167,9 @@ class AuditLog:
     """Who did what to the document collection, when, with which file (sha256), and the outcome.
 
     Actions: "login", "login_failed", "logout", "session_ended" (the account changed under a live
-    session), "upload", "replace", "remove", and "denied" for a change attempted without a
+    session), "upload", "replace", "remove", "restore" (an earlier version made the stored text;
+    detail names the version), "correct" (a stored document's facts corrected; detail names the
+    fields and the new version), and "denied" for a change or a staff view attempted without a
     legal-staff session (e.g. a raw API call). A change writes an `intent` record (outcome "intent",
     a random `id`) before it is made and its outcome record (`intent` = that id) after.
     """

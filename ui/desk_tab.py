@@ -118,8 +118,8 @@ class DeskTab:
 def build(app, session, events: dict) -> None:
     """Add the tab (inside the app's gr.Tabs) and wire it; `events`: the app's read-queue settings."""
     tab = DeskTab(app)
-    with gr.Tab("Bàn làm việc", id="desk"):
-        gr.Markdown("### Ai phải làm gì, và khi nào\nChọn cơ quan: danh sách nhiệm vụ, quyền hạn, điều cấm và các "
+    with gr.Tab("Bàn làm việc", id="duties"):
+        gr.Markdown("## Ai phải làm gì, và khi nào\nChọn cơ quan: danh sách nhiệm vụ, quyền hạn, điều cấm và các "
                     "thời hạn trong những văn bản có hiệu lực tại ngày đã chọn, kèm căn cứ. Tải danh mục (Word, Excel) "
                     "và lịch thời hạn (.ics).")
         with gr.Row():
@@ -137,10 +137,10 @@ def build(app, session, events: dict) -> None:
             ics = gr.DownloadButton("Tải lịch thời hạn (.ics)", visible=False, elem_id="kb-desk-ics", size="sm")
         with gr.Row():
             with gr.Column(scale=3):
-                gr.Markdown("#### Nhiệm vụ, quyền hạn")
+                gr.Markdown("### Nhiệm vụ, quyền hạn")
                 duties_html = gr.HTML(PLACEHOLDER, js_on_load=None, elem_id="kb-desk-duties")
             with gr.Column(scale=2):
-                gr.Markdown("#### Thời hạn")
+                gr.Markdown("### Thời hạn")
                 deadlines_html = gr.HTML("", js_on_load=None, elem_id="kb-desk-deadlines")
     show_btn.click(tab.show, [body, as_of, year, general, session], [duties_html, deadlines_html, docx, xlsx, ics],
                    api_name="ui_desk", **events)

@@ -1,5 +1,7 @@
 """The drafter's selection of clauses as a Word document (python-docx): each clause's verbatim text
-followed by its formal citation, in the order the user picked them. Pure: items in, bytes out."""
+followed by its formal citation, its hiệu lực and the notes the lookup gave it ("Lưu ý: …": amended,
+repealed, a later wording than the date chosen, a body that no longer exists as named), in the order
+the user picked them. Pure: items in, bytes out."""
 from __future__ import annotations
 
 import io
@@ -9,7 +11,7 @@ from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Pt
 
-from core.vocab import strip_controls
+from core.vocab import format_iso, strip_controls
 
 TITLE = "Bản trích điều khoản"
 FONT = "Times New Roman"  # the font Vietnamese administrative documents are written in
@@ -19,6 +21,9 @@ FONT = "Times New Roman"  # the font Vietnamese administrative documents are wri
 class ExportItem:
     text: str  # verbatim text of the unit (stored text, never rewritten)
     citation: str  # the formal citation: "khoản 3 Điều 7 Nghị định số 72/2015/NĐ-CP ngày 07/9/2015 của Chính phủ"
+    notes: tuple[str, ...] = ()  # LookupResult.notes: said after the citation, never inside the quoted text
+    status: str = ""  # "Còn hiệu lực — Bộ pháp điển (…)": the unit's hiệu lực and its source (ui.render.validity_text)
+    as_of: str = ""  # ISO date the text and the status are for ("" = today's status, the text as enacted)
 
 
 def clauses_docx(items: list[ExportItem]) -> bytes:
@@ -35,12 +40,21 @@ def clauses_docx(items: list[ExportItem]) -> bytes:
     cite_style.base_style = normal
     cite_style.font.italic = True
     cite_style.paragraph_format.space_after = Pt(12)
+    note_style = doc.styles.add_style("KbNote", WD_STYLE_TYPE.PARAGRAPH)
+    note_style.base_style = normal
+    note_style.font.size = Pt(11)
+    note_style.paragraph_format.space_after = Pt(6)
     for item in items:
         for line in item.text.splitlines():
             line = strip_controls(line).strip()
             if line:
                 doc.add_paragraph(line)
         doc.add_paragraph(strip_controls(item.citation), style=cite_style)
+        when = f" tại ngày {format_iso(item.as_of)}" if item.as_of else ""
+        if item.status:
+            doc.add_paragraph(strip_controls(f"Hiệu lực{when}: {item.status}"), style=note_style)
+        for note in item.notes:
+            doc.add_paragraph(strip_controls(f"Lưu ý: {note}"), style=note_style)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

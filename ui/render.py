@@ -11,23 +11,18 @@ import html
 import re
 from collections.abc import Iterable
 
-from core.vocab import NO_BASIS, parse_date, unit_label
+from core.vocab import LEGAL_STATUS, NO_BASIS, VALIDITY_SOURCES, format_moment, parse_date, unit_label
+from ingest.compare import STATUS_LABELS, outline
+from ingest.corrections import FIELD_LABELS, FIELDS as CORRECTION_FIELDS, STATUS_DETAILS, STATUSES as CORRECTION_STATUSES, \
+    check_correction, describe as corrected_text, shown_value
 from ingest.identity import formal_citation
 from qa.features import FEATURE_LABELS, RULE_LABELS
 from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupResult
 
-__all__ = ["parse_date"]  # re-exported: the app parses the as-of date with it
+__all__ = ["parse_date", "corrected_text"]  # re-exported: the app parses the as-of date; staff messages
 
-LEGAL_STATUS = {
-    "in_force": "Còn hiệu lực",
-    "amended": "Còn hiệu lực, có nội dung được sửa đổi, bổ sung",
-    "secondary": "Nguồn thứ cấp — không phải văn bản chính thức",
-    "not_yet": "Chưa có hiệu lực",
-    "expired": "Hết hiệu lực",
-    "replaced": "Đã bị thay thế",
-    "": "Chưa rõ hiệu lực",
-}
-MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Mô hình ngôn ngữ (LLM)"}
+# Said on an answer only when the assistant wrote it (the verbatim answer needs no label); plain words, no "LLM".
+MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Trợ lý viết câu trả lời, căn cứ trích từ văn bản"}
 BASIS_LABELS = {"found": "Có căn cứ", "weak": "Căn cứ yếu — cần kiểm tra lại"}
 NO_BASIS_PREFIX = NO_BASIS
 
@@ -36,8 +31,50 @@ def esc(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+# An absolute server path inside a message: a ReaderError's file (<home>/uploads/…), an OSError's
+# file name, the data directory of a disk-full note. The page never shows where the server keeps
+# things (the CLI, run on the server, does): only the last part, the file's own name.
+_SERVER_PATH = re.compile(r"(?<![\w.:/~-])(?:[A-Za-z]:\\|/)(?:[^\s/\\'\"`<>|;,()“”]+[/\\])+[^\s/\\'\"`<>|;,()“”]*")
+
+
+def public_text(message) -> str:
+    """`message` without server paths: each becomes its last part ("synthetic.txt")."""
+    def last_part(m: re.Match) -> str:
+        return next((p for p in reversed(re.split(r"[/\\]", m.group(0))) if p), "…")
+
+    return _SERVER_PATH.sub(last_part, "" if message is None else str(message))
+
+
+def esc_public(value) -> str:
+    """esc() for a message that may come from an exception or a reader: server paths removed."""
+    return esc(public_text(value))
+
+
 def legal_status_label(status: str) -> str:
     return LEGAL_STATUS.get(status or "", status)
+
+
+def validity_text(validity: dict | None, fallback: str = "") -> str:
+    """"Còn hiệu lực — Bộ pháp điển (…) còn ghi …": a qa.validity.Status (as a dict) with its source;
+    `fallback` (a stored status word) when the service computed none."""
+    if not validity:
+        return legal_status_label(fallback)
+    return f"{validity.get('label', '')} — {validity['reason']}" if validity.get("reason") else validity.get("label", "")
+
+
+def _validity_short(validity: dict | None, fallback: str = "") -> str:
+    """"Còn hiệu lực (Bộ pháp điển)": the table cell; the full reason is its tooltip."""
+    if not validity:
+        return legal_status_label(fallback)
+    source = VALIDITY_SOURCES.get(validity.get("source", ""), "")
+    return f"{validity.get('label', '')} ({source})" if source else validity.get("label", "")
+
+
+def _validity_html(validity: dict | None, fallback: str = "", as_of: str = "") -> str:
+    when = f" tại ngày {format_date(as_of)}" if as_of else ""
+    value = (validity or {}).get("value", "")
+    return (f'<div class="kb-validity" data-validity="{esc(value)}"><span class="kb-sub">Hiệu lực{esc(when)}:</span> '
+            f"{esc(validity_text(validity, fallback))}</div>")
 
 
 def format_date(iso: str) -> str:
@@ -123,10 +160,14 @@ def _answer_body(text: str, turn: int, n_citations: int) -> str:
     return "".join(out)
 
 
-def _chip_title(article_title: str) -> str:
+def _chip_title(article_title: str, validity: dict | None = None) -> str:
     """The chip's tooltip: the article's title (the body an article is titled by is often named
-    nowhere in its khoản), then what a click does."""
-    return (f"Điều này: {article_title}. " if article_title else "") + "Xem nguyên văn, đường dẫn và hiệu lực"
+    nowhere in its khoản), its hiệu lực, then what a click does."""
+    return ((f"Điều này: {article_title}. " if article_title else "")
+            + (f"Hiệu lực: {validity_text(validity)}. " if validity else "") + "Xem nguyên văn, đường dẫn và hiệu lực")
+
+
+_LATER = " · nội dung hiện hành, không phải tại ngày hỏi"
 
 
 def _chips(answer: Answer, turn: int) -> str:
@@ -134,7 +175,8 @@ def _chips(answer: Answer, turn: int) -> str:
         return ""
     items = "".join(
         f'<button type="button" class="kb-chip" data-action="cite" data-turn="{turn}" data-cite="{i}" '
-        f'title="{esc(_chip_title(c.article_title))}">[{i + 1}] {esc(c.citation)}</button>'
+        f'title="{esc(_chip_title(c.article_title, c.validity))}" data-validity="{esc(c.validity.get("value", ""))}">'
+        f'[{i + 1}] {esc(c.citation)}{esc(_LATER) if c.current_wording else ""}</button>'
         for i, c in enumerate(answer.citations)
     )
     return f'<div class="kb-chips" aria-label="Căn cứ trích dẫn"><span class="kb-chips-label">Căn cứ:</span>{items}</div>'
@@ -155,10 +197,10 @@ def render_answer(answer: Answer, turn: int, feedback: str | None = None) -> str
     if answer.basis == "none":
         return (f'<div class="kb-a kb-basis-none" data-basis="none">'
                 f'<p class="kb-para">{esc(answer.answer)}</p>{_feedback(turn, feedback)}</div>')
-    meta = [f"Chế độ: {esc(MODE_LABELS.get(answer.mode, answer.mode))}",
-            esc(BASIS_LABELS.get(answer.basis, answer.basis))]
+    meta = ([esc(MODE_LABELS.get(answer.mode, answer.mode))] if answer.mode != "extractive" else []) + [
+        esc(BASIS_LABELS.get(answer.basis, answer.basis))]
     if answer.fell_back:
-        meta.append("LLM không trả lời được có căn cứ — hiển thị câu trả lời trích nguyên văn")
+        meta.append("Trợ lý không viết được câu trả lời có căn cứ — hiển thị nguyên văn các căn cứ")
     warn = ""
     notes = list(answer.warnings) + [f"Đã bỏ trích dẫn không hợp lệ: {d}" for d in answer.dropped_citations]
     if notes:
@@ -180,7 +222,7 @@ def render_turn(turn: dict, index: int) -> str:
     if filters:
         q += f'<div class="kb-filters">{esc("; ".join(filters))}</div>'
     if turn.get("error"):
-        a = f'<div class="kb-a kb-error" role="alert">{esc(turn["error"])}</div>'
+        a = f'<div class="kb-a kb-error" role="alert">{esc_public(turn["error"])}</div>'
     elif turn.get("answer") is not None:
         a = render_answer(turn["answer"], index, turn.get("feedback"))
     else:
@@ -229,15 +271,21 @@ def why_line(why: dict) -> str:
 
 
 def render_clause(hit: ClauseHit | None, relations: Iterable[str] = (), quote: str | None = None,
-                  citation: str | None = None, why: dict | None = None) -> str:
-    """The cited clause verbatim with its path, status, effective date, relations and copy button."""
+                  citation: str | None = None, why: dict | None = None, validity: dict | None = None,
+                  later_note: str = "") -> str:
+    """The cited clause verbatim with its path, status, effective date, relations and copy button.
+    `validity`: the status on the answer's date (the citation's; else the hit's, today); `later_note`:
+    the quote is a later wording than that date, said plainly above the text."""
     if hit is None:
         return '<div class="kb-clause kb-empty">Không tìm thấy điều khoản này trong cơ sở dữ liệu (có thể văn bản vừa bị gỡ).</div>'
     cite = citation or hit.citation
     path = " › ".join(f"<span>{esc(p)}</span>" for p in clause_path(hit))
-    facts = [f"Hiệu lực: {esc(legal_status_label(hit.status))}"]
+    facts = []
     if hit.effective_from:
         facts.append(f"Có hiệu lực từ {esc(format_date(hit.effective_from))}")
+    status_html = _validity_html(validity or hit.validity, hit.status)
+    if later_note:
+        status_html += f'<div class="kb-warn kb-later" role="note">{esc(later_note)}</div>'
     title = f'<div class="kb-doctitle">Trích yếu: {esc(hit.title)}</div>' if hit.title else ""
     article = (f'<div class="kb-article-title">Điều {esc(hit.article)}. {esc(hit.article_title)}</div>'
                if hit.article and hit.article_title else "")
@@ -255,7 +303,7 @@ def render_clause(hit: ClauseHit | None, relations: Iterable[str] = (), quote: s
     return (f'<div class="kb-clause" data-node="{esc(hit.node_id)}" tabindex="-1" aria-label="{esc(cite)}">'
             f'<nav class="kb-path" aria-label="Vị trí">{path}</nav>'
             f'<div class="kb-citation">{esc(cite)}</div>{formal_html}{title}'
-            f'<div class="kb-docmeta">{" · ".join(facts)}</div>{article}{amend}{why_line(why or {})}'
+            f'{status_html}<div class="kb-docmeta">{" · ".join(facts)}</div>{article}{amend}{why_line(why or {})}'
             f'<div class="kb-sub">Nguyên văn:</div>{_text_block(hit.text)}{quoted}'
             f'<div class="kb-actions">{_copy_button(quote or hit.text, cite)}'
             f'{_copy_button(hit.text, cite, "Sao chép toàn văn khoản") if quoted else ""}'
@@ -273,8 +321,18 @@ CLAUSE_PLACEHOLDER = ('<div class="kb-clause kb-empty">Bấm vào một căn c�
 def render_lookup(result: LookupResult) -> str:
     if result.status == "found":
         formal = result.formal_citation if result.formal_citation not in ("", result.citation) else ""
+        title = (f'<div class="kb-article-title">Điều {esc(result.article)}. {esc(result.article_title)}</div>'
+                 if result.article and result.article_title else "")
+        status = _validity_html(result.validity, as_of=result.as_of) if result.validity else ""
+        notes = ("".join(f'<li>{esc(n)}</li>' for n in result.notes))
+        notes_html = (f'<div class="kb-amend{" kb-later" if result.current_wording else ""}"><div class="kb-sub">'
+                      f'Sửa đổi, bổ sung, bãi bỏ và thời điểm:</div><ul>{notes}</ul></div>' if notes else "")
+        label = ('<div class="kb-sub">Nội dung hiện hành (không phải nội dung tại ngày đã chọn):</div>'
+                 if result.current_wording else
+                 f'<div class="kb-sub">Nội dung có hiệu lực tại ngày {esc(format_date(result.as_of))}:</div>'
+                 if result.as_of else "")
         return (f'<div class="kb-lookup kb-found"><div class="kb-citation">{esc(result.citation)}</div>'
-                f"{_formal_line(formal) if formal else ''}{_text_block(result.text)}"
+                f"{_formal_line(formal) if formal else ''}{title}{status}{notes_html}{label}{_text_block(result.text)}"
                 f'<div class="kb-actions">{_copy_button(result.text, result.citation)}'
                 f"{_formal_button(formal) if formal else ''}{_collect_button(result.citation)}</div></div>")
     sugg = ""
@@ -308,7 +366,7 @@ def document_choices(docs: list[DocumentSummary]) -> list[tuple[str, str]]:
 
 
 def _doc_facts(d: DocumentSummary) -> str:
-    facts = [legal_status_label(d.legal_status)]
+    facts = [d.validity.get("label") if d.validity else legal_status_label(d.legal_status)]
     if d.effective_from:
         facts.append(f"có hiệu lực từ {format_date(d.effective_from)}")
     if d.ready:
@@ -347,11 +405,12 @@ def render_catalogue(docs: list[DocumentSummary], browsable: bool = True, progre
             + (f'<div class="kb-note">{note}</div>' if note else "")
             + (f'<div class="kb-rel">{esc(rel)}</div>' if rel else "")
             + f"</td><td>{'Chưa có văn bản' if missing else 'Đã nạp'}</td>"
-            f"<td>{esc(legal_status_label(d.legal_status))}</td>"
+            f'<td data-validity="{esc(d.validity.get("value", ""))}" title="{esc(validity_text(d.validity))}">'
+            f"{esc(_validity_short(d.validity, d.legal_status))}</td>"
             f"<td>{esc(format_date(d.effective_from))}</td>"
             f"<td class=\"kb-num\">{d.articles}</td><td class=\"kb-num\">{d.nodes}"
             # still being embedded: how far (the rest is found by lexical search meanwhile)
-            + (f'<div class="kb-sub">{d.dense_nodes} có vectơ</div>' if d.ready and d.dense_nodes < d.nodes else "")
+            + (f'<div class="kb-sub">{d.dense_nodes} sẵn sàng tìm theo nghĩa</div>' if d.ready and d.dense_nodes < d.nodes else "")
             + "</td></tr>"
         )
     return ((f'<div class="kb-note kb-embed-progress">{esc(progress)}</div>' if progress else "")
@@ -370,16 +429,19 @@ def render_tree(tree: DocumentTree | None) -> str:
     """Chương → điều → khoản (→ điểm) of one document, each khoản with its text and a copy button."""
     if not tree:
         return '<div class="kb-empty">Chọn một văn bản đã nạp trong danh mục để xem cấu trúc.</div>'
-    facts = [f"Hiệu lực: {esc(legal_status_label(tree.status))}"]
+    facts = []
     if tree.effective_from:
         facts.append(f"Có hiệu lực từ {esc(format_date(tree.effective_from))}")
     if tree.issuer:
         facts.append(f"Cơ quan ban hành: {esc(tree.issuer)}")
     rel = tree.relations or []
     head = (f'<div class="kb-citation">{esc(tree.name or tree.key)}</div>'
-            f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
+            + _validity_html(tree.validity, tree.status)
+            + f'<div class="kb-docmeta">{" · ".join(facts)}</div>'
             + ('<ul class="kb-relations">' + "".join(f"<li>{esc(r)}</li>" for r in rel) + "</ul>" if rel else "")
-            + (_amendment_list(tree.amendments) if tree.amendments else ""))
+            + (_amendment_list(tree.amendments) if tree.amendments else "")
+            + ('<div class="kb-sub">Thông tin đã được cán bộ pháp chế sửa:</div><ul class="kb-corrections">'
+               + "".join(f"<li>{esc(c)}</li>" for c in tree.corrections) + "</ul>" if tree.corrections else ""))
 
     def formal(citation: str) -> str:
         return formal_citation(citation, tree.name, tree.number, tree.doc_type, tree.issued_on, tree.issuer)
@@ -406,6 +468,8 @@ def render_tree(tree: DocumentTree | None) -> str:
                     body.append(f'<details class="kb-section" open><summary>{esc(value)}</summary>')
         label = unit_label(u.kind, u.number)
         parts = [_amendment_list(u.amendments)] if u.amendments else []
+        if u.validity:  # this article's hiệu lực differs from the document's (repealed, suspended…)
+            parts.insert(0, _validity_html(u.validity))
         if u.intro:
             parts.append(_text_block(u.intro, "kb-verbatim kb-intro"))
         for c in u.clauses:
@@ -421,6 +485,8 @@ def render_tree(tree: DocumentTree | None) -> str:
                 f'{_formal_button(full) if full != c.citation else ""}{_collect_button(c.citation)}</div></div>')
         mark = (f' <span class="kb-amend">— sửa đổi, bổ sung, bãi bỏ: {esc("; ".join(u.amended_by))}</span>'
                 if u.amended_by else "")
+        if u.validity:
+            mark += f' <span class="kb-validity">— {esc(u.validity.get("label", ""))}</span>'
         body.append(f'<details class="kb-unit"><summary>{esc(label)}. {esc(u.title)}{mark}</summary>'
                     f'{"".join(parts)}</details>')
     body += ["</details>"] * (bool(open_at["section"]) + bool(open_at["chapter"]))
@@ -431,12 +497,32 @@ def render_tree(tree: DocumentTree | None) -> str:
 
 # ---------------------------------------------------------------- legal staff: preview and ingest
 
-EDITABLE_FIELDS = (("number", "Số hiệu"), ("type", "Loại văn bản"), ("title", "Trích yếu"),
-                   ("issuer", "Cơ quan ban hành"), ("issued_on", "Ngày ban hành"),
-                   ("effective_from", "Ngày có hiệu lực"))
+# The correction form, the same in the preview and for a stored document (ingest.corrections): the
+# header facts, then staff's status with its date and grounds.
+EDITABLE_FIELDS = tuple((k, FIELD_LABELS[k]) for k in (*CORRECTION_FIELDS, *STATUS_DETAILS))
+# The staff's status choices; "" leaves it to the sources (and, for a stored document, takes staff's away).
+STATUS_CHOICES = [("— Theo nguồn (danh mục, Bộ pháp điển, quan hệ sửa đổi) —", ""),
+                  *[(LEGAL_STATUS[s], s) for s in CORRECTION_STATUSES]]
+
+
+def stored_fields(d: DocumentSummary | None, staff_status: dict | None = None) -> dict[str, str]:
+    """A stored document's facts as the correction form shows them (dates as dd/mm/yyyy); the status
+    is staff's own setting (`staff_status`, the stored correction), never the catalogue's or the reader's."""
+    if d is None:
+        return {k: "" for k, _ in EDITABLE_FIELDS}
+    staff = staff_status or {}
+    return {"number": d.number, "type": d.type, "title": d.title, "issuer": d.issuer,
+            "issued_on": format_date(d.issued_on), "effective_from": format_date(d.effective_from),
+            "status": staff.get("value", ""), "status_since": format_date(staff.get("since", "")),
+            "status_note": staff.get("note", "")}
 
 
 def _preview_row(p: dict, k: str, label: str) -> str:
+    if k in STATUS_DETAILS:  # said in the status row's reason
+        return ""
+    if k == "status":  # what the document's hiệu lực will be, and from which source
+        v = p.get("validity") or {}
+        return f"<tr><th>Hiệu lực</th><td>{esc(validity_text(v, p.get('status', '')))}</td></tr>"
     value = p.get(k) or ""
     shown = format_date(value) if k in ("issued_on", "effective_from") else value
     unknown = "" if value else ' <span class="kb-warn">(không nhận ra)</span>'
@@ -452,7 +538,9 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
     for p in previews:
         fname = esc(p.get("file", ""))
         if p.get("error"):
-            out.append(f'<div class="kb-preview kb-error" role="alert"><b>{fname}</b>: {esc(p["error"])}</div>')
+            error = public_text(p["error"])  # a ReaderError names its file first: it is in bold already
+            error = error[len(p.get("file", "")) + 2:] if error.startswith(f'{p.get("file", "")}: ') else error
+            out.append(f'<div class="kb-preview kb-error" role="alert"><b>{fname}</b>: {esc(error)}</div>')
             continue
         key = p.get("key", "")
         badge = ("Đã có trong cơ sở dữ liệu — xem so sánh với bản đang có bên dưới" if key in existing
@@ -467,7 +555,7 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
         if p.get("draft"):
             badge += f" · dự thảo (“{p['draft']}”): không sửa đổi văn bản nào"
         rows = "".join(_preview_row(p, k, label) for k, label in EDITABLE_FIELDS)
-        warns = "".join(f"<li>{esc(w)}</li>" for w in p.get("warnings", []))
+        warns = "".join(f"<li>{esc_public(w)}</li>" for w in p.get("warnings", []))
         amends = "".join(f"<li>{esc(a)}</li>" for a in p.get("amendments", []))
         refused = "".join(f"<li>{esc(a)}</li>" for a in p.get("refused_amendments", []))
         units = "".join(f"<li>{esc(u)}</li>" for u in p.get("units", []))
@@ -486,23 +574,17 @@ def render_preview(previews: list[dict], existing_keys: Iterable[str] = (), corr
 
 
 def overrides_from_form(preview: dict, values: dict) -> dict:
-    """Corrected metadata for one previewed document: only fields that differ, dates as ISO."""
-    fix = {}
-    for k, label in EDITABLE_FIELDS:
-        v = (values.get(k) or "").strip()
-        if k in ("issued_on", "effective_from"):
-            try:
-                v = parse_date(v) or ""
-            except ValueError as exc:
-                raise ValueError(f"{label}: {exc}") from None
-        if v and v != (preview.get(k) or ""):
-            fix[k] = v
-    return fix
+    """Corrected metadata for one previewed document: only fields that differ, dates as ISO; the
+    status whenever chosen, with its date and grounds (a choice, not a reading to compare with).
+    CorrectionError (a ValueError) names the field that is not valid."""
+    checked = check_correction({k: (values.get(k) or "").strip() for k, _ in EDITABLE_FIELDS})
+    statement = ("status", *STATUS_DETAILS)
+    return {k: v for k, v in checked.items() if k in statement or v != (preview.get(k) or "")}
 
 
 # ---------------------------------------------------------------- legal staff: a replacement compared first
 
-CHANGE_LABELS = {"added": "thêm mới", "removed": "bị bỏ", "changed": "sửa đổi"}
+CHANGE_LABELS = STATUS_LABELS
 MAX_SHOWN_CHANGES = 300  # a wholly rewritten code would otherwise make a page of megabytes
 SAME_CONTEXT = 160  # characters of unchanged text kept on each side of a change
 
@@ -530,10 +612,14 @@ def _diff_spans(spans) -> str:
 def _article_change(a) -> str:
     status = CHANGE_LABELS.get(a.status, a.status)
     heading = f"{esc(a.label)}. {esc(a.title)}" if a.title else esc(a.label)
+    if a.renumbered_from:
+        heading += f" ({esc(a.renumbered_from)} cũ)"
     if a.status == "changed":
         title = ""
+        if a.clauses:  # the khoản, aligned by what they say: "thêm khoản 1 · khoản 1–2 cũ thành khoản 2–3"
+            title = f'<div class="kb-sub">{esc(" · ".join(line for line, _ in outline(a.clauses)))}</div>'
         if a.old_title != a.new_title:
-            title = (f'<div class="kb-sub">Tên điều: <del>{esc(a.old_title)}</del> → <ins>{esc(a.new_title)}</ins></div>')
+            title += (f'<div class="kb-sub">Tên điều: <del>{esc(a.old_title)}</del> → <ins>{esc(a.new_title)}</ins></div>')
         body = (f'{title}<div class="kb-verbatim kb-diff">{_diff_spans(a.spans)}</div>'
                 f'<details class="kb-both"><summary>Xem toàn văn bản đang có và bản mới</summary>'
                 f'<div class="kb-sub">Bản đang có:</div>{_text_block(a.old_text)}'
@@ -546,6 +632,12 @@ def _article_change(a) -> str:
             f'<summary><span class="kb-change-kind">{esc(status)}</span> {heading}</summary>{body}</details>')
 
 
+def _renumbered(line: str, run) -> str:
+    """"Điều 3–8 cũ thành Điều 4–9": the same text under other numbers, one line for the run."""
+    return (f'<div class="kb-change" data-status="renumbered" data-unit="{esc(run[0].label)}">'
+            f'<span class="kb-change-kind">{esc(CHANGE_LABELS["renumbered"])}</span> {esc(line)}</div>')
+
+
 def render_comparison(diffs, names: dict[str, str] | None = None) -> str:
     """ingest.compare.DocumentDiff list -> what a replacement would change, shown before it is confirmed."""
     if not diffs:
@@ -553,11 +645,9 @@ def render_comparison(diffs, names: dict[str, str] | None = None) -> str:
     names = names or {}
     out = []
     for d in diffs:
-        counts = [f"{len(d.added)} điều thêm mới", f"{len(d.removed)} điều bị bỏ", f"{len(d.changed)} điều sửa đổi",
-                  f"{d.unchanged} điều giữ nguyên"]
         old_name = names.get(d.old_key) or d.old_key
         head = (f'<div class="kb-citation">Bản mới sẽ thay thế {esc(old_name)}</div>'
-                f'<div class="kb-docmeta">So với bản đang có: {esc(" · ".join(counts))}</div>')
+                f'<div class="kb-docmeta">So với bản đang có: {esc(d.summary())}</div>')
         fields = ""
         if d.fields:
             rows = "".join(
@@ -570,11 +660,13 @@ def render_comparison(diffs, names: dict[str, str] | None = None) -> str:
         elif not d.articles:
             body = '<p class="kb-para">Nội dung các điều không thay đổi.</p>'
         else:
-            shown = d.articles[:MAX_SHOWN_CHANGES]
-            more = len(d.articles) - len(shown)
+            items = outline(d.articles)  # a run of renumbered articles is one line
+            shown = items[:MAX_SHOWN_CHANGES]
+            more = len(items) - len(shown)
             body = ('<div class="kb-sub">Chữ gạch ngang: bị bỏ; chữ gạch chân: thêm mới.</div>'
-                    + "".join(_article_change(a) for a in shown)
-                    + (f'<div class="kb-note">… và {more} điều khác thay đổi.</div>' if more else ""))
+                    + "".join(_renumbered(line, run) if run[0].status == "renumbered" else _article_change(run[0])
+                              for line, run in shown)
+                    + (f'<div class="kb-note">… và {more} thay đổi khác.</div>' if more else ""))
         out.append(f'<div class="kb-compare" data-old="{esc(d.old_key)}" data-new="{esc(d.new_key)}">'
                    f"{head}{fields}{body}</div>")
     return ('<div class="kb-compare-all" role="region" aria-label="So sánh với bản đang có">'
@@ -583,30 +675,64 @@ def render_comparison(diffs, names: dict[str, str] | None = None) -> str:
 
 
 def _shown_value(name: str, value: str) -> str:
-    return format_date(value) if name in ("issued_on", "effective_from") else value
+    return shown_value(name, value) if value else ""
 
 
 def render_ingest_report(report: dict, action: str = "Nạp") -> str:
-    lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
-             f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn.']
+    if not report.get("documents"):  # nothing stored: the reasons below say why, never a “done” with 0
+        lines = [f'<div class="kb-report"><b>{esc(action)}: không có văn bản nào được lưu.</b>']
+    else:
+        versions = report.get("versions") or {}
+        lines = [f'<div class="kb-report"><b>{esc(action)} xong:</b> {report.get("documents", 0)} văn bản, '
+                 f'{report.get("articles", 0)} điều/mục, {report.get("nodes", 0)} đoạn.'
+                 + "".join(f" {esc(k)}: phiên bản {v}." for k, v in versions.items())]
     if report.get("dense_pending"):
         lines.append(f'<div class="kb-warn">Còn {report["dense_pending"]} đoạn chưa sẵn sàng tìm theo nghĩa (vẫn tìm '
                      "được theo từ ngữ); quản trị viên cần hoàn tất bước này.</div>")
     if report.get("index_note"):
-        lines.append(f'<div class="kb-warn">{esc(report["index_note"])}</div>')
+        lines.append(f'<div class="kb-warn">{esc_public(report["index_note"])}</div>')
     for kind, label in (("refused", "Từ chối"), ("skipped", "Bỏ qua")):
         for item in report.get(kind, []):
             name = str(item.get("path", "")).rsplit("/", 1)[-1]
-            lines.append(f'<div class="kb-{kind}">{label} {esc(name)}: {esc(item.get("reason", ""))}</div>')
+            lines.append(f'<div class="kb-{kind}">{label} {esc(name)}: {esc_public(item.get("reason", ""))}</div>')
     for item in report.get("warnings", []):  # OCR confidence, encoding converted, structure
         name = str(item.get("path", "")).rsplit("/", 1)[-1]
-        lines += [f'<div class="kb-warn">Cảnh báo {esc(name)}: {esc(w)}</div>' for w in item.get("warnings", [])]
+        lines += [f'<div class="kb-warn">Cảnh báo {esc(name)}: {esc_public(w)}</div>' for w in item.get("warnings", [])]
     return "".join(lines) + "</div>"
+
+
+def render_versions(key: str, versions) -> str:
+    """The version history of one document (ingest.versions.VersionRow list), the current one marked."""
+    if not versions:
+        return (f'<div class="kb-note">{esc(key)} chưa có phiên bản nào được lưu: chỉ văn bản nạp nguyên từ một tệp '
+                "(PDF, DOCX, TXT…) mới có lịch sử phiên bản.</div>")
+    rows = "".join(
+        f'<tr class="{"kb-current" if v.current else ""}"><td class="kb-num">{v.version}</td>'
+        f"<td>{esc(format_moment(v.ingested_at))}</td><td>{esc(v.user or '(không rõ)')}</td>"
+        f'<td><code title="{esc(v.sha256)}">{esc(v.sha256[:12])}</code></td><td>{esc(v.source_name)}</td>'
+        f"<td>{'Đang dùng' if v.current else ''}</td></tr>" for v in versions)
+    gone = "" if any(v.current for v in versions) else (
+        '<div class="kb-note">Văn bản này đã bị gỡ: không phiên bản nào đang dùng.</div>')
+    return (f'<div class="kb-report"><b>Lịch sử phiên bản của {esc(key)}</b>{gone}'
+            '<div class="kb-table-scroll" role="region" aria-label="Lịch sử phiên bản" tabindex="0">'
+            '<table class="kb-docs kb-versions"><thead><tr><th>Phiên bản</th><th>Ngày nạp</th><th>Người nạp</th>'
+            "<th>SHA-256</th><th>Tệp</th><th>Hiện hành</th></tr></thead><tbody>" + rows + "</tbody></table></div></div>")
+
+
+def render_version_document(key: str, version: int, doc) -> str:
+    """The text of one stored version (an ingest.model.LegalDocument), to read before restoring it."""
+    if doc is None:
+        return render_action_error(f"Văn bản {key} không có phiên bản {version}.")
+    units = "".join(f"<h4>{esc(unit_label(u.kind, u.number))}. {esc(u.title)}</h4>{_text_block(u.full_text)}"
+                    for u in doc.units)
+    return (f'<div class="kb-report kb-version-text"><b>Phiên bản {version} của {esc(key)}</b>'
+            f'<div class="kb-note">{len(doc.units)} điều/mục; hiệu lực từ {esc(format_date(doc.effective_from)) or "—"}'
+            f"</div>{units}</div>")
 
 
 def render_action_error(message: str) -> str:
     """A refused or failed staff action, shown next to its button (never a toast over the controls)."""
-    return f'<div class="kb-error kb-action-error" role="alert">{esc(message)}</div>'
+    return f'<div class="kb-error kb-action-error" role="alert">{esc_public(message)}</div>'
 
 
 def render_session(session, allow_anonymous: bool, users_configured: bool) -> str:

@@ -1,4 +1,5 @@
-"""Legal-staff actions of the web app: login, upload, preview and correct, ingest, replace, remove.
+"""Legal-staff actions of the web app: login, upload, preview and correct, ingest, replace, remove,
+version history (list, read, restore).
 
 Every handler checks the server-side session itself (any Gradio event can be called over HTTP;
 the check re-reads the account in the users file) and writes what it did, or refused, to the audit
@@ -9,22 +10,25 @@ Gradio login event only shows the result.
 from __future__ import annotations
 
 import functools
+import inspect
+import queue
 import shutil
 import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from core.errors import DiskFull, is_disk_full
+from core.errors import DiskFull, KbError, is_disk_full
 from core.vocab import UPLOAD_EXTENSIONS
 
 import gradio as gr
 
-from ui import render
+from ui import render, scratch, wording
 from ui.audit import AuditUnavailable, file_sha256
 from ui.auth import LOGIN_CLIENT, SESSION_ENDED, Session, User, can_manage
 
 UPLOAD_TYPES = UPLOAD_EXTENSIONS
+DOC_VIEWS = 6  # what App.doc_views returns: catalogue, document list, four document dropdowns
 
 
 def client_address(request: gr.Request | None) -> str:
@@ -111,6 +115,27 @@ def staff_action(handler):
     gr.Error (and the page, through staff_refused, next to the button) instead of Gradio showing
     the OSError's text. Other errors pass unchanged."""
 
+    def refuse(self, exc: Exception, args, kwargs) -> gr.Error:
+        message = failure_message(exc)
+        if message is None:
+            raise exc
+        print(f"kb: {handler.__name__}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        request = next((a for a in (*args, *kwargs.values()) if isinstance(a, gr.Request)), None)
+        self.failure_notes.put(request, message)
+        return gr.Error(message, title="Lỗi", visible=False)
+
+    if inspect.isgeneratorfunction(handler):  # Gradio streams a handler only if it is itself a generator
+        @functools.wraps(handler)
+        def streaming(self, *args, **kwargs):
+            try:
+                yield from handler(self, *args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as exc:
+                raise refuse(self, exc, args, kwargs) from None
+
+        return streaming
+
     @functools.wraps(handler)  # Gradio reads the wrapped signature (gr.Request, gr.Progress)
     def wrapper(self, *args, **kwargs):
         try:
@@ -118,15 +143,54 @@ def staff_action(handler):
         except gr.Error:
             raise
         except Exception as exc:
-            message = failure_message(exc)
-            if message is None:
-                raise
-            print(f"kb: {handler.__name__}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-            request = next((a for a in (*args, *kwargs.values()) if isinstance(a, gr.Request)), None)
-            self.failure_notes.put(request, message)
-            raise gr.Error(message, title="Lỗi", visible=False) from None
+            raise refuse(self, exc, args, kwargs) from None
 
     return wrapper
+
+
+def run_with_progress(work, n_outputs: int):
+    """Run `work(progress)` in a thread; yield the page's progress line (and `gr.skip()` for the
+    other outputs) while it runs, then what it returned. An exception is raised here, in the event.
+
+    Gradio's own progress shows a percentage that stays at 0.0 % while a file is read (the reader
+    reports nothing until it is done), and English timers; this says the step in words."""
+    steps: queue.Queue = queue.Queue()
+    result: dict = {}
+
+    def target():
+        try:
+            result["out"] = work(lambda fraction=None, desc="", **_: steps.put((fraction, desc)))
+        except BaseException as exc:  # handed to the event below
+            result["exc"] = exc
+        finally:
+            steps.put(None)
+
+    threading.Thread(target=target, name="kb-ingest", daemon=True).start()
+    while (step := steps.get()) is not None:
+        while True:  # only the latest step is worth drawing
+            try:
+                nxt = steps.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                steps.put(None)
+                break
+            step = nxt
+        yield (wording.render_ingest_progress(*step), *(gr.skip(),) * (n_outputs - 1))
+    if "exc" in result:
+        raise result["exc"]
+    yield result["out"]
+
+
+def _plain_report(report: dict) -> dict:
+    """The ingest report with each refused or skipped file's reason in plain words (no server path,
+    no exception name); the audit log keeps the reason as the store gave it."""
+    out = dict(report)
+    for kind in ("refused", "skipped"):
+        out[kind] = [{**item, "reason": wording.plain_reason(item.get("reason", ""),
+                                                             str(item.get("path", "")).rsplit("/", 1)[-1])}
+                     for item in report.get(kind, [])]
+    return out
 
 
 class StaffActions:
@@ -187,7 +251,8 @@ class StaffActions:
         # LOGOUT_JS cleared the cookie; revoke here too, so a raw-HTTP logout also ends the session.
         self.web_logout(self._cookie(request), _client(request))
         # ... and nothing of the staff member's work stays on the page: previews, messages, reports.
-        return (None, *self._session_views(None), "", "", [], {}, "", "", "", "", "", gr.update(visible=False))
+        return (None, *self._session_views(None), "", "", [], {}, "", "", "", "", "", gr.update(visible=False),
+                "", "", "", "")
 
     def staff_refused(self, request: gr.Request):
         """After a staff action failed (session ended, refused, disk full): say so where the action is,
@@ -205,6 +270,23 @@ class StaffActions:
             msg = "Thao tác không thành công; hãy thử lại hoặc báo quản trị viên."
         return (s, *self._session_views(s), render.render_action_error(msg))
 
+    # ------------------------------------------------------------ originals no longer downloadable
+    def _served_copies(self, keys) -> dict[str, Path]:
+        """Before a change that may withdraw these documents' originals (remove, replace, restore):
+        original file -> the folder of Gradio's cache holding the copy a download link points at."""
+        with self.lock.read():
+            originals = [self.kb.original_file(k) for k in dict.fromkeys(keys) if k]
+        copies = {o.path: scratch.served_copy(o.path) for o in originals if o is not None}
+        return {path: copy for path, copy in copies.items() if copy is not None}
+
+    @staticmethod
+    def _drop_withdrawn(copies: dict[str, Path]) -> None:
+        """The cached copies of originals the change withdrew (ingest.store.withdraw_originals): a
+        link given out before stops working now, not when the cache ages out (KB_UPLOAD_CACHE_TTL)."""
+        for original, copy in copies.items():
+            if not Path(original).exists():
+                shutil.rmtree(copy, ignore_errors=True)
+
     # ------------------------------------------------------------ legal staff: upload, preview, ingest
     def _store_upload(self, path: str) -> tuple[Path, str]:
         """Keep uploads under <home>/uploads/<sha256 prefix>/<name>: the registry points at them."""
@@ -221,6 +303,8 @@ class StaffActions:
             items = self.kb.preview_file(str(path), overrides) if overrides else self.kb.preview_file(str(path))
         out = []
         for item in items:
+            if item.get("error"):  # said without the server path or the exception's name
+                item = {**item, "error": wording.plain_reason(item["error"], path.name)}
             out.append({**item, "file": path.name, "path": str(path), "sha256": sha,
                         "orig_key": item.get("key", ""),
                         "original": {k: item.get(k) or "" for k, _ in render.EDITABLE_FIELDS}})
@@ -260,12 +344,13 @@ class StaffActions:
         p = next((p for p in previews or [] if p.get("orig_key") == orig_key and not p.get("error")), None)
         if p is None:
             return tuple(gr.update(value="") for _ in render.EDITABLE_FIELDS)
-        return tuple(render.format_date(p.get(k, "")) if k in ("issued_on", "effective_from") else p.get(k, "")
-                     for k, _ in render.EDITABLE_FIELDS)
+        # status: staff's own choice, not the reading (which the sources decide): empty until chosen
+        return tuple(render.format_date(p.get(k, "")) if k in ("issued_on", "effective_from")
+                     else "" if k == "status" else p.get(k, "") for k, _ in render.EDITABLE_FIELDS)
 
     @staff_action
-    def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, previews, overrides,
-                  session, request: gr.Request):
+    def apply_fix(self, orig_key, number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                  status_note, previews, overrides, session, request: gr.Request):
         self._require_staff(session, request, "preview")
         previews, overrides = list(previews or []), dict(overrides or {})
         p = next((p for p in previews if p.get("orig_key") == orig_key and not p.get("error")), None)
@@ -273,7 +358,8 @@ class StaffActions:
         if p is None:
             return (*keep, render.render_action_error("Chưa chọn văn bản cần sửa (bấm “Xem trước” trước)."))
         values = dict(zip([k for k, _ in render.EDITABLE_FIELDS],
-                          [number, doc_type, title, issuer, issued_on, effective_from]))
+                          [number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                           status_note]))
         try:
             overrides[orig_key] = render.overrides_from_form(p["original"], values)
         except ValueError as exc:
@@ -349,7 +435,7 @@ class StaffActions:
     def _ingest(self, previews, overrides, replace_key, session, request, progress, confirmed: bool):
         s = self._require_staff(session, request, "upload", target=replace_key or "")
         previews = [p for p in (previews or []) if not p.get("error") and p.get("path")]
-        keep = (gr.skip(),) * 9  # previews, overrides, preview, document choice, the five document views
+        keep = (gr.skip(),) * (4 + DOC_VIEWS)  # previews, overrides, preview, document choice, the document views
         if not previews:
             return (render.render_action_error("Chưa có tệp hợp lệ đã xem trước. Tải tệp lên rồi bấm “Xem trước”."),
                     *keep)
@@ -385,6 +471,7 @@ class StaffActions:
                                       detail="không ghi được nhật ký kiểm toán")
             return (render.render_action_error(failure_message(exc)), *keep)
         progress(0.0, desc="Bắt đầu nạp")
+        copies = self._served_copies(replacing)
         try:
             # Same document number: the registry swaps it atomically inside the ingest, but only the
             # document the user chose to replace; any other one held by another file is refused.
@@ -394,17 +481,19 @@ class StaffActions:
                                           progress=lambda f, m: progress(min(max(f, 0.0), 1.0), desc=m),
                                           replace=replacing or False,
                                           commit_lock=self.lock.write,
-                                          # the preview listed the amendment relations; this ingest confirms them
-                                          confirmed_by=s.username)
+                                          # the preview listed the amendment relations; this ingest confirms
+                                          # them, and each version stored is recorded as hers
+                                          user=s.username)
         except Exception as exc:
             for path, docs, keys, action in plan:
                 self.audit.record(action, user=s.username, role=s.role, outcome="error", target=", ".join(keys),
                                   file=docs[0]["file"], sha256=docs[0]["sha256"], client=client,
                                   intent=intents[path], detail=f"{type(exc).__name__}: {exc}")
             # The reason (it may name server paths) is in the audit log, not on the page.
+            print(f"kb: nạp {', '.join(paths)}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             return (render.render_action_error(failure_message(exc) or
-                                               f"Nạp thất bại ({type(exc).__name__}); chi tiết đã ghi vào nhật ký. "
-                                               "Báo quản trị viên nếu lỗi lặp lại."), *keep)
+                                               "Nạp không thành công vì máy chủ gặp lỗi; chưa có gì thay đổi và chi "
+                                               "tiết đã ghi vào nhật ký. Báo quản trị viên nếu lỗi lặp lại."), *keep)
         new_keys = {p.get("key", "") for p in previews} | {v.get("number", "").upper() for v in overrides.values()}
         removal_failed = None
         if replace_key and not report.get("refused") and replace_key not in new_keys:
@@ -426,19 +515,101 @@ class StaffActions:
                               file=docs[0]["file"], sha256=docs[0]["sha256"], client=client, intent=intents[path],
                               detail={"overrides": {k: overrides[k] for k in (d["orig_key"] for d in docs) if k in overrides},
                                       "reason": refused.get(path) or skipped.get(path) or "",
-                                      "replaced": replace_key or ""})
+                                      "replaced": replace_key or "",
+                                      "versions": {k: v for k, v in (report.get("versions") or {}).items() if k in keys}})
+        self._drop_withdrawn(copies)
         label = "Thay thế" if replacing else "Nạp"
-        shown = render.render_ingest_report(report, label)
+        shown = render.render_ingest_report(_plain_report(report), label)
         if removal_failed is not None:
             shown = render.render_action_error(
                 f"Đã nạp bản mới nhưng chưa gỡ được bản cũ {replace_key}: "
-                f"{failure_message(removal_failed) or type(removal_failed).__name__}. Gỡ bản cũ ở mục “Gỡ văn bản”.") + shown
+                f"{failure_message(removal_failed) or 'máy chủ gặp lỗi (chi tiết trong nhật ký)'}. "
+                "Gỡ bản cũ ở mục “Gỡ văn bản”.") + shown
         return (shown, [], {}, "", gr.update(choices=[], value=None), *self.doc_views())
+
+    # ------------------------------------------------------------ correcting a stored document
+    @staff_action
+    def stored_choices(self, session, request: gr.Request):
+        """The stored documents, when the correction panel opens (it is not one of the document views)."""
+        self._require_staff(session, request, "correct")
+        return gr.update(choices=render.document_choices(self._docs()), value=None)
+
+    @staff_action
+    def stored_fields(self, key, session, request: gr.Request):
+        """The chosen stored document's facts, in the correction form."""
+        self._require_staff(session, request, "correct", target=key or "")
+        d = next((d for d in self._docs() if d.ready and d.key == key), None) if key else None
+        with self.lock.read():
+            staff = self.kb.staff_status(key) if d else {}
+        values = render.stored_fields(d, staff)
+        return tuple(values[k] for k, _ in render.EDITABLE_FIELDS)
+
+    @staff_action
+    def correct_stored(self, key, number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                       status_note, session, request: gr.Request):
+        """“Lưu sửa đổi”: the stored document's facts corrected (its file read again with them), audited:
+        the intent first (or nothing is done), then the outcome with the fields changed."""
+        s = self._require_staff(session, request, "correct", target=key or "")
+        keep = (gr.skip(),) * DOC_VIEWS
+        if not key:
+            return (render.render_action_error("Chọn văn bản cần sửa."), *keep)
+        values = dict(zip([k for k, _ in render.EDITABLE_FIELDS],
+                          [number, doc_type, title, issuer, issued_on, effective_from, status, status_since,
+                           status_note]))
+        client = _client(request)
+        try:
+            intent = self.audit.intent("correct", user=s.username, role=s.role, target=key, client=client,
+                                       detail={"values": values})
+        except AuditUnavailable as exc:
+            print(f"kb: sửa {key} bị từ chối: {exc}", file=sys.stderr, flush=True)
+            return (render.render_action_error(failure_message(exc)), *keep)
+        try:
+            report = self.kb.correct_document(key, values, by=s.username, commit_lock=self.lock.write)
+        except Exception as exc:
+            message = failure_message(exc)
+            refused = message is None and isinstance(exc, KbError)  # CorrectionError: the input, nothing changed
+            self.audit.record("correct", user=s.username, role=s.role, target=key, client=client, intent=intent,
+                              outcome="refused" if refused else "error", detail=f"{type(exc).__name__}: {exc}")
+            if refused:
+                return (render.render_action_error(str(exc)), *keep)
+            return (render.render_action_error(message or f"Sửa thất bại ({type(exc).__name__}); chi tiết đã ghi vào "
+                                               "nhật ký. Báo quản trị viên nếu lỗi lặp lại."), *keep)
+        reasons = "; ".join(r["reason"] for r in report.get("refused", []))
+        self.audit.record("correct", user=s.username, role=s.role, target=key, client=client, intent=intent,
+                          outcome="refused" if reasons and not report.get("documents") else "ok",
+                          detail={"corrected": report.get("corrected", {}), "reason": reasons,
+                                  "versions": report.get("versions") or {}})
+        if reasons and not report.get("documents"):
+            return (render.render_action_error(f"Không sửa được {key}: {reasons}"), *keep)
+        done = render.corrected_text(report.get("corrected", {}))
+        # A document read whole from one file gets a new version (restoring the previous one undoes this).
+        saved = "".join(f" Đã lưu thành phiên bản {v} của {k}." for k, v in (report.get("versions") or {}).items())
+        msg = (f"Đã sửa {key}: {done}. Trích dẫn và câu trả lời dùng thông tin mới; bản sau của văn bản giữ sửa đổi "
+               f"này.{saved}")
+        if "status" in report.get("corrected", {}):  # what the document's hiệu lực is now, and from which source
+            new_key = next(iter(report.get("versions") or {}), None) or report.get("corrected", {}).get("number") or key
+            with self.lock.read():
+                msg += f" Hiệu lực hiện nay: {render.validity_text(self.kb.document_status(new_key))}."
+        return (f'<div class="kb-report">{render.esc(msg)}</div>', *self.doc_views())
+
+    @staff_action
+    def ingest_live(self, previews, overrides, replace_key, session, request: gr.Request):
+        """“Nạp” on the page: `ingest`, its steps said under the button as it goes."""
+        yield from run_with_progress(
+            lambda progress: self.ingest(previews, overrides, replace_key, session, request, progress),
+            5 + DOC_VIEWS)  # the report, previews, overrides, preview, document choice, the document views
+
+    @staff_action
+    def confirm_live(self, previews, overrides, replace_key, session, request: gr.Request):
+        """“Xác nhận thay thế” on the page: `confirm_replace`, its steps said as it goes."""
+        yield from run_with_progress(
+            lambda progress: self.confirm_replace(previews, overrides, replace_key, session, request, progress),
+            7 + DOC_VIEWS)  # as `ingest_live`, then the comparison and the confirmation row
 
     @staff_action
     def remove(self, key, confirmed, session, request: gr.Request):
         s = self._require_staff(session, request, "remove", target=key or "")
-        keep = (gr.skip(),) * 6  # the confirmation box and the five document views
+        keep = (gr.skip(),) * (1 + DOC_VIEWS)  # the confirmation box and the document views
         if not key:
             return (render.render_action_error("Chọn văn bản cần gỡ."), *keep)
         if not confirmed:
@@ -449,6 +620,7 @@ class StaffActions:
         except AuditUnavailable as exc:
             print(f"kb: gỡ {key} bị từ chối: {exc}", file=sys.stderr, flush=True)
             return (render.render_action_error(failure_message(exc)), *keep)
+        copies = self._served_copies([key])
         try:
             with self.lock.write():
                 found = self.kb.remove_document(key)
@@ -460,7 +632,72 @@ class StaffActions:
             return (render.render_action_error(failure_message(exc)), *keep)
         self.audit.record("remove", user=s.username, role=s.role, target=key, client=client,
                           outcome="ok" if found else "not_found", intent=intent)
+        self._drop_withdrawn(copies)
         msg = f"Đã gỡ {key} khỏi cơ sở dữ liệu." if found else f"Không có văn bản {key}."
         return (f'<div class="kb-report">{render.esc(msg)}</div>', False, *self.doc_views())
+
+    # ------------------------------------------------------------ version history: listed, read, restored
+    def _history(self, key: str) -> tuple[str, dict]:
+        """The version table and the version choice (the current one selected) of `key`."""
+        with self.lock.read():
+            versions = self.kb.versions(key)
+        choices = [(f"Phiên bản {v.version} — {v.source_name}" + (" (đang dùng)" if v.current else ""), v.version)
+                   for v in versions]
+        value = next((v.version for v in versions if v.current), versions[-1].version if versions else None)
+        return render.render_versions(key, versions), gr.update(choices=choices, value=value)
+
+    def history(self, key, session, request: gr.Request):
+        """“Xem lịch sử”: every stored version of the chosen document."""
+        self._require_staff(session, request, "history", target=key or "")
+        if not key:
+            return render.render_action_error("Chọn văn bản cần xem lịch sử."), gr.update(choices=[], value=None), ""
+        return (*self._history(key), "")
+
+    def view_version(self, key, version, session, request: gr.Request):
+        """“Xem nội dung”: the text of one version, to read before restoring it."""
+        self._require_staff(session, request, "history", target=key or "")
+        if not key or version in (None, ""):
+            return render.render_action_error("Chọn văn bản và phiên bản cần xem.")
+        with self.lock.read():
+            doc = self.kb.version_document(key, int(version))
+        return render.render_version_document(key, int(version), doc)
+
+    @staff_action
+    def restore_version(self, key, version, confirmed, session, request: gr.Request):
+        """“Khôi phục phiên bản này”: that version becomes the stored text, re-indexed, audited
+        (a change: its intent first, or it is not made; the outcome after)."""
+        s = self._require_staff(session, request, "restore", target=key or "")
+        keep = (gr.skip(),) * (3 + DOC_VIEWS)  # the confirmation box, the history, the version choice, the document views
+        if not key or version in (None, ""):
+            return (render.render_action_error("Chọn văn bản và phiên bản cần khôi phục."), *keep)
+        if not confirmed:
+            return (render.render_action_error("Đánh dấu ô xác nhận trước khi khôi phục phiên bản."), *keep)
+        version = int(version)
+        record = dict(user=s.username, role=s.role, target=key, client=_client(request))
+        try:  # recorded before it is done, or not done (fails closed)
+            intent = self.audit.intent("restore", detail={"version": version}, **record)
+        except AuditUnavailable as exc:
+            print(f"kb: khôi phục {key} phiên bản {version} bị từ chối: {exc}", file=sys.stderr, flush=True)
+            return (render.render_action_error(failure_message(exc)), *keep)
+        copies = self._served_copies([key])
+        try:
+            # Building the nodes and vectors runs outside the write lock; only the swap waits for readers.
+            out = self.kb.restore_version(key, version, user=s.username, commit_lock=self.lock.write)
+        except Exception as exc:
+            shown = failure_message(exc)
+            refused = shown is None and isinstance(exc, KbError)  # no such version: said as it is, nothing changed
+            self.audit.record("restore", outcome="refused" if refused else "error", intent=intent,
+                              detail={"version": version, "reason": f"{type(exc).__name__}: {exc}"}, **record)
+            if refused:
+                shown = str(exc)
+            return (render.render_action_error(shown or f"Khôi phục thất bại ({type(exc).__name__}); chi tiết đã ghi "
+                                               "vào nhật ký. Báo quản trị viên nếu lỗi lặp lại."), *keep)
+        self.audit.record("restore", outcome="ok" if out.status == "ingested" else out.status, file=out.path,
+                          sha256=out.sha256, intent=intent, detail={"version": version, "reason": out.reason},
+                          **record)
+        self._drop_withdrawn(copies)
+        msg = (f"Đã khôi phục phiên bản {version} của {key}: nội dung đang dùng là bản này ({out.articles} điều/mục)."
+               if out.status == "ingested" else out.reason[:1].upper() + out.reason[1:] + ".")
+        return (f'<div class="kb-report">{render.esc(msg)}</div>', False, *self._history(key), *self.doc_views())
 
     # ------------------------------------------------------------ API (named endpoints)

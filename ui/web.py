@@ -6,10 +6,15 @@
   made by the browser with Math.random() and travels in URLs, so it names a page, never a person:
   every corpus-changing handler asks `App.session_of`, which trusts this cookie only.
 - `SecurityMiddleware` (pure ASGI, so it sees every request before Gradio does):
-  security headers on every response; `/gradio_api/upload` only with a live legal-staff cookie;
-  Gradio's own `/login` (used when anonymous reading is off) gets the client address for
-  throttling, the staff cookie on success, and its token expired after the session limit;
-  `/logout` also revokes the staff cookie.
+  only the routes of ui.routes pass (404/405 otherwise, before any body is read); every body is
+  counted as it arrives and cut at KB_MAX_REQUEST_KB, or at the upload limit for a staff upload,
+  and must arrive within KB_REQUEST_BODY_TIMEOUT (ui.edge); security headers on every response;
+  `/gradio_api/upload` only with a live legal-staff cookie (a refusal is audited) and while the
+  temp dir (ui.scratch) is under KB_MAX_TEMP_MB; Gradio's own `/login` (used when anonymous
+  reading is off) gets the client address for throttling, the staff cookie on success, and its
+  token expired after the session limit; `/logout` also revokes the staff cookie; a page's
+  session_hash is honoured only from the browser that first used it (ui.pages: the `kb_browser`
+  cookie, set with the page and `/config`), so a hash copied from a URL or a log reads nothing.
 
 Mounted through `app_kwargs` of Blocks.launch (FastAPI's `routes` and `middleware`): Gradio 6
 builds its FastAPI app inside launch(), and a middleware cannot be added to a Starlette app once
@@ -27,10 +32,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ui import edge, pages, routes, scratch
 from ui.auth import LOGIN_CLIENT, can_manage
+from ui.edge import SECURITY_HEADERS, BodyGuard, BodyRefused
 
 if TYPE_CHECKING:  # ui.app imports this module
     from ui.app import App
@@ -38,20 +45,11 @@ if TYPE_CHECKING:  # ui.app imports this module
 COOKIE = "kb_session"
 SESSION_PATH = "/kb/session"
 MAX_LOGIN_BODY = 16 * 1024  # a user name and a password, with room to spare
-# Gradio's page runs inline scripts, `new Function` (js_on_load) and inline styles, so script-src
-# and style-src need 'unsafe-inline' (and 'unsafe-eval'); everything else is this origin only, and
-# the page may not be framed (clickjacking), load plugins or rebase its relative URLs.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
-       "worker-src 'self' blob:; frame-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; "
-       "form-action 'self'")
-SECURITY_HEADERS = {
-    "content-security-policy": CSP,
-    "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
-    "x-content-type-options": "nosniff",
-}
 UPLOAD_REFUSED = "Chỉ cán bộ pháp chế đã đăng nhập mới được tải tệp lên."
+NOT_FOUND = "Không có địa chỉ này trên máy chủ tra cứu văn bản."
+NOT_ALLOWED = "Địa chỉ này không nhận yêu cầu {method}."
+TEMP_FULL = ("Thư mục tạm của máy chủ đã đầy ({used} trên giới hạn {limit}, KB_MAX_TEMP_MB): chưa nhận thêm tệp. "
+             "Hãy thử lại sau khi tệp tạm cũ được dọn (KB_UPLOAD_CACHE_TTL) hoặc báo quản trị viên.")
 
 
 def cookie_token(conn) -> str:
@@ -141,17 +139,17 @@ class SecurityMiddleware:
         self.app = app
         self.kb = kb
         self.gradio_issued: dict[str, float] = {}  # Gradio /login token -> when it was issued
+        self.uploading = 0  # bytes of staff uploads in progress (the temp-dir cap counts them)
+        self.pages = pages.PageOwners()
         kb.security = self  # for the tests and for inspection; Starlette builds it lazily
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        path = scope.get("path", "").rstrip("/")
-        method = scope.get("method", "GET")
         conn = HTTPConnection(scope)
         self._expire_gradio_tokens(scope, conn)
-        if scope["type"] == "websocket":
-            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":  # Gradio 6 speaks HTTP and server-sent events only
+            return await send({"type": "websocket.close", "code": 1008})
 
         extra_cookies: list[str] = []
 
@@ -165,17 +163,130 @@ class SecurityMiddleware:
                     headers.append("set-cookie", c)
             await send(message)
 
-        if path.endswith("/gradio_api/upload") and method == "POST":
-            if not can_manage(self.kb.sessions.get(cookie_token(conn))):
-                return await PlainTextResponse(UPLOAD_REFUSED, status_code=403)(scope, receive, send_with_headers)
-        if path.endswith("/login") and method == "POST":
-            return await self._gradio_login(scope, receive, send, conn, send_with_headers, extra_cookies)
-        if path.endswith("/logout"):
+        settings = self.kb.settings
+        path, method = routes.relative_path(scope), scope.get("method", "GET")
+        rule = routes.match(method, path)
+        if isinstance(rule, routes.Rule) and rule.upload:
+            guard = BodyGuard(scope, receive, settings.upload_request_bytes, settings.request_body_timeout_s,
+                              "KB_MAX_UPLOAD_MB")
+        elif path == "/login":
+            guard = BodyGuard(scope, receive, MAX_LOGIN_BODY, settings.request_body_timeout_s)
+        else:
+            guard = BodyGuard(scope, receive, settings.max_request_kb << 10, settings.request_body_timeout_s,
+                              "KB_MAX_REQUEST_KB")
+        if rule == 404:
+            return await guard.refuse(send_with_headers, BodyRefused(404, NOT_FOUND))
+        if rule == 405:
+            allow = ", ".join(routes.allowed_methods(path))
+            return await guard.refuse(send_with_headers, BodyRefused(405, NOT_ALLOWED.format(method=method),
+                                                                     (("allow", allow),)))
+        s = self.kb.sessions.get(cookie_token(conn)) if rule.staff else None
+        if rule.staff and not can_manage(s):
+            if rule.upload:  # an upload attempt is a change attempt: audited like a refused event
+                await run_in_threadpool(self.kb.audit.record, "denied", user=s.username if s else "",
+                                        role=s.role if s else "", outcome="refused", target=path,
+                                        client=client_host(scope), detail="upload")
+            return await guard.refuse(send_with_headers, BodyRefused(403, UPLOAD_REFUSED))
+        try:
+            guard.check_declared()
+        except BodyRefused as refusal:
+            return await guard.refuse(send_with_headers, refusal)
+        if path in ("", "/config") and not conn.cookies.get(pages.COOKIE):
+            extra_cookies.append(pages.cookie_header(pages.new_token(), _is_https(conn)))
+        receive = guard.receive
+        if rule.page:
+            try:
+                receive = await self._page_owner(scope, conn, rule, guard, path)
+            except BodyRefused as refusal:
+                return await guard.refuse(send_with_headers, refusal)
+        if rule.upload:
+            return await self._upload(scope, guard, send_with_headers)
+        if path == "/login" and method == "POST":
+            return await self._gradio_login(scope, guard, conn, send_with_headers, extra_cookies)
+        if path == "/logout":
             s = self.kb.sessions.revoke(cookie_token(conn))
             if s:
-                self.kb.audit.record("logout", user=s.username, role=s.role, client=client_host(scope))
+                await run_in_threadpool(self.kb.audit.record, "logout", user=s.username, role=s.role,
+                                        client=client_host(scope))
             extra_cookies.append(_cookie_header("", 0, _is_https(conn)))
-        return await self.app(scope, receive, send_with_headers)
+        return await self._run(scope, guard, send_with_headers, receive)
+
+    async def _page_owner(self, scope, conn: HTTPConnection, rule: routes.Rule, guard: BodyGuard, path: str):
+        """The receive to run the request with, once its session_hash is found to be this browser's
+        (ui.pages); BodyRefused (403, audited) when another browser owns it. A JSON body is read
+        here (under the guard's cap and deadline) to find the hash, then handed on unchanged."""
+        body = None
+        if rule.page == "query":
+            session_hash = conn.query_params.get("session_hash")
+        elif rule.page == "path":
+            session_hash = path.rsplit("/", 1)[-1]
+        else:
+            chunks = []
+            while not guard.done:
+                message = await guard.receive()  # BodyRefused past the cap or the deadline
+                if message["type"] != "http.request":
+                    break
+                chunks.append(message.get("body", b""))
+            body = b"".join(chunks)
+            try:
+                data = json.loads(body or b"{}")
+            except ValueError:
+                data = None  # Gradio answers a malformed body itself
+            session_hash = data.get("session_hash") if isinstance(data, dict) else None
+        if isinstance(session_hash, str) and session_hash:
+            holder = getattr(scope.get("app"), "state_holder", None)  # Gradio's page states
+            has_state = holder is not None and session_hash in holder
+            if not self.pages.claim(session_hash, conn.cookies.get(pages.COOKIE, ""), has_state):
+                s = self.kb.sessions.get(cookie_token(conn))  # a copied hash is an attack: audited
+                await run_in_threadpool(self.kb.audit.record, "denied", user=s.username if s else "",
+                                        role=s.role if s else "", outcome="refused", target=path,
+                                        client=client_host(scope), detail="session_hash của trình duyệt khác")
+                raise BodyRefused(403, pages.REFUSED)
+        if body is None:
+            return guard.receive
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await guard.receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay
+
+    async def _run(self, scope, guard: BodyGuard, send, receive=None) -> None:
+        """Gradio with the guarded body. A body cut off (too large, too slow) makes Gradio fail its
+        read (FastAPI turns it into a 400): that reply is dropped and the refusal is sent instead."""
+        async def guarded_send(message):
+            if guard.refused is not None:
+                return
+            if message["type"] == "http.response.start":
+                guard.responding = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive or guard.receive, guarded_send)
+        except Exception:
+            if guard.refused is None:
+                raise
+        if guard.refused is not None and not guard.responding:
+            await guard.refuse(send, guard.refused)
+
+    async def _upload(self, scope, guard: BodyGuard, send) -> None:
+        """A staff upload, while the temp dir Gradio writes it to stays under KB_MAX_TEMP_MB."""
+        settings = self.kb.settings
+        need = guard.declared if guard.declared is not None else settings.upload_request_bytes
+        limit = settings.max_temp_mb << 20
+        used = await run_in_threadpool(scratch.used_bytes, scratch.active(settings))
+        if used + self.uploading + need > limit:
+            return await guard.refuse(send, BodyRefused(507, TEMP_FULL.format(
+                used=edge.size_text(used + self.uploading), limit=edge.size_text(limit))))
+        self.uploading += need  # concurrent uploads count before their bytes land
+        try:
+            await self._run(scope, guard, send)
+        finally:
+            self.uploading -= need
 
     # ---- Gradio's own login (KB_ALLOW_ANONYMOUS=false)
     def _gradio_cookie_names(self, scope) -> tuple[str, ...]:
@@ -196,10 +307,7 @@ class SecurityMiddleware:
                     tokens.pop(token, None)
                     self.gradio_issued.pop(token, None)
 
-    async def _gradio_login(self, scope, receive, send, conn, send_with_headers, extra_cookies):
-        declared = conn.headers.get("content-length")
-        if declared is None or not declared.isdigit() or int(declared) > MAX_LOGIN_BODY:
-            return await PlainTextResponse("Yêu cầu đăng nhập quá lớn.", status_code=413)(scope, receive, send_with_headers)
+    async def _gradio_login(self, scope, guard: BodyGuard, conn, send_with_headers, extra_cookies):
         app = scope.get("app")
         names = self._gradio_cookie_names(scope)
 
@@ -222,7 +330,7 @@ class SecurityMiddleware:
 
         marker = LOGIN_CLIENT.set(client_host(scope))  # App.gradio_auth throttles and audits per address
         try:
-            return await self.app(scope, receive, capture)
+            return await self._run(scope, guard, capture)
         finally:
             LOGIN_CLIENT.reset(marker)
 

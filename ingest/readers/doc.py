@@ -70,7 +70,7 @@ def read_doc_text(path, limits: Limits = DEFAULT_LIMITS) -> str:
     try:
         ole = olefile.OleFileIO(str(path))
     except (OSError, ValueError, struct.error) as exc:  # olefile raises OSError for a bad container
-        raise ReaderError(str(path), f"không đọc được tệp Word .doc (tệp hỏng: {exc}); {SAVE_AS_DOCX}") from exc
+        raise ReaderError(str(path), f"không đọc được tệp Word .doc (tệp hỏng); {SAVE_AS_DOCX}") from exc
     try:
         if not ole.exists("WordDocument"):
             raise ReaderError(str(path), "tệp .doc này không phải văn bản Word (có thể là Excel hoặc PowerPoint)")
@@ -82,8 +82,7 @@ def read_doc_text(path, limits: Limits = DEFAULT_LIMITS) -> str:
         table = ole.openstream(table_name).read()
         text = _piece_text(path, word, table, limits)
     except (struct.error, IndexError, OSError) as exc:  # offsets pointing outside the streams
-        raise ReaderError(str(path), f"không đọc được tệp Word .doc (cấu trúc hỏng: {type(exc).__name__}); "
-                                     f"{SAVE_AS_DOCX}") from exc
+        raise ReaderError(str(path), f"không đọc được tệp Word .doc (tệp hỏng); {SAVE_AS_DOCX}") from exc
     finally:
         ole.close()
     return _clean(text)

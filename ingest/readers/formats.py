@@ -8,14 +8,15 @@ can be joined back without gluing two khoản together.
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 from core.vocab import DOCUMENT_EXTENSIONS, HTML_EXTENSIONS, IMAGE_EXTENSIONS, TEXT_EXTENSIONS
-from ingest.limits import (DEFAULT_LIMITS, Deadline, Limits, check_file_size, check_paragraphs, check_text_size,
-                           check_unzipped_size)
+from ingest.limits import (BROKEN_DOCX, BROKEN_PDF, DEFAULT_LIMITS, Deadline, Limits, check_file_size,
+                           check_paragraphs, check_text_size, check_unzipped_size)
 from ingest.model import ReaderError
-from ingest.readers.legacy_encoding import docx_paragraph_text, uses_legacy_fonts
+from ingest.readers.legacy_encoding import RunTally, docx_paragraph_text, uses_legacy_fonts
 from ingest.text import clean_lines, html_fragment_to_lines
 
 SUPPORTED_EXTENSIONS = DOCUMENT_EXTENSIONS
@@ -56,7 +57,7 @@ def decode_text(data: bytes, path) -> str:
         raise ReaderError(
             str(path),
             f"không giải mã được văn bản (không phải UTF-8, lỗi ở byte {exc.start}, cũng không nhận ra bảng mã "
-            "cũ TCVN3/VNI/VISCII); hãy lưu lại tệp với bảng mã UTF-8",
+            "cũ TCVN3/VNI/VISCII/Windows-1258); hãy lưu lại tệp với bảng mã UTF-8",
         ) from exc
 
 
@@ -245,7 +246,7 @@ def read_pdf_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     except ReaderError:
         raise
     except Exception as exc:  # noqa: BLE001 — a damaged PDF can fail anywhere inside pypdf
-        raise ReaderError(str(path), f"tệp PDF hỏng hoặc không đọc được ({type(exc).__name__})") from exc
+        raise ReaderError(str(path), BROKEN_PDF) from exc
     if not all(pages):  # scanned pages: OCR them (see ingest.readers.ocr)
         from ingest.readers.ocr import ocr_missing_pdf_pages
 
@@ -405,20 +406,22 @@ def read_docx_lines(path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
         # counted in the parsed XML (fast) before python-docx builds an object per paragraph
         check_paragraphs(path, sum(1 for _ in doc.element.body.iter(_W_P)), limits)
         legacy = uses_legacy_fonts(doc)  # .VnTime / VNI-Times runs are converted run by run
-        raw = list(_docx_blocks(doc, _AutoNumbering(doc), _legacy_or_plain_text if legacy else _plain_text,
-                                _Ticker(deadline)))
+        tally = RunTally()
+        text = functools.partial(_legacy_or_plain_text, tally=tally) if legacy else _plain_text
+        raw = list(_docx_blocks(doc, _AutoNumbering(doc), text, _Ticker(deadline)))
+        tally.emit()
     except ReaderError:
         raise
     except Exception as exc:  # noqa: BLE001 — bad zip, missing part, broken XML: all unusable files
-        raise ReaderError(str(path), f"tệp DOCX hỏng hoặc không đọc được ({type(exc).__name__})") from exc
+        raise ReaderError(str(path), BROKEN_DOCX) from exc
     return _ensure_lines(clean_lines(raw), path)
 
 
 _W_P = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"
 
 
-def _legacy_or_plain_text(paragraph) -> str:
-    converted = docx_paragraph_text(paragraph)
+def _legacy_or_plain_text(paragraph, tally: RunTally) -> str:
+    converted = docx_paragraph_text(paragraph, tally)
     return paragraph.text if converted is None else converted
 
 

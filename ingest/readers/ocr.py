@@ -289,7 +289,7 @@ def _image_frames(path, limits: Limits = DEFAULT_LIMITS):
     except Image.DecompressionBombError as exc:
         raise image_too_large(path, limits) from exc
     except OSError as exc:
-        raise ReaderError(str(path), f"không mở được ảnh ({type(exc).__name__}: {exc})") from exc
+        raise ReaderError(str(path), "ảnh bị hỏng hoặc không phải định dạng ảnh đọc được (PNG, JPEG, TIFF); xuất lại ảnh rồi nạp lại") from exc
 
     def frame(index: int):
         def load():
@@ -302,7 +302,7 @@ def _image_frames(path, limits: Limits = DEFAULT_LIMITS):
             except Image.DecompressionBombError as exc:
                 raise image_too_large(path, limits, index + 1) from exc
             except (OSError, ValueError, EOFError) as exc:
-                raise ReaderError(str(path), f"trang {index + 1}: không đọc được ảnh ({type(exc).__name__})") from exc
+                raise ReaderError(str(path), f"trang {index + 1}: ảnh bị hỏng nên không đọc được; xuất lại ảnh rồi nạp lại") from exc
             if page.mode == "RGBA":  # transparent background: put the ink on white paper
                 page = Image.alpha_composite(Image.new("RGBA", page.size, "white"), page).convert("L")
             long_side = max(page.size)

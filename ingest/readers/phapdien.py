@@ -174,10 +174,26 @@ def parse_phapdien_html(html_text: str, source_path: str = "") -> list[LegalDocu
     orphan = docs.pop("?", None)
     if orphan is not None and docs:
         next(iter(docs.values())).warnings.extend(orphan.warnings)
+    snapshot = snapshot_date(html_text)
     for doc in docs.values():
         if any(u.amendment_note for u in doc.units):
             doc.status = "amended"
+        doc.snapshot_on = snapshot
     return list(docs.values())
+
+
+# Issue dates the notes name: "… Báo chí ngày 05/04/2016 của Quốc hội" (pGhiChu), "… ban hành ngày
+# 29/09/2021" (pChiDan). Effective dates are left out: a text may be codified before it takes effect.
+_ISSUED_RE = re.compile(rf"(?:ban hành\s+)?ngày\s*{_DATE}\s*(?:của|</a>)")
+_NOTES_RE = re.compile(r"class='(?:pGhiChu|pChiDan)'>(.*?)</p>", re.S)
+
+
+def snapshot_date(html_text: str) -> str:
+    """The date the đề mục file is known to be up to: the latest issue date its notes name (ISO; "" when
+    none). The files carry no date of their own (nor does the package's SOURCE.md), and a text is
+    codified only once issued, so the Pháp điển snapshot of this file is no earlier than this."""
+    dates = [_iso(*m.groups()) for note in _NOTES_RE.findall(html_text) for m in _ISSUED_RE.finditer(note)]
+    return max(dates, default="")
 
 
 # An đề mục file of the official package: its heading ("Đề mục 26.1 Giá") and the list button.

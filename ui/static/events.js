@@ -74,3 +74,9 @@ if (kbHost && kbHost.id === "kb-chat") {
 if (kbHost && (kbHost.id === "kb-clause" || kbHost.id === "kb-tree")) {
   new MutationObserver(() => kbShowPanel(kbHost.id, false)).observe(element, {childList: true, subtree: true});
 }
+// A lookup's result (found, ambiguous or not found) is said to screen readers when it arrives: the
+// panel is a live region that stays in the page while Gradio replaces its content.
+if (element.closest("#kb-lookup-result")) {
+  element.setAttribute("role", "status");
+  element.setAttribute("aria-live", "polite");
+}
