@@ -109,6 +109,10 @@ def run_bench(args, settings: Settings) -> int:
         from kb.bench_qa import run_rule_ablation  # needs the homes `kb bench qa` built
 
         write_section(out, "Answer rules ablation", run_rule_ablation(BENCH_HOME, bench_section))
+    elif args.what == "desk":
+        from kb.bench_duties import run_desk_bench  # reads (or builds) a lexical-only home with đề mục 32.1
+
+        write_section(out, "Official's desk", run_desk_bench(bench_section))
     elif args.what == "desk-basis":
         from kb.bench_desk import run_desk_basis_bench  # needs a home with đề mục 32.1 (`kb bench qa` builds one)
 

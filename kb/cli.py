@@ -411,6 +411,11 @@ def cmd_lookup(args, settings) -> int:
     return 0 if res.status == "found" else 1
 
 
+def cmd_desk(args, settings) -> int:
+    """`kb duties`, `kb deadlines` (kb.desk_cli)."""
+    return args.desk(args, _kb(settings))
+
+
 def _read_draft(args, settings):
     """The file named (read by ingest's readers), or "-": the text on standard input."""
     from ingest.limits import Limits
@@ -634,6 +639,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_lookup)
 
+    from kb.desk_cli import add_parsers as add_desk_parsers
+
+    add_desk_parsers(sub, _date_arg, cmd_desk)
+
     s = sub.add_parser("check-basis", help="kiểm tra căn cứ của dự thảo: mọi văn bản, điều khoản được dẫn (tồn tại, "
                                            "hiệu lực tại ngày, sửa đổi, thay thế, cách ghi)")
     s.add_argument("file", help="dự thảo (DOCX, PDF, DOC, HTML, TXT) hoặc “-” để đọc văn bản từ đầu vào chuẩn")
@@ -683,13 +692,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
     s.add_argument("what", choices=["ingest", "qa", "qa-rules", "load", "load-workers", "chroma-outage", "embed-server",
-                                    "article-vectors", "scale", "desk-basis"],
+                                    "article-vectors", "scale", "desk", "desk-basis"],
                    help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp; "
                         "load-workers: 20 người dùng với `kb serve --workers` 1, 2, 4 và một máy chủ Chroma; "
                         "chroma-outage: 20 người dùng trong khi máy chủ Chroma bị dừng rồi khởi động lại; "
                         "embed-server: tốc độ nhúng tại chỗ và qua máy chủ nhúng tương thích OpenAI (1, 2, 4 tiến trình); "
                         "article-vectors: vectơ theo điều so với theo khoản (chất lượng và chi phí); "
                         "scale: nạp và hỏi trên ≈1 nghìn, ≈10 nghìn và toàn bộ 62 nghìn điều của pháp điển; "
+                        "desk: độ chính xác và độ phủ của “Ai phải làm gì” và “Thời hạn” trên bộ nhãn đề mục 32.1; "
                         "desk-basis: kiểm tra căn cứ trên bộ dự thảo tổng hợp có đáp án (kb/data/basis_check_gold.jsonl)")
     s.add_argument("--quick", action="store_true", help="bỏ toàn bộ pháp điển (ingest: chỉ đề mục 32.1 và ALQAC; "
                                                         "scale: đến ≈10 nghìn điều)")

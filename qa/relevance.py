@@ -40,9 +40,15 @@ _TITLE_GENERIC_RE = re.compile(
     r"tổ chức thực hiện|phối hợp)(?:,?\s+(?:và\s+)?)?)+(?:của\s+)?", re.I)
 
 
+def title_subject(title: str) -> str:
+    """An article title without its generic words: "Quyền và trách nhiệm của báo chí đối ngoại" ->
+    "báo chí đối ngoại" (what the title is about; the desk reads the body in it)."""
+    return _TITLE_GENERIC_RE.sub("", nfc(title).strip()).strip(" .")
+
+
 def title_entity(title: str) -> str:
     """The body an article title names: "Trách nhiệm của Bộ Nội vụ" -> "Bộ Nội vụ"; "" if none."""
-    rest = _TITLE_GENERIC_RE.sub("", nfc(title).strip()).strip(" .")
+    rest = title_subject(title)
     if len(rest.split()) >= 2 and (actors_in(rest) or _BODY_RE.match(rest)):
         return rest
     return ""

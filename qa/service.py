@@ -31,7 +31,9 @@ from qa.catalog_view import document_list, relation_lines
 from qa.desk.base_view import BaseView
 from qa.desk.basis_check import BasisReport, check_basis
 from qa.desk.draft import Draft
+from qa.desk.source import documents_in_force
 from qa.desk.trace import TraceReport, trace
+from qa.desk.view import DeskView, build_view
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
 from qa.references import DocDescriptor
@@ -98,6 +100,8 @@ class KnowledgeService(Protocol):
 
     def trace(self, draft: Draft, as_of: str | None = None) -> TraceReport: ...
 
+    def desk(self, as_of: str | None = None) -> DeskView: ...
+
 
 class RegistryUnits:
     """The answer stage's view of the base (qa.answer.UnitSource): units by citation, article nodes."""
@@ -125,6 +129,8 @@ class KnowledgeBase:
         self._usage: dict[str, int] = {}  # documents answers drew on, since take_usage() last ran
         self._usage_lock = threading.Lock()
         self._parsed: dict[tuple, list[LegalDocument]] = {}
+        self._desk: dict[tuple[int, str], DeskView] = {}  # (registry generation, date) -> the desk's view
+        self._desk_lock = threading.Lock()
 
     def take_usage(self) -> dict[str, int]:
         """Documents the answers drew on since the last call (the background embedding's order)."""
@@ -317,6 +323,19 @@ class KnowledgeBase:
             self._catalogued = [DocDescriptor(key=e.key, number=e.number, doc_type=e.doc_type, title=e.title,
                                               aliases=tuple(e.aliases)) for e in self.store.catalog.entries]
         return self._catalogued
+
+    def desk(self, as_of: str | None = None) -> DeskView:
+        """The official's desk (qa.desk) on a date (today when None): every duty and time limit of the
+        units in force. Read once per registry generation and date; the last few are kept."""
+        date = as_of or today()
+        key = (self.store.registry.generation(), date)
+        with self._desk_lock:
+            if key not in self._desk:
+                docs = documents_in_force(self.store.registry, self.retriever.descriptors(), date)
+                if len(self._desk) >= 4:
+                    self._desk.pop(next(iter(self._desk)))
+                self._desk[key] = build_view(docs, date)
+            return self._desk[key]
 
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
         res = lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),

@@ -26,7 +26,7 @@ import gradio as gr  # noqa: E402  (after the offline environment is set)
 from core.backends import make_backends  # noqa: E402
 from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
-from ui import basis_tab, render, scratch, web, wording  # noqa: E402
+from ui import basis_tab, desk_tab, render, scratch, web, wording  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
 from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
 from ui.export import ExportItem, clauses_docx  # noqa: E402
@@ -696,6 +696,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         original_btn = gr.DownloadButton("Tải tệp gốc", visible=False, elem_id="kb-original",
                                                          size="sm")
                         tree = gr.HTML(render.render_tree({}), js_on_load=events_js, elem_id="kb-tree")
+            desk_tab.build(app, session, READ)  # “Bàn làm việc” (ui/desk_tab.py)
             basis_tab.build(app, session, events_js, UPLOAD_TYPES, READ)  # Kiểm tra căn cứ, Đối chiếu văn bản
             with gr.Tab("Văn bản", id="documents"):
                 session_html = gr.HTML(render.render_session(None, settings.allow_anonymous, app.auth.configured),
