@@ -1,12 +1,14 @@
 """In Chromium against `kb serve` over đề mục 32.1: replacing a document (compared first, stored only
-on confirm, cancel changes nothing), the original file and a DOCX selection to download, a
+on confirm, cancel changes nothing; replace after remove and upload again, then its version history),
+an article looked up as of a date (title, hiệu lực and its source, amendments), the original file and a DOCX selection to download, a
 keyboard-only path from question to copied citation, and a new conversation that resets its filters.
 
-Documents uploaded here are SYNTHETIC (a made-up decree 997/2099), removed again at the end.
+Documents uploaded here are SYNTHETIC (made-up decrees 997/2099 and 995/2099), removed again at the end.
 """
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -20,6 +22,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 KEY = "997/2099/NĐ-CP"
 NAME = "Nghị định 997/2099/NĐ-CP"
+
+
+def view_shot(pg, locator, name: str) -> None:
+    """A desktop-size screenshot of the viewport with `locator` scrolled into it (KB_SCREENSHOT_DIR set):
+    one panel legible, where `shot` takes the whole long page."""
+    target = os.environ.get("KB_SCREENSHOT_DIR")
+    if target:
+        locator.scroll_into_view_if_needed()
+        Path(target).mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(Path(target) / name))
+
+
+def remove_document(pg, key: str) -> None:
+    pg.get_by_role("tab", name="Văn bản").click()
+    choose(pg, "kb-remove-choice", key)
+    pg.locator("#kb-remove-confirm input").check()
+    pg.locator("#kb-remove-btn").click()
+    pg.locator("#kb-remove-msg", has_text="Đã gỡ").wait_for()
 
 
 def to_documents_tab(pg) -> None:
@@ -110,11 +130,78 @@ def test_replacement_is_compared_before_it_is_confirmed_and_cancel_keeps_the_old
             original.click()
         assert Path(download.value.path()).read_bytes() == v2.read_bytes()
     finally:
-        page.get_by_role("tab", name="Văn bản").click()
-        choose(page, "kb-remove-choice", KEY)
-        page.locator("#kb-remove-confirm input").check()
-        page.locator("#kb-remove-btn").click()
-        page.locator("#kb-remove-msg", has_text="Đã gỡ").wait_for()
+        remove_document(page, KEY)
+
+
+def ingest_report(pg, button: str) -> str:
+    """Click "Nạp" or "Xác nhận thay thế" on a freshly loaded tab and return the report it gives."""
+    pg.locator(button).click()
+    report = pg.locator("#kb-ingest-report .kb-report")
+    report.wait_for()
+    return report.inner_text()
+
+
+def test_replace_after_remove_and_upload_again_is_done_and_listed_in_the_history(page, ui_server, tmp_path):
+    """Issue 18: v1, replace with v2, remove, v1 again, replace with v2. The last step used to report
+    "Thay thế xong: 0 văn bản" and keep v1 (skipped on v2's remembered file hash)."""
+    key, name = "995/2099/NĐ-CP", "Nghị định 995/2099/NĐ-CP"
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v2").mkdir()
+    v1 = write_txt(tmp_path / "v1" / "nd995-synthetic.txt", synthetic_decree_lines(1, number=key))
+    v2 = write_txt(tmp_path / "v2" / "nd995-synthetic-moi.txt", synthetic_decree_lines(2, number=key))
+    login(page, "phapche", UI_ACCOUNTS["phapche"][1])
+    page.locator("#kb-upload").wait_for()
+    preview(page, v1)
+    assert "Nạp xong: 1 văn bản" in ingest_report(page, "#kb-ingest-btn")
+    try:
+        to_documents_tab(page)
+        preview(page, v2)
+        page.locator("#kb-compare .kb-compare").wait_for()
+        assert "Thay thế xong: 1 văn bản" in ingest_report(page, "#kb-confirm-replace-btn")
+        remove_document(page, key)
+        to_documents_tab(page)
+        preview(page, v1)
+        assert "Văn bản mới" in page.locator("#kb-preview").inner_text()
+        assert "Nạp xong: 1 văn bản" in ingest_report(page, "#kb-ingest-btn")
+        assert "mỗi năm một lần" in look_up(page, f"khoản 2 Điều 2 Nghị định {key}")
+        # the step that failed: v2 again, after its hash was seen before
+        to_documents_tab(page)
+        preview(page, v2)
+        compare = page.locator("#kb-compare .kb-compare")
+        compare.wait_for()
+        assert f"Bản mới sẽ thay thế {name}" in compare.inner_text()
+        report = ingest_report(page, "#kb-confirm-replace-btn")
+        assert "Thay thế xong: 1 văn bản" in report and f"{key}: phiên bản 2." in report, report
+        assert "không có văn bản nào được lưu" not in report and "Bỏ qua" not in report, report
+        assert "mỗi năm hai lần" in look_up(page, f"khoản 2 Điều 2 Nghị định {key}")
+        assert "Bộ Mẫu báo cáo" not in look_up(page, f"Điều 3 Nghị định {key}")  # v2 dropped Điều 3
+        # the history lists both versions, v2 the one in use
+        to_documents_tab(page)
+        choose(page, "kb-history-choice", key)
+        page.locator("#kb-history-btn").click()
+        table = page.locator("#kb-history table.kb-versions")
+        table.wait_for()
+        rows = [[c.inner_text().strip() for c in r.locator("td").all()] for r in table.locator("tbody tr").all()]
+        assert [(r[0], r[2], r[4], r[5]) for r in rows] == [
+            ("1", "phapche", v1.name, ""), ("2", "phapche", v2.name, "Đang dùng")], rows
+        assert table.locator("tr.kb-current td.kb-num").inner_text() == "2"
+        view_shot(page, page.locator("#kb-history"), "screenshot-desktop-versions.png")
+    finally:
+        remove_document(page, key)
+
+
+def test_lookup_as_of_shows_the_title_the_validity_and_its_amendments(page):
+    """Điều 6 Luật Báo chí (đề mục 32.1): Pháp điển notes it amended by Luật 35/2018/QH14 from 01/01/2019."""
+    page.get_by_role("tab", name="Tra cứu").click()
+    field(page, "kb-lookup-as-of").fill("01/06/2020")
+    look_up(page, "Điều 6 Luật 103/2016/QH13")
+    found = page.locator("#kb-lookup-result .kb-found")
+    assert found.locator(".kb-article-title").inner_text().startswith("Điều 6. ")
+    validity = found.locator(".kb-validity").inner_text()
+    assert "Hiệu lực" in validity and "—" in validity, validity  # the status, then its source
+    amend = found.locator(".kb-amend").inner_text()
+    assert "35/2018/QH14" in amend, amend
+    view_shot(page, found, "screenshot-desktop-lookup-status.png")
 
 
 def test_a_document_read_from_a_file_offers_its_original(page):
