@@ -220,7 +220,8 @@ def test_every_tab_in_vietnamese_at_wcag_aa(browser, ui_server, viewport, tmp_pa
 
         # the tab strip: one Tab stop (the open tab), arrow keys move and open
         tabs = pg.locator('[role="tablist"] [role="tab"]')
-        assert [t.get_attribute("tabindex") for t in tabs.all()] == ["0", "-1", "-1"]
+        stops = [t.get_attribute("tabindex") for t in tabs.all()]
+        assert len(stops) >= 3 and stops == ["0"] + ["-1"] * (len(stops) - 1), stops
         tabs.first.focus()
         pg.keyboard.press("ArrowRight")
         pg.wait_for_function("document.activeElement.getAttribute('aria-selected') === 'true'"
