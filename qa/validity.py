@@ -233,7 +233,7 @@ def rule_relations(c: Case) -> Status | None:
 
 
 def rule_catalog(c: Case) -> Status | None:
-    return _statement(c.doc.catalog, c, "catalog", "danh mục văn bản đã kiểm tra (corpus/catalog.toml)")
+    return _statement(c.doc.catalog, c, "catalog", "danh mục văn bản đã kiểm tra")
 
 
 def rule_phapdien(c: Case) -> Status | None:

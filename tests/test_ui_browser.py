@@ -105,10 +105,18 @@ def upload_file(pg, path) -> None:
 
 def choose(pg, elem_id: str, text: str) -> None:
     """Pick an option of a gr.Dropdown by typing part of its label."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     box = pg.locator(f"#{elem_id} input").first
     box.click()
     box.fill(text)
-    pg.locator(f"#{elem_id} [role=option]", has_text=text).first.click()
+    try:
+        pg.locator(f"#{elem_id} [role=option]", has_text=text).first.click(timeout=15_000)
+    except PlaywrightTimeout:
+        # Far down a long tab the option list can open outside the viewport, where no click lands:
+        # the keyboard picks the first option the typed text leaves, as a user would.
+        box.press("ArrowDown")
+        box.press("Enter")
     pg.wait_for_function(f"document.querySelector('#{elem_id} input').value.includes({text!r})")
 
 

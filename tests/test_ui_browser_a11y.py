@@ -226,7 +226,7 @@ def test_every_tab_in_vietnamese_at_wcag_aa(browser, ui_server, viewport, tmp_pa
         pg.keyboard.press("ArrowRight")
         pg.wait_for_function("document.activeElement.getAttribute('aria-selected') === 'true'"
                              " && document.activeElement.innerText.trim() === 'Tra cứu'")
-        assert [t.get_attribute("tabindex") for t in tabs.all()] == ["-1", "0", "-1"]
+        assert [t.get_attribute("tabindex") for t in tabs.all()] == ["-1", "0"] + ["-1"] * (len(stops) - 2)
 
         # Tra cứu: a found result is in a live region, said when it arrives
         field(pg, "kb-ref").fill("khoản 3 Điều 7 Nghị định 72/2015/NĐ-CP")
