@@ -45,25 +45,19 @@ BEGIN, END = "<!-- probes:begin -->", "<!-- probes:end -->"
 
 def probes() -> list[tuple[str, str, str, str]]:
     """(defect number, test name, probe, expected) for every test_defect function, in file order."""
+    def functions(path: Path):
+        return [n for n in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(n, ast.FunctionDef)]
+
+    def row(number: str, node: ast.FunctionDef) -> tuple[str, str, str, str]:
+        doc = " ".join((ast.get_docstring(node) or "").split())
+        probe, _, expected = doc.partition("Expected:")
+        return number, node.name, probe.strip(), expected.strip()
+
     rows = []
-    for node in ast.parse(TESTS.read_text(encoding="utf-8")).body:
-        m = re.match(r"test_defect(\d+)_", getattr(node, "name", ""))
-        if isinstance(node, ast.FunctionDef) and m:
-            doc = " ".join((ast.get_docstring(node) or "").split())
-            probe, _, expected = doc.partition("Expected:")
-            rows.append((str(int(m.group(1))), node.name, probe.strip(), expected.strip()))
-    for node in ast.parse(INGEST_TESTS.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.FunctionDef) and node.name in INGEST_DEFECTS:
-            doc = " ".join((ast.get_docstring(node) or "").split())
-            probe, _, expected = doc.partition("Expected:")
-            rows.append((INGEST_DEFECTS[node.name], node.name, probe.strip(), expected.strip()))
-    for path in PROBE_FILES:
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            m = re.match(r"test_probe(\d+)_", getattr(node, "name", ""))
-            if isinstance(node, ast.FunctionDef) and m:
-                doc = " ".join((ast.get_docstring(node) or "").split())
-                probe, _, expected = doc.partition("Expected:")
-                rows.append((str(int(m.group(1))), node.name, probe.strip(), expected.strip()))
+    for pattern, paths in ((r"test_defect(\d+)_", [TESTS]), (r"test_probe(\d+)_", PROBE_FILES)):
+        for path in paths:
+            rows += [row(str(int(m.group(1))), n) for n in functions(path) if (m := re.match(pattern, n.name))]
+    rows += [row(INGEST_DEFECTS[n.name], n) for n in functions(INGEST_TESTS) if n.name in INGEST_DEFECTS]
     return sorted(rows, key=lambda r: int(r[0]))
 
 
