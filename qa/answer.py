@@ -328,8 +328,11 @@ LEAD_RULES: tuple[tuple[str, Callable[[RuleContext], Chosen | None]], ...] = (
 
 
 def plan_answer(q: Question, hits: list[ClauseHit], source: UnitSource | None = None,
-                ranker: Ranker | None = None, scope_units: list[ClauseHit] | None = None) -> Plan:
-    """The units to cite, in order, with roles, and the rule that chose the lead."""
+                ranker: Ranker | None = None, scope_units: list[ClauseHit] | None = None,
+                held_back: frozenset[str] | set[str] = frozenset()) -> Plan:
+    """The units to cite, in order, with roles, and the rule that chose the lead. `held_back`: node ids
+    of candidates not in force on the question's date (qa.asof.not_in_force): they go after every
+    candidate that is, so one of them leads only when nothing in force was found."""
     if not hits:
         return Plan([])
     primary = [h for h in hits if h.source_kind != "secondary" and h.status != "secondary"]
@@ -343,12 +346,24 @@ def plan_answer(q: Question, hits: list[ClauseHit], source: UnitSource | None = 
         # province asking) goes after clauses that apply to them; the scope note says so if it leads.
         applies = [h for h in candidates if not h.scope or asker[0] in h.scope or h.document in q.mentioned]
         candidates = applies + [h for h in candidates if h not in applies] if applies else candidates
+    best = candidates[0] if candidates else None
+    if held_back and "not_in_force_last" not in ABLATED:
+        # An expired, suspended or not yet effective unit is not the law of the date asked: a unit in
+        # force leads when there is one (the one held back may still follow, labelled by qa.asof).
+        live = [h for h in candidates if h.node_id not in held_back]
+        candidates = live + [h for h in candidates if h.node_id in held_back] if live else candidates
     ctx = RuleContext(q, candidates, source,
                       (ranker.answer_gap, ranker.context_gap) if ranker is not None else (0.0, 0.0),
                       MAX_QUOTED_MULTI if q.parts > 1 else MAX_QUOTED,
                       scope_units if scope_units is not None else applicability_units(q, candidates, source))
     rule, chosen = next((name, got) for name, fn in LEAD_RULES
                         if name not in ABLATED and (got := fn(ctx)) is not None)
+    if held_back and "not_in_force_last" not in ABLATED:
+        # one held back that follows a lead in force is related, not an answer of the date
+        chosen = [(h, "context" if i and role == "answer" and h.node_id in held_back else role)
+                  for i, (h, role) in enumerate(chosen)]
+        if best is not None and best.node_id in held_back and all(h is not best for h, _ in chosen):
+            chosen.append((best, "context"))  # the closest match is listed, with its status, not left unsaid
     left_out = max(0, len(chosen) - MAX_ARTICLE_CLAUSES) if rule == "entity_article" else 0
     units: list[Quoted] = []
     for h, role in chosen[:MAX_ARTICLE_CLAUSES]:

@@ -41,7 +41,7 @@ from qa.succession import change_line, notes_for, reading_note
 from qa.retrieval import FusionParams, RetrievalFilters, RetrievalResult, Retriever, hit_from_row
 from qa.types import (Answer, EmbedProgress, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, OriginalFile,
                       PointView, UnitView)
-from qa.asof import check_units, label_answer, lead_is_later_wording
+from qa.asof import check_units, label_answer, lead_is_later_wording, lead_not_in_force, not_in_force
 from qa.validity import DocFacts, Statement, UnitFacts, status_of
 from qa.validity_facts import STATUS_FIELD, ValidityFacts, staff_statement, unit_of_hit
 
@@ -219,14 +219,16 @@ class KnowledgeBase:
             ans = no_basis_answer(q.text, res.hits, conf)
             ans.why = why | {"rule": "no_basis"}
         else:
-            plan = plan_answer(q, res.hits, self.units, ranker, scope_units)
+            facts = self._facts()
+            # units not in force on the date go after those in force: never the lead of a "found" answer
+            plan = plan_answer(q, res.hits, self.units, ranker, scope_units, not_in_force(res.hits, facts, as_of))
             # amended units: the text in force on the date, or a warning naming the amending document
             plan.units, amended_by, notes = amend_plan(plan.units, self.store.registry, self.retriever.descriptors(),
                                                        as_of)
             units = plan.units
             # hiệu lực on the date, and quotes whose wording is later than the date (never the basis)
-            checked = check_units(units, self._facts(), as_of)
-            if basis == "found" and lead_is_later_wording(checked):
+            checked = check_units(units, facts, as_of)
+            if basis == "found" and (lead_is_later_wording(checked) or lead_not_in_force(checked)):
                 basis = "weak"
             lead = units[0].hit
             why |= {"rule": plan.rule, "lead": units[0].citation, "score": round(lead.score, 4)}
@@ -235,7 +237,7 @@ class KnowledgeBase:
             ans = render_extractive(q, res.hits, basis, conf, plan, as_of, why)
             for c, by in zip(ans.citations, amended_by):
                 c.amended_by = by
-            label_answer(ans, units, checked)
+            label_answer(ans, units, checked, as_of)
             ans.warnings += [n for n in notes if n not in ans.warnings]
         ans.missing_documents = missing
         ans.warnings += [f"{self._document_name(key)}: {NOT_IN_BASE}." for key in missing]
@@ -304,7 +306,7 @@ class KnowledgeBase:
         checked = check_units(plan, self._facts(), as_of) if plan else []
         for item in iter_answer_with_llm(self.settings, question, hits, lambda q, h: ans):
             if isinstance(item, Answer) and item is not ans:
-                label_answer(item, plan, checked)
+                label_answer(item, plan, checked, as_of)
             if isinstance(item, Answer):
                 item.missing_documents = ans.missing_documents
                 item.continues, item.why = ans.continues, ans.why
