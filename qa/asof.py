@@ -62,18 +62,29 @@ def lead_not_in_force(checked: list[Dated]) -> bool:
     return bool(checked) and out_of_force(checked[0])
 
 
-def state_line(citation: str, validity: dict, as_of: str | None) -> str:
-    """"Khoản 3 Điều 3 Nghị định …: hết hiệu lực từ 01/07/2099 (… bị bãi bỏ bởi …); không phải căn cứ
-    tại ngày 01/08/2099.": a cited unit not in force on the date, said in the answer."""
-    value, since = validity.get("value", ""), validity.get("since", "")
+def state_lines(cited: list[tuple[str, dict]], as_of: str | None) -> list[str]:
+    """The cited units not in force on the date, one line per state and grounds (the units of one
+    document a staff setting or a repeal covers read as one line):
+    "Khoản 3 Điều 3 Nghị định …: hết hiệu lực từ 01/07/2099 (quy định này bị bãi bỏ bởi …); không phải căn
+    cứ tại ngày 01/08/2099." `cited`: (citation, validity) in the answer's order."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for citation, v in cited:
+        if v.get("value") in NOT_IN_FORCE:
+            # a unit's own grounds name it ("Khoản 3 Điều 3 … bị bãi bỏ bởi …"): said of "quy định này",
+            # so units on the same grounds (one repeal, one staff setting) read as one line
+            grounds = v.get("reason", "").replace(citation, "quy định này")
+            groups.setdefault((v["value"], v.get("since", ""), grounds), []).append(citation)
     day = format_iso(as_of or today())
-    if value == "not_yet":
-        said = "chưa có hiệu lực" + (f" (có hiệu lực từ {format_iso(since)})" if since else "")
-    else:
-        said = {"expired": "hết hiệu lực", "suspended": "ngưng hiệu lực"}[value] + (
-            f" từ {format_iso(since)}" if since else "")
-    reason = validity.get("reason", "")
-    return f"{citation}: {said}" + (f" ({reason})" if reason else "") + f"; không phải căn cứ tại ngày {day}."
+    out = []
+    for (value, since, shared), names in groups.items():
+        if value == "not_yet":
+            said = "chưa có hiệu lực"  # the grounds give the date it takes effect
+        else:
+            said = {"expired": "hết hiệu lực", "suspended": "ngưng hiệu lực"}[value] + (
+                f" từ {format_iso(since)}" if since else "")
+        what = "; ".join(dict.fromkeys(names))
+        out.append(f"{what}: {said}" + (f" ({shared})" if shared else "") + f"; không phải căn cứ tại ngày {day}.")
+    return out
 
 
 def lead_is_later_wording(checked: list[Dated]) -> bool:
@@ -86,18 +97,16 @@ def label_answer(ans: Answer, units: list, checked: list[Dated], as_of: str | No
     answer cites a subset, in its own order); a unit not in force on the date and a later wording are
     said first, plainly, and an answer whose lead is either is at most "weak"."""
     by_unit = {(q.hit.node_id, q.citation): d for q, d in zip(units, checked)}
-    notes, states = [], []
+    notes = []
     for c in ans.citations:
         d = by_unit.get((c.node_id, c.citation))
         if d is None:
             continue
         c.validity = d.validity  # `status` keeps the stored word ("secondary" labels a source elsewhere)
-        if out_of_force(d):
-            states.append(state_line(c.citation, d.validity, as_of))
         if d.wording.current_only:
             c.current_wording = True
             notes.append(d.wording.note)
-    states = list(dict.fromkeys(states))
+    states = state_lines([(c.citation, c.validity or {}) for c in ans.citations], as_of)
     if states and "Lưu ý về hiệu lực:" not in ans.answer:
         _say_first(ans, "Lưu ý về hiệu lực: " + " ".join(states), states)
     notes = list(dict.fromkeys(notes))
