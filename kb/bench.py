@@ -120,6 +120,10 @@ def run_bench(args, settings: Settings) -> int:
         write_section(out, "Desk: basis check", section)
         print(f"Đã ghi {out}")
         return 0 if all_right else 1
+    elif args.what == "validity":
+        from kb.bench_validity import run_validity_bench  # reads every Pháp điển file (no store)
+
+        write_section(out, "Validity coverage", run_validity_bench(bench_section, settings.catalog_path))
     elif args.what == "scale":
         from kb.bench_scale import run_scale_bench  # matplotlib: the optional 'bench' extra
 

@@ -35,6 +35,21 @@ def staff_statement(corrections: dict[str, dict]) -> Statement | None:
                      note=c.get("note", ""), by=c.get("by", ""))
 
 
+def doc_facts(key: str, row, entry, staff: Statement | None = None) -> DocFacts | None:
+    """A document's facts from what the base stores of it (`row`: a registry row or an
+    ingest.model.LegalDocument, with number, doc_type, title, source_kind, effective_from, snapshot_on)
+    and its catalogue entry; None when neither knows it. `kb bench validity` reads files this way."""
+    catalog = Statement(entry.status, note=entry.status_note) if entry and entry.status else None
+    if row is None and entry is None:
+        return None
+    if row is None:
+        return DocFacts(key, document_name(entry.number, entry.doc_type, entry.title),
+                        effective_from=entry.effective_from, catalog=catalog, in_catalog=True, staff=staff)
+    return DocFacts(key, document_name(row.number, row.doc_type, row.title), source_kind=row.source_kind,
+                    effective_from=row.effective_from, snapshot_on=row.snapshot_on, catalog=catalog,
+                    in_catalog=entry is not None, staff=staff)
+
+
 class ValidityFacts:
     def __init__(self, registry: Registry, catalog: Catalog, loaded: list[DocDescriptor], resolve_words: bool = True):
         """resolve_words=False: only the relations stored under each document's key (the document list:
@@ -47,20 +62,9 @@ class ValidityFacts:
 
     def doc(self, key: str) -> DocFacts | None:
         if key not in self._docs:
-            row = self.registry.document(key)
-            entry = self.catalog.entry(key)
-            catalog = Statement(entry.status, note=entry.status_note) if entry and entry.status else None
-            if row is None and entry is None:
-                self._docs[key] = None
-            elif row is None:
-                self._docs[key] = DocFacts(key, document_name(entry.number, entry.doc_type, entry.title),
-                                           effective_from=entry.effective_from, catalog=catalog, in_catalog=True,
-                                           staff=staff_statement(self.registry.corrections(key)))
-            else:
-                self._docs[key] = DocFacts(key, document_name(row.number, row.doc_type, row.title),
-                                           source_kind=row.source_kind, effective_from=row.effective_from,
-                                           snapshot_on=row.snapshot_on, catalog=catalog, in_catalog=entry is not None,
-                                           staff=staff_statement(self.registry.corrections(key)))
+            row, entry = self.registry.document(key), self.catalog.entry(key)
+            staff = staff_statement(self.registry.corrections(key)) if row is not None or entry is not None else None
+            self._docs[key] = doc_facts(key, row, entry, staff)
         return self._docs[key]
 
     def relations(self, key: str) -> list[Amendment]:
