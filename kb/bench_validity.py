@@ -18,9 +18,9 @@ from core.vocab import VALIDITY_LABELS, VALIDITY_SOURCES
 from ingest.amendments import phapdien_amendments
 from ingest.catalog import Catalog, load_catalog
 from ingest.identity import citation_string, document_name
-from ingest.readers.phapdien import read_phapdien_file
+from ingest.readers.phapdien import is_empty_demuc, read_phapdien_file
 from kb.bench_common import DEMUC_32_1, PHAPDIEN_DIR
-from qa.validity import VALUES, UnitFacts, status_of
+from qa.validity import VALUES, UnitFacts, status_of, until_of
 from qa.validity_facts import doc_facts
 
 ORDER = ("in_force", "partly_expired", "expired", "suspended", "not_yet", "unknown")
@@ -30,14 +30,14 @@ assert set(ORDER) == set(VALUES)
 def count_files(paths: list[Path], catalog: Catalog, as_of: str) -> dict:
     """Statuses on `as_of` of every document (one per đề mục file it appears in) and article of `paths`."""
     docs, units = Counter(), Counter()
-    sources, unknown_why, ended = Counter(), Counter(), []
+    sources, unknown_why, out, empty_out, until = Counter(), Counter(), [], 0, []
     keys, files, empty, no_snapshot, no_effective = set(), 0, 0, 0, 0
     for path in paths:
-        read = read_phapdien_file(str(path))
         files += 1
-        if not read:
-            empty += 1  # an empty đề mục: skipped by the ingest ("đề mục trống")
+        if is_empty_demuc(path.read_text(encoding="utf-8-sig")):
+            empty += 1  # a heading, no article: skipped by the ingest ("đề mục trống"), never a document
             continue
+        read = read_phapdien_file(str(path))
         for d in read:
             facts = doc_facts(d.key, d, catalog.entry(d.key))
             relations = phapdien_amendments(d)
@@ -57,12 +57,16 @@ def count_files(paths: list[Path], catalog: Catalog, as_of: str) -> dict:
                 sources[("article", ust.source)] += 1
                 if ust.value == "unknown":
                     unknown_why[ust.reason] += 1
-                if ust.value in ("expired", "suspended") or (ust.source == "phapdien" and "đến ngày" in u.amendment_note):
-                    ended.append(label)
+                if ust.value in ("expired", "suspended"):
+                    out.append(label)
+                    empty_out += not u.full_text.strip()  # the Pháp điển keeps a repealed article as a heading
+                if until_of(u.amendment_note):
+                    until.append(f"{label} (đến {until_of(u.amendment_note)})")
     return {"files": files, "empty_files": empty, "documents": sum(docs.values()), "distinct_documents": len(keys),
             "articles": sum(units.values()), "doc_status": dict(docs), "article_status": dict(units),
             "sources": {f"{k}:{s}": n for (k, s), n in sources.items()}, "unknown_reasons": dict(unknown_why),
-            "without_snapshot": no_snapshot, "without_effective_date": no_effective, "with_end_date": ended}
+            "without_snapshot": no_snapshot, "without_effective_date": no_effective, "out_of_force": out,
+            "out_of_force_without_text": empty_out, "with_end_date": until}
 
 
 def run_validity_bench(bench_section, catalog_path: Path, as_of: str | None = None) -> str:
@@ -72,7 +76,8 @@ def run_validity_bench(bench_section, catalog_path: Path, as_of: str | None = No
     for name, paths in (("đề mục 32.1", [DEMUC_32_1]), ("toàn bộ Bộ pháp điển", sorted(PHAPDIEN_DIR.glob("*.html")))):
         t0 = time.perf_counter()
         row = {"corpus": name, **count_files(paths, catalog, as_of), "seconds": round(time.perf_counter() - t0, 1)}
-        print(json.dumps({k: v for k, v in row.items() if k != "with_end_date"}, ensure_ascii=False), flush=True)
+        print(json.dumps({k: v for k, v in row.items() if k not in ("with_end_date", "out_of_force")}, ensure_ascii=False),
+              flush=True)
         rows.append(row)
     return bench_section("Validity coverage", "kb bench validity", validity_table(rows, as_of))
 
@@ -96,13 +101,16 @@ def validity_table(rows: list[dict], as_of: str) -> str:
                         for k, n in sorted(r["sources"].items(), key=lambda kv: -kv[1]))
         unknown = sum(r["unknown_reasons"].values())
         why = "; ".join(f"{n} × “{reason}”" for reason, n in Counter(r["unknown_reasons"]).most_common(3))
-        ended = len(r["with_end_date"])
+        out, until = r["out_of_force"], r["with_end_date"]
         notes.append(
             f"- {r['corpus']}: {r['files']} files ({r['empty_files']} empty đề mục, not documents), {r['documents']} "
             f"documents ({r['distinct_documents']} distinct numbers: a text codified under several đề mục counts once "
             f"per đề mục), {r['articles']} articles, read in {r['seconds']} s. Sources: {src}. Without a snapshot date: "
             f"{r['without_snapshot']} documents; without an effective date: {r['without_effective_date']}. "
             + (f"Không rõ: {unknown} — {why}. " if unknown else "Không rõ: 0. ")
-            + f"Articles with an end date in their Pháp điển note or out of force: {ended}"
-            + (f" ({', '.join(r['with_end_date'][:4])}{', …' if ended > 4 else ''})." if ended else "."))
+            + f"Articles expired or suspended today: {len(out)}"
+            + (f", {r['out_of_force_without_text']} of them a heading without text (“(được bãi bỏ)”) "
+               f"({', '.join(out[:3])}{', …' if len(out) > 3 else ''})" if out else "")
+            + f". Articles whose Pháp điển note gives an end date: {len(until)}"
+            + (f" ({', '.join(until[:3])}{', …' if len(until) > 3 else ''})." if until else "."))
     return head + "\n".join(lines) + "\n\n" + "\n".join(notes)
