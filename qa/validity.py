@@ -171,11 +171,15 @@ def rule_unit_repealed(c: Case) -> Status | None:
     return None
 
 
-_UNTIL_RE = re.compile(r"có hiệu lực(?: thi hành)? đến ngày\s*(\d{1,2})/(\d{1,2})/(\d{4})")
+# The article's own end date opens its amendment note ("có hiệu lực thi hành đến [hết] ngày …"; one note of
+# the Pháp điển spells it "hiệc"); an end date further on belongs to something else the note names
+# ("Phụ lục II ban hành kèm theo Thông tư … có hiệu lực thi hành đến hết ngày 30/6/2024").
+_UNTIL_RE = re.compile(r"^[\s,;]*có hiệ[uc] lực(?: thi hành)? đến (?:hết )?ngày\s*(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 def until_of(note: str) -> str:
-    """"…, có hiệu lực thi hành đến ngày 31/12/2099." (a Pháp điển note) -> "2099-12-31"; else ""."""
+    """"có hiệu lực thi hành đến [hết] ngày 31/12/2099." (the amendment note of a Pháp điển article: what
+    its source note says after the source) -> "2099-12-31"; else ""."""
     m = _UNTIL_RE.search(note or "")
     return f"{int(m[3]):04d}-{int(m[2]):02d}-{int(m[1]):02d}" if m else ""
 

@@ -112,6 +112,26 @@ def test_status_lines_group_units_on_the_same_grounds_and_name_the_date():
         "tại ngày 01/06/2099."]
 
 
+# ---------------------------------------------------------------- the Pháp điển's own end date, read
+
+
+@pytest.mark.parametrize("note, last", [
+    # amendment notes of articles of the insurance đề mục, verbatim (what follows the source in pGhiChu)
+    ("có hiệu lực thi hành đến ngày 31/12/2027", "2027-12-31"),  # Điều 94 Luật 24/2000/QH10
+    ("có hiệu lực thi hành đến hết ngày 31/12/2027", "2027-12-31"),  # Điều 77, 78: "đến hết ngày"
+    ("có hiệc lực thi hành đến ngày 31/12/2027", "2027-12-31"),  # Điều 83: the note's own misspelling
+    # Điều 62 Thông tư 67/2023/TT-BTC: the end date is that of annexes of other circulars, not the article's
+    ("Phụ lục II ban hành kèm theo Thông tư số 135/2012/TT-BTC, Phụ lục IV ban hành kèm theo Thông tư số "
+     "115/2013/TT-BTC, Phụ lục I ban hành kèm theo Thông tư số 52/2016/TT-BTC có hiệu lực thi hành đến hết ngày "
+     "30/6/2024.", ""),
+    ("", ""),
+])
+def test_end_date_of_an_article_is_read_from_the_start_of_its_note(note, last):
+    from qa.validity import until_of
+
+    assert until_of(note) == last
+
+
 # ---------------------------------------------------------------- real: the Pháp điển's own end date
 
 
@@ -140,6 +160,16 @@ def test_real_phapdien_article_in_force_until_a_date_stops_leading_the_day_after
     ablate("not_in_force_last")
     unruled = kb.ask(question, as_of="2028-01-01")
     assert unruled.citations[0].citation == article and unruled.basis == "weak"
+
+    def status(ref: str, day: str) -> str:
+        found = kb.lookup(ref, as_of=day)
+        assert found.status == "found", (ref, found.status)
+        return found.validity["value"]
+
+    # the notes' other spellings ("đến hết ngày", "hiệc") end their article too; an annex's end date does not
+    for ref in ("Điều 77 Luật 24/2000/QH10", "Điều 78 Luật 24/2000/QH10", "Điều 83 Luật 24/2000/QH10"):
+        assert (status(ref, "2027-12-31"), status(ref, "2028-01-01")) == ("in_force", "expired"), ref
+    assert status("Điều 62 Thông tư 67/2023/TT-BTC", "2028-01-01") == "in_force"
 
 
 # ---------------------------------------------------------------- real đề mục 32.1, a staff setting
