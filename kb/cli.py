@@ -385,6 +385,8 @@ def cmd_ask(args, settings) -> int:
         for i, c in enumerate(answer.citations, 1):
             label = {"reference": " (được dẫn chiếu)", "context": " (liên quan)"}.get(c.role, "")
             status = f" — {c.validity['label']}" if c.validity else ""
+            if c.validity and c.validity.get("since") and c.validity.get("value") in ("expired", "suspended"):
+                status += f" từ {format_iso(c.validity['since'])}"  # "Hết hiệu lực toàn bộ từ 01/01/2028"
             later = " — trích nội dung hiện hành, không phải nội dung tại ngày hỏi" if c.current_wording else ""
             print(f"  [{i}] {c.citation}{label}{status}{later}")
     for w in answer.warnings:

@@ -74,6 +74,19 @@ def test_a_repealed_unit_leads_the_day_before_and_never_after(pair, ablate):
     assert unruled.basis != "found" and unruled.answer.startswith(said)  # … and the basis guard still holds
 
 
+def test_cli_lists_the_repealed_unit_with_its_status_and_date(tmp_path):
+    """`kb ask --as-of` through the real process (lexical index only: `--no-embed`)."""
+    from conftest import run_kb
+
+    home = tmp_path / "home"
+    run_kb("ingest", "--no-embed", str(BASE), str(AMENDING), home=home, check=True)
+    out = run_kb("ask", ABOUT_IT, "--as-of", "01/08/2099", home=home, check=True).stdout
+    assert out.startswith(f"Lưu ý về hiệu lực: {REPEALED}: hết hiệu lực từ 01/07/2099")
+    listed = [line for line in out.splitlines() if line.lstrip().startswith("[") and REPEALED in line]
+    assert len(listed) == 1 and listed[0].endswith(f"{REPEALED} (liên quan) — Hết hiệu lực toàn bộ từ 01/07/2099")
+    assert not out.split("Căn cứ:\n")[1].lstrip().startswith(f"[1] {REPEALED}")
+
+
 # ---------------------------------------------------------------- the basis, decided (pure)
 
 
