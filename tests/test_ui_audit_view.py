@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import socket
 
 from ui.audit import AuditLog, read_audit
 from ui.audit_view import filter_records, render_audit, to_csv, user_choices
@@ -105,3 +106,32 @@ def test_only_legal_staff_read_the_log_over_http_and_others_are_logged(fake_app)
     assert f"{len(rows)} bản ghi" in note
     logged = [r for r in read_audit(settings.audit_path).records if r["action"] == "audit_export"]
     assert logged[-1]["user"] == "phapche" and logged[-1]["detail"]["rows"] == len(rows)
+
+
+def test_refused_uploads_are_logged(fake_app, tmp_path, monkeypatch):
+    """A file the preview refuses, and an upload over the size limit, are refused attempts in the log."""
+    url, kb, settings = fake_app
+    raw = legal_staff(url)
+    broken = tmp_path / "synthetic_broken.docx"
+    broken.write_bytes(b"not a zip")
+    monkeypatch.setattr(kb, "preview_file", lambda path, overrides=None: [
+        {"error": f"{path}: tệp DOCX bị hỏng hoặc không phải DOCX (BadZipFile)"}])
+    assert raw.call("ui_preview", [[raw.upload(broken)], None])["success"]
+    logged = [r for r in read_audit(settings.audit_path).records if r["action"] == "preview"]
+    assert logged[-1]["outcome"] == "refused" and logged[-1]["file"] == "synthetic_broken.docx"
+    assert logged[-1]["user"] == "phapche" and len(logged[-1]["sha256"]) == 64
+    assert "bị hỏng" in logged[-1]["detail"] and str(tmp_path) not in logged[-1]["detail"]
+
+    # declared larger than KB_MAX_UPLOAD_MB: refused before a byte is read, and logged (a raw socket:
+    # an HTTP client would not send a body shorter than its declared length)
+    host, port = url.split("//", 1)[1].rstrip("/").split(":")
+    cookies = "; ".join(f"{k}={v}" for k, v in raw.http.cookies.items())
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall((f"POST /gradio_api/upload HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookies}\r\n"
+                      f"Content-Type: multipart/form-data; boundary=x\r\n"
+                      f"Content-Length: {settings.upload_request_bytes + 1}\r\n\r\n").encode() + b"x" * 1024)
+        status = sock.recv(200).split(b"\r\n", 1)[0]
+    assert b" 413 " in status, status
+    refused = [r for r in read_audit(settings.audit_path).records if r["action"] == "upload"
+               and r["outcome"] == "refused"]
+    assert refused and refused[-1]["user"] == "phapche" and "413" in refused[-1]["detail"]

@@ -319,7 +319,7 @@ class StaffActions:
 
     @staff_action
     def preview(self, files, session, request: gr.Request):
-        self._require_staff(session, request, "preview")
+        s = self._require_staff(session, request, "preview")
         previews: list[dict] = []
         seen: set[str] = set()
         for f in files or []:
@@ -336,6 +336,10 @@ class StaffActions:
         if not previews:
             return ([], {}, render.render_action_error("Chọn ít nhất một tệp (PDF, DOCX, HTML, TXT hoặc HTML "
                                                        "Bộ pháp điển)."), gr.update(choices=[], value=None), "")
+        for p in previews:  # a file refused at the preview is a refused upload: logged (Nhật ký)
+            if p.get("error"):
+                self.audit.record("preview", user=s.username, role=s.role, outcome="refused", file=p.get("file", ""),
+                                  sha256=p.get("sha256", ""), client=_client(request), detail=p["error"])
         return (previews, {}, *self._preview_views(previews, {}), "")
 
     @staff_action
