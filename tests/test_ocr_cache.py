@@ -158,6 +158,21 @@ def test_preview_then_ingest_runs_the_engine_once(one_page_scan, tmp_path, monke
     [warned] = report["warnings"]
     assert any("OCR" in w for w in warned["warnings"])
 
+    # the preview shows each page's recognised text beside its image
+    [page] = preview["scan_pages"]
+    assert page["number"] == 1 and any(l.startswith("Điều 22") for l in page["lines"]), page
+    assert page["confidence"] > 50 and page["low"] is False
+    jpeg = kb.scan_page_image(str(one_page_scan), 1)
+    assert jpeg[:3] == b"\xff\xd8\xff" and len(jpeg) < 400_000
+    from ui import scan_view
+
+    item = {**preview, "path": str(one_page_scan), "file": one_page_scan.name,
+            "scan_images": scan_view.page_images(kb, str(one_page_scan), preview["scan_pages"])}
+    html = scan_view.render_scans([item, item])
+    assert html.count('<img src="data:image/jpeg;base64,') == 1 and "Ảnh quét trang 1" in html
+    assert "Điều 22" in html and "Trang 1: độ tin cậy" in html
+    assert count(calls) == 1  # drawing the page is not recognising it
+
     # another process serving the same home (kb serve --workers) reads the same folder
     again = knowledge_base(tmp_path / "home")
     assert again.preview_file(str(one_page_scan))[0]["number"] == "72/2015/NĐ-CP"
@@ -196,3 +211,17 @@ def test_no_cache_when_its_size_is_zero(one_page_scan, tmp_path, monkeypatch):
     kb.ingest_files([str(one_page_scan)])
     assert count(calls) == 2
     assert not any((tmp_path / "home" / "ocr-cache").glob("*.json"))
+
+
+def test_scan_view_escapes_the_recognised_text_and_names_low_pages():
+    from ui import scan_view
+
+    item = {"file": "synthetic_scan.pdf", "path": "/x/synthetic_scan.pdf",
+            "scan_pages": [{"number": 1, "lines": ["<script>x</script>"], "confidence": 60.0, "low": True},
+                           {"number": 2, "lines": [], "confidence": None, "low": False}],
+            "scan_images": {}}
+    html = scan_view.render_scans([item])
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Trang 1: độ tin cậy 60/100 — kiểm tra kỹ trang này với bản giấy" in html
+    assert "Trang 2: không nhận ra chữ nào" in html and html.count("Không hiện được ảnh trang này.") == 2
+    assert scan_view.render_scans([{"file": "a.txt", "scan_pages": []}]) == ""

@@ -806,6 +806,20 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         # logging out leaves nothing of the log on the page (client-side: no round trip)
         logout_btn.click(None, None, audit_outputs, js=f"() => [{json.dumps(audit_tab.PLACEHOLDER)}, null, '']",
                          api_visibility="private")
+        # A staff action clears what earlier actions said (a report, a refusal) the moment it starts,
+        # in the browser (no round trip), so no stale message stays beside the one being worked on.
+        staff_msgs = [login_msg, fix_msg, ingest_out, remove_out, correct_msg, restore_out, audit_outputs[2]]
+
+        def clear_on_start(trigger, extra=()):
+            outs = [*staff_msgs, *extra]
+            trigger(None, None, outs, js=f"() => {json.dumps([''] * len(outs))}", show_progress="hidden",
+                    api_visibility="private")
+
+        clear_on_start(preview_btn.click, [preview_out, compare_out])
+        for button in (fix_btn, ingest_btn, confirm_btn, cancel_btn, correct_btn, remove_btn, history_btn, version_btn,
+                       restore_btn, login_btn):
+            clear_on_start(button.click)
+        clear_on_start(password.submit)
         compare_io = dict(fn=app.compare, inputs=[previews, overrides, replace_choice, session],
                           outputs=[compare_out, confirm_row], **WRITE)
         previewed = preview_btn.click(app.preview, [files, session], [previews, overrides, preview_out, fix_key, fix_msg],

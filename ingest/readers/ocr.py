@@ -397,3 +397,48 @@ def ocr_image_file(path, deadline=None, language: str = LANGUAGE, limits: Limits
     binary = check_ocr(path, f"tệp ảnh {Path(path).suffix.lower()}", language)
     pages = _run(path, binary, frames, language, deadline, f"image|side={limits.max_side_px}|min={MIN_LONG_SIDE_PX}")
     return [p.lines for p in pages]
+
+
+SHOWN_SIDE_PX = 1000  # the long side of a page image shown to staff beside its recognised text
+
+
+def page_image(path, number: int, max_side: int = SHOWN_SIDE_PX, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """Page `number` (1-based) of a scanned PDF or a page image, as a small greyscale JPEG: what staff
+    compare the recognised text with in the preview. ReaderError when the page cannot be drawn."""
+    from PIL import Image
+
+    if Path(path).suffix.lower() == ".pdf":
+        import pypdfium2 as pdfium
+
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as exc:
+            raise ReaderError(str(path), f"không dựng được trang PDF ({exc})") from exc
+        try:
+            if not 1 <= number <= len(pdf):
+                raise ReaderError(str(path), f"không có trang {number}")
+            page = pdf[number - 1]
+            try:
+                width, height = page.get_size()
+                bitmap = page.render(scale=max_side / max(width, height, 1), grayscale=True)
+                try:
+                    image = bitmap.to_pil().copy()
+                finally:
+                    bitmap.close()
+            finally:
+                page.close()
+        finally:
+            pdf.close()
+    else:
+        frames = _image_frames(path, limits)
+        if not 1 <= number <= len(frames):
+            raise ReaderError(str(path), f"không có trang {number}")
+        image = frames[number - 1][1]()
+    try:
+        image = image.convert("L")
+        image.thumbnail((max_side, max_side), Image.LANCZOS)
+        buf = io.BytesIO()
+        image.save(buf, format="JPEG", quality=70)
+        return buf.getvalue()
+    finally:
+        image.close()
