@@ -810,16 +810,20 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         # in the browser (no round trip), so no stale message stays beside the one being worked on.
         staff_msgs = [login_msg, fix_msg, ingest_out, remove_out, correct_msg, restore_out, audit_outputs[2]]
 
-        def clear_on_start(trigger, extra=()):
-            outs = [*staff_msgs, *extra]
+        def clear_on_start(trigger, own=(), extra=()):
+            """`own`: what the action itself writes (left to it: cleared here, it could race its result)."""
+            outs = [m for m in staff_msgs if m not in own] + list(extra)
             trigger(None, None, outs, js=f"() => {json.dumps([''] * len(outs))}", show_progress="hidden",
                     api_visibility="private")
 
-        clear_on_start(preview_btn.click, [preview_out, compare_out])
-        for button in (fix_btn, ingest_btn, confirm_btn, cancel_btn, correct_btn, remove_btn, history_btn, version_btn,
-                       restore_btn, login_btn):
-            clear_on_start(button.click)
-        clear_on_start(password.submit)
+        clear_on_start(preview_btn.click, own=[fix_msg], extra=[compare_out])
+        for button, own in ((fix_btn, [fix_msg]), (ingest_btn, [ingest_out]), (confirm_btn, [ingest_out]),
+                            (cancel_btn, [ingest_out]), (correct_btn, [correct_msg]), (remove_btn, [remove_out]),
+                            (history_btn, [restore_out]), (version_btn, [restore_out]), (restore_btn, [restore_out]),
+                            (login_btn, [login_msg])):
+            clear_on_start(button.click, own=own)
+        clear_on_start(password.submit, own=[login_msg])
+
         compare_io = dict(fn=app.compare, inputs=[previews, overrides, replace_choice, session],
                           outputs=[compare_out, confirm_row], **WRITE)
         previewed = preview_btn.click(app.preview, [files, session], [previews, overrides, preview_out, fix_key, fix_msg],
