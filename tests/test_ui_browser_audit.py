@@ -1,14 +1,18 @@
-"""“Nhật ký” in Chromium (Playwright): legal staff see the audit log and filter it; anonymous visitors
-and officials never get it; a staff action clears what an earlier one said as soon as it starts.
+"""Staff pages in Chromium (Playwright): “Nhật ký” (legal staff see the audit log and filter it;
+anonymous visitors and officials never get it); a staff action clears what an earlier one said as soon
+as it starts; a scan is previewed page image beside recognised text, and ingested without a second OCR.
 
-Runs `kb serve` over an empty home (the audit view needs no documents), so it starts in seconds
-instead of waiting for the đề mục 32.1 home the other browser modules share.
+Runs `kb serve` over an empty home (these pages need no documents), so it starts in seconds instead
+of waiting for the đề mục 32.1 home the other browser modules share. Its `tesseract` is the real
+one behind a wrapper on PATH that counts each recognition (tests/test_ocr_cache.py). Set
+KB_SCREENSHOT_DIR to keep screenshots (docs/screenshot-desktop-audit.png, -scan-preview.png).
 """
 from __future__ import annotations
 
 import csv
 import io
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +23,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import REPO, UI_ACCOUNTS, free_port, stop_process, write_users_file
+from test_ocr_cache import count, counting_tesseract
 from ui.audit import read_jsonl
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -33,6 +38,11 @@ def empty_server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
     env.update(KB_USERS_FILE=str(users), KB_EMBEDDING="fake", GRADIO_ANALYTICS_ENABLED="False",
                ANONYMIZED_TELEMETRY="False")
+    calls = None
+    if shutil.which("tesseract"):
+        with pytest.MonkeyPatch.context() as mp:  # the wrapper, and the PATH it sets, for the server only
+            calls = counting_tesseract(root / "bin", mp)
+            env["PATH"] = os.environ["PATH"]
     log = root / "serve.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port)],
@@ -52,13 +62,13 @@ def empty_server(tmp_path_factory):
             stop_process(proc, 5)
             pytest.fail(f"kb serve did not answer on {url}:\n{log.read_text(errors='replace')[-4000:]}")
         time.sleep(1)
-    yield url, home
+    yield url, home, calls
     stop_process(proc, 20)
 
 
 @pytest.fixture
 def page(browser, empty_server):
-    url, _ = empty_server
+    url = empty_server[0]
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
@@ -70,6 +80,13 @@ def page(browser, empty_server):
     outside = {u for u in pg.requested if urlparse(u).hostname not in ("127.0.0.1", "localhost", None)}
     context.close()
     assert not outside, f"requests leaving localhost: {outside}"
+
+
+def shot(pg, name: str) -> None:
+    target = os.environ.get("KB_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(Path(target) / name), full_page=True)
 
 
 def field(pg, elem_id: str):
@@ -94,7 +111,7 @@ def test_anonymous_and_officials_never_see_the_log(page):
 
 
 def test_legal_staff_read_and_filter_the_log(page, empty_server):
-    _, home = empty_server
+    home = empty_server[1]
     login(page, "phapche", "synthetic-wrong-password")  # a refused attempt, to be found in the log
     page.locator("#kb-login-msg", has_text="không đúng").wait_for()
     field(page, "kb-pass").fill(UI_ACCOUNTS["phapche"][1])
@@ -118,6 +135,8 @@ def test_legal_staff_read_and_filter_the_log(page, empty_server):
     rows = page.locator("#kb-audit-table tbody tr")
     assert rows.count() >= 1
     assert all("kb-audit-refused" in (rows.nth(i).get_attribute("class") or "") for i in range(rows.count()))
+    page.locator("#kb-audit").scroll_into_view_if_needed()
+    shot(page, "screenshot-desktop-audit.png")
 
     page.locator("#kb-audit-csv-btn").click()
     page.locator("#kb-audit-msg", has_text="Tệp CSV gồm").wait_for()
@@ -143,3 +162,36 @@ def test_legal_staff_read_and_filter_the_log(page, empty_server):
     page.locator("#kb-logout-btn").click()
     page.locator("#kb-login-btn").wait_for()
     assert page.locator("#kb-audit-table table").count() == 0  # nothing of the log stays on the page
+
+
+def test_a_scan_is_previewed_beside_its_text_and_ingested_without_a_second_ocr(page, empty_server, tmp_path):
+    from conftest import DEMUC_32_1, require_shared
+    from kb.synthetic_scan import article_lines, header_lines, render_pages, source_document, write_image_pdf
+
+    calls = empty_server[2]
+    if calls is None:
+        pytest.skip("tesseract not installed (apt-get install tesseract-ocr tesseract-ocr-vie)")
+    require_shared(DEMUC_32_1)
+    doc = source_document()
+    units = {u.number: u for u in doc.units}
+    scan = write_image_pdf(tmp_path / "synthetic_scan_72_2015_dieu_22.pdf",
+                           [next(render_pages(header_lines(doc) + article_lines(units["22"])))])
+    before = count(calls)
+    login(page, "phapche", UI_ACCOUNTS["phapche"][1])
+    page.locator("#kb-manage").wait_for()
+    page.locator("#kb-upload input[type=file]").set_input_files(str(scan))
+    page.locator("#kb-upload", has_text=scan.name).wait_for()
+    page.locator("#kb-preview-btn").click()
+    shown = page.locator("#kb-preview .kb-scan-page").first
+    shown.wait_for(timeout=240_000)  # one page through Tesseract on shared cores
+    assert shown.locator("img[alt='Ảnh quét trang 1']").evaluate("i => i.complete && i.naturalWidth > 0")
+    text = shown.locator(".kb-scan-text").inner_text()
+    assert "Điều 22" in text and "Trang 1: độ tin cậy" in shown.inner_text()
+    assert count(calls) - before == 1
+    shown.scroll_into_view_if_needed()
+    shot(page, "screenshot-desktop-scan-preview.png")
+
+    page.locator("#kb-ingest-btn").click()
+    page.locator("#kb-ingest-report", has_text="Nạp xong").wait_for(timeout=240_000)
+    page.locator("#kb-docs", has_text="72/2015/NĐ-CP").wait_for()
+    assert count(calls) - before == 1, "the ingest ran Tesseract again instead of reusing the preview's page"
