@@ -82,11 +82,13 @@ def page(browser, empty_server):
     assert not outside, f"requests leaving localhost: {outside}"
 
 
-def shot(pg, name: str) -> None:
+def shot(locator, name: str) -> None:
+    """A screenshot of one part of the page (KB_SCREENSHOT_DIR)."""
     target = os.environ.get("KB_SCREENSHOT_DIR")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
-        pg.screenshot(path=str(Path(target) / name), full_page=True)
+        locator.scroll_into_view_if_needed()
+        locator.screenshot(path=str(Path(target) / name))
 
 
 def field(pg, elem_id: str):
@@ -126,6 +128,7 @@ def test_legal_staff_read_and_filter_the_log(page, empty_server):
     text = table.inner_text()
     assert "Đăng nhập không thành công" in text and "sai tên đăng nhập hoặc mật khẩu" in text
     assert "phapche" in text and "login_failed" not in text  # the page says it in words, not codes
+    shot(page.locator("#kb-audit"), "screenshot-desktop-audit.png")
 
     before = page.locator("#kb-audit-table .kb-meta").inner_text()
     page.locator("#kb-audit-refused input").check()
@@ -135,8 +138,6 @@ def test_legal_staff_read_and_filter_the_log(page, empty_server):
     rows = page.locator("#kb-audit-table tbody tr")
     assert rows.count() >= 1
     assert all("kb-audit-refused" in (rows.nth(i).get_attribute("class") or "") for i in range(rows.count()))
-    page.locator("#kb-audit").scroll_into_view_if_needed()
-    shot(page, "screenshot-desktop-audit.png")
 
     page.locator("#kb-audit-csv-btn").click()
     page.locator("#kb-audit-msg", has_text="Tệp CSV gồm").wait_for()
@@ -188,8 +189,7 @@ def test_a_scan_is_previewed_beside_its_text_and_ingested_without_a_second_ocr(p
     text = shown.locator(".kb-scan-text").inner_text()
     assert "Điều 22" in text and "Trang 1: độ tin cậy" in shown.inner_text()
     assert count(calls) - before == 1
-    shown.scroll_into_view_if_needed()
-    shot(page, "screenshot-desktop-scan-preview.png")
+    shot(page.locator("#kb-preview"), "screenshot-desktop-scan-preview.png")
 
     page.locator("#kb-ingest-btn").click()
     page.locator("#kb-ingest-report", has_text="Nạp xong").wait_for(timeout=240_000)
