@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     ocr_max_side_px: int = _f(7000, "KB_OCR_MAX_SIDE_PX",
                               "cạnh dài tối đa (điểm ảnh) của một trang trước khi OCR; ảnh lớn hơn được thu nhỏ",
                               ge=1000)
+    ocr_cache_mb: int = _f(64, "KB_OCR_CACHE_MB",
+                           "dung lượng tối đa (MB) của phần chữ OCR giữ lại trong thư mục dữ liệu (ocr-cache) để "
+                           "xem trước rồi nạp một bản quét chỉ OCR một lần; 0 = không giữ", ge=0)
     # UI
     host: str = _f("127.0.0.1", "KB_HOST", "địa chỉ giao diện web")
     port: int = _f(7860, "KB_PORT", "cổng giao diện web")
@@ -189,6 +192,10 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.home / "feedback.sqlite3"  # one row per answer: a changed vote replaces the old one
+
+    @property
+    def ocr_cache_path(self) -> Path:
+        return self.home / "ocr-cache"  # recognised pages by file hash (ingest.readers.ocr_cache)
 
     @property
     def audit_path(self) -> Path:

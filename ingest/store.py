@@ -33,6 +33,7 @@ from ingest.limits import Deadline, Limits, ReadTimeout, check_file_size, check_
 from ingest.model import LegalDocument, NothingToStore, ReaderError
 from ingest.nodes import ClauseNode, build_nodes
 from ingest.readers import LINK_LOOP, expand_paths, read_path
+from ingest.readers.ocr_cache import MB as _MB, OcrCache, using_ocr_cache
 from ingest.registry import REBUILD, NodeRow, Registry, Replace, ReplaceRefused
 from ingest.versions import VERSIONED_KINDS, document_from_version
 
@@ -133,6 +134,8 @@ class KnowledgeStore:
         self.registry = Registry(settings.registry_path)
         self.catalog: Catalog = load_catalog(settings.catalog_path)
         self.limits = Limits.from_settings(settings)
+        # A scan previewed is not OCR'd again when it is ingested (nor when a correction reads it again).
+        self.ocr_cache = OcrCache(settings.ocr_cache_path, max_bytes=settings.ocr_cache_mb * _MB)
         self._lexical: LexicalIndex | None = None
         self._lexical_mutex = threading.Lock()
         self._lexical_disk_lock = ProcessLock(settings.home / "locks" / "lexical.lock", "dựng lại chỉ mục từ vựng")
@@ -296,7 +299,7 @@ class KnowledgeStore:
         """read_path within the limits; the time limit interrupts only in the main thread (see time_limit)."""
         deadline = Deadline(path, self.limits.max_seconds)
         try:
-            with time_limit(self.limits.max_seconds):
+            with time_limit(self.limits.max_seconds), using_ocr_cache(self.ocr_cache):
                 docs = read_path(path, self.limits)
         except ReadTimeout:
             raise time_exceeded(path, self.limits.max_seconds) from None

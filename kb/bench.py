@@ -15,7 +15,7 @@ from core.settings import REPO_ROOT, Settings
 from ingest.registry import Registry
 from kb.bench_common import (ALQAC_ARTICLES, BENCH_HOME, DEMUC_32_1, PHAPDIEN_DIR, SEED_DIR, bench_section, dir_size,
                              registry_counts, run_kb_child, write_section)
-from kb.bench_ocr import ocr_table, run_ocr_bench
+from kb.bench_ocr import ocr_once_table, ocr_table, run_ocr_bench, run_ocr_once_bench
 from kb.bench_qa import run_qa_bench
 
 def engine_throughput(home: Path, sample: int = 96) -> float:
@@ -85,6 +85,9 @@ def run_bench(args, settings: Settings) -> int:
         cmd = "kb bench ingest" + (" --quick" if args.quick else "")
         write_section(out, "Ingestion", bench_section("Ingestion", cmd, ingest_table(rows)))
         write_section(out, "OCR", bench_section("OCR", cmd, ocr_table(run_ocr_bench())))
+    elif args.what == "ocr-once":
+        write_section(out, "OCR: preview then ingest", bench_section("OCR: preview then ingest", "kb bench ocr-once",
+                                                                     ocr_once_table(run_ocr_once_bench())))
     elif args.what == "load":
         from kb.bench_load import run_load_bench  # starts `kb serve` and gradio_client users
 

@@ -75,6 +75,10 @@ class KnowledgeService(Protocol):
 
     def preview_file(self, path: str, overrides: dict | None = None) -> list[dict]: ...
 
+    def scan_pages(self, path: str) -> list[dict]: ...
+
+    def scan_page_image(self, path: str, number: int) -> bytes: ...
+
     def compare_file(self, path: str, overrides: dict | None = None, replace: str | None = None) -> list[DocumentDiff]: ...
 
     def original_file(self, key: str) -> OriginalFile | None: ...
@@ -620,11 +624,35 @@ class KnowledgeBase:
                          staff=staff, in_catalog=entry is not None)
         return status_of(facts, None, today(), [a for a in screen_amendments(d)[0] if a.target_key == d.key])
 
+    def scan_pages(self, path: str) -> list[dict]:
+        """What OCR recognised on each page of the file, as it was last read (the OCR cache, by the
+        file's SHA-256): number, lines, mean confidence, whether staff should check it. [] when the
+        file was not OCR'd (or its pages are no longer kept)."""
+        from ingest.readers.ocr import PageText
+        from ingest.readers.ocr_cache import file_sha256
+
+        try:
+            pages = self.store.ocr_cache.latest(file_sha256(path))
+        except OSError:
+            return []
+        out = []
+        for number, p in pages.items():
+            page = PageText(number, [str(l) for l in p["lines"]], p.get("confidence"), p.get("doubtful") or 0.0)
+            out.append({"number": number, "lines": page.lines, "confidence": page.confidence, "low": page.low})
+        return out
+
+    def scan_page_image(self, path: str, number: int) -> bytes:
+        """Page `number` of a scanned file as a small JPEG (ingest.readers.ocr.page_image); ReaderError if it cannot be drawn."""
+        from ingest.readers.ocr import page_image
+
+        return page_image(path, number, limits=self.store.limits)
+
     def preview_file(self, path: str, overrides: dict | None = None) -> list[dict]:
         try:
             docs = self._parse(path, overrides)
         except ReaderError as exc:
             return [{"error": str(exc)}]
+        scanned = self.scan_pages(path)
         out = []
         for d in docs:
             out.append({
@@ -637,6 +665,8 @@ class KnowledgeBase:
                 **self._planned_relations(d),
                 # corrections made to an earlier version, applied again to this one
                 "kept_corrections": {k: c["value"] for k, c in d.corrections.items() if c.get("kept")},
+                # the recognised text of each scanned page, shown beside the page image
+                "scan_pages": scanned,
             })
         if not out:
             out.append({"error": f"{path}: không tìm thấy điều/mục nào trong tệp"})

@@ -29,7 +29,7 @@ PHONE = {"width": 390, "height": 844}
 QUESTION = "Ai quy định việc tổ chức Ngày Việt Nam ở nước ngoài?"
 # ASCII words people may read that are not Vietnamese syllables: file formats (also as extensions),
 # units, the date format, "internet" as the law writes it, and the test accounts' names (conftest).
-ALLOWED_ASCII = ({"PDF", "DOCX", "DOC", "HTML", "HTM", "TXT", "Word", "LibreOffice", "MB", "KB", "B", "dd", "mm", "yyyy",
+ALLOWED_ASCII = ({"PDF", "DOCX", "DOC", "HTML", "HTM", "TXT", "CSV", "Word", "LibreOffice", "MB", "KB", "B", "dd", "mm", "yyyy",
                   "internet", "Internet"} | {f.lower() for f in ("PDF", "DOCX", "DOC", "HTML", "HTM", "TXT")}
                  | set(UI_ACCOUNTS))
 # Vietnamese syllables written without diacritics (what is left of a Vietnamese word in plain ASCII).

@@ -8,6 +8,7 @@ from the page. Inputs are bounded where they enter (settings, "Limits (hardening
 """
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import sys
@@ -26,7 +27,7 @@ import gradio as gr  # noqa: E402  (after the offline environment is set)
 from core.backends import make_backends  # noqa: E402
 from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
-from ui import basis_tab, desk_tab, render, scratch, web, wording  # noqa: E402
+from ui import audit_tab, basis_tab, desk_tab, render, scratch, web, wording  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
 from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
 from ui.export import ExportItem, clauses_docx  # noqa: E402
@@ -758,6 +759,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                                 scale=1)
                     restore_out = gr.HTML("", js_on_load=None, elem_id="kb-restore-msg")
                     version_out = gr.HTML("", js_on_load=None, elem_id="kb-version-text")
+                    audit_box = gr.Column()  # “Nhật ký” (ui/audit_tab.py), built below with the events it needs
                 gr.Markdown("## Danh sách văn bản")
                 docs_html = gr.HTML("", js_on_load=None, elem_id="kb-docs")
 
@@ -799,6 +801,29 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         # A refused staff action (session expired) is said next to its button by staff_refused, not in a toast.
         refused = dict(fn=app.staff_refused, inputs=None, api_visibility="private", concurrency_id="kb-login",
                        concurrency_limit=4)
+        with audit_box:  # “Nhật ký”: the audit log, for legal staff (the staff column is theirs only)
+            audit_outputs = audit_tab.build(app, session, READ, refused, [session, *session_outputs])
+        # logging out leaves nothing of the log on the page (client-side: no round trip)
+        logout_btn.click(None, None, audit_outputs, js=f"() => [{json.dumps(audit_tab.PLACEHOLDER)}, null, '']",
+                         api_visibility="private")
+        # A staff action clears what earlier actions said (a report, a refusal) the moment it starts,
+        # in the browser (no round trip), so no stale message stays beside the one being worked on.
+        staff_msgs = [login_msg, fix_msg, ingest_out, remove_out, correct_msg, restore_out, audit_outputs[2]]
+
+        def clear_on_start(trigger, own=(), extra=()):
+            """`own`: what the action itself writes (left to it: cleared here, it could race its result)."""
+            outs = [m for m in staff_msgs if m not in own] + list(extra)
+            trigger(None, None, outs, js=f"() => {json.dumps([''] * len(outs))}", show_progress="hidden",
+                    api_visibility="private")
+
+        clear_on_start(preview_btn.click, own=[fix_msg], extra=[compare_out])
+        for button, own in ((fix_btn, [fix_msg]), (ingest_btn, [ingest_out]), (confirm_btn, [ingest_out]),
+                            (cancel_btn, [ingest_out]), (correct_btn, [correct_msg]), (remove_btn, [remove_out]),
+                            (history_btn, [restore_out]), (version_btn, [restore_out]), (restore_btn, [restore_out]),
+                            (login_btn, [login_msg])):
+            clear_on_start(button.click, own=own)
+        clear_on_start(password.submit, own=[login_msg])
+
         compare_io = dict(fn=app.compare, inputs=[previews, overrides, replace_choice, session],
                           outputs=[compare_out, confirm_row], **WRITE)
         previewed = preview_btn.click(app.preview, [files, session], [previews, overrides, preview_out, fix_key, fix_msg],

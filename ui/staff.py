@@ -23,7 +23,7 @@ from core.vocab import UPLOAD_EXTENSIONS
 
 import gradio as gr
 
-from ui import render, scratch, wording
+from ui import render, scan_view, scratch, wording
 from ui.audit import AuditUnavailable, file_sha256
 from ui.auth import LOGIN_CLIENT, SESSION_ENDED, Session, User, can_manage
 
@@ -302,9 +302,13 @@ class StaffActions:
         with self.lock.read():
             items = self.kb.preview_file(str(path), overrides) if overrides else self.kb.preview_file(str(path))
         out = []
+        scanned = next((i.get("scan_pages") for i in items if i.get("scan_pages")), None)
+        images = scan_view.page_images(self.kb, str(path), scanned) if scanned else {}
         for item in items:
             if item.get("error"):  # said without the server path or the exception's name
                 item = {**item, "error": wording.plain_reason(item["error"], path.name)}
+            if item.get("scan_pages"):
+                item = {**item, "scan_images": images}
             out.append({**item, "file": path.name, "path": str(path), "sha256": sha,
                         "orig_key": item.get("key", ""),
                         "original": {k: item.get(k) or "" for k, _ in render.EDITABLE_FIELDS}})
@@ -314,12 +318,13 @@ class StaffActions:
         existing = {d.key for d in self._docs() if d.ready}
         keyed = [p for p in previews if not p.get("error")]
         choices = [(f"{p.get('key') or p.get('title', '')} ({p['file']})", p["orig_key"]) for p in keyed]
-        return (render.render_preview(previews, existing, corrected=[p["key"] for p in keyed if p["orig_key"] in overrides]),
+        return (render.render_preview(previews, existing, corrected=[p["key"] for p in keyed if p["orig_key"] in overrides])
+                + scan_view.render_scans(previews),
                 gr.update(choices=choices, value=choices[0][1] if choices else None))
 
     @staff_action
     def preview(self, files, session, request: gr.Request):
-        self._require_staff(session, request, "preview")
+        s = self._require_staff(session, request, "preview")
         previews: list[dict] = []
         seen: set[str] = set()
         for f in files or []:
@@ -336,6 +341,10 @@ class StaffActions:
         if not previews:
             return ([], {}, render.render_action_error("Chọn ít nhất một tệp (PDF, DOCX, HTML, TXT hoặc HTML "
                                                        "Bộ pháp điển)."), gr.update(choices=[], value=None), "")
+        for p in previews:  # a file refused at the preview is a refused upload: logged (Nhật ký)
+            if p.get("error"):
+                self.audit.record("preview", user=s.username, role=s.role, outcome="refused", file=p.get("file", ""),
+                                  sha256=p.get("sha256", ""), client=_client(request), detail=p["error"])
         return (previews, {}, *self._preview_views(previews, {}), "")
 
     @staff_action

@@ -190,6 +190,8 @@ class SecurityMiddleware:
         try:
             guard.check_declared()
         except BodyRefused as refusal:
+            if rule.upload:
+                await self._upload_refused(scope, s, refusal)
             return await guard.refuse(send_with_headers, refusal)
         if path in ("", "/config") and not conn.cookies.get(pages.COOKIE):
             extra_cookies.append(pages.cookie_header(pages.new_token(), _is_https(conn)))
@@ -200,7 +202,10 @@ class SecurityMiddleware:
             except BodyRefused as refusal:
                 return await guard.refuse(send_with_headers, refusal)
         if rule.upload:
-            return await self._upload(scope, guard, send_with_headers)
+            await self._upload(scope, guard, send_with_headers)
+            if guard.refused is not None:  # cut off past the cap while it arrived (no size declared)
+                await self._upload_refused(scope, s, guard.refused)
+            return
         if path == "/login" and method == "POST":
             return await self._gradio_login(scope, guard, conn, send_with_headers, extra_cookies)
         if path == "/logout":
@@ -273,6 +278,12 @@ class SecurityMiddleware:
         if guard.refused is not None and not guard.responding:
             await guard.refuse(send, guard.refused)
 
+    async def _upload_refused(self, scope, s, refusal: BodyRefused) -> None:
+        """A staff upload refused at the edge (too large, temporary space full) is a refused attempt: logged."""
+        await run_in_threadpool(self.kb.audit.record, "upload", user=s.username if s else "", role=s.role if s else "",
+                                outcome="refused", target=routes.relative_path(scope), client=client_host(scope),
+                                detail=f"HTTP {refusal.status}: {refusal.message}")
+
     async def _upload(self, scope, guard: BodyGuard, send) -> None:
         """A staff upload, while the temp dir Gradio writes it to stays under KB_MAX_TEMP_MB."""
         settings = self.kb.settings
@@ -280,8 +291,10 @@ class SecurityMiddleware:
         limit = settings.max_temp_mb << 20
         used = await run_in_threadpool(scratch.used_bytes, scratch.active(settings))
         if used + self.uploading + need > limit:
-            return await guard.refuse(send, BodyRefused(507, TEMP_FULL.format(
-                used=edge.size_text(used + self.uploading), limit=edge.size_text(limit))))
+            refusal = BodyRefused(507, TEMP_FULL.format(used=edge.size_text(used + self.uploading),
+                                                        limit=edge.size_text(limit)))
+            await self._upload_refused(scope, self.kb.sessions.get(cookie_token(HTTPConnection(scope))), refusal)
+            return await guard.refuse(send, refusal)
         self.uploading += need  # concurrent uploads count before their bytes land
         try:
             await self._run(scope, guard, send)

@@ -18,6 +18,10 @@ a page larger than KB_OCR_MAX_SIDE_PX is scaled down before any conversion or OC
 text is NFC-normalised (clean_lines) and goes to the same structure parser as any PDF text. Each
 page's mean word confidence is kept; a page under LOW_CONFIDENCE is named in a note
 (LegalDocument.warnings) so staff check it against the paper.
+
+A page is recognised once per file: when the caller set an OcrCache (ingest.readers.ocr_cache,
+`using_ocr_cache`), each page read is stored under the file's SHA-256 and the engine's recipe, and
+a later read of the same bytes (the ingest after the preview) takes it from there.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from pathlib import Path
 from ingest.limits import DEFAULT_LIMITS, Limits, check_image_pixels, image_too_large
 from ingest.model import ReaderError
 from ingest.readers.notes import note
+from ingest.readers.ocr_cache import current_cache, file_sha256
 from ingest.text import clean_lines
 
 TESSERACT = "tesseract"  # looked up on PATH
@@ -47,6 +52,10 @@ PAGE_TIMEOUT_S = 120
 # A page is rendered at PDF_DPI unless that makes its long side larger than Limits.max_side_px
 # (KB_OCR_MAX_SIDE_PX: a poster-size page); a larger page image is scaled down to it.
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-vie"
+PSM = 3
+# The version of what prepare_page does to a page before Tesseract sees it: part of the OCR cache's
+# recipe, so bump it whenever the preparation changes (a cached page would no longer be what it gives).
+PREP_VERSION = 1
 
 
 @dataclass
@@ -84,6 +93,29 @@ def _languages(binary: str) -> frozenset[str]:
     return frozenset(l.strip() for l in done.stdout.decode("utf-8", "replace").splitlines()[1:] if l.strip())
 
 
+def engine_identity(binary: str, language: str) -> str:
+    """Which engine and models recognise the pages: Tesseract's version line, and each language
+    model's size and modification time (a model reinstalled or upgraded changes it)."""
+    def first_lines(*args) -> list[str]:
+        try:
+            done = subprocess.run([binary, *args], capture_output=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        return (done.stdout + done.stderr).decode("utf-8", "replace").splitlines()
+
+    version = next(iter(first_lines("--version")), "?").strip()
+    listing = next(iter(first_lines("--list-langs")), "")
+    folder = listing.split('"')[1] if listing.count('"') >= 2 else ""
+    models = []
+    for lang in language.split("+"):
+        try:
+            st = os.stat(Path(folder) / f"{lang}.traineddata")
+            models.append(f"{lang}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            models.append(f"{lang}:?")
+    return f"{version}|{','.join(models)}"
+
+
 def check_ocr(path, what: str, language: str = LANGUAGE) -> str:
     """The tesseract binary to use; refuses, saying exactly what to install, when Tesseract or its
     Vietnamese model is missing."""
@@ -104,7 +136,7 @@ def run_tesseract(binary: str, image, language: str, number: int) -> list[dict]:
     image.save(buf, format="PNG")
     # One OpenMP thread: on two cores Tesseract's threads slow each other down (see module doc).
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    cmd = [binary, "stdin", "stdout", "-l", language, "--psm", "3", "--dpi", str(PDF_DPI), "tsv"]
+    cmd = [binary, "stdin", "stdout", "-l", language, "--psm", str(PSM), "--dpi", str(PDF_DPI), "tsv"]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         out, err = proc.communicate(buf.getvalue(), timeout=PAGE_TIMEOUT_S)
@@ -199,12 +231,40 @@ def _note_pages(pages: list[PageText], language: str) -> None:
                  f"dưới {DOUBTFUL_WORD:.0f}) — kiểm tra kỹ trang này với bản giấy")
 
 
-def _run(path, binary: str, numbered_images, language: str, deadline=None) -> list[PageText]:
+def _recipe(binary: str, language: str, how: str) -> str:
+    """The OCR cache's recipe: the engine, the language and every setting that changes what Tesseract sees."""
+    return (f"{engine_identity(binary, language)}|lang={language}|psm={PSM}|dpi={PDF_DPI}|prep={PREP_VERSION}"
+            f"|doubtful={DOUBTFUL_WORD}|{how}")
+
+
+def _page_record(page: PageText) -> dict:
+    return {"lines": page.lines, "confidence": page.confidence, "doubtful": page.doubtful}
+
+
+def _cached_page(number: int, record: dict) -> PageText:
+    return PageText(number, [str(l) for l in record["lines"]], record.get("confidence"), record.get("doubtful") or 0.0)
+
+
+def _run(path, binary: str, numbered_images, language: str, deadline=None, how: str = "") -> list[PageText]:
     """OCR (page number, image factory) pairs one at a time; a page that fails is reported by number.
     `deadline` (ingest.limits.Deadline) is checked between pages: the web UI's threads cannot be
-    interrupted, so a 500-page scan must stop itself."""
+    interrupted, so a 500-page scan must stop itself. With an OCR cache set, a page already
+    recognised from these bytes with this recipe (`how`: the reader's own settings) is not read
+    again, and each page recognised here is stored at once."""
+    cache = current_cache()
+    sha = recipe = ""
+    known: dict[int, dict] = {}
+    if cache is not None:
+        try:
+            sha, recipe = file_sha256(path), _recipe(binary, language, how)
+            known = cache.pages(sha, recipe)
+        except OSError:
+            cache = None
     pages = []
     for number, load in numbered_images:
+        if number in known:
+            pages.append(_cached_page(number, known[number]))
+            continue
         if deadline is not None:
             deadline.check()
         image = load()
@@ -214,6 +274,9 @@ def _run(path, binary: str, numbered_images, language: str, deadline=None) -> li
             raise ReaderError(str(path), f"trang {exc.number}: {exc.reason}") from exc
         finally:
             image.close()
+        if cache is not None:
+            known[number] = _page_record(pages[-1])
+            cache.put(sha, recipe, known)
     _note_pages(pages, language)
     return pages
 
@@ -258,7 +321,8 @@ def ocr_missing_pdf_pages(path, pages: list[list[str]], what: str, deadline=None
         return load
 
     try:
-        done = _run(path, binary, [(i + 1, render(i)) for i in missing], language, deadline)
+        done = _run(path, binary, [(i + 1, render(i)) for i in missing], language, deadline,
+                    f"pdf|side={limits.max_side_px}")
     finally:
         pdf.close()
     out = list(pages)
@@ -331,5 +395,50 @@ def ocr_image_file(path, deadline=None, language: str = LANGUAGE, limits: Limits
     """A page image (PNG, JPEG, TIFF — each TIFF frame a page) -> lines per page."""
     frames = _image_frames(path, limits)  # the header checks first: an absurd image is refused, OCR or not
     binary = check_ocr(path, f"tệp ảnh {Path(path).suffix.lower()}", language)
-    pages = _run(path, binary, frames, language, deadline)
+    pages = _run(path, binary, frames, language, deadline, f"image|side={limits.max_side_px}|min={MIN_LONG_SIDE_PX}")
     return [p.lines for p in pages]
+
+
+SHOWN_SIDE_PX = 1000  # the long side of a page image shown to staff beside its recognised text
+
+
+def page_image(path, number: int, max_side: int = SHOWN_SIDE_PX, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """Page `number` (1-based) of a scanned PDF or a page image, as a small greyscale JPEG: what staff
+    compare the recognised text with in the preview. ReaderError when the page cannot be drawn."""
+    from PIL import Image
+
+    if Path(path).suffix.lower() == ".pdf":
+        import pypdfium2 as pdfium
+
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as exc:
+            raise ReaderError(str(path), f"không dựng được trang PDF ({exc})") from exc
+        try:
+            if not 1 <= number <= len(pdf):
+                raise ReaderError(str(path), f"không có trang {number}")
+            page = pdf[number - 1]
+            try:
+                width, height = page.get_size()
+                bitmap = page.render(scale=max_side / max(width, height, 1), grayscale=True)
+                try:
+                    image = bitmap.to_pil().copy()
+                finally:
+                    bitmap.close()
+            finally:
+                page.close()
+        finally:
+            pdf.close()
+    else:
+        frames = _image_frames(path, limits)
+        if not 1 <= number <= len(frames):
+            raise ReaderError(str(path), f"không có trang {number}")
+        image = frames[number - 1][1]()
+    try:
+        image = image.convert("L")
+        image.thumbnail((max_side, max_side), Image.LANCZOS)
+        buf = io.BytesIO()
+        image.save(buf, format="JPEG", quality=70)
+        return buf.getvalue()
+    finally:
+        image.close()
