@@ -101,7 +101,7 @@ def cmd_ingest(args, settings) -> int:
     if not paths:
         print("Cần ít nhất một đường dẫn: kb ingest TỆP_HOẶC_THƯ_MỤC … (hoặc --default-corpus)", file=sys.stderr)
         return 2
-    if args.force:  # the documented rebuild of a damaged registry: set it aside, then store afresh
+    if args.force and not settings.registry_url:  # the documented rebuild of a damaged registry file: set it aside
         from ingest.registry import damage, set_aside
 
         reason = damage(settings.registry_path)
