@@ -1,0 +1,172 @@
+"""The registry on its two backends: an SQLite file (the embedded default) and PostgreSQL
+(KB_REGISTRY_URL), both real (tests/pg_server.py starts the server). The decree is SYNTHETIC
+(tests/test_replace_versions.py)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import REPO
+from test_replace_versions import KEY, synthetic_decree_lines, write_txt
+
+pytestmark = pytest.mark.registries
+
+
+def test_a_new_registry_is_at_the_newest_migration(registry_target):
+    import sqlalchemy as sa
+
+    from ingest import registry_db
+    from ingest.registry import Registry
+
+    reg = Registry(registry_target)
+    try:
+        assert registry_db.current_revision(reg.db) == registry_db.head_revision()
+        tables = set(sa.inspect(reg.db.engine).get_table_names())
+        assert {"sources", "documents", "units", "nodes", "amendments", "versions", "corrections", "meta",
+                "alembic_version"} <= tables
+        assert not registry_db.migrate(reg.db)  # opening it again migrates nothing
+    finally:
+        reg.close()
+
+
+def test_a_file_is_replaced_in_one_transaction(fake_kb, tmp_path, monkeypatch):
+    """A failure after the old rows were deleted (here: while storing the amendment relations)
+    rolls the whole replacement back: the old version is still there, whole, and nothing moved."""
+    from ingest.registry import Registry
+
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v2").mkdir()
+    v1 = write_txt(tmp_path / "v1" / "nd998-synthetic.txt", synthetic_decree_lines(1))
+    v2 = write_txt(tmp_path / "v2" / "nd998-synthetic-moi.txt", synthetic_decree_lines(2))
+    kb = fake_kb(v1)
+    reg = kb.store.registry
+    before = ([n.text for n in reg.nodes_of(KEY)], reg.units(KEY), reg.versions(KEY), reg.generation(), reg.sources())
+
+    calls = []
+
+    def broken(*args, **kw):
+        calls.append(args[1])
+        raise RuntimeError("synthetic failure in the middle of the transaction")
+
+    monkeypatch.setattr(Registry, "_insert_amendments", staticmethod(broken))
+    try:
+        kb.ingest_files([str(v2)], replace=[KEY])
+    except RuntimeError:
+        pass  # raised or reported: either way nothing of it may be stored
+    assert calls == [KEY]  # it failed inside the transaction, after the old rows were deleted
+    after = ([n.text for n in reg.nodes_of(KEY)], reg.units(KEY), reg.versions(KEY), reg.generation(), reg.sources())
+    assert after == before and any("một lần" in t for t in before[0])
+
+
+def test_the_document_list_keeps_the_order_documents_were_stored_in(fake_kb, tmp_path):
+    b = write_txt(tmp_path / "nd998-synthetic.txt", synthetic_decree_lines(1))
+    a = write_txt(tmp_path / "nd997-synthetic.txt", synthetic_decree_lines(1, number="997/2099/NĐ-CP"))
+    kb = fake_kb(b)
+    kb.ingest_files([str(a)])
+    listed = lambda: [d.key for d in kb.store.registry.documents()]  # noqa: E731
+    assert listed() == [KEY, "997/2099/NĐ-CP"]
+    kb.ingest_files([str(b)])  # unchanged: skipped, stays where it is
+    assert listed() == [KEY, "997/2099/NĐ-CP"]
+    (tmp_path / "v2").mkdir()
+    kb.ingest_files([str(write_txt(tmp_path / "v2" / "nd998-synthetic-moi.txt", synthetic_decree_lines(2)))],
+                    replace=[KEY])
+    assert listed() == ["997/2099/NĐ-CP", KEY]  # stored again: listed last, as SQLite's rowid had it
+
+
+WRITER = textwrap.dedent("""
+    import sys, time
+    from ingest.registry import Registry
+
+    target, me, other, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    reg = Registry(target)
+    for i in range(rounds):
+        with reg.transaction() as db:  # read, then write: a lost update unless writers are serialised
+            row = db.execute("SELECT v FROM meta WHERE k='counter'").fetchone()
+            n = int(row[0]) if row else 0
+            time.sleep(0.002)
+            db.execute("INSERT INTO meta(k, v) VALUES('counter', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+                       (str(n + 1),))
+        reg.record_usage({me: 1})
+    reg.set_meta(me + "-done", "1")
+    deadline = time.time() + 120
+    while reg.get_meta(other + "-done") is None:  # the other process's commit, seen from this one
+        if time.time() > deadline:
+            sys.exit("never saw " + other)
+        time.sleep(0.05)
+    print(reg.usage().get(other, 0))
+""")
+
+
+def test_two_processes_writing_see_each_others_commits(registry_target):
+    """Two processes write the same registry at once (the several-hosts case on PostgreSQL): every
+    read-modify-write counts (writers serialised), and each reads what the other committed."""
+    from ingest.registry import Registry
+
+    Registry(registry_target).close()  # created (migrated) before the race; migrating under it is its own test
+    rounds = 40
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(registry_target), me, other, str(rounds)],
+                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for me, other in (("a", "b"), ("b", "a"))]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert [int(o.strip()) for o, _ in outs] == [rounds, rounds]  # each saw all of the other's usage
+    reg = Registry(registry_target)
+    try:
+        assert reg.get_meta("counter") == str(2 * rounds)
+        assert reg.usage() == {"a": rounds, "b": rounds}
+    finally:
+        reg.close()
+
+
+MIGRATE = textwrap.dedent("""
+    import sys
+    from ingest.registry import Registry
+    Registry(sys.argv[1]).close()
+""")
+
+
+def test_two_processes_opening_a_new_registry_migrate_it_once(registry_target):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    procs = [subprocess.Popen([sys.executable, "-c", MIGRATE, str(registry_target)], cwd=REPO, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    from ingest import registry_db
+    from ingest.registry import Registry
+
+    reg = Registry(registry_target)
+    try:
+        assert registry_db.current_revision(reg.db) == registry_db.head_revision()
+    finally:
+        reg.close()
+
+
+@pytest.mark.registries("postgresql")
+def test_a_server_that_cannot_be_reached_is_reported_in_vietnamese(pg_server, tmp_path):
+    """KB_REGISTRY_URL naming a server that is not there: a KbError saying which server (without
+    its password) and what to check; no traceback, nothing created."""
+    from core.errors import KbError
+    from ingest.registry import Registry
+
+    url = f"postgresql://kb:bi-mat@/khong_co?host={tmp_path}&port=1"
+    with pytest.raises(KbError) as err:
+        Registry(url)
+    text = str(err.value)
+    assert "Không kết nối được tới cơ sở dữ liệu PostgreSQL" in text and "KB_REGISTRY_URL" in text
+    assert "bi-mat" not in text
+
+
+def test_the_setting_takes_only_postgresql_urls():
+    from core.errors import SettingsError
+    from core.settings import load_settings
+
+    assert load_settings(env={"KB_REGISTRY_URL": "postgresql://kb@db.example/kb"}).registry_target == \
+        "postgresql://kb@db.example/kb"
+    assert load_settings(env={}).registry_target.name == "registry.sqlite3"
+    with pytest.raises(SettingsError, match="KB_REGISTRY_URL"):
+        load_settings(env={"KB_REGISTRY_URL": "mysql://kb@db.example/kb"})
