@@ -621,7 +621,7 @@ class Registry:
             now = time.time()
             with self.transaction() as db:
                 db.executemany("INSERT INTO usage(doc_key, hits, last) VALUES(?,?,?) ON CONFLICT(doc_key) "
-                               "DO UPDATE SET hits = hits + excluded.hits, last = excluded.last",
+                               "DO UPDATE SET hits = usage.hits + excluded.hits, last = excluded.last",
                                [(k, n, now) for k, n in hits.items()])
 
     def usage(self) -> dict[str, int]:
