@@ -640,3 +640,34 @@ class Registry:
         with self.transaction() as db:
             db.executemany(_upsert("dense_state", "node_id, text_hash", "node_id"), upserted)
             db.executemany("DELETE FROM dense_state WHERE node_id=?", [(d,) for d in deleted])
+
+    # ---- failed web logins, shared by every `kb serve` process (ui.auth.Authenticator's budget of guesses)
+    def login_failures(self, key: str, since: float) -> list[float]:
+        """Times of the failures counted under `key` after `since`, oldest first."""
+        return [r[0] for r in self.db.execute("SELECT at FROM login_failures WHERE k=? AND at>? ORDER BY at",
+                                              (key, since))]
+
+    def add_login_failures(self, keys: list[str], now: float, forget_before: float, per_key: int,
+                           max_keys: int) -> None:
+        """One failure at `now` under each key; then what no longer counts goes: failures at or before
+        `forget_before`, all but the newest `per_key` of a key, and the keys least recently failed
+        beyond `max_keys` (the table stays bounded whatever an attacker sends)."""
+        with self.transaction() as db:
+            db.executemany("INSERT INTO login_failures(k, at) VALUES(?,?)", [(k, now) for k in keys])
+            db.execute("DELETE FROM login_failures WHERE at <= ?", (forget_before,))
+            for k in keys:
+                times = [r[0] for r in db.execute("SELECT at FROM login_failures WHERE k=? ORDER BY at DESC", (k,))]
+                if len(times) > per_key:
+                    db.execute("DELETE FROM login_failures WHERE k=? AND at < ?", (k, times[per_key - 1]))
+            over = db.execute("SELECT COUNT(DISTINCT k) FROM login_failures").fetchone()[0] - max_keys
+            if over > 0:
+                stale = db.execute("SELECT k FROM login_failures GROUP BY k ORDER BY MAX(at), k LIMIT ?", (over,))
+                db.executemany("DELETE FROM login_failures WHERE k=?", [(r[0],) for r in stale])
+
+    def clear_login_failures(self, key: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM login_failures WHERE k=?", (key,))
+
+    def login_failure_keys(self, since: float) -> int:
+        """How many keys have a failure after `since` (what the in-memory table's size was)."""
+        return self.db.execute("SELECT COUNT(DISTINCT k) FROM login_failures WHERE at>?", (since,)).fetchone()[0]
