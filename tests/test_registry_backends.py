@@ -170,3 +170,53 @@ def test_the_setting_takes_only_postgresql_urls():
     assert load_settings(env={}).registry_target.name == "registry.sqlite3"
     with pytest.raises(SettingsError, match="KB_REGISTRY_URL"):
         load_settings(env={"KB_REGISTRY_URL": "mysql://kb@db.example/kb"})
+
+
+# ------------------------------------------------------------------ one budget of login guesses
+
+def _authenticators(registry_target, users_file, n: int = 2, **kw):
+    """n Authenticators over n separate Registry connections: what n `kb serve` processes hold."""
+    from ingest.registry import Registry
+    from ui.auth import Authenticator
+
+    regs = [Registry(registry_target) for _ in range(n)]
+    return regs, [Authenticator(users_file, shared=r, **kw) for r in regs]
+
+
+def test_processes_share_one_budget_of_login_guesses(registry_target, tmp_path):
+    from conftest import UI_ACCOUNTS, write_users_file
+
+    users = write_users_file(tmp_path / "users.toml")
+    right = UI_ACCOUNTS["phapche"][1]
+    regs, (a, b) = _authenticators(registry_target, users, max_failures=4, max_client_failures=100)
+    try:
+        for auth in (a, b, a):  # three wrong guesses spread over two processes
+            assert auth.authenticate("phapche", "sai-mat-khau", client="10.0.0.9") is None
+        assert a.locked_for("phapche", "10.0.0.9") == b.locked_for("phapche", "10.0.0.9") == 0
+        assert b.authenticate("phapche", "sai-mat-khau", client="10.0.0.9") is None  # the fourth, elsewhere
+        assert a.locked_for("phapche", "10.0.0.9") > 0 and b.locked_for("phapche", "10.0.0.9") > 0
+        assert a.authenticate("phapche", right, client="10.0.0.9") is None  # locked in every process
+        assert b.authenticate("phapche", right, client="10.0.0.7") is not None  # another address is not
+        assert a.tracked() == b.tracked() == 2  # (client .9) and (.9, phapche): one table for both
+    finally:
+        for r in regs:
+            r.close()
+
+
+def test_a_right_password_clears_the_pair_everywhere_and_the_table_stays_bounded(registry_target, tmp_path):
+    from conftest import UI_ACCOUNTS, write_users_file
+
+    users = write_users_file(tmp_path / "users.toml")
+    right = UI_ACCOUNTS["canbo"][1]
+    regs, (a, b) = _authenticators(registry_target, users, max_failures=3, max_client_failures=100, max_tracked=10)
+    try:
+        for _ in range(2):
+            a.authenticate("canbo", "sai", client="10.0.0.1")
+        assert b.authenticate("canbo", right, client="10.0.0.1") is not None
+        assert regs[0].login_failures("pair\x1f10.0.0.1\x1fcanbo", 0) == []  # cleared, seen from the other
+        for i in range(30):  # an attacker rotating addresses and names
+            b.authenticate(f"ten-{i}", "sai", client=f"10.1.0.{i}")
+        assert a.tracked() <= 10 and b.tracked() <= 10
+    finally:
+        for r in regs:
+            r.close()
