@@ -70,9 +70,9 @@ def registry_backend() -> str:
 
 @pytest.fixture(scope="session")
 def pg_server():
-    """A PostgreSQL server for the session (tests/pg_server.py), stopped at the end. Skipped only
+    """A PostgreSQL server for the session (kb/pg_local.py), stopped at the end. Skipped only
     when Debian's postgresql binaries are absent, and never in CI (.ci/run installs them)."""
-    from tests.pg_server import PgServer, bindir
+    from kb.pg_local import PgServer, bindir
 
     found = bindir()
     if found is None:

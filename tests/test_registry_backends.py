@@ -1,5 +1,5 @@
 """The registry on its two backends: an SQLite file (the embedded default) and PostgreSQL
-(KB_REGISTRY_URL), both real (tests/pg_server.py starts the server). The decree is SYNTHETIC
+(KB_REGISTRY_URL), both real (kb/pg_local.py starts the server). The decree is SYNTHETIC
 (tests/test_replace_versions.py)."""
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""A real PostgreSQL server for the tests: Debian's binaries, a cluster in a temporary directory.
+"""A throwaway PostgreSQL server (Debian's binaries, a cluster in a temporary directory) for the
+tests of the registry on PostgreSQL and for `kb bench registry`; never for serving.
 
 initdb refuses to run as root (CI runs as root), so the server's processes then run as an
 unprivileged user (nobody), owning only the temporary directory. It listens on a unix socket in
 that directory only (no TCP), on a port number that was free, with fsync off (a test cluster holds
-nothing worth a crash-safe write). Every test gets its own database.
+nothing worth a crash-safe write). Every test gets its own database (create_database).
 """
 from __future__ import annotations
 
