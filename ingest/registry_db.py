@@ -151,8 +151,10 @@ class Db:
         else:
             self.dialect = "sqlite"
             self.label = str(target)
-            self.engine = sa.create_engine(f"sqlite:///{target}", connect_args={"timeout": 60,
-                                                                                "check_same_thread": False})
+            # a connection per concurrent reader (the web app's threads, the background embedder); SQLite
+            # connections are cheap, and WAL lets them all read while one writes
+            self.engine = sa.create_engine(f"sqlite:///{target}", pool_size=8, max_overflow=24,
+                                           connect_args={"timeout": 60, "check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
 
