@@ -72,6 +72,8 @@ def measure(name: str, url: str | None) -> dict:
 def run_registry_bench(bench_section, url: str | None = None) -> str:
     from kb.pg_local import PgServer, bindir
 
+    load_before = os.getloadavg()[0]
+
     rows = [measure("sqlite", None)]
     server = None
     if url is None:
@@ -96,6 +98,8 @@ def run_registry_bench(bench_section, url: str | None = None) -> str:
     where = ("a throwaway local PostgreSQL (kb/pg_local.py: unix socket, fsync off)" if server is not None
              else "the PostgreSQL server given by --registry-url")
     body = ("Đề mục 32.1 and the seed documents, lexical only (`KB_EMBEDDING=fake`, `--no-embed`); SQLite is the "
-            f"file in the bench home, PostgreSQL is {where}. Same run, same corpus.\n\n" + "\n".join(table) + "\n")
+            f"file in the bench home, PostgreSQL is {where}. Same run, same corpus. Load average (1 min) at the "
+            f"start {load_before:.1f}, at the end {os.getloadavg()[0]:.1f}: on a shared host the tails and the "
+            "ingest seconds move with it; compare the rows of one run.\n\n" + "\n".join(table) + "\n")
     return bench_section("Registry backends", "kb bench registry", body)
 
