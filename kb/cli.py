@@ -542,6 +542,10 @@ def cmd_config(args, settings) -> int:
         return 0
     for key, env, default, desc in rows:
         value = getattr(settings, key)
+        if key == "registry_url" and value:  # its password never printed
+            from ingest.registry_db import shown_url
+
+            value = shown_url(value)
         print(f"{env:<26} {key:<22} = {value!s:<30} # {desc}")
     return 0
 

@@ -220,3 +220,11 @@ def test_a_right_password_clears_the_pair_everywhere_and_the_table_stays_bounded
     finally:
         for r in regs:
             r.close()
+
+
+def test_kb_config_shows_the_registry_url_without_its_password(tmp_path):
+    from conftest import run_kb
+
+    proc = run_kb("config", home=tmp_path / "home", env={"KB_REGISTRY_URL": "postgresql://kb:bi-mat-9@db.example/kb"},
+                  check=True, timeout=120)
+    assert "postgresql://kb:***@db.example/kb" in proc.stdout and "bi-mat-9" not in proc.stdout
