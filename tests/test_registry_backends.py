@@ -228,3 +228,52 @@ def test_kb_config_shows_the_registry_url_without_its_password(tmp_path):
     proc = run_kb("config", home=tmp_path / "home", env={"KB_REGISTRY_URL": "postgresql://kb:bi-mat-9@db.example/kb"},
                   check=True, timeout=120)
     assert "postgresql://kb:***@db.example/kb" in proc.stdout and "bi-mat-9" not in proc.stdout
+
+
+def _dump(target) -> dict[str, list]:
+    """Every row of every registry table, sorted (what "no data lost" compares)."""
+    from ingest.registry import Registry
+
+    reg = Registry(target)
+    try:
+        tables = ["sources", "documents", "units", "nodes", "dense_state", "embed_cache", "suppressed", "meta", "usage",
+                  "corrections", "amendments", "versions"]
+        out = {}
+        for t in tables:
+            cols = [c for c in (r[1] for r in reg.db.execute(f"PRAGMA table_info({t})")) if c != "seq"]
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            out[t] = sorted(map(repr, reg.db.execute(f"SELECT {quoted} FROM {t}")))
+        out["listed"] = [d.key for d in reg.documents()]
+        return out
+    finally:
+        reg.close()
+
+
+@pytest.mark.registries("sqlite")  # a registry file as a8d7b07 (before migrations) left it
+def test_a_registry_file_from_before_migrations_keeps_every_row(fake_kb, tmp_path):
+    import sqlite3
+
+    from ingest import registry_db
+    from ingest.registry import Registry
+
+    (tmp_path / "v2").mkdir()
+    kb = fake_kb(write_txt(tmp_path / "nd998-synthetic.txt", synthetic_decree_lines(1)),
+                 write_txt(tmp_path / "nd997-synthetic.txt", synthetic_decree_lines(1, number="997/2099/NĐ-CP")))
+    kb.ingest_files([str(write_txt(tmp_path / "v2" / "nd998-synthetic-moi.txt", synthetic_decree_lines(2)))],
+                    replace=[KEY], user="phapche")
+    kb.store.registry.record_usage({KEY: 3})
+    path = kb.store.registry.path
+    kb.store.registry.close()
+    before = _dump(path)
+    db = sqlite3.connect(path)  # the shape before migrations: no alembic_version, documents.seq, login_failures
+    db.execute("DROP TABLE alembic_version")
+    db.execute("DROP TABLE login_failures")
+    db.execute("ALTER TABLE documents DROP COLUMN seq")
+    db.commit()
+    db.close()
+    reg = Registry(path)
+    try:
+        assert registry_db.current_revision(reg.db) == registry_db.head_revision()
+    finally:
+        reg.close()
+    assert _dump(path) == before  # every row kept, the list in the same order
