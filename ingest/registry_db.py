@@ -215,6 +215,7 @@ def _alembic_config(conn: sa.Connection):
     return cfg
 
 
+@functools.lru_cache(maxsize=1)
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
