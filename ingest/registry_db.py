@@ -215,18 +215,25 @@ def _alembic_config(conn: sa.Connection):
     return cfg
 
 
-@functools.lru_cache(maxsize=1)
+# The newest revision in registry_migrations/versions: known without loading Alembic, so opening a
+# registry that is already there (every `kb` command, every worker) costs one small query.
+# (tests/test_registry_backends.py checks it against the scripts.)
+HEAD = "0003"
+
+
 def head_revision() -> str:
+    """The newest revision as Alembic reads it from the scripts."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def current_revision(db: Db) -> str | None:
-    from alembic.migration import MigrationContext
-
+    """The revision the registry's schema is at; None before migrations (or a new, empty database)."""
     with translated(db.dialect), db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def migrate(db: Db) -> bool:
@@ -235,8 +242,7 @@ def migrate(db: Db) -> bool:
     A registry already there takes no write lock (opening it must not wait for an ingest)."""
     from alembic import command
 
-    head = head_revision()
-    if current_revision(db) == head:
+    if current_revision(db) == HEAD:
         return False
     with db.transaction() as tx:
         command.upgrade(_alembic_config(tx.conn), "head")

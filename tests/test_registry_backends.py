@@ -24,7 +24,7 @@ def test_a_new_registry_is_at_the_newest_migration(registry_target):
 
     reg = Registry(registry_target)
     try:
-        assert registry_db.current_revision(reg.db) == registry_db.head_revision()
+        assert registry_db.current_revision(reg.db) == registry_db.head_revision() == registry_db.HEAD
         tables = set(sa.inspect(reg.db.engine).get_table_names())
         assert {"sources", "documents", "units", "nodes", "amendments", "versions", "corrections", "meta",
                 "alembic_version"} <= tables
