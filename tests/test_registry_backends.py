@@ -277,3 +277,27 @@ def test_a_registry_file_from_before_migrations_keeps_every_row(fake_kb, tmp_pat
     finally:
         reg.close()
     assert _dump(path) == before  # every row kept, the list in the same order
+
+
+def test_the_kb_commands_run_on_either_registry(registry_url, tmp_path):
+    """`kb ingest`, `kb docs`, `kb lookup`, `kb remove` as an operator runs them, with KB_REGISTRY_URL
+    set (PostgreSQL) or not (the SQLite file in the home)."""
+    import json
+
+    from conftest import run_kb
+
+    env = {"KB_EMBEDDING": "fake", **({"KB_REGISTRY_URL": registry_url} if registry_url else {})}
+    home = tmp_path / "home"
+    src = write_txt(tmp_path / "nd998-synthetic.txt", synthetic_decree_lines(1))
+    run_kb("ingest", str(src), home=home, env=env, check=True, timeout=300)
+    def docs() -> dict:  # the stored documents (the catalogue's entries not ingested are listed too)
+        listed = json.loads(run_kb("docs", "--json", home=home, env=env, check=True, timeout=300).stdout)
+        return {d["key"]: d for d in listed if d.get("nodes")}
+
+    assert list(docs()) == [KEY]
+    look = json.loads(run_kb("lookup", "khoản 2 Điều 2 Nghị định 998/2099/NĐ-CP", "--json", home=home, env=env,
+                             check=True, timeout=300).stdout)
+    assert look["status"] == "found" and "một lần" in look["text"]
+    assert (home / "registry.sqlite3").exists() == (registry_url is None)  # PostgreSQL: no file in the home
+    run_kb("remove", KEY, home=home, env=env, check=True, timeout=300)
+    assert docs() == {}
