@@ -194,6 +194,33 @@ def cmd_docs(args, settings) -> int:
     return 0
 
 
+def cmd_copy_registry(args, settings) -> int:
+    """The home's SQLite registry copied whole into an empty PostgreSQL one (the move to several hosts)."""
+    from ingest.registry import Registry
+    from ingest.registry_copy import copy_registry
+    from ingest.registry_db import shown_url
+
+    if not args.to.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        print(f"Đích phải là postgresql://… (nhận được {shown_url(args.to) if '://' in args.to else args.to!r}).",
+              file=sys.stderr)
+        return 2
+    path = settings.registry_path
+    if not path.is_file():
+        print(f"Không có {path} để sao chép: chọn đúng thư mục dữ liệu bằng --home.", file=sys.stderr)
+        return 1
+    src, dst = Registry(path), Registry(args.to)
+    try:
+        copied = copy_registry(src, dst)
+    finally:
+        src.close()
+        dst.close()
+    print(f"Đã sao chép {path} sang {shown_url(args.to)}: {copied['documents']} văn bản, {copied['nodes']} đoạn, "
+          f"{copied['versions']} phiên bản, {copied['embed_cache']} vectơ trong bộ đệm. Từ nay đặt "
+          f"KB_REGISTRY_URL={shown_url(args.to)} (kèm mật khẩu) cho mọi tiến trình `kb`; tệp {path.name} được giữ "
+          "nguyên làm bản sao lưu.")
+    return 0
+
+
 def cmd_remove(args, settings) -> int:
     kb = _kb(settings)
     key = args.number.strip()
@@ -581,6 +608,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("docs", help="danh sách văn bản (đã nạp / còn thiếu)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_docs)
+
+    s = sub.add_parser("copy-registry", help="sao chép toàn bộ registry SQLite của thư mục dữ liệu sang một "
+                                             "registry PostgreSQL rỗng (chuyển sang nhiều máy chủ)")
+    s.add_argument("--to", required=True, help="postgresql://người_dùng:mật_khẩu@máy:cổng/csdl (rỗng)")
+    s.set_defaults(func=cmd_copy_registry)
 
     s = sub.add_parser("remove", help="gỡ một văn bản khỏi mọi chỉ mục")
     s.add_argument("number")

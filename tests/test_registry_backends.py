@@ -301,3 +301,52 @@ def test_the_kb_commands_run_on_either_registry(registry_url, tmp_path):
     assert (home / "registry.sqlite3").exists() == (registry_url is None)  # PostgreSQL: no file in the home
     run_kb("remove", KEY, home=home, env=env, check=True, timeout=300)
     assert docs() == {}
+
+
+def _rows(target) -> dict[str, list]:
+    """Every row of every copied table, as comparable text, on either backend; and the listed order."""
+    from ingest.registry import Registry
+    from ingest.registry_copy import TABLES, table_columns
+
+    reg = Registry(target)
+    try:
+        out = {}
+        for t in TABLES:
+            cols = [c for c in table_columns(reg, t) if c != "seq"]
+            rows = reg.db.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {t}")
+            out[t] = sorted(repr(tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)) for r in rows)
+        out["listed"] = [d.key for d in reg.documents()]
+        return out
+    finally:
+        reg.close()
+
+
+@pytest.mark.registries("postgresql")
+def test_kb_copy_registry_moves_the_sqlite_file_into_an_empty_postgresql(registry_url, tmp_path):
+    """The move to several hosts: `kb copy-registry --to URL` copies every row (versions, corrections,
+    relations, cached vectors, the generation) into PostgreSQL; the base answers the same from it; a
+    second copy into the now full database is refused, changing nothing."""
+    import json
+
+    from conftest import run_kb
+
+    home = tmp_path / "home"
+    env = {"KB_EMBEDDING": "fake"}
+    (tmp_path / "v2").mkdir()
+    run_kb("ingest", str(write_txt(tmp_path / "nd998-synthetic.txt", synthetic_decree_lines(1))),
+           str(write_txt(tmp_path / "nd997-synthetic.txt", synthetic_decree_lines(1, number="997/2099/NĐ-CP"))),
+           home=home, env=env, check=True, timeout=300)
+    run_kb("ingest", "--replace", str(write_txt(tmp_path / "v2" / "nd998-synthetic-moi.txt", synthetic_decree_lines(2))),
+           home=home, env=env, check=True, timeout=300)
+    before = _rows(home / "registry.sqlite3")
+    assert before["versions"] and before["embed_cache"] and before["nodes"]
+    out = run_kb("copy-registry", "--to", registry_url, home=home, env=env, check=True, timeout=300).stdout
+    assert "Đã sao chép" in out and "2 văn bản" in out
+    assert _rows(registry_url) == before
+    pg_env = {**env, "KB_REGISTRY_URL": registry_url}
+    look = json.loads(run_kb("lookup", "khoản 2 Điều 2 Nghị định 998/2099/NĐ-CP", "--json", home=tmp_path / "other",
+                             env=pg_env, check=True, timeout=300).stdout)
+    assert look["status"] == "found" and "hai lần" in look["text"]  # another home, the same registry
+    again = run_kb("copy-registry", "--to", registry_url, home=home, env=env, timeout=300)
+    assert again.returncode != 0 and "đã có dữ liệu" in again.stderr
+    assert _rows(registry_url) == before
