@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if "seq" in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("documents")}:
+        return  # a registry whose alembic_version was lost (restored by hand): nothing to add
     op.add_column("documents", sa.Column("seq", sa.BigInteger))
     if op.get_bind().dialect.name == "sqlite":
         op.execute("UPDATE documents SET seq = rowid")
