@@ -43,7 +43,10 @@ class RegistryUnusable(KbError):
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    """ENOSPC/EDQUOT from a write, or SQLite's SQLITE_FULL ("database or disk is full")."""
+    """ENOSPC/EDQUOT from a write, SQLite's SQLITE_FULL ("database or disk is full"), or PostgreSQL's
+    disk_full (SQLSTATE 53100, the server's disk: the registry on KB_REGISTRY_URL)."""
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if getattr(exc, "sqlstate", None) == "53100":
+        return True
     return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="forbid", frozen=True, validate_default=False)
 
     home: Path = _f(Path(".kb"), "KB_HOME", "thư mục dữ liệu (registry, Chroma nhúng, chỉ mục từ vựng, nhật ký)")
+    registry_url: str | None = _f(None, "KB_REGISTRY_URL",
+                                  "registry trên PostgreSQL (postgresql://người_dùng:mật_khẩu@máy:cổng/csdl), dùng "
+                                  "chung cho nhiều máy chủ web; để trống: tệp SQLite registry.sqlite3 trong thư mục dữ liệu",
+                                  pattern=r"^postgres(ql)?(\+psycopg)?://")
     corpus_paths: list[str] = _f(_default_corpus, "KB_CORPUS",
                                  "các tệp/thư mục nạp bởi `make run` (phân cách bằng dấu hai chấm)")
     catalog_path: Path = _f(REPO_ROOT / "corpus" / "catalog.toml", "KB_CATALOG", "danh mục văn bản (TOML)")
@@ -184,6 +188,11 @@ class Settings(BaseSettings):
     @property
     def registry_path(self) -> Path:
         return self.home / "registry.sqlite3"
+
+    @property
+    def registry_target(self) -> Path | str:
+        """What ingest.registry.Registry opens: the PostgreSQL URL when set, else the SQLite file."""
+        return self.registry_url or self.registry_path
 
     @property
     def lexical_path(self) -> Path:

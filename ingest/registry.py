@@ -1,7 +1,8 @@
-"""The document registry (SQLite): the source of truth for what is ingested.
+"""The document registry (SQLite file, or PostgreSQL with KB_REGISTRY_URL): the source of truth for
+what is ingested.
 
 Chroma and the lexical index are derived from it. A file's documents are replaced in ONE
-SQLite transaction, so a crash leaves either the old or the new version, never half of one;
+transaction, so a crash leaves either the old or the new version, never half of one;
 the derived indexes are brought in step afterwards (and on the next run if a crash
 interrupted that), and readers only trust index entries whose text hash matches the registry.
 """
@@ -18,48 +19,24 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import KbError, RegistryUnusable
+from ingest import registry_db
+from ingest.registry_db import Db
 from ingest.amendments import Amendment, document_amendments
 from ingest.model import Article, LegalDocument, NodeMeta
 from ingest.nodes import ClauseNode
 from ingest.versions import VERSIONED_KINDS, VersionRow, content_sha, unit_from_data, version_data
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sources(
-  path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER, ingested_at REAL, doc_keys TEXT);
-CREATE TABLE IF NOT EXISTS documents(
-  key TEXT PRIMARY KEY, number TEXT, doc_type TEXT, title TEXT, issuer TEXT, issued_on TEXT,
-  effective_from TEXT, status TEXT, source_kind TEXT, source_url TEXT, data TEXT, updated_at REAL);
-CREATE TABLE IF NOT EXISTS units(
-  doc_key TEXT, ord INTEGER, kind TEXT, number TEXT, source_path TEXT, data TEXT,
-  PRIMARY KEY(doc_key, kind, number));
-CREATE TABLE IF NOT EXISTS nodes(
-  node_id TEXT PRIMARY KEY, doc_key TEXT, source_path TEXT, ord INTEGER, text TEXT,
-  embed_text TEXT, text_hash TEXT, lex_tokens TEXT, meta TEXT);
-CREATE INDEX IF NOT EXISTS nodes_doc ON nodes(doc_key);
-CREATE INDEX IF NOT EXISTS nodes_src ON nodes(source_path);
-CREATE TABLE IF NOT EXISTS dense_state(node_id TEXT PRIMARY KEY, text_hash TEXT);
-CREATE TABLE IF NOT EXISTS embed_cache(model TEXT, text_hash TEXT, vec BLOB, PRIMARY KEY(model, text_hash));
-CREATE TABLE IF NOT EXISTS suppressed(doc_key TEXT PRIMARY KEY, at REAL);
-CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
-CREATE TABLE IF NOT EXISTS usage(doc_key TEXT PRIMARY KEY, hits INTEGER NOT NULL DEFAULT 0, last REAL);
-CREATE TABLE IF NOT EXISTS corrections(doc_key TEXT PRIMARY KEY, data TEXT, updated_at REAL);
--- Amendment relations (ingest.amendments), keyed on the amended unit so they hold whichever document
--- arrives first; origin_key is the document they were read from (the amending one, or for Pháp điển
--- notes the amended one) and they go with it. confirmed_by: who stored them (the staff member whose
--- ingest, after the preview listed them, is the confirmation; the OS user for `kb ingest`).
-CREATE TABLE IF NOT EXISTS amendments(
-  target_key TEXT, article TEXT, clause TEXT, point TEXT, origin_key TEXT, source_path TEXT, ord INTEGER,
-  amending_key TEXT, data TEXT, confirmed_by TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS amendments_target ON amendments(target_key, article);
-CREATE INDEX IF NOT EXISTS amendments_origin ON amendments(origin_key);
-CREATE INDEX IF NOT EXISTS amendments_src ON amendments(source_path);
--- Every version of a document read whole from one file (ingest.versions): the document as stored,
--- with the file it came from. A version's identity is its content and the file's bytes; the
--- document's row names its current one (documents.data "version").
-CREATE TABLE IF NOT EXISTS versions(
-  doc_key TEXT, version INTEGER, ingested_at REAL, user TEXT, sha256 TEXT, source_name TEXT, source_path TEXT,
-  size INTEGER, content_sha TEXT, data TEXT, PRIMARY KEY(doc_key, version));
-"""
+# The schema lives in ingest/registry_migrations (Alembic), applied when a registry is opened.
+
+
+def _upsert(table: str, cols: str, key: str) -> str:
+    """INSERT … ON CONFLICT(key) DO UPDATE, in the syntax both SQLite and PostgreSQL accept (what
+    SQLite's "insert or replace" did here: every other column takes the new value)."""
+    names = [c.strip() for c in cols.split(",")]
+    keys = {k.strip() for k in key.split(",")}
+    sets = ", ".join(f"{c} = excluded.{c}" for c in names if c not in keys)
+    return (f"INSERT INTO {table}({', '.join(names)}) VALUES({','.join('?' * len(names))}) "
+            f"ON CONFLICT({key}) DO " + (f"UPDATE SET {sets}" if sets else "NOTHING"))
 
 
 @dataclass(frozen=True)
@@ -165,20 +142,27 @@ def set_aside(path: Path) -> Path:
 
 
 class Registry:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+    """The registry over an SQLite file (`target` a path) or PostgreSQL (`target` a postgresql:// URL)."""
+
+    def __init__(self, target: Path | str):
+        self.url = target if registry_db.is_url(target) else None
+        self.path = None if self.url else Path(target)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = Db(target)
         try:
-            self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
-            self._migrate()
+            registry_db.migrate(self.db)
             self._backfill_versions()
         except sqlite3.OperationalError:
+            self.db.close()
             raise  # locked, unwritable, disk full: reported as such by the callers
         except sqlite3.DatabaseError as exc:  # not a database, or its pages broken
-            raise RegistryUnusable(damaged_message(path, str(exc))) from None
+            self.db.close()
+            raise RegistryUnusable(damaged_message(self.path, str(exc))) from None
+
+    @property
+    def pg(self) -> bool:
+        return self.db.pg
 
     def holds_nodes(self) -> bool:
         return self.db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is not None
@@ -192,33 +176,15 @@ class Registry:
             f"JOIN sources s ON s.path = u.source_path WHERE d.source_kind IN ({marks})", VERSIONED_KINDS)
         return {(sha[:16], Path(path).name) for path, sha in rows}
 
-    def _migrate(self) -> None:
-        """Columns added since a registry was created, added in place (the rows are kept; relations
-        stored before confirmed_by existed read "")."""
-        def missing(db):
-            return "confirmed_by" not in {r[1] for r in db.execute("PRAGMA table_info(amendments)")}
-
-        if missing(self.db):
-            with self.transaction() as db:  # another process may have just added it
-                if missing(db):
-                    db.execute("ALTER TABLE amendments ADD COLUMN confirmed_by TEXT NOT NULL DEFAULT ''")
-
     def close(self):
         self.db.close()
 
     @contextmanager
     def transaction(self):
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            # SQLite may already have rolled back (SQLITE_FULL does): a second ROLLBACK would
-            # raise and hide the error that matters.
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
+        """One write transaction, serialised with every other writer (registry_db.Db.transaction);
+        rolled back whole when anything in it raises."""
+        with self.db.transaction() as db:
+            yield db
 
     # ---- generation: bumps on every committed change, derived indexes record the one they match
     def generation(self) -> int:
@@ -228,7 +194,7 @@ class Registry:
     def _bump(self, db):
         db.execute(
             "INSERT INTO meta(k, v) VALUES('generation', '1') "
-            "ON CONFLICT(k) DO UPDATE SET v = CAST(v AS INTEGER) + 1"
+            "ON CONFLICT(k) DO UPDATE SET v = CAST(CAST(meta.v AS INTEGER) + 1 AS TEXT)"
         )
 
     # ---- sources
@@ -276,7 +242,7 @@ class Registry:
             if not fixes:
                 db.executemany("DELETE FROM corrections WHERE doc_key=?", [(k,) for k in keys])
                 return
-            db.executemany("INSERT OR REPLACE INTO corrections(doc_key, data, updated_at) VALUES(?,?,?)",
+            db.executemany(_upsert("corrections", "doc_key, data, updated_at", "doc_key"),
                            [(k, data, now) for k in keys])
 
     # ---- the original file a document was read from
@@ -367,23 +333,25 @@ class Registry:
                     self._carry_history(db, (renamed or {}).get(key, key), key, old_keys - {d.key for d in docs})
                     row["version"] = versions[key] = self._record_version(
                         db, key, version_data(row, [asdict(u) for u in doc.units]), path, sha256, size, user, now)
+                # seq: stored last, listed last (as SQLite's rowid did for a replaced row)
+                seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM documents").fetchone()[0]
                 db.execute(
-                    "INSERT OR REPLACE INTO documents(key, number, doc_type, title, issuer, issued_on, "
-                    "effective_from, status, source_kind, source_url, data, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                    _upsert("documents", "key, number, doc_type, title, issuer, issued_on, effective_from, status, "
+                            "source_kind, source_url, data, updated_at, seq", "key"),
                     (key, row["number"], row["doc_type"], row["title"], row["issuer"], row["issued_on"],
                      row["effective_from"], row["status"], row["source_kind"], row["source_url"],
-                     json.dumps(row, ensure_ascii=False), now),
+                     json.dumps(row, ensure_ascii=False), now, seq),
                 )
                 base = db.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM units WHERE doc_key=?", (key,)).fetchone()[0]
                 for i, unit in enumerate(doc.units):
                     db.execute(
-                        "INSERT OR REPLACE INTO units(doc_key, ord, kind, number, source_path, data) VALUES(?,?,?,?,?,?)",
+                        _upsert("units", "doc_key, ord, kind, number, source_path, data", "doc_key, kind, number"),
                         (key, base + i, unit.kind, unit.number, path, json.dumps(asdict(unit), ensure_ascii=False)),
                     )
                 for j, n in enumerate(nodes_by_doc.get(key, [])):
                     db.execute(
-                        "INSERT OR REPLACE INTO nodes(node_id, doc_key, source_path, ord, text, embed_text, text_hash, "
-                        "lex_tokens, meta) VALUES(?,?,?,?,?,?,?,?,?)",
+                        _upsert("nodes", "node_id, doc_key, source_path, ord, text, embed_text, text_hash, lex_tokens, "
+                                "meta", "node_id"),
                         (n.node_id, key, path, (base << 12) + j, n.text, n.embed_text, n.text_hash,
                          lex_tokens[n.node_id], json.dumps(n.metadata.to_dict(), ensure_ascii=False)),
                     )
@@ -392,7 +360,7 @@ class Registry:
                 if not db.execute("SELECT 1 FROM units WHERE doc_key=? LIMIT 1", (key,)).fetchone():
                     db.execute("DELETE FROM documents WHERE key=?", (key,))
             db.execute(
-                "INSERT OR REPLACE INTO sources(path, sha256, size, ingested_at, doc_keys) VALUES(?,?,?,?,?)",
+                _upsert("sources", "path, sha256, size, ingested_at, doc_keys", "path"),
                 (path, sha256, size, now, json.dumps(others + [d.key for d in docs], ensure_ascii=False)),
             )
             self._bump(db)
@@ -423,7 +391,7 @@ class Registry:
         if seen:
             return seen[0]
         n = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE doc_key=?", (key,)).fetchone()[0]
-        db.execute("INSERT INTO versions(doc_key, version, ingested_at, user, sha256, source_name, source_path, size, "
+        db.execute('INSERT INTO versions(doc_key, version, ingested_at, "user", sha256, source_name, source_path, size, '
                    "content_sha, data) VALUES(?,?,?,?,?,?,?,?,?,?)",
                    (key, n, now, user, sha256, Path(path).name, path, size, csha, json.dumps(data, ensure_ascii=False)))
         return n
@@ -433,7 +401,7 @@ class Registry:
         row = self.db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
         return json.loads(row[0]).get("version") if row else None
 
-    _VERSION_COLS = "doc_key, version, ingested_at, user, sha256, source_name, source_path, size, content_sha"
+    _VERSION_COLS = 'doc_key, version, ingested_at, "user", sha256, source_name, source_path, size, content_sha'
 
     def versions(self, key: str) -> list[VersionRow]:
         """Every version of `key`, oldest first, the current one marked (none when it was removed)."""
@@ -473,7 +441,7 @@ class Registry:
                 stored["version"] = self._record_version(db, key, version_data(stored, units), paths[0], src[0],
                                                          src[1] or 0, "", updated or time.time())
                 db.execute("UPDATE documents SET data=? WHERE key=?", (json.dumps(stored, ensure_ascii=False), key))
-            db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES('versions_backfilled', '1')")
+            db.execute(_upsert("meta", "k, v", "k"), ("versions_backfilled", "1"))
 
     def remove_document(self, key: str) -> bool:
         with self.transaction() as db:
@@ -482,7 +450,7 @@ class Registry:
             db.execute("DELETE FROM units WHERE doc_key=?", (key,))
             db.execute("DELETE FROM nodes WHERE doc_key=?", (key,))
             db.execute("DELETE FROM amendments WHERE origin_key=?", (key,))
-            db.execute("INSERT OR REPLACE INTO suppressed(doc_key, at) VALUES(?,?)", (key, time.time()))
+            db.execute(_upsert("suppressed", "doc_key, at", "doc_key"), (key, time.time()))
             self._bump(db)
         return bool(found)
 
@@ -515,7 +483,7 @@ class Registry:
         dense = self.dense_counts()
         rows = self.db.execute(
             "SELECT d.key, d.data, (SELECT COUNT(*) FROM units u WHERE u.doc_key=d.key), "
-            "(SELECT COUNT(*) FROM nodes n WHERE n.doc_key=d.key) FROM documents d ORDER BY d.rowid"
+            "(SELECT COUNT(*) FROM nodes n WHERE n.doc_key=d.key) FROM documents d ORDER BY d.seq, d.key"
         ).fetchall()
         return [DocumentRow.from_data(json.loads(data), articles=n_units, nodes=n_nodes, dense_nodes=dense.get(key, 0))
                 for key, data, n_units, n_nodes in rows]
@@ -536,7 +504,7 @@ class Registry:
 
     def lexical_rows(self):
         """(node_id, space-joined tokens) of every node, in a stable order: what the BM25 index is built from."""
-        return self.db.execute("SELECT node_id, lex_tokens FROM nodes ORDER BY doc_key, ord")
+        return self.db.stream("SELECT node_id, lex_tokens FROM nodes ORDER BY doc_key, ord")
 
     def nodes_by_id(self, ids: list[str]) -> dict[str, NodeRow]:
         out = {}
@@ -563,8 +531,10 @@ class Registry:
         about a document, found without reading every node into Python."""
         def like(text: str) -> str:
             return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        words = " OR ".join("text LIKE ? ESCAPE '\\'" for _ in any_of)
-        sql = ("SELECT node_id, text, text_hash, meta FROM nodes WHERE text LIKE ? ESCAPE '\\'"
+        # SQLite's LIKE ignores the case of ASCII letters; ILIKE keeps that on PostgreSQL ("Hết hiệu lực")
+        op = "ILIKE" if self.pg else "LIKE"
+        words = " OR ".join(f"text {op} ? ESCAPE '\\'" for _ in any_of)
+        sql = (f"SELECT node_id, text, text_hash, meta FROM nodes WHERE text {op} ? ESCAPE '\\'"
                + (f" AND ({words})" if any_of else "") + " ORDER BY doc_key, ord LIMIT ?")
         return [NodeRow(nid, text, NodeMeta.from_dict(json.loads(meta)), th)
                 for nid, text, th, meta in self.db.execute(sql, (like(fragment), *map(like, any_of), limit))]
@@ -609,7 +579,7 @@ class Registry:
     def store_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO embed_cache(model, text_hash, vec) VALUES(?,?,?)",
+                _upsert("embed_cache", "model, text_hash, vec", "model, text_hash"),
                 [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
             )
 
@@ -651,7 +621,7 @@ class Registry:
             now = time.time()
             with self.transaction() as db:
                 db.executemany("INSERT INTO usage(doc_key, hits, last) VALUES(?,?,?) ON CONFLICT(doc_key) "
-                               "DO UPDATE SET hits = hits + excluded.hits, last = excluded.last",
+                               "DO UPDATE SET hits = usage.hits + excluded.hits, last = excluded.last",
                                [(k, n, now) for k, n in hits.items()])
 
     def usage(self) -> dict[str, int]:
@@ -664,9 +634,40 @@ class Registry:
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES(?,?)", (key, value))
+            db.execute(_upsert("meta", "k, v", "k"), (key, value))
 
     def mark_dense(self, upserted: list[tuple[str, str]], deleted: list[str]) -> None:
         with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO dense_state(node_id, text_hash) VALUES(?,?)", upserted)
+            db.executemany(_upsert("dense_state", "node_id, text_hash", "node_id"), upserted)
             db.executemany("DELETE FROM dense_state WHERE node_id=?", [(d,) for d in deleted])
+
+    # ---- failed web logins, shared by every `kb serve` process (ui.auth.Authenticator's budget of guesses)
+    def login_failures(self, key: str, since: float) -> list[float]:
+        """Times of the failures counted under `key` after `since`, oldest first."""
+        return [r[0] for r in self.db.execute("SELECT at FROM login_failures WHERE k=? AND at>? ORDER BY at",
+                                              (key, since))]
+
+    def add_login_failures(self, keys: list[str], now: float, forget_before: float, per_key: int,
+                           max_keys: int) -> None:
+        """One failure at `now` under each key; then what no longer counts goes: failures at or before
+        `forget_before`, all but the newest `per_key` of a key, and the keys least recently failed
+        beyond `max_keys` (the table stays bounded whatever an attacker sends)."""
+        with self.transaction() as db:
+            db.executemany("INSERT INTO login_failures(k, at) VALUES(?,?)", [(k, now) for k in keys])
+            db.execute("DELETE FROM login_failures WHERE at <= ?", (forget_before,))
+            for k in keys:
+                times = [r[0] for r in db.execute("SELECT at FROM login_failures WHERE k=? ORDER BY at DESC", (k,))]
+                if len(times) > per_key:
+                    db.execute("DELETE FROM login_failures WHERE k=? AND at < ?", (k, times[per_key - 1]))
+            over = db.execute("SELECT COUNT(DISTINCT k) FROM login_failures").fetchone()[0] - max_keys
+            if over > 0:
+                stale = db.execute("SELECT k FROM login_failures GROUP BY k ORDER BY MAX(at), k LIMIT ?", (over,))
+                db.executemany("DELETE FROM login_failures WHERE k=?", [(r[0],) for r in stale])
+
+    def clear_login_failures(self, key: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM login_failures WHERE k=?", (key,))
+
+    def login_failure_keys(self, since: float) -> int:
+        """How many keys have a failure after `since` (what the in-memory table's size was)."""
+        return self.db.execute("SELECT COUNT(DISTINCT k) FROM login_failures WHERE at>?", (since,)).fetchone()[0]

@@ -34,6 +34,7 @@ from ingest.model import LegalDocument, NothingToStore, ReaderError
 from ingest.nodes import ClauseNode, build_nodes
 from ingest.readers import LINK_LOOP, expand_paths, read_path
 from ingest.readers.ocr_cache import MB as _MB, OcrCache, using_ocr_cache
+from ingest import registry_db
 from ingest.registry import REBUILD, NodeRow, Registry, Replace, ReplaceRefused
 from ingest.versions import VERSIONED_KINDS, document_from_version
 
@@ -131,7 +132,7 @@ class KnowledgeStore:
         self.settings = settings
         self.backends = backends or make_backends(settings)
         settings.home.mkdir(parents=True, exist_ok=True)
-        self.registry = Registry(settings.registry_path)
+        self.registry = Registry(settings.registry_target)
         self.catalog: Catalog = load_catalog(settings.catalog_path)
         self.limits = Limits.from_settings(settings)
         # A scan previewed is not OCR'd again when it is ingested (nor when a correction reads it again).
@@ -163,6 +164,12 @@ class KnowledgeStore:
                 vectors = 0  # unknown: the lexical index decides
             if vectors:
                 held.append(f"Chroma ({vectors} vectơ)")
+        if held and self.registry.url:
+            raise RegistryUnusable(
+                f"Registry PostgreSQL {registry_db.shown_url(self.registry.url)} không có văn bản nào trong khi "
+                f"{' và '.join(held)} vẫn còn dữ liệu; chưa phục vụ để không trả lời từ một cơ sở rỗng. Kiểm tra "
+                f"KB_REGISTRY_URL trỏ đúng cơ sở dữ liệu, khôi phục nó từ bản sao lưu (pg_restore), hoặc chạy "
+                f"{REBUILD} để dựng lại.")
         if held:
             path = self.settings.registry_path
             raise RegistryUnusable(
@@ -370,7 +377,7 @@ class KnowledgeStore:
             if is_disk_full(exc):
                 raise DiskFull(disk_full_message(self.settings.home, what)) from exc
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
-                raise KbError(f"Cơ sở dữ liệu {self.settings.registry_path} đang bị tiến trình khác ghi quá lâu "
+                raise KbError(f"Cơ sở dữ liệu {self.registry.db.label} đang bị tiến trình khác ghi quá lâu "
                               f"khi lưu {what}; chưa có gì thay đổi. Hãy thử lại sau.") from exc
             raise
 

@@ -108,6 +108,10 @@ def run_bench(args, settings: Settings) -> int:
         from kb.bench_article import run_article_bench  # needs the homes `kb bench qa` built
 
         write_section(out, "Article-level vectors", run_article_bench(bench_section))
+    elif args.what == "registry":
+        from kb.bench_registry import run_registry_bench  # starts a throwaway PostgreSQL unless --registry-url
+
+        write_section(out, "Registry backends", run_registry_bench(bench_section, args.registry_url))
     elif args.what == "qa-rules":
         from kb.bench_qa import run_rule_ablation  # needs the homes `kb bench qa` built
 

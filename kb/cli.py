@@ -101,7 +101,7 @@ def cmd_ingest(args, settings) -> int:
     if not paths:
         print("Cần ít nhất một đường dẫn: kb ingest TỆP_HOẶC_THƯ_MỤC … (hoặc --default-corpus)", file=sys.stderr)
         return 2
-    if args.force:  # the documented rebuild of a damaged registry: set it aside, then store afresh
+    if args.force and not settings.registry_url:  # the documented rebuild of a damaged registry file: set it aside
         from ingest.registry import damage, set_aside
 
         reason = damage(settings.registry_path)
@@ -191,6 +191,33 @@ def cmd_docs(args, settings) -> int:
     line = kb.embedding_progress().describe()
     if line:
         print(line)
+    return 0
+
+
+def cmd_copy_registry(args, settings) -> int:
+    """The home's SQLite registry copied whole into an empty PostgreSQL one (the move to several hosts)."""
+    from ingest.registry import Registry
+    from ingest.registry_copy import copy_registry
+    from ingest.registry_db import shown_url
+
+    if not args.to.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        print(f"Đích phải là postgresql://… (nhận được {shown_url(args.to) if '://' in args.to else args.to!r}).",
+              file=sys.stderr)
+        return 2
+    path = settings.registry_path
+    if not path.is_file():
+        print(f"Không có {path} để sao chép: chọn đúng thư mục dữ liệu bằng --home.", file=sys.stderr)
+        return 1
+    src, dst = Registry(path), Registry(args.to)
+    try:
+        copied = copy_registry(src, dst)
+    finally:
+        src.close()
+        dst.close()
+    print(f"Đã sao chép {path} sang {shown_url(args.to)}: {copied['documents']} văn bản, {copied['nodes']} đoạn, "
+          f"{copied['versions']} phiên bản, {copied['embed_cache']} vectơ trong bộ đệm. Từ nay đặt "
+          f"KB_REGISTRY_URL={shown_url(args.to)} (kèm mật khẩu) cho mọi tiến trình `kb`; tệp {path.name} được giữ "
+          "nguyên làm bản sao lưu.")
     return 0
 
 
@@ -544,6 +571,10 @@ def cmd_config(args, settings) -> int:
         return 0
     for key, env, default, desc in rows:
         value = getattr(settings, key)
+        if key == "registry_url" and value:  # its password never printed
+            from ingest.registry_db import shown_url
+
+            value = shown_url(value)
         print(f"{env:<26} {key:<22} = {value!s:<30} # {desc}")
     return 0
 
@@ -579,6 +610,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("docs", help="danh sách văn bản (đã nạp / còn thiếu)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_docs)
+
+    s = sub.add_parser("copy-registry", help="sao chép toàn bộ registry SQLite của thư mục dữ liệu sang một "
+                                             "registry PostgreSQL rỗng (chuyển sang nhiều máy chủ)")
+    s.add_argument("--to", required=True, help="postgresql://người_dùng:mật_khẩu@máy:cổng/csdl (rỗng)")
+    s.set_defaults(func=cmd_copy_registry)
 
     s = sub.add_parser("remove", help="gỡ một văn bản khỏi mọi chỉ mục")
     s.add_argument("number")
@@ -694,7 +730,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
     s.add_argument("what", choices=["ingest", "qa", "qa-rules", "load", "load-workers", "chroma-outage", "embed-server",
-                                    "article-vectors", "scale", "desk", "desk-basis", "validity", "ocr-once"],
+                                    "article-vectors", "scale", "desk", "desk-basis", "validity", "ocr-once", "registry"],
                    help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp; "
                         "load-workers: 20 người dùng với `kb serve --workers` 1, 2, 4 và một máy chủ Chroma; "
                         "chroma-outage: 20 người dùng trong khi máy chủ Chroma bị dừng rồi khởi động lại; "
@@ -704,10 +740,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "desk: độ chính xác và độ phủ của “Ai phải làm gì” và “Thời hạn” trên bộ nhãn đề mục 32.1; "
                         "desk-basis: kiểm tra căn cứ trên bộ dự thảo tổng hợp có đáp án (kb/data/basis_check_gold.jsonl); "
                         "validity: số văn bản, số điều có hiệu lực đã biết (đề mục 32.1 và toàn bộ pháp điển) theo nguồn; "
-                        "ocr-once: xem trước rồi nạp một bản quét, có và không giữ chữ OCR (KB_OCR_CACHE_MB)")
+                        "ocr-once: xem trước rồi nạp một bản quét, có và không giữ chữ OCR (KB_OCR_CACHE_MB); "
+                        "registry: cùng việc nạp và đọc trên registry SQLite và PostgreSQL")
     s.add_argument("--quick", action="store_true", help="bỏ toàn bộ pháp điển (ingest: chỉ đề mục 32.1 và ALQAC; "
                                                         "scale: đến ≈10 nghìn điều)")
     s.add_argument("--out", default="docs/BENCHMARKS.md")
+    s.add_argument("--registry-url", default=None,
+                   help="registry: máy chủ PostgreSQL để đo (postgresql://…); để trống: một cụm tạm trên máy này")
     s.set_defaults(func=cmd_bench)
     return p
 

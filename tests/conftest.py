@@ -34,7 +34,7 @@ def require_shared(path: Path) -> Path:
 def _isolated_env(monkeypatch, tmp_path):
     """No test reads the developer's settings or writes to ./.kb."""
     for var in ("KB_HOME", "KB_CONFIG", "KB_CORPUS", "CHROMA_HOST", "CHROMA_PORT", "OPENAI_BASE_URL",
-                "OPENAI_API_KEY", "KB_LLM_MODEL", "KB_EMBEDDING", "KB_USERS_FILE"):
+                "OPENAI_API_KEY", "KB_LLM_MODEL", "KB_EMBEDDING", "KB_USERS_FILE", "KB_REGISTRY_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("KB_HOME", str(tmp_path / "kb-home"))
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
@@ -52,8 +52,58 @@ def run_kb(*args, home: Path, env: dict | None = None, check: bool = False, time
     return proc
 
 
+# ------------------------------------------------------------------ the registry on both backends
+# A test module marked `pytestmark = pytest.mark.registries` runs each test that uses the registry
+# (through fake_kb, or the registry_target fixture) on SQLite and on PostgreSQL.
+
+def pytest_generate_tests(metafunc):
+    marker = metafunc.definition.get_closest_marker("registries")
+    if "registry_backend" in metafunc.fixturenames and marker:
+        # `@pytest.mark.registries("sqlite")` on a test: that backend only (an old SQLite file's migration)
+        metafunc.parametrize("registry_backend", list(marker.args or ("sqlite", "postgresql")))
+
+
 @pytest.fixture
-def fake_kb(tmp_path):
+def registry_backend() -> str:
+    return "sqlite"  # unmarked modules: the embedded default only
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server for the session (kb/pg_local.py), stopped at the end. Skipped only
+    when Debian's postgresql binaries are absent, and never in CI (.ci/run installs them)."""
+    from kb.pg_local import PgServer, bindir
+
+    found = bindir()
+    if found is None:
+        reason = ("PostgreSQL binaries (initdb, pg_ctl) not found: `apt-get install postgresql` "
+                  "(Debian) to run the registry tests on PostgreSQL")
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = PgServer(found).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def registry_url(request, registry_backend) -> str | None:
+    """KB_REGISTRY_URL for this test: None (SQLite in the home) or a fresh PostgreSQL database."""
+    if registry_backend == "postgresql":
+        return request.getfixturevalue("pg_server").create_database()
+    return None
+
+
+@pytest.fixture
+def registry_target(registry_url, tmp_path):
+    """What Registry(...) opens in this test: the SQLite file in a home, or the PostgreSQL URL."""
+    return registry_url or tmp_path / "kb-reg" / "registry.sqlite3"
+
+
+@pytest.fixture
+def fake_kb(tmp_path, registry_url):
     """In-process knowledge base over the fake embedding (no model, no server): ingest files, ask.
 
     Usage: `kb = fake_kb(path, …)`; the store is built from settings like the real one, so
@@ -65,6 +115,8 @@ def fake_kb(tmp_path):
 
     def build(*paths, catalog: Path | None = None, **overrides):
         env = {"KB_HOME": str(tmp_path / "kb-fake"), "KB_EMBEDDING": "fake"}
+        if registry_url:
+            env["KB_REGISTRY_URL"] = registry_url
         if catalog is not None:
             env["KB_CATALOG"] = str(catalog)
         settings = load_settings(env=env, **overrides)

@@ -20,6 +20,8 @@ from ingest.amendments import AmendingSource, Amendment, may_amend, screen_amend
 from ingest.document_parser import draft_mark, parse_document_lines
 from synthetic_docs import load_fixture_lines, write_html
 
+pytestmark = pytest.mark.registries  # each test through the registry: on SQLite and on PostgreSQL
+
 FIXTURES = REPO / "tests" / "fixtures"
 BASE = FIXTURES / "synthetic_base_decree.txt"
 AMENDING = FIXTURES / "synthetic_amending_decree.txt"
@@ -329,7 +331,7 @@ def test_kb_ingest_records_the_os_user(tmp_path, monkeypatch, capsys):
     assert main(["--home", str(home), "ingest", str(AMENDING)]) == 0
     reg = Registry(load_settings(env={"KB_EMBEDDING": "fake"}, home=str(home)).registry_path)
     assert reg.db.execute("SELECT DISTINCT confirmed_by FROM amendments").fetchall() == [(_os_user(),)]
-    assert reg.db.execute("SELECT DISTINCT user FROM versions").fetchall() == [(_os_user(),)]  # the same user
+    assert reg.db.execute('SELECT DISTINCT "user" FROM versions').fetchall() == [(_os_user(),)]  # the same user
     reg.close()
 
 

@@ -7,6 +7,8 @@ import pytest
 from conftest import run_kb
 from test_ingest_hardening import synthetic_decree
 
+pytestmark = pytest.mark.registries  # usage, pending vectors, progress in meta: on SQLite and on PostgreSQL
+
 CATALOGUED = "72/2015/NĐ-CP"  # in corpus/catalog.toml
 
 

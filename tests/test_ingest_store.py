@@ -12,6 +12,8 @@ import pytest
 
 from conftest import DEMUC_32_1, REPO, require_shared, run_kb
 
+pytestmark = pytest.mark.registries  # each test through the registry: on SQLite and on PostgreSQL
+
 SYNTHETIC_PD = """<div class='_content'><p class='pChuong'>Chương I</p>
 <p class='pDieu'>Điều 99.9.NĐ.1.1. Phạm vi thử nghiệm (synthetic)</p>
 <p class='pGhiChu'><a href='http://vbpl.vn/x#Chuong_I_Dieu_1'>(Điều 1 Nghị định số 999/2099/NĐ-CP Thử nghiệm tổng hợp ngày 01/02/2099 của Chính phủ, có hiệu lực thi hành kể từ ngày 01/03/2099 )</a></p>

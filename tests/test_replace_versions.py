@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ingest.store import file_sha256
+
+pytestmark = pytest.mark.registries  # each test through the registry: on SQLite and on PostgreSQL
 
 KEY = "998/2099/NĐ-CP"
 

@@ -15,6 +15,8 @@ from core.errors import KbError
 from test_replace_versions import KEY, synthetic_decree_lines, write_txt
 from ui.audit import read_audit
 
+pytestmark = pytest.mark.registries  # each test through the registry: on SQLite and on PostgreSQL
+
 V1_TEXT = "mỗi năm một lần"
 V2_TEXT = "mỗi năm hai lần"
 
@@ -150,6 +152,7 @@ def test_corrections_are_restored_with_their_version(fake_kb, tmp_path):
     assert kb.store.registry.document(KEY).effective_from == "2099-10-22"
 
 
+@pytest.mark.registries("sqlite")  # registries from before migrations are SQLite files
 def test_an_existing_registry_is_migrated_in_place(fake_kb, tmp_path):
     """A registry written before versions were kept: its documents become version 1 when it is
     opened, so the first replacement can be undone."""
@@ -161,8 +164,10 @@ def test_an_existing_registry_is_migrated_in_place(fake_kb, tmp_path):
     kb = fake_kb(v1)
     path = kb.store.registry.path
     kb.store.registry.close()
-    db = sqlite3.connect(path)  # back to the old shape: no versions table, no version in the document row
-    db.execute("DROP TABLE versions")
+    db = sqlite3.connect(path)  # back to the old shape: no versions table, no version in the document row,
+    db.execute("DROP TABLE versions")  # and no migrations recorded (Alembic came later, with documents.seq)
+    db.execute("DROP TABLE alembic_version")
+    db.execute("ALTER TABLE documents DROP COLUMN seq")
     db.execute("DELETE FROM meta WHERE k='versions_backfilled'")
     data = json.loads(db.execute("SELECT data FROM documents WHERE key=?", (KEY,)).fetchone()[0])
     data.pop("version")

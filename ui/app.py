@@ -263,7 +263,10 @@ class App(StaffActions):
             settings.users_file, max_failures=settings.login_max_failures,
             max_client_failures=settings.login_max_failures_per_client, lockout_s=settings.login_lockout_s,
             max_tracked=settings.max_tracked_logins, max_username_chars=settings.max_username_chars,
-            max_password_chars=settings.max_password_chars)
+            max_password_chars=settings.max_password_chars,
+            # failed logins counted in the registry: one budget of guesses across every `kb serve`
+            # process and host (the UI's test doubles of the service keep them in memory)
+            shared=kb.store.registry if isinstance(kb, KnowledgeBase) else None)
         self.audit = AuditLog(settings.audit_path, settings.max_log_field_chars)
         # Every lookup re-checks the account against the users file: a deleted, demoted or
         # re-passworded account loses its sessions at the next request, not 8 hours later.

@@ -31,7 +31,7 @@ import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Protocol
 
 import bcrypt
 
@@ -162,6 +162,24 @@ def parse_users(content: bytes, path: Path) -> dict[str, User]:
     return users
 
 
+class SharedFailures(Protocol):
+    """Failed logins kept outside the process (ingest.registry.Registry implements it), so that every
+    `kb serve` process and host counts against one budget of guesses."""
+
+    def login_failures(self, key: str, since: float) -> list[float]: ...
+
+    def add_login_failures(self, keys: list[str], now: float, forget_before: float, per_key: int,
+                           max_keys: int) -> None: ...
+
+    def clear_login_failures(self, key: str) -> None: ...
+
+    def login_failure_keys(self, since: float) -> int: ...
+
+
+def _shared_key(key: tuple) -> str:
+    return "\x1f".join(key)
+
+
 class Authenticator:
     """Checks passwords and sessions against the users file and throttles guessing.
 
@@ -171,13 +189,15 @@ class Authenticator:
 
     Failures are counted per (client address, user name) and per client address, so guessing from
     one address cannot lock the real user out from another. The table forgets entries older than
-    the window and never holds more than `max_tracked` of them.
+    the window and never holds more than `max_tracked` of them. It lives in this process's memory,
+    or with `shared` (the registry: `kb serve` passes it) in the database every process uses.
     """
 
     def __init__(self, users_file: str | Path | None, *, max_failures: int = MAX_FAILURES,
                  max_client_failures: int = MAX_CLIENT_FAILURES, window_s: float = FAILURE_WINDOW_S,
                  lockout_s: float = LOCKOUT_S, max_tracked: int = MAX_TRACKED,
-                 max_username_chars: int = MAX_USERNAME_CHARS, max_password_chars: int = MAX_PASSWORD_CHARS):
+                 max_username_chars: int = MAX_USERNAME_CHARS, max_password_chars: int = MAX_PASSWORD_CHARS,
+                 shared: SharedFailures | None = None):
         self.users_file = Path(users_file) if users_file else None
         self.max_failures, self.max_client_failures = max_failures, max_client_failures
         self.window_s, self.lockout_s, self.max_tracked = window_s, lockout_s, max_tracked
@@ -187,6 +207,7 @@ class Authenticator:
         self.version = 0  # +1 whenever the accounts were parsed again (SessionStore re-checks then)
         # key -> failure times, oldest activity first: ("pair", client, user) or ("client", client)
         self._failures: OrderedDict[tuple, list[float]] = OrderedDict()
+        self.shared = shared  # when set, the failures are counted there instead of in _failures
         self._lock = threading.Lock()
         self.error: str = ""  # server-side detail only: never shown to a visitor
         self.users()
@@ -254,6 +275,8 @@ class Authenticator:
             self._failures.popitem(last=False)
 
     def _recent(self, key: tuple, now: float) -> list[float]:
+        if self.shared is not None:
+            return self.shared.login_failures(_shared_key(key), now - self.window_s)
         return [t for t in self._failures.get(key, []) if now - t < self.window_s]
 
     def _wait(self, recent: list[float], limit: int, now: float) -> float:
@@ -269,8 +292,14 @@ class Authenticator:
                        self._wait(self._recent(("client", client), now), self.max_client_failures, now))
 
     def _fail(self, username: str, client: str, now: float) -> None:
+        keys = [("client", client)] + ([("pair", client, username)] if username else [])
+        if self.shared is not None:
+            self.shared.add_login_failures([_shared_key(k) for k in keys], now,
+                                           forget_before=now - self.window_s - self.lockout_s,
+                                           per_key=max(self.max_failures, self.max_client_failures),
+                                           max_keys=self.max_tracked)
+            return
         with self._lock:
-            keys = [("client", client)] + ([("pair", client, username)] if username else [])
             for key in keys:
                 times = self._recent(key, now)[-max(self.max_failures, self.max_client_failures):]
                 self._failures.pop(key, None)
@@ -278,6 +307,8 @@ class Authenticator:
             self._prune(now)
 
     def tracked(self) -> int:
+        if self.shared is not None:
+            return self.shared.login_failure_keys(time.time() - self.window_s - self.lockout_s)
         with self._lock:
             return len(self._failures)
 
@@ -292,6 +323,8 @@ class Authenticator:
         user = self.user(username)
         ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
         if user and ok:
+            if self.shared is not None:
+                self.shared.clear_login_failures(_shared_key(("pair", client, username)))
             with self._lock:
                 self._failures.pop(("pair", client, username), None)
             return user
