@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     ocr_max_side_px: int = _f(7000, "KB_OCR_MAX_SIDE_PX",
                               "cạnh dài tối đa (điểm ảnh) của một trang trước khi OCR; ảnh lớn hơn được thu nhỏ",
                               ge=1000)
+    read_in_subprocess: bool = _f(True, "KB_READ_IN_SUBPROCESS",
+                                  "đọc mỗi tệp nạp trong một tiến trình con bị giới hạn bộ nhớ và thời gian (bị dừng khi "
+                                  "vượt quá), để một tệp độc hại không chiếm bộ nhớ máy chủ hay giữ hàng đợi cán bộ")
+    max_read_memory_mb: int = _f(1024, "KB_MAX_READ_MEMORY_MB",
+                                 "bộ nhớ (không gian địa chỉ, MB) tối đa của tiến trình con đọc một tệp, kể cả OCR",
+                                 ge=256)
     # UI
     host: str = _f("127.0.0.1", "KB_HOST", "địa chỉ giao diện web")
     port: int = _f(7860, "KB_PORT", "cổng giao diện web")

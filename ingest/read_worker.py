@@ -1,0 +1,199 @@
+"""Reading one file in a child process whose memory and time the parent can cut (issue 22, item 3).
+
+Why a process: the readers' own checks (sizes, paragraph cap, deadlines inside their loops) bound
+what they know about, but a file can still spend minutes or gigabytes where no check runs — inside
+lxml, PDFium, Pillow, the structure parser — and in the web app that happens in a thread of the
+server: its memory is the server's, its Python work competes for the GIL with every request, and
+Python cannot interrupt a thread. A child process is cut from outside:
+
+- memory: RLIMIT_AS (address space; `Limits.max_read_memory_bytes`, KB_MAX_READ_MEMORY_MB) set in
+  the child before it reads, inherited by the `tesseract` it runs; over it, allocation fails
+  (MemoryError, or a C library aborting) and the child ends;
+- time: the parent waits at most `Limits.max_seconds` (KB_MAX_SECONDS_PER_FILE) plus START_GRACE_S,
+  then kills the child's whole process group (the child and its tesseract); the child's own alarm
+  at `max_seconds` gives the same refusal when it is in Python code, and RLIMIT_CPU stops a child
+  the parent could no longer watch;
+- output: the parent reads at most OUTPUT_FACTOR × the text limit from the pipe.
+
+The result travels as JSON (never pickle: the bytes come from a process that read a hostile file).
+A child that was cut gives a ReaderError naming the file and the reason; nothing is stored, and
+the server's memory and the staff queue are free again at the limit. Startup costs ≈ 0.3–0.5 s
+per file (a fresh interpreter importing the readers), measured in docs/BENCHMARKS.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from ingest.limits import MB, Limits, ReadTimeout, time_exceeded, time_limit
+from ingest.model import LegalDocument, NothingToStore, ReaderError
+from ingest.versions import document_from_version
+
+ROOT = Path(__file__).resolve().parent.parent  # the directory holding the `ingest` package
+START_GRACE_S = 5.0  # interpreter start and the child's own clean refusal at its alarm
+OUTPUT_FACTOR = 4  # JSON of the documents: the text once, plus field names and escapes
+MEMORY_EXIT = 3  # the child ran out of memory even for reporting it
+# -I: no PYTHON* variables, no user site, no current directory on the path (what runs is our code).
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from ingest.read_worker import child_main; child_main()"
+
+MEMORY_REASON = ("vượt quá giới hạn bộ nhớ đọc tệp ({mb} MB, thiết lập KB_MAX_READ_MEMORY_MB); tệp quá lớn hoặc "
+                 "bị làm hỏng: tách văn bản thành nhiều tệp, hoặc mở bằng Word/trình đọc PDF, lưu lại rồi nạp lại")
+
+
+def read_bounded(path: str, limits: Limits) -> list[LegalDocument]:
+    """read_path within `limits`: in a child process (limits.read_in_subprocess, the default of
+    the settings) or in this process (the time limit then interrupts only in the main thread)."""
+    if limits.read_in_subprocess:
+        return read_in_child(path, limits)
+    from ingest.readers import read_path
+
+    try:
+        with time_limit(limits.max_seconds):
+            return read_path(path, limits)
+    except ReadTimeout:
+        raise time_exceeded(path, limits.max_seconds) from None
+
+
+def _memory_refused(path: str, limits: Limits) -> ReaderError:
+    return ReaderError(path, MEMORY_REASON.format(mb=limits.max_read_memory_bytes // MB))
+
+
+def read_in_child(path: str, limits: Limits) -> list[LegalDocument]:
+    """read_path(path, limits) in a child process under the memory, time and output limits.
+    Raises what read_path raises (ReaderError, NothingToStore), or a ReaderError saying which limit
+    cut the child."""
+    path = str(path)
+    request = json.dumps({"path": path, "limits": asdict(replace(limits, read_in_subprocess=False))}).encode()
+    env = {**os.environ, "TMPDIR": tempfile.gettempdir()}  # the server's own temp dir (ui.scratch), not /tmp
+    try:
+        child = subprocess.Popen([sys.executable, "-I", "-c", _BOOT, str(ROOT)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, env=env, start_new_session=True)
+    except OSError as exc:
+        raise ReaderError(path, f"không khởi động được tiến trình đọc tệp ({exc.strerror or exc}); thử lại sau") from exc
+    wall = limits.max_seconds + START_GRACE_S
+    cap = OUTPUT_FACTOR * limits.max_unzipped_bytes + 16 * MB
+    try:
+        child.stdin.write(request)
+        child.stdin.close()
+        out, cut = _collect(child, time.monotonic() + wall, cap)
+    except BrokenPipeError:  # the child died before reading its request
+        out, cut = b"", ""
+    finally:
+        _kill_group(child)
+        child.wait()
+        child.stdout.close()
+    if cut == "time":
+        raise ReaderError(path, f"vượt quá giới hạn thời gian đọc ({limits.max_seconds:g} giây, thiết lập "
+                                "KB_MAX_SECONDS_PER_FILE); tiến trình đọc đã bị dừng")
+    if cut == "output":
+        raise _memory_refused(path, limits)
+    return _result(path, limits, child.returncode, out)
+
+
+def _collect(child: subprocess.Popen, deadline: float, cap: int) -> tuple[bytes, str]:
+    """The child's stdout until it closes; ("", "time") past the deadline, ("", "output") past cap."""
+    fd, chunks, size = child.stdout.fileno(), [], 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b"", "time"
+        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+        if not ready:
+            continue
+        data = os.read(fd, 1 << 20)
+        if not data:
+            return b"".join(chunks), ""
+        size += len(data)
+        if size > cap:
+            return b"", "output"
+        chunks.append(data)
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    """SIGKILL to the child's own process group (start_new_session): the child and what it runs."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # already gone (a zombie's group may be unreachable)
+
+
+def _result(path: str, limits: Limits, code: int | None, out: bytes) -> list[LegalDocument]:
+    try:
+        reply = json.loads(out) if out else None
+    except ValueError:
+        reply = None
+    if not isinstance(reply, dict):
+        if code == MEMORY_EXIT:
+            raise _memory_refused(path, limits)
+        if code is not None and code < 0 and -code == signal.SIGXCPU:
+            raise time_exceeded(path, limits.max_seconds)
+        why = f"tín hiệu {signal.Signals(-code).name}" if code is not None and code < 0 else f"mã thoát {code}"
+        raise ReaderError(path, f"tiến trình đọc tệp dừng bất thường ({why}), có thể do vượt quá giới hạn bộ nhớ "
+                                f"đọc tệp ({limits.max_read_memory_bytes // MB} MB, thiết lập KB_MAX_READ_MEMORY_MB) "
+                                "hoặc tệp bị hỏng; mở bằng Word/trình đọc PDF, lưu lại rồi nạp lại")
+    if "documents" in reply:
+        return [document_from_version(d) for d in reply["documents"]]
+    if reply.get("memory"):
+        raise _memory_refused(path, limits)
+    if reply.get("kind") in ("ReaderError", "NothingToStore"):
+        cls = NothingToStore if reply["kind"] == "NothingToStore" else ReaderError
+        raise cls(path, reply["reason"])
+    # a reader bug in the child: said like the store says one it meets in-process
+    raise ReaderError(path, f"lỗi khi đọc: {reply.get('type', '?')}: {reply.get('message', '')}")
+
+
+# ------------------------------------------------------------------ the child
+
+
+def _set_limits(limits: Limits) -> None:
+    import resource
+
+    memory = limits.max_read_memory_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    cpu = int(limits.max_seconds + START_GRACE_S) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashed reader leaves no core of a hostile file
+
+
+def child_main() -> None:
+    """Read the request from stdin, the file within the limits, the reply to stdout (JSON)."""
+    reply_fd = os.dup(1)
+    os.dup2(2, 1)  # whatever a library prints goes to stderr, never into the reply
+    request = json.loads(sys.stdin.buffer.read())
+    path, limits = request["path"], Limits(**request["limits"])
+    from ingest.readers import read_path  # imported before the limit: what every reading needs
+
+    _set_limits(limits)
+    try:
+        try:
+            with time_limit(limits.max_seconds):
+                docs = read_path(path, limits)
+            reply = {"documents": [_document_data(d) for d in docs]}
+        except ReadTimeout:
+            reply = {"kind": "ReaderError", "reason": time_exceeded(path, limits.max_seconds).reason}
+        except ReaderError as exc:
+            reply = {"kind": type(exc).__name__ if isinstance(exc, NothingToStore) else "ReaderError",
+                     "reason": exc.reason}
+        except MemoryError:
+            reply = {"memory": True}
+        except Exception as exc:  # noqa: BLE001 — a reader bug: reported, the parent refuses the file
+            reply = {"type": type(exc).__name__, "message": str(exc)[:2000]}
+        data = json.dumps(reply, ensure_ascii=False).encode("utf-8")
+        with os.fdopen(reply_fd, "wb") as out:
+            out.write(data)
+    except MemoryError:
+        os._exit(MEMORY_EXIT)
+
+
+def _document_data(doc: LegalDocument) -> dict:
+    """The shape ingest.versions.document_from_version reads back."""
+    document = asdict(doc)
+    return {"document": {k: v for k, v in document.items() if k != "units"}, "units": document["units"]}
