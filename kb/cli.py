@@ -692,7 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
     s.add_argument("what", choices=["ingest", "qa", "qa-rules", "load", "load-workers", "chroma-outage", "embed-server",
-                                    "article-vectors", "scale", "desk", "desk-basis"],
+                                    "article-vectors", "scale", "desk", "desk-basis", "read"],
                    help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp; "
                         "load-workers: 20 người dùng với `kb serve --workers` 1, 2, 4 và một máy chủ Chroma; "
                         "chroma-outage: 20 người dùng trong khi máy chủ Chroma bị dừng rồi khởi động lại; "
@@ -700,7 +700,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "article-vectors: vectơ theo điều so với theo khoản (chất lượng và chi phí); "
                         "scale: nạp và hỏi trên ≈1 nghìn, ≈10 nghìn và toàn bộ 62 nghìn điều của pháp điển; "
                         "desk: độ chính xác và độ phủ của “Ai phải làm gì” và “Thời hạn” trên bộ nhãn đề mục 32.1; "
-                        "desk-basis: kiểm tra căn cứ trên bộ dự thảo tổng hợp có đáp án (kb/data/basis_check_gold.jsonl)")
+                        "desk-basis: kiểm tra căn cứ trên bộ dự thảo tổng hợp có đáp án (kb/data/basis_check_gold.jsonl); "
+                        "read: chi phí đọc mỗi tệp trong tiến trình con, và tệp độc hại bị dừng ở giới hạn nào")
     s.add_argument("--quick", action="store_true", help="bỏ toàn bộ pháp điển (ingest: chỉ đề mục 32.1 và ALQAC; "
                                                         "scale: đến ≈10 nghìn điều)")
     s.add_argument("--out", default="docs/BENCHMARKS.md")

@@ -1,7 +1,7 @@
 """Reading an uploaded file in a child process cut at its memory and time limits (issue 22, item 3:
 ingest.read_worker), so that one hostile file can hold neither the server's memory nor the staff queue.
 
-Every hostile file is GENERATED here, small on disk, named synthetic_* and holding SYNTHETIC text
+Every hostile file is GENERATED (kb.synthetic_hostile), small on disk, named synthetic_* and holding SYNTHETIC text
 (made up for the test, never law text); each is within the limits the readers check themselves
 (file size, unzipped size, paragraphs, pixels), so only the child's limits can stop it.
 
@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 import sys
 import time
 import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
 
+from kb.synthetic_hostile import SYNTHETIC_TEXT, blank_rgba_png, long_paragraph_text, paragraphs_docx, rectangles_pdf
+
 REPO = Path(__file__).resolve().parent.parent
-SYNTHETIC_TEXT = "Nội dung tổng hợp để kiểm thử (synthetic), không phải văn bản pháp luật. "
 HARNESS_TIMEOUT = 300  # the unfixed reads took 33–60 s; this only stops a runaway test
 MAX_SERVER_GROWTH_MB = 100  # the server's own peak-memory growth while the child reads
 MAX_SERVER_CPU_S = 1.5  # the server's own CPU time while the child reads (in-process: the whole read)
@@ -86,75 +85,12 @@ def _assert_cut(out: dict, path: Path, reason: str, within_s: float) -> None:
     assert out["tick_gap_s"] < MAX_TICK_GAP_S, out
 
 
-# ------------------------------------------------------------------ hostile files
-
-
-def _docx_parts() -> dict[str, bytes]:
-    """The parts of a one-paragraph DOCX made by python-docx."""
-    import io
-
-    from docx import Document
-
-    doc = Document()
-    doc.add_paragraph(SYNTHETIC_TEXT)
-    buf = io.BytesIO()
-    doc.save(buf)
-    with zipfile.ZipFile(buf) as zf:
-        return {i.filename: zf.read(i) for i in zf.infolist()}
-
-
-def synthetic_paragraphs_docx(path: Path, count: int, text: str = "") -> Path:
-    """A DOCX of `count` paragraphs holding `text` (empty paragraphs when ""): honest zip sizes."""
-    parts = _docx_parts()
-    para = f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>" if text else "<w:p/>"
-    xml = parts["word/document.xml"].decode("utf-8")
-    parts["word/document.xml"] = xml.replace("<w:body>", "<w:body>" + para * count, 1).encode("utf-8")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in parts.items():
-            zf.writestr(name, data)
-    return path
-
-
-def synthetic_rectangles_pdf(path: Path, rectangles: int) -> Path:
-    """A one-page PDF whose only content is `rectangles` filled 1×1 pt rectangles (no text, so the
-    page goes to OCR): one deflated content stream of a repeated operator, tiny on disk."""
-    stream = zlib.compress(b"0 0 1 1 re f\n" * rectangles, 9)
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
-    return path
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def synthetic_blank_rgba_png(path: Path, side: int) -> Path:
-    """A white, opaque RGBA PNG of side×side pixels, written row by row: a few hundred KB on disk."""
-    comp = zlib.compressobj(9)
-    row = b"\0" + b"\xff" * (4 * side)
-    idat = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
-    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)  # 8 bits, colour type 6 = RGBA
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat)
-                     + _png_chunk(b"IEND", b""))
-    return path
-
-
 # ------------------------------------------------------------------ probes
 
 
 def test_probe22_pdf_page_rendered_in_one_long_pdfium_call_is_cut_at_the_time_limit(tmp_path):
     """A 76 KB one-page PDF without a text layer whose page draws 3 million rectangles: rendering it for OCR is one PDFium call, where no deadline can be checked (30 s and 1 GB inside the server here). Previewed by legal staff with KB_MAX_SECONDS_PER_FILE=4 (KB_MAX_READ_MEMORY_MB=3072, so that time is what cuts it). Expected: the child is killed at the time limit and the file refused (“vượt quá giới hạn thời gian đọc (4 giây …); tiến trình đọc đã bị dừng”, naming the file) within the limit and the child's start; the server's own CPU time stays under 1.5 s, its memory grows by under 100 MB, and its main thread is never kept waiting a second."""
-    path = synthetic_rectangles_pdf(tmp_path / "synthetic_rectangles.pdf", 3_000_000)
+    path = rectangles_pdf(tmp_path / "synthetic_rectangles.pdf", 3_000_000)
     assert path.stat().st_size < 100_000
     out = _preview_in_server(tmp_path, path, KB_MAX_SECONDS_PER_FILE="4", KB_MAX_READ_MEMORY_MB="3072")
     _assert_cut(out, path, "vượt quá giới hạn thời gian đọc (4 giây", within_s=4 + 8)
@@ -163,7 +99,7 @@ def test_probe22_pdf_page_rendered_in_one_long_pdfium_call_is_cut_at_the_time_li
 
 def test_probe22_png_under_the_pixel_cap_is_cut_at_the_memory_limit(tmp_path):
     """A 330 KB PNG of 8900×8900 RGBA pixels: 79 million, under KB_MAX_IMAGE_MEGAPIXELS (80), so its header passes; inside the server its OCR took 33 s and 1.2 GB. Previewed with the default limits (KB_MAX_READ_MEMORY_MB=1024). Expected: refused when the child passes its address-space limit (“vượt quá giới hạn bộ nhớ đọc tệp (1024 MB, thiết lập KB_MAX_READ_MEMORY_MB)”, naming the file) in under 35 s; the server's own memory grows by under 100 MB."""
-    path = synthetic_blank_rgba_png(tmp_path / "synthetic_rgba_scan.png", 8900)
+    path = blank_rgba_png(tmp_path / "synthetic_rgba_scan.png", 8900)
     assert path.stat().st_size < 1 << 20
     out = _preview_in_server(tmp_path, path)
     _assert_cut(out, path, "vượt quá giới hạn bộ nhớ đọc tệp (1024 MB, thiết lập KB_MAX_READ_MEMORY_MB)", within_s=35)
@@ -171,7 +107,7 @@ def test_probe22_png_under_the_pixel_cap_is_cut_at_the_memory_limit(tmp_path):
 
 def test_probe22_zip_bomb_member_inflating_within_the_declared_sizes_is_cut_at_the_memory_limit(tmp_path):
     """A 240 KB DOCX whose word/document.xml honestly inflates to 36 MB (40,000 paragraphs; under KB_MAX_UNZIPPED_MB), read with KB_MAX_READ_MEMORY_MB=256: python-docx and the parser need more. Expected: refused for memory, naming the file and KB_MAX_READ_MEMORY_MB, before the time limit; the server's memory grows by under 100 MB."""
-    path = synthetic_paragraphs_docx(tmp_path / "synthetic_inflating.docx", 40_000, (SYNTHETIC_TEXT * 13)[:900])
+    path = paragraphs_docx(tmp_path / "synthetic_inflating.docx", 40_000, long_paragraph_text(900))
     with zipfile.ZipFile(path) as zf:
         assert sum(i.file_size for i in zf.infolist()) > 100 * path.stat().st_size
     out = _preview_in_server(tmp_path, path, KB_MAX_READ_MEMORY_MB="256")
