@@ -66,10 +66,11 @@ def _memory_refused(path: str, limits: Limits) -> ReaderError:
     return ReaderError(path, MEMORY_REASON.format(mb=limits.max_read_memory_bytes // MB))
 
 
-def read_in_child(path: str, limits: Limits) -> list[LegalDocument]:
+def read_in_child(path: str, limits: Limits, report: dict | None = None) -> list[LegalDocument]:
     """read_path(path, limits) in a child process under the memory, time and output limits.
     Raises what read_path raises (ReaderError, NothingToStore), or a ReaderError saying which limit
-    cut the child."""
+    cut the child. `report`, when given, receives the child's peak RSS (`peak_rss_mib`) and its exit
+    status (`exit`: a negative number is the signal that ended it), for `kb bench read`."""
     path = str(path)
     request = json.dumps({"path": path, "limits": asdict(replace(limits, read_in_subprocess=False))}).encode()
     env = {**os.environ, "TMPDIR": tempfile.gettempdir()}  # the server's own temp dir (ui.scratch), not /tmp
@@ -88,14 +89,20 @@ def read_in_child(path: str, limits: Limits) -> list[LegalDocument]:
         out, cut = b"", ""
     finally:
         _kill_group(child)
-        child.wait()
-        child.stdout.close()
+        peak = _reap(child)
+        for pipe in (child.stdin, child.stdout):
+            try:
+                pipe.close()
+            except OSError:  # stdin's unflushed request to a dead child
+                pass
+    if report is not None:
+        report.update(peak_rss_mib=round(peak / MB), exit=child.returncode)
     if cut == "time":
         raise ReaderError(path, f"vượt quá giới hạn thời gian đọc ({limits.max_seconds:g} giây, thiết lập "
                                 "KB_MAX_SECONDS_PER_FILE); tiến trình đọc đã bị dừng")
     if cut == "output":
         raise _memory_refused(path, limits)
-    return _result(path, limits, child.returncode, out)
+    return _result(path, limits, child.returncode, out, peak)
 
 
 def _collect(child: subprocess.Popen, deadline: float, cap: int) -> tuple[bytes, str]:
@@ -125,13 +132,31 @@ def _kill_group(child: subprocess.Popen) -> None:
         pass  # already gone (a zombie's group may be unreachable)
 
 
-def _result(path: str, limits: Limits, code: int | None, out: bytes) -> list[LegalDocument]:
+def _reap(child: subprocess.Popen) -> int:
+    """Wait for the child; its peak RSS in bytes (wait4's rusage: its own, not the parent's)."""
+    try:
+        _, status, usage = os.wait4(child.pid, 0)
+    except ChildProcessError:  # reaped elsewhere: no figure
+        child.wait()
+        return 0
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss * 1024
+
+
+# A child that died by a signal with its resident memory this close to its address-space limit
+# ran out of it: C libraries (PDFium, Pillow) abort or crash when an allocation fails, where
+# Python would raise MemoryError. (The address space is always a little more than the RSS.)
+NEAR_LIMIT = 0.8
+
+
+def _result(path: str, limits: Limits, code: int | None, out: bytes, peak: int = 0) -> list[LegalDocument]:
     try:
         reply = json.loads(out) if out else None
     except ValueError:
         reply = None
     if not isinstance(reply, dict):
-        if code == MEMORY_EXIT:
+        if code == MEMORY_EXIT or (code is not None and code < 0 and code != -signal.SIGXCPU
+                                   and peak >= NEAR_LIMIT * limits.max_read_memory_bytes):
             raise _memory_refused(path, limits)
         if code is not None and code < 0 and -code == signal.SIGXCPU:
             raise time_exceeded(path, limits.max_seconds)

@@ -193,6 +193,9 @@ def test_a_child_stuck_where_its_alarm_cannot_reach_is_killed_with_what_it_start
 
 def test_a_child_that_dies_or_floods_its_output_is_refused_naming_the_file(tmp_path, monkeypatch):
     """A child killed by a signal (a C library aborting), and one whose reply passes the output cap."""
+    import signal
+    from dataclasses import replace
+
     import ingest.read_worker as worker
     from ingest.limits import Limits
     from ingest.model import ReaderError
@@ -203,6 +206,13 @@ def test_a_child_that_dies_or_floods_its_output_is_refused_naming_the_file(tmp_p
     with pytest.raises(ReaderError, match="dừng bất thường .tín hiệu SIGSEGV.*KB_MAX_READ_MEMORY_MB") as err:
         worker.read_in_child(path, limits)
     assert err.value.path == path
+    # a C library that crashes when an allocation fails near the limit: the memory limit is named
+    monkeypatch.setattr(worker, "_BOOT", "import os, signal; b = bytearray(230 << 20); b[::4096] = b'x' * len(b[::4096]); "
+                                         "os.kill(os.getpid(), signal.SIGSEGV)")
+    report = {}
+    with pytest.raises(ReaderError, match=r"vượt quá giới hạn bộ nhớ đọc tệp \(256 MB"):
+        worker.read_in_child(path, replace(limits, max_read_memory_bytes=256 << 20), report)
+    assert report["exit"] == -signal.SIGSEGV and report["peak_rss_mib"] >= 230
     monkeypatch.setattr(worker, "_BOOT", "import sys; sys.stdin.read(); sys.stdout.write('x' * (40 << 20))")
     with pytest.raises(ReaderError, match="KB_MAX_READ_MEMORY_MB"):
         worker.read_in_child(path, limits)
