@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import select
 import signal
 import subprocess
@@ -69,8 +70,9 @@ def _memory_refused(path: str, limits: Limits) -> ReaderError:
 def read_in_child(path: str, limits: Limits, report: dict | None = None) -> list[LegalDocument]:
     """read_path(path, limits) in a child process under the memory, time and output limits.
     Raises what read_path raises (ReaderError, NothingToStore), or a ReaderError saying which limit
-    cut the child. `report`, when given, receives the child's peak RSS (`peak_rss_mib`) and its exit
-    status (`exit`: a negative number is the signal that ended it), for `kb bench read`."""
+    cut the child. `report`, when given, receives the child's peak RSS (`peak_rss_mib`; None when it
+    stayed under this process's own) and its exit status (`exit`: a negative number is the signal that
+    ended it), for `kb bench read`."""
     path = str(path)
     request = json.dumps({"path": path, "limits": asdict(replace(limits, read_in_subprocess=False))}).encode()
     env = {**os.environ, "TMPDIR": tempfile.gettempdir()}  # the server's own temp dir (ui.scratch), not /tmp
@@ -79,6 +81,9 @@ def read_in_child(path: str, limits: Limits, report: dict | None = None) -> list
                                  stdout=subprocess.PIPE, env=env, start_new_session=True)
     except OSError as exc:
         raise ReaderError(path, f"không khởi động được tiến trình đọc tệp ({exc.strerror or exc}); thử lại sau") from exc
+    # the child's peak RSS (wait4) starts from this process's own: Linux carries the high-water mark of
+    # the memory the child was forked from across exec, so only a figure above it is the child's
+    inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     wall = limits.max_seconds + START_GRACE_S
     cap = OUTPUT_FACTOR * limits.max_unzipped_bytes + 16 * MB
     try:
@@ -90,13 +95,14 @@ def read_in_child(path: str, limits: Limits, report: dict | None = None) -> list
     finally:
         _kill_group(child)
         peak = _reap(child)
+        peak = peak if peak > inherited else 0  # 0: not known (no more than this process's own peak)
         for pipe in (child.stdin, child.stdout):
             try:
                 pipe.close()
             except OSError:  # stdin's unflushed request to a dead child
                 pass
     if report is not None:
-        report.update(peak_rss_mib=round(peak / MB), exit=child.returncode)
+        report.update(peak_rss_mib=round(peak / MB) if peak else None, exit=child.returncode)
     if cut == "time":
         raise ReaderError(path, f"vượt quá giới hạn thời gian đọc ({limits.max_seconds:g} giây, thiết lập "
                                 "KB_MAX_SECONDS_PER_FILE); tiến trình đọc đã bị dừng")
@@ -179,8 +185,6 @@ def _result(path: str, limits: Limits, code: int | None, out: bytes, peak: int =
 
 
 def _set_limits(limits: Limits) -> None:
-    import resource
-
     memory = limits.max_read_memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cpu = int(limits.max_seconds + START_GRACE_S) + 1
