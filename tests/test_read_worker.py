@@ -232,3 +232,24 @@ def test_the_limits_come_from_the_settings(tmp_path):
     limits = Limits.from_settings(load_settings(env={"KB_HOME": str(tmp_path), "KB_READ_IN_SUBPROCESS": "false",
                                                      "KB_MAX_READ_MEMORY_MB": "512"}))
     assert not limits.read_in_subprocess and limits.max_read_memory_bytes == 512 * MB
+
+
+def test_an_ingest_the_child_is_cut_from_stores_nothing(tmp_path):
+    """`kb ingest` / the staff ingest of a file whose reading child passes its memory limit: the file
+    is refused with the reason, the documents stored before are untouched and nothing is added."""
+    from core.backends import make_backends
+    from core.settings import load_settings
+    from ingest.store import KnowledgeStore
+
+    settings = load_settings(env={"KB_HOME": str(tmp_path / "home"), "KB_EMBEDDING": "fake",
+                                  "KB_MAX_READ_MEMORY_MB": "256"})
+    store = KnowledgeStore(settings, make_backends(settings))
+    decree = tmp_path / "synthetic_decree.txt"
+    decree.write_text("CHÍNH PHỦ THỬ NGHIỆM\nSố: 996/2099/NĐ-CP\nNGHỊ ĐỊNH\nVỀ THỬ NGHIỆM TỔNG HỢP\n"
+                      f"Điều 1. Phạm vi thử nghiệm\n1. {SYNTHETIC_TEXT}\n", encoding="utf-8")
+    assert store.ingest([str(decree)], embed=False).outcomes[0].status == "ingested"
+    before = (store.registry.keys(), sorted(p.name for p in settings.home.rglob("*") if p.is_file()))
+    png = blank_rgba_png(tmp_path / "synthetic_rgba_scan.png", 8900)
+    [outcome] = store.ingest([str(png)], embed=False).outcomes
+    assert outcome.status == "refused" and "vượt quá giới hạn bộ nhớ đọc tệp (256 MB" in outcome.reason, outcome
+    assert (store.registry.keys(), sorted(p.name for p in settings.home.rglob("*") if p.is_file())) == before
