@@ -51,6 +51,7 @@ def _rss_mib(who: int) -> int:
 _GENERATE = """
 import sys
 from pathlib import Path
+from kb.synthetic_hostile import blank_rgba_png, long_paragraph_text, paragraphs_docx, rectangles_pdf
 work = Path(sys.argv[1])
 rectangles_pdf(work / "synthetic_rectangles.pdf", 3_000_000)
 blank_rgba_png(work / "synthetic_rgba.png", 8900)
