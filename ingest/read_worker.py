@@ -17,7 +17,7 @@ Python cannot interrupt a thread. A child process is cut from outside:
 
 The result travels as JSON (never pickle: the bytes come from a process that read a hostile file).
 A child that was cut gives a ReaderError naming the file and the reason; nothing is stored, and
-the server's memory and the staff queue are free again at the limit. Startup costs ≈ 0.3–0.5 s
+the server's memory and the staff queue are free again at the limit. Startup costs ≈ 0.4–0.6 s
 per file (a fresh interpreter importing the readers), measured in docs/BENCHMARKS.md.
 """
 from __future__ import annotations
