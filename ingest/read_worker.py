@@ -45,8 +45,9 @@ MEMORY_EXIT = 3  # the child ran out of memory even for reporting it
 # -I: no PYTHON* variables, no user site, no current directory on the path (what runs is our code).
 _BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from ingest.read_worker import child_main; child_main()"
 
+RESAVE = "mở bằng chương trình đã tạo ra tệp, lưu lại rồi nạp lại"
 MEMORY_REASON = ("vượt quá giới hạn bộ nhớ đọc tệp ({mb} MB, thiết lập KB_MAX_READ_MEMORY_MB); tệp quá lớn hoặc "
-                 "bị làm hỏng: tách văn bản thành nhiều tệp, hoặc mở bằng Word/trình đọc PDF, lưu lại rồi nạp lại")
+                 "bị làm hỏng: tách văn bản thành nhiều tệp (bản quét: quét lại ở 300 dpi), hoặc " + RESAVE)
 
 
 def read_bounded(path: str, limits: Limits) -> list[LegalDocument]:
@@ -166,10 +167,12 @@ def _result(path: str, limits: Limits, code: int | None, out: bytes, peak: int =
             raise _memory_refused(path, limits)
         if code is not None and code < 0 and -code == signal.SIGXCPU:
             raise time_exceeded(path, limits.max_seconds)
-        why = f"tín hiệu {signal.Signals(-code).name}" if code is not None and code < 0 else f"mã thoát {code}"
-        raise ReaderError(path, f"tiến trình đọc tệp dừng bất thường ({why}), có thể do vượt quá giới hạn bộ nhớ "
-                                f"đọc tệp ({limits.max_read_memory_bytes // MB} MB, thiết lập KB_MAX_READ_MEMORY_MB) "
-                                "hoặc tệp bị hỏng; mở bằng Word/trình đọc PDF, lưu lại rồi nạp lại")
+        # the signal or exit code is for the operator (stderr, the server's log), not for staff
+        why = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit code {code}"
+        print(f"kb: reading child for {path} ended by {why}, peak RSS {peak // MB} MB", file=sys.stderr)
+        raise ReaderError(path, f"tiến trình đọc tệp dừng bất thường, có thể do vượt quá giới hạn bộ nhớ đọc tệp "
+                                f"({limits.max_read_memory_bytes // MB} MB, thiết lập KB_MAX_READ_MEMORY_MB) "
+                                "hoặc tệp bị hỏng; " + RESAVE)
     if "documents" in reply:
         return [document_from_version(d) for d in reply["documents"]]
     if reply.get("memory"):
