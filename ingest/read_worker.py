@@ -168,7 +168,7 @@ def _result(path: str, limits: Limits, code: int | None, out: bytes, peak: int =
         if code is not None and code < 0 and -code == signal.SIGXCPU:
             raise time_exceeded(path, limits.max_seconds)
         # the signal or exit code is for the operator (stderr, the server's log), not for staff
-        why = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit code {code}"
+        why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         print(f"kb: reading child for {path} ended by {why}, peak RSS {peak // MB} MB", file=sys.stderr)
         raise ReaderError(path, f"tiến trình đọc tệp dừng bất thường, có thể do vượt quá giới hạn bộ nhớ đọc tệp "
                                 f"({limits.max_read_memory_bytes // MB} MB, thiết lập KB_MAX_READ_MEMORY_MB) "
