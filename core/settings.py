@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     ocr_cache_mb: int = _f(64, "KB_OCR_CACHE_MB",
                            "dung lượng tối đa (MB) của phần chữ OCR giữ lại trong thư mục dữ liệu (ocr-cache) để "
                            "xem trước rồi nạp một bản quét chỉ OCR một lần; 0 = không giữ", ge=0)
+    read_in_subprocess: bool = _f(True, "KB_READ_IN_SUBPROCESS",
+                                  "đọc mỗi tệp nạp trong một tiến trình con bị giới hạn bộ nhớ và thời gian (bị dừng khi "
+                                  "vượt quá), để một tệp độc hại không chiếm bộ nhớ máy chủ hay giữ hàng đợi cán bộ")
+    max_read_memory_mb: int = _f(1024, "KB_MAX_READ_MEMORY_MB",
+                                 "bộ nhớ (không gian địa chỉ, MB) tối đa của tiến trình con đọc một tệp, kể cả OCR",
+                                 ge=256)
     # UI
     host: str = _f("127.0.0.1", "KB_HOST", "địa chỉ giao diện web")
     port: int = _f(7860, "KB_PORT", "cổng giao diện web")

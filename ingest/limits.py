@@ -38,13 +38,18 @@ class Limits:
     max_paragraphs: int = 50_000  # a DOCX's paragraphs (table cells included)
     max_image_pixels: int = 80_000_000  # one page image; an A3 page scanned at 600 dpi is 70 M
     max_side_px: int = 7000  # a page image's long side before OCR: larger ones are scaled down
+    # Reading in a child process (ingest.read_worker): its address space, and whether to use one.
+    # Off here so that a reader called directly (tests, tools) reads in-process; the settings turn it on.
+    max_read_memory_bytes: int = 1024 * MB
+    read_in_subprocess: bool = False
 
     @classmethod
     def from_settings(cls, settings) -> "Limits":
         return cls(max_file_bytes=settings.max_file_mb * MB, max_unzipped_bytes=settings.max_unzipped_mb * MB,
                    max_nodes=settings.max_nodes_per_document, max_seconds=settings.max_seconds_per_file,
                    max_paragraphs=settings.max_paragraphs, max_image_pixels=settings.max_image_megapixels * 1_000_000,
-                   max_side_px=settings.ocr_max_side_px)
+                   max_side_px=settings.ocr_max_side_px, max_read_memory_bytes=settings.max_read_memory_mb * MB,
+                   read_in_subprocess=settings.read_in_subprocess)
 
 
 DEFAULT_LIMITS = Limits()
@@ -153,7 +158,7 @@ def image_too_large(path, limits: Limits, page: int = 1, size: str = "") -> Read
 
 
 def time_exceeded(path, seconds: float) -> ReaderError:
-    return ReaderError(str(path), f"đọc tệp quá {seconds:g} giây (thiết lập KB_MAX_SECONDS_PER_FILE)")
+    return ReaderError(str(path), f"vượt quá giới hạn thời gian đọc ({seconds:g} giây, thiết lập KB_MAX_SECONDS_PER_FILE)")
 
 
 class ReadTimeout(BaseException):

@@ -29,12 +29,13 @@ from ingest.corrections import FIELDS as CORRECTION_FIELDS, STATUS_DETAILS, Corr
 from ingest.dense import DenseIndex
 from ingest.lexical import LexicalIndex, lexical_tokens
 from ingest.locks import ProcessLock
-from ingest.limits import Deadline, Limits, ReadTimeout, check_file_size, check_nodes, time_exceeded, time_limit
+from ingest.limits import Deadline, Limits, check_file_size, check_nodes
 from ingest.model import LegalDocument, NothingToStore, ReaderError
 from ingest.nodes import ClauseNode, build_nodes
-from ingest.readers import LINK_LOOP, expand_paths, read_path
-from ingest.readers.ocr_cache import MB as _MB, OcrCache, using_ocr_cache
 from ingest import registry_db
+from ingest.read_worker import read_bounded
+from ingest.readers import LINK_LOOP, expand_paths
+from ingest.readers.ocr_cache import MB as _MB, OcrCache
 from ingest.registry import REBUILD, NodeRow, Registry, Replace, ReplaceRefused
 from ingest.versions import VERSIONED_KINDS, document_from_version
 
@@ -303,13 +304,10 @@ class KnowledgeStore:
         return out
 
     def _read(self, path: str) -> list[LegalDocument]:
-        """read_path within the limits; the time limit interrupts only in the main thread (see time_limit)."""
+        """read_path within the limits, in a child process cut at the memory and time limits
+        (ingest.read_worker; in-process when KB_READ_IN_SUBPROCESS=false)."""
         deadline = Deadline(path, self.limits.max_seconds)
-        try:
-            with time_limit(self.limits.max_seconds), using_ocr_cache(self.ocr_cache):
-                docs = read_path(path, self.limits)
-        except ReadTimeout:
-            raise time_exceeded(path, self.limits.max_seconds) from None
+        docs = read_bounded(path, self.limits, self.ocr_cache)
         deadline.check()
         return docs
 

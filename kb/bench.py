@@ -92,6 +92,10 @@ def run_bench(args, settings: Settings) -> int:
         from kb.bench_load import run_load_bench  # starts `kb serve` and gradio_client users
 
         write_section(out, "Load", run_load_bench(bench_section))
+    elif args.what == "read":
+        from kb.bench_read import run_read_bench  # reads hostile files through the reading child
+
+        write_section(out, "Reading in a child process", run_read_bench(bench_section))
     elif args.what == "load-workers":
         from kb.bench_load import run_workers_bench  # `kb serve --workers 1|2|4` and a `chroma run` server
 

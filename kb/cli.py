@@ -730,7 +730,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
     s.add_argument("what", choices=["ingest", "qa", "qa-rules", "load", "load-workers", "chroma-outage", "embed-server",
-                                    "article-vectors", "scale", "desk", "desk-basis", "validity", "ocr-once", "registry"],
+                                    "article-vectors", "scale", "desk", "desk-basis", "validity", "ocr-once", "registry", "read"],
                    help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp; "
                         "load-workers: 20 người dùng với `kb serve --workers` 1, 2, 4 và một máy chủ Chroma; "
                         "chroma-outage: 20 người dùng trong khi máy chủ Chroma bị dừng rồi khởi động lại; "
@@ -741,7 +741,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "desk-basis: kiểm tra căn cứ trên bộ dự thảo tổng hợp có đáp án (kb/data/basis_check_gold.jsonl); "
                         "validity: số văn bản, số điều có hiệu lực đã biết (đề mục 32.1 và toàn bộ pháp điển) theo nguồn; "
                         "ocr-once: xem trước rồi nạp một bản quét, có và không giữ chữ OCR (KB_OCR_CACHE_MB); "
-                        "registry: cùng việc nạp và đọc trên registry SQLite và PostgreSQL")
+                        "registry: cùng việc nạp và đọc trên registry SQLite và PostgreSQL; "
+                        "read: chi phí đọc mỗi tệp trong tiến trình con, và tệp độc hại bị dừng ở giới hạn nào")
     s.add_argument("--quick", action="store_true", help="bỏ toàn bộ pháp điển (ingest: chỉ đề mục 32.1 và ALQAC; "
                                                         "scale: đến ≈10 nghìn điều)")
     s.add_argument("--out", default="docs/BENCHMARKS.md")

@@ -226,16 +226,18 @@ def test_a_document_over_the_node_limit_is_refused_in_preview_and_ingest(tmp_pat
 
 def test_reading_longer_than_the_time_limit_is_refused(tmp_path, monkeypatch):
     """Reading a file takes longer than KB_MAX_SECONDS_PER_FILE. Expected: refused, naming the limit; nothing stored."""
-    import ingest.store as store_module
+    import ingest.readers as readers_module
 
-    real = store_module.read_path
+    real = readers_module.read_path
 
     def slow_read(path, *limits):
         time.sleep(3 if threading.current_thread() is threading.main_thread() else 1)
         return real(path, *limits)
 
-    monkeypatch.setattr(store_module, "read_path", slow_read)
-    store = _store(tmp_path, KB_MAX_SECONDS_PER_FILE="0.5")
+    monkeypatch.setattr(readers_module, "read_path", slow_read)
+    # in-process reading, where a slowed reader can be planted (the child process of the default
+    # KB_READ_IN_SUBPROCESS is cut at the limit by its parent: tests/test_read_worker.py)
+    store = _store(tmp_path, KB_MAX_SECONDS_PER_FILE="0.5", KB_READ_IN_SUBPROCESS="false")
     path = synthetic_decree(tmp_path / "synthetic_slow.txt")
     start = time.monotonic()
     assert "KB_MAX_SECONDS_PER_FILE" in _refused(store, path)

@@ -37,7 +37,8 @@ INGEST_DEFECTS = {
 # Later issues' probes: each `test_probe<NN>_*` function of these files is a row of issue NN.
 # The second pass's probes (test_probe22_*), one file per kind of attack.
 PROBE_FILES = [REPO / "tests" / name for name in ("test_routes_bodies.py", "test_readers_bounded.py",
-                                                  "test_sessions_audit.py", "test_hardening_leaks.py")
+                                                  "test_sessions_audit.py", "test_hardening_leaks.py",
+                                                  "test_read_worker.py")
                if (REPO / "tests" / name).exists()]
 DOC = REPO / "docs" / "SECURITY.md"
 BEGIN, END = "<!-- probes:begin -->", "<!-- probes:end -->"

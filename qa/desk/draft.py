@@ -120,9 +120,9 @@ def read_draft_text(text: str, max_chars: int, name: str = PASTED) -> Draft:
 
 def read_draft_file(path: str, max_chars: int, limits: Limits = DEFAULT_LIMITS) -> Draft:
     """A file read by ingest's readers (ReaderError names the file and the reason); nothing is stored."""
-    from ingest.readers import read_path  # format detection pulls in the PDF/DOCX libraries
+    from ingest.read_worker import read_bounded  # format detection pulls in the PDF/DOCX libraries
 
-    docs = read_path(str(path), limits)
+    docs = read_bounded(str(path), limits)  # in a child process when the limits say so (the settings' default)
     if not docs:
         raise DraftError(f"{path}: không đọc được nội dung văn bản.")
     doc = docs[0]
