@@ -123,7 +123,7 @@ def fake_kb(tmp_path, registry_url):
         kb = KnowledgeBase(settings, make_backends(settings))
         if paths:
             report = kb.store.ingest([str(p) for p in paths])
-            assert not report.refused, report.to_dict()
+            assert not report.refused, [(o.path, o.reason) for o in report.refused]
         return kb
 
     return build

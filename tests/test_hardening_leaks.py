@@ -183,7 +183,7 @@ def served(tmp_path_factory):
     kb = KnowledgeBase(settings, make_backends(settings))
     files = [synthetic_doc(root / f"synthetic_{n[:3]}.txt", n, topic) for n, topic in SYNTHETIC_DOCS.items()]
     report = kb.store.ingest([str(f) for f in files])
-    assert not report.refused, report.to_dict()
+    assert not report.refused, [(o.path, o.reason) for o in report.refused]
     demo = build_app(settings, kb)
     port = free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
