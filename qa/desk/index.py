@@ -25,10 +25,11 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
 
+from core.bodies import KINDS
 from ingest.model import Article
 from ingest.registry import Registry
 from qa.desk.deadlines import Deadline, document_deadlines
-from qa.desk.duties import Duty, article_duties
+from qa.desk.duties import Duty, article_duties, names_any
 from qa.desk.source import DeskDocument, desk_document
 from qa.desk.timeparse import FixedDate, Period, Relative
 
@@ -44,6 +45,7 @@ ANY_ROW = "*"  # bodies.kind of every article with a row (the listing of every t
 _RULE_MODULES = ("qa/desk/reading.py", "qa/desk/duties.py", "qa/desk/deadlines.py", "qa/desk/timeparse.py",
                  "qa/desk/source.py", "qa/desk/index.py", "core/bodies.py", "core/vocab.py", "ingest/identity.py")
 _PARALLEL_FROM = 400  # articles to read before a second process is worth its start-up (pyvi's model)
+_ANY_KIND = frozenset(KINDS)
 _LIMITS = {"fixed": FixedDate, "period": Period, "relative": Relative}
 
 
@@ -76,7 +78,9 @@ def deadline_from_data(x: dict) -> Deadline:
 
 def read_article(doc: DeskDocument, a: Article) -> tuple[list[Duty], list[Deadline]]:
     """The duty rows and time limits of one article (what the index keeps for it)."""
-    duties = article_duties(doc, a)
+    # an article that cannot name any body (core.bodies.mention_filter: a superset of body_mentions) gives
+    # no duty: reading it sentence by sentence would only confirm that
+    duties = article_duties(doc, a) if names_any(a, _ANY_KIND) else []
     return duties, document_deadlines(replace(doc, units=(a,)), duties)
 
 
