@@ -135,6 +135,8 @@ class KnowledgeBase:
         self._desk_lock = threading.Lock()
         self._desk_idx: DeskIndex | None = None  # qa.desk.index, opened on first use
         self._desk_fresh = -1  # the registry generation the desk's index was last brought up to date with
+        self._word_nodes: tuple = (None, [])  # (generation, words) -> nodes holding them (nodes_with_words)
+        self._word_lock = threading.Lock()
 
     def take_usage(self) -> dict[str, int]:
         """Documents the answers drew on since the last call (the background embedding's order)."""
@@ -344,6 +346,19 @@ class KnowledgeBase:
                 self._desk[key] = IndexedDeskView(self.store.registry, self.retriever.descriptors(), date,
                                                   self._desk_index())
             return self._desk[key]
+
+    def nodes_with_words(self, words: tuple[str, ...]) -> list:
+        """(ASCII-lowered text, node) of every stored node holding one of `words` (as SQLite's LIKE
+        matches), in the registry's order; kept per registry generation (qa.desk.base_view reads what
+        stored texts say about a document from it: one scan of every node, not one per document)."""
+        from qa.desk.base_view import ascii_lower
+
+        key = (self.store.registry.generation(), words)
+        with self._word_lock:
+            if self._word_nodes[0] != key:
+                rows = self.store.registry.nodes_mentioning("", words, limit=-1)  # SQLite: no limit
+                self._word_nodes = (key, [(ascii_lower(n.text), n) for n in rows])
+            return self._word_nodes[1]
 
     def _desk_index(self) -> DeskIndex:
         if self._desk_idx is None:
