@@ -118,3 +118,18 @@ def test_kb_ingest_builds_the_index_and_it_equals_the_full_read_on_32_1(tmp_path
     finally:
         index.close()
         registry.close()
+
+
+def test_big_batches_are_read_by_worker_processes_alike(fake_kb, monkeypatch):
+    """The spawned workers (used from _PARALLEL_FROM articles on) store the same rows as reading in one
+    process: each worker reads its documents from the registry itself."""
+    kb = fake_kb(BASE, AMENDING)
+    registry = kb.store.registry
+    serial = DeskIndex(registry, registry.path.with_name("serial.sqlite3"))
+    pooled = DeskIndex(registry, registry.path.with_name("pooled.sqlite3"))
+    assert serial.refresh(workers=1) == 2
+    monkeypatch.setattr(desk_index, "_PARALLEL_FROM", 0)
+    assert pooled.refresh(workers=2) == 2
+    for kinds in (None, {"province"}, {"commune"}):
+        assert pooled.articles_naming(kinds) == serial.articles_naming(kinds)
+    assert pooled.starts() == serial.starts()

@@ -27,7 +27,8 @@ from typing import Callable, Iterable
 
 from core.bodies import KINDS
 from ingest.model import Article
-from ingest.registry import Registry
+from ingest.registry import DocumentRow, Registry
+from ingest.versions import unit_from_data
 from qa.desk.deadlines import Deadline, document_deadlines
 from qa.desk.duties import Duty, article_duties, names_any
 from qa.desk.source import DeskDocument, desk_document
@@ -109,8 +110,23 @@ def _read_document(doc: DeskDocument) -> list[tuple[int, str, str, str, bytes | 
     return out
 
 
-def _read_documents(docs: list[DeskDocument]) -> list[tuple[str, list]]:
-    return [(doc.key, _read_document(doc)) for doc in docs]
+def _read_keys(registry_path: str, keys: list[str]) -> list[tuple[str, list]]:
+    """The rows of the documents `keys`, read from the registry as Registry.document / .units read them
+    (a read-only connection: a worker never writes the registry)."""
+    db = sqlite3.connect(f"file:{registry_path}?mode=ro", uri=True, timeout=60)
+    try:
+        out = []
+        for key in keys:
+            row = db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
+            if row is None:
+                continue
+            units = [unit_from_data(json.loads(d)) for (d,) in
+                     db.execute("SELECT data FROM units WHERE doc_key=? ORDER BY ord", (key,))]
+            if units:
+                out.append((key, _read_document(desk_document(DocumentRow.from_data(json.loads(row[0])), units, ""))))
+        return out
+    finally:
+        db.close()
 
 
 class DeskIndex:
@@ -151,39 +167,35 @@ class DeskIndex:
         if not todo:
             self._set_version(version)
             return 0
-        docs = self._desk_documents(todo)
-        articles = sum(len(d.units) for d in docs)
+        sizes = dict(self.registry.db.execute("SELECT doc_key, COUNT(*) FROM units GROUP BY doc_key").fetchall())
+        articles = sum(sizes.get(k, 0) for k in todo)
         workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-        done = 0
+        path, read, done = str(self.registry.path), set(), 0
         if workers > 1 and articles >= _PARALLEL_FROM:
-            chunks = _chunks(docs, max(50, articles // (workers * 8)))
-            # spawn: a server process holds threads and open databases a fork would copy
+            chunks = _chunks(todo, sizes, max(50, articles // (workers * 8)))
+            # spawn: a server process holds threads and open databases a fork would copy; each worker
+            # reads its documents from the registry itself, so no document crosses the pipe
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                for result in pool.map(_read_documents, chunks):
-                    self._store(result, docs)
+                for result in pool.map(_read_keys, [path] * len(chunks), chunks):
+                    self._store(result)
+                    read.update(k for k, _ in result)
                     done += len(result)
                     if progress:
-                        progress(done, len(docs))
+                        progress(done, len(todo))
         else:
-            for doc in docs:
-                self._store(_read_documents([doc]), docs)
+            for key in todo:
+                result = _read_keys(path, [key])
+                self._store(result)
+                read.update(k for k, _ in result)
                 done += 1
                 if progress:
-                    progress(done, len(docs))
-        # documents with no article left (all units removed) still get a signature: read, nothing found
-        self._mark_empty([k for k in todo if k not in {d.key for d in docs}])
+                    progress(done, len(todo))
+        # a document gone between the two reads, or with no article: read, nothing found
+        self._mark_empty([k for k in todo if k not in read])
         self._set_version(version)
         return len(todo)
 
-    def _desk_documents(self, keys: list[str]) -> list[DeskDocument]:
-        out = []
-        for key in keys:
-            row = self.registry.document(key)
-            if row is not None:
-                out.append(desk_document(row, self.registry.units(key), ""))
-        return out
-
-    def _store(self, result: list[tuple[str, list]], docs: list[DeskDocument]) -> None:
+    def _store(self, result: list[tuple[str, list]]) -> None:
         signatures = self._signatures_of([k for k, _ in result])
         with self._transaction() as db:
             for key, articles in result:
@@ -262,12 +274,12 @@ class DeskIndex:
         return out
 
 
-def _chunks(docs: list[DeskDocument], size: int) -> list[list[DeskDocument]]:
-    """Documents grouped into chunks of about `size` articles (big documents alone)."""
+def _chunks(keys: list[str], sizes: dict[str, int], size: int) -> list[list[str]]:
+    """Documents grouped into chunks of about `size` articles (a big document alone)."""
     out, cur, n = [], [], 0
-    for d in docs:
-        cur.append(d)
-        n += len(d.units)
+    for k in keys:
+        cur.append(k)
+        n += sizes.get(k, 0)
         if n >= size:
             out.append(cur)
             cur, n = [], 0

@@ -39,7 +39,10 @@ class IndexedDeskView(DeskView):
             row = registry.document(d.key)
             if row is None or not in_force(row, None, as_of):
                 continue
-            rels = relations_for(registry, d) if d.key in related else []
+            # only a change read from an amending document in the base, in effect by the date, changes a text
+            # (qa.amended.units_in_force, ingest.amendments.apply_amendments): without one it reads as stored
+            rels = [a for a in relations_for(registry, d) if a.amending_key in loaded_keys and a.source == "text"
+                    and a.effective_from and a.effective_from <= as_of] if d.key in related else []
             if rels:
                 stored = registry.units(d.key)
                 units = units_in_force_of(registry, row, stored, rels, loaded_keys, as_of)
@@ -73,15 +76,15 @@ class IndexedDeskView(DeskView):
             at = {(u.kind, u.number): u for u in stored}
             indexed = {(kind, number): blob for _pos, kind, number, _start, blob in found}
             for a in doc.units:
-                if kinds is not None and not names_any(a, kinds):
-                    continue
                 if at.get((a.kind, a.number)) == a:  # the stored text is the one in force
                     blob = indexed.get((a.kind, a.number))
                     if blob is None:
                         continue
                     d, t = decode(blob)
-                else:  # amended or partly repealed by then: read as in force
+                elif kinds is None or names_any(a, kinds):  # amended or partly repealed by then: read as in force
                     d, t = read_article(doc, a)
+                else:
+                    continue
                 duties += d
                 deadlines += t
         return duties, deadlines
