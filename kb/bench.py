@@ -123,7 +123,7 @@ def run_bench(args, settings: Settings) -> int:
     elif args.what == "desk":
         from kb.bench_duties import run_desk_bench  # reads (or builds) a lexical-only home with đề mục 32.1
 
-        write_section(out, "Official's desk", run_desk_bench(bench_section))
+        write_section(out, "Official's desk", run_desk_bench(bench_section, args.home))
     elif args.what == "desk-basis":
         from kb.bench_desk import run_desk_basis_bench  # needs a home with đề mục 32.1 (`kb bench qa` builds one)
 

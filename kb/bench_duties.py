@@ -135,7 +135,11 @@ def desk_table(results: list[dict]) -> str:
     return head + "\n".join(lines) + notes
 
 
-def run_desk_bench(bench_section) -> str:
+def run_desk_bench(bench_section, home: str | None = None) -> str:
+    """Precision and recall on đề mục 32.1, then the four tools timed on it and, with `kb --home DIR`,
+    on that home too (the whole Pháp điển)."""
+    from kb.bench_desk_speed import speed_table, time_tools
+
     docs = desk_documents(desk_home())
     t0 = time.perf_counter()
     results = evaluate_desk(docs)
@@ -150,4 +154,16 @@ def run_desk_bench(bench_section) -> str:
                 print(f"  thừa: {extra}")
     cost = (f"\n\nReading every article of the {len(docs)} documents ({sum(len(d.units) for d in docs)} articles) "
             f"for both tools took {seconds:.1f} s in one process (pyvi's model loaded once included).")
-    return bench_section("Official's desk", "kb bench desk", desk_table(results) + cost)
+    speed = {"đề mục 32.1": time_tools(desk_home())}
+    if home:
+        speed[f"`{Path(home).name}`"] = time_tools(Path(home))
+    for name, rows in speed.items():
+        for r in rows:
+            print(f"{name}: {r['tool']}: {r['seconds']:.2f} s {r['found']}", flush=True)
+    timing = ("\n\n### Speed of the four tools\n\n" + speed_table(speed) + "\n\n"
+              "One call on a knowledge base already loaded (as `kb serve` holds it), the per-date views dropped "
+              "before each call (documents in force decided and rows looked up again), median of 3; the index of "
+              "duties and time limits is read by `kb ingest` (qa/desk/index.py). Drafts: SYNTHETIC, "
+              "kb/data/desk; the trace reads the founding article's account of Công văn 3837 (corpus/seed).")
+    cmd = "kb bench desk" if not home else f"kb --home {home} bench desk"
+    return bench_section("Official's desk", cmd, desk_table(results) + cost + timing)

@@ -126,6 +126,13 @@ def cmd_ingest(args, settings) -> int:
                                   replace=args.replace, user=_os_user(),
                                   progress=lambda f, m: bar.update(task, completed=f, description=_esc(m[:60])))
             bar.update(task, completed=1.0, description="Xong")
+            # the desk's duties and time limits read now, once per stored document (qa.desk.index), so
+            # `kb duties` / `kb deadlines` and the Bàn làm việc tab look them up
+            from qa.desk.index import refresh_index
+
+            desk = bar.add_task("Đọc nhiệm vụ, thời hạn", total=1.0)
+            refresh_index(store.registry, progress=lambda done, total: bar.update(desk, completed=done / max(total, 1)))
+            bar.update(desk, completed=1.0)
     except KbError as exc:
         _audit(settings).record("upload", user=_os_user(), outcome="error", file=", ".join(map(str, paths)),
                                 client="cli", intent=intent, detail=f"{type(exc).__name__}: {exc}")

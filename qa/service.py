@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 import time
 from typing import Callable, Iterator, Protocol
@@ -31,9 +32,10 @@ from qa.catalog_view import document_list, relation_lines
 from qa.desk.base_view import BaseView
 from qa.desk.basis_check import BasisReport, check_basis
 from qa.desk.draft import Draft
-from qa.desk.source import documents_in_force
+from qa.desk.index import DeskIndex
+from qa.desk.indexed_view import IndexedDeskView
 from qa.desk.trace import TraceReport, trace
-from qa.desk.view import DeskView, build_view
+from qa.desk.view import DeskView
 from qa.llm import iter_answer_with_llm
 from qa.lookup import lookup_reference
 from qa.references import DocDescriptor
@@ -135,6 +137,10 @@ class KnowledgeBase:
         self._parsed: dict[tuple, list[LegalDocument]] = {}
         self._desk: dict[tuple[int, str], DeskView] = {}  # (registry generation, date) -> the desk's view
         self._desk_lock = threading.Lock()
+        self._desk_idx: DeskIndex | None = None  # qa.desk.index, opened on first use
+        self._desk_fresh = -1  # the registry generation the desk's index was last brought up to date with
+        self._word_nodes: tuple = (None, [])  # (generation, words) -> nodes holding them (nodes_with_words)
+        self._word_lock = threading.Lock()
 
     def take_usage(self) -> dict[str, int]:
         """Documents the answers drew on since the last call (the background embedding's order)."""
@@ -334,14 +340,41 @@ class KnowledgeBase:
         """The official's desk (qa.desk) on a date (today when None): every duty and time limit of the
         units in force. Read once per registry generation and date; the last few are kept."""
         date = as_of or today()
-        key = (self.store.registry.generation(), date)
+        generation = self.store.registry.generation()
+        key = (generation, date)
         with self._desk_lock:
             if key not in self._desk:
-                docs = documents_in_force(self.store.registry, self.retriever.descriptors(), date)
+                if self._desk_fresh != generation:  # documents stored since the index was read: read them
+                    self.refresh_desk_index()
+                    self._desk_fresh = generation
                 if len(self._desk) >= 4:
                     self._desk.pop(next(iter(self._desk)))
-                self._desk[key] = build_view(docs, date)
+                self._desk[key] = IndexedDeskView(self.store.registry, self.retriever.descriptors(), date,
+                                                  self._desk_index())
             return self._desk[key]
+
+    def nodes_with_words(self, words: tuple[str, ...]) -> list:
+        """(ASCII-lowered text, node) of every stored node holding one of `words` (as SQLite's LIKE
+        matches), in the registry's order; kept per registry generation (qa.desk.base_view reads what
+        stored texts say about a document from it: one scan of every node, not one per document)."""
+        from qa.desk.base_view import ascii_lower
+
+        key = (self.store.registry.generation(), words)
+        with self._word_lock:
+            if self._word_nodes[0] != key:
+                rows = self.store.registry.nodes_mentioning("", words, limit=-1)  # SQLite: no limit
+                self._word_nodes = (key, [(ascii_lower(n.text), n) for n in rows])
+            return self._word_nodes[1]
+
+    def _desk_index(self) -> DeskIndex:
+        if self._desk_idx is None:
+            self._desk_idx = DeskIndex(self.store.registry)
+        return self._desk_idx
+
+    def refresh_desk_index(self, progress=None) -> int:
+        """Read the documents stored or changed since into the desk's index (qa.desk.index): called after
+        every change to the stored documents, so the desk's tools read rows instead of articles."""
+        return self._desk_index().refresh(progress=progress)
 
     def lookup(self, reference: str, as_of: str | None = None) -> LookupResult:
         res = lookup_reference(self.store.registry, self.retriever.descriptors(), self.catalogued_descriptors(),
@@ -682,10 +715,22 @@ class KnowledgeBase:
         report = self.store.ingest(paths, embed=True, restore=True, force=bool(overrides),
                                    overrides=overrides, progress=progress, replace=replace, commit_lock=commit_lock,
                                    user=user)
+        self._after_change()
         return report.to_dict()
 
+    def _after_change(self) -> None:
+        """The desk's index read at once after a change to the stored documents (so the next desk query
+        is a lookup); a failure here leaves the change stored and the index is brought up to date by
+        the next desk query instead."""
+        try:
+            self.refresh_desk_index()
+        except (sqlite3.Error, OSError):
+            pass
+
     def remove_document(self, key: str) -> bool:
-        return self.store.remove(key)
+        removed = self.store.remove(key)
+        self._after_change()
+        return removed
 
     def correct_document(self, key: str, fix: dict, by: str = "", commit_lock=None) -> dict:
         """Correct a stored document's header facts (KnowledgeStore.correct): the ingest report of the
@@ -693,6 +738,7 @@ class KnowledgeBase:
         is not valid or a file no longer as ingested."""
         self._parsed.clear()  # the previews remembered were read before the correction
         report, fixed = self.store.correct(key, fix, by=by, commit_lock=commit_lock)
+        self._after_change()
         return report.to_dict() | {"corrected": fixed}
 
     # ---- versions of a document (ingest.versions)
@@ -707,4 +753,6 @@ class KnowledgeBase:
 
     def restore_version(self, key: str, version: int, user: str = "", commit_lock=None) -> FileOutcome:
         """Make that version the stored text (re-indexed like a replacement); KbError when it does not exist."""
-        return self.store.restore_version(key, version, user=user, commit_lock=commit_lock)
+        outcome = self.store.restore_version(key, version, user=user, commit_lock=commit_lock)
+        self._after_change()
+        return outcome

@@ -17,6 +17,15 @@ from qa.references import DocDescriptor
 from qa.succession import notes_for
 from qa.types import LookupResult
 
+MENTIONS = 50  # nodes read for what stored texts say about one document, at most (the registry's order)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """Lower case as SQLite's LIKE compares (ASCII letters only: "Đ" stays "Đ")."""
+    return text.translate(_ASCII_LOWER)
+
+
 # Who does now what a body the draft addresses used to do (corpus/catalog.toml [[succession]]):
 # (texts, ISO date) -> one line per change (qa.succession.notes_for over the catalogue, by default).
 BodyNotes = Callable[[list[str], str], list[str]]
@@ -85,11 +94,24 @@ class BaseView:
         return lookup_reference(self.registry, self.loaded, self.catalogued, reference, as_of, suggest=False)
 
     def nodes_mentioning(self, fragment: str, any_of: tuple[str, ...] = ()) -> list:
-        """Stored nodes whose text holds `fragment` and one of `any_of` (remembered for the check: one
-        scan per document)."""
+        """Stored nodes whose text holds `fragment` and one of `any_of`, the first MENTIONS in the
+        registry's order (remembered for the check). With `any_of`, read from the nodes holding one of
+        those words, which the knowledge base keeps per registry generation: one scan of every node for
+        all the documents of all the checks, not one per document (seconds each on the whole Pháp điển).
+        Matched as SQLite's LIKE does (Registry.nodes_mentioning): ASCII letters in either case."""
         key = (fragment, any_of)
         if key not in self._mentions:
-            self._mentions[key] = self.registry.nodes_mentioning(fragment, any_of)
+            if any_of:
+                wanted = ascii_lower(fragment)
+                found = []
+                for low, node in self.kb.nodes_with_words(any_of):
+                    if wanted in low:
+                        found.append(node)
+                        if len(found) == MENTIONS:
+                            break
+                self._mentions[key] = found
+            else:
+                self._mentions[key] = self.registry.nodes_mentioning(fragment, any_of, MENTIONS)
         return self._mentions[key]
 
     # ---- bodies addressed

@@ -221,6 +221,10 @@ def repeal_statements(number: str, nodes: list, dates: dict[str, str]) -> list[R
     document's effective date (`dates`: key -> ISO). Only sentences naming the whole document count
     ("bãi bỏ Điều 5 của …" repeals a unit, and is a relation the amendment reader keeps)."""
     target = _norm_number(number)
+    # a sentence whose first document is `number` writes its leading digits ("72" of "72/2015/NĐ-CP"):
+    # the others are not folded and parsed (on the whole Pháp điển that is most of the time of a check)
+    digits = re.match(r"\d+", target)
+    written = re.compile(rf"(?<!\d)0*{digits.group().lstrip('0') or '0'}(?!\d)") if digits else None
     out = []
     for n in nodes:
         if n.meta.source_kind == "secondary":
@@ -229,6 +233,8 @@ def repeal_statements(number: str, nodes: list, dates: dict[str, str]) -> list[R
         for line in n.text.split("\n"):
             for m in _SENTENCE_RE.finditer(line):
                 sentence = m.group().strip()
+                if written is not None and not written.search(sentence):
+                    continue
                 folded = fold(sentence)
                 cue = next((said for cue, said in _REPEAL_CUES if cue in folded and "cum tu" not in folded), "")
                 # the document the sentence is about is the first it names ("b) Quyết định 18a/… sửa đổi … Quy chế
@@ -246,10 +252,10 @@ def repeal_statements(number: str, nodes: list, dates: dict[str, str]) -> list[R
                     since = dates.get(n.meta.doc_key, "")
                 out.append(RepealStatement(n.meta.citation, sentence, cue or lead_cue, since, n.meta.document_name,
                                            n.meta.doc_key))
-            stripped = line.rstrip()
-            line_cue = next((said for cue, said in _REPEAL_CUES if cue in fold(line) and "cum tu" not in fold(line)), "")
-            if stripped.endswith(":"):
-                lead_cue, lead = line_cue, line
+            if line.rstrip().endswith(":"):
+                folded_line = fold(line)
+                lead_cue = next((said for cue, said in _REPEAL_CUES if cue in folded_line and "cum tu" not in folded_line), "")
+                lead = line
     return out
 
 

@@ -66,6 +66,23 @@ def _drop_repealed(units: list[Article], repealed: set[tuple[str, str, str]]) ->
     return out
 
 
+def desk_document(row: DocumentRow, units: list[Article], as_of: str) -> DeskDocument:
+    return DeskDocument(key=row.key, name=document_name(row.number, row.doc_type, row.title), number=row.number,
+                        doc_type=row.doc_type, issued_on=row.issued_on, issuer=row.issuer, units=tuple(units),
+                        as_of=as_of)
+
+
+def units_in_force_of(registry: Registry, row: DocumentRow, stored: list[Article], rels: list,
+                      loaded_keys: set[str], as_of: str) -> list[Article]:
+    """A document's articles in force on `as_of`: the amendments whose amending document is in the base
+    applied, the repealed units left out, the articles not yet in force dropped."""
+    units = stored
+    if rels:
+        units, repealed, _ = units_in_force(units, rels, loaded_keys, as_of)
+        units = _drop_repealed(units, repealed)
+    return [u for u in units if in_force(row, u, as_of)]
+
+
 def documents_in_force(registry: Registry, loaded: list[DocDescriptor], as_of: str) -> list[DeskDocument]:
     """Every stored document in force on `as_of`, with its articles in force, the amendments whose
     amending document is in the base applied and the repealed units left out (qa.amended)."""
@@ -75,14 +92,7 @@ def documents_in_force(registry: Registry, loaded: list[DocDescriptor], as_of: s
         row = registry.document(d.key)
         if row is None or not in_force(row, None, as_of):
             continue
-        units = registry.units(d.key)
-        rels = relations_for(registry, d)
-        if rels:
-            units, repealed, _ = units_in_force(units, rels, loaded_keys, as_of)
-            units = _drop_repealed(units, repealed)
-        units = [u for u in units if in_force(row, u, as_of)]
+        units = units_in_force_of(registry, row, registry.units(d.key), relations_for(registry, d), loaded_keys, as_of)
         if units:
-            out.append(DeskDocument(key=d.key, name=document_name(row.number, row.doc_type, row.title),
-                                    number=row.number, doc_type=row.doc_type, issued_on=row.issued_on,
-                                    issuer=row.issuer, units=tuple(units), as_of=as_of))
+            out.append(desk_document(row, units, as_of))
     return out

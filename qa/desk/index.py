@@ -1,0 +1,298 @@
+"""The desk's index: every stored article's duty rows and time limits, read once when it is stored.
+
+Reading an article for its duties and time limits costs milliseconds (body mentions, subjects, time
+phrases), so on the whole Pháp điển (62k articles) reading them when a body is asked took minutes.
+The rows are a function of the article's stored text and its document's naming facts alone, so they
+are computed when a document is stored (`kb ingest`, the staff's ingest, correction, restore: see
+`refresh`) and kept in `desk.sqlite3` beside the registry, with the bodies each article's rows name
+indexed. A query reads the rows of the articles naming the body and of the documents in force on
+its date (qa.desk.source.in_force, as before); an article whose text in force differs from the
+stored one (an amendment in the base applies, a khoản repealed) is read again then, as before.
+
+Staleness is per document (a signature of its stored row) and global (a hash of the reading rules'
+source): a document stored since, or a rule changed, is read again at the next refresh.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, replace
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Iterable
+
+from core.bodies import KINDS
+from ingest.model import Article
+from ingest.registry import DocumentRow, Registry
+from ingest.versions import unit_from_data
+from qa.desk.deadlines import Deadline, document_deadlines
+from qa.desk.duties import Duty, article_duties, names_any
+from qa.desk.source import DeskDocument, desk_document
+from qa.desk.timeparse import FixedDate, Period, Relative
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
+CREATE TABLE IF NOT EXISTS docs(key TEXT PRIMARY KEY, signature TEXT NOT NULL, starts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles(doc_key TEXT, pos INTEGER, kind TEXT, number TEXT, effective_from TEXT,
+  data BLOB, PRIMARY KEY(doc_key, pos));
+CREATE TABLE IF NOT EXISTS bodies(kind TEXT, doc_key TEXT, pos INTEGER, PRIMARY KEY(kind, doc_key, pos));
+"""
+ANY_ROW = "*"  # bodies.kind of every article with a row (the listing of every time limit)
+# Sources whose change changes the rows: a new rule reads every document again.
+_RULE_MODULES = ("qa/desk/reading.py", "qa/desk/duties.py", "qa/desk/deadlines.py", "qa/desk/timeparse.py",
+                 "qa/desk/source.py", "qa/desk/index.py", "core/bodies.py", "core/vocab.py", "ingest/identity.py")
+_PARALLEL_FROM = 400  # articles to read before a second process is worth its start-up (pyvi's model)
+_ANY_KIND = frozenset(KINDS)
+_LIMITS = {"fixed": FixedDate, "period": Period, "relative": Relative}
+
+
+def rules_version() -> str:
+    root = Path(__file__).resolve().parents[2]
+    h = hashlib.sha256()
+    for rel in _RULE_MODULES:
+        h.update((root / rel).read_bytes())
+    return h.hexdigest()[:16]
+
+
+# ---- rows to and from JSON (exactly: a row read back equals the row computed)
+def duty_to_data(d: Duty) -> dict:
+    return asdict(d)
+
+
+def duty_from_data(x: dict) -> Duty:
+    return Duty(**{**x, "counterparts": tuple(x["counterparts"])})
+
+
+def deadline_to_data(d: Deadline) -> dict:
+    return asdict(d)
+
+
+def deadline_from_data(x: dict) -> Deadline:
+    limit = dict(x["limit"])
+    limit = _LIMITS[limit["kind"]](**limit)
+    return Deadline(**{**x, "limit": limit, "bodies": tuple(x["bodies"]), "recipients": tuple(x["recipients"])})
+
+
+def read_article(doc: DeskDocument, a: Article) -> tuple[list[Duty], list[Deadline]]:
+    """The duty rows and time limits of one article (what the index keeps for it)."""
+    # an article that cannot name any body (core.bodies.mention_filter: a superset of body_mentions) gives
+    # no duty: reading it sentence by sentence would only confirm that
+    duties = article_duties(doc, a) if names_any(a, _ANY_KIND) else []
+    return duties, document_deadlines(replace(doc, units=(a,)), duties)
+
+
+def _encode(duties: list[Duty], deadlines: list[Deadline]) -> bytes:
+    data = {"duties": [duty_to_data(d) for d in duties], "deadlines": [deadline_to_data(d) for d in deadlines]}
+    return zlib.compress(json.dumps(data, ensure_ascii=False).encode("utf-8"), 3)
+
+
+def decode(blob: bytes) -> tuple[list[Duty], list[Deadline]]:
+    data = json.loads(zlib.decompress(blob).decode("utf-8"))
+    return [duty_from_data(x) for x in data["duties"]], [deadline_from_data(x) for x in data["deadlines"]]
+
+
+def _read_document(doc: DeskDocument) -> list[tuple[int, str, str, str, bytes | None, tuple[str, ...]]]:
+    """(pos, kind, number, effective_from, rows or None, body kinds named) of each article of `doc`."""
+    out = []
+    for pos, a in enumerate(doc.units):
+        duties, deadlines = read_article(doc, a)
+        kinds: dict[str, None] = {}
+        for d in duties:
+            kinds[d.body] = None
+        for d in deadlines:
+            kinds.update(dict.fromkeys(d.bodies))
+        blob = _encode(duties, deadlines) if duties or deadlines else None
+        out.append((pos, a.kind, a.number, a.effective_from, blob, tuple(kinds)))
+    return out
+
+
+def _read_keys(registry_path: str, keys: list[str]) -> list[tuple[str, list]]:
+    """The rows of the documents `keys`, read from the registry as Registry.document / .units read them
+    (a read-only connection: a worker never writes the registry)."""
+    db = sqlite3.connect(f"file:{registry_path}?mode=ro", uri=True, timeout=60)
+    try:
+        out = []
+        for key in keys:
+            row = db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
+            if row is None:
+                continue
+            units = [unit_from_data(json.loads(d)) for (d,) in
+                     db.execute("SELECT data FROM units WHERE doc_key=? ORDER BY ord", (key,))]
+            if units:
+                out.append((key, _read_document(desk_document(DocumentRow.from_data(json.loads(row[0])), units, ""))))
+        return out
+    finally:
+        db.close()
+
+
+class DeskIndex:
+    def __init__(self, registry: Registry, path: Path | None = None):
+        self.registry = registry
+        self.path = path or registry.path.with_name("desk.sqlite3")
+        self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---- freshness
+    def _signatures(self) -> dict[str, str]:
+        """A signature of each stored document's row: it changes whenever the document is stored again
+        (its units with it: the registry rewrites the row and its time on every store)."""
+        rows = self.registry.db.execute("SELECT key, data, updated_at FROM documents")
+        return {k: hashlib.sha1(f"{data}\x00{at}".encode("utf-8")).hexdigest() for k, data, at in rows}
+
+    def stale(self) -> tuple[list[str], list[str]]:
+        """(documents to read, documents to forget)."""
+        version = self.db.execute("SELECT v FROM meta WHERE k='rules'").fetchone()
+        have = dict(self.db.execute("SELECT key, signature FROM docs").fetchall())
+        if version is None or version[0] != rules_version():
+            have = {k: "" for k in have}
+        now = self._signatures()
+        return [k for k, s in now.items() if have.get(k) != s], [k for k in have if k not in now]
+
+    def refresh(self, workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> int:
+        """Read the documents stored or changed since the last refresh (every one when the rules changed);
+        forget those removed. Returns the number of documents read."""
+        todo, gone = self.stale()
+        version = rules_version()
+        if gone:
+            self._forget(gone)
+        if not todo:
+            self._set_version(version)
+            return 0
+        sizes = dict(self.registry.db.execute("SELECT doc_key, COUNT(*) FROM units GROUP BY doc_key").fetchall())
+        articles = sum(sizes.get(k, 0) for k in todo)
+        workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        path, read, done = str(self.registry.path), set(), 0
+        if workers > 1 and articles >= _PARALLEL_FROM:
+            chunks = _chunks(todo, sizes, max(50, articles // (workers * 8)))
+            # spawn: a server process holds threads and open databases a fork would copy; each worker
+            # reads its documents from the registry itself, so no document crosses the pipe
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                for result in pool.map(_read_keys, [path] * len(chunks), chunks):
+                    self._store(result)
+                    read.update(k for k, _ in result)
+                    done += len(result)
+                    if progress:
+                        progress(done, len(todo))
+        else:
+            for key in todo:
+                result = _read_keys(path, [key])
+                self._store(result)
+                read.update(k for k, _ in result)
+                done += 1
+                if progress:
+                    progress(done, len(todo))
+        # a document gone between the two reads, or with no article: read, nothing found
+        self._mark_empty([k for k in todo if k not in read])
+        self._set_version(version)
+        return len(todo)
+
+    def _store(self, result: list[tuple[str, list]]) -> None:
+        signatures = self._signatures_of([k for k, _ in result])
+        with self._transaction() as db:
+            for key, articles in result:
+                self._delete(db, key)
+                starts = sorted({a[3] for a in articles})
+                for pos, kind, number, eff, blob, kinds in articles:
+                    if blob is None:
+                        continue
+                    db.execute("INSERT INTO articles VALUES(?,?,?,?,?,?)", (key, pos, kind, number, eff, blob))
+                    db.executemany("INSERT OR IGNORE INTO bodies VALUES(?,?,?)",
+                                   [(k, key, pos) for k in (*kinds, ANY_ROW) if k is not None])
+                db.execute("INSERT OR REPLACE INTO docs VALUES(?,?,?)",
+                           (key, signatures.get(key, ""), json.dumps(starts)))
+
+    def _signatures_of(self, keys: list[str]) -> dict[str, str]:
+        marks = ",".join("?" * len(keys))
+        rows = self.registry.db.execute(f"SELECT key, data, updated_at FROM documents WHERE key IN ({marks})", keys)
+        return {k: hashlib.sha1(f"{data}\x00{at}".encode("utf-8")).hexdigest() for k, data, at in rows}
+
+    def _mark_empty(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        sigs = self._signatures_of(keys)
+        with self._transaction() as db:
+            for key in keys:
+                self._delete(db, key)
+                db.execute("INSERT OR REPLACE INTO docs VALUES(?,?,?)", (key, sigs.get(key, ""), "[]"))
+
+    def _forget(self, keys: list[str]) -> None:
+        with self._transaction() as db:
+            for key in keys:
+                self._delete(db, key)
+                db.execute("DELETE FROM docs WHERE key=?", (key,))
+
+    @staticmethod
+    def _delete(db, key: str) -> None:
+        db.execute("DELETE FROM articles WHERE doc_key=?", (key,))
+        db.execute("DELETE FROM bodies WHERE doc_key=?", (key,))
+
+    def _set_version(self, version: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES('rules', ?)", (version,))
+
+    def _transaction(self):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def tx():
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            else:
+                self.db.execute("COMMIT")
+        return tx()
+
+    # ---- reading
+    def starts(self) -> dict[str, list[str]]:
+        """Per document read, the distinct effective dates of its articles ("" for none)."""
+        return {k: json.loads(s) for k, s in self.db.execute("SELECT key, starts FROM docs")}
+
+    def articles_naming(self, kinds: Iterable[str] | None) -> dict[str, list[tuple[int, str, str, str, bytes]]]:
+        """Per document, (pos, kind, number, effective_from, rows) of the articles whose rows name one of
+        `kinds` (every article with a row when None), in article order."""
+        wanted = [ANY_ROW] if kinds is None else sorted(kinds)
+        marks = ",".join("?" * len(wanted))
+        rows = self.db.execute(
+            "SELECT a.doc_key, a.pos, a.kind, a.number, a.effective_from, a.data FROM articles a JOIN "
+            f"(SELECT DISTINCT doc_key, pos FROM bodies WHERE kind IN ({marks})) b "
+            "ON b.doc_key=a.doc_key AND b.pos=a.pos ORDER BY a.doc_key, a.pos", wanted)
+        out: dict[str, list] = {}
+        for key, *rest in rows:
+            out.setdefault(key, []).append(tuple(rest))
+        return out
+
+
+def _chunks(keys: list[str], sizes: dict[str, int], size: int) -> list[list[str]]:
+    """Documents grouped into chunks of about `size` articles (a big document alone)."""
+    out, cur, n = [], [], 0
+    for k in keys:
+        cur.append(k)
+        n += sizes.get(k, 0)
+        if n >= size:
+            out.append(cur)
+            cur, n = [], 0
+    if cur:
+        out.append(cur)
+    return out
+
+
+def refresh_index(registry: Registry, progress: Callable[[int, int], None] | None = None,
+                  workers: int | None = None) -> int:
+    """Bring the desk's index of a registry up to date (called after every change to stored documents)."""
+    index = DeskIndex(registry)
+    try:
+        return index.refresh(workers=workers, progress=progress)
+    finally:
+        index.close()
