@@ -122,12 +122,14 @@ def read_in_child(path: str, limits: Limits, report: dict | None = None,
 def _collect(child: subprocess.Popen, deadline: float, cap: int) -> tuple[bytes, str]:
     """The child's stdout until it closes; ("", "time") past the deadline, ("", "output") past cap."""
     fd, chunks, size = child.stdout.fileno(), [], 0
+    # poll, not select: select() refuses descriptors past 1024, which a busy server's reach
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             return b"", "time"
-        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
-        if not ready:
+        if not poller.poll(int(min(left, 1.0) * 1000) + 1):
             continue
         data = os.read(fd, 1 << 20)
         if not data:

@@ -252,3 +252,28 @@ def test_an_ingest_the_child_is_cut_from_stores_nothing(tmp_path):
     [outcome] = store.ingest([str(png)], embed=False).outcomes
     assert outcome.status == "refused" and "vượt quá giới hạn bộ nhớ đọc tệp (256 MB" in outcome.reason, outcome
     assert (store.registry.keys(), sorted(p.name for p in settings.home.rglob("*") if p.is_file())) == before
+
+
+def test_a_server_holding_more_than_1024_descriptors_still_reads_through_the_child(tmp_path):
+    """A busy server holds many sockets and files: the child's pipe then gets a descriptor past 1024,
+    which select() refuses ("filedescriptor out of range"); the parent must wait on it all the same."""
+    import resource
+
+    from ingest.limits import Limits
+    from ingest.read_worker import read_in_child
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the hard limit on open files ({hard}) is below what the test needs")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    path = tmp_path / "synthetic_decree.txt"
+    path.write_text("CHÍNH PHỦ THỬ NGHIỆM\nSố: 996/2099/NĐ-CP\nNGHỊ ĐỊNH\nVỀ THỬ NGHIỆM\nĐiều 1. Thử nghiệm\n"
+                    + SYNTHETIC_TEXT + "\n", encoding="utf-8")
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        docs = read_in_child(str(path), Limits(read_in_subprocess=True))
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert docs[0].number == "996/2099/NĐ-CP"
