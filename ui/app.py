@@ -26,8 +26,9 @@ import gradio as gr  # noqa: E402  (after the offline environment is set)
 from core.backends import make_backends  # noqa: E402
 from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
-from ui import basis_tab, desk_tab, render, scratch, web, wording  # noqa: E402
+from ui import basis_tab, chat_view, conversations, desk_tab, render, scratch, web, wording  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
+from ui.conversation_actions import ConversationActions  # noqa: E402
 from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
 from ui.export import ExportItem, clauses_docx  # noqa: E402
 from ui.staff import (LOGIN_JS, LOGOUT_JS, UPLOAD_TYPES, FailureNotes, StaffActions,  # noqa: E402
@@ -159,6 +160,8 @@ ASK_JS = """(question, ...rest) => {
         + '<div class="kb-a kb-pending" aria-busy="true"><div class="kb-meta">Đang gửi câu hỏi…</div></div>';
       turn.querySelector(".kb-q .kb-para").textContent = q;
       list.appendChild(turn);
+      // the new question at the top of the screen, its answer's lead and first clauses below it
+      turn.scrollIntoView({block: "start"});
     }
   }
   return [question, ...rest];
@@ -252,7 +255,7 @@ class KbBlocks(gr.Blocks):
                            print_exception=False) from exc
 
 
-class App(StaffActions):
+class App(StaffActions, ConversationActions):
     """Handlers. `self.kb` is the service; every method that changes data calls `_require_staff`."""
 
     def __init__(self, settings: Settings, kb: KnowledgeService):
@@ -364,10 +367,10 @@ class App(StaffActions):
             q, as_of, mode, docs = self._check_question(question, as_of_text, mode, documents)
         except (ValueError, gr.Error) as exc:
             turn["error"] = getattr(exc, "message", None) or str(exc)
-            yield render.render_chat(turns), turns, question
+            yield chat_view.render_chat(turns), turns, question
             return
         turn.update(as_of=as_of, documents=docs or [], mode=mode)
-        yield render.render_chat(turns), turns, ""
+        yield chat_view.render_chat(turns), turns, ""
         # the conversation's previous question: a follow-up ("còn cấp xã thì sao?") is read with it;
         # "Cuộc hội thoại mới" empties `turns`, and with it this
         previous = next((t["question"] for t in reversed(turns[:-1]) if t.get("answer") is not None), None)
@@ -382,7 +385,7 @@ class App(StaffActions):
                     turn["answer"] = item
                 else:
                     turn["text"] += item
-                yield render.render_chat(turns), turns, ""
+                yield chat_view.render_chat(turns), turns, ""
         except (SettingsError, ValueError) as exc:
             turn["error"] = str(exc)
         except Exception as exc:  # the page must not stay on "Đang trả lời…"; the details go to stderr
@@ -391,7 +394,21 @@ class App(StaffActions):
                              "nếu lỗi lặp lại, báo quản trị viên.")
         if turn["answer"] is None and not turn["error"]:
             turn["error"] = "Không nhận được câu trả lời từ dịch vụ."
-        yield render.render_chat(turns), turns, ""
+        if turn["answer"] is not None:
+            self._keep_for_reader(turn)
+        yield chat_view.render_chat(turns), turns, ""
+
+    def _keep_for_reader(self, turn: dict) -> None:
+        """What the page shows of an answer beyond the service's result: every citation in formal
+        form (for "Sao chép câu trả lời") and, when there is no basis, the nearest clauses as chips."""
+        answer = turn["answer"]
+        formal = []
+        with self.lock.read():
+            for c in answer.citations:
+                hit = self.kb.clause(c.node_id)
+                formal.append(render.hit_formal_citation(hit, c.citation) if hit else c.citation)
+        turn["formal"] = formal
+        turn["near"] = chat_view.near_clauses(answer)
 
     def chat_click(self, turns, session, evt: gr.EventData, request: gr.Request):
         """A citation chip ([n] or the chip below an answer) or a thumbs button."""
@@ -414,7 +431,16 @@ class App(StaffActions):
                                  answer=answer.to_public_dict(), user=s.username if s else "",
                                  as_of=turn.get("as_of"), documents=turn.get("documents"))
             turn["feedback"] = data["value"]
-            return render.render_chat(turns), turns, gr.skip()
+            return chat_view.render_chat(turns), turns, gr.skip()
+        if data.get("action") == "near":  # a clause a "Không tìm thấy căn cứ" answer names as nearest
+            try:
+                index = int(data.get("cite", -1))
+                near = (turn.get("near") or [])[index] if index >= 0 else None
+            except (ValueError, TypeError, IndexError):
+                near = None
+            if not near:
+                return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), self.clause_panel(near["node_id"])
         if data.get("action") == "cite":
             try:
                 index = int(data.get("cite", -1))
@@ -441,8 +467,9 @@ class App(StaffActions):
                                     later_note=later)
 
     def clear_chat(self):
-        # A new conversation starts from scratch: the document filter and the date go too.
-        return render.render_chat([]), [], render.CLAUSE_PLACEHOLDER, gr.update(value=[]), ""
+        # A new conversation starts from scratch: the document filter and the date go too. The one
+        # left stays in the browser's list of past conversations (its id is dropped, not its turns).
+        return chat_view.render_chat([]), [], render.CLAUSE_PLACEHOLDER, gr.update(value=[]), "", ""
 
     # ------------------------------------------------------------ Tra cứu
     def lookup(self, reference, as_of_text, session, request: gr.Request):
@@ -637,6 +664,11 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         demo.kb_app = app
         session = gr.State(None)
         turns = gr.State([])
+        conv = gr.State("")  # id of the conversation on the page in the browser's store ("" until its first answer)
+        # The reader's conversations, in this browser's localStorage (ui.conversations). Gradio encrypts the
+        # value with this key, which it also sends to the page: it keeps the text unreadable at a glance in
+        # the storage, nothing more; the value is checked like any input when it comes back.
+        history = gr.BrowserState(conversations.EMPTY, storage_key="kb-conversations", secret="kb-hoi-dap-v1")
         picks = gr.State([])  # citations the drafter collected, in order
         previews = gr.State([])
         overrides = gr.State({})
@@ -647,9 +679,11 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
             with gr.Tab("Hỏi đáp", id="ask"):
                 with gr.Row():
                     with gr.Column(scale=3):
-                        chat = gr.HTML(render.render_chat([]), js_on_load=events_js, elem_id="kb-chat",
-                                       autoscroll=True, min_height=240)
-                        with gr.Row():
+                        # autoscroll off: the page brings a new question to the top itself (ASK_JS) and
+                        # never moves while an answer streams in or a clause is opened
+                        chat = gr.HTML(chat_view.render_chat([]), js_on_load=events_js, elem_id="kb-chat",
+                                       autoscroll=False, min_height=240)
+                        with gr.Row(elem_id="kb-ask-row"):  # sticky at the bottom of the screen (kb.css)
                             question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: " + EXAMPLES[0], lines=1,
                                                   scale=5, elem_id="kb-question",
                                                   max_length=settings.max_question_chars)
@@ -668,6 +702,11 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                 if llm else "Máy chủ này chưa bật trợ lý viết câu trả lời.")
                         gr.Examples(EXAMPLES, inputs=[question], label="Câu hỏi mẫu")
                         clear_btn = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="kb-clear")
+                        with gr.Accordion("Các cuộc hội thoại trước", open=False, elem_id="kb-history-box"):
+                            conv_list = gr.HTML(conversations.render_list([]), js_on_load=events_js,
+                                                elem_id="kb-conversations")
+                            forget_btn = gr.Button("Xoá lịch sử", size="sm", variant="stop", elem_id="kb-forget")
+                            forget_msg = gr.HTML("", js_on_load=None, elem_id="kb-forget-msg")
                     with gr.Column(scale=2):
                         clause = gr.HTML(render.CLAUSE_PLACEHOLDER, js_on_load=events_js, elem_id="kb-clause",
                                          label="Điều khoản được trích")
@@ -768,13 +807,27 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         ask_inputs = [question, as_of, mode, doc_filter, turns, session]
         # show_progress hidden: the conversation stays readable while an answer streams in (the turn
         # says “Đang trả lời…” itself) instead of going under Gradio's loading overlay.
+        # each answer (and each vote) is then stored in the browser with its conversation
+        save_io = dict(fn=app.save_chat, inputs=[history, turns, conv, session], outputs=[history, conv, conv_list],
+                       **READ)
         ask_btn.click(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask", js=ASK_JS,
-                      show_progress="hidden", **READ)
+                      show_progress="hidden", **READ).then(api_name="ui_save_ask", **save_io)
         question.submit(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask_submit", js=ASK_JS,
-                        show_progress="hidden", **READ)
-        chat.click(app.chat_click, [turns, session], [chat, turns, clause], api_name="ui_chat_click", **READ)
-        clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of], api_name="ui_clear",
-                        api_visibility="private")
+                        show_progress="hidden", **READ).then(api_name="ui_save_submit", **save_io)
+        chat.click(app.chat_click, [turns, session], [chat, turns, clause], api_name="ui_chat_click",
+                   **READ).then(api_name="ui_save_vote", **save_io)
+        clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of, conv], api_name="ui_clear",
+                        api_visibility="private").then(app.show_list, [history, conv, session], conv_list,
+                                                       api_name="ui_clear_list", **READ)
+        # the last conversation back after a reload; then the question a ?q=… link carries, if any
+        demo.load(app.restore_chat, [history, session], [chat, turns, conv, conv_list], api_name="ui_restore_chat",
+                  **READ).then(app.ask_link, [as_of, mode, doc_filter, turns, session], [chat, turns, question],
+                               api_name="ui_ask_link", show_progress="hidden", **READ).then(
+            api_name="ui_save_link", **save_io)
+        conv_list.click(app.open_conversation, [history, session], [chat, turns, conv, conv_list, clause],
+                        api_name="ui_open_conversation", **READ)
+        forget_btn.click(app.forget_history, [history, session],
+                         [history, chat, turns, conv, conv_list, clause, forget_msg], api_name="ui_forget", **READ)
         lookup_btn.click(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup", **READ)
         reference.submit(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup_submit", **READ)
         lookup_as_of.submit(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup_as_of",
