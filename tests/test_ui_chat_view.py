@@ -159,3 +159,45 @@ def test_the_list_of_past_conversations_marks_the_open_one():
     assert 'data-action="open-conv" data-conv="c1" aria-current="true"' in out and "<script>" not in out
     assert "1 câu hỏi" in out
     assert "Chưa có cuộc hội thoại" in conversations.render_list([])
+
+
+# ---------------------------------------------------------------- the handlers (ui.conversation_actions)
+
+
+class Req:
+    """What the handlers read of a gr.Request: the address's query, cookies, the logged-in user."""
+
+    def __init__(self, q: str = ""):
+        self.query_params = {"q": q} if q else {}
+        self.cookies, self.username, self.headers, self.session_hash = {}, None, {}, "s1"
+
+
+def test_an_answer_is_kept_restored_after_a_reload_opened_and_forgotten(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_ui_api import CITE, FakeKB
+
+    from core.settings import load_settings
+    from ui.app import App
+
+    app = App(load_settings(env={}, home=str(tmp_path / "home")), FakeKB())
+    chat, turns, _ = list(app.ask_chat("Câu hỏi thử nghiệm synthetic?", "", "extractive", None, [], None, Req()))[-1]
+    assert turns[-1]["formal"] == ["khoản 2 Điều 14 Nghị định số 72/2015/NĐ-CP"]  # from the stored clause
+    stored, conv, listing = app.save_chat(conversations.EMPTY, turns, "", None, Req())
+    assert conv and f'data-conv="{conv}" aria-current="true"' in listing
+    # a reload: the same conversation, drawn the same
+    again, back, conv2, _ = app.restore_chat(stored, None, Req())
+    assert again == chat and conv2 == conv and back[0]["answer"].citations[0].citation == CITE
+    # a ?q= link starts a new conversation and asks its question
+    empty, none, conv3, _ = app.restore_chat(stored, None, Req(q="Câu hỏi từ liên kết synthetic?"))
+    assert none == [] and conv3 == ""
+    linked = list(app.ask_link("", "extractive", None, [], None, Req(q="Câu hỏi từ liên kết synthetic?")))
+    assert "Câu hỏi từ liên kết synthetic?" in linked[-1][0]
+    # a past conversation opens from the list (the event names it); "Xoá lịch sử" forgets them
+    evt = type("Evt", (), {"_data": {"action": "open-conv", "conv": conv}})()
+    opened = app.open_conversation(stored, None, evt, Req())
+    assert opened[0] == chat and opened[2] == conv
+    forgotten = app.forget_history(stored, None, Req())
+    assert conversations.conversations(forgotten[0], "") == [] and forgotten[2] == []

@@ -411,7 +411,9 @@ class App(StaffActions, ConversationActions):
         turn["near"] = chat_view.near_clauses(answer)
 
     def chat_click(self, turns, session, evt: gr.EventData, request: gr.Request):
-        """A citation chip ([n] or the chip below an answer) or a thumbs button."""
+        """A citation chip ([n] or the chip below an answer) or a thumbs button. The last output (the
+        `voted` state) changes on a vote, which stores the conversation in the browser again (a chip
+        changes nothing there, and does not send the stored conversations back and forth)."""
         data = getattr(evt, "_data", None) or {}
         turns = list(turns or [])
         try:
@@ -420,10 +422,10 @@ class App(StaffActions, ConversationActions):
         except (ValueError, TypeError, IndexError):
             turn = None
         if turn is None:
-            return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         answer = turn.get("answer")
         if answer is None:
-            return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         if data.get("action") == "feedback" and data.get("value") in ("up", "down"):
             s = self.session_of(session, request)
             vote = f"{getattr(request, 'session_hash', '') or ''}:{turn.get('id') or index}"
@@ -431,7 +433,7 @@ class App(StaffActions, ConversationActions):
                                  answer=answer.to_public_dict(), user=s.username if s else "",
                                  as_of=turn.get("as_of"), documents=turn.get("documents"))
             turn["feedback"] = data["value"]
-            return chat_view.render_chat(turns), turns, gr.skip()
+            return chat_view.render_chat(turns), turns, gr.skip(), time.monotonic_ns()
         if data.get("action") == "near":  # a clause a "Không tìm thấy căn cứ" answer names as nearest
             try:
                 index = int(data.get("cite", -1))
@@ -439,8 +441,8 @@ class App(StaffActions, ConversationActions):
             except (ValueError, TypeError, IndexError):
                 near = None
             if not near:
-                return gr.skip(), gr.skip(), gr.skip()
-            return gr.skip(), gr.skip(), self.clause_panel(near["node_id"])
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), self.clause_panel(near["node_id"]), gr.skip()
         if data.get("action") == "cite":
             try:
                 index = int(data.get("cite", -1))
@@ -448,15 +450,15 @@ class App(StaffActions, ConversationActions):
             except (ValueError, TypeError, IndexError):
                 cit = None
             if cit is None:
-                return gr.skip(), gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
             # legal staff see why the first citation was chosen (officials see the clause only)
             why = answer.why if index == 0 and can_manage(self.session_of(session, request)) else None
             later = (f"Đoạn trích là nội dung hiện hành, không phải nội dung có hiệu lực tại ngày "
                      f"{render.format_date(turn.get('as_of') or '')}: nội dung tại ngày đó không có trong cơ sở dữ "
                      "liệu, nên đoạn này không được dùng làm căn cứ." if cit.current_wording else "")
             return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation, why,
-                                                           cit.validity, later)
-        return gr.skip(), gr.skip(), gr.skip()
+                                                           cit.validity, later), gr.skip()
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     def clause_panel(self, node_id: str, quote: str | None = None, citation: str | None = None,
                      why: dict | None = None, validity: dict | None = None, later: str = "") -> str:
@@ -468,8 +470,8 @@ class App(StaffActions, ConversationActions):
 
     def clear_chat(self):
         # A new conversation starts from scratch: the document filter and the date go too. The one
-        # left stays in the browser's list of past conversations (its id is dropped, not its turns).
-        return chat_view.render_chat([]), [], render.CLAUSE_PLACEHOLDER, gr.update(value=[]), "", ""
+        # left stays in the browser's list of past conversations (new_conversation drops its id only).
+        return chat_view.render_chat([]), [], render.CLAUSE_PLACEHOLDER, gr.update(value=[]), ""
 
     # ------------------------------------------------------------ Tra cứu
     def lookup(self, reference, as_of_text, session, request: gr.Request):
@@ -664,6 +666,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         demo.kb_app = app
         session = gr.State(None)
         turns = gr.State([])
+        voted = gr.State(0)  # changes (a new number) when a vote changes a turn: only then is the conversation stored again
         conv = gr.State("")  # id of the conversation on the page in the browser's store ("" until its first answer)
         # The reader's conversations, in this browser's localStorage (ui.conversations). Gradio encrypts the
         # value with this key, which it also sends to the page: it keeps the text unreadable at a glance in
@@ -814,10 +817,11 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                       show_progress="hidden", **READ).then(api_name="ui_save_ask", **save_io)
         question.submit(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask_submit", js=ASK_JS,
                         show_progress="hidden", **READ).then(api_name="ui_save_submit", **save_io)
-        chat.click(app.chat_click, [turns, session], [chat, turns, clause], api_name="ui_chat_click",
-                   **READ).then(api_name="ui_save_vote", **save_io)
-        clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of, conv], api_name="ui_clear",
-                        api_visibility="private").then(app.show_list, [history, conv, session], conv_list,
+        chat.click(app.chat_click, [turns, session], [chat, turns, clause, voted], api_name="ui_chat_click",
+                   **READ)
+        voted.change(api_name="ui_save_vote", **save_io)
+        clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of], api_name="ui_clear",
+                        api_visibility="private").then(app.new_conversation, [history, session], [conv, conv_list],
                                                        api_name="ui_clear_list", **READ)
         # the last conversation back after a reload; then the question a ?q=… link carries, if any
         demo.load(app.restore_chat, [history, session], [chat, turns, conv, conv_list], api_name="ui_restore_chat",

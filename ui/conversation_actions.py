@@ -47,8 +47,9 @@ class ConversationActions:
         stored = conversations.save(stored, key, conv_id, list(turns or []))
         return stored, conv_id, self._list(stored, key, conv_id)
 
-    def show_list(self, stored, conv_id, session, request: gr.Request):
-        return self._list(stored, self._reader_key(session, request), conv_id)
+    def new_conversation(self, stored, session, request: gr.Request):
+        """"Cuộc hội thoại mới": the next answer starts a new stored conversation; the list stays."""
+        return "", self._list(stored, self._reader_key(session, request), "")
 
     def open_conversation(self, stored, session, evt: gr.EventData, request: gr.Request):
         data = getattr(evt, "_data", None) or {}

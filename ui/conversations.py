@@ -13,6 +13,7 @@ is ""); it is not a secret from someone who can open the browser's storage.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 
 from qa.types import Answer, Citation
@@ -24,6 +25,9 @@ MAX_TURNS = 30  # per conversation; the oldest go first
 MAX_CITATIONS = 30
 MAX_TEXT = 20_000  # characters of an answer, or of a quote
 MAX_FIELD = 500  # a citation, a title, a date…
+# The whole value, as JSON: Gradio sends it up with each save and stores it encrypted (base64, about 4/3
+# of this) in localStorage, which browsers cap near 5 MB per site; the oldest conversations go first.
+MAX_STORED_CHARS = 1_500_000
 EMPTY = {"v": VERSION, "users": {}}
 _CITATION_FIELDS = ("document", "article", "clause", "point", "citation", "node_id", "status", "role", "article_title")
 
@@ -138,7 +142,10 @@ def save(value, user: str, conv_id: str, turns: list[dict], now: dt.datetime | N
         others.insert(0, {"id": conv_id, "title": records[0]["question"][:MAX_FIELD], "updated": when,
                           "turns": records})
     users[user] = others[:MAX_CONVERSATIONS]
-    return {"v": VERSION, "users": users}
+    value = {"v": VERSION, "users": users}
+    while len(users[user]) > 1 and len(json.dumps(value, ensure_ascii=False)) > MAX_STORED_CHARS:
+        users[user] = users[user][:-1]
+    return value
 
 
 def forget(value, user: str) -> dict:
