@@ -141,7 +141,11 @@ def head(settings: Settings) -> str:
     Gradio enforces (its FileSize: MB = 1024 × 1024 bytes)."""
     page_js = (STATIC / "page.js").read_text(encoding="utf-8")
     limit = int(settings.max_upload_mb * 1024 * 1024)
-    return f"<script>window.KB_MAX_UPLOAD_BYTES = {limit};\n{page_js}</script>"
+    # Gradio's container clips with overflow: hidden, which makes it the scroll box of every sticky element
+    # inside (they would stick to it, not to the screen); clip keeps the clipping without that. kb.css cannot
+    # say it: Gradio scopes that file's selectors inside the container.
+    sticky = "<style>.gradio-container.gradio-container { overflow: clip; }</style>"
+    return f"{sticky}<script>window.KB_MAX_UPLOAD_BYTES = {limit};\n{page_js}</script>"
 
 
 # First paint at once: the question and a placeholder appear as the button is pressed, even while the
@@ -680,7 +684,9 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                 js_on_load=None)
         with gr.Tabs(elem_id="kb-main"):
             with gr.Tab("Hỏi đáp", id="ask"):
-                with gr.Row():
+                # equal height: the clause column runs the conversation's full height, so its panel can stay
+                # in view beside it (position: sticky, kb.css)
+                with gr.Row(equal_height=True, elem_id="kb-ask-tab"):
                     with gr.Column(scale=3):
                         # autoscroll off: the page brings a new question to the top itself (ASK_JS) and
                         # never moves while an answer streams in or a clause is opened
