@@ -8,12 +8,14 @@ formal form; a ?q= link asks the same question. Helpers come from test_ui_browse
 """
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
-from test_ui_browser import ask, field, shot
+from test_ui_browser import ask, field
 from test_ui_browser_desk import DESKTOP, PHONE, in_viewport, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -24,6 +26,15 @@ QUESTIONS = [
     "Còn cấp xã thì sao?",  # read with the previous question (qa.question.continues_previous)
 ]
 SCROLL_TOLERANCE_PX = 10
+
+
+def screen_shot(pg, name: str) -> None:
+    """What the reader sees (the screen, not the whole page: the panel and the question row are sticky),
+    kept when KB_SCREENSHOT_DIR is set (docs/UI.md's pictures)."""
+    target = os.environ.get("KB_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(Path(target) / name))
 
 
 def chip_citation(chip) -> str:
@@ -77,7 +88,7 @@ def test_three_questions_chips_in_view_and_a_clause_opens_without_moving_the_pag
         assert abs(pg.evaluate("window.scrollY") - before) <= SCROLL_TOLERANCE_PX
         assert abs(turn.bounding_box()["y"] - turn_top) <= SCROLL_TOLERANCE_PX
         assert in_viewport(pg, panel) and citation in panel.inner_text()
-        shot(pg, f"screenshot-{'phone' if phone else 'desktop'}-answer.png")
+        screen_shot(pg, f"screenshot-{'phone' if phone else 'desktop'}-answer.png")
         if phone:  # the drawer closes and gives the focus back
             pg.locator("#kb-clause .kb-drawer-close").click()
             assert not panel.is_visible()

@@ -69,9 +69,7 @@ def test_clause_panel_is_brought_into_view_after_a_chip_click(browser, ui_server
             for sel in (".kb-chip", ".kb-copy", ".kb-fb"):
                 h = pg.locator(sel).first.bounding_box()["height"]
                 assert h >= 40, (sel, h)
-            shot(pg, "screenshot-phone-answer.png")
-        else:
-            shot(pg, "screenshot-desktop-answer.png")
+        # the answer screenshots (screen, not full page) are taken by test_ui_browser_chat.py
     finally:
         context.close()
 

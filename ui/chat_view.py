@@ -262,7 +262,9 @@ def render_answer(answer: Answer, turn: int, feedback: str | None = None, state:
         warn = '<ul class="kb-warnings">' + "".join(f"<li>{esc(w)}</li>" for w in notes) + "</ul>"
     maybe = ""
     if answer.basis == "weak":
-        maybe = _suggestions_html(suggestions([{"article_title": c.article_title, "document": c.document}
+        # the document's name is the end of the citation ("Khoản 1 Điều 24 Nghị định 72/2015/NĐ-CP")
+        maybe = _suggestions_html(suggestions([{"article_title": c.article_title,
+                                                "document": re.sub(r"^.*?\bĐiều \S+\s+", "", c.citation)}
                                                for c in answer.citations]))
     return (f'<div class="kb-a kb-basis-{esc(answer.basis)}" data-basis="{esc(answer.basis)}">'
             f'<div class="kb-meta">{" · ".join(meta)}</div>'
