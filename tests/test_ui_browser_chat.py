@@ -117,6 +117,16 @@ def test_a_conversation_lasts_copies_with_every_citation_and_has_a_link(browser,
             formal_unit = re.sub(r"\b(Điểm|Khoản)\b", lambda m: m[1].lower(), unit)  # "khoản 1 Điều 14"
             assert line.startswith(f"{n + 1}. {formal_unit} "), (line, unit)
             assert number.split()[-1] in line and " số " in line, line  # "Nghị định số 72/2015/NĐ-CP ngày …"
+        # "Tải câu trả lời (Word)": the same text as a Word file, every citation in formal form at its end
+        from docx import Document
+
+        turn.locator(".kb-answer-docx").click()
+        link = pg.locator('#kb-answer-file a[href*="cau-tra-loi-kem-can-cu.docx"]').first
+        link.wait_for()
+        with pg.expect_download() as download:
+            link.click()
+        paragraphs = [p.text for p in Document(download.value.path()).paragraphs if p.text.strip()]
+        assert paragraphs[0] == f"Hỏi: {QUESTIONS[0]}" and paragraphs[-len(listed):] == listed
         # a reload keeps the conversation, listed among the past ones
         pg.reload(wait_until="load")
         kept = pg.locator("#kb-chat .kb-turn")

@@ -201,3 +201,34 @@ def test_an_answer_is_kept_restored_after_a_reload_opened_and_forgotten(tmp_path
     assert opened[0] == chat and opened[2] == conv
     forgotten = app.forget_history(stored, None, Req())
     assert conversations.conversations(forgotten[0], "") == [] and forgotten[2] == []
+
+
+def test_the_answer_as_word_holds_the_copied_text_with_the_citations_in_italics(tmp_path):
+    import io
+    import sys
+    from pathlib import Path
+
+    from docx import Document
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_ui_api import FakeKB
+
+    from core.settings import load_settings
+    from ui.app import App
+    from ui.export import answer_docx
+
+    formal = ["khoản 1 Điều 2 Nghị định số 999/2099/NĐ-CP", "khoản 2 Điều 2 Nghị định số 999/2099/NĐ-CP"]
+    text = chat_view.copy_text({"question": "Ai tổ chức Ngày Kỳ Lân?", "answer": extractive(), "formal": formal})
+    doc = Document(io.BytesIO(answer_docx(text)))
+    paragraphs = [(p.text, p.style.name) for p in doc.paragraphs]
+    assert paragraphs[0] == ("Hỏi: Ai tổ chức Ngày Kỳ Lân?", "Normal")
+    assert (f"«{Q1}»", "Normal") in paragraphs
+    assert paragraphs[-3:] == [("Căn cứ:", "Normal"), (f"1. {formal[0]}", "KbCitation"), (f"2. {formal[1]}", "KbCitation")]
+    # the button under an answer makes the file for that answer
+    app = App(load_settings(env={}, home=str(tmp_path / "home")), FakeKB())
+    _, turns, _ = list(app.ask_chat("Câu hỏi thử nghiệm synthetic?", "", "extractive", None, [], None, Req()))[-1]
+    assert 'data-action="answer-docx" data-turn="0"' in chat_view.render_chat(turns)
+    evt = type("Evt", (), {"_data": {"action": "answer-docx", "turn": "0"}})()
+    out = app.chat_click(turns, None, evt, Req())[-1]
+    saved = Document(out["value"])
+    assert saved.paragraphs[-1].text == "1. khoản 2 Điều 14 Nghị định số 72/2015/NĐ-CP" and out["visible"]

@@ -30,7 +30,7 @@ from ui import basis_tab, chat_view, conversations, desk_tab, render, scratch, w
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
 from ui.conversation_actions import ConversationActions  # noqa: E402
 from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
-from ui.export import ExportItem, clauses_docx  # noqa: E402
+from ui.export import ExportItem, answer_docx, clauses_docx  # noqa: E402
 from ui.staff import (LOGIN_JS, LOGOUT_JS, UPLOAD_TYPES, FailureNotes, StaffActions,  # noqa: E402
                       client_address as _client)
 
@@ -51,6 +51,7 @@ NOT_STAFF = "Chỉ cán bộ pháp chế đã đăng nhập mới được nạp
 MAX_DOCUMENT_FILTERS = 50
 MAX_PICKS = 100  # clauses in one DOCX selection
 EXPORT_NAME = "ban-trich-dieu-khoan.docx"
+ANSWER_EXPORT_NAME = "cau-tra-loi-kem-can-cu.docx"
 
 
 class ReadWriteLock:
@@ -426,10 +427,10 @@ class App(StaffActions, ConversationActions):
         except (ValueError, TypeError, IndexError):
             turn = None
         if turn is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         answer = turn.get("answer")
         if answer is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         if data.get("action") == "feedback" and data.get("value") in ("up", "down"):
             s = self.session_of(session, request)
             vote = f"{getattr(request, 'session_hash', '') or ''}:{turn.get('id') or index}"
@@ -437,7 +438,11 @@ class App(StaffActions, ConversationActions):
                                  answer=answer.to_public_dict(), user=s.username if s else "",
                                  as_of=turn.get("as_of"), documents=turn.get("documents"))
             turn["feedback"] = data["value"]
-            return chat_view.render_chat(turns), turns, gr.skip(), time.monotonic_ns()
+            return chat_view.render_chat(turns), turns, gr.skip(), time.monotonic_ns(), gr.skip()
+        if data.get("action") == "answer-docx" and turn.get("answer") is not None:
+            path = self._export_path(ANSWER_EXPORT_NAME)
+            path.write_bytes(answer_docx(chat_view.copy_text(turn)))
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.update(value=str(path), visible=True)
         if data.get("action") == "near":  # a clause a "Không tìm thấy căn cứ" answer names as nearest
             try:
                 index = int(data.get("cite", -1))
@@ -445,8 +450,8 @@ class App(StaffActions, ConversationActions):
             except (ValueError, TypeError, IndexError):
                 near = None
             if not near:
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return gr.skip(), gr.skip(), self.clause_panel(near["node_id"]), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), self.clause_panel(near["node_id"]), gr.skip(), gr.skip()
         if data.get("action") == "cite":
             try:
                 index = int(data.get("cite", -1))
@@ -454,15 +459,15 @@ class App(StaffActions, ConversationActions):
             except (ValueError, TypeError, IndexError):
                 cit = None
             if cit is None:
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             # legal staff see why the first citation was chosen (officials see the clause only)
             why = answer.why if index == 0 and can_manage(self.session_of(session, request)) else None
             later = (f"Đoạn trích là nội dung hiện hành, không phải nội dung có hiệu lực tại ngày "
                      f"{render.format_date(turn.get('as_of') or '')}: nội dung tại ngày đó không có trong cơ sở dữ "
                      "liệu, nên đoạn này không được dùng làm căn cứ." if cit.current_wording else "")
             return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation, why,
-                                                           cit.validity, later), gr.skip()
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                                                           cit.validity, later), gr.skip(), gr.skip()
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     def clause_panel(self, node_id: str, quote: str | None = None, citation: str | None = None,
                      why: dict | None = None, validity: dict | None = None, later: str = "") -> str:
@@ -568,7 +573,7 @@ class App(StaffActions, ConversationActions):
             note += " Không còn trong cơ sở dữ liệu nên đã bỏ: " + "; ".join(missing) + "."
         return gr.update(value=str(path), visible=True), f'<div class="kb-report">{render.esc(note)}</div>'
 
-    def _export_path(self) -> Path:
+    def _export_path(self, name: str = EXPORT_NAME) -> Path:
         """A fresh directory per export (the file keeps a readable name); exports older than an hour go."""
         root = self.settings.exports_path
         root.mkdir(parents=True, exist_ok=True)
@@ -581,7 +586,7 @@ class App(StaffActions, ConversationActions):
                 continue
         folder = root / secrets.token_hex(8)
         folder.mkdir()
-        return folder / EXPORT_NAME
+        return folder / name
 
     # ------------------------------------------------------------ documents (shared outputs)
     def doc_views(self):
@@ -692,6 +697,9 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                         # never moves while an answer streams in or a clause is opened
                         chat = gr.HTML(chat_view.render_chat([]), js_on_load=events_js, elem_id="kb-chat",
                                        autoscroll=False, min_height=240)
+                        # "Tải câu trả lời (Word)" under an answer fills this (ui.export.answer_docx)
+                        answer_file = gr.File(label="Câu trả lời kèm căn cứ (Word)", visible=False, interactive=False,
+                                              elem_id="kb-answer-file")
                         with gr.Row(elem_id="kb-ask-row"):  # sticky at the bottom of the screen (kb.css)
                             question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: " + EXAMPLES[0], lines=1,
                                                   scale=5, elem_id="kb-question",
@@ -823,7 +831,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                       show_progress="hidden", **READ).then(api_name="ui_save_ask", **save_io)
         question.submit(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask_submit", js=ASK_JS,
                         show_progress="hidden", **READ).then(api_name="ui_save_submit", **save_io)
-        chat.click(app.chat_click, [turns, session], [chat, turns, clause, voted], api_name="ui_chat_click",
+        chat.click(app.chat_click, [turns, session], [chat, turns, clause, voted, answer_file], api_name="ui_chat_click",
                    **READ)
         voted.change(api_name="ui_save_vote", **save_io)
         clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of], api_name="ui_clear",

@@ -231,6 +231,9 @@ def _actions(turn: dict, index: int) -> str:
     if turn.get("answer") is not None:
         extra = (f'<button type="button" class="kb-copy kb-copy-answer" data-copy="{esc(copy_text(turn))}" '
                  f'title="Câu hỏi, câu trả lời và trích dẫn đầy đủ của mọi căn cứ">Sao chép câu trả lời</button>'
+                 f'<button type="button" class="kb-copy kb-answer-docx" data-action="answer-docx" data-turn="{index}" '
+                 f'title="Câu hỏi, câu trả lời và trích dẫn đầy đủ của mọi căn cứ, thành tệp Word">'
+                 f'Tải câu trả lời (Word)</button>'
                  f'<a class="kb-link" href="{esc(question_link(turn.get("question", "")))}" '
                  f'title="Mở trang và hỏi lại đúng câu này">Liên kết tới câu hỏi</a>')
     return (f'<div class="kb-feedback">{btn("up", "✓", "Hữu ích")}{btn("down", "✗", "Chưa đúng")}{note}'
