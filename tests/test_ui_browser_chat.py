@@ -4,7 +4,7 @@ After three questions (the third a follow-up), on a desktop and a phone: the lat
 clause chip is on the first screen below its question, the question box is on screen (phone),
 opening a clause leaves the conversation where it was (± 10 px); a reload keeps the conversation,
 the past ones are listed and can be forgotten; "Sao chép câu trả lời" gives every citation in
-formal form; a ?q= link asks the same question. Helpers come from test_ui_browser(_desk).
+formal form, and as a Word file; a ?q= link asks the same question. Helpers come from test_ui_browser(_desk).
 """
 from __future__ import annotations
 
