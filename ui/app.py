@@ -820,7 +820,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice, history_choice]
         session_outputs = [session_html, login_box, logout_btn, manage]
 
-        demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
+        loaded = demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
         ask_inputs = [question, as_of, mode, doc_filter, turns, session]
         # show_progress hidden: the conversation stays readable while an answer streams in (the turn
         # says “Đang trả lời…” itself) instead of going under Gradio's loading overlay.
@@ -837,8 +837,9 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of], api_name="ui_clear",
                         api_visibility="private").then(app.new_conversation, [history, session], [conv, conv_list],
                                                        api_name="ui_clear_list", **READ)
-        # the last conversation back after a reload; then the question a ?q=… link carries, if any
-        demo.load(app.restore_chat, [history, session], [chat, turns, conv, conv_list], api_name="ui_restore_chat",
+        # the last conversation back after a reload (once the page has its documents and login: the load
+        # comes first), then the question a ?q=… link carries, if any
+        loaded.then(app.restore_chat, [history, session], [chat, turns, conv, conv_list], api_name="ui_restore_chat",
                   **READ).then(app.ask_link, [as_of, mode, doc_filter, turns, session], [chat, turns, question],
                                api_name="ui_ask_link", show_progress="hidden", **READ).then(
             api_name="ui_save_link", **save_io)
