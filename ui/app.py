@@ -165,8 +165,10 @@ ASK_JS = """(question, ...rest) => {
         + '<div class="kb-a kb-pending" aria-busy="true"><div class="kb-meta">Đang gửi câu hỏi…</div></div>';
       turn.querySelector(".kb-q .kb-para").textContent = q;
       list.appendChild(turn);
-      // the new question at the top of the screen, its answer's lead and first clauses below it
+      // the new question at the top of the screen, its answer's lead and first clauses below it; once more
+      // when the answer is in (events.js), as the page may have been too short to bring it up now
       turn.scrollIntoView({block: "start"});
+      window.kbFollowTurn = {index: list.querySelectorAll(".kb-turn").length - 1, until: Date.now() + 120000};
     }
   }
   return [question, ...rest];

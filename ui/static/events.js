@@ -131,6 +131,16 @@ element.addEventListener("click", (ev) => {
 const kbHost = element.closest("#kb-chat, #kb-clause, #kb-tree");
 if (kbHost && kbHost.id === "kb-chat") {
   element.setAttribute("aria-live", "polite");  // screen readers hear the answer as it arrives
+  // The question just asked (ASK_JS) at the top of the screen once its answer is in, so the lead and the
+  // first clauses are on the first screen below it; only that once, never while the reader is reading.
+  new MutationObserver(() => {
+    const want = window.kbFollowTurn;
+    if (!want || Date.now() > want.until) { return; }
+    const turn = element.querySelector(`.kb-turn[data-turn="${want.index}"]`);
+    if (!turn || !turn.querySelector(".kb-a:not(.kb-pending)")) { return; }
+    window.kbFollowTurn = null;
+    requestAnimationFrame(() => turn.scrollIntoView({block: "start"}));
+  }).observe(element, {childList: true, subtree: true});
 }
 if (kbHost && (kbHost.id === "kb-clause" || kbHost.id === "kb-tree")) {
   new MutationObserver(() => kbShowPanel(kbHost.id, false)).observe(element, {childList: true, subtree: true});
