@@ -137,6 +137,9 @@ def home_32_1(tmp_path_factory) -> Path:
     that change data must copy it first (see `home_32_1_copy`).
     """
     require_shared(DEMUC_32_1)
+    prebuilt = os.environ.get("KB_TEST_HOME_32_1")  # a home built as below (kb ingest), to iterate on slow machines
+    if prebuilt and not IN_CI:
+        return Path(prebuilt)
     home = tmp_path_factory.mktemp("home-32-1")
     run_kb("ingest", str(DEMUC_32_1), str(SEED_DIR), home=home, check=True)
     return home

@@ -252,7 +252,8 @@ def test_keyboard_only_ask_open_a_citation_and_copy_it(page):
     page.keyboard.press("Enter")
     page.locator("#kb-chat .kb-turn .kb-a:not(.kb-pending) .kb-chip").first.wait_for()
     focus_by_tab(page, "#kb-chat .kb-chip")
-    citation = re.sub(r"^\[\d+\]\s*", "", page.evaluate("document.activeElement.textContent")).strip()
+    citation = re.sub(r"^\[\d+\]\s*", "", page.evaluate(
+        "document.activeElement.querySelector('.kb-chip-cite').textContent")).strip()
     page.keyboard.press("Enter")
     page.wait_for_function("document.activeElement && document.activeElement.matches('#kb-clause .kb-clause')")
     focus_by_tab(page, "#kb-clause .kb-copy", limit=10)

@@ -9,7 +9,7 @@ import pytest
 
 from qa.types import (Answer, Citation, ClauseHit, ClauseView, DocumentSummary, DocumentTree, LookupResult, PointView,
                       UnitView)
-from ui import render
+from ui import chat_view, render
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 QUOTE = "3. Thông tin chính thức về Việt Nam được cung cấp bằng các hình thức sau đây:"
@@ -43,7 +43,7 @@ def test_copy_payload_format():
 
 
 def test_answer_has_citation_chips_and_feedback():
-    out = render.render_answer(answer(), turn=2)
+    out = chat_view.render_answer(answer(), turn=2)
     assert 'class="kb-chip"' in out and 'data-turn="2"' in out and 'data-cite="0"' in out
     assert f"[1] {CITE}" in html.unescape(out)
     assert 'data-action="feedback"' in out and 'data-value="up"' in out and 'data-value="down"' in out
@@ -51,18 +51,20 @@ def test_answer_has_citation_chips_and_feedback():
     assert "Có căn cứ" in out
     # the verbatim answer carries no mode label; the assistant's says so in plain words, never "LLM"
     assert "Chế độ" not in out and "Trích nguyên văn" not in out
-    written = render.render_answer(Answer(**{**answer().__dict__, "mode": "llm", "fell_back": True}), turn=0)
+    written = chat_view.render_answer(Answer(**{**answer().__dict__, "mode": "llm", "fell_back": True}), turn=0)
     assert "Trợ lý" in written and "LLM" not in written
 
 
 def test_feedback_choice_is_shown():
-    out = render.render_answer(answer(), turn=0, feedback="down")
+    out = chat_view.render_answer(answer(), turn=0, feedback="down")
     assert 'data-value="down" aria-pressed="true"' in out and "Đã ghi nhận" in out
 
 
 def test_no_basis_answer_is_plain():
+    """Without nearest clauses kept with the turn: the text, nothing dressed up (tests/test_ui_chat_view.py
+    has the nearest clauses as chips)."""
     text = "Không tìm thấy căn cứ trong cơ sở dữ liệu. Các quy định gần nhất: Điều 1 Luật X."
-    out = render.render_answer(answer(basis="none", text=text, citations=[]), turn=0)
+    out = chat_view.render_answer(answer(basis="none", text=text, citations=[]), turn=0)
     assert 'data-basis="none"' in out
     assert html.escape(text) in out
     assert "kb-chip" not in out and "kb-meta" not in out and "blockquote" not in out and "Có căn cứ" not in out
@@ -70,12 +72,12 @@ def test_no_basis_answer_is_plain():
 
 def test_weak_basis_and_warnings_are_visible():
     a = answer(basis="weak", warnings=["Khoản 3 Điều 7: điều này có nội dung được sửa đổi"], dropped_citations=["[9]"])
-    out = render.render_answer(a, turn=0)
+    out = chat_view.render_answer(a, turn=0)
     assert "Căn cứ yếu" in out and "được sửa đổi" in out and "[9]" in out
 
 
 def test_reference_markers_link_only_to_existing_citations():
-    out = render.render_answer(answer(text="Ý một [1]. Ý hai [2]."), turn=0)
+    out = chat_view.render_answer(answer(text="Ý một [1]. Ý hai [2]."), turn=0)
     assert out.count('class="kb-ref"') == 1 and "[2]" in out
 
 
@@ -83,7 +85,7 @@ def test_everything_from_documents_is_escaped():
     a = answer(text=EVIL, citations=[Citation(document=EVIL, article="1", clause="", point="", citation=EVIL,
                                               quote=EVIL, node_id=EVIL)])
     outs = [
-        render.render_chat([{"question": EVIL, "answer": a, "feedback": None, "as_of": "", "documents": [EVIL]}]),
+        chat_view.render_chat([{"question": EVIL, "answer": a, "feedback": None, "as_of": "", "documents": [EVIL]}]),
         render.render_clause(hit(text=EVIL, citation=EVIL, title=EVIL, path=f"/{EVIL}", amendment_note=EVIL),
                              [EVIL], quote=EVIL),
         render.render_lookup(LookupResult(status="found", citation=EVIL, text=EVIL)),
@@ -225,14 +227,14 @@ def test_preview_marks_new_existing_corrected_and_errors():
 
 
 def test_chat_pending_error_and_filters():
-    pending = render.render_chat([{"question": "Hỏi?", "text": "Theo", "answer": None}])
+    pending = chat_view.render_chat([{"question": "Hỏi?", "text": "Theo", "answer": None}])
     assert "Đang trả lời" in pending and 'aria-busy="true"' in pending
-    err = render.render_chat([{"question": "Hỏi?", "error": "Ngày không hợp lệ", "answer": None}])
+    err = chat_view.render_chat([{"question": "Hỏi?", "error": "Ngày không hợp lệ", "answer": None}])
     assert "Ngày không hợp lệ" in err and 'role="alert"' in err
-    filt = render.render_chat([{"question": "Hỏi?", "answer": answer(), "as_of": "2020-01-01",
+    filt = chat_view.render_chat([{"question": "Hỏi?", "answer": answer(), "as_of": "2020-01-01",
                                 "documents": ["72/2015/NĐ-CP"]}])
     assert "01/01/2020" in filt and "72/2015/NĐ-CP" in filt
-    assert "kb-empty" in render.render_chat([])
+    assert "kb-empty" in chat_view.render_chat([])
 
 
 def test_static_assets_reference_nothing_outside():
@@ -426,7 +428,7 @@ def test_why_line_for_staff_is_in_words():
 def test_a_chip_carries_the_article_title():
     """The body an article is titled by ("Ủy ban nhân dân cấp tỉnh") is often named nowhere in the
     khoản cited: the chip's tooltip says it, escaped."""
-    from ui.render import render_answer
+    from ui.chat_view import render_answer
 
     cit = Citation(document="72/2015/NĐ-CP", article="24", clause="6", point="", citation=CITE, quote=QUOTE,
                    node_id="n1", article_title="Ủy ban nhân dân cấp tỉnh <b>")

@@ -27,10 +27,11 @@ import gradio as gr  # noqa: E402  (after the offline environment is set)
 from core.backends import make_backends  # noqa: E402
 from qa.service import KnowledgeBase, KnowledgeService  # noqa: E402
 from qa.types import Answer, DocumentSummary  # noqa: E402
-from ui import audit_tab, basis_tab, desk_tab, render, scratch, web, wording  # noqa: E402
+from ui import audit_tab, basis_tab, chat_view, conversations, desk_tab, render, scratch, web, wording  # noqa: E402
 from ui.audit import AuditLog, FeedbackLog, clip  # noqa: E402
+from ui.conversation_actions import ConversationActions  # noqa: E402
 from ui.auth import SESSION_ENDED, Authenticator, Session, SessionStore, can_manage  # noqa: E402
-from ui.export import ExportItem, clauses_docx  # noqa: E402
+from ui.export import ExportItem, answer_docx, clauses_docx  # noqa: E402
 from ui.staff import (LOGIN_JS, LOGOUT_JS, UPLOAD_TYPES, FailureNotes, StaffActions,  # noqa: E402
                       client_address as _client)
 
@@ -51,6 +52,7 @@ NOT_STAFF = "Chỉ cán bộ pháp chế đã đăng nhập mới được nạp
 MAX_DOCUMENT_FILTERS = 50
 MAX_PICKS = 100  # clauses in one DOCX selection
 EXPORT_NAME = "ban-trich-dieu-khoan.docx"
+ANSWER_EXPORT_NAME = "cau-tra-loi-kem-can-cu.docx"
 
 
 class ReadWriteLock:
@@ -141,7 +143,11 @@ def head(settings: Settings) -> str:
     Gradio enforces (its FileSize: MB = 1024 × 1024 bytes)."""
     page_js = (STATIC / "page.js").read_text(encoding="utf-8")
     limit = int(settings.max_upload_mb * 1024 * 1024)
-    return f"<script>window.KB_MAX_UPLOAD_BYTES = {limit};\n{page_js}</script>"
+    # Gradio's container clips with overflow: hidden, which makes it the scroll box of every sticky element
+    # inside (they would stick to it, not to the screen); clip keeps the clipping without that. kb.css cannot
+    # say it: Gradio scopes that file's selectors inside the container.
+    sticky = "<style>.gradio-container.gradio-container { overflow: clip; }</style>"
+    return f"{sticky}<script>window.KB_MAX_UPLOAD_BYTES = {limit};\n{page_js}</script>"
 
 
 # First paint at once: the question and a placeholder appear as the button is pressed, even while the
@@ -160,6 +166,10 @@ ASK_JS = """(question, ...rest) => {
         + '<div class="kb-a kb-pending" aria-busy="true"><div class="kb-meta">Đang gửi câu hỏi…</div></div>';
       turn.querySelector(".kb-q .kb-para").textContent = q;
       list.appendChild(turn);
+      // the new question at the top of the screen, its answer's lead and first clauses below it; once more
+      // when the answer is in (events.js), as the page may have been too short to bring it up now
+      turn.scrollIntoView({block: "start"});
+      window.kbFollowTurn = {index: list.querySelectorAll(".kb-turn").length - 1, until: Date.now() + 120000};
     }
   }
   return [question, ...rest];
@@ -253,7 +263,7 @@ class KbBlocks(gr.Blocks):
                            print_exception=False) from exc
 
 
-class App(StaffActions):
+class App(StaffActions, ConversationActions):
     """Handlers. `self.kb` is the service; every method that changes data calls `_require_staff`."""
 
     def __init__(self, settings: Settings, kb: KnowledgeService):
@@ -368,10 +378,10 @@ class App(StaffActions):
             q, as_of, mode, docs = self._check_question(question, as_of_text, mode, documents)
         except (ValueError, gr.Error) as exc:
             turn["error"] = getattr(exc, "message", None) or str(exc)
-            yield render.render_chat(turns), turns, question
+            yield chat_view.render_chat(turns), turns, question
             return
         turn.update(as_of=as_of, documents=docs or [], mode=mode)
-        yield render.render_chat(turns), turns, ""
+        yield chat_view.render_chat(turns), turns, ""
         # the conversation's previous question: a follow-up ("còn cấp xã thì sao?") is read with it;
         # "Cuộc hội thoại mới" empties `turns`, and with it this
         previous = next((t["question"] for t in reversed(turns[:-1]) if t.get("answer") is not None), None)
@@ -386,7 +396,7 @@ class App(StaffActions):
                     turn["answer"] = item
                 else:
                     turn["text"] += item
-                yield render.render_chat(turns), turns, ""
+                yield chat_view.render_chat(turns), turns, ""
         except (SettingsError, ValueError) as exc:
             turn["error"] = str(exc)
         except Exception as exc:  # the page must not stay on "Đang trả lời…"; the details go to stderr
@@ -395,10 +405,26 @@ class App(StaffActions):
                              "nếu lỗi lặp lại, báo quản trị viên.")
         if turn["answer"] is None and not turn["error"]:
             turn["error"] = "Không nhận được câu trả lời từ dịch vụ."
-        yield render.render_chat(turns), turns, ""
+        if turn["answer"] is not None:
+            self._keep_for_reader(turn)
+        yield chat_view.render_chat(turns), turns, ""
+
+    def _keep_for_reader(self, turn: dict) -> None:
+        """What the page shows of an answer beyond the service's result: every citation in formal
+        form (for "Sao chép câu trả lời") and, when there is no basis, the nearest clauses as chips."""
+        answer = turn["answer"]
+        formal = []
+        with self.lock.read():
+            for c in answer.citations:
+                hit = self.kb.clause(c.node_id)
+                formal.append(render.hit_formal_citation(hit, c.citation) if hit else c.citation)
+        turn["formal"] = formal
+        turn["near"] = chat_view.near_clauses(answer)
 
     def chat_click(self, turns, session, evt: gr.EventData, request: gr.Request):
-        """A citation chip ([n] or the chip below an answer) or a thumbs button."""
+        """A citation chip ([n] or the chip below an answer) or a thumbs button. The last output (the
+        `voted` state) changes on a vote, which stores the conversation in the browser again (a chip
+        changes nothing there, and does not send the stored conversations back and forth)."""
         data = getattr(evt, "_data", None) or {}
         turns = list(turns or [])
         try:
@@ -407,10 +433,10 @@ class App(StaffActions):
         except (ValueError, TypeError, IndexError):
             turn = None
         if turn is None:
-            return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         answer = turn.get("answer")
         if answer is None:
-            return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         if data.get("action") == "feedback" and data.get("value") in ("up", "down"):
             s = self.session_of(session, request)
             vote = f"{getattr(request, 'session_hash', '') or ''}:{turn.get('id') or index}"
@@ -418,7 +444,20 @@ class App(StaffActions):
                                  answer=answer.to_public_dict(), user=s.username if s else "",
                                  as_of=turn.get("as_of"), documents=turn.get("documents"))
             turn["feedback"] = data["value"]
-            return render.render_chat(turns), turns, gr.skip()
+            return chat_view.render_chat(turns), turns, gr.skip(), time.monotonic_ns(), gr.skip()
+        if data.get("action") == "answer-docx" and turn.get("answer") is not None:
+            path = self._export_path(ANSWER_EXPORT_NAME)
+            path.write_bytes(answer_docx(chat_view.copy_text(turn)))
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.update(value=str(path), visible=True)
+        if data.get("action") == "near":  # a clause a "Không tìm thấy căn cứ" answer names as nearest
+            try:
+                index = int(data.get("cite", -1))
+                near = (turn.get("near") or [])[index] if index >= 0 else None
+            except (ValueError, TypeError, IndexError):
+                near = None
+            if not near:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), self.clause_panel(near["node_id"]), gr.skip(), gr.skip()
         if data.get("action") == "cite":
             try:
                 index = int(data.get("cite", -1))
@@ -426,15 +465,15 @@ class App(StaffActions):
             except (ValueError, TypeError, IndexError):
                 cit = None
             if cit is None:
-                return gr.skip(), gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             # legal staff see why the first citation was chosen (officials see the clause only)
             why = answer.why if index == 0 and can_manage(self.session_of(session, request)) else None
             later = (f"Đoạn trích là nội dung hiện hành, không phải nội dung có hiệu lực tại ngày "
                      f"{render.format_date(turn.get('as_of') or '')}: nội dung tại ngày đó không có trong cơ sở dữ "
                      "liệu, nên đoạn này không được dùng làm căn cứ." if cit.current_wording else "")
             return gr.skip(), gr.skip(), self.clause_panel(cit.node_id, cit.quote, cit.citation, why,
-                                                           cit.validity, later)
-        return gr.skip(), gr.skip(), gr.skip()
+                                                           cit.validity, later), gr.skip(), gr.skip()
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     def clause_panel(self, node_id: str, quote: str | None = None, citation: str | None = None,
                      why: dict | None = None, validity: dict | None = None, later: str = "") -> str:
@@ -445,8 +484,9 @@ class App(StaffActions):
                                     later_note=later)
 
     def clear_chat(self):
-        # A new conversation starts from scratch: the document filter and the date go too.
-        return render.render_chat([]), [], render.CLAUSE_PLACEHOLDER, gr.update(value=[]), ""
+        # A new conversation starts from scratch: the document filter and the date go too. The one
+        # left stays in the browser's list of past conversations (new_conversation drops its id only).
+        return chat_view.render_chat([]), [], render.CLAUSE_PLACEHOLDER, gr.update(value=[]), ""
 
     # ------------------------------------------------------------ Tra cứu
     def lookup(self, reference, as_of_text, session, request: gr.Request):
@@ -539,7 +579,7 @@ class App(StaffActions):
             note += " Không còn trong cơ sở dữ liệu nên đã bỏ: " + "; ".join(missing) + "."
         return gr.update(value=str(path), visible=True), f'<div class="kb-report">{render.esc(note)}</div>'
 
-    def _export_path(self) -> Path:
+    def _export_path(self, name: str = EXPORT_NAME) -> Path:
         """A fresh directory per export (the file keeps a readable name); exports older than an hour go."""
         root = self.settings.exports_path
         root.mkdir(parents=True, exist_ok=True)
@@ -552,7 +592,7 @@ class App(StaffActions):
                 continue
         folder = root / secrets.token_hex(8)
         folder.mkdir()
-        return folder / EXPORT_NAME
+        return folder / name
 
     # ------------------------------------------------------------ documents (shared outputs)
     def doc_views(self):
@@ -641,6 +681,12 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         demo.kb_app = app
         session = gr.State(None)
         turns = gr.State([])
+        voted = gr.State(0)  # changes (a new number) when a vote changes a turn: only then is the conversation stored again
+        conv = gr.State("")  # id of the conversation on the page in the browser's store ("" until its first answer)
+        # The reader's conversations, in this browser's localStorage (ui.conversations). Gradio encrypts the
+        # value with this key, which it also sends to the page: it keeps the text unreadable at a glance in
+        # the storage, nothing more; the value is checked like any input when it comes back.
+        history = gr.BrowserState(conversations.EMPTY, storage_key="kb-conversations", secret="kb-hoi-dap-v1")
         picks = gr.State([])  # citations the drafter collected, in order
         previews = gr.State([])
         overrides = gr.State({})
@@ -649,11 +695,18 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                 js_on_load=None)
         with gr.Tabs(elem_id="kb-main"):
             with gr.Tab("Hỏi đáp", id="ask"):
-                with gr.Row():
+                # equal height: the clause column runs the conversation's full height, so its panel can stay
+                # in view beside it (position: sticky, kb.css)
+                with gr.Row(equal_height=True, elem_id="kb-ask-tab"):
                     with gr.Column(scale=3):
-                        chat = gr.HTML(render.render_chat([]), js_on_load=events_js, elem_id="kb-chat",
-                                       autoscroll=True, min_height=240)
-                        with gr.Row():
+                        # autoscroll off: the page brings a new question to the top itself (ASK_JS) and
+                        # never moves while an answer streams in or a clause is opened
+                        chat = gr.HTML(chat_view.render_chat([]), js_on_load=events_js, elem_id="kb-chat",
+                                       autoscroll=False, min_height=240)
+                        # "Tải câu trả lời (Word)" under an answer fills this (ui.export.answer_docx)
+                        answer_file = gr.File(label="Câu trả lời kèm căn cứ (Word)", visible=False, interactive=False,
+                                              elem_id="kb-answer-file")
+                        with gr.Row(elem_id="kb-ask-row"):  # sticky at the bottom of the screen (kb.css)
                             question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: " + EXAMPLES[0], lines=1,
                                                   scale=5, elem_id="kb-question",
                                                   max_length=settings.max_question_chars)
@@ -672,6 +725,11 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                 if llm else "Máy chủ này chưa bật trợ lý viết câu trả lời.")
                         gr.Examples(EXAMPLES, inputs=[question], label="Câu hỏi mẫu")
                         clear_btn = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="kb-clear")
+                        with gr.Accordion("Các cuộc hội thoại trước", open=False, elem_id="kb-history-box"):
+                            conv_list = gr.HTML(conversations.render_list([]), js_on_load=events_js,
+                                                elem_id="kb-conversations")
+                            forget_btn = gr.Button("Xoá lịch sử", size="sm", variant="stop", elem_id="kb-forget")
+                            forget_msg = gr.HTML("", js_on_load=None, elem_id="kb-forget-msg")
                     with gr.Column(scale=2):
                         clause = gr.HTML(render.CLAUSE_PLACEHOLDER, js_on_load=events_js, elem_id="kb-clause",
                                          label="Điều khoản được trích")
@@ -769,17 +827,33 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         doc_outputs = [catalogue, docs_html, doc_filter, remove_choice, replace_choice, history_choice]
         session_outputs = [session_html, login_box, logout_btn, manage]
 
-        demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
+        loaded = demo.load(app.on_load, None, [session, *session_outputs, *doc_outputs], api_name="ui_load", **READ)
         ask_inputs = [question, as_of, mode, doc_filter, turns, session]
         # show_progress hidden: the conversation stays readable while an answer streams in (the turn
         # says “Đang trả lời…” itself) instead of going under Gradio's loading overlay.
+        # each answer (and each vote) is then stored in the browser with its conversation
+        save_io = dict(fn=app.save_chat, inputs=[history, turns, conv, session], outputs=[history, conv, conv_list],
+                       **READ)
         ask_btn.click(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask", js=ASK_JS,
-                      show_progress="hidden", **READ)
+                      show_progress="hidden", **READ).then(api_name="ui_save_ask", **save_io)
         question.submit(app.ask_chat, ask_inputs, [chat, turns, question], api_name="ui_ask_submit", js=ASK_JS,
-                        show_progress="hidden", **READ)
-        chat.click(app.chat_click, [turns, session], [chat, turns, clause], api_name="ui_chat_click", **READ)
+                        show_progress="hidden", **READ).then(api_name="ui_save_submit", **save_io)
+        chat.click(app.chat_click, [turns, session], [chat, turns, clause, voted, answer_file], api_name="ui_chat_click",
+                   **READ)
+        voted.change(api_name="ui_save_vote", **save_io)
         clear_btn.click(app.clear_chat, None, [chat, turns, clause, doc_filter, as_of], api_name="ui_clear",
-                        api_visibility="private")
+                        api_visibility="private").then(app.new_conversation, [history, session], [conv, conv_list],
+                                                       api_name="ui_clear_list", **READ)
+        # the last conversation back after a reload (once the page has its documents and login: the load
+        # comes first), then the question a ?q=… link carries, if any
+        loaded.then(app.restore_chat, [history, session], [chat, turns, conv, conv_list], api_name="ui_restore_chat",
+                  **READ).then(app.ask_link, [as_of, mode, doc_filter, turns, session], [chat, turns, question],
+                               api_name="ui_ask_link", show_progress="hidden", **READ).then(
+            api_name="ui_save_link", **save_io)
+        conv_list.click(app.open_conversation, [history, session], [chat, turns, conv, conv_list, clause],
+                        api_name="ui_open_conversation", **READ)
+        forget_btn.click(app.forget_history, [history, session],
+                         [history, chat, turns, conv, conv_list, clause, forget_msg], api_name="ui_forget", **READ)
         lookup_btn.click(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup", **READ)
         reference.submit(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup_submit", **READ)
         lookup_as_of.submit(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup_as_of",

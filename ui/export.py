@@ -58,3 +58,34 @@ def clauses_docx(items: list[ExportItem]) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+ANSWER_TITLE = "Câu trả lời kèm căn cứ"
+
+
+def answer_docx(text: str) -> bytes:
+    """"Tải câu trả lời (Word)": the text "Sao chép câu trả lời" copies (ui.chat_view.copy_text: the
+    question, the answer with its quotes in «», then "Căn cứ:" and every citation in formal form), one
+    paragraph a line, the citations in italics."""
+    doc = Document()
+    doc.core_properties.title = ANSWER_TITLE
+    doc.core_properties.language = "vi-VN"
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(13)
+    cite_style = doc.styles.add_style("KbCitation", WD_STYLE_TYPE.PARAGRAPH)
+    cite_style.base_style = normal
+    cite_style.font.italic = True
+    in_citations = False
+    for line in text.splitlines():
+        line = strip_controls(line).strip()
+        if not line:
+            continue
+        if line == "Căn cứ:":
+            in_citations = True
+            doc.add_paragraph(line).runs[0].bold = True
+            continue
+        doc.add_paragraph(line, style=cite_style if in_citations else normal)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

@@ -1,4 +1,4 @@
-"""Pure functions: qa results (Answer, LookupResult, ClauseHit, document dicts) -> HTML.
+"""Pure functions: qa results (LookupResult, ClauseHit, document dicts) -> HTML (the conversation: ui.chat_view).
 
 Every piece of document text, question and model output is escaped here; the only markup in the
 output is ours. Interactive elements carry `data-action` (sent to the server by ui/static/events.js)
@@ -11,20 +11,16 @@ import html
 import re
 from collections.abc import Iterable
 
-from core.vocab import LEGAL_STATUS, NO_BASIS, VALIDITY_SOURCES, format_moment, parse_date, unit_label
+from core.vocab import LEGAL_STATUS, VALIDITY_SOURCES, format_moment, parse_date, unit_label
 from ingest.compare import STATUS_LABELS, outline
 from ingest.corrections import FIELD_LABELS, FIELDS as CORRECTION_FIELDS, STATUS_DETAILS, STATUSES as CORRECTION_STATUSES, \
     check_correction, describe as corrected_text, shown_value
 from ingest.identity import formal_citation
 from qa.features import FEATURE_LABELS, RULE_LABELS
-from qa.types import Answer, ClauseHit, DocumentSummary, DocumentTree, LookupResult
+from qa.types import ClauseHit, DocumentSummary, DocumentTree, LookupResult
 
 __all__ = ["parse_date", "corrected_text"]  # re-exported: the app parses the as-of date; staff messages
 
-# Said on an answer only when the assistant wrote it (the verbatim answer needs no label); plain words, no "LLM".
-MODE_LABELS = {"extractive": "Trích nguyên văn", "llm": "Trợ lý viết câu trả lời, căn cứ trích từ văn bản"}
-BASIS_LABELS = {"found": "Có căn cứ", "weak": "Căn cứ yếu — cần kiểm tra lại"}
-NO_BASIS_PREFIX = NO_BASIS
 
 
 def esc(value) -> str:
@@ -134,109 +130,6 @@ def _text_block(text: str, cls: str = "kb-verbatim") -> str:
 
 
 # ---------------------------------------------------------------- answers
-
-
-def _answer_body(text: str, turn: int, n_citations: int) -> str:
-    """Paragraphs and "> " quote blocks; "[n]" markers become links to citation n."""
-
-    def refs(escaped: str) -> str:
-        def link(m: re.Match) -> str:
-            n = int(m[1])
-            if 1 <= n <= n_citations:
-                return (f'<button type="button" class="kb-ref" data-action="cite" data-turn="{turn}" '
-                        f'data-cite="{n - 1}" title="Xem nguyên văn">[{n}]</button>')
-            return m[0]
-
-        return re.sub(r"\[(\d{1,2})\]", link, escaped)
-
-    out = []
-    for para in re.split(r"\n\s*\n", (text or "").strip()):
-        lines = para.split("\n")
-        if all(l.startswith(">") for l in lines):
-            body = "\n".join(re.sub(r"^> ?", "", l) for l in lines)
-            out.append(f'<blockquote class="kb-quote">{esc(body)}</blockquote>')
-        else:
-            out.append(f'<p class="kb-para">{refs(esc(para))}</p>')
-    return "".join(out)
-
-
-def _chip_title(article_title: str, validity: dict | None = None) -> str:
-    """The chip's tooltip: the article's title (the body an article is titled by is often named
-    nowhere in its khoản), its hiệu lực, then what a click does."""
-    return ((f"Điều này: {article_title}. " if article_title else "")
-            + (f"Hiệu lực: {validity_text(validity)}. " if validity else "") + "Xem nguyên văn, đường dẫn và hiệu lực")
-
-
-_LATER = " · nội dung hiện hành, không phải tại ngày hỏi"
-
-
-def _chips(answer: Answer, turn: int) -> str:
-    if not answer.citations:
-        return ""
-    items = "".join(
-        f'<button type="button" class="kb-chip" data-action="cite" data-turn="{turn}" data-cite="{i}" '
-        f'title="{esc(_chip_title(c.article_title, c.validity))}" data-validity="{esc(c.validity.get("value", ""))}">'
-        f'[{i + 1}] {esc(c.citation)}{esc(_LATER) if c.current_wording else ""}</button>'
-        for i, c in enumerate(answer.citations)
-    )
-    return f'<div class="kb-chips" aria-label="Căn cứ trích dẫn"><span class="kb-chips-label">Căn cứ:</span>{items}</div>'
-
-
-def _feedback(turn: int, chosen: str | None) -> str:
-    def btn(value: str, icon: str, label: str) -> str:
-        pressed = "true" if chosen == value else "false"
-        return (f'<button type="button" class="kb-fb kb-fb-{value}" data-action="feedback" data-turn="{turn}" '
-                f'data-value="{value}" aria-pressed="{pressed}" title="{label}">{icon} {label}</button>')
-
-    note = '<span class="kb-fb-note">Đã ghi nhận phản hồi</span>' if chosen else ""
-    return (f'<div class="kb-feedback">{btn("up", "✓", "Hữu ích")}{btn("down", "✗", "Chưa đúng")}{note}</div>')
-
-
-def render_answer(answer: Answer, turn: int, feedback: str | None = None) -> str:
-    """One finished answer. Basis "none" is shown plainly: the text, nothing dressed up."""
-    if answer.basis == "none":
-        return (f'<div class="kb-a kb-basis-none" data-basis="none">'
-                f'<p class="kb-para">{esc(answer.answer)}</p>{_feedback(turn, feedback)}</div>')
-    meta = ([esc(MODE_LABELS.get(answer.mode, answer.mode))] if answer.mode != "extractive" else []) + [
-        esc(BASIS_LABELS.get(answer.basis, answer.basis))]
-    if answer.fell_back:
-        meta.append("Trợ lý không viết được câu trả lời có căn cứ — hiển thị nguyên văn các căn cứ")
-    warn = ""
-    notes = list(answer.warnings) + [f"Đã bỏ trích dẫn không hợp lệ: {d}" for d in answer.dropped_citations]
-    if notes:
-        warn = '<ul class="kb-warnings">' + "".join(f"<li>{esc(w)}</li>" for w in notes) + "</ul>"
-    return (f'<div class="kb-a kb-basis-{esc(answer.basis)}" data-basis="{esc(answer.basis)}">'
-            f'<div class="kb-meta">{" · ".join(meta)}</div>'
-            f'<div class="kb-answer-text">{_answer_body(answer.answer, turn, len(answer.citations))}</div>'
-            f"{warn}{_chips(answer, turn)}{_feedback(turn, feedback)}</div>")
-
-
-def render_turn(turn: dict, index: int) -> str:
-    """turn: {"question", "text" (streamed so far), "answer": Answer | None, "feedback", "error"}."""
-    q = f'<div class="kb-q"><span class="kb-who">Hỏi</span><p class="kb-para">{esc(turn.get("question", ""))}</p></div>'
-    filters = []
-    if turn.get("as_of"):
-        filters.append(f"áp dụng tại ngày {format_date(turn['as_of'])}")
-    if turn.get("documents"):
-        filters.append("chỉ trong: " + ", ".join(turn["documents"]))
-    if filters:
-        q += f'<div class="kb-filters">{esc("; ".join(filters))}</div>'
-    if turn.get("error"):
-        a = f'<div class="kb-a kb-error" role="alert">{esc_public(turn["error"])}</div>'
-    elif turn.get("answer") is not None:
-        a = render_answer(turn["answer"], index, turn.get("feedback"))
-    else:
-        a = (f'<div class="kb-a kb-pending" aria-busy="true"><div class="kb-answer-text">'
-             f'{_answer_body(turn.get("text", ""), index, 0)}</div>'
-             f'<div class="kb-meta">Đang trả lời…</div></div>')
-    return f'<section class="kb-turn" data-turn="{index}">{q}{a}</section>'
-
-
-def render_chat(turns: list[dict]) -> str:
-    if not turns:
-        return ('<div class="kb-empty">Đặt câu hỏi về văn bản pháp luật thông tin đối ngoại. Mỗi câu trả lời '
-                'trích nguyên văn điều, khoản làm căn cứ; bấm vào một căn cứ để xem toàn văn và hiệu lực.</div>')
-    return '<div class="kb-chat">' + "".join(render_turn(t, i) for i, t in enumerate(turns)) + "</div>"
 
 
 # ---------------------------------------------------------------- clauses

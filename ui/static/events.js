@@ -25,7 +25,35 @@ const kbCopy = async (text, btn) => {
   btn.textContent = ok ? "Đã sao chép ✓" : "Trình duyệt chặn sao chép — hãy bôi đen và sao chép";
   setTimeout(() => { btn.textContent = btn.dataset.label; }, 2500);
 };
-const KB_FOCUS_PANEL = {cite: "kb-clause", tree: "kb-tree"};
+const KB_FOCUS_PANEL = {cite: "kb-clause", near: "kb-clause", tree: "kb-tree"};
+// Phone width (kb.css uses the same breakpoint): the clause panel is a drawer over the page there.
+const kbPhone = () => window.matchMedia("(max-width: 640px)").matches;
+// The clause panel as a drawer (phone): opened over the conversation, which stays where it was; "Đóng" or
+// Escape closes it and gives the focus back to what opened it.
+const kbCloseDrawer = () => {
+  const host = document.getElementById("kb-clause");
+  if (!host || !host.classList.contains("kb-drawer-open")) { return; }
+  host.classList.remove("kb-drawer-open");
+  const back = window.kbDrawerOpener;
+  window.kbDrawerOpener = null;
+  if (back && document.contains(back)) { back.focus({preventScroll: true}); }
+};
+const kbOpenDrawer = (host) => {
+  if (!host.querySelector(":scope > .kb-drawer-close")) {
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "kb-drawer-close";
+    close.textContent = "Đóng ✕";
+    close.title = "Đóng khung điều khoản";
+    close.addEventListener("click", kbCloseDrawer);
+    host.prepend(close);
+  }
+  host.classList.add("kb-drawer-open");
+};
+if (!window.kbDrawerKeys) {
+  window.kbDrawerKeys = true;
+  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") { kbCloseDrawer(); } });
+}
 const kbShowPanel = (id, fallback) => {
   const want = window.kbPendingFocus;
   if (!want || want.id !== id || Date.now() > want.until) { return; }
@@ -33,6 +61,13 @@ const kbShowPanel = (id, fallback) => {
   const target = host && host.querySelector(id === "kb-clause" ? ".kb-clause[data-node]" : ".kb-tree[data-key]");
   if (!target || (want.key && target.dataset.key !== want.key && !fallback)) { return; }
   window.kbPendingFocus = null;
+  if (id === "kb-clause") {
+    // Opening a clause never moves the conversation: the panel is sticky beside it (desktop) or a
+    // drawer over it (phone); only the focus goes to the clause.
+    if (kbPhone()) { kbOpenDrawer(host); }
+    target.focus({preventScroll: true});
+    return;
+  }
   const show = () => {
     const top = target.getBoundingClientRect().top;
     if (top < 0 || top > window.innerHeight - 80) { target.scrollIntoView({block: "start"}); }
@@ -44,7 +79,22 @@ const kbShowPanel = (id, fallback) => {
   setTimeout(show, 300);
   setTimeout(show, 1000);
 };
+// A suggested question ("Có phải bạn muốn hỏi: …"): put in the question box and asked.
+const kbAsk = (text) => {
+  const box = document.querySelector("#kb-question textarea, #kb-question input");
+  const btn = document.querySelector("#kb-ask-btn");
+  if (!box || !btn) { return; }
+  box.value = text;
+  box.dispatchEvent(new Event("input", {bubbles: true}));
+  setTimeout(() => btn.click(), 50);
+};
 element.addEventListener("click", (ev) => {
+  const askBtn = ev.target.closest("[data-ask]");
+  if (askBtn && element.contains(askBtn)) {
+    ev.preventDefault();
+    kbAsk(askBtn.dataset.ask);
+    return;
+  }
   const copyBtn = ev.target.closest("[data-copy]");
   if (copyBtn && element.contains(copyBtn)) {
     ev.preventDefault();
@@ -53,7 +103,16 @@ element.addEventListener("click", (ev) => {
   }
   const act = ev.target.closest("[data-action]");
   if (act && element.contains(act)) {
-    ev.preventDefault();
+    if (act.matches("summary")) {
+      // A clause chip opens in place (the <details> toggles as usual); opening it also fills the
+      // clause panel beside the conversation, except on a phone, where the drawer would cover the
+      // chip just opened (its "Xem toàn văn…" button opens the drawer there).
+      const details = act.parentElement;
+      if ((details && details.open) || kbPhone()) { return; }
+    } else {
+      ev.preventDefault();
+    }
+    if (act.dataset.drawer) { window.kbDrawerOpener = act; }
     const panel = KB_FOCUS_PANEL[act.dataset.action];
     if (panel) {
       const want = {id: panel, key: act.dataset.key || "", until: Date.now() + 30000};
@@ -61,7 +120,9 @@ element.addEventListener("click", (ev) => {
       // The same clause clicked again changes nothing in the panel, so no mutation fires: show it anyway.
       setTimeout(() => { if (window.kbPendingFocus === want) { kbShowPanel(panel, true); } }, 1500);
     }
-    trigger("click", Object.assign({}, act.dataset));
+    const data = Object.assign({}, act.dataset);
+    delete data.drawer;
+    trigger("click", data);
   }
 });
 // Results where the eye is: after a citation chip (or a catalogue entry) is clicked, the panel the
@@ -70,6 +131,16 @@ element.addEventListener("click", (ev) => {
 const kbHost = element.closest("#kb-chat, #kb-clause, #kb-tree");
 if (kbHost && kbHost.id === "kb-chat") {
   element.setAttribute("aria-live", "polite");  // screen readers hear the answer as it arrives
+  // The question just asked (ASK_JS) at the top of the screen once its answer is in, so the lead and the
+  // first clauses are on the first screen below it; only that once, never while the reader is reading.
+  new MutationObserver(() => {
+    const want = window.kbFollowTurn;
+    if (!want || Date.now() > want.until) { return; }
+    const turn = element.querySelector(`.kb-turn[data-turn="${want.index}"]`);
+    if (!turn || !turn.querySelector(".kb-a:not(.kb-pending)")) { return; }
+    window.kbFollowTurn = null;
+    requestAnimationFrame(() => turn.scrollIntoView({block: "start"}));
+  }).observe(element, {childList: true, subtree: true});
 }
 if (kbHost && (kbHost.id === "kb-clause" || kbHost.id === "kb-tree")) {
   new MutationObserver(() => kbShowPanel(kbHost.id, false)).observe(element, {childList: true, subtree: true});
