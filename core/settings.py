@@ -196,6 +196,12 @@ class Settings(BaseSettings):
         return self.home / "registry.sqlite3"
 
     @property
+    def desk_index_path(self) -> Path:
+        """The desk's index of duties and time limits (qa.desk.index): a derived cache of this home, beside
+        the registry file, or in the home when the registry is on PostgreSQL (each host keeps its own)."""
+        return self.home / "desk.sqlite3"
+
+    @property
     def registry_target(self) -> Path | str:
         """What ingest.registry.Registry opens: the PostgreSQL URL when set, else the SQLite file."""
         return self.registry_url or self.registry_path

@@ -535,9 +535,11 @@ class Registry:
         op = "ILIKE" if self.pg else "LIKE"
         words = " OR ".join(f"text {op} ? ESCAPE '\\'" for _ in any_of)
         sql = (f"SELECT node_id, text, text_hash, meta FROM nodes WHERE text {op} ? ESCAPE '\\'"
-               + (f" AND ({words})" if any_of else "") + " ORDER BY doc_key, ord LIMIT ?")
+               + (f" AND ({words})" if any_of else "") + " ORDER BY doc_key, ord"
+               + (" LIMIT ?" if limit >= 0 else ""))  # a negative limit: all (PostgreSQL refuses LIMIT -1)
+        params = (like(fragment), *map(like, any_of)) + ((limit,) if limit >= 0 else ())
         return [NodeRow(nid, text, NodeMeta.from_dict(json.loads(meta)), th)
-                for nid, text, th, meta in self.db.execute(sql, (like(fragment), *map(like, any_of), limit))]
+                for nid, text, th, meta in self.db.execute(sql, params)]
 
     def tokens_by_hash(self, hashes: list[str]) -> dict[str, str]:
         """Segmented tokens already computed for these text hashes (segmentation is not free)."""

@@ -131,7 +131,8 @@ def cmd_ingest(args, settings) -> int:
             from qa.desk.index import refresh_index
 
             desk = bar.add_task("Đọc nhiệm vụ, thời hạn", total=1.0)
-            refresh_index(store.registry, progress=lambda done, total: bar.update(desk, completed=done / max(total, 1)))
+            refresh_index(store.registry, progress=lambda done, total: bar.update(desk, completed=done / max(total, 1)),
+                          path=settings.desk_index_path)
             bar.update(desk, completed=1.0)
     except KbError as exc:
         _audit(settings).record("upload", user=_os_user(), outcome="error", file=", ".join(map(str, paths)),

@@ -368,7 +368,7 @@ class KnowledgeBase:
 
     def _desk_index(self) -> DeskIndex:
         if self._desk_idx is None:
-            self._desk_idx = DeskIndex(self.store.registry)
+            self._desk_idx = DeskIndex(self.store.registry, self.settings.desk_index_path)
         return self._desk_idx
 
     def refresh_desk_index(self, progress=None) -> int:

@@ -350,3 +350,16 @@ def test_kb_copy_registry_moves_the_sqlite_file_into_an_empty_postgresql(registr
     again = run_kb("copy-registry", "--to", registry_url, home=home, env=env, timeout=300)
     assert again.returncode != 0 and "đã có dữ liệu" in again.stderr
     assert _rows(registry_url) == before
+
+
+def test_nodes_mentioning_without_a_limit_and_the_desk_index_work_on_either_registry(fake_kb, tmp_path):
+    """The basis check asks for every node mentioning some words (limit -1: PostgreSQL refuses LIMIT -1), and
+    the desk's index lives in the home (a PostgreSQL registry has no folder to put it beside)."""
+    v1 = write_txt(tmp_path / "nd998-synthetic.txt", synthetic_decree_lines(1))
+    kb = fake_kb(v1)
+    reg = kb.store.registry
+    every = reg.nodes_mentioning("", ("một lần",), limit=-1)
+    assert every and len(every) == len(reg.nodes_mentioning("", ("một lần",), limit=10_000))
+    assert len(reg.nodes_mentioning("", ("một lần",), limit=1)) == 1
+    kb.refresh_desk_index()
+    assert kb.settings.desk_index_path.is_file()

@@ -27,8 +27,7 @@ from typing import Callable, Iterable
 
 from core.bodies import KINDS
 from ingest.model import Article
-from ingest.registry import DocumentRow, Registry
-from ingest.versions import unit_from_data
+from ingest.registry import Registry
 from qa.desk.deadlines import Deadline, document_deadlines
 from qa.desk.duties import Duty, article_duties, names_any
 from qa.desk.source import DeskDocument, desk_document
@@ -110,28 +109,33 @@ def _read_document(doc: DeskDocument) -> list[tuple[int, str, str, str, bytes | 
     return out
 
 
-def _read_keys(registry_path: str, keys: list[str]) -> list[tuple[str, list]]:
-    """The rows of the documents `keys`, read from the registry as Registry.document / .units read them
-    (a read-only connection: a worker never writes the registry)."""
-    db = sqlite3.connect(f"file:{registry_path}?mode=ro", uri=True, timeout=60)
+def _read_keys(registry_target: str, keys: list[str]) -> list[tuple[str, list]]:
+    """The rows of the documents `keys`, read through the registry (an SQLite file or a PostgreSQL URL,
+    opened by this worker itself: a worker only reads it)."""
+    registry = Registry(registry_target)
     try:
-        out = []
-        for key in keys:
-            row = db.execute("SELECT data FROM documents WHERE key=?", (key,)).fetchone()
-            if row is None:
-                continue
-            units = [unit_from_data(json.loads(d)) for (d,) in
-                     db.execute("SELECT data FROM units WHERE doc_key=? ORDER BY ord", (key,))]
-            if units:
-                out.append((key, _read_document(desk_document(DocumentRow.from_data(json.loads(row[0])), units, ""))))
-        return out
+        return _read_from(registry, keys)
     finally:
-        db.close()
+        registry.close()
+
+
+def _read_from(registry: Registry, keys: list[str]) -> list[tuple[str, list]]:
+    out = []
+    for key in keys:
+        doc = registry.document(key)
+        if doc is None:
+            continue
+        units = registry.units(key)
+        if units:
+            out.append((key, _read_document(desk_document(doc, units, ""))))
+    return out
 
 
 class DeskIndex:
     def __init__(self, registry: Registry, path: Path | None = None):
         self.registry = registry
+        if path is None and registry.path is None:  # a PostgreSQL registry has no folder: the caller names one
+            raise ValueError("DeskIndex needs a path when the registry is not a file (Settings.desk_index_path)")
         self.path = path or registry.path.with_name("desk.sqlite3")
         self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -170,7 +174,8 @@ class DeskIndex:
         sizes = dict(self.registry.db.execute("SELECT doc_key, COUNT(*) FROM units GROUP BY doc_key").fetchall())
         articles = sum(sizes.get(k, 0) for k in todo)
         workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-        path, read, done = str(self.registry.path), set(), 0
+        # workers open the registry themselves: its file, or its PostgreSQL URL
+        path, read, done = str(self.registry.url or self.registry.path), set(), 0
         if workers > 1 and articles >= _PARALLEL_FROM:
             chunks = _chunks(todo, sizes, max(50, articles // (workers * 8)))
             # spawn: a server process holds threads and open databases a fork would copy; each worker
@@ -184,7 +189,7 @@ class DeskIndex:
                         progress(done, len(todo))
         else:
             for key in todo:
-                result = _read_keys(path, [key])
+                result = _read_from(self.registry, [key])
                 self._store(result)
                 read.update(k for k, _ in result)
                 done += 1
@@ -289,9 +294,9 @@ def _chunks(keys: list[str], sizes: dict[str, int], size: int) -> list[list[str]
 
 
 def refresh_index(registry: Registry, progress: Callable[[int, int], None] | None = None,
-                  workers: int | None = None) -> int:
+                  workers: int | None = None, path: Path | None = None) -> int:
     """Bring the desk's index of a registry up to date (called after every change to stored documents)."""
-    index = DeskIndex(registry)
+    index = DeskIndex(registry, path)
     try:
         return index.refresh(workers=workers, progress=progress)
     finally:
