@@ -20,6 +20,19 @@ TTDN_ANSWERS_DEV = SHARED / "eval" / "ttdn_answers_dev.jsonl"
 ALQAC_DIR = SHARED / "eval" / "alqac"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+def serve_for_test(home: Path, env: dict, log: Path, timeout: float = 240) -> tuple[subprocess.Popen, str]:
+    """`kb serve` on a free port for a browser test, once it answers; the test fails with the log's tail
+    when it exits or does not answer in time. Returns the process and the page's URL."""
+    from kb.bench_common import start_kb_serve
+
+    port = free_port()
+    try:
+        proc = start_kb_serve(home, port, env, log, timeout=timeout)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    return proc, f"http://127.0.0.1:{port}/"
+
+
 
 def require_shared(path: Path) -> Path:
     """Skip when the shared corpus is absent (a deployment elsewhere), but never in CI."""
@@ -191,35 +204,14 @@ class UIServer:
 @pytest.fixture(scope="session")
 def ui_server(home_32_1, tmp_path_factory):
     """`kb --home <copy of the 32.1 home> serve --port <free>` with a users file; yields UIServer."""
-    import time
-    import urllib.request
-
     root = tmp_path_factory.mktemp("ui-server")
     home = root / "home"
     shutil.copytree(home_32_1, home)
     users = write_users_file(root / "users.toml")
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
     env.update(KB_USERS_FILE=str(users), GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False")
     log = root / "serve.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 240
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"kb serve exited ({proc.returncode}):\n{log.read_text(errors='replace')[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"kb serve did not answer on {url}:\n{log.read_text(errors='replace')[-4000:]}")
-        time.sleep(1)
+    proc, url = serve_for_test(home, env, log)
     yield UIServer(url, home, users, proc, log)
     stop_process(proc, 20)
 

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import REPO, UI_ACCOUNTS, free_port, stop_process, write_users_file
+from conftest import REPO, UI_ACCOUNTS, serve_for_test, stop_process, write_users_file
 from test_ocr_cache import count, counting_tesseract
 from ui.audit import read_jsonl
 
@@ -34,7 +34,6 @@ TIMEOUT_MS = 60_000
 def empty_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("ui-audit")
     home, users = root / "home", write_users_file(root / "users.toml")
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
     env.update(KB_USERS_FILE=str(users), KB_EMBEDDING="fake", GRADIO_ANALYTICS_ENABLED="False",
                ANONYMIZED_TELEMETRY="False")
@@ -44,24 +43,7 @@ def empty_server(tmp_path_factory):
             calls = counting_tesseract(root / "bin", mp)
             env["PATH"] = os.environ["PATH"]
     log = root / "serve.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"kb serve exited ({proc.returncode}):\n{log.read_text(errors='replace')[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.time() > deadline:
-            stop_process(proc, 5)
-            pytest.fail(f"kb serve did not answer on {url}:\n{log.read_text(errors='replace')[-4000:]}")
-        time.sleep(1)
+    proc, url = serve_for_test(home, env, log, timeout=180)
     yield url, home, calls
     stop_process(proc, 20)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMUC_32_1, REPO, SEED_DIR, free_port, require_shared, run_kb, stop_process
+from conftest import DEMUC_32_1, REPO, SEED_DIR, require_shared, run_kb, serve_for_test, stop_process
 from test_ui_browser import TIMEOUT_MS, choose, field
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -35,28 +35,9 @@ def desk_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("desk-ui")
     home = root / "home"
     run_kb("ingest", "--no-embed", str(DEMUC_32_1), str(SEED_DIR), home=home, check=True)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
     env.update(GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False", KB_BACKGROUND_EMBED="0")
-    log = root / "serve.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "--home", str(home), "serve", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 240
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"kb serve exited ({proc.returncode}):\n{log.read_text(errors='replace')[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"kb serve did not answer on {url}")
-        time.sleep(1)
+    proc, url = serve_for_test(home, env, root / "serve.log")
     yield url
     stop_process(proc, 20)
 

@@ -4,7 +4,8 @@ Reading an article for its duties and time limits costs milliseconds (body menti
 phrases), so on the whole Pháp điển (62k articles) reading them when a body is asked took minutes.
 The rows are a function of the article's stored text and its document's naming facts alone, so they
 are computed when a document is stored (`kb ingest`, the staff's ingest, correction, restore: see
-`refresh`) and kept in `desk.sqlite3` beside the registry, with the bodies each article's rows name
+`refresh`) and kept in `desk.sqlite3` in the home (beside an SQLite registry; each host keeps its own when the
+registry is on PostgreSQL: it is derived), with the bodies each article's rows name
 indexed. A query reads the rows of the articles naming the body and of the documents in force on
 its date (qa.desk.source.in_force, as before); an article whose text in force differs from the
 stored one (an amendment in the base applies, a khoản repealed) is read again then, as before.
