@@ -26,12 +26,11 @@ class ExportItem:
     as_of: str = ""  # ISO date the text and the status are for ("" = today's status, the text as enacted)
 
 
-def clauses_docx(items: list[ExportItem]) -> bytes:
-    """One paragraph per line of each text, then its citation in italics on a paragraph of its own.
-    Control characters are dropped (stored text has none since the readers strip them, but text
-    stored before them, or a title typed in a correction, could): XML cannot hold them."""
+def _document(title: str):
+    """A Word document in the exports' house style: its title and language, 13 pt body text, and the
+    italic citation style. Returns the document, its Normal style and the citation style."""
     doc = Document()
-    doc.core_properties.title = TITLE
+    doc.core_properties.title = title
     doc.core_properties.language = "vi-VN"
     normal = doc.styles["Normal"]
     normal.font.name = FONT
@@ -39,6 +38,14 @@ def clauses_docx(items: list[ExportItem]) -> bytes:
     cite_style = doc.styles.add_style("KbCitation", WD_STYLE_TYPE.PARAGRAPH)
     cite_style.base_style = normal
     cite_style.font.italic = True
+    return doc, normal, cite_style
+
+
+def clauses_docx(items: list[ExportItem]) -> bytes:
+    """One paragraph per line of each text, then its citation in italics on a paragraph of its own.
+    Control characters are dropped (stored text has none since the readers strip them, but text
+    stored before them, or a title typed in a correction, could): XML cannot hold them."""
+    doc, normal, cite_style = _document(TITLE)
     cite_style.paragraph_format.space_after = Pt(12)
     note_style = doc.styles.add_style("KbNote", WD_STYLE_TYPE.PARAGRAPH)
     note_style.base_style = normal
@@ -67,15 +74,7 @@ def answer_docx(text: str) -> bytes:
     """"Tải câu trả lời (Word)": the text "Sao chép câu trả lời" copies (ui.chat_view.copy_text: the
     question, the answer with its quotes in «», then "Căn cứ:" and every citation in formal form), one
     paragraph a line, the citations in italics."""
-    doc = Document()
-    doc.core_properties.title = ANSWER_TITLE
-    doc.core_properties.language = "vi-VN"
-    normal = doc.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(13)
-    cite_style = doc.styles.add_style("KbCitation", WD_STYLE_TYPE.PARAGRAPH)
-    cite_style.base_style = normal
-    cite_style.font.italic = True
+    doc, normal, cite_style = _document(ANSWER_TITLE)
     in_citations = False
     for line in text.splitlines():
         line = strip_controls(line).strip()
