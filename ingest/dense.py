@@ -6,7 +6,6 @@ embedding model and the Chroma client come from `core.backends` (built once, pas
 """
 from __future__ import annotations
 
-import math
 import sys
 import threading
 import time
@@ -69,6 +68,10 @@ class DenseIndex:
                 self._down[what] = (time.monotonic() + self.retry_s, reason)
                 # a restarted server may have new collection ids: look the collection up again
                 self._store = self._collection = None
+            if what == self._chroma_label() and not self.backends.settings.chroma_host:
+                # an embedded Chroma that failed (a full disk) may keep a broken handle: opened again
+                # on the next try, once the pause is over, instead of staying broken until a restart
+                self.backends.close_chroma()
             if first:  # for the operator (with the address and the error); users see a plain note
                 print(f"kb: {reason}; chỉ tìm theo từ, thử lại mỗi {self.retry_s:g} s", file=sys.stderr, flush=True)
             raise DenseUnavailable(reason) from exc
@@ -141,23 +144,21 @@ class DenseIndex:
         if ids:
             self._guard(self._chroma_label(), lambda: self.store.delete_nodes(node_ids=ids))
 
-    def query(self, vector: np.ndarray, k: int, doc_keys: list[str] | None = None) -> list[tuple[str, float, str]]:
-        """(node_id, cosine similarity, text_hash), best first. DenseUnavailable when Chroma is down."""
+    def query(self, vector: np.ndarray, k: int, doc_keys: list[str] | None = None) -> list[tuple[str, float]]:
+        """(node_id, cosine similarity), best first. DenseUnavailable when Chroma is down."""
         return self._guard(self._chroma_label(), self._query, vector, k, doc_keys)
 
-    def _query(self, vector: np.ndarray, k: int, doc_keys: list[str] | None) -> list[tuple[str, float, str]]:
-        from llama_index.core.vector_stores.types import (FilterOperator, MetadataFilter, MetadataFilters,
-                                                           VectorStoreQuery)
-
-        filters = None
-        if doc_keys:
-            filters = MetadataFilters(filters=[MetadataFilter(key="doc_key", value=list(doc_keys), operator=FilterOperator.IN)])
-        n = self._count()
+    def _query(self, vector: np.ndarray, k: int, doc_keys: list[str] | None) -> list[tuple[str, float]]:
+        # Straight to the collection, asking for ids and distances only: fetching each candidate's
+        # metadata costs twenty times the search (93 ms against 4 for 300 neighbours of 1,179
+        # vectors), and llama-index's ChromaVectorStore also read every text and built a TextNode.
+        # Whether a vector is stale is read from the registry (Registry.dense_hashes) instead.
+        _ = self.store
+        n = self._collection.count()
         if n == 0:
             return []
-        res = self.store.query(VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=min(k, n), filters=filters))
-        out = []
-        for nid, sim, node in zip(res.ids, res.similarities, res.nodes):
-            cos = 1.0 + math.log(max(sim, 1e-12))  # ChromaVectorStore reports exp(-distance)
-            out.append((nid, cos, node.metadata.get("text_hash", "")))
-        return out
+        where = {"doc_key": {"$in": list(doc_keys)}} if doc_keys else None
+        res = self._collection.query(query_embeddings=[vector.tolist()], n_results=min(k, n), where=where,
+                                     include=["distances"])
+        # cosine space (the collection is made with hnsw:space cosine): distance = 1 - cosine
+        return [(nid, 1.0 - float(d)) for nid, d in zip(res["ids"][0], res["distances"][0])]

@@ -517,6 +517,17 @@ class Registry:
                 out[nid] = NodeRow(nid, text, NodeMeta.from_dict(json.loads(meta)), th, et, toks)
         return out
 
+    def dense_hashes(self, ids: list[str]) -> dict[str, str]:
+        """node_id -> the text hash of the vector Chroma holds for it (dense_state, written after each
+        upsert): retrieval drops a vector whose hash is not the node's, without asking Chroma for
+        metadata (which costs twenty times the nearest-neighbour search itself)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = ",".join("?" * len(chunk))
+            out.update(self.db.execute(f"SELECT node_id, text_hash FROM dense_state WHERE node_id IN ({q})", chunk))
+        return out
+
     def nodes_of(self, key: str) -> list[NodeRow]:
         return [
             NodeRow(nid, text, NodeMeta.from_dict(json.loads(meta)), th)

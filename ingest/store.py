@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -102,6 +103,45 @@ class IngestReport:
         }
 
 
+# What a report says when the documents were stored but an index could not follow at once.
+POST_COMMIT_NOTE = ("Văn bản đã lưu, chỉ mục đang cập nhật: một bước đồng bộ chỉ mục sau khi lưu gặp lỗi (chi tiết "
+                    "trong nhật ký máy chủ). Chỉ mục tự dựng lại ở câu hỏi tiếp theo; phần vectơ còn thiếu được bổ "
+                    "sung ở lần đồng bộ sau (hoặc chạy `kb embed`). Không cần nạp lại.")
+
+
+def _failure_reason(exc: BaseException) -> str:
+    """A file's failure as its report line: our own errors say what happened; others only their kind
+    (the details, which may name server paths, go to the server log)."""
+    if isinstance(exc, KbError):
+        return str(exc)
+    print(f"kb: nạp lỗi: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+    return f"máy chủ gặp lỗi khi lưu tệp này ({type(exc).__name__}); tệp này chưa được lưu, hãy nạp lại"
+
+
+_LOW_PRIORITY: list = []  # one executor per process, made on first use
+_LOW_PRIORITY_LOCK = threading.Lock()
+
+
+def lower_thread_priority() -> None:
+    """This thread (and the threads it starts) at nice 10: questions first, when the CPU is contended."""
+    if hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # Linux: nice is per thread
+        except OSError:
+            pass
+
+
+def _low_priority():
+    """One worker thread at nice 10 for the local embedding model (as ingest.background's thread)."""
+    with _LOW_PRIORITY_LOCK:
+        if not _LOW_PRIORITY:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _LOW_PRIORITY.append(ThreadPoolExecutor(1, thread_name_prefix="kb-embed-low",
+                                                    initializer=lower_thread_priority))
+        return _LOW_PRIORITY[0]
+
+
 def disk_full_message(home: Path, what: str) -> str:
     try:
         free = f"; còn trống {shutil.disk_usage(home).free / 2**20:.1f} MB"
@@ -145,6 +185,14 @@ class KnowledgeStore:
         self._embed_rate = 0.0  # nodes/s of this process's recent embedding (kb embed, background)
         self.dense = DenseIndex(self.backends, settings.collection)
         self._commit_lock: CommitLock | None = None  # set for the duration of one ingest()
+
+    def close(self) -> None:
+        """Release the registry's connections and the Chroma client (a store built in a long-lived
+        process, a test): nothing else holds files open between calls."""
+        self.dense._store = self.dense._collection = None
+        self.backends.close_chroma()
+        self.registry.close()
+        self._lexical = None  # its arrays are memory-mapped files: released with the last reference
 
     # ---- is there a base to serve?
     def check_servable(self) -> None:
@@ -341,15 +389,41 @@ class KnowledgeStore:
             for i, path in enumerate(files):
                 if progress:
                     progress(i / max(len(files), 1), f"Đọc {Path(path).name}")
-                with self._write_errors(f"tệp {Path(path).name}"):
-                    report.outcomes.append(self._ingest_file(path, embed, restore, force, overrides, suppressed,
-                                                             progress, replace, user))
+                try:
+                    with self._write_errors(f"tệp {Path(path).name}"):
+                        report.outcomes.append(self._ingest_file(path, embed, restore, force, overrides, suppressed,
+                                                                 progress, replace, user))
+                except Exception as exc:
+                    if not any(o.status == "ingested" for o in report.outcomes):
+                        raise  # nothing stored by this ingest: the error (and "nothing changed") is the truth
+                    # Files before this one are stored (their transactions committed): the report says
+                    # so, this file's transaction was rolled back, the rest are not read.
+                    report.outcomes.append(FileOutcome(path, "refused", _failure_reason(exc)))
+                    report.outcomes += [FileOutcome(p, "skipped", "chưa nạp vì tệp trước đó gặp lỗi; hãy nạp lại")
+                                        for p in files[i + 1:]]
+                    break
         finally:
             self._commit_lock = None
         self.withdraw_originals()  # those of the documents this ingest replaced
-        report.dense_pending = self._sync_indexes(embed, progress, commit_lock)
+        if any(o.status == "ingested" for o in report.outcomes):
+            report.dense_pending = self._after_commit(lambda: self._sync_indexes(embed, progress, commit_lock)) or 0
+        else:
+            report.dense_pending = self._sync_indexes(embed, progress, commit_lock)
         report.index_note = self.index_note
         return report
+
+    def _after_commit(self, step: Callable[[], int]) -> int | None:
+        """An index step after the registry committed. The documents are stored whatever happens
+        here: a failure (a full disk, Chroma gone) is said as "đã lưu, chỉ mục đang cập nhật" in the
+        report, never as a failed ingest. Nothing needs a restart to repair it: the lexical index
+        follows the registry's generation (the next question rebuilds it) and vectors still missing
+        stay pending for the next sync, `kb embed` or the app's background embedder."""
+        try:
+            return step()
+        except Exception as exc:
+            print(f"kb: chỉ mục chưa cập nhật sau khi lưu: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            self.index_note = POST_COMMIT_NOTE
+            return None
 
     def _sync_indexes(self, embed: bool, progress: Progress | None, commit_lock: CommitLock | None) -> int:
         """After registry swaps: the lexical index and Chroma brought in step; returns the vectors pending."""
@@ -396,9 +470,14 @@ class KnowledgeStore:
             return self.registry.replace_source(*args, **kw)
         with self._commit_lock():
             versions = self.registry.replace_source(*args, **kw)
-            self.lexical(wait=True)
-            self._sync_dense_or_defer(compute=False)  # the vectors are already cached: only Chroma upserts
+            self._after_commit(self._sync_after_swap)  # committed: a failure now is an index to repair
         return versions
+
+    def _sync_after_swap(self) -> int:
+        """The derived indexes in step with a registry swap just made (the vectors are already cached:
+        only Chroma upserts)."""
+        self.lexical(wait=True)
+        return self._sync_dense_or_defer(compute=False)
 
     def _precompute_vectors(self, progress: Progress | None) -> None:
         """Embed whatever the registry still lacks a vector for, outside any lock (cache only)."""
@@ -563,7 +642,7 @@ class KnowledgeStore:
         finally:
             self._commit_lock = None
         self.withdraw_originals()  # the version this one replaced
-        self._sync_indexes(embed, None, commit_lock)
+        self._after_commit(lambda: self._sync_indexes(embed, None, commit_lock))
         reason = f"khôi phục phiên bản {version}"
         if carried:
             reason += (f"; giữ tình trạng hiệu lực cán bộ pháp chế đang xác định (lưu thành phiên bản "
@@ -687,7 +766,11 @@ class KnowledgeStore:
             pool = ThreadPoolExecutor(min(workers, len(batches)), thread_name_prefix="kb-embed")
             results = pool.map(lambda b: self.dense.embed_passages([t for _, t in b]), batches)
         else:
-            pool, results = None, (self.dense.embed_passages([t for _, t in b]) for b in batches)
+            # The local model in a thread of lower CPU priority (its OpenMP threads inherit it): a staff
+            # ingest in `kb serve` embeds hundreds of clauses while officials ask, and their questions
+            # (query embeddings at normal priority) come first. Idle, it runs as fast as before.
+            pool, results = None, (_low_priority().submit(self.dense.embed_passages, [t for _, t in b]).result()
+                                   for b in batches)
         try:
             for i, (batch, vecs) in enumerate(zip(batches, results)):
                 if progress:

@@ -131,6 +131,10 @@ def run_bench(args, settings: Settings) -> int:
         write_section(out, "Desk: basis check", section)
         print(f"Đã ghi {out}")
         return 0 if all_right else 1
+    elif args.what == "bodies":
+        from kb.bench_bodies import run_bodies_bench  # a real `kb serve` over a copy of the qa-32.1 home
+
+        write_section(out, "Hostile bodies", run_bodies_bench(bench_section))
     elif args.what == "validity":
         from kb.bench_validity import run_validity_bench  # reads every Pháp điển file (no store)
 

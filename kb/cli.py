@@ -533,6 +533,16 @@ def cmd_eval(args, settings) -> int:
 
 
 def cmd_train(args, settings) -> int:
+    if args.variants:  # measures only: the shipped model is not rewritten
+        from kb.bench_common import bench_section, write_section
+        from core.settings import REPO_ROOT
+        from kb.train_variants import variants_table
+
+        table = variants_table()
+        print(table)
+        write_section(REPO_ROOT / "docs" / "BENCHMARKS.md", "Ranker variants",
+                      bench_section("Ranker variants", "kb train --variants", table))
+        return 0
     from kb.train import run_train
 
     print(run_train(k=args.cv, model=args.model, refresh=args.collect, ablation=args.ablation))
@@ -724,6 +734,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="loại mô hình xếp hạng được ghi ra (loại kia được kiểm định chéo để so sánh)")
     s.add_argument("--collect", action="store_true", help="tính lại đặc trưng của mọi câu (bỏ bộ nhớ đệm)")
     s.add_argument("--ablation", action="store_true", help="thêm bảng bỏ từng đặc trưng")
+    s.add_argument("--variants", action="store_true",
+                   help="chỉ đo các phương án đã thử (kiểm định chéo 5 phần, ba lần xáo), không ghi mô hình")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("serve", help="chạy giao diện web")
@@ -738,7 +750,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
     s.add_argument("what", choices=["ingest", "qa", "qa-rules", "load", "load-workers", "chroma-outage", "embed-server",
-                                    "article-vectors", "scale", "desk", "desk-basis", "validity", "ocr-once", "registry", "read"],
+                                    "article-vectors", "scale", "desk", "desk-basis", "validity", "ocr-once", "registry", "read",
+                                    "bodies"],
                    help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp; "
                         "load-workers: 20 người dùng với `kb serve --workers` 1, 2, 4 và một máy chủ Chroma; "
                         "chroma-outage: 20 người dùng trong khi máy chủ Chroma bị dừng rồi khởi động lại; "
@@ -750,7 +763,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "validity: số văn bản, số điều có hiệu lực đã biết (đề mục 32.1 và toàn bộ pháp điển) theo nguồn; "
                         "ocr-once: xem trước rồi nạp một bản quét, có và không giữ chữ OCR (KB_OCR_CACHE_MB); "
                         "registry: cùng việc nạp và đọc trên registry SQLite và PostgreSQL; "
-                        "read: chi phí đọc mỗi tệp trong tiến trình con, và tệp độc hại bị dừng ở giới hạn nào")
+                        "read: chi phí đọc mỗi tệp trong tiến trình con, và tệp độc hại bị dừng ở giới hạn nào; "
+                        "bodies: bộ nhớ máy chủ khi 10 máy khách gửi thân 300 MB và 30 lượt tải lên bị treo")
     s.add_argument("--quick", action="store_true", help="bỏ toàn bộ pháp điển (ingest: chỉ đề mục 32.1 và ALQAC; "
                                                         "scale: đến ≈10 nghìn điều)")
     s.add_argument("--out", default="docs/BENCHMARKS.md")

@@ -16,12 +16,12 @@ from pathlib import Path
 SYNTHETIC_TEXT = "Nội dung tổng hợp để kiểm thử (synthetic), không phải văn bản pháp luật. "
 
 
-def _docx_parts() -> dict[str, bytes]:
-    """The parts of a one-paragraph DOCX made by python-docx."""
+def docx_parts(text: str = SYNTHETIC_TEXT) -> dict[str, bytes]:
+    """The parts of a one-paragraph DOCX made by python-docx (the hostile files are built from them)."""
     from docx import Document
 
     doc = Document()
-    doc.add_paragraph(SYNTHETIC_TEXT)
+    doc.add_paragraph(text)
     buf = io.BytesIO()
     doc.save(buf)
     with zipfile.ZipFile(buf) as zf:
@@ -31,7 +31,7 @@ def _docx_parts() -> dict[str, bytes]:
 def paragraphs_docx(path: Path, count: int, text: str = "") -> Path:
     """A DOCX of `count` paragraphs holding `text` (empty paragraphs when ""), with honest zip sizes:
     40,000 paragraphs of 900 characters are 240 KB that inflate to 36 MB."""
-    parts = _docx_parts()
+    parts = docx_parts()
     para = f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>" if text else "<w:p/>"
     xml = parts["word/document.xml"].decode("utf-8")
     parts["word/document.xml"] = xml.replace("<w:body>", "<w:body>" + para * count, 1).encode("utf-8")

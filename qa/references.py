@@ -390,13 +390,15 @@ def _mention_phrases(doc: DocDescriptor) -> set[str]:
     return {p for p in phrases if len(p.split()) >= 2 and p != type_words}
 
 
-_PHRASE_CACHE: dict[int, tuple[list, dict, int]] = {}
+_PHRASE_CACHE: dict[int, tuple[list, dict, set]] = {}
 
 
-def _phrase_index(docs: list[DocDescriptor]) -> tuple[dict[tuple[str, ...], list[str]], int]:
+def _phrase_index(docs: list[DocDescriptor]) -> tuple[dict[tuple[str, ...], list[str]], set[tuple[str, ...]]]:
     """Word sequence -> keys of the documents it names, built once per descriptor list (a question
     is then matched by looking up its n-grams, not by one pattern per document: the whole Pháp
-    điển has 4,000 documents)."""
+    điển has 4,000 documents), and every prefix of those sequences: a question's n-gram is extended
+    only while it is still the start of some name, so a long text costs its length, not its length
+    times the longest title."""
     cached = _PHRASE_CACHE.get(id(docs))
     if cached is not None and cached[0] is docs:
         return cached[1], cached[2]
@@ -406,11 +408,11 @@ def _phrase_index(docs: list[DocDescriptor]) -> tuple[dict[tuple[str, ...], list
             keys = index.setdefault(tuple(phrase.split()), [])
             if doc.key not in keys:
                 keys.append(doc.key)
-    longest = max((len(k) for k in index), default=0)
+    prefixes = {words[:n] for words in index for n in range(2, len(words) + 1)}
     if len(_PHRASE_CACHE) >= 8:
         _PHRASE_CACHE.clear()
-    _PHRASE_CACHE[id(docs)] = (docs, index, longest)
-    return index, longest
+    _PHRASE_CACHE[id(docs)] = (docs, index, prefixes)
+    return index, prefixes
 
 
 def find_document_mentions(question: str, docs: list[DocDescriptor]) -> list[str]:
@@ -434,11 +436,15 @@ def find_document_mentions(question: str, docs: list[DocDescriptor]) -> list[str
         if bare:
             ref = ParsedReference(doc_type=_TYPE_WORDS[m.group(1)], number=bare.group(1))
             found += [(m.start(), d.key) for d in match_documents(ref, docs)]
-    phrases, longest = _phrase_index(docs)
+    phrases, prefixes = _phrase_index(docs)
     tokens = [(m.start(), m.group()) for m in re.finditer(r"[a-z0-9]+", folded)]
+    words = [w for _, w in tokens]
     for i, (start, _) in enumerate(tokens):
-        for n in range(2, min(longest, len(tokens) - i) + 1):
-            for key in phrases.get(tuple(w for _, w in tokens[i:i + n]), ()):
+        for n in range(2, len(words) - i + 1):
+            gram = tuple(words[i:i + n])
+            if gram not in prefixes:
+                break
+            for key in phrases.get(gram, ()):
                 found.append((start, key))
     keys: list[str] = []
     for _, key in sorted(found, key=lambda item: item[0]):

@@ -27,6 +27,19 @@ from qa.relevance import FOLDED_STOPWORDS, title_entity, weighted_coverage
 from qa.types import ClauseHit
 
 
+# Words of a question embedded for dense search. The encoder's time grows faster than the text
+# (0.03 s for 10 words, over a second for 240 on a busy core): a long pasted text or a plan's task would cost
+# seconds per search, and a query vector of a whole paragraph matches nothing better. Every labelled
+# question (56 words at most, a follow-up with its previous question included) fits; lexical search
+# still reads the whole text.
+DENSE_QUERY_WORDS = 64
+
+
+def dense_query_text(text: str) -> str:
+    words = text.split()
+    return text if len(words) <= DENSE_QUERY_WORDS else " ".join(words[:DENSE_QUERY_WORDS])
+
+
 @dataclass
 class RetrievalFilters:
     documents: list[str] | None = None  # document keys
@@ -206,11 +219,11 @@ class Retriever:
         top = top[np.argsort(-scores[top])]
         return [(lex.node_ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
-    def dense(self, question: str, n: int, doc_keys: list[str] | None = None) -> list[tuple[str, float, str]]:
+    def dense(self, question: str, n: int, doc_keys: list[str] | None = None) -> list[tuple[str, float]]:
         if not self.store.registry.has_dense():
             return []
         self.store.dense.check_available()  # Chroma known down: no query embedding for nothing
-        vec = self.store.dense.embed_query(question)
+        vec = self.store.dense.embed_query(dense_query_text(question))
         return self.store.dense.query(vec, n, doc_keys)
 
     def question(self, text: str, previous: Question | None = None) -> Question:
@@ -231,13 +244,14 @@ class Retriever:
                 den = self.dense(q.search_text, n, filters.documents if filters else None)
             except DenseUnavailable as exc:  # Chroma or the embedding server is down: lexical only, said
                 dense_down = str(exc)
-        ids = list(dict.fromkeys([i for i, _ in lex] + [i for i, _, _ in den]))
+        ids = list(dict.fromkeys([i for i, _ in lex] + [i for i, _ in den]))
         rows = self.store.registry.nodes_by_id(ids)
         # The lexical index may lag the registry by a generation while another process rebuilds it
         # (KnowledgeStore.lexical): a node since removed is dropped, like a stale vector.
         lex = [(i, s) for i, s in lex if i in rows]
-        # A vector whose text hash differs from the registry's is stale (interrupted sync): ignore it.
-        den = [(i, s) for i, s, h in den if i in rows and (not h or rows[i].text_hash == h)]
+        # A vector whose text hash differs from the node's is stale (interrupted sync): ignore it.
+        held = self.store.registry.dense_hashes([i for i, _ in den]) if den else {}
+        den = [(i, s) for i, s in den if i in rows and held.get(i) == rows[i].text_hash]
         fused: dict[str, float] = {}
         for nid, s in rrf([i for i, _ in lex], p.rrf_k, p.w_lexical).items():
             fused[nid] = fused.get(nid, 0.0) + s

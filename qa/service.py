@@ -142,6 +142,20 @@ class KnowledgeBase:
         self._word_nodes: tuple = (None, [])  # (generation, words) -> nodes holding them (nodes_with_words)
         self._word_lock = threading.Lock()
 
+    def close(self) -> None:
+        """Release what this knowledge base holds open (the registry, the desk's index, the Chroma
+        client). `kb serve` keeps one for its lifetime; tests and benchmarks that build many close them."""
+        if self._desk_idx is not None:
+            self._desk_idx.close()
+            self._desk_idx = None
+        self.store.close()
+
+    def __enter__(self) -> "KnowledgeBase":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def take_usage(self) -> dict[str, int]:
         """Documents the answers drew on since the last call (the background embedding's order)."""
         with self._usage_lock:

@@ -126,6 +126,8 @@ def fake_kb(tmp_path, registry_url):
     from core.settings import load_settings
     from qa.service import KnowledgeBase
 
+    built = []
+
     def build(*paths, catalog: Path | None = None, **overrides):
         env = {"KB_HOME": str(tmp_path / "kb-fake"), "KB_EMBEDDING": "fake"}
         if registry_url:
@@ -134,12 +136,15 @@ def fake_kb(tmp_path, registry_url):
             env["KB_CATALOG"] = str(catalog)
         settings = load_settings(env=env, **overrides)
         kb = KnowledgeBase(settings, make_backends(settings))
+        built.append(kb)
         if paths:
             report = kb.store.ingest([str(p) for p in paths])
             assert not report.refused, [(o.path, o.reason) for o in report.refused]
         return kb
 
-    return build
+    yield build
+    for kb in built:  # each holds the registry and an embedded Chroma open: ~11 files a test otherwise
+        kb.close()
 
 
 @pytest.fixture(scope="session")

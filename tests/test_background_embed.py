@@ -130,3 +130,27 @@ def test_batches_spread_over_several_embedding_servers(tmp_path):
         for p in procs:
             p.terminate()
             p.wait(30)
+
+
+def test_an_ingest_embeds_at_a_lower_cpu_priority_than_questions(fake_kb, tmp_path):
+    """A staff ingest in `kb serve` embeds hundreds of clauses while officials ask: the local model
+    runs in a thread at nice 10 (its OpenMP threads inherit it), so query embeddings come first."""
+    import os
+    import threading
+
+    from test_ingest_store import write_synthetic
+
+    kb = fake_kb()
+    seen = []
+    real = kb.store.dense.embed_passages
+
+    def recording(texts):
+        seen.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+        return real(texts)
+
+    kb.store.dense.embed_passages = recording
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    report = kb.store.ingest([str(write_synthetic(tmp_path / "synthetic_demuc.html"))])
+    assert not report.refused and seen
+    assert all(name.startswith("kb-embed-low") and nice >= 10 for name, nice in seen), seen
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller  # the request thread is not lowered

@@ -8,6 +8,7 @@ registry, the documents and the answers from before, intact.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -189,3 +190,125 @@ def test_dense_outage_is_said_and_ingest_still_commits_fast_path(fake_kb, tmp_pa
     back = kb.ask(QUESTION)
     assert not back.lexical_only and not any("tạm thời" in w for w in back.warnings)
     assert kb.store.sync_dense(compute=False) == 0  # the pending vectors (cached) reach the index
+
+
+def _full_disk(*a, **kw):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("with_commit_lock", [False, True], ids=["cli", "app"])
+def test_probe22_index_failure_after_the_commit_is_said_as_stored_and_repairs_itself(fake_kb, tmp_path, monkeypatch,
+                                                                                     with_commit_lock):
+    """A synthetic decree ingested (by `kb ingest`, and under the app's commit lock) while the disk is
+    full for the lexical index: the registry has committed, the index cannot be written, and no usable
+    index is in memory yet. Expected: the file is reported stored with "Văn bản đã lưu, chỉ mục đang
+    cập nhật", not a failed ingest; the document is in the base, and once space is freed the next
+    question rebuilds the index and cites it, without a restart."""
+    from contextlib import nullcontext
+
+    from ingest.lexical import LexicalIndex
+    from ingest.store import POST_COMMIT_NOTE
+
+    kb = fake_kb(write_synthetic(tmp_path / "synthetic_demuc.html"))
+    kb.store._lexical = None  # a process that has not answered yet: nothing usable to fall back on
+    real_build = LexicalIndex.build
+    monkeypatch.setattr(LexicalIndex, "build", _full_disk)
+    new = synthetic_decree(tmp_path / "synthetic_new.txt", number="556/2099/NĐ-CP",
+                           clause="Trạm thử nghiệm chăm sóc chim cánh cụt hoàng đế.")
+    report = kb.store.ingest([str(new)], commit_lock=nullcontext if with_commit_lock else None)
+    assert [o.status for o in report.outcomes] == ["ingested"]
+    assert report.index_note == POST_COMMIT_NOTE and "đã lưu" in report.index_note
+    assert "556/2099/NĐ-CP" in {d.key for d in kb.documents() if d.ready}
+    monkeypatch.setattr(LexicalIndex, "build", real_build)  # the operator frees space
+    ans = kb.ask("Trạm thử nghiệm chăm sóc chim cánh cụt hoàng đế do ai lập?")
+    assert ans.citations and ans.citations[0].citation.endswith("556/2099/NĐ-CP")
+    assert kb.store.lexical().generation == kb.store.registry.generation()
+
+
+def test_probe22_failure_after_an_earlier_file_was_stored_names_each_file(fake_kb, tmp_path, monkeypatch):
+    """Three files in one ingest; the disk fills while the second is committed. Expected: not "nothing
+    changed": the first is reported stored (and is in the base), the second refused with the full-disk
+    reason (its transaction rolled back), the third not read, with "hãy nạp lại"."""
+    kb = fake_kb(write_synthetic(tmp_path / "synthetic_demuc.html"))
+    first = synthetic_decree(tmp_path / "synthetic_a.txt", number="557/2099/NĐ-CP", clause="Nội dung thử A.")
+    second = synthetic_decree(tmp_path / "synthetic_b.txt", number="558/2099/NĐ-CP", clause="Nội dung thử B.")
+    third = synthetic_decree(tmp_path / "synthetic_c.txt", number="559/2099/NĐ-CP", clause="Nội dung thử C.")
+    real = kb.store.registry.replace_source
+    calls = []
+
+    def second_fails(*a, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            _full_disk()
+        return real(*a, **kw)
+
+    monkeypatch.setattr(kb.store.registry, "replace_source", second_fails)
+    report = kb.store.ingest([str(first), str(second), str(third)])
+    by_file = {Path(o.path).name: o for o in report.outcomes}
+    assert by_file["synthetic_a.txt"].status == "ingested"
+    assert by_file["synthetic_b.txt"].status == "refused" and "đã đầy" in by_file["synthetic_b.txt"].reason
+    assert by_file["synthetic_c.txt"].status == "skipped" and "nạp lại" in by_file["synthetic_c.txt"].reason
+    stored = {d.key for d in kb.documents() if d.ready}
+    assert "557/2099/NĐ-CP" in stored and not {"558/2099/NĐ-CP", "559/2099/NĐ-CP"} & stored
+
+
+def test_probe22_embedded_chroma_that_failed_is_opened_again_without_a_restart(fake_kb, tmp_path, monkeypatch):
+    """The embedded Chroma raises a full-disk error on a query. Expected: that question is answered by
+    words; the failed client is released, and after space is freed the next question opens a new
+    client and searches by meaning again, without restarting the app."""
+    kb = fake_kb(write_synthetic(tmp_path / "synthetic_demuc.html"), dense_retry_s=0)
+    dense = kb.store.dense
+    assert not kb.ask(QUESTION).lexical_only
+    broken = kb.store.backends.chroma
+    real_query = dense._query
+    monkeypatch.setattr(dense, "_query", _full_disk)
+    assert kb.ask(QUESTION).lexical_only  # answered by words meanwhile
+    assert kb.store.backends._chroma is None  # the failed client was let go
+    monkeypatch.setattr(dense, "_query", real_query)  # space freed
+    back = kb.ask(QUESTION)
+    assert not back.lexical_only and back.citations[0].citation == GOLD
+    assert kb.store.backends.chroma is not broken  # a new client, not the one that failed
+
+
+def test_closing_knowledge_bases_releases_their_files(fake_kb, tmp_path):
+    """A process that builds knowledge bases one after another (tests, benchmarks) does not gather
+    open files: each close() releases the registry, the desk's index and the embedded Chroma."""
+    from core.backends import make_backends
+    from core.settings import load_settings
+    from qa.service import KnowledgeBase
+
+    fake_kb(write_synthetic(tmp_path / "synthetic_demuc.html")).close()
+    settings = load_settings(env={"KB_HOME": str(tmp_path / "kb-fake"), "KB_EMBEDDING": "fake"})
+
+    def open_files() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def one_round():
+        with KnowledgeBase(settings, make_backends(settings)) as kb:
+            assert kb.ask(QUESTION).citations[0].citation == GOLD
+            kb.desk("2026-12-01").duties_of("province")
+
+    one_round()  # libraries' own one-time files (models, modules) opened once
+    before = open_files()
+    for _ in range(5):
+        one_round()
+    assert open_files() <= before + 2, (before, open_files())
+
+
+def test_a_vector_of_an_older_text_is_not_used(fake_kb, tmp_path):
+    """A node's vector in Chroma was computed for an older text (a sync interrupted after a correction):
+    the registry's dense_state says which text each vector holds, and retrieval ignores a vector that
+    does not match the node's text (it is not asked of Chroma's metadata)."""
+    from qa.features import FEATURES
+
+    kb = fake_kb(write_synthetic(tmp_path / "synthetic_demuc.html"))
+    res = kb.retrieve(QUESTION)
+    top = res.hits[0]
+    dense_rr = FEATURES.index("dense_rr")
+    assert res.features[top.node_id][dense_rr] > 0  # found by meaning while its vector is current
+    with kb.store.registry.transaction() as db:
+        db.execute("UPDATE dense_state SET text_hash='older-text' WHERE node_id=?", (top.node_id,))
+    again = kb.retrieve(QUESTION)
+    assert top.node_id in {nid for nid, _ in kb.retriever.dense(QUESTION, 50)}  # Chroma still returns it
+    assert again.features[top.node_id][dense_rr] == 0  # but it is not used
+    assert top.node_id in {h.node_id for h in again.hits}  # still found, by its words

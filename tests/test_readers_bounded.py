@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from kb.synthetic_hostile import docx_parts, paragraphs_docx
 from word97 import write_doc
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,32 +102,12 @@ def test_probe22_doc_text_over_the_limit_is_refused_while_pieces_are_read(tmp_pa
 
 
 def _docx_members() -> dict[str, bytes]:
-    """The parts of a one-paragraph DOCX made by python-docx."""
-    import io
-
-    from docx import Document
-
-    doc = Document()
-    doc.add_paragraph(SYNTHETIC_LINE)
-    buf = io.BytesIO()
-    doc.save(buf)
-    with zipfile.ZipFile(buf) as zf:
-        return {i.filename: zf.read(i) for i in zf.infolist()}
-
-
-def synthetic_empty_paragraphs_docx(path: Path, count: int) -> Path:
-    members = _docx_members()
-    xml = members["word/document.xml"].decode("utf-8")
-    members["word/document.xml"] = xml.replace("<w:body>", "<w:body>" + "<w:p/>" * count, 1).encode("utf-8")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return path
+    return docx_parts(SYNTHETIC_LINE)
 
 
 def test_probe22_docx_of_200000_empty_paragraphs_is_refused_by_the_paragraph_cap(tmp_path):
     """A 40 KB DOCX of 200,000 empty paragraphs (read for 208 s against a 30 s limit). Expected: refused naming KB_MAX_PARAGRAPHS and the file, counted in the parsed XML before python-docx walks the paragraphs."""
-    path = synthetic_empty_paragraphs_docx(tmp_path / "synthetic_paragraphs.docx", 200_000)
+    path = paragraphs_docx(tmp_path / "synthetic_paragraphs.docx", 200_000)
     assert path.stat().st_size < 100_000
     _assert_refused(_read_in_child(path), path, "200001 đoạn văn", "KB_MAX_PARAGRAPHS")
 
@@ -136,7 +117,7 @@ def test_probe22_docx_paragraph_loop_checks_the_deadline_in_a_worker_thread(tmp_
     from ingest.limits import Limits
     from ingest.readers.formats import read_docx_lines
 
-    path = synthetic_empty_paragraphs_docx(tmp_path / "synthetic_paragraphs.docx", 200_000)
+    path = paragraphs_docx(tmp_path / "synthetic_paragraphs.docx", 200_000)
     result: list = []
 
     def read():

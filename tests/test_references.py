@@ -271,6 +271,8 @@ MENTION_CASES = [
     ("Hạn nộp báo cáo là 12/2019 phải không?", []),  # date-like number without a type word
     ("Luật Cư trú quy định gì?", []),  # named but not catalogued
     ("Phạt 500.000 đ 7 ngày", []),  # money and days are no documents
+    ("Luật báo cáo gì? " + "thông tin đối ngoại " * 60 + "theo Luật Báo chí",
+     ["103/2016/QH13"]),  # a long text: a name's first words ("luat bao") alone name nothing; the name at the end does
 ]
 
 

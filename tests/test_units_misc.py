@@ -10,7 +10,7 @@ from ingest.model import LegalDocument, ReaderError
 from ingest.readers.benchmark import parse_benchmark_json
 from qa.evaluate import EvalFileError, load_questions
 from qa.relevance import weighted_coverage
-from qa.retrieval import RetrievalFilters, passes, rrf
+from qa.retrieval import DENSE_QUERY_WORDS, RetrievalFilters, dense_query_text, passes, rrf
 
 BENCH_CASES = [
     # ALQAC dict shape: "<law>@<article>": "<title>\n\n<body>"
@@ -98,3 +98,11 @@ def test_eval_files_both_formats_and_bad_lines(tmp_path):
     with pytest.raises(EvalFileError) as err:
         load_questions(str(bad))
     assert "bad.jsonl:1" in str(err.value)
+
+
+def test_dense_query_text_keeps_questions_and_cuts_pasted_paragraphs():
+    question = "Ủy ban nhân dân cấp tỉnh có trách nhiệm gì trong thông tin đối ngoại?"
+    assert dense_query_text(question) == question  # a question is embedded as typed
+    long = " ".join(f"từ{i}" for i in range(300))
+    cut = dense_query_text(long)
+    assert cut.split() == long.split()[:DENSE_QUERY_WORDS]  # its first words, in order
