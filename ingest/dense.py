@@ -81,6 +81,11 @@ class DenseIndex:
                     print(f"kb: {what} hoạt động lại; tìm theo nghĩa được dùng trở lại", file=sys.stderr, flush=True)
         return out
 
+    def release(self) -> None:
+        """Forget the collection and let go of the Chroma client; the next use opens both again."""
+        self._store = self._collection = None
+        self.backends.close_chroma()
+
     def _chroma_label(self) -> str:
         s = self.backends.settings
         return f"máy chủ Chroma {s.chroma_host}:{s.chroma_port}" if s.chroma_host else "Chroma"

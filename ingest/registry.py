@@ -141,6 +141,17 @@ def set_aside(path: Path) -> Path:
     return aside
 
 
+# Values bound in one WHERE … IN (…) list: under SQLite's old limit of 999 parameters.
+IN_CHUNK = 500
+
+
+def _in_chunks(values: list[str]):
+    """`values` in pieces for one IN (…) query each: (the piece, its "?,?,…" placeholders)."""
+    for i in range(0, len(values), IN_CHUNK):
+        chunk = values[i : i + IN_CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
+
+
 class Registry:
     """The registry over an SQLite file (`target` a path) or PostgreSQL (`target` a postgresql:// URL)."""
 
@@ -508,9 +519,7 @@ class Registry:
 
     def nodes_by_id(self, ids: list[str]) -> dict[str, NodeRow]:
         out = {}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            q = ",".join("?" * len(chunk))
+        for chunk, q in _in_chunks(ids):
             for nid, text, th, et, meta, toks in self.db.execute(
                 f"SELECT node_id, text, text_hash, embed_text, meta, lex_tokens FROM nodes WHERE node_id IN ({q})", chunk
             ):
@@ -522,9 +531,7 @@ class Registry:
         upsert): retrieval drops a vector whose hash is not the node's, without asking Chroma for
         metadata (which costs twenty times the nearest-neighbour search itself)."""
         out: dict[str, str] = {}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            q = ",".join("?" * len(chunk))
+        for chunk, q in _in_chunks(ids):
             out.update(self.db.execute(f"SELECT node_id, text_hash FROM dense_state WHERE node_id IN ({q})", chunk))
         return out
 
@@ -555,9 +562,7 @@ class Registry:
     def tokens_by_hash(self, hashes: list[str]) -> dict[str, str]:
         """Segmented tokens already computed for these text hashes (segmentation is not free)."""
         known: dict[str, str] = {}
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i : i + 500]
-            q = ",".join("?" * len(chunk))
+        for chunk, q in _in_chunks(hashes):
             known.update(self.db.execute(
                 f"SELECT text_hash, lex_tokens FROM nodes WHERE text_hash IN ({q})", chunk).fetchall())
         return known
@@ -580,9 +585,7 @@ class Registry:
     # ---- embeddings cache (content-addressed, so an unchanged node is never embedded twice)
     def cached_vectors(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
         out = {}
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i : i + 500]
-            q = ",".join("?" * len(chunk))
+        for chunk, q in _in_chunks(hashes):
             for h, blob in self.db.execute(
                 f"SELECT text_hash, vec FROM embed_cache WHERE model=? AND text_hash IN ({q})", [model, *chunk]
             ):
@@ -622,9 +625,7 @@ class Registry:
         """The files (a Pháp điển đề mục, a document file) holding any unit of these documents."""
         keys = list(keys)
         out: set[str] = set()
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            q = ",".join("?" * len(chunk))
+        for chunk, q in _in_chunks(keys):
             out.update(r[0] for r in self.db.execute(f"SELECT DISTINCT source_path FROM units WHERE doc_key IN ({q})", chunk))
         return out
 

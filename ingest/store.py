@@ -189,8 +189,7 @@ class KnowledgeStore:
     def close(self) -> None:
         """Release the registry's connections and the Chroma client (a store built in a long-lived
         process, a test): nothing else holds files open between calls."""
-        self.dense._store = self.dense._collection = None
-        self.backends.close_chroma()
+        self.dense.release()
         self.registry.close()
         self._lexical = None  # its arrays are memory-mapped files: released with the last reference
 

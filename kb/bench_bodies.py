@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from kb.bench_common import BENCH_HOME, start_kb_serve
+from kb.bench_common import BENCH_HOME, proc_status_kib, start_kb_serve
 from kb.workers import free_port, stop_process
 
 BIG_CLIENTS, STALL_CLIENTS = 10, 30
@@ -45,11 +45,7 @@ def _rss_mib(root: int) -> float:
     while todo:
         pid = todo.pop()
         todo += children.get(pid, [])
-        try:
-            with open(f"/proc/{pid}/status") as fh:
-                total += next(int(l.split()[1]) for l in fh if l.startswith("VmRSS:"))
-        except (OSError, StopIteration):
-            pass
+        total += proc_status_kib(pid) or 0
     return total / 1024
 
 

@@ -90,6 +90,16 @@ def start_kb_serve(home: Path, port: int, env: dict, log: Path, *, workers: int 
     raise RuntimeError(f"kb serve did not answer within {timeout:.0f} s: {log.read_text(errors='replace')[-3000:]}")
 
 
+def proc_status_kib(pid: int | str = "self", field: str = "VmRSS") -> int | None:
+    """A memory field of /proc/<pid>/status in KiB (VmRSS now, VmHWM its peak); None when the process
+    or the field is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith(field + ":")), None)
+    except OSError:
+        return None
+
+
 def registry_counts(home: Path) -> dict:
     registry = Registry(home / "registry.sqlite3")
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from core.settings import REPO_ROOT
 from kb.bench_common import (ALQAC_QUESTIONS, BENCH_HOME, DEMUC_32_1, PHAPDIEN_DIR, SEED_DIR, TTDN_ANSWERS_DEV,
-                             TTDN_DEV, dir_size, registry_counts, run_kb_child)
+                             TTDN_DEV, dir_size, proc_status_kib, registry_counts, run_kb_child)
 
 ALL_ARTICLES = 62_331  # the whole Pháp điển (kb bench ingest); only used to size the subsets
 TARGETS = (0, 1_000, 10_000, None)  # 0: đề mục 32.1 alone; None: every file
@@ -46,10 +46,8 @@ def phapdien_subsets(targets=TARGETS) -> list[tuple[str, list[Path]]]:
 
 
 def _rss_mib(field: str = "VmRSS") -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) // 1024
-    return -1
+    kib = proc_status_kib("self", field)
+    return kib // 1024 if kib is not None else -1
 
 
 def _latency_questions() -> list[str]:

@@ -172,6 +172,12 @@ MONOTONE: dict[str, int] = {
 }
 
 
+# The shipped LambdaMART's settings (kb/train_variants.py varies them against these).
+LAMBDAMART = dict(objective="lambdarank", n_estimators=400, learning_rate=0.03, num_leaves=4, min_child_samples=30,
+                  subsample=0.8, subsample_freq=1, colsample_bytree=0.8, n_jobs=2, deterministic=True,
+                  force_row_wise=True, verbose=-1)
+
+
 def fit_lambdamart(rows: list[Collected], features: tuple[str, ...] = FEATURES, seed: int = 0) -> TreeRanker:
     """LightGBM LambdaMART on the relevance grades, one group per question. Shallow trees (4 leaves,
     at least 30 candidates a leaf, 400 rounds at 0.03), monotone in the features whose direction the
@@ -185,10 +191,8 @@ def fit_lambdamart(rows: list[Collected], features: tuple[str, ...] = FEATURES, 
     X = np.concatenate([r.X[:, cols] for r in usable])
     y = np.concatenate([r.rel for r in usable]).astype(int)
     weights = np.array([SET_WEIGHT.get(r.kind, 1.0) for r in usable])
-    model = lgb.LGBMRanker(objective="lambdarank", n_estimators=400, learning_rate=0.03, num_leaves=4,
-                           min_child_samples=30, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
-                           monotone_constraints=[MONOTONE.get(f, 0) for f in features],
-                           random_state=seed, n_jobs=2, deterministic=True, force_row_wise=True, verbose=-1)
+    model = lgb.LGBMRanker(**LAMBDAMART, monotone_constraints=[MONOTONE.get(f, 0) for f in features],
+                           random_state=seed)
     model.fit(X, y, group=[len(r.rel) for r in usable], sample_weight=np.repeat(weights, [len(r.rel) for r in usable]))
     return TreeRanker(tuple(features), model.booster_.model_to_string())
 

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from kb.train import MONOTONE, SET_WEIGHT, Collected, collected_rows, grouped_folds, lead_first
+from kb.train import LAMBDAMART, MONOTONE, SET_WEIGHT, Collected, collected_rows, grouped_folds, lead_first
 from qa.features import FEATURES
 
 _ARTICLE_RE = re.compile(r"^(?:Điểm \S+ )?(?:Khoản \S+ )?")
@@ -84,11 +84,8 @@ def _fit(rows: list[Collected], mats: list[np.ndarray], names: list[str], params
     usable = [i for i, r in enumerate(rows) if r.X.shape[0] >= 2 and r.rel.max() > 0 and r.kind != "negative"]
     sizes = [len(rows[i].rel) for i in usable]
     weights = np.repeat([SET_WEIGHT.get(rows[i].kind, 1.0) for i in usable], sizes)
-    p = dict(objective="lambdarank", n_estimators=400, learning_rate=0.03, num_leaves=4, min_child_samples=30,
-             subsample=0.8, subsample_freq=1, colsample_bytree=0.8, random_state=seed, n_jobs=2, deterministic=True,
-             force_row_wise=True, verbose=-1,
-             monotone_constraints=[MONOTONE.get(f, _EXTRA_MONOTONE.get(f, 0)) for f in names]) | params
-    model = lgb.LGBMRanker(**p)
+    model = lgb.LGBMRanker(**(LAMBDAMART | {"random_state": seed, "monotone_constraints":
+                                            [MONOTONE.get(f, _EXTRA_MONOTONE.get(f, 0)) for f in names]} | params))
     model.fit(np.concatenate([mats[i] for i in usable]), np.concatenate([rows[i].rel for i in usable]).astype(int),
               group=sizes, sample_weight=weights)
     return model

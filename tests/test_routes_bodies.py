@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from conftest import UI_ACCOUNTS, free_port, write_users_file
-from kb.bench_common import start_kb_serve
+from kb.bench_common import proc_status_kib, start_kb_serve
 from kb.workers import StickyProxy, stop_process
 from test_ui_api import Raw
 from ui.audit import read_jsonl
@@ -53,10 +53,10 @@ class Served:
             return False
 
     def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        raise AssertionError("no VmHWM")
+        kib = proc_status_kib(self.proc.pid, "VmHWM")
+        if kib is None:
+            raise AssertionError("no VmHWM")
+        return kib / 1024
 
 
 @pytest.fixture(scope="module")

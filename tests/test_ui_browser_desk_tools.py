@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,14 +43,19 @@ def desk_server(tmp_path_factory):
     stop_process(proc, 20)
 
 
-def open_page(browser, url, viewport):
+@contextmanager
+def desk_page(browser, url, viewport):
+    """The app's page in a fresh browser context of `viewport`, closed afterwards whatever happens."""
     context = browser.new_context(viewport=viewport, locale="vi-VN", is_mobile=viewport is PHONE,
                                   has_touch=viewport is PHONE, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    pg.goto(url, wait_until="load")
-    pg.locator("#kb-chat").wait_for()
-    return context, pg
+    try:
+        context.set_default_timeout(TIMEOUT_MS)
+        pg = context.new_page()
+        pg.goto(url, wait_until="load")
+        pg.locator("#kb-chat").wait_for()
+        yield pg
+    finally:
+        context.close()
 
 
 def in_view(pg, locator) -> bool:
@@ -65,6 +71,13 @@ def view_shot(pg, name: str, top: str = "") -> None:
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(Path(target) / name))
+
+
+def shown(pg, locator, viewport, tool: str, top: str) -> None:
+    """The result scrolled to lies within the viewport; its screenshot is what docs/UI.md shows."""
+    locator.scroll_into_view_if_needed()
+    assert in_view(pg, locator)
+    view_shot(pg, f"screenshot-{'phone' if viewport is PHONE else 'desktop'}-desk-{tool}.png", top)
 
 
 def download(pg, elem_id: str) -> bytes:
@@ -88,43 +101,33 @@ def test_duties_of_a_body_in_view_and_the_checklists_open(browser, desk_server, 
     from docx import Document
     from openpyxl import load_workbook
 
-    context, pg = open_page(browser, desk_server, viewport)
-    try:
+    with desk_page(browser, desk_server, viewport) as pg:
         show_desk(pg, "Ủy ban nhân dân cấp tỉnh", "01/06/2025", "2025")
         cell = pg.locator("#kb-desk-duties td", has_text="Khoản 4 Điều 7 Luật Báo chí").first
         cell.wait_for()
-        cell.scroll_into_view_if_needed()
-        assert in_view(pg, cell)
-        view_shot(pg, f"screenshot-{'phone' if viewport is PHONE else 'desktop'}-desk-duties.png", "#kb-desk-btn")
+        shown(pg, cell, viewport, "duties", "#kb-desk-btn")
         doc = Document(io.BytesIO(download(pg, "kb-desk-docx")))
         assert any("khoản 4 điều 7 luật báo chí" in cell.text.lower()
                    for table in doc.tables for row in table.rows for cell in row.cells)
         book = load_workbook(io.BytesIO(download(pg, "kb-desk-xlsx")))
         cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value]
         assert any("khoản 4 điều 7 luật báo chí" in c.lower() for c in cells)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_deadlines_in_view_and_the_calendar_opens(browser, desk_server, viewport):
     from icalendar import Calendar
 
-    context, pg = open_page(browser, desk_server, viewport)
-    try:
+    with desk_page(browser, desk_server, viewport) as pg:
         show_desk(pg, "báo chí", "01/01/2027", "2027")
         limit = pg.locator("#kb-desk-deadlines li", has_text="Thông tư 19/2016/TT-BTTTT").first
         limit.wait_for()
-        limit.scroll_into_view_if_needed()
-        assert in_view(pg, limit)
-        view_shot(pg, f"screenshot-{'phone' if viewport is PHONE else 'desktop'}-desk-deadlines.png", "#kb-desk-deadlines")
+        shown(pg, limit, viewport, "deadlines", "#kb-desk-deadlines")
         cal = Calendar.from_ical(download(pg, "kb-desk-ics"))
         events = [e for e in cal.walk("VEVENT")]
         assert events and all(e.get("dtstart").dt.year == 2027 for e in events)
         assert any("Thông tư 19/2016/TT-BTTTT" in str(e.get("description", "")) + str(e.get("summary", ""))
                    for e in events)
-    finally:
-        context.close()
 
 
 def run_draft(pg, path: Path, date: str, button: str) -> None:
@@ -137,32 +140,20 @@ def run_draft(pg, path: Path, date: str, button: str) -> None:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_basis_check_report_in_view(browser, desk_server, viewport):
-    context, pg = open_page(browser, desk_server, viewport)
-    try:
+    with desk_page(browser, desk_server, viewport) as pg:
         run_draft(pg, DRAFT, "01/12/2026", "kb-desk-check")
         report = pg.locator("#kb-desk-report", has_text="Điều 99")
         report.wait_for(timeout=3 * TIMEOUT_MS)  # every citation resolved: minutes on a loaded 2-core machine
         assert "Nghị định 72/2015/NĐ-CP không có Điều 99" in report.inner_text()
-        missing = report.get_by_text("không có Điều 99").first
-        missing.scroll_into_view_if_needed()
-        assert in_view(pg, missing)
-        view_shot(pg, f"screenshot-{'phone' if viewport is PHONE else 'desktop'}-desk-basis.png", "#kb-desk-check")
-    finally:
-        context.close()
+        shown(pg, report.get_by_text("không có Điều 99").first, viewport, "basis", "#kb-desk-check")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_trace_of_a_letter_in_view(browser, desk_server, viewport):
-    context, pg = open_page(browser, desk_server, viewport)
-    try:
+    with desk_page(browser, desk_server, viewport) as pg:
         run_draft(pg, LETTER, "01/12/2024", "kb-desk-trace")
         report = pg.locator("#kb-desk-report", has_text="Mục (3)")
         report.wait_for(timeout=3 * TIMEOUT_MS)  # each task retrieved and scored
         text = report.inner_text()
         assert "8 nhiệm vụ" in text and "Công văn 1578/BTTTT-TTĐN" in text
-        task = report.get_by_text("Mục (3)").first
-        task.scroll_into_view_if_needed()
-        assert in_view(pg, task)
-        view_shot(pg, f"screenshot-{'phone' if viewport is PHONE else 'desktop'}-desk-trace.png", "#kb-desk-trace")
-    finally:
-        context.close()
+        shown(pg, report.get_by_text("Mục (3)").first, viewport, "trace", "#kb-desk-trace")
