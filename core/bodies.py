@@ -142,17 +142,19 @@ AMBIGUOUS_FOLDED: dict[str, tuple[str, ...]] = {
 _SO_RE = re.compile(r"(?<!\w)(?<![Cc]ơ )(?:sở(?= [a-zà-ỹđ])(?! (?:hữu|thích|dĩ|tại|cứ|vật))|Sở(?= [A-ZÀ-ỸĐ]))")
 
 
+_FOLDED_WORD = re.compile(r"[a-z0-9,]+")
+
+
 def _folded_words(text: str) -> tuple[str, list[int]]:
     """Folded words (and commas) joined by single spaces, with each character's offset in `text`."""
     aligned = aligned_fold(text)
-    out, where = [], []
-    for m in re.finditer(r"[a-z0-9,]+", aligned):
-        if out:
-            out.append(" ")
-            where.append(m.start())
-        out.extend(m.group())
-        where.extend(range(m.start(), m.end()))
-    return "".join(out), where
+    spans = [m.span() for m in _FOLDED_WORD.finditer(aligned)]
+    where: list[int] = []
+    for i, (a, b) in enumerate(spans):
+        if i:
+            where.append(a)  # the space before a word stands at the word's offset
+        where.extend(range(a, b))
+    return " ".join(aligned[a:b] for a, b in spans), where
 
 
 def _written_as_body(text: str, where: list[int], m: re.Match) -> bool:

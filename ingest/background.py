@@ -4,6 +4,10 @@ need them (KnowledgeStore.embed_order: the catalogue's documents and their đề
 documents by how often answers cite them), and their progress is published in the registry
 (`kb docs` and the Văn bản tab show it, with an ETA).
 
+Before each batch, Chroma is checked against the registry (KnowledgeStore.reconcile_dense): a
+collection that came back empty or behind has what it lacks re-synced the same way, from the vector
+cache, its progress shown the same way.
+
 One process embeds per home: the others skip while `<home>/locks/embed.lock` is held. The thread
 runs at a lower CPU priority (Linux: setpriority on its own thread id) so questions come first.
 """
@@ -51,6 +55,10 @@ class BackgroundEmbedder:
         if not self.lock.acquire(timeout=0):
             return -1  # another process embeds for this home
         try:
+            lost = self.store.reconcile_dense()  # a Chroma that came back empty or behind: re-synced below
+            if lost:
+                print(f"kb: Chroma thiếu {lost} vectơ so với cơ sở dữ liệu; đang bổ sung lại từ bộ nhớ đệm vectơ.",
+                      file=sys.stderr, flush=True)
             return self.store.sync_dense(compute=True, limit=self.batch, priority=True, record=True)
         finally:
             self.lock.release()

@@ -117,6 +117,20 @@ class DenseIndex:
     def count(self) -> int:
         return self._guard(self._chroma_label(), self._count)
 
+    def ids(self) -> set[str]:
+        """Every id the collection holds, read in pages (the whole Pháp điển is 205k vectors)."""
+        return self._guard(self._chroma_label(), self._ids)
+
+    def _ids(self) -> set[str]:
+        _ = self.store
+        out: set[str] = set()
+        page = 5000
+        while True:
+            got = self._collection.get(include=[], limit=page, offset=len(out))["ids"]
+            out.update(got)
+            if len(got) < page:
+                return out
+
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._guard("mô hình nhúng", lambda: np.asarray(
             self.backends.embedding.get_text_embedding_batch(texts), dtype=np.float32))

@@ -20,23 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from core.vocab import fold, nfc, spell_out
+from ingest.segment import segment
 
 _TOKEN_RE = re.compile(r"[\w]+", re.UNICODE)
-_segmenter = None
-
-
-def _segment(text: str) -> str:
-    global _segmenter
-    if _segmenter is None:
-        from pyvi import ViTokenizer
-
-        _segmenter = ViTokenizer
-    return _segmenter.tokenize(text)
 
 
 def lexical_words(text: str) -> list[str]:
     """Word-segmented lower-case words only ("thông_tin"), for term weighting."""
-    return _TOKEN_RE.findall(_segment(nfc(text).lower()))
+    return _TOKEN_RE.findall(segment(nfc(text).lower()))
 
 
 def tokens_from_words(words: list[str]) -> list[str]:
@@ -53,6 +44,11 @@ def tokens_from_words(words: list[str]) -> list[str]:
 def lexical_tokens(text: str) -> list[str]:
     """Word-segmented lower-case tokens ("thông_tin", "đối_ngoại"), plus their syllables."""
     return tokens_from_words(lexical_words(text))
+
+
+def lexical_token_text(text: str) -> str:
+    """lexical_tokens as the registry stores them (one string): what a segmenting worker returns."""
+    return " ".join(lexical_tokens(text))
 
 
 _FOLDED_WORD_RE = re.compile(r"[a-z0-9]+")

@@ -197,6 +197,7 @@ class Deadline:
     def __init__(self, path, seconds: float):
         self.path, self.seconds, self.start = path, seconds, time.monotonic()
 
-    def check(self) -> None:
-        if self.seconds > 0 and time.monotonic() - self.start > self.seconds:
+    def check(self, at: float | None = None) -> None:
+        """`at`: when the stage being checked ended (a stage that ran while the caller did other work)."""
+        if self.seconds > 0 and (time.monotonic() if at is None else at) - self.start > self.seconds:
             raise time_exceeded(self.path, self.seconds)

@@ -7,7 +7,7 @@ NFC-normalised, with whitespace tidied; nothing is ever written by us.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from core.errors import KbError
 from ingest.identity import document_key, has_identity
@@ -151,7 +151,9 @@ class NodeMeta:
         return cls(**values)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # every field is a string or a tuple of strings: a shallow copy is what asdict's deep walk
+        # returns, at a tenth of the cost (called for every node stored)
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 class ReaderError(KbError):

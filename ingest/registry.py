@@ -340,10 +340,11 @@ class Registry:
                             row[k] = old[k]
                     if old.get("effective_from") and doc.effective_from:
                         row["effective_from"] = min(old["effective_from"], doc.effective_from)
+                unit_dicts = [asdict(u) for u in doc.units]  # once: for the version kept and the units table
                 if doc.source_kind in VERSIONED_KINDS:
                     self._carry_history(db, (renamed or {}).get(key, key), key, old_keys - {d.key for d in docs})
                     row["version"] = versions[key] = self._record_version(
-                        db, key, version_data(row, [asdict(u) for u in doc.units]), path, sha256, size, user, now)
+                        db, key, version_data(row, unit_dicts), path, sha256, size, user, now)
                 # seq: stored last, listed last (as SQLite's rowid did for a replaced row)
                 seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM documents").fetchone()[0]
                 db.execute(
@@ -354,18 +355,17 @@ class Registry:
                      json.dumps(row, ensure_ascii=False), now, seq),
                 )
                 base = db.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM units WHERE doc_key=?", (key,)).fetchone()[0]
-                for i, unit in enumerate(doc.units):
-                    db.execute(
-                        _upsert("units", "doc_key, ord, kind, number, source_path, data", "doc_key, kind, number"),
-                        (key, base + i, unit.kind, unit.number, path, json.dumps(asdict(unit), ensure_ascii=False)),
-                    )
-                for j, n in enumerate(nodes_by_doc.get(key, [])):
-                    db.execute(
-                        _upsert("nodes", "node_id, doc_key, source_path, ord, text, embed_text, text_hash, lex_tokens, "
-                                "meta", "node_id"),
-                        (n.node_id, key, path, (base << 12) + j, n.text, n.embed_text, n.text_hash,
-                         lex_tokens[n.node_id], json.dumps(n.metadata.to_dict(), ensure_ascii=False)),
-                    )
+                # one statement per table, in order (a repeated unit number: the later one stays, as before)
+                db.executemany(
+                    _upsert("units", "doc_key, ord, kind, number, source_path, data", "doc_key, kind, number"),
+                    [(key, base + i, unit.kind, unit.number, path, json.dumps(data, ensure_ascii=False))
+                     for i, (unit, data) in enumerate(zip(doc.units, unit_dicts))])
+                db.executemany(
+                    _upsert("nodes", "node_id, doc_key, source_path, ord, text, embed_text, text_hash, lex_tokens, "
+                            "meta", "node_id"),
+                    [(n.node_id, key, path, (base << 12) + j, n.text, n.embed_text, n.text_hash,
+                      lex_tokens[n.node_id], json.dumps(n.metadata.to_dict(), ensure_ascii=False))
+                     for j, n in enumerate(nodes_by_doc.get(key, []))])
             # documents this file no longer contributes to and that nothing else holds
             for key in old_keys - {d.key for d in docs}:
                 if not db.execute("SELECT 1 FROM units WHERE doc_key=? LIMIT 1", (key,)).fetchone():
@@ -649,6 +649,13 @@ class Registry:
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as db:
             db.execute(_upsert("meta", "k, v", "k"), (key, value))
+
+    def dense_state_count(self) -> int:
+        """How many vectors the registry believes Chroma holds."""
+        return self.db.execute("SELECT COUNT(*) FROM dense_state").fetchone()[0]
+
+    def dense_state_ids(self) -> set[str]:
+        return {r[0] for r in self.db.stream("SELECT node_id FROM dense_state")}
 
     def mark_dense(self, upserted: list[tuple[str, str]], deleted: list[str]) -> None:
         with self.transaction() as db:

@@ -28,13 +28,14 @@ from ingest.catalog import Catalog, load_catalog
 from ingest.corrections import FIELDS as CORRECTION_FIELDS, STATUS_DETAILS, CorrectionError, apply_overrides, \
     check_correction, clears_status, reapply, records
 from ingest.dense import DenseIndex
-from ingest.lexical import LexicalIndex, lexical_tokens
+from ingest.lexical import LexicalIndex, lexical_token_text
 from ingest.locks import ProcessLock
 from ingest.limits import Deadline, Limits, check_file_size, check_nodes
 from ingest.model import LegalDocument, NothingToStore, ReaderError
 from ingest.nodes import ClauseNode, build_nodes
 from ingest import registry_db
 from ingest.read_worker import read_bounded
+from ingest.segment import PendingTexts, SegmenterPool
 from ingest.readers import LINK_LOOP, expand_paths
 from ingest.readers.ocr_cache import MB as _MB, OcrCache
 from ingest.registry import REBUILD, NodeRow, Registry, Replace, ReplaceRefused
@@ -162,6 +163,46 @@ def file_sha256(path: str) -> str:
 OVERRIDE_FIELDS = CORRECTION_FIELDS  # the header facts staff may correct (ingest.corrections)
 
 
+class _PendingTokens:
+    """A file's lexical tokens by node id, once the workers are done."""
+
+    def __init__(self, hashes: dict[str, str], known: dict[str, str], todo: list[str], pending: PendingTexts):
+        self.hashes, self.known, self.todo, self.pending = hashes, known, todo, pending
+
+    @property
+    def finished_at(self) -> float:
+        return self.pending.finished_at
+
+    def __call__(self) -> dict[str, str]:
+        by_hash = {**self.known, **dict(zip(self.todo, self.pending.result()))}
+        return {nid: by_hash[h] for nid, h in self.hashes.items()}
+
+
+@dataclass
+class _Decided:
+    """A file not to store: its outcome. `on_registry`: decided on what the registry held (unchanged,
+    a conflict), so decided again if another file was stored in between."""
+    outcome: FileOutcome
+    on_registry: bool = False
+
+
+@dataclass
+class _Prepared:
+    """A file read, parsed and split, its segmentation under way: everything its commit needs."""
+    path: str
+    key_path: str
+    sha: str
+    kept: list[LegalDocument]
+    notes: list[str]
+    restored: list[str]
+    dropped_warnings: list[str]
+    renamed: dict[str, str]
+    nodes_by_doc: dict[str, list[ClauseNode]]
+    all_nodes: list[ClauseNode]
+    tokens: _PendingTokens
+    deadline: Deadline
+
+
 def _conflict_reason(conflicts: dict[str, list[str]]) -> str:
     held = "; ".join(f"{key} (đang lấy từ {', '.join(Path(p).name for p in paths)})" for key, paths in conflicts.items())
     return (f"đã có văn bản cùng số hiệu/tên từ tệp khác: {held}. Không thay thế khi chưa xác nhận: để thay thế, "
@@ -185,10 +226,12 @@ class KnowledgeStore:
         self._embed_rate = 0.0  # nodes/s of this process's recent embedding (kb embed, background)
         self.dense = DenseIndex(self.backends, settings.collection)
         self._commit_lock: CommitLock | None = None  # set for the duration of one ingest()
+        self._segmenters = SegmenterPool()  # worker processes for large files, ended after each ingest
 
     def close(self) -> None:
         """Release the registry's connections and the Chroma client (a store built in a long-lived
         process, a test): nothing else holds files open between calls."""
+        self._segmenters.close()
         self.dense.release()
         self.registry.close()
         self._lexical = None  # its arrays are memory-mapped files: released with the last reference
@@ -384,25 +427,56 @@ class KnowledgeStore:
         suppressed = self.registry.suppressed()
         self._commit_lock = commit_lock
         self.index_note = ""
+        args = (embed, restore, force, overrides, suppressed, progress, replace, user)
+        # Pipelined: while the workers segment file i, file i+1 is read and split; file i is committed
+        # next, then file i+1 (files commit in order, one transaction each). Decisions made on
+        # registry state before file i's commit (unchanged, or refused for a conflict) are made again
+        # after it. A staff correction given with the files (overrides) is read per file: not pipelined.
+        pipelined = overrides is None
+        pending: _Prepared | None = None
         try:
-            for i, path in enumerate(files):
-                if progress:
-                    progress(i / max(len(files), 1), f"Đọc {Path(path).name}")
+            for i, path in enumerate(files + [None]):
+                step: _Prepared | _Decided | BaseException | None = None
+                if path is not None:
+                    if progress:
+                        progress(i / max(len(files), 1), f"Đọc {Path(path).name}")
+                    try:
+                        with self._write_errors(f"tệp {Path(path).name}"):
+                            step = self._prepare_file(path, *args) if pipelined or pending is None else None
+                    except Exception as exc:
+                        step = exc
+                failed_at, stored_between = None, False
                 try:
+                    if pending is not None:
+                        failed_at = pending.path
+                        with self._write_errors(f"tệp {Path(pending.path).name}"):
+                            report.outcomes.append(self._store_prepared(pending, embed, progress, replace, user))
+                        stored_between, pending = report.outcomes[-1].status == "ingested", None
+                    if path is None:
+                        break
+                    failed_at = path
+                    if isinstance(step, BaseException):
+                        raise step
                     with self._write_errors(f"tệp {Path(path).name}"):
-                        report.outcomes.append(self._ingest_file(path, embed, restore, force, overrides, suppressed,
-                                                                 progress, replace, user))
+                        if step is None or isinstance(step, _Decided) and step.on_registry and stored_between:
+                            step = self._prepare_file(path, *args)  # decided again on the registry as it is now
+                    if isinstance(step, _Decided):
+                        report.outcomes.append(step.outcome)
+                    else:
+                        pending = step
                 except Exception as exc:
                     if not any(o.status == "ingested" for o in report.outcomes):
                         raise  # nothing stored by this ingest: the error (and "nothing changed") is the truth
                     # Files before this one are stored (their transactions committed): the report says
-                    # so, this file's transaction was rolled back, the rest are not read.
-                    report.outcomes.append(FileOutcome(path, "refused", _failure_reason(exc)))
+                    # so, this file's transaction was rolled back, the rest are not stored.
+                    report.outcomes.append(FileOutcome(failed_at, "refused", _failure_reason(exc)))
+                    rest = files[files.index(failed_at) + 1:] if failed_at in files else []
                     report.outcomes += [FileOutcome(p, "skipped", "chưa nạp vì tệp trước đó gặp lỗi; hãy nạp lại")
-                                        for p in files[i + 1:]]
+                                        for p in rest]
                     break
         finally:
             self._commit_lock = None
+            self._segmenters.close()
         self.withdraw_originals()  # those of the documents this ingest replaced
         if any(o.status == "ingested" for o in report.outcomes):
             report.dense_pending = self._after_commit(lambda: self._sync_indexes(embed, progress, commit_lock)) or 0
@@ -508,33 +582,36 @@ class KnowledgeStore:
                        f"(nạp lại bằng `kb ingest --replace {key_path}`)")
         return reason
 
-    def _ingest_file(self, path, embed, restore, force, overrides, suppressed, progress, replace, user) -> FileOutcome:
+    def _prepare_file(self, path, embed, restore, force, overrides, suppressed, progress, replace,
+                      user) -> "_Prepared | _Decided":
+        """Read, parse and split one file, its segmentation started in the workers; or what is
+        decided without storing it (unchanged, refused, skipped)."""
         try:
             key_path = str(Path(path).resolve(strict=True))
         except RuntimeError:  # a symlink loop (Python < 3.13; later versions raise OSError ELOOP)
-            return FileOutcome(path, "refused", LINK_LOOP)
+            return _Decided(FileOutcome(path, "refused", LINK_LOOP))
         except OSError as exc:
-            return FileOutcome(path, "refused", LINK_LOOP if exc.errno == errno.ELOOP
-                               else f"không đọc được tệp ({exc.strerror})")
+            return _Decided(FileOutcome(path, "refused", LINK_LOOP if exc.errno == errno.ELOOP
+                                        else f"không đọc được tệp ({exc.strerror})"))
         try:
             check_file_size(path, self.limits)  # before hashing: a huge file is not even read
             sha = file_sha256(path)
         except ReaderError as exc:
-            return FileOutcome(path, "refused", exc.reason)
+            return _Decided(FileOutcome(path, "refused", exc.reason))
         except OSError as exc:
-            return FileOutcome(path, "refused", f"không đọc được tệp ({exc.strerror})")
+            return _Decided(FileOutcome(path, "refused", f"không đọc được tệp ({exc.strerror})"))
         unchanged = None if force or overrides else self._unchanged(key_path, sha, restore)
         if unchanged:
-            return FileOutcome(path, "unchanged", unchanged, sha256=sha)
+            return _Decided(FileOutcome(path, "unchanged", unchanged, sha256=sha), on_registry=True)
         deadline = Deadline(path, self.limits.max_seconds)
         try:
             docs = self._read(path)
         except NothingToStore as exc:  # e.g. an empty Pháp điển đề mục: nothing stored, nothing refused
-            return FileOutcome(path, "skipped", exc.reason, sha256=sha)
+            return _Decided(FileOutcome(path, "skipped", exc.reason, sha256=sha))
         except ReaderError as exc:
-            return FileOutcome(path, "refused", exc.reason, sha256=sha)
+            return _Decided(FileOutcome(path, "refused", exc.reason, sha256=sha))
         except Exception as exc:  # a reader bug must not take the batch down; the file is refused
-            return FileOutcome(path, "refused", f"lỗi khi đọc: {type(exc).__name__}: {exc}", sha256=sha)
+            return _Decided(FileOutcome(path, "refused", f"lỗi khi đọc: {type(exc).__name__}: {exc}", sha256=sha))
         kept, notes, restored = [], [], []
         dropped_warnings: list[str] = []
         renamed: dict[str, str] = {}
@@ -556,40 +633,52 @@ class KnowledgeStore:
                 restored.append(doc.key)
             kept.append(doc)
         if not kept:
-            return FileOutcome(path, "refused", "; ".join(notes) or "không có văn bản nào dùng được", sha256=sha)
+            return _Decided(FileOutcome(path, "refused", "; ".join(notes) or "không có văn bản nào dùng được",
+                                        sha256=sha))
         conflicts = self.registry.conflicts(key_path, kept, replace)
         if conflicts:  # checked before the costly steps; replace_source checks again atomically
-            return FileOutcome(path, "refused", _conflict_reason(conflicts), sha256=sha)
+            return _Decided(FileOutcome(path, "refused", _conflict_reason(conflicts), sha256=sha), on_registry=True)
         try:
             nodes_by_doc = {d.key: build_nodes(d) for d in kept}
             for d in kept:
                 check_nodes(path, d.key, len(nodes_by_doc[d.key]), self.limits)
             deadline.check()
-            all_nodes = [n for ns in nodes_by_doc.values() for n in ns]
-            tokens = self._lexical_tokens(all_nodes)
-            deadline.check()  # reading + segmentation; embedding is cached and resumable, so not timed
+        except ReaderError as exc:
+            return _Decided(FileOutcome(path, "refused", exc.reason, sha256=sha))
+        all_nodes = [n for ns in nodes_by_doc.values() for n in ns]
+        return _Prepared(path, key_path, sha, kept, notes, restored, dropped_warnings, renamed, nodes_by_doc,
+                         all_nodes, self._lexical_tokens_started(all_nodes), deadline)
+
+    def _store_prepared(self, p: "_Prepared", embed, progress, replace, user) -> FileOutcome:
+        """A prepared file's segmentation awaited, its vectors cached, then its registry swap."""
+        path, sha, kept = p.path, p.sha, p.kept
+        try:
+            tokens = p.tokens()
+            # reading + segmentation, as they ran (not the next file's reading meanwhile);
+            # embedding is cached and resumable, so not timed
+            p.deadline.check(at=p.tokens.finished_at)
         except ReaderError as exc:
             return FileOutcome(path, "refused", exc.reason, sha256=sha)
         if embed:
             try:
-                self._ensure_vectors([(n.text_hash, n.embed_text) for n in all_nodes], progress, Path(path).name)
+                self._ensure_vectors([(n.text_hash, n.embed_text) for n in p.all_nodes], progress, Path(path).name)
             except DenseUnavailable:
                 pass  # the embedding server is down: stored without vectors, which stay pending
         try:
-            versions = self._commit_source(key_path, sha, os.path.getsize(path), kept, nodes_by_doc, tokens,
-                                           replace=replace, user=user, renamed=renamed)
+            versions = self._commit_source(p.key_path, sha, os.path.getsize(path), kept, p.nodes_by_doc, tokens,
+                                           replace=replace, user=user, renamed=p.renamed)
         except ReplaceRefused as exc:
             return FileOutcome(path, "refused", _conflict_reason(exc.conflicts), sha256=sha)
-        if restored:  # only once stored: a refused file changes nothing, not even a removal mark
-            self.registry.unsuppress(restored)
+        if p.restored:  # only once stored: a refused file changes nothing, not even a removal mark
+            self.registry.unsuppress(p.restored)
         for d in kept:
             self.registry.save_corrections([d.read_key, d.key], d.corrections)
         if any(d.source_kind in DOWNLOADABLE_KINDS for d in kept):
-            self._keep_original(key_path, sha)
+            self._keep_original(p.key_path, sha)
         return FileOutcome(
-            path, "ingested", "; ".join(notes), [d.key for d in kept],
-            sum(len(d.units) for d in kept), len(all_nodes), sha, [w for d in kept for w in d.warnings] + dropped_warnings,
-            versions,
+            path, "ingested", "; ".join(p.notes), [d.key for d in kept],
+            sum(len(d.units) for d in kept), len(p.all_nodes), sha,
+            [w for d in kept for w in d.warnings] + p.dropped_warnings, versions,
         )
 
     # ---- versions: restoring one
@@ -640,6 +729,7 @@ class KnowledgeStore:
                 self.registry.save_corrections([doc.read_key, key], doc.corrections)
         finally:
             self._commit_lock = None
+            self._segmenters.close()
         self.withdraw_originals()  # the version this one replaced
         self._after_commit(lambda: self._sync_indexes(embed, None, commit_lock))
         reason = f"khôi phục phiên bản {version}"
@@ -745,9 +835,16 @@ class KnowledgeStore:
         return None
 
     def _lexical_tokens(self, nodes: list[ClauseNode]) -> dict[str, str]:
-        """Segmented tokens; reuse the registry's for unchanged texts (segmentation is not free)."""
-        known = self.registry.tokens_by_hash(list({n.text_hash for n in nodes}))
-        return {n.node_id: known.get(n.text_hash) or " ".join(lexical_tokens(n.embed_text)) for n in nodes}
+        return self._lexical_tokens_started(nodes)()
+
+    def _lexical_tokens_started(self, nodes: list[ClauseNode]) -> "_PendingTokens":
+        """Segmented tokens by node id, computed in the workers (the caller goes on meanwhile); the
+        registry's reused for texts it holds already (segmentation is not free)."""
+        hashes = {n.node_id: n.text_hash for n in nodes}
+        known = self.registry.tokens_by_hash(list(set(hashes.values())))
+        todo = list({h: n.embed_text for n in nodes if (h := hashes[n.node_id]) not in known}.items())
+        return _PendingTokens(hashes, known, [h for h, _ in todo],
+                              self._segmenters.submit(lexical_token_text, [t for _, t in todo]))
 
     def _ensure_vectors(self, items: list[tuple[str, str]], progress: Progress | None, label: str) -> int:
         """Embed texts whose hash is not cached yet, in batches; returns how many were computed."""
@@ -805,6 +902,21 @@ class KnowledgeStore:
             self._embed_rate = rate if not self._embed_rate else 0.7 * self._embed_rate + 0.3 * rate
         self.registry.set_meta("embed_progress", json.dumps({
             "pending": pending, "rate": round(self._embed_rate, 3), "updated": time.time(), "pid": os.getpid()}))
+
+    def reconcile_dense(self) -> int:
+        """Chroma checked against what the registry believes it holds (dense_state): a collection that
+        came back empty or behind (a Chroma server restarted on a lost or older volume) has the vectors
+        it lacks marked pending again, so the next sync (the app's background embedder, `kb embed`)
+        upserts them from the vector cache by set difference, with its progress in `kb docs`. Returns
+        how many were marked pending; when the counts agree, that is all it costs (two counts).
+        Vectors Chroma holds and the registry does not know are left: an ingest upserts before it
+        records, so they may be ones about to be recorded."""
+        if self.dense.count() == self.registry.dense_state_count():
+            return 0
+        lost = sorted(self.registry.dense_state_ids() - self.dense.ids())
+        if lost:
+            self.registry.mark_dense([], lost)
+        return len(lost)
 
     def sync_dense(self, compute: bool = True, progress: Progress | None = None, limit: int | None = None,
                    priority: bool = False, record: bool = False) -> int:

@@ -119,16 +119,19 @@ def cmd_ingest(args, settings) -> int:
     # ("Ổ đĩa đầy: …" when the disk is full), printed by main() without a traceback.
     intent = _audit(settings).intent("upload", user=_os_user(), file=", ".join(map(str, paths)), client="cli",
                                      detail={"replace": bool(args.replace), "force": bool(args.force)})
+    from qa.desk.index import following, refresh_index
+
     try:
         with _progress_bar() as bar:
             task = bar.add_task("Nạp văn bản", total=1.0)
-            report = store.ingest(paths, embed=not args.no_embed, restore=not args.default_corpus, force=args.force,
-                                  replace=args.replace, user=_os_user(),
-                                  progress=lambda f, m: bar.update(task, completed=f, description=_esc(m[:60])))
+            # a long ingest: the desk's index read as the files are stored (qa.desk.index.following)
+            with following(store.registry, settings.desk_index_path):
+                report = store.ingest(paths, embed=not args.no_embed, restore=not args.default_corpus,
+                                      force=args.force, replace=args.replace, user=_os_user(),
+                                      progress=lambda f, m: bar.update(task, completed=f, description=_esc(m[:60])))
             bar.update(task, completed=1.0, description="Xong")
             # the desk's duties and time limits read now, once per stored document (qa.desk.index), so
             # `kb duties` / `kb deadlines` and the Bàn làm việc tab look them up
-            from qa.desk.index import refresh_index
 
             desk = bar.add_task("Đọc nhiệm vụ, thời hạn", total=1.0)
             refresh_index(store.registry, progress=lambda done, total: bar.update(desk, completed=done / max(total, 1)),
@@ -172,6 +175,9 @@ def cmd_embed(args, settings) -> int:
     # the same lock as `kb serve`'s background embedder: it pauses while this runs (no work done twice)
     with ProcessLock(settings.home / "locks" / "embed.lock", "tính vectơ").hold(timeout=300), _progress_bar() as bar:
         task = bar.add_task("Tính vectơ", total=1.0)
+        lost = store.reconcile_dense()  # a Chroma that came back empty or behind the registry
+        if lost:
+            print(f"Chroma thiếu {lost} vectơ so với cơ sở dữ liệu: bổ sung lại.")
         # catalogue first, then by use; the progress is published for `kb docs` and the app
         left = store.sync_dense(compute=True, limit=args.limit, priority=True, record=True,
                                 progress=lambda f, m: bar.update(task, completed=f, description=m[:60]))

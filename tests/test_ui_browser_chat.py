@@ -26,6 +26,9 @@ QUESTIONS = [
     "Còn cấp xã thì sao?",  # read with the previous question (qa.question.continues_previous)
 ]
 SCROLL_TOLERANCE_PX = 10
+# answered "Căn cứ yếu" on đề mục 32.1 (no clause says what a foreign journalist needs for "hoạt động đối
+# ngoại"): listed with the nearest clauses and "Có phải bạn muốn hỏi: …" from their articles' titles
+UNSURE_QUESTION = "Hoạt động đối ngoại của nhà báo nước ngoài cần gì?"
 
 
 def screen_shot(pg, name: str) -> None:
@@ -162,5 +165,57 @@ def test_a_conversation_lasts_copies_with_every_citation_and_has_a_link(browser,
         pg.locator("#kb-chat .kb-empty").wait_for()
         pg.wait_for_timeout(1000)
         assert pg.locator("#kb-chat .kb-turn").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_suggested_question_is_asked_by_a_click(browser, ui_server):
+    """"Có phải bạn muốn hỏi: …" under an answer without a firm basis: each suggestion is a button,
+    and a click asks it (the question box filled, a new turn answered with that question)."""
+    context, pg = open_page(browser, ui_server, DESKTOP)
+    try:
+        turn = ask(pg, UNSURE_QUESTION)
+        assert turn.locator(".kb-maybe").inner_text().startswith("Có phải bạn muốn hỏi:")
+        button = turn.locator(".kb-maybe .kb-suggest").first
+        suggested = button.get_attribute("data-ask")
+        assert suggested and button.inner_text().strip() == suggested + "?"
+        button.click()
+        asked = pg.locator("#kb-chat .kb-turn").nth(1)
+        asked.locator(".kb-a:not(.kb-pending)").wait_for()
+        assert suggested in asked.locator(".kb-q").inner_text()
+        assert asked.locator("summary.kb-chip").count() > 0  # the suggestion is answered from its article
+    finally:
+        context.close()
+
+
+def test_two_tabs_keep_each_others_conversations(browser, ui_server):
+    """Two tabs of one browser (one localStorage), each asking in turn: the tab that saves last does not
+    write over the other's conversation; a reload lists both; "Xoá lịch sử" in one reaches the other."""
+    context, first = open_page(browser, ui_server, DESKTOP)
+    try:
+        second = context.new_page()
+        second.goto(ui_server.url, wait_until="load")
+        second.locator("#kb-chat").wait_for()
+        for pg in (first, second):
+            pg.locator("#kb-history-box").get_by_text("Các cuộc hội thoại trước").click()
+        ask(first, QUESTIONS[0])
+        # the second tab, opened before that answer, is told of it (its list shows it)
+        second.locator("#kb-conversations .kb-conv", has_text=QUESTIONS[0]).wait_for()
+        ask(second, QUESTIONS[1])
+        first.locator("#kb-conversations .kb-conv", has_text=QUESTIONS[1]).wait_for()
+        first.reload(wait_until="load")
+        first.locator("#kb-chat .kb-turn").first.wait_for()
+        first.locator("#kb-history-box").get_by_text("Các cuộc hội thoại trước").click()
+        for q in QUESTIONS[:2]:
+            first.locator("#kb-conversations .kb-conv", has_text=q).wait_for()
+        assert first.locator("#kb-conversations .kb-conv").count() == 2
+        # "Xoá lịch sử" in one tab: the other's list empties too, and stays empty after its reload
+        second.locator("#kb-forget").click()
+        second.locator("#kb-forget-msg", has_text="Đã xoá lịch sử").wait_for()
+        first.locator("#kb-conversations .kb-conv-empty").wait_for()
+        first.reload(wait_until="load")
+        first.locator("#kb-chat .kb-empty").wait_for()
+        first.wait_for_timeout(1000)
+        assert first.locator("#kb-chat .kb-turn").count() == 0
     finally:
         context.close()

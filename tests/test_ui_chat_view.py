@@ -153,6 +153,43 @@ def test_the_store_is_bounded_and_what_comes_back_from_the_browser_is_checked():
     assert len(turn["answer"].citations[0].quote) == conversations.MAX_TEXT
 
 
+def _sealed_as_the_browser_does(value, secret: str, salt: bytes = b"synthsal") -> str:
+    """What gr.BrowserState writes (CryptoJS AES with a passphrase, OpenSSL's salted form), sealed here
+    for the table below; the browser's own sealing is read in tests/test_ui_browser_chat.py (two tabs)."""
+    import base64
+    import hashlib
+    import json
+
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    passphrase = hashlib.sha256(secret.encode()).hexdigest().encode()
+    derived, block = b"", b""
+    while len(derived) < 48:
+        block = hashlib.md5(block + passphrase + salt).digest()
+        derived += block
+    padder = padding.PKCS7(128).padder()
+    plain = padder.update(json.dumps(value).encode()) + padder.finalize()
+    enc = Cipher(algorithms.AES(derived[:32]), modes.CBC(derived[32:48])).encryptor()
+    sealed = b"Salted__" + salt + enc.update(plain) + enc.finalize()
+    return base64.b64encode(b"iv-not-used-here").decode() + ":" + base64.b64encode(sealed).decode()
+
+
+def test_what_another_tab_stored_is_read_back_or_refused():
+    stored = conversations.save(conversations.EMPTY, "", "c1", [live_turn("Câu của thẻ khác")])
+    raw = _sealed_as_the_browser_does(stored, conversations.SECRET)
+    assert conversations.from_browser_storage(raw, conversations.SECRET) == stored
+    # forgotten in the other tab: the empty value is taken as well
+    assert conversations.from_browser_storage(_sealed_as_the_browser_does(conversations.EMPTY, conversations.SECRET),
+                                              conversations.SECRET) == conversations.EMPTY
+    for junk in (None, 5, "", "x", "a:b", raw.split(":")[0] + ":" + "A" * 64,  # not the sealed form
+                 _sealed_as_the_browser_does(stored, "another secret"),  # sealed with another key
+                 _sealed_as_the_browser_does({"v": 99, "users": {}}, conversations.SECRET),  # another format
+                 _sealed_as_the_browser_does(["x"], conversations.SECRET),
+                 "a:" + "A" * (conversations.MAX_STORED_CHARS * 2)):  # too long to be ours
+        assert conversations.from_browser_storage(junk, conversations.SECRET) is None, str(junk)[:40]
+
+
 def test_the_list_of_past_conversations_marks_the_open_one():
     stored = conversations.save(conversations.EMPTY, "", "c1", [live_turn(EVIL)])
     out = conversations.render_list(conversations.conversations(stored, ""), "c1")

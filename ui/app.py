@@ -686,7 +686,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
         # The reader's conversations, in this browser's localStorage (ui.conversations). Gradio encrypts the
         # value with this key, which it also sends to the page: it keeps the text unreadable at a glance in
         # the storage, nothing more; the value is checked like any input when it comes back.
-        history = gr.BrowserState(conversations.EMPTY, storage_key="kb-conversations", secret="kb-hoi-dap-v1")
+        history = gr.BrowserState(conversations.EMPTY, storage_key="kb-conversations", secret=conversations.SECRET)
         picks = gr.State([])  # citations the drafter collected, in order
         previews = gr.State([])
         overrides = gr.State({})
@@ -852,6 +852,9 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
             api_name="ui_save_link", **save_io)
         conv_list.click(app.open_conversation, [history, session], [chat, turns, conv, conv_list, clause],
                         api_name="ui_open_conversation", **READ)
+        # another tab of this browser stored its conversations: taken here too (events.js, "storage")
+        conv_list.click(app.adopt_stored, [history, conv, session], [history, conv_list],
+                        api_name="ui_adopt_stored", **READ)
         forget_btn.click(app.forget_history, [history, session],
                          [history, chat, turns, conv, conv_list, clause, forget_msg], api_name="ui_forget", **READ)
         lookup_btn.click(app.lookup, [reference, lookup_as_of, session], lookup_out, api_name="ui_lookup", **READ)

@@ -61,6 +61,19 @@ class ConversationActions:
         return (chat_view.render_chat(turns), turns, conv["id"], self._list(stored, key, conv["id"]),
                 render.CLAUSE_PLACEHOLDER)
 
+    def adopt_stored(self, stored, conv_id, session, evt: gr.EventData, request: gr.Request):
+        """Another tab of this browser stored the conversations (an answer, "Xoá lịch sử"): this tab
+        takes that value as its own, so its next save keeps what the other stored instead of writing
+        over it. Every tab does the same on every save, so the stored value holds every tab's
+        conversations; taking the same value back again (the echo of this tab's own write) is skipped."""
+        data = getattr(evt, "_data", None) or {}
+        if data.get("action") != "stored-elsewhere":
+            return gr.skip(), gr.skip()
+        theirs = conversations.from_browser_storage(data.get("stored"), conversations.SECRET)
+        if theirs is None or theirs == stored:
+            return gr.skip(), gr.skip()
+        return theirs, self._list(theirs, self._reader_key(session, request), conv_id or "")
+
     def forget_history(self, stored, session, request: gr.Request):
         """"Xoá lịch sử": this user's conversations gone from the browser, and the page emptied."""
         key = self._reader_key(session, request)

@@ -12,7 +12,9 @@ is ""); it is not a secret from someone who can open the browser's storage.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 import secrets
 
@@ -29,6 +31,7 @@ MAX_FIELD = 500  # a citation, a title, a date…
 # of this) in localStorage, which browsers cap near 5 MB per site; the oldest conversations go first.
 MAX_STORED_CHARS = 1_500_000
 EMPTY = {"v": VERSION, "users": {}}
+SECRET = "kb-hoi-dap-v1"  # gr.BrowserState's: it only keeps the stored text unreadable at a glance (ui.app)
 _CITATION_FIELDS = ("document", "article", "clause", "point", "citation", "node_id", "status", "role", "article_title")
 
 
@@ -146,6 +149,36 @@ def save(value, user: str, conv_id: str, turns: list[dict], now: dt.datetime | N
     while len(users[user]) > 1 and len(json.dumps(value, ensure_ascii=False)) > MAX_STORED_CHARS:
         users[user] = users[user][:-1]
     return value
+
+
+def from_browser_storage(raw, secret: str) -> dict | None:
+    """The value another tab of this browser just stored (the raw localStorage item a `storage` event
+    carries), or None when it is not one. gr.BrowserState writes base64(iv) + ":" + CryptoJS's
+    AES.encrypt(json, SHA-256 hex of the secret): OpenSSL's "Salted__" form, whose key and iv come
+    from that passphrase and the salt by EVP_BytesToKey (MD5, one round). Untrusted like any input:
+    bounded, and read only through `conversations` like the value the page loaded with."""
+    if not isinstance(raw, str) or len(raw) > MAX_STORED_CHARS * 2 or ":" not in raw:
+        return None
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    try:
+        blob = base64.b64decode(raw.split(":", 1)[1], validate=True)
+        if blob[:8] != b"Salted__" or len(blob) < 32 or (len(blob) - 16) % 16:
+            return None
+        salt, sealed = blob[8:16], blob[16:]
+        passphrase = hashlib.sha256(secret.encode("utf-8")).hexdigest().encode("ascii")
+        derived, block = b"", b""
+        while len(derived) < 48:
+            block = hashlib.md5(block + passphrase + salt).digest()  # noqa: S324 (the format's own KDF)
+            derived += block
+        decryptor = Cipher(algorithms.AES(derived[:32]), modes.CBC(derived[32:48])).decryptor()
+        unpadder = padding.PKCS7(128).unpadder()
+        plain = unpadder.update(decryptor.update(sealed) + decryptor.finalize()) + unpadder.finalize()
+        value = json.loads(plain.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if _users(value) or value == EMPTY else None
 
 
 def forget(value, user: str) -> dict:

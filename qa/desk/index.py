@@ -19,8 +19,10 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 import zlib
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -155,18 +157,33 @@ class DeskIndex:
 
     def stale(self) -> tuple[list[str], list[str]]:
         """(documents to read, documents to forget)."""
+        todo, gone, _ = self._stale()
+        return todo, gone
+
+    def _stale(self) -> tuple[list[str], list[str], dict[str, str]]:
+        """stale(), with the signatures it compared: the ones recorded for what is read next. Taken
+        before the reading, a document stored again while it is read keeps an older signature than
+        its rows and is read again at the next refresh (taken after, it would never be)."""
         version = self.db.execute("SELECT v FROM meta WHERE k='rules'").fetchone()
         have = dict(self.db.execute("SELECT key, signature FROM docs").fetchall())
         if version is None or version[0] != rules_version():
             have = {k: "" for k in have}
         now = self._signatures()
-        return [k for k, s in now.items() if have.get(k) != s], [k for k in have if k not in now]
+        return [k for k, s in now.items() if have.get(k) != s], [k for k in have if k not in now], now
+
+    def _claim_if_new(self, version: str) -> None:
+        """A new index is marked with the rules at once: what a refresh cut short has read stays valid
+        (an index read under other rules is marked only when every document was read again)."""
+        if self.db.execute("SELECT v FROM meta WHERE k='rules'").fetchone() is None \
+                and self.db.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is None:
+            self._set_version(version)
 
     def refresh(self, workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> int:
         """Read the documents stored or changed since the last refresh (every one when the rules changed);
         forget those removed. Returns the number of documents read."""
-        todo, gone = self.stale()
         version = rules_version()
+        self._claim_if_new(version)
+        todo, gone, signatures = self._stale()
         if gone:
             self._forget(gone)
         if not todo:
@@ -183,7 +200,7 @@ class DeskIndex:
             # reads its documents from the registry itself, so no document crosses the pipe
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
                 for result in pool.map(_read_keys, [path] * len(chunks), chunks):
-                    self._store(result)
+                    self._store(result, signatures)
                     read.update(k for k, _ in result)
                     done += len(result)
                     if progress:
@@ -191,18 +208,17 @@ class DeskIndex:
         else:
             for key in todo:
                 result = _read_from(self.registry, [key])
-                self._store(result)
+                self._store(result, signatures)
                 read.update(k for k, _ in result)
                 done += 1
                 if progress:
                     progress(done, len(todo))
         # a document gone between the two reads, or with no article: read, nothing found
-        self._mark_empty([k for k in todo if k not in read])
+        self._mark_empty([k for k in todo if k not in read], signatures)
         self._set_version(version)
         return len(todo)
 
-    def _store(self, result: list[tuple[str, list]]) -> None:
-        signatures = self._signatures_of([k for k, _ in result])
+    def _store(self, result: list[tuple[str, list]], signatures: dict[str, str]) -> None:
         with self._transaction() as db:
             for key, articles in result:
                 self._delete(db, key)
@@ -216,19 +232,13 @@ class DeskIndex:
                 db.execute("INSERT OR REPLACE INTO docs VALUES(?,?,?)",
                            (key, signatures.get(key, ""), json.dumps(starts)))
 
-    def _signatures_of(self, keys: list[str]) -> dict[str, str]:
-        marks = ",".join("?" * len(keys))
-        rows = self.registry.db.execute(f"SELECT key, data, updated_at FROM documents WHERE key IN ({marks})", keys)
-        return {k: hashlib.sha1(f"{data}\x00{at}".encode("utf-8")).hexdigest() for k, data, at in rows}
-
-    def _mark_empty(self, keys: list[str]) -> None:
+    def _mark_empty(self, keys: list[str], signatures: dict[str, str]) -> None:
         if not keys:
             return
-        sigs = self._signatures_of(keys)
         with self._transaction() as db:
             for key in keys:
                 self._delete(db, key)
-                db.execute("INSERT OR REPLACE INTO docs VALUES(?,?,?)", (key, sigs.get(key, ""), "[]"))
+                db.execute("INSERT OR REPLACE INTO docs VALUES(?,?,?)", (key, signatures.get(key, ""), "[]"))
 
     def _forget(self, keys: list[str]) -> None:
         with self._transaction() as db:
@@ -292,6 +302,70 @@ def _chunks(keys: list[str], sizes: dict[str, int], size: int) -> list[list[str]
     if cur:
         out.append(cur)
     return out
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _follow(registry_target: str, path: str, stop) -> None:
+    """The follower process (see `following`): refresh after refresh until told to stop."""
+    try:
+        os.nice(10)  # the ingest it follows comes first
+    except OSError:
+        pass
+    registry = Registry(registry_target)
+    index = DeskIndex(registry, Path(path))
+
+    def check(_done: int, _total: int) -> None:  # called after each document stored: stop there
+        if stop.is_set():
+            raise _Stopped
+
+    try:
+        while not stop.is_set():
+            try:
+                index.refresh(workers=1, progress=check)
+            except _Stopped:
+                break
+            stop.wait(2.0)
+    finally:
+        index.close()
+        registry.close()
+
+
+@contextmanager
+def following(registry: Registry, path: Path | None = None, after: float = 20.0):
+    """While the body runs (`kb ingest` storing file after file), a process at nice 10 reads the
+    documents already stored into the desk's index, on the CPU the ingest leaves idle (it waits on
+    its reading and segmenting processes); the refresh after the body then reads only the rest.
+    Started only once the body has run `after` seconds: a short ingest does not pay its start-up.
+    Each document's rows are recorded with the signature it had before they were read, so one
+    stored again meanwhile (a Pháp điển document spans several đề mục files) is read again."""
+    ctx = get_context("spawn")  # the ingest holds threads and open databases a fork would copy
+    stop = ctx.Event()
+    target = str(registry.url or registry.path)
+    desk_path = str(path or registry.path.with_name("desk.sqlite3"))
+    started: list = []
+
+    def start() -> None:
+        proc = ctx.Process(target=_follow, args=(target, desk_path, stop), daemon=True, name="kb-desk-follow")
+        proc.start()
+        started.append(proc)
+
+    timer = threading.Timer(after, start)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        timer.join()
+        stop.set()
+        for proc in started:
+            proc.join(120)
+            if proc.is_alive():  # SQLite rolls back a transaction cut short: the index stays consistent
+                proc.terminate()
+                proc.join()
 
 
 def refresh_index(registry: Registry, progress: Callable[[int, int], None] | None = None,

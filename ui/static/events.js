@@ -151,3 +151,13 @@ if (element.closest("#kb-lookup-result")) {
   element.setAttribute("role", "status");
   element.setAttribute("aria-live", "polite");
 }
+// Another tab of this browser stored the conversations (gr.BrowserState writes localStorage): the
+// stored value goes to the server, which makes it this tab's too (ConversationActions.adopt_stored),
+// so the tab that saves next keeps the other's conversations instead of writing over them.
+if (element.closest("#kb-conversations")) {
+  window.addEventListener("storage", (ev) => {
+    if (ev.key === "kb-conversations" && ev.storageArea === window.localStorage && ev.newValue) {
+      trigger("click", {action: "stored-elsewhere", stored: ev.newValue});
+    }
+  });
+}
