@@ -689,6 +689,46 @@ class Registry:
         with self.transaction() as db:
             db.execute("DELETE FROM login_failures WHERE k=?", (key,))
 
+    # ---- staff sessions, shared by every `kb serve` process (ui.auth.SessionStore with shared sessions)
+    _SESSION_COLS = "username, role, name, logged_in_at, credential"
+
+    def save_session(self, k: str, fields: tuple, oldest: float, max_rows: int) -> None:
+        """A new session (`fields`: username, role, name, logged_in_at, credential) under key `k`; then
+        what no longer counts goes: sessions logged in at or before `oldest` (expired), and all but the
+        newest `max_rows`."""
+        with self.transaction() as db:
+            db.execute(f"INSERT INTO sessions(k, {self._SESSION_COLS}) VALUES(?,?,?,?,?,?)", (k, *fields))
+            db.execute("DELETE FROM sessions WHERE logged_in_at <= ?", (oldest,))
+            over = db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] - max_rows
+            if over > 0:
+                db.execute("DELETE FROM sessions WHERE k IN (SELECT k FROM sessions ORDER BY logged_in_at, k "
+                           "LIMIT ?)", (over,))
+
+    def session(self, k: str) -> tuple | None:
+        """(username, role, name, logged_in_at, credential, ended) of the session `k`, or None."""
+        return self.db.execute(f"SELECT {self._SESSION_COLS}, ended FROM sessions WHERE k=?", (k,)).fetchone()
+
+    def live_sessions(self) -> list[tuple]:
+        """(k, username, role, name, logged_in_at, credential) of every session not ended."""
+        return self.db.execute(f"SELECT k, {self._SESSION_COLS} FROM sessions WHERE ended='' ORDER BY logged_in_at")
+
+    def end_session(self, k: str, reason: str, now: float) -> bool:
+        """Mark the session ended (kept, so its holder learns why); False when it was not live (another
+        process ended it first: only one of them reports it)."""
+        with self.transaction() as db:
+            return bool(db.execute("UPDATE sessions SET ended=?, ended_at=? WHERE k=? AND ended='' RETURNING k",
+                                   (reason, now, k)))
+
+    def delete_session(self, k: str) -> tuple | None:
+        """A logout: the session's row gone; returns it as `session` did (None when there was none)."""
+        with self.transaction() as db:
+            row = db.execute(f"SELECT {self._SESSION_COLS}, ended FROM sessions WHERE k=?", (k,)).fetchone()
+            db.execute("DELETE FROM sessions WHERE k=?", (k,))
+        return row
+
+    def live_session_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM sessions WHERE ended=''").fetchone()[0]
+
     def login_failure_keys(self, since: float) -> int:
         """How many keys have a failure after `since` (what the in-memory table's size was)."""
         return self.db.execute("SELECT COUNT(DISTINCT k) FROM login_failures WHERE at>?", (since,)).fetchone()[0]

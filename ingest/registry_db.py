@@ -218,7 +218,7 @@ def _alembic_config(conn: sa.Connection):
 # The newest revision in registry_migrations/versions: known without loading Alembic, so opening a
 # registry that is already there (every `kb` command, every worker) costs one small query.
 # (tests/test_registry_backends.py checks it against the scripts.)
-HEAD = "0003"
+HEAD = "0004"
 
 
 def head_revision() -> str:

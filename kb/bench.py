@@ -100,6 +100,10 @@ def run_bench(args, settings: Settings) -> int:
         from kb.bench_load import run_workers_bench  # `kb serve --workers 1|2|4` and a `chroma run` server
 
         write_section(out, "Load, several processes", run_workers_bench(bench_section))
+    elif args.what == "two-hosts":
+        from kb.bench_hosts import run_two_hosts_bench  # PostgreSQL, `chroma run` and two `kb serve` homes
+
+        write_section(out, "Two hosts", run_two_hosts_bench(bench_section))
     elif args.what == "chroma-outage":
         from kb.bench_load import run_outage_bench  # stops and restarts a `chroma run` server under load
 

@@ -757,7 +757,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
     s.add_argument("what", choices=["ingest", "qa", "qa-rules", "load", "load-workers", "chroma-outage", "embed-server",
                                     "article-vectors", "scale", "desk", "desk-basis", "validity", "ocr-once", "registry", "read",
-                                    "bodies"],
+                                    "bodies", "two-hosts"],
                    help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp; "
                         "load-workers: 20 người dùng với `kb serve --workers` 1, 2, 4 và một máy chủ Chroma; "
                         "chroma-outage: 20 người dùng trong khi máy chủ Chroma bị dừng rồi khởi động lại; "
@@ -770,7 +770,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "ocr-once: xem trước rồi nạp một bản quét, có và không giữ chữ OCR (KB_OCR_CACHE_MB); "
                         "registry: cùng việc nạp và đọc trên registry SQLite và PostgreSQL; "
                         "read: chi phí đọc mỗi tệp trong tiến trình con, và tệp độc hại bị dừng ở giới hạn nào; "
-                        "bodies: bộ nhớ máy chủ khi 10 máy khách gửi thân 300 MB và 30 lượt tải lên bị treo")
+                        "bodies: bộ nhớ máy chủ khi 10 máy khách gửi thân 300 MB và 30 lượt tải lên bị treo; "
+                        "two-hosts: 20 người dùng trên một rồi hai `kb serve` (thư mục riêng, chung PostgreSQL và "
+                        "máy chủ Chroma) trong khi cán bộ pháp chế nạp, và độ trễ đến khi máy kia trả lời từ văn bản mới")
     s.add_argument("--quick", action="store_true", help="bỏ toàn bộ pháp điển (ingest: chỉ đề mục 32.1 và ALQAC; "
                                                         "scale: đến ≈10 nghìn điều)")
     s.add_argument("--out", default="docs/BENCHMARKS.md")

@@ -363,3 +363,48 @@ def test_nodes_mentioning_without_a_limit_and_the_desk_index_work_on_either_regi
     assert len(reg.nodes_mentioning("", ("một lần",), limit=1)) == 1
     kb.refresh_desk_index()
     assert kb.settings.desk_index_path.is_file()
+
+
+def test_a_login_made_through_one_process_holds_in_the_others(registry_target, tmp_path):
+    """Two `kb serve` processes (two SessionStores over two registry connections): a session issued by one
+    is live in the other, a logout in one ends it in both, an account change ends it everywhere (told
+    once), and the table keeps the token's hash, never the token."""
+    import hashlib
+    import time
+
+    from conftest import UI_ACCOUNTS, write_users_file
+    from ui.auth import DELETED, EXPIRED, SessionStore
+
+    users = write_users_file(tmp_path / "users.toml")
+    regs, (auth_a, auth_b) = _authenticators(registry_target, users)
+    ended: list[tuple[str, str]] = []
+    a, b = (SessionStore(3600, 50, accounts=auth, shared=reg, on_end=lambda s, r: ended.append((s.username, r)))
+            for auth, reg in zip((auth_a, auth_b), regs))
+    try:
+        token, session = a.issue(auth_a.user("phapche"))
+        assert b.get(token) == session and len(a) == len(b) == 1
+        keys = [r[0] for r in regs[0].live_sessions()]
+        assert keys == [hashlib.sha256(token.encode()).hexdigest()] and token not in keys
+        assert b.revoke(token) == session
+        assert a.get(token) is None and b.lookup(token).reason == ""  # logged out everywhere
+
+        staff, _ = b.issue(auth_b.user("phapche"))
+        reader, _ = a.issue(auth_a.user("canbo"))
+        # the users file changes (phapche removed): each process sees it; the session ends once, everywhere
+        content = users.read_text(encoding="utf-8")
+        start = content.index("[users.phapche]")
+        rest = content.find("[users.", start + 1)
+        users.write_text(content[:start] + (content[rest:] if rest >= 0 else ""), encoding="utf-8")
+        time.sleep(0.05)
+        assert a.lookup(staff).reason == DELETED and b.lookup(staff).reason == DELETED
+        assert ended == [("phapche", DELETED)]
+        assert b.get(reader) is not None  # other accounts' sessions go on
+
+        # expiry: a session older than the ttl is refused by every process
+        short = SessionStore(0.01, 50, accounts=auth_b, shared=regs[1])
+        old, _ = short.issue(auth_b.user("canbo"))
+        time.sleep(0.05)
+        assert short.lookup(old).reason == EXPIRED
+    finally:
+        for r in regs:
+            r.close()

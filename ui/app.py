@@ -279,9 +279,12 @@ class App(StaffActions, ConversationActions):
             shared=kb.store.registry if isinstance(kb, KnowledgeBase) else None)
         self.audit = AuditLog(settings.audit_path, settings.max_log_field_chars)
         # Every lookup re-checks the account against the users file: a deleted, demoted or
-        # re-passworded account loses its sessions at the next request, not 8 hours later.
+        # re-passworded account loses its sessions at the next request, not 8 hours later. The sessions
+        # live in the registry: a login made through one `kb serve` process or host holds in the others,
+        # a logout ends it in all (the UI's test doubles of the service keep them in memory).
         self.sessions = SessionStore(settings.session_ttl_s, settings.max_tracked_logins, accounts=self.auth,
-                                     on_end=self._session_ended)
+                                     on_end=self._session_ended,
+                                     shared=kb.store.registry if isinstance(kb, KnowledgeBase) else None)
         self.feedback = FeedbackLog(settings.feedback_path, settings.max_log_field_chars)
         self.lock = ReadWriteLock()
         self.failure_notes = FailureNotes(settings.max_tracked_logins)

@@ -336,6 +336,27 @@ class Authenticator:
         return self.authenticate(username, password, LOGIN_CLIENT.get()) is not None
 
 
+class SharedSessions(Protocol):
+    """Where every process keeps the sessions (ingest.registry.Registry: a table of the registry)."""
+
+    def save_session(self, k: str, fields: tuple, oldest: float, max_rows: int) -> None: ...
+
+    def session(self, k: str) -> tuple | None: ...
+
+    def live_sessions(self) -> list[tuple]: ...
+
+    def end_session(self, k: str, reason: str, now: float) -> bool: ...
+
+    def delete_session(self, k: str) -> tuple | None: ...
+
+    def live_session_count(self) -> int: ...
+
+
+def _session_key(token: str) -> str:
+    """What the shared table keys a session by: the token's SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 class SessionLookup(NamedTuple):
     session: Session | None  # the live session of the token, or None
     reason: str  # why there is none although the token named one (a key of SESSION_ENDED), else ""
@@ -353,12 +374,18 @@ class SessionStore:
     when the file changed, every session whose account was deleted, changed role or got a new
     password ends at once (`on_end(session, reason)` is told), whichever token is used next. An
     ended token is remembered (bounded) so its holder learns why, not just "not logged in".
+
+    With `shared` (the registry), the sessions live in its table instead of this process's memory:
+    every `kb serve` process and host knows every login, and a logout, an expiry or an account
+    change ends it everywhere (each lookup reads its row: a primary-key read). Only the process
+    that ends a session tells `on_end`.
     """
 
     def __init__(self, ttl_s: float = SESSION_TTL_S, max_sessions: int = MAX_TRACKED,
-                 accounts: Authenticator | None = None, on_end: Callable[[Session, str], None] | None = None):
+                 accounts: Authenticator | None = None, on_end: Callable[[Session, str], None] | None = None,
+                 shared: SharedSessions | None = None):
         self.ttl_s, self.max_sessions = ttl_s, max_sessions
-        self.accounts, self.on_end = accounts, on_end
+        self.accounts, self.on_end, self.shared = accounts, on_end, shared
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._ended: OrderedDict[str, tuple[str, Session]] = OrderedDict()  # token -> (reason, session)
         self._checked_version = accounts.version if accounts else 0
@@ -367,6 +394,10 @@ class SessionStore:
     def issue(self, user: User) -> tuple[str, Session]:
         token = secrets.token_urlsafe(32)
         session = start_session(user)
+        if self.shared is not None:
+            self.shared.save_session(_session_key(token), _fields(session), session.logged_in_at - self.ttl_s,
+                                     self.max_sessions)
+            return token, session
         with self._lock:
             self._sessions[token] = session
             self._prune(time.time())
@@ -394,6 +425,14 @@ class SessionStore:
             if self.accounts is None or self._checked_version == self.accounts.version:
                 return ended
             self._checked_version = self.accounts.version
+            if self.shared is not None:
+                now = time.time()
+                for k, *fields in self.shared.live_sessions():
+                    s = Session(*fields)
+                    reason = self.accounts.session_problem(s, users)
+                    if reason and reason != UNVERIFIABLE and self.shared.end_session(k, reason, now):
+                        ended.append((s, reason))
+                return ended
             for token, s in list(self._sessions.items()):
                 reason = self.accounts.session_problem(s, users)
                 if reason and reason != UNVERIFIABLE:
@@ -409,6 +448,8 @@ class SessionStore:
             users = self.accounts.users()  # re-read when the file changed (and its version bumped)
             for s, reason in self._sweep(users):
                 self._notify(s, reason)
+        if self.shared is not None:
+            return self._lookup_shared(_session_key(token), users)
         with self._lock:
             s = self._sessions.get(token)
             if s is None:
@@ -426,6 +467,23 @@ class SessionStore:
         self._notify(s, problem)
         return SessionLookup(None, problem, s)
 
+    def _lookup_shared(self, k: str, users: dict[str, User]) -> SessionLookup:
+        row = self.shared.session(k)
+        if row is None:
+            return SessionLookup(None, "")
+        s, ended = Session(*row[:5]), row[5]
+        if ended:
+            return SessionLookup(None, ended, s)
+        problem = EXPIRED if s.expired(ttl=self.ttl_s) else \
+            self.accounts.session_problem(s, users) if self.accounts is not None else ""
+        if not problem:
+            return SessionLookup(s, "")
+        if problem == UNVERIFIABLE:
+            return SessionLookup(None, problem, s)
+        if self.shared.end_session(k, problem, time.time()) and problem != EXPIRED:
+            self._notify(s, problem)
+        return SessionLookup(None, problem, s)
+
     def _notify(self, session: Session, reason: str) -> None:
         if self.on_end is not None:
             self.on_end(session, reason)
@@ -436,12 +494,19 @@ class SessionStore:
     def revoke(self, token: str | None) -> Session | None:
         if not token:
             return None
+        if self.shared is not None:
+            row = self.shared.delete_session(_session_key(token))
+            return Session(*row[:5]) if row is not None and not row[5] else None
         with self._lock:
             self._ended.pop(token, None)
             return self._sessions.pop(token, None)
 
     def __len__(self) -> int:
-        return len(self._sessions)
+        return self.shared.live_session_count() if self.shared is not None else len(self._sessions)
+
+
+def _fields(s: Session) -> tuple:
+    return (s.username, s.role, s.name, s.logged_in_at, s.credential)
 
 
 def start_session(user: User) -> Session:
