@@ -123,8 +123,8 @@ def _set_niceness(target: int) -> None:
 class SegmenterPool:
     """Worker processes that segment large batches (a whole đề mục, a whole law) on every core.
 
-    Made on first large batch and kept (each worker loads pyvi's model once), remade when the
-    asking thread's niceness changes; `close` ends them. Small batches (a question, a short
+    Made on the first large batch and kept until `close` (the store closes them after each ingest;
+    each worker loads pyvi's model once), remade when the asking thread's niceness changes. Small batches (a question, a short
     decision) stay in the calling process."""
 
     def __init__(self, workers: int | None = None):
@@ -178,7 +178,10 @@ class PendingTexts(Generic[T]):
 
     def result(self) -> list[T]:
         if self._done is None:
+            waited = not all(f.done() for f in self._futures)
             self._done = [r for f in self._futures for r in f.result()]
+            if waited:  # a done-callback may run just after result() returns: the end is now
+                self.finished_at = max(self.finished_at, time.monotonic())
         return self._done
 
 

@@ -40,6 +40,20 @@ def screen_shot(pg, name: str) -> None:
         pg.screenshot(path=str(Path(target) / name))
 
 
+def forget_history(pg) -> None:
+    """"Xoá lịch sử" clicked, and its message shown."""
+    pg.locator("#kb-forget").click()
+    pg.locator("#kb-forget-msg", has_text="Đã xoá lịch sử").wait_for()
+
+
+def assert_empty_after_reload(pg) -> None:
+    """A reload brings no conversation back."""
+    pg.reload(wait_until="load")
+    pg.locator("#kb-chat .kb-empty").wait_for()
+    pg.wait_for_timeout(1000)
+    assert pg.locator("#kb-chat .kb-turn").count() == 0
+
+
 def chip_citation(chip) -> str:
     """"Khoản 1 Điều 14 Nghị định 72/2015/NĐ-CP" from a chip's first part ("[1] … · …")."""
     return re.sub(r"^\[\d+\]\s*", "", chip.locator(".kb-chip-cite").inner_text()).split(" · ")[0].strip()
@@ -158,13 +172,9 @@ def test_a_conversation_lasts_copies_with_every_citation_and_has_a_link(browser,
         assert QUESTIONS[0] in asked.locator(".kb-q").inner_text() and asked.locator("summary.kb-chip").count()
         other.close()
         # "Xoá lịch sử" empties the page and the list, and a reload stays empty
-        pg.locator("#kb-forget").click()
-        pg.locator("#kb-forget-msg", has_text="Đã xoá lịch sử").wait_for()
+        forget_history(pg)
         assert pg.locator("#kb-conversations .kb-conv").count() == 0
-        pg.reload(wait_until="load")
-        pg.locator("#kb-chat .kb-empty").wait_for()
-        pg.wait_for_timeout(1000)
-        assert pg.locator("#kb-chat .kb-turn").count() == 0
+        assert_empty_after_reload(pg)
     finally:
         context.close()
 
@@ -210,12 +220,8 @@ def test_two_tabs_keep_each_others_conversations(browser, ui_server):
             first.locator("#kb-conversations .kb-conv", has_text=q).wait_for()
         assert first.locator("#kb-conversations .kb-conv").count() == 2
         # "Xoá lịch sử" in one tab: the other's list empties too, and stays empty after its reload
-        second.locator("#kb-forget").click()
-        second.locator("#kb-forget-msg", has_text="Đã xoá lịch sử").wait_for()
+        forget_history(second)
         first.locator("#kb-conversations .kb-conv-empty").wait_for()
-        first.reload(wait_until="load")
-        first.locator("#kb-chat .kb-empty").wait_for()
-        first.wait_for_timeout(1000)
-        assert first.locator("#kb-chat .kb-turn").count() == 0
+        assert_empty_after_reload(first)
     finally:
         context.close()
