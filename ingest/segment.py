@@ -132,22 +132,24 @@ class SegmenterPool:
         self._pool: Executor | None = None
         self._niceness: int | None = None
 
-    def map(self, fn: Callable[[str], T], texts: list[str]) -> list[T]:
+    def map(self, fn: Callable[[str], T], texts: list[str], niceness: int = 0) -> list[T]:
         """fn(text) for each text, in order; `fn` segments (a module-level function: the workers
         receive it by name)."""
-        return self.submit(fn, texts).result()
+        return self.submit(fn, texts, niceness).result()
 
-    def submit(self, fn: Callable[[str], T], texts: list[str]) -> "PendingTexts[T]":
+    def submit(self, fn: Callable[[str], T], texts: list[str], niceness: int = 0) -> "PendingTexts[T]":
         """map, started now: the caller goes on (reads the next file) while the workers segment.
-        A small batch is done here at once, unless the workers are already running."""
+        A small batch is done here at once, unless the workers are already running. The workers run
+        at `niceness` at least (the app's staff ingest asks 10: questions first), or at the asking
+        thread's when it is higher."""
         if self.workers < 2 or (self._pool is None and len(texts) < PARALLEL_FROM) or not texts:
             return PendingTexts(done=[fn(t) for t in texts])
-        pool = self._executor()
+        pool = self._executor(niceness)
         return PendingTexts(futures=[pool.submit(_apply, fn, texts[i : i + _CHUNK])
                                      for i in range(0, len(texts), _CHUNK)])
 
-    def _executor(self) -> Executor:
-        niceness = _thread_niceness()
+    def _executor(self, at_least: int) -> Executor:
+        niceness = max(_thread_niceness(), at_least)
         if self._pool is not None and niceness != self._niceness:
             self.close()
         if self._pool is None:

@@ -123,11 +123,14 @@ _LOW_PRIORITY: list = []  # one executor per process, made on first use
 _LOW_PRIORITY_LOCK = threading.Lock()
 
 
+BACKGROUND_NICENESS = 10  # the app's ingest work beside questions: the embedding thread, segmenting workers
+
+
 def lower_thread_priority() -> None:
     """This thread (and the threads it starts) at nice 10: questions first, when the CPU is contended."""
     if hasattr(os, "setpriority"):
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # Linux: nice is per thread
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)  # Linux: per thread
         except OSError:
             pass
 
@@ -646,8 +649,9 @@ class KnowledgeStore:
         except ReaderError as exc:
             return _Decided(FileOutcome(path, "refused", exc.reason, sha256=sha))
         all_nodes = [n for ns in nodes_by_doc.values() for n in ns]
+        tokens = self._lexical_tokens_started(all_nodes, in_app=self._commit_lock is not None)
         return _Prepared(path, key_path, sha, kept, notes, restored, dropped_warnings, renamed, nodes_by_doc,
-                         all_nodes, self._lexical_tokens_started(all_nodes), deadline)
+                         all_nodes, tokens, deadline)
 
     def _store_prepared(self, p: "_Prepared", embed, progress, replace, user) -> FileOutcome:
         """A prepared file's segmentation awaited, its vectors cached, then its registry swap."""
@@ -704,7 +708,7 @@ class KnowledgeStore:
         doc = document_from_version(row.data)
         carried = self._carry_staff_status(doc, key)
         nodes = build_nodes(doc)
-        tokens = self._lexical_tokens(nodes)
+        tokens = self._lexical_tokens(nodes, in_app=commit_lock is not None)
         if embed:
             try:
                 self._ensure_vectors([(n.text_hash, n.embed_text) for n in nodes], None, key)
@@ -834,17 +838,19 @@ class KnowledgeStore:
                 continue
         return None
 
-    def _lexical_tokens(self, nodes: list[ClauseNode]) -> dict[str, str]:
-        return self._lexical_tokens_started(nodes)()
+    def _lexical_tokens(self, nodes: list[ClauseNode], in_app: bool) -> dict[str, str]:
+        return self._lexical_tokens_started(nodes, in_app)()
 
-    def _lexical_tokens_started(self, nodes: list[ClauseNode]) -> "_PendingTokens":
+    def _lexical_tokens_started(self, nodes: list[ClauseNode], in_app: bool) -> "_PendingTokens":
         """Segmented tokens by node id, computed in the workers (the caller goes on meanwhile); the
-        registry's reused for texts it holds already (segmentation is not free)."""
+        registry's reused for texts it holds already (segmentation is not free). `in_app`: readers
+        run meanwhile (a commit lock), so the workers yield to questions."""
         hashes = {n.node_id: n.text_hash for n in nodes}
         known = self.registry.tokens_by_hash(list(set(hashes.values())))
         todo = list({h: n.embed_text for n in nodes if (h := hashes[n.node_id]) not in known}.items())
         return _PendingTokens(hashes, known, [h for h, _ in todo],
-                              self._segmenters.submit(lexical_token_text, [t for _, t in todo]))
+                              self._segmenters.submit(lexical_token_text, [t for _, t in todo],
+                                                      BACKGROUND_NICENESS if in_app else 0))
 
     def _ensure_vectors(self, items: list[tuple[str, str]], progress: Progress | None, label: str) -> int:
         """Embed texts whose hash is not cached yet, in batches; returns how many were computed."""

@@ -89,6 +89,8 @@ def test_pool_workers_run_at_the_asking_threads_niceness():
         assert seen["low"] == {max(base, 10)}
         # asked again from a thread at the process's own niceness: new workers, not the niced ones
         assert set(pool.map(worker_niceness, texts)) == {base}
+        # the app's ingest asks for nice 10 whatever its thread's (questions first)
+        assert set(pool.map(worker_niceness, texts, niceness=10)) == {max(base, 10)}
     finally:
         pool.close()
 
