@@ -4,6 +4,7 @@ the browser, per user). Pure functions, fast. Every text here is SYNTHETIC (a ma
 from __future__ import annotations
 
 import html
+import json
 import re
 from urllib.parse import parse_qs
 
@@ -134,11 +135,18 @@ def test_a_conversation_comes_back_as_it_was_shown_and_per_user():
 
 def test_the_store_is_bounded_and_what_comes_back_from_the_browser_is_checked():
     stored = conversations.EMPTY
-    for i in range(conversations.MAX_CONVERSATIONS + 5):
-        stored = conversations.save(stored, "", f"c{i}", [live_turn(f"Câu {i}")] * (conversations.MAX_TURNS + 3))
+    for i in range(conversations.MAX_CONVERSATIONS + 5):  # short conversations: the count is the bound
+        stored = conversations.save(stored, "", f"c{i}", [live_turn(f"Câu {i}")])
     convs = conversations.conversations(stored, "")
     assert len(convs) == conversations.MAX_CONVERSATIONS and convs[0]["id"] == f"c{conversations.MAX_CONVERSATIONS + 4}"
-    assert len(convs[0]["turns"]) == conversations.MAX_TURNS
+    long = conversations.save(stored, "", "dai", [live_turn("Câu")] * (conversations.MAX_TURNS + 3))
+    assert len(conversations.find(long, "", "dai")["turns"]) == conversations.MAX_TURNS
+    # long answers: the oldest conversations go until the value fits under the server's request cap
+    big = conversations.EMPTY
+    for i in range(12):
+        big = conversations.save(big, "", f"b{i}", [live_turn(f"Câu dài {i} " + "ệ" * 12_000)] * 5)
+    assert len(json.dumps(big, ensure_ascii=False).encode("utf-8")) <= conversations.MAX_STORED_BYTES
+    assert 1 < len(conversations.conversations(big, "")) < 12 and conversations.conversations(big, "")[0]["id"] == "b11"
     for junk in (None, "x", [], {"v": 99, "users": {}}, {"v": 1, "users": {"": "x"}},
                  {"v": 1, "users": {"": [{"id": "a", "turns": [None, "x", {"question": 1}, {"question": "q"}]}]}}):
         assert conversations.turns_of(conversations.find(junk, "", "a"), 100) == []
@@ -186,7 +194,7 @@ def test_what_another_tab_stored_is_read_back_or_refused():
                  _sealed_as_the_browser_does(stored, "another secret"),  # sealed with another key
                  _sealed_as_the_browser_does({"v": 99, "users": {}}, conversations.SECRET),  # another format
                  _sealed_as_the_browser_does(["x"], conversations.SECRET),
-                 "a:" + "A" * (conversations.MAX_STORED_CHARS * 2)):  # too long to be ours
+                 "a:" + "A" * (conversations.MAX_STORED_BYTES * 2)):  # too long to be ours
         assert conversations.from_browser_storage(junk, conversations.SECRET) is None, str(junk)[:40]
 
 

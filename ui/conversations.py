@@ -27,9 +27,11 @@ MAX_TURNS = 30  # per conversation; the oldest go first
 MAX_CITATIONS = 30
 MAX_TEXT = 20_000  # characters of an answer, or of a quote
 MAX_FIELD = 500  # a citation, a title, a date…
-# The whole value, as JSON: Gradio sends it up with each save and stores it encrypted (base64, about 4/3
-# of this) in localStorage, which browsers cap near 5 MB per site; the oldest conversations go first.
-MAX_STORED_CHARS = 1_500_000
+# The whole value, as UTF-8 JSON: the page sends it up with every event that reads it, and the event
+# that takes another tab's value (adopt_stored) sends it beside that value sealed (base64: about 4/3
+# of it), all under the server's request cap (KB_MAX_REQUEST_KB, 1 MB by default): 400 KB + 540 KB
+# fit. Browsers cap localStorage near 5 MB per site. The oldest conversations go first.
+MAX_STORED_BYTES = 400_000
 EMPTY = {"v": VERSION, "users": {}}
 SECRET = "kb-hoi-dap-v1"  # gr.BrowserState's: it only keeps the stored text unreadable at a glance (ui.app)
 _CITATION_FIELDS = ("document", "article", "clause", "point", "citation", "node_id", "status", "role", "article_title")
@@ -146,7 +148,7 @@ def save(value, user: str, conv_id: str, turns: list[dict], now: dt.datetime | N
                           "turns": records})
     users[user] = others[:MAX_CONVERSATIONS]
     value = {"v": VERSION, "users": users}
-    while len(users[user]) > 1 and len(json.dumps(value, ensure_ascii=False)) > MAX_STORED_CHARS:
+    while len(users[user]) > 1 and len(json.dumps(value, ensure_ascii=False).encode("utf-8")) > MAX_STORED_BYTES:
         users[user] = users[user][:-1]
     return value
 
@@ -157,7 +159,7 @@ def from_browser_storage(raw, secret: str) -> dict | None:
     AES.encrypt(json, SHA-256 hex of the secret): OpenSSL's "Salted__" form, whose key and iv come
     from that passphrase and the salt by EVP_BytesToKey (MD5, one round). Untrusted like any input:
     bounded, and read only through `conversations` like the value the page loaded with."""
-    if not isinstance(raw, str) or len(raw) > MAX_STORED_CHARS * 2 or ":" not in raw:
+    if not isinstance(raw, str) or len(raw) > MAX_STORED_BYTES * 2 or ":" not in raw:
         return None
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
