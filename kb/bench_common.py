@@ -64,6 +64,12 @@ def run_kb_child(home: Path, *args) -> tuple[float, int, str]:
     return dt, int(m.group(1)) // 1024 if m else -1, proc.stdout
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without any KB_, CHROMA_ or OPENAI_ setting: a child `kb` configured
+    only by what its caller adds (a developer's own settings never leak into a benchmark or a test)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+
+
 def start_kb_serve(home: Path, port: int, env: dict, log: Path, *, workers: int = 0,
                    timeout: float = 300.0) -> subprocess.Popen:
     """`kb serve` on 127.0.0.1:port in a child (stdout and stderr to `log`), returned once it answers

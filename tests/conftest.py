@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kb.bench_common import clean_env
 from kb.workers import free_port, stop_process  # noqa: F401 - free_port is shared with the tests from here
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def _isolated_env(monkeypatch, tmp_path):
 
 def run_kb(*args, home: Path, env: dict | None = None, check: bool = False, timeout: int = 1800):
     """Run the real `kb` CLI in a subprocess with an isolated home."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+    full_env = clean_env()
     full_env.update(env or {})
     proc = subprocess.run([sys.executable, "-m", "kb.cli", "--home", str(home), *args], cwd=REPO,
                           env=full_env, capture_output=True, text=True, timeout=timeout)
@@ -213,7 +214,7 @@ def ui_server(home_32_1, tmp_path_factory):
     home = root / "home"
     shutil.copytree(home_32_1, home)
     users = write_users_file(root / "users.toml")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+    env = clean_env()
     env.update(KB_USERS_FILE=str(users), GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False")
     log = root / "serve.log"
     proc, url = serve_for_test(home, env, log)

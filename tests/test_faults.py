@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.bench_common import start_kb_serve
+from kb.bench_common import clean_env, start_kb_serve
 from kb.workers import stop_process
 
 from conftest import free_port, run_kb
@@ -49,7 +49,7 @@ def start_chroma(path: Path, port: int) -> subprocess.Popen:
 
 
 def start_serve(home: Path, port: int, env: dict, log: Path) -> subprocess.Popen:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))} | env
+    full = clean_env() | env
     try:
         return start_kb_serve(home, port, full, log, timeout=120)
     except RuntimeError as e:

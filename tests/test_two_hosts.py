@@ -9,7 +9,6 @@ budget of guesses (locked on both once it is spent).
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from conftest import UI_ACCOUNTS, free_port, run_kb, write_users_file
-from kb.bench_common import start_kb_serve
+from kb.bench_common import clean_env, start_kb_serve
 from kb.bench_load import _Staff
 from kb.workers import stop_process
 from test_faults import start_chroma
@@ -54,7 +53,7 @@ def test_two_hosts_share_documents_logins_and_the_budget_of_guesses(tmp_path, pg
     env = {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(chroma_port), "KB_EMBEDDING": "fake",
            "KB_REGISTRY_URL": pg_server.create_database(), "KB_BACKGROUND_EMBED": "false",
            "KB_USERS_FILE": str(write_users_file(tmp_path / "users.toml"))}
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))} | env
+    full = clean_env() | env
     run_kb("ingest", str(write_synthetic(tmp_path / "synthetic_demuc.html")), home=tmp_path / "home-a", env=env,
            check=True)
     hosts, urls = [], []

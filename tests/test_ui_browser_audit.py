@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from kb.bench_common import clean_env
 from conftest import REPO, UI_ACCOUNTS, serve_for_test, stop_process, write_users_file
 from test_ocr_cache import count, counting_tesseract
 from ui.audit import read_jsonl
@@ -34,7 +35,7 @@ TIMEOUT_MS = 60_000
 def empty_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("ui-audit")
     home, users = root / "home", write_users_file(root / "users.toml")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+    env = clean_env()
     env.update(KB_USERS_FILE=str(users), KB_EMBEDDING="fake", GRADIO_ANALYTICS_ENABLED="False",
                ANONYMIZED_TELEMETRY="False")
     calls = None

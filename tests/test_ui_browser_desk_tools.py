@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from kb.bench_common import clean_env
 from conftest import DEMUC_32_1, REPO, SEED_DIR, require_shared, run_kb, serve_for_test, stop_process
 from test_ui_browser import TIMEOUT_MS, choose, field
 
@@ -36,7 +37,7 @@ def desk_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("desk-ui")
     home = root / "home"
     run_kb("ingest", "--no-embed", str(DEMUC_32_1), str(SEED_DIR), home=home, check=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))}
+    env = clean_env()
     env.update(GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False", KB_BACKGROUND_EMBED="0")
     proc, url = serve_for_test(home, env, root / "serve.log")
     yield url

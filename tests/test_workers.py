@@ -9,7 +9,6 @@ registry, the lexical index on disk and Chroma agree afterwards.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import threading
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.bench_common import start_kb_serve
+from kb.bench_common import clean_env, start_kb_serve
 
 from conftest import UI_ACCOUNTS, free_port, run_kb, write_users_file
 from kb.workers import stop_process
@@ -31,7 +30,7 @@ OK = "Nạp xong:</b> 1 văn bản"
 
 
 def _serve_workers(home: Path, port: int, env: dict, log: Path) -> subprocess.Popen:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "CHROMA_", "OPENAI_"))} | env
+    full = clean_env() | env
     try:
         return start_kb_serve(home, port, full, log, workers=2, timeout=180)
     except RuntimeError as e:

@@ -157,16 +157,16 @@ class DeskIndex:
 
     def stale(self) -> tuple[list[str], list[str]]:
         """(documents to read, documents to forget)."""
-        todo, gone, _ = self._stale()
+        todo, gone, _ = self._stale(rules_version())
         return todo, gone
 
-    def _stale(self) -> tuple[list[str], list[str], dict[str, str]]:
+    def _stale(self, rules: str) -> tuple[list[str], list[str], dict[str, str]]:
         """stale(), with the signatures it compared: the ones recorded for what is read next. Taken
         before the reading, a document stored again while it is read keeps an older signature than
         its rows and is read again at the next refresh (taken after, it would never be)."""
         version = self.db.execute("SELECT v FROM meta WHERE k='rules'").fetchone()
         have = dict(self.db.execute("SELECT key, signature FROM docs").fetchall())
-        if version is None or version[0] != rules_version():
+        if version is None or version[0] != rules:
             have = {k: "" for k in have}
         now = self._signatures()
         return [k for k, s in now.items() if have.get(k) != s], [k for k in have if k not in now], now
@@ -183,7 +183,7 @@ class DeskIndex:
         forget those removed. Returns the number of documents read."""
         version = rules_version()
         self._claim_if_new(version)
-        todo, gone, signatures = self._stale()
+        todo, gone, signatures = self._stale(version)  # the rules' hash: read from their files once
         if gone:
             self._forget(gone)
         if not todo:
