@@ -849,7 +849,7 @@ def build_app(settings: Settings, kb: KnowledgeService) -> gr.Blocks:
                                                        api_name="ui_clear_list", **READ)
         # the last conversation back after a reload (once the page has its documents and login: the load
         # comes first), then the question a ?q=… link carries, if any
-        loaded.then(app.restore_chat, [history, session], [chat, turns, conv, conv_list], api_name="ui_restore_chat",
+        loaded.then(app.restore_chat, [history, turns, session], [chat, turns, conv, conv_list], api_name="ui_restore_chat",
                   **READ).then(app.ask_link, [as_of, mode, doc_filter, turns, session], [chat, turns, question],
                                api_name="ui_ask_link", show_progress="hidden", **READ).then(
             api_name="ui_save_link", **save_io)

@@ -27,14 +27,16 @@ class ConversationActions:
     def _list(self, stored, key: str, current: str) -> str:
         return conversations.render_list(conversations.conversations(stored, key), current)
 
-    def restore_chat(self, stored, session, request: gr.Request):
+    def restore_chat(self, stored, turns, session, request: gr.Request):
         """On load: the latest conversation of this user back on the page, unless the address asks a
-        question (?q=…), which starts a new one."""
+        question (?q=…), which starts a new one. A question asked before this step ran (a reader quicker
+        than a loaded server, or an error answered at once) stays: the page is only ever filled here,
+        never emptied, so nothing typed is lost to a late restore."""
         key = self._reader_key(session, request)
         convs = conversations.conversations(stored, key)
         asked = _link_question(request)
-        if asked or not convs:
-            return chat_view.render_chat([]), [], "", self._list(stored, key, "")
+        if turns or asked or not convs:
+            return gr.skip(), gr.skip(), gr.skip(), self._list(stored, key, "")
         turns = conversations.turns_of(convs[0], self.settings.max_question_chars)
         return chat_view.render_chat(turns), turns, convs[0]["id"], self._list(stored, key, convs[0]["id"])
 
