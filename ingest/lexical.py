@@ -1,7 +1,8 @@
-"""Lexical index: BM25 (bm25s) over NFC-normalised, Vietnamese word-segmented text (pyvi).
+"""Lexical index: BM25 over NFC-normalised, Vietnamese word-segmented text (pyvi), by segments.
 
-Segmented tokens are computed once per node and kept in the registry, so rebuilding the index
-(after every ingest, or when it lags the registry's generation) costs seconds, not minutes.
+Segmented tokens are computed once per node and kept in the registry. An ingest adds a segment of the
+nodes it changed and marks those it replaced (`LexicalIndex.update`); a whole rebuild (a new home, a
+change of most of the base) streams every node once.
 
 A second, folded index (no diacritics, lower case: "trách_nhiệm" -> "trach_nhiem") serves questions
 typed without diacritics ("trach nhiem cua ubnd tinh"), which segment badly and match nothing
@@ -14,12 +15,13 @@ import math
 import os
 import re
 import shutil
-from itertools import chain, islice
+import time
 from pathlib import Path
 
 import numpy as np
 
 from core.vocab import fold, nfc, spell_out
+from ingest.lexical_segments import Segment
 from ingest.segment import segment
 
 _TOKEN_RE = re.compile(r"[\w]+", re.UNICODE)
@@ -77,14 +79,11 @@ def folded_query_tokens(text: str) -> list[str]:
 
 
 _K1, _B = 1.2, 0.75
-_BATCH = 4096  # registry rows per step of the build: bounds the Python objects alive at once
-_CHUNK = 1 << 20  # postings scored per numpy step: bounds the float64 temporaries
-
-
-def _batches(rows, n: int):
-    it = iter(rows)
-    while batch := list(islice(it, n)):
-        yield batch
+_FORMAT = 2
+MAX_SEGMENTS = 8  # more: the segments after the first (the large base) are merged into one
+MAX_DELETED_SHARE = 0.25  # more of all stored positions removed: every segment merged into one
+REBUILD_SHARE = 0.5  # a change touching more nodes than this share of the base: rebuilt from the registry
+_GRACE_S = 600.0  # an unreferenced segment directory younger than this may be one a merge is writing
 
 
 def _idf(df: int, n_docs: int) -> float:
@@ -92,161 +91,231 @@ def _idf(df: int, n_docs: int) -> float:
     return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
-class _Postings:
-    """The (node, term, term frequency) triples of one index, gathered batch by batch.
-
-    bm25s.BM25.index wants every node's token list at once (3.4 GiB of Python strings for the whole
-    Pháp điển); the triples are the index's own nonzeros as int32 arrays, a few hundred MiB. Scores
-    are then computed with bm25s's formulas (lucene idf and tf component, k1 = 1.2, b = 0.75) in the
-    same float order, so the saved index is the one bm25s would have built."""
-
-    def __init__(self):
-        self.docs: list[np.ndarray] = []
-        self.terms: list[np.ndarray] = []
-        self.tfs: list[np.ndarray] = []
-
-    def add(self, docs: np.ndarray, terms: np.ndarray) -> None:
-        """One batch: a node index and a term id per token occurrence (int64)."""
-        pairs, tf = np.unique((docs << 32) | terms, return_counts=True)
-        self.docs.append((pairs >> 32).astype(np.int32))
-        self.terms.append((pairs & 0xFFFFFFFF).astype(np.int32))
-        self.tfs.append(tf.astype(np.int32))
-
-    def bm25(self, vocab: dict[str, int], doc_len: np.ndarray):
-        """A bm25s.BM25 over these postings (n nodes = len(doc_len)), and the df of every term."""
-        import bm25s
-
-        docs, terms, tfs = (np.concatenate(a) for a in (self.docs, self.terms, self.tfs))
-        self.docs = self.terms = self.tfs = []
-        n_docs, n_vocab = len(doc_len), len(vocab)
-        avg_len = doc_len.mean()
-        df = np.bincount(terms, minlength=n_vocab)
-        idf = np.array([_idf(d, n_docs) for d in df.tolist()], dtype=np.float32)
-        data = np.empty(len(terms), dtype=np.float32)
-        for i in range(0, len(terms), _CHUNK):
-            d, t = docs[i : i + _CHUNK], terms[i : i + _CHUNK]
-            tf = tfs[i : i + _CHUNK].astype(np.float64)
-            tfc = tf / (_K1 * ((1 - _B) + _B * doc_len[d] / avg_len) + tf)
-            data[i : i + _CHUNK] = idf[t] * tfc
-        del tfs
-        order = np.argsort(terms, kind="stable")  # column-major; nodes stay ascending within a term
-        indptr = np.zeros(n_vocab + 1, dtype=np.int64)
-        np.cumsum(np.bincount(terms, minlength=n_vocab), out=indptr[1:])
-        del terms
-        scores = {"data": data[order], "indices": docs[order], "indptr": indptr, "num_docs": n_docs}
-        del order, data, docs
-        vocab_dict = dict(vocab)
-        vocab_dict.setdefault("", n_vocab)  # bm25s adds the empty token; queries never use it
-        index = bm25s.BM25(k1=_K1, b=_B)
-        index.scores, index.vocab_dict = scores, vocab_dict
-        index.unique_token_ids_set = set(vocab_dict.values())
-        index.nonoccurrence_array = None
-        return index, dict(zip(vocab, df.tolist()))
-
-
 class LexicalIndex:
-    """A bm25s index over registry nodes, stamped with the registry generation it matches."""
+    """BM25 over the registry's nodes, as segments (ingest.lexical_segments) plus removal marks,
+    stamped with the registry generation it matches.
+
+    Scores are computed per question from the live statistics (node count, average length, document
+    frequencies) with bm25s's formulas (lucene idf, k1 = 1.2, b = 0.75) in its float order, so they
+    equal to the bit what one bm25s index built from the live nodes gives, however many segments hold
+    them (tests/test_lexical_segments.py). An ingest adds one segment of the nodes it changed and marks
+    the ones it replaced or removed (`update`); nothing else is rescored or rewritten.
+
+    On disk: `manifest.json` (generation, segments in order, removed positions of each), written last
+    and atomically, and one directory per segment. A reader loads whatever manifest is current."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.bm25 = None
-        self.node_ids: list[str] = []
+        self.segments: list[Segment] = []
+        self.live: list[np.ndarray] = []  # per segment: which of its nodes are current
+        self.node_ids: list[str] = []  # every position of every segment, removed ones included
         self.generation = -1
-        self.df: dict[str, int] | None = None  # None: not loaded, or an index written before df existed
-        self.bm25_folded = None
+        self.df: dict[str, int] | None = None  # None: nothing loaded
         self.df_folded: dict[str, int] | None = None
+        self.n_live = 0
+        self._offsets: list[int] = []
+        self._norms: list[np.ndarray] = []  # per segment: k1 * ((1 - b) + b * length / average length)
+        self._removed = np.zeros(0, dtype=np.int64)  # positions whose scores are zeroed
+
+    # ---- reading
+    @property
+    def has_folded(self) -> bool:
+        return self.n_live > 0
+
+    @staticmethod
+    def _read_manifest(path: Path) -> dict | None:
+        try:
+            manifest = json.loads((path / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return manifest if isinstance(manifest, dict) and manifest.get("format") == _FORMAT else None
 
     @staticmethod
     def stored_nodes(path: Path) -> int:
-        """How many nodes the index written at `path` holds (0 when there is none or it is unreadable)."""
-        try:
-            return len(json.loads((path / "meta.json").read_text()).get("node_ids") or ())
-        except (OSError, ValueError, AttributeError):
-            return 0
+        """How many current nodes the index written at `path` holds (0 when there is none or it is unreadable)."""
+        manifest = LexicalIndex._read_manifest(path)
+        return int(manifest.get("live") or 0) if manifest else 0
 
     def load(self) -> bool:
-        meta = self.path / "meta.json"
-        if not meta.is_file():
-            return False
-        import bm25s
+        """The index the current manifest describes; False when there is none (or one of an older
+        format, which is rebuilt). A merge may remove segments between reading the manifest and
+        opening them: read again."""
+        for _ in range(5):
+            manifest = self._read_manifest(self.path)
+            if manifest is None:
+                return False
+            try:
+                segments = [Segment.load(self.path, s["name"]) for s in manifest["segments"]]
+            except FileNotFoundError:
+                time.sleep(0.05)
+                continue
+            self._install(segments, [s.get("removed") or [] for s in manifest["segments"]], manifest["generation"])
+            return True
+        return False
 
-        info = json.loads(meta.read_text())
-        has_index = (self.path / "bm25").is_dir()  # an empty corpus writes no bm25 files
-        # Memory-mapped: a query touches only its terms' postings, and processes serving the same home
-        # share the pages instead of each holding a copy.
-        self.bm25 = bm25s.BM25.load(str(self.path / "bm25"), mmap=True) if has_index else None
-        has_folded = (self.path / "bm25_folded").is_dir()
-        self.bm25_folded = bm25s.BM25.load(str(self.path / "bm25_folded"), mmap=True) if has_folded else None
-        self.node_ids = info["node_ids"]
-        self.generation = info["generation"]
-        self.df = info.get("df")
-        self.df_folded = info.get("df_folded")
-        if self.df_folded is None and has_index:
-            self.df = None  # written before the folded index existed: rebuild
-        return True
+    def _install(self, segments: list[Segment], removed: list[list[int]], generation: int) -> None:
+        self.segments, self.generation = segments, generation
+        self.live, self._offsets, self.node_ids, dead = [], [], [], []
+        total_len = 0
+        for seg, gone in zip(segments, removed):
+            live = np.ones(len(seg.node_ids), dtype=bool)
+            live[np.asarray(gone, dtype=np.int64)] = False
+            self.live.append(live)
+            self._offsets.append(len(self.node_ids))
+            dead.append(np.asarray(gone, dtype=np.int64) + len(self.node_ids))
+            self.node_ids.extend(seg.node_ids)
+            total_len += int(np.asarray(seg.doc_len)[live].sum())
+        self._removed = np.concatenate(dead) if dead else np.zeros(0, dtype=np.int64)
+        self.n_live = int(sum(int(live.sum()) for live in self.live))
+        # the mean of the live lengths, as numpy's mean of the integer lengths gives it (an exact sum)
+        avg_len = total_len / self.n_live if self.n_live else 1.0
+        self._norms = [_K1 * ((1 - _B) + _B * np.asarray(seg.doc_len) / avg_len) for seg in segments]
+        self.df = self._live_df("accented")
+        self.df_folded = self._live_df("folded")
 
-    def build(self, rows, generation: int) -> None:
-        """rows: iterable of (node_id, space-joined tokens), read as it goes (a cursor over the registry).
-        Written to a temp dir, then swapped in. Both indexes are built from postings gathered batch by
-        batch (see _Postings), so memory follows the index's size, not the corpus's token lists."""
-        ids: list[str] = []
-        accented, folded = _Postings(), _Postings()
-        vocab: dict[str, int] = {}
-        vocab_folded: dict[str, int] = {}
-        fold_of: list[int] = []  # accented term id -> folded term id; each distinct token folded once
-        lengths: list[int] = []
-        for batch in _batches(rows, _BATCH):
-            first = len(ids)
-            ids.extend(node_id for node_id, _ in batch)
-            split = [toks.split() for _, toks in batch]
-            lengths.extend(map(len, split))
-            words = list(chain.from_iterable(split))
-            for w in [w for w in dict.fromkeys(words) if w not in vocab]:  # new terms, in order of appearance
-                vocab[w] = len(vocab)
-                fold_of.append(vocab_folded.setdefault(fold(w), len(vocab_folded)))
-            term_ids = list(map(vocab.__getitem__, words))  # per token, only C-level lookups
-            terms = np.asarray(term_ids, dtype=np.int64)
-            docs = np.repeat(np.arange(first, len(ids), dtype=np.int64), lengths[first:])
-            accented.add(docs, terms)
-            folded.add(docs, np.asarray(fold_of, dtype=np.int64)[terms])
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        bm25 = bm25_folded = None
+    def _live_df(self, which: str) -> dict[str, int]:
         df: dict[str, int] = {}
-        df_folded: dict[str, int] = {}
-        if ids:
-            doc_len = np.asarray(lengths, dtype=np.int64)
-            bm25, df = accented.bm25(vocab, doc_len)
-            bm25.save(str(tmp / "bm25"), show_progress=False)
-            bm25_folded, df_folded = folded.bm25(vocab_folded, doc_len)
-            bm25_folded.save(str(tmp / "bm25_folded"), show_progress=False)
-        (tmp / "meta.json").write_text(json.dumps({"generation": generation, "node_ids": ids, "df": df,
-                                                   "df_folded": df_folded}))
-        old = self.path.with_name(self.path.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.path.exists():
-            os.replace(self.path, old)
-        os.replace(tmp, self.path)
-        shutil.rmtree(old, ignore_errors=True)
-        self.bm25, self.bm25_folded = bm25, bm25_folded
-        self.node_ids, self.generation, self.df, self.df_folded = ids, generation, df, df_folded
+        for seg, live in zip(self.segments, self.live):
+            cols = getattr(seg, which)
+            counts = cols.df()
+            if not live.all():
+                # the postings of removed nodes, and the term each falls under (its column: found by
+                # bisecting the column starts, not by expanding a term id for every posting)
+                dead = np.flatnonzero(~live[np.asarray(cols.docs)])
+                terms = np.searchsorted(np.asarray(cols.indptr), dead, side="right") - 1
+                counts = counts - np.bincount(terms, minlength=len(cols.terms))
+            for term, n in zip(cols.terms, counts.tolist()):
+                if n:
+                    df[term] = df.get(term, 0) + n
+        return df
+
+    def positions(self) -> dict[str, int]:
+        """Each current node's position in what `scores` returns."""
+        return {seg.node_ids[i]: offset + i for seg, live, offset in zip(self.segments, self.live, self._offsets)
+                for i in np.flatnonzero(live).tolist()}
 
     def scores(self, query_tokens: list[str], folded: bool = False) -> np.ndarray:
-        bm25 = self.bm25_folded if folded else self.bm25
-        if bm25 is None or not self.node_ids:
+        """BM25 of every position (removed ones score 0), summed over the query's tokens in their order
+        (a repeated token counts again), in float32 as bm25s sums."""
+        df = self.df_folded if folded else self.df
+        if not self.n_live or df is None:
             return np.zeros(0, dtype=np.float32)
-        vocab = bm25.vocab_dict
-        toks = [t for t in query_tokens if t in vocab]
-        if not toks:
-            return np.zeros(len(self.node_ids), dtype=np.float32)
-        return bm25.get_scores(toks)
+        toks = [t for t in query_tokens if df.get(t)]
+        scores = np.zeros(len(self.node_ids), dtype=np.float32)
+        parts_of: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for term in toks:
+            parts = parts_of.get(term)
+            if parts is None:
+                idf = np.float64(np.float32(_idf(df[term], self.n_live)))
+                parts = parts_of[term] = []
+                for seg, offset, norm in zip(self.segments, self._offsets, self._norms):
+                    found = (seg.folded if folded else seg.accented).postings(term)
+                    if found is None or not len(found[0]):
+                        continue
+                    docs = np.asarray(found[0], dtype=np.int64)
+                    tf = found[1].astype(np.float64)
+                    parts.append((docs + offset, (idf * (tf / (norm[docs] + tf))).astype(np.float32)))
+            for positions, contribution in parts:
+                scores[positions] += contribution
+        if len(self._removed):
+            scores[self._removed] = 0.0
+        return scores
 
     def idf(self, word: str) -> float:
         """Inverse document frequency; a word the corpus never uses weighs the most."""
-        n = max(len(self.node_ids), 1)
-        return float(np.log(1.0 + n / (self.df.get(word, 0) + 0.5)))
+        n = max(self.n_live, 1)
+        return float(np.log(1.0 + n / ((self.df or {}).get(word, 0) + 0.5)))
 
     def idf_folded(self, word: str) -> float:
-        n = max(len(self.node_ids), 1)
+        n = max(self.n_live, 1)
         return float(np.log(1.0 + n / ((self.df_folded or {}).get(word, 0) + 0.5)))
+
+    # ---- writing (the caller holds the lexical lock of the home: one writer at a time)
+    def build(self, rows, generation: int) -> None:
+        """The whole index again, as one segment: rows are (node_id, space-joined tokens[, text hash]),
+        read as they come (a cursor over the registry), gathered as postings batch by batch, so memory
+        follows the index's size, not the corpus's token lists."""
+        self._publish([Segment.build(rows)], [[]], generation)
+
+    def update(self, signatures, rows_of, generation: int) -> str:
+        """Brought to the registry's nodes by difference: `signatures` yields (node_id, text hash) of
+        every node in the registry; `rows_of(ids)` yields (node_id, tokens, text hash) of those.
+        A node whose hash changed is marked removed in its segment and added again in the new one.
+        Returns "unchanged", "updated", or "too_many" (the caller rebuilds from the registry)."""
+        wanted = dict(signatures)
+        held: dict[str, tuple[int, int, str]] = {}
+        for s, (seg, live) in enumerate(zip(self.segments, self.live)):
+            for i in np.flatnonzero(live).tolist():
+                held[seg.node_ids[i]] = (s, i, seg.hashes[i])
+        gone = [(s, i) for nid, (s, i, h) in held.items() if wanted.get(nid) != h]
+        added = [nid for nid, h in wanted.items() if (had := held.get(nid)) is None or had[2] != h]
+        if len(added) + len(gone) > REBUILD_SHARE * max(len(wanted), len(held), 1) and len(added) > _GRACE_NODES:
+            return "too_many"
+        removed = [np.flatnonzero(~live).tolist() for live in self.live]
+        for s, i in gone:
+            removed[s].append(i)
+        segments = list(self.segments)
+        if added:
+            segments.append(Segment.build(rows_of(added)))
+            removed.append([])
+        if not added and not gone and generation == self.generation:
+            return "unchanged"
+        segments, removed = _merged_if_due(segments, removed)
+        self._publish(segments, removed, generation)
+        return "updated"
+
+    def _publish(self, segments: list[Segment], removed: list[list[int]], generation: int) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        for seg in segments:
+            if not (self.path / seg.name).is_dir():
+                seg.save(self.path)
+        live = sum(len(seg.node_ids) - len(set(r)) for seg, r in zip(segments, removed))
+        manifest = {"format": _FORMAT, "generation": generation, "live": live,
+                    "segments": [{"name": seg.name, "removed": sorted(set(r))} for seg, r in zip(segments, removed)]}
+        tmp = self.path / "manifest.json.tmp"
+        tmp.write_text(json.dumps(manifest))
+        os.replace(tmp, self.path / "manifest.json")
+        self._collect_garbage({seg.name for seg in segments})
+        # a segment built here is read back mapped from its files (the arrays built are let go); one
+        # already mapped stays as it is
+        mapped = {seg.name for seg in self.segments}
+        self._install([seg if seg.name in mapped else Segment.load(self.path, seg.name) for seg in segments],
+                      [sorted(set(r)) for r in removed], generation)
+
+    def _collect_garbage(self, kept: set[str]) -> None:
+        """Segments no manifest names any more, and the files of the index's earlier format. A reader
+        that mapped a removed segment keeps reading it (the file lives until unmapped)."""
+        now = time.time()
+        for entry in self.path.iterdir():
+            name = entry.name
+            if name in kept or name == "manifest.json":
+                continue
+            if name in ("bm25", "bm25_folded", "meta.json"):  # the single-index format before segments
+                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+            elif name.startswith("seg-") or (name.startswith(".seg-") and now - entry.stat().st_mtime > _GRACE_S):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+_GRACE_NODES = 2000  # below this many new nodes, a segment is cheaper than a rebuild whatever the share
+
+
+def _merged_if_due(segments: list[Segment], removed: list[list[int]]) -> tuple[list[Segment], list[list[int]]]:
+    """Tiered merging, as search engines do: many small segments become one (the large first one
+    stays); when a quarter of all positions are removed ones, everything becomes one segment."""
+    total = sum(len(s.node_ids) for s in segments)
+    dead = sum(len(set(r)) for r in removed)
+    if total and dead > MAX_DELETED_SHARE * total:
+        parts = list(range(len(segments)))
+    elif len(segments) > MAX_SEGMENTS:
+        parts = list(range(1, len(segments)))
+    else:
+        return segments, removed
+
+    def mask(k: int) -> np.ndarray:
+        live = np.ones(len(segments[k].node_ids), dtype=bool)
+        live[np.asarray(sorted(set(removed[k])), dtype=np.int64)] = False
+        return live
+
+    merged = Segment.merged([(segments[k], mask(k)) for k in parts])
+    keep = [k for k in range(len(segments)) if k not in parts]
+    return [segments[k] for k in keep] + [merged], [removed[k] for k in keep] + [[]]

@@ -514,8 +514,19 @@ class Registry:
         return [unit_from_data(json.loads(r[0])) for r in rows]
 
     def lexical_rows(self):
-        """(node_id, space-joined tokens) of every node, in a stable order: what the BM25 index is built from."""
-        return self.db.stream("SELECT node_id, lex_tokens FROM nodes ORDER BY doc_key, ord")
+        """(node_id, space-joined tokens, text hash) of every node, in a stable order: what the BM25
+        index is built from."""
+        return self.db.stream("SELECT node_id, lex_tokens, text_hash FROM nodes ORDER BY doc_key, ord")
+
+    def lexical_signatures(self):
+        """(node_id, text hash) of every node: what the lexical index is brought up to date against
+        (the tokens are a function of the hashed text)."""
+        return self.db.stream("SELECT node_id, text_hash FROM nodes")
+
+    def lexical_rows_of(self, ids: list[str]):
+        """(node_id, tokens, text hash) of these nodes (those still stored)."""
+        for chunk, q in _in_chunks(ids):
+            yield from self.db.execute(f"SELECT node_id, lex_tokens, text_hash FROM nodes WHERE node_id IN ({q})", chunk)
 
     def nodes_by_id(self, ids: list[str]) -> dict[str, NodeRow]:
         out = {}
@@ -606,13 +617,27 @@ class Registry:
             "SELECT n.node_id, n.text_hash FROM nodes n LEFT JOIN dense_state d ON d.node_id=n.node_id "
             "WHERE d.node_id IS NULL OR d.text_hash != n.text_hash ORDER BY n.doc_key, n.ord"
         ).fetchall()
-        stale = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT d.node_id FROM dense_state d LEFT JOIN nodes n ON n.node_id=d.node_id WHERE n.node_id IS NULL"
-            )
-        ]
-        return missing, stale
+        return missing, self.dense_stale()
+
+    def dense_stale(self) -> list[str]:
+        """Ids Chroma holds that the registry no longer has."""
+        return [r[0] for r in self.db.execute(
+            "SELECT d.node_id FROM dense_state d LEFT JOIN nodes n ON n.node_id=d.node_id WHERE n.node_id IS NULL")]
+
+    def dense_missing_count(self) -> int:
+        """How many nodes Chroma lacks (or holds stale), without listing them."""
+        return int(self.db.execute(
+            "SELECT COUNT(*) FROM nodes n LEFT JOIN dense_state d ON d.node_id=n.node_id "
+            "WHERE d.node_id IS NULL OR d.text_hash != n.text_hash").fetchone()[0])
+
+    def dense_ready(self, model: str) -> list[tuple[str, str]]:
+        """Of the nodes Chroma lacks (or holds stale), those whose vector `model` already computed:
+        what a sync that computes nothing can upsert (one query; the others' rows are never read)."""
+        return self.db.execute(
+            "SELECT n.node_id, n.text_hash FROM nodes n LEFT JOIN dense_state d ON d.node_id=n.node_id "
+            "JOIN embed_cache e ON e.model=? AND e.text_hash=n.text_hash "
+            "WHERE d.node_id IS NULL OR d.text_hash != n.text_hash ORDER BY n.doc_key, n.ord", (model,)
+        ).fetchall()
 
     def pending_dense(self) -> list[tuple[str, str, str, str]]:
         """(node_id, text_hash, doc_key, source_path) of every node Chroma lacks (or holds stale)."""

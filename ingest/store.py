@@ -284,9 +284,9 @@ class KnowledgeStore:
         so a search running in another thread keeps a consistent index."""
         gen = self.registry.generation()
         cur = self._lexical
-        if cur is not None and cur.generation == gen and cur.df is not None:
+        if cur is not None and cur.generation == gen:
             return cur
-        usable = cur is not None and cur.df is not None
+        usable = cur is not None
         if not self._lexical_mutex.acquire(blocking=wait or not usable):
             return cur  # another thread of this process is bringing it up to date
         try:
@@ -294,13 +294,17 @@ class KnowledgeStore:
                 return cur  # another process is rebuilding it
             try:
                 gen = self.registry.generation()
-                if self._lexical is not None and self._lexical.generation == gen and self._lexical.df is not None:
+                if self._lexical is not None and self._lexical.generation == gen:
                     return self._lexical
                 fresh = LexicalIndex(self.settings.lexical_path)
-                fresh.load()
-                if fresh.generation != gen or fresh.df is None:
+                loaded = fresh.load()
+                if fresh.generation != gen:
                     try:
-                        fresh.build(self.registry.lexical_rows(), gen)
+                        # by difference with the registry: a segment of what changed (seconds on the
+                        # whole Pháp điển); the whole index again when there is none or most changed
+                        if not loaded or fresh.update(self.registry.lexical_signatures(),
+                                                      self.registry.lexical_rows_of, gen) == "too_many":
+                            fresh.build(self.registry.lexical_rows(), gen)
                     except OSError as exc:
                         if not (is_disk_full(exc) and usable):
                             raise
@@ -928,18 +932,25 @@ class KnowledgeStore:
                    priority: bool = False, record: bool = False) -> int:
         """Bring Chroma in step with the registry. Returns how many nodes still lack a vector.
         `priority`: catalogue first, then by use (embed_order); `record`: publish progress and rate."""
-        missing, stale = self.registry.dense_diff()
+        model = self.dense.model_id
+        if compute:
+            missing, stale = self.registry.dense_diff()
+            n_missing = len(missing)
+        else:
+            # computing nothing (`kb ingest --no-embed`, a swap under the commit lock): only nodes whose
+            # vector is cached can be upserted; the others are counted, not listed (205k of them in a
+            # base not yet embedded)
+            stale, n_missing = self.registry.dense_stale(), self.registry.dense_missing_count()
         if stale:
             self.dense.delete(stale)
             self.registry.mark_dense([], stale)
-        if not missing:
+        if not n_missing:
             if record:
                 self._record_embed_progress(0, 0.0, 0)
             return 0
         if priority:
             missing = self.embed_order()
-        missing_now = missing[:limit]
-        model = self.dense.model_id
+        missing_now = (missing if compute else self.registry.dense_ready(model))[:limit]
         done = 0
         for i in range(0, len(missing_now), 256 if not record else 64):
             t0 = time.perf_counter()
@@ -954,10 +965,10 @@ class KnowledgeStore:
             done += len(ready)
             if record:
                 self._record_embed_progress(len(ready) if compute else 0, time.perf_counter() - t0,
-                                            len(missing) - done)
+                                            n_missing - done)
             if progress:
-                progress(min(1.0, (i + len(chunk)) / len(missing_now)), f"Chroma: {done}/{len(missing)}")
-        return len(missing) - done
+                progress(min(1.0, (i + len(chunk)) / len(missing_now)), f"Chroma: {done}/{n_missing}")
+        return n_missing - done
 
     def remove(self, key: str) -> bool:
         with self._write_errors(f"việc gỡ {key}"):

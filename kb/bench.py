@@ -104,6 +104,10 @@ def run_bench(args, settings: Settings) -> int:
         from kb.bench_hosts import run_two_hosts_bench  # PostgreSQL, `chroma run` and two `kb serve` homes
 
         write_section(out, "Two hosts", run_two_hosts_bench(bench_section))
+    elif args.what == "lexical-segments":
+        from kb.bench_segments import run_lexical_segments_bench  # needs .kb-bench/phapdien-all
+
+        write_section(out, "Lexical segments", run_lexical_segments_bench(bench_section))
     elif args.what == "chroma-outage":
         from kb.bench_load import run_outage_bench  # stops and restarts a `chroma run` server under load
 

@@ -238,8 +238,8 @@ def cmd_copy_registry(args, settings) -> int:
 def cmd_remove(args, settings) -> int:
     kb = _kb(settings)
     key = args.number.strip()
-    keys = {d.key: d for d in kb.documents() if d.ready}
-    match = next((k for k in keys if k in (key, key.upper(), key.lower())), None)
+    keys = kb.store.registry.keys()  # the stored documents (not their validity: seconds on a large base)
+    match = next((k for k in (key, key.upper(), key.lower()) if k in keys), None)
     if match is None:
         _audit(settings).record("remove", user=_os_user(), outcome="not_found", target=key, client="cli")
         print(f"Không có văn bản {key!r}. Xem danh sách bằng `kb docs`.", file=sys.stderr)
@@ -264,7 +264,8 @@ def cmd_correct(args, settings) -> int:
 
     kb = _kb(settings)
     key = args.key.strip()
-    match = next((d.key for d in kb.documents() if d.ready and d.key in (key, key.upper(), key.lower())), key)
+    stored = kb.store.registry.keys()
+    match = next((k for k in (key, key.upper(), key.lower()) if k in stored), key)
     fix = {k: v for k, v in (("number", args.number), ("type", args.type), ("title", args.title),
                              ("issuer", args.issuer), ("issued_on", args.issued_on),
                              ("effective_from", args.effective_from), ("status", args.status),
@@ -757,10 +758,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="đo hiệu năng (ghi vào docs/BENCHMARKS.md)")
     s.add_argument("what", choices=["ingest", "qa", "qa-rules", "load", "load-workers", "chroma-outage", "embed-server",
                                     "article-vectors", "scale", "desk", "desk-basis", "validity", "ocr-once", "registry", "read",
-                                    "bodies", "two-hosts"],
+                                    "bodies", "two-hosts", "lexical-segments"],
                    help="load: 20 người dùng hỏi qua gradio_client trong 2 phút, có và không có cán bộ đang nạp; "
                         "load-workers: 20 người dùng với `kb serve --workers` 1, 2, 4 và một máy chủ Chroma; "
                         "chroma-outage: 20 người dùng trong khi máy chủ Chroma bị dừng rồi khởi động lại; "
+                        "lexical-segments: nạp một văn bản vào toàn bộ pháp điển (một phân đoạn chỉ mục từ vựng, "
+                        "không dựng lại); "
                         "embed-server: tốc độ nhúng tại chỗ và qua máy chủ nhúng tương thích OpenAI (1, 2, 4 tiến trình); "
                         "article-vectors: vectơ theo điều so với theo khoản (chất lượng và chi phí); "
                         "scale: nạp và hỏi trên ≈1 nghìn, ≈10 nghìn và toàn bộ 62 nghìn điều của pháp điển; "

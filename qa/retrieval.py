@@ -126,7 +126,7 @@ class QueryTerms:
         # The legal name of the asker's body ("Sở Y tế" -> "cơ quan chuyên môn thuộc Ủy ban nhân dân
         # cấp tỉnh") is searched for too; coverage still measures the question's own words.
         extra = q.legal_name
-        if q.unaccented and lex.bm25_folded is not None:
+        if q.unaccented and lex.has_folded:
             tokens = folded_query_tokens(q.search_text)
             more = (folded_query_tokens(extra) if extra else []) + [
                 s for t in tokens for s in sorted(FOLDED_SYNONYMS.get(t, ()))]

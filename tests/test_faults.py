@@ -211,15 +211,15 @@ def test_probe22_index_failure_after_the_commit_is_said_as_stored_and_repairs_it
 
     kb = fake_kb(write_synthetic(tmp_path / "synthetic_demuc.html"))
     kb.store._lexical = None  # a process that has not answered yet: nothing usable to fall back on
-    real_build = LexicalIndex.build
-    monkeypatch.setattr(LexicalIndex, "build", _full_disk)
+    real_publish = LexicalIndex._publish  # where a build or an update writes its files
+    monkeypatch.setattr(LexicalIndex, "_publish", _full_disk)
     new = synthetic_decree(tmp_path / "synthetic_new.txt", number="556/2099/NĐ-CP",
                            clause="Trạm thử nghiệm chăm sóc chim cánh cụt hoàng đế.")
     report = kb.store.ingest([str(new)], commit_lock=nullcontext if with_commit_lock else None)
     assert [o.status for o in report.outcomes] == ["ingested"]
     assert report.index_note == POST_COMMIT_NOTE and "đã lưu" in report.index_note
     assert "556/2099/NĐ-CP" in {d.key for d in kb.documents() if d.ready}
-    monkeypatch.setattr(LexicalIndex, "build", real_build)  # the operator frees space
+    monkeypatch.setattr(LexicalIndex, "_publish", real_publish)  # the operator frees space
     ans = kb.ask("Trạm thử nghiệm chăm sóc chim cánh cụt hoàng đế do ai lập?")
     assert ans.citations and ans.citations[0].citation.endswith("556/2099/NĐ-CP")
     assert kb.store.lexical().generation == kb.store.registry.generation()

@@ -1,5 +1,6 @@
-"""The streamed lexical build (postings gathered batch by batch) gives the index bm25s.BM25.index
-would build from every node's token list at once: same scores to the bit, same df, after a reload too."""
+"""The streamed lexical build (postings gathered batch by batch, scored when asked) gives the scores
+bm25s.BM25.index would from every node's token list at once: same to the bit, same df, after a reload
+too. (Segments, updates and merges: tests/test_lexical_segments.py.)"""
 from __future__ import annotations
 
 import random
@@ -7,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-import ingest.lexical as lexical
+import ingest.lexical_segments as lexical_segments
 from ingest.lexical import LexicalIndex, folded_tokens
 
 SYLLABLES = ["trách", "nhiệm", "thông", "tin", "đối", "ngoại", "ủy", "ban", "nhân", "dân", "tỉnh", "bộ",
@@ -39,8 +40,7 @@ def reference(corpus: list[list[str]]):
 
 @pytest.mark.parametrize("batch", [1, 7, 4096])
 def test_streamed_build_scores_equal_bm25s_in_memory(tmp_path, monkeypatch, batch):
-    monkeypatch.setattr(lexical, "_BATCH", batch)
-    monkeypatch.setattr(lexical, "_CHUNK", 64)  # several scoring steps, as on a large corpus
+    monkeypatch.setattr(lexical_segments, "_BATCH", batch)
     rows = synthetic_rows(300)
     corpus = [t.split() for _, t in rows]
     ref, ref_folded = reference(corpus), reference([folded_tokens(c) for c in corpus])
@@ -70,8 +70,8 @@ def test_streamed_build_scores_equal_bm25s_in_memory(tmp_path, monkeypatch, batc
             df[w] = df.get(w, 0) + 1
     assert built.df == loaded.df == df
     assert built.idf("trách") == loaded.idf("trách") and built.idf_folded("trach") > 0
-    assert set(built.bm25.vocab_dict) == set(ref.vocab_dict)
-    assert set(built.bm25_folded.vocab_dict) == set(ref_folded.vocab_dict)
+    assert set(built.df) == set(ref.vocab_dict) - {""}  # bm25s adds the empty token
+    assert set(built.df_folded) == set(ref_folded.vocab_dict) - {""}
 
 
 def test_streamed_build_of_nothing(tmp_path):
@@ -79,4 +79,4 @@ def test_streamed_build_of_nothing(tmp_path):
     index.build(iter([]), generation=1)
     assert index.node_ids == [] and len(index.scores(["điều"])) == 0
     again = LexicalIndex(tmp_path / "lexical")
-    assert again.load() and again.bm25 is None and again.df == {}
+    assert again.load() and not again.has_folded and again.df == {} and again.n_live == 0

@@ -156,8 +156,11 @@ def _run(tmp_path: Path, home: Path, env: dict, chroma_port: int) -> None:
     assert db.execute("SELECT COUNT(DISTINCT source_path) FROM units WHERE doc_key='504/2099/NĐ-CP'").fetchone()[0] == 1
     nodes = {r[0] for r in db.execute("SELECT node_id FROM nodes")}
     gen = int(db.execute("SELECT v FROM meta WHERE k='generation'").fetchone()[0])
-    lexical = json.loads((home / "lexical" / "meta.json").read_text())
-    assert lexical["generation"] == gen and set(lexical["node_ids"]) == nodes
+    from ingest.lexical import LexicalIndex
+
+    lexical = LexicalIndex(home / "lexical")
+    assert lexical.load() and lexical.generation == gen
+    assert set(lexical.positions()) == nodes
     import chromadb
 
     col = chromadb.HttpClient(host="127.0.0.1", port=chroma_port).get_collection("kb_nodes")
