@@ -81,7 +81,7 @@ def folded_query_tokens(text: str) -> list[str]:
 _K1, _B = 1.2, 0.75
 _FORMAT = 2
 MAX_SEGMENTS = 8  # more: the segments after the first (the large base) are merged into one
-MAX_DELETED_SHARE = 0.25  # more of all stored positions removed: every segment merged into one
+MAX_DELETED_SHARE = 0.25  # more of all stored positions removed: every segment merged into one, beside serving
 REBUILD_SHARE = 0.5  # a change touching more nodes than this share of the base: rebuilt from the registry
 _GRACE_S = 600.0  # an unreferenced segment directory younger than this may be one a merge is writing
 
@@ -260,31 +260,68 @@ class LexicalIndex:
             removed.append([])
         if not added and not gone and generation == self.generation:
             return "unchanged"
-        segments, removed = _merged_if_due(segments, removed)
+        segments, removed = _small_segments_merged(segments, removed)
         self._publish(segments, removed, generation)
         return "updated"
+
+    # ---- the full merge, done beside the serving (ingest.store runs it on a thread of its own)
+    def merge_due(self) -> bool:
+        """More than a quarter of all stored positions are removed ones: every segment is to become one."""
+        total = len(self.node_ids)
+        return bool(total) and len(self._removed) > MAX_DELETED_SHARE * total
+
+    def merged_segment(self) -> Segment:
+        """The live nodes of every segment as one, from their postings, saved but named by no manifest
+        yet (this index is a snapshot: nothing here takes the lexical lock)."""
+        merged = Segment.merged([(seg, live) for seg, live in zip(self.segments, self.live)])
+        self.path.mkdir(parents=True, exist_ok=True)
+        merged.save(self.path)
+        return merged
+
+    def adopt_merge(self, snapshot: "LexicalIndex", merged: Segment) -> bool:
+        """Under the lexical lock, on the index as it now stands: the segments `snapshot` merged replaced
+        by `merged`. What changed since the snapshot is kept: segments added after it stay after the
+        merged one, and nodes removed from the merged segments meanwhile are marked in it. False (and
+        the merged segment dropped) when the segments it merged are no longer the first ones (a rebuild
+        or another merge came first)."""
+        names = [seg.name for seg in snapshot.segments]
+        if [seg.name for seg in self.segments[:len(names)]] != names:
+            shutil.rmtree(self.path / merged.name, ignore_errors=True)
+            return False
+        position = {nid: i for i, nid in enumerate(merged.node_ids)}
+        gone = [position[seg.node_ids[i]]
+                for seg, was, now in zip(snapshot.segments, snapshot.live, self.live[:len(names)])
+                for i in np.flatnonzero(was & ~now).tolist()]
+        kept = range(len(names), len(self.segments))
+        self._publish([merged] + [self.segments[k] for k in kept],
+                      [gone] + [np.flatnonzero(~self.live[k]).tolist() for k in kept], self.generation)
+        return True
 
     def _publish(self, segments: list[Segment], removed: list[list[int]], generation: int) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         for seg in segments:
             if not (self.path / seg.name).is_dir():
                 seg.save(self.path)
+        before = self._read_manifest(self.path) or {}
+        replaced = {seg.name for seg in self.segments} | {entry["name"] for entry in before.get("segments", ())}
         live = sum(len(seg.node_ids) - len(set(r)) for seg, r in zip(segments, removed))
         manifest = {"format": _FORMAT, "generation": generation, "live": live,
                     "segments": [{"name": seg.name, "removed": sorted(set(r))} for seg, r in zip(segments, removed)]}
         tmp = self.path / "manifest.json.tmp"
         tmp.write_text(json.dumps(manifest))
         os.replace(tmp, self.path / "manifest.json")
-        self._collect_garbage({seg.name for seg in segments})
+        self._collect_garbage({seg.name for seg in segments}, replaced)
         # a segment built here is read back mapped from its files (the arrays built are let go); one
         # already mapped stays as it is
         mapped = {seg.name for seg in self.segments}
         self._install([seg if seg.name in mapped else Segment.load(self.path, seg.name) for seg in segments],
                       [sorted(set(r)) for r in removed], generation)
 
-    def _collect_garbage(self, kept: set[str]) -> None:
-        """Segments no manifest names any more, and the files of the index's earlier format. A reader
-        that mapped a removed segment keeps reading it (the file lives until unmapped)."""
+    def _collect_garbage(self, kept: set[str], replaced: set[str]) -> None:
+        """Segments the manifest no longer names, and the files of the index's earlier format. The
+        segments this index held go at once (a reader that mapped one keeps reading it: the file lives
+        until unmapped); any other unnamed one only when it is old, for it may be a merge being written
+        or waiting for the lock."""
         now = time.time()
         for entry in self.path.iterdir():
             name = entry.name
@@ -292,30 +329,23 @@ class LexicalIndex:
                 continue
             if name in ("bm25", "bm25_folded", "meta.json"):  # the single-index format before segments
                 shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
-            elif name.startswith("seg-") or (name.startswith(".seg-") and now - entry.stat().st_mtime > _GRACE_S):
+            elif name in replaced or (name.startswith(("seg-", ".seg-")) and now - entry.stat().st_mtime > _GRACE_S):
                 shutil.rmtree(entry, ignore_errors=True)
 
 
 _GRACE_NODES = 2000  # below this many new nodes, a segment is cheaper than a rebuild whatever the share
 
 
-def _merged_if_due(segments: list[Segment], removed: list[list[int]]) -> tuple[list[Segment], list[list[int]]]:
-    """Tiered merging, as search engines do: many small segments become one (the large first one
-    stays); when a quarter of all positions are removed ones, everything becomes one segment."""
-    total = sum(len(s.node_ids) for s in segments)
-    dead = sum(len(set(r)) for r in removed)
-    if total and dead > MAX_DELETED_SHARE * total:
-        parts = list(range(len(segments)))
-    elif len(segments) > MAX_SEGMENTS:
-        parts = list(range(1, len(segments)))
-    else:
+def _small_segments_merged(segments: list[Segment], removed: list[list[int]]) -> tuple[list[Segment], list[list[int]]]:
+    """Tiered merging, as search engines do: past MAX_SEGMENTS, the segments after the first (the large
+    base) become one. They are small (one ingest's nodes each): milliseconds, done inline."""
+    if len(segments) <= MAX_SEGMENTS:
         return segments, removed
 
-    def mask(k: int) -> np.ndarray:
-        live = np.ones(len(segments[k].node_ids), dtype=bool)
-        live[np.asarray(sorted(set(removed[k])), dtype=np.int64)] = False
-        return live
+    def live(k: int) -> np.ndarray:
+        mask = np.ones(len(segments[k].node_ids), dtype=bool)
+        mask[np.asarray(sorted(set(removed[k])), dtype=np.int64)] = False
+        return mask
 
-    merged = Segment.merged([(segments[k], mask(k)) for k in parts])
-    keep = [k for k in range(len(segments)) if k not in parts]
-    return [segments[k] for k in keep] + [merged], [removed[k] for k in keep] + [[]]
+    merged = Segment.merged([(segments[k], live(k)) for k in range(1, len(segments))])
+    return [segments[0], merged], [removed[0], []]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import re
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -192,10 +194,24 @@ class Db:
         self.engine.dispose()
 
 
+_WAL_SWITCH_S = 60.0  # as long as the busy timeout
+
+
 def _sqlite_connect(dbapi_conn, _record):
     # The driver's own implicit transactions off: SQLAlchemy's "begin" event below starts them.
     dbapi_conn.isolation_level = None
-    dbapi_conn.execute("PRAGMA journal_mode=WAL")
+    # Switching a new file to WAL needs it alone for a moment, and SQLite answers "database is locked"
+    # at once (without its busy handler) to a second process doing the same (`kb serve --workers 2` on
+    # a new home; seen in CI): tried again until the busy timeout, as any other wait on the file.
+    deadline = time.monotonic() + _WAL_SWITCH_S
+    while True:
+        try:
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     dbapi_conn.execute("PRAGMA synchronous=NORMAL")
 
 

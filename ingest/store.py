@@ -224,6 +224,7 @@ class KnowledgeStore:
         self.ocr_cache = OcrCache(settings.ocr_cache_path, max_bytes=settings.ocr_cache_mb * _MB)
         self._lexical: LexicalIndex | None = None
         self._lexical_mutex = threading.Lock()
+        self._lexical_merging = threading.Lock()  # held while a merge of every segment runs (one at a time)
         self._lexical_disk_lock = ProcessLock(settings.home / "locks" / "lexical.lock", "dựng lại chỉ mục từ vựng")
         self.index_note = ""  # a derived index could not be brought in step (disk full, Chroma down)
         self._embed_rate = 0.0  # nodes/s of this process's recent embedding (kb embed, background)
@@ -312,11 +313,42 @@ class KnowledgeStore:
                         self.index_note = disk_full_message(self.settings.home, "chỉ mục từ vựng")
                         return cur
                 self._lexical = fresh
+                if fresh.merge_due():
+                    self._start_lexical_merge()
                 return fresh
             finally:
                 self._lexical_disk_lock.release()
         finally:
             self._lexical_mutex.release()
+
+    def _start_lexical_merge(self) -> None:
+        """Every lexical segment merged into one on a thread of its own (once a quarter of the positions
+        are removed ones): the lock is held only to publish, so ingests and questions go on meanwhile.
+        Not a daemon: `kb ingest` waits for it at exit rather than leave the work to the next process."""
+        if self._lexical_merging.acquire(blocking=False):
+            threading.Thread(target=self._merge_lexical, name="kb-lexical-merge", daemon=False).start()
+
+    def _merge_lexical(self) -> None:
+        try:
+            snapshot = LexicalIndex(self.settings.lexical_path)
+            if not snapshot.load() or not snapshot.merge_due():
+                return
+            merged = snapshot.merged_segment()
+            with self._lexical_mutex:
+                if not self._lexical_disk_lock.acquire(timeout=None):
+                    return
+                try:
+                    current = LexicalIndex(self.settings.lexical_path)
+                    if current.load() and current.adopt_merge(snapshot, merged) and self._lexical is not None \
+                            and self._lexical.generation == current.generation:
+                        self._lexical = current
+                finally:
+                    self._lexical_disk_lock.release()
+        except Exception as exc:  # the index stays as it was (correct, only slower): said in the log
+            print(f"kb: chưa gộp được các phân đoạn chỉ mục từ vựng: {type(exc).__name__}: {exc}", file=sys.stderr,
+                  flush=True)
+        finally:
+            self._lexical_merging.release()
 
     # ---- reading without storing (the UI's preview)
     def _prepare(self, doc: LegalDocument, overrides: dict | None, by: str = "",

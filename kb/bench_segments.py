@@ -150,7 +150,7 @@ def run_lexical_segments_bench(bench_section) -> str:
         f"| `kb remove` of it | {med(removals) if removals else '—'} | "
         f"{round(max(removals), 2) if removals else '—'} | marks only |\n"
         f"| every segment merged into one, from their postings (in process) | {round(merge_s, 1)} | — | "
-        f"what a base with a quarter of its positions removed gets once |\n\n"
+        f"once a quarter of the positions are removed ones, on the store's merge thread (serving goes on) |\n\n"
         "Lexical scoring of 200 ALQAC questions (tokens scored over every node, ms per question):\n\n"
         "| index | segments | median | p95 |\n|---|---|---|---|\n"
         f"| after the rounds (segments and removal marks) | {n_segments} | {med(seg_times)} | {p95(seg_times)} |\n"

@@ -102,17 +102,42 @@ def test_every_change_scores_as_a_full_rebuild(tmp_path, monkeypatch):
     registry.set("new-x", "đất_đai đất đai thuế")
     assert step(index, registry, 6) == "updated"
     assert len(index.segments) == 2 and index.segments[0].name == base
-    # most of the base removed (more than a quarter of all positions): everything merged into one
-    for i in range(0, 200):
+    # most of the base removed (more than a quarter of all positions): a full merge is due, done beside
+    # the serving (ingest.store's merge thread does these steps): a snapshot merged without the lock ...
+    for i in range(0, 190):
         registry.rows.pop(f"node-{i}", None)
-    assert step(index, registry, 7) == "updated"
+    assert step(index, registry, 7) == "updated" and index.merge_due()
+    snapshot = LexicalIndex(index.path)
+    assert snapshot.load()
+    merged = snapshot.merged_segment()
+    # ... while an ingest adds a segment and removes nodes the merge holds ...
+    registry.set("new-y", "ủy ban nhân dân tỉnh báo chí")
+    for i in range(190, 195):
+        del registry.rows[f"node-{i}"]
+    assert step(index, registry, 8) == "updated"
+    # ... then published under the lock: the merged segment first, the later one after it, the nodes
+    # removed meanwhile marked in it
+    current = LexicalIndex(index.path)
+    assert current.load() and current.adopt_merge(snapshot, merged)
+    assert [s.name for s in current.segments] == [merged.name, index.segments[-1].name]
+    assert current.generation == 8 and not current.merge_due()
+    assert_equals_a_rebuild(current, registry)
+    index = LexicalIndex(index.path)
+    assert index.load()
+    assert_equals_a_rebuild(index, registry)
+    # a merge whose segments were replaced meanwhile (a rebuild came first) is dropped
+    stale = index.merged_segment()
+    rebuilt = LexicalIndex(index.path)
+    rebuilt.build(iter([(nid, *v) for nid, v in registry.rows.items()]), generation=8)
+    assert not rebuilt.adopt_merge(index, stale) and not (index.path / stale.name).exists()
+    index = rebuilt
     assert len(index.segments) == 1 and len(index.node_ids) == index.n_live == len(registry.rows)
     # every node gone, then back: an empty index scores nothing, and is filled again
     kept = dict(registry.rows)
     registry.rows.clear()
-    assert step(index, registry, 8) == "updated" and index.n_live == 0 and len(index.scores(["tỉnh"])) == 0
+    assert step(index, registry, 9) == "updated" and index.n_live == 0 and len(index.scores(["tỉnh"])) == 0
     registry.rows.update(kept)
-    assert step(index, registry, 9) == "updated"
+    assert step(index, registry, 10) == "updated"
     # the directory holds the manifest and the segments it names, nothing of the replaced ones
     names = {p.name for p in index.path.iterdir()}
     assert names == {"manifest.json"} | {s.name for s in index.segments}
@@ -144,3 +169,31 @@ def test_a_query_of_unknown_words_scores_zero_everywhere(tmp_path, tokens):
     index.build(iter(rows_with_hashes(synthetic_rows(20))), generation=1)
     got = index.scores(tokens)
     assert len(got) == 20 and not got.any()
+
+
+def test_the_store_merges_beside_ingests_and_keeps_answering(fake_kb, tmp_path, monkeypatch):
+    """Through the store: synthetic decrees ingested one by one add a segment each; removing most of
+    them crosses the removed-share threshold, and the merge thread leaves one segment, the same nodes,
+    the same search results."""
+    import threading
+
+    from test_ingest_hardening import synthetic_decree
+
+    monkeypatch.setattr(lexical, "MAX_SEGMENTS", 50)  # only the full merge is looked at here
+    kb = fake_kb()
+    numbers = [f"{610 + i}/2099/NĐ-CP" for i in range(6)]
+    for i, number in enumerate(numbers):
+        kb.store.ingest([str(synthetic_decree(tmp_path / f"synthetic_{i}.txt", number=number,
+                                              clause=f"Trạm thử nghiệm số {i} chăm sóc chim cánh cụt."))])
+    assert len(kb.store.lexical().segments) == 6
+    for number in numbers[:4]:
+        kb.remove_document(number)
+    for thread in [t for t in threading.enumerate() if t.name == "kb-lexical-merge"]:
+        thread.join(timeout=60)
+    index = kb.store.lexical()
+    assert len(index.segments) == 1 and not index.merge_due()
+    assert set(index.positions()) == {n.node_id for k in numbers[4:] for n in kb.store.registry.nodes_of(k)}
+    answer = kb.ask("Trạm thử nghiệm số 5 chăm sóc chim cánh cụt là ai?")
+    assert answer.citations and answer.citations[0].citation.endswith(numbers[5])
+    on_disk = LexicalIndex(index.path)
+    assert on_disk.load() and [s.name for s in on_disk.segments] == [s.name for s in index.segments]
