@@ -129,3 +129,12 @@ def write_section(out: Path, title: str, text: str) -> None:
     out.write_text(doc, encoding="utf-8")
 
 
+def write_synthetic_decree(path: Path, number: str, subject: str, station: str) -> Path:
+    """A small decree written for a benchmark (synthetic: not law): `station` takes care of `subject`."""
+    path.write_text(
+        f"CHÍNH PHỦ THỬ NGHIỆM\nSố: {number}\nNGHỊ ĐỊNH\nVỀ THỬ NGHIỆM (VĂN BẢN GIẢ ĐỊNH)\n"
+        f"Điều 1. Chăm sóc {subject}\n1. {station} chăm sóc {subject}.\n"
+        f"2. Văn bản giả định dùng cho đo đạc, không phải văn bản pháp luật.\n"
+        f"Điều 2. Báo cáo\n{station} báo cáo hằng quý về {subject}.\n", encoding="utf-8")
+    return path
+

@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from kb.bench_common import BENCH_HOME, clean_env, start_kb_serve
+from kb.bench_common import BENCH_HOME, clean_env, start_kb_serve, write_synthetic_decree
 from kb.bench_load import (THINK_S, _base_home, _chroma_server, _pct, _questions, _Staff, _summary, _users,
                            bench_account)
 from kb.workers import free_port, stop_process
@@ -35,15 +35,11 @@ PROBE_PHASE_CAP_S = 300.0  # … within this time after the users stop
 
 
 def _synthetic_decree(folder: Path, i: int) -> tuple[Path, str, str]:
-    """A small decree written for this benchmark (synthetic: not law), its number and a question only it answers."""
+    """A small synthetic decree, its number and a question only it answers."""
     number = f"{700 + i}/2099/NĐ-CP"
     animal = f"loài chim thử nghiệm số {i} mươi"
-    text = (f"CHÍNH PHỦ THỬ NGHIỆM\nSố: {number}\nNGHỊ ĐỊNH\nVỀ THỬ NGHIỆM TỔNG HỢP (VĂN BẢN GIẢ ĐỊNH)\n"
-            f"Điều 1. Chăm sóc {animal}\n1. Trạm thử nghiệm tổng hợp chăm sóc {animal} ở vườn thú.\n"
-            f"2. Văn bản giả định dùng cho đo đạc, không phải văn bản pháp luật.\n"
-            f"Điều 2. Báo cáo\nTrạm thử nghiệm báo cáo hằng quý về {animal}.\n")
-    path = folder / f"synthetic_bench_decree_{i}.txt"
-    path.write_text(text, encoding="utf-8")
+    path = write_synthetic_decree(folder / f"synthetic_bench_decree_{i}.txt", number, f"{animal} ở vườn thú",
+                                  "Trạm thử nghiệm tổng hợp")
     return path, number, f"Ai chăm sóc {animal} ở vườn thú?"
 
 

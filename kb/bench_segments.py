@@ -12,6 +12,7 @@ Over the home `kb ingest --no-embed` built from every đề mục (.kb-bench/pha
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import statistics
@@ -21,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kb.bench_common import BENCH_HOME, REPO_ROOT, run_kb_child
+from kb.bench_common import BENCH_HOME, REPO_ROOT, run_kb_child, write_synthetic_decree
 
 ROUNDS = 3
 _REBUILD_CHILD = """
@@ -51,15 +52,11 @@ print(json.dumps({"document": node.meta.doc_key if node else "", "segments": len
 
 
 def _synthetic_decree(folder: Path, i: int) -> tuple[Path, str, str]:
-    """A small decree written for this benchmark (synthetic, not law), its number and words only it has."""
+    """A small synthetic decree, its number and words only it has."""
     number = f"{900 + i}/2099/NĐ-CP"
     thing = f"vườn ươm thử nghiệm giả định số {i} kỳ lân"
-    text = (f"CHÍNH PHỦ THỬ NGHIỆM\nSố: {number}\nNGHỊ ĐỊNH\nVỀ THỬ NGHIỆM PHÂN ĐOẠN (VĂN BẢN GIẢ ĐỊNH)\n"
-            f"Điều 1. Chăm sóc {thing}\n1. Trạm thử nghiệm phân đoạn chăm sóc {thing}.\n"
-            f"2. Văn bản giả định dùng cho đo đạc, không phải văn bản pháp luật.\n"
-            f"Điều 2. Báo cáo\nTrạm thử nghiệm báo cáo hằng quý về {thing}.\n")
-    path = folder / f"synthetic_bench_segment_{i}.txt"
-    path.write_text(text, encoding="utf-8")
+    path = write_synthetic_decree(folder / f"synthetic_bench_segment_{i}.txt", number, thing,
+                                  "Trạm thử nghiệm phân đoạn")
     return path, number, f"trạm thử nghiệm phân đoạn chăm sóc {thing}"
 
 
@@ -70,6 +67,8 @@ def _child(code: str, *args: str) -> dict:
 
 def _scoring(home: Path) -> tuple[list[float], list, int]:
     """Lexical scoring time (ms) of 200 ALQAC questions on the index as stored, and the scores."""
+    import numpy as np
+
     from core.settings import load_settings
     from ingest.lexical import LexicalIndex, lexical_words, tokens_from_words
     from kb.bench_common import ALQAC_ARTICLES
@@ -80,6 +79,9 @@ def _scoring(home: Path) -> tuple[list[float], list, int]:
     index.load()
     times, kept = [], []
     positions = index.positions()
+    # each current node's position, in node-id order: a question's scores become one array comparable
+    # across indexes (kept as a digest: 200 dicts of every scored node would cost GiBs and GC pauses)
+    order = np.asarray([positions[nid] for nid in sorted(positions)], dtype=np.int64)
     queries = [tokens_from_words(lexical_words(q)) for q in questions]
     for toks in queries:  # once untimed: the mapped pages read from disk, as a serving process has them
         index.scores(toks)
@@ -87,7 +89,7 @@ def _scoring(home: Path) -> tuple[list[float], list, int]:
         t = time.perf_counter()
         scores = index.scores(toks)
         times.append((time.perf_counter() - t) * 1000)
-        kept.append({nid: float(scores[p]) for nid, p in positions.items() if scores[p]})
+        kept.append(hashlib.sha256(scores[order].tobytes()).hexdigest())
     return times, kept, len(index.segments)
 
 
