@@ -166,8 +166,7 @@ class LexicalIndex:
         self.live, self._offsets, self.node_ids, dead = [], [], [], []
         total_len = 0
         for seg, gone in zip(segments, removed):
-            live = np.ones(len(seg.node_ids), dtype=bool)
-            live[np.asarray(gone, dtype=np.int64)] = False
+            live = _live_mask(seg, gone)
             self.live.append(live)
             self._offsets.append(len(self.node_ids))
             dead.append(np.asarray(gone, dtype=np.int64) + len(self.node_ids))
@@ -317,15 +316,16 @@ class LexicalIndex:
         return True
 
     def _publish(self, segments: list[Segment], removed: list[list[int]], generation: int) -> None:
+        removed = [sorted(set(r)) for r in removed]  # once: for the manifest and for what is installed
         self.path.mkdir(parents=True, exist_ok=True)
         for seg in segments:
             if not (self.path / seg.name).is_dir():
                 seg.save(self.path)
         before = self._read_manifest(self.path) or {}
         replaced = {seg.name for seg in self.segments} | {entry["name"] for entry in before.get("segments", ())}
-        live = sum(len(seg.node_ids) - len(set(r)) for seg, r in zip(segments, removed))
+        live = sum(len(seg.node_ids) - len(r) for seg, r in zip(segments, removed))
         manifest = {"format": _FORMAT, "generation": generation, "live": live,
-                    "segments": [{"name": seg.name, "removed": sorted(set(r))} for seg, r in zip(segments, removed)]}
+                    "segments": [{"name": seg.name, "removed": r} for seg, r in zip(segments, removed)]}
         tmp = self.path / "manifest.json.tmp"
         tmp.write_text(json.dumps(manifest))
         os.replace(tmp, self.path / "manifest.json")
@@ -334,7 +334,7 @@ class LexicalIndex:
         # already mapped stays as it is
         mapped = {seg.name for seg in self.segments}
         self._install([seg if seg.name in mapped else Segment.load(self.path, seg.name) for seg in segments],
-                      [sorted(set(r)) for r in removed], generation)
+                      removed, generation)
 
     def _collect_garbage(self, kept: set[str], replaced: set[str]) -> None:
         """Segments the manifest no longer names, and the files of the index's earlier format. The
@@ -355,16 +355,17 @@ class LexicalIndex:
 _GRACE_NODES = 2000  # below this many new nodes, a segment is cheaper than a rebuild whatever the share
 
 
+def _live_mask(seg: Segment, removed: list[int]) -> np.ndarray:
+    """Which of a segment's positions hold current nodes, given its removed ones."""
+    live = np.ones(len(seg.node_ids), dtype=bool)
+    live[np.asarray(removed, dtype=np.int64)] = False
+    return live
+
+
 def _small_segments_merged(segments: list[Segment], removed: list[list[int]]) -> tuple[list[Segment], list[list[int]]]:
     """Tiered merging, as search engines do: past MAX_SEGMENTS, the segments after the first (the large
     base) become one. They are small (one ingest's nodes each): milliseconds, done inline."""
     if len(segments) <= MAX_SEGMENTS:
         return segments, removed
-
-    def live(k: int) -> np.ndarray:
-        mask = np.ones(len(segments[k].node_ids), dtype=bool)
-        mask[np.asarray(sorted(set(removed[k])), dtype=np.int64)] = False
-        return mask
-
-    merged = Segment.merged([(segments[k], live(k)) for k in range(1, len(segments))])
+    merged = Segment.merged([(segments[k], _live_mask(segments[k], removed[k])) for k in range(1, len(segments))])
     return [segments[0], merged], [removed[0], []]

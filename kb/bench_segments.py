@@ -29,7 +29,6 @@ _REBUILD_CHILD = """
 import json, sys, time
 from core.settings import load_settings
 from ingest.store import KnowledgeStore
-from ingest.lexical import LexicalIndex
 import shutil
 store = KnowledgeStore(load_settings(home=sys.argv[1]))
 shutil.rmtree(store.settings.lexical_path, ignore_errors=True)
