@@ -46,6 +46,7 @@ Progress = Callable[[float, str], None]
 # document is assembled from đề mục files; benchmark ones come from a data set): the ones with versions.
 DOWNLOADABLE_KINDS = VERSIONED_KINDS
 CommitLock = Callable[[], ContextManager]  # e.g. the web app's ReadWriteLock.write
+_MERGE_PASSES = 3  # full lexical merges one background thread makes in a row while one is still due
 
 
 @dataclass
@@ -330,20 +331,24 @@ class KnowledgeStore:
 
     def _merge_lexical(self) -> None:
         try:
-            snapshot = LexicalIndex(self.settings.lexical_path)
-            if not snapshot.load() or not snapshot.merge_due():
-                return
-            merged = snapshot.merged_segment()
-            with self._lexical_mutex:
-                if not self._lexical_disk_lock.acquire(timeout=None):
+            # removals (or a rebuild) made while a merge runs can leave the merged index due again, and
+            # no second thread is started while this one holds the flag: it goes on itself, a bounded
+            # number of times (each pass ends in a published, correct index)
+            for _ in range(_MERGE_PASSES):
+                snapshot = LexicalIndex(self.settings.lexical_path)
+                if not snapshot.load() or not snapshot.merge_due():
                     return
-                try:
-                    current = LexicalIndex(self.settings.lexical_path)
-                    if current.load() and current.adopt_merge(snapshot, merged) and self._lexical is not None \
-                            and self._lexical.generation == current.generation:
-                        self._lexical = current
-                finally:
-                    self._lexical_disk_lock.release()
+                merged = snapshot.merged_segment()
+                with self._lexical_mutex:
+                    if not self._lexical_disk_lock.acquire(timeout=None):
+                        return
+                    try:
+                        current = LexicalIndex(self.settings.lexical_path)
+                        if current.load() and current.adopt_merge(snapshot, merged) and self._lexical is not None \
+                                and self._lexical.generation == current.generation:
+                            self._lexical = current
+                    finally:
+                        self._lexical_disk_lock.release()
         except Exception as exc:  # the index stays as it was (correct, only slower): said in the log
             print(f"kb: chưa gộp được các phân đoạn chỉ mục từ vựng: {type(exc).__name__}: {exc}", file=sys.stderr,
                   flush=True)

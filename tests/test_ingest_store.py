@@ -92,7 +92,8 @@ def test_remove_takes_a_document_out_of_every_index(fake_kb, tmp_path):
     assert doc(kb) is None
     ans = kb.ask("nuôi chim cánh cụt trên sao Hỏa")
     assert ans.basis == "none" and ans.citations == []
-    assert kb.store.dense.count() == 0 and kb.store.lexical().node_ids == []
+    # the removed positions may still be in a segment until the background merge: none is live
+    assert kb.store.dense.count() == 0 and kb.store.lexical().positions() == {} and kb.store.lexical().n_live == 0
     assert not kb.remove_document("999/2099/NĐ-CP")
 
 

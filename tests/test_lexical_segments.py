@@ -197,3 +197,43 @@ def test_the_store_merges_beside_ingests_and_keeps_answering(fake_kb, tmp_path, 
     assert answer.citations and answer.citations[0].citation.endswith(numbers[5])
     on_disk = LexicalIndex(index.path)
     assert on_disk.load() and [s.name for s in on_disk.segments] == [s.name for s in index.segments]
+
+
+def test_removals_made_while_the_merge_runs_are_merged_away_too(fake_kb, tmp_path, monkeypatch):
+    """The race CI met: the merge thread snapshots the index, and two more documents are removed while it
+    builds the merged segment (no second thread starts while it runs). The merged index it publishes is
+    then due again; the same thread merges once more, so no quarter of dead positions is left behind."""
+    import threading
+
+    from test_ingest_hardening import synthetic_decree
+
+    monkeypatch.setattr(lexical, "MAX_SEGMENTS", 50)
+    kb = fake_kb()
+    numbers = [f"{630 + i}/2099/NĐ-CP" for i in range(6)]
+    for i, number in enumerate(numbers):
+        kb.store.ingest([str(synthetic_decree(tmp_path / f"synthetic_{i}.txt", number=number,
+                                              clause=f"Trạm quan sát số {i} đếm chim cánh cụt."))])
+    removals_done, first_merge_started = threading.Event(), threading.Event()
+    real_merged_segment = LexicalIndex.merged_segment
+    calls = []
+
+    def merged_segment_after_more_removals(self):
+        calls.append(len(self.node_ids))
+        if len(calls) == 1:
+            first_merge_started.set()
+            assert removals_done.wait(timeout=60)
+        return real_merged_segment(self)
+
+    monkeypatch.setattr(LexicalIndex, "merged_segment", merged_segment_after_more_removals)
+    for number in numbers[:2]:  # 2 of 6 removed: a third of the positions, the merge starts
+        kb.remove_document(number)
+    assert first_merge_started.wait(timeout=60)
+    for number in numbers[2:4]:  # removed while the first merge builds its segment
+        kb.remove_document(number)
+    removals_done.set()
+    for thread in [t for t in threading.enumerate() if t.name == "kb-lexical-merge"]:
+        thread.join(timeout=60)
+    index = kb.store.lexical()
+    assert len(calls) == 2  # the same thread merged again
+    assert len(index.segments) == 1 and not index.merge_due() and len(index.node_ids) == index.n_live
+    assert set(index.positions()) == {n.node_id for k in numbers[4:] for n in kb.store.registry.nodes_of(k)}
