@@ -6,7 +6,8 @@ cơ quan báo chí) and every time limit, by citation and label only. Only what 
 those articles is scored: a duty matches on (body, citation); a time limit on its citation and its
 parsed value (a relative limit: amount, unit, direction; a date: day, month; a period: every, unit).
 The "dev" split was written while the extractors were developed; the "test" split was written from
-the text before they were tuned and never tuned on.
+the text before they were tuned and never tuned on; "dev2" was written later from five other
+documents, measured once as it came, then tuned on.
 """
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def deadline_key(citation: str, kind: str, value: dict) -> tuple:
         return citation, kind, value["amount"], value["unit"], value["direction"]
     if kind == "fixed":
         return citation, kind, value["day"], value["month"]
+    if value["unit"] == "quarter":  # "hằng quý" and "every 3 months" are one period
+        return citation, kind, 3 * value["every"], "month"
     return citation, kind, value["every"], value["unit"]
 
 
@@ -110,7 +113,8 @@ def evaluate_desk(docs: list[DeskDocument], gold: list[dict] | None = None) -> l
     gold = gold if gold is not None else load_gold()
     duties = all_duties(docs)
     limits = all_deadlines(docs, duties)
-    return [score(duties, limits, gold, split) for split in ("dev", "test")]
+    splits = list(dict.fromkeys(g["split"] for g in gold))  # in the order the gold lists them
+    return [score(duties, limits, gold, split) for split in splits]
 
 
 def desk_table(results: list[dict]) -> str:
@@ -131,7 +135,9 @@ def desk_table(results: list[dict]) -> str:
              "Targets: precision ≥ 0.9, recall ≥ 0.85. The dev split (six documents) is in-sample: the rules were "
              "written while reading it, so its figures say little about new text. The test split (four other "
              "documents) was labelled before the rules were tuned and never tuned on: it is the estimate "
-             "(kb/data/README.md gives its first measurement and the one parser bug it exposed).")
+             "(kb/data/README.md gives its first measurement and the one parser bug it exposed). The dev2 split "
+             "(five licensing documents, labelled by a writer who never ran the tools) first measured duties "
+             "P 0.58 / R 0.46 and limits P 0.85 / R 0.79; the rules were then fixed on it, so it is in-sample too.")
     return head + "\n".join(lines) + notes
 
 

@@ -98,6 +98,15 @@ CASES = [
     ("Trong thời hạn 06 tháng kể từ ngày nộp lại thẻ thử, nếu được nhận lại thì được xét cấp thẻ thử.", []),
     # "ngay" alone and "định kỳ" alone say no time
     ("Đơn vị mẫu báo cáo định kỳ và đột xuất, khắc phục ngay các lỗi thử.", []),
+    # a bare "trong" before its trigger, the number in words with digits in brackets
+    ("Gửi kế hoạch thử trong bảy (07) ngày kể từ ngày kế hoạch thử được duyệt.",
+     [R(7, "day", "after", "ngày kế hoạch thử được duyệt")]),
+    # …but a bare "trong" without a trigger is a span of time, not a limit
+    ("Đơn vị mẫu hoạt động thử trong 02 năm đầu tiên.", []),
+    # a processing time stated as such, without a trigger
+    ("Thời hạn xét cấp giấy thử sửa đổi là 15 (mười lăm) ngày.", [R(15, "day")]),
+    # …but a licence's term written the same way is not one
+    ("Giấy thử có thời hạn là 10 năm.", []),
 ]
 
 

@@ -18,7 +18,8 @@ from core.bodies import bodies_in, body_mentions, desk_kind
 from ingest.model import Article, Clause, Point
 from ingest.registry import DocumentRow
 from qa.desk.duties import all_duties, duties, role_of
-from qa.desk.reading import readings, title_bodies
+from qa.desk.deadlines import document_deadlines
+from qa.desk.reading import clause_tail, readings, title_bodies
 from qa.desk.source import DeskDocument, in_force
 from qa.desk.view import build_view
 
@@ -90,6 +91,21 @@ def test_desk_kind_from_what_an_official_types(name, kind):
     # what the subject needs is not what it must do
     ("Cơ quan báo chí có đủ điều kiện nếu có nhu cầu thực hiện thêm việc thử thì cơ quan chủ quản báo chí gửi hồ sơ.",
      [("press_owner",)]),
+    # a body in brackets qualifies the one before it: the subject is still found
+    ("Trong thời hạn thử, Bộ Thông tin và Truyền thông (Cục Báo chí) có văn bản thông báo cho đơn vị mẫu.", [("mic",)]),
+    # a verb no list names, right after the opening body (pyvi's part of speech)
+    ("Hằng năm, Bộ Thông tin và Truyền thông xét chọn hồ sơ thử vào hai đợt.", [("mic",)]),
+    # …and a subject with a relative clause before its "phải"
+    ("Cơ quan báo chí thay đổi nội dung thử theo quy định tại khoản 1 Điều 9 phải gửi thông báo.", [("press",)]),
+    # …but "có đủ điều kiện" is a condition, and a body listed after a colon does not act
+    ("Cơ quan báo chí có đủ điều kiện thử.", []),
+    ("Trong đơn thử cần ghi rõ: mục đích, cơ quan báo chí dự kiến đăng tin thử.", []),
+    # "Kết thúc thời hạn …," is an adverbial: the subject follows it
+    ("Kết thúc thời hạn nộp hồ sơ thử, đơn vị mẫu không nộp, Bộ Thông tin và Truyền thông chấm dứt việc thử.",
+     [("mic",)]),
+    # a scope phrase written with a comma after "phạm vi", and "các" before the persons concerned
+    ("Các Bộ, Ủy ban nhân dân cấp tỉnh trong phạm vi, nhiệm vụ, quyền hạn của mình và các tổ chức có liên quan "
+     "có trách nhiệm phối hợp thử.", [("ministry", "province")]),
 ])
 def test_subjects(text, subjects):
     assert [tuple(dict.fromkeys(m.kind for m in r.subjects)) for r in readings(text)] == subjects
@@ -391,7 +407,47 @@ def test_desk_on_de_muc_32_1_meets_its_gold(tmp_path):
     for body in ("province", "mic", "press"):  # reading only the articles naming a body loses none of its rows
         from qa.desk.duties import duties_of
         assert view.duties_of(body) == duties_of(everything, body)
-    for split, floor in (("dev", 0.85), ("test", 0.75)):
+    for split, floor in (("dev", 0.85), ("dev2", 0.85), ("test", 0.75)):
         for tool in ("duties", "deadlines"):
             assert results[split][tool]["precision"] >= 0.9, (split, tool, results[split][tool]["extra"])
             assert results[split][tool]["recall"] >= floor, (split, tool, results[split][tool]["missed"])
+
+
+STRUCTURED = doc(
+    Article("4", "Quản lý thử", clauses=[
+        # a lead written as a heading without its colon: each point is the body's duty
+        Clause("1", "1. Trách nhiệm của Bộ Thông tin và Truyền thông", points=[
+            Point("a", "a) Chủ trì xây dựng quy chuẩn thử;"), Point("b", "b) Hướng dẫn việc thử.")]),
+        # a plain verb over a list of things: one duty, the clause
+        Clause("2", "2. Bộ trưởng Bộ Thông tin và Truyền thông cấp:", points=[
+            Point("a", "a) Giấy thử loại một;"), Point("b", "b) Giấy thử loại hai.")]),
+        # a list of papers, then the clause's own closing sentence (kept by the parser with the last point)
+        Clause("3", "3. Đơn vị mẫu gửi hồ sơ thử về Cục Báo chí. Hồ sơ gồm có:", points=[
+            Point("a", "a) Đơn đề nghị thử;"),
+            Point("b", "b) Bản sao giấy thử.\nTrong thời hạn 20 ngày kể từ ngày nhận đủ hồ sơ thử, Cục Báo chí có "
+                       "trách nhiệm cấp giấy thử.")]),
+    ]),
+)
+
+
+def test_leads_lists_and_closing_sentences():
+    c = lambda unit: f"{unit} {NAME}"  # noqa: E731
+    rows = {(d.body, d.citation): d for d in all_duties([STRUCTURED])}
+    assert set(rows) == {("mic", c("Điểm a Khoản 1 Điều 4")), ("mic", c("Điểm b Khoản 1 Điều 4")),
+                         ("mic", c("Khoản 2 Điều 4")), ("mic", c("Khoản 3 Điều 4"))}
+    assert rows[("mic", c("Điểm a Khoản 1 Điều 4"))].role == "chủ trì"
+    # the closing sentence's row quotes the whole clause; its limit is the clause's, kept by the Cục's Bộ
+    assert rows[("mic", c("Khoản 3 Điều 4"))].quote == STRUCTURED.units[0].clauses[2].full_text
+    limits = document_deadlines(STRUCTURED)
+    assert [(d.citation, d.limit.amount, d.bodies) for d in limits] == [(c("Khoản 3 Điều 4"), 20, ("mic",))]
+
+
+def test_clause_tail_splits_only_after_a_list_of_papers():
+    papers = STRUCTURED.units[0].clauses[2]
+    points, tail = clause_tail(papers)
+    assert points[-1].text == "b) Bản sao giấy thử." and tail.startswith("Trong thời hạn 20 ngày")
+    assert clause_tail(STRUCTURED.units[0].clauses[0]) == (STRUCTURED.units[0].clauses[0].points, "")
+    # a second paragraph of a point under any other lead stays the point's
+    other = Clause("1", "1. Việc thử được quy định như sau:", points=[
+        Point("a", "a) Đăng tin thử;\nĐơn vị mẫu phải lưu bản thử.")])
+    assert clause_tail(other) == (other.points, "")

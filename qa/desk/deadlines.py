@@ -14,7 +14,7 @@ from typing import Collection, Iterable
 from core.bodies import KINDS, body_mentions
 from core.vocab import nfc
 from qa.desk.duties import Duty, all_duties, names_any
-from qa.desk.reading import readings
+from qa.desk.reading import clause_tail, readings
 from qa.desk.source import DeskDocument
 from qa.desk.timeparse import TimeLimit, parse_time_limits
 
@@ -64,8 +64,11 @@ def _units(doc: DeskDocument):
             yield a, "", "", a.intro, a.intro if a.clauses else a.full_text, ""
         for c in a.clauses:
             yield a, c.number, "", c.text, c.full_text, a.intro
-            for p in c.points:
+            points, tail = clause_tail(c)
+            for p in points:
                 yield a, c.number, p.label, p.text, p.text, c.text
+            if tail:  # the sentence that closes a list of documents is the clause's (qa.desk.reading.clause_tail)
+                yield a, c.number, "", tail, c.full_text, c.text
 
 
 def document_deadlines(doc: DeskDocument, duties: Iterable[Duty] | None = None) -> list[Deadline]:

@@ -20,7 +20,7 @@ from typing import Collection, Iterable
 from core.bodies import KINDS, body_mentions, mention_filter
 from core.vocab import aligned_fold, nfc
 from ingest.model import Article
-from qa.desk.reading import ACTION_RE, MARKER_RE, Reading, bare_lead, readings, title_bodies
+from qa.desk.reading import ACTION_RE, MARKER_RE, Reading, bare_lead, clause_tail, readings, title_bodies
 from qa.desk.source import DeskDocument
 from qa.desk.timeparse import parse_time_limits
 
@@ -45,6 +45,11 @@ _ITEM_OPENERS = re.compile(r"^(?:doi voi [^:]{0,160}:\s*)?(?:(?:hang (?:nam|quy|
                            r"|thuong xuyen|truong hop can thiet|khi co yeu cau|chu dong)[ ,]*)?")
 # Encouraged, not required ("Khuyến khích chọn lọc …"): neither a duty nor a power.
 _ENCOURAGED = re.compile(r"\bkhuyen khich\b")
+# Action words of a lead that announce a list of duties or powers ("… có trách nhiệm:", "… có quyền:"),
+# against a plain verb whose objects are listed ("… cấp:").
+_MODAL_LEAD = re.compile(r"(?:co (?:trach nhiem|nhiem vu|nghia vu|nhung|cac|quyen|the)|chiu trach nhiem|khong duoc"
+                         r"|nghiem cam|phai|can|duoc)\b")
+_HEADING_CHARS = 120
 # A lead named like a title: "Quyền của báo chí đối ngoại:", "Trách nhiệm của …:".
 _TITLE_LEAD = re.compile(rf"^{_LIST_WORDS}\b")
 
@@ -122,13 +127,15 @@ def starts_with_action(text: str) -> bool:
     return len(tags) > 0 and tags[0] in ("V", "A")
 
 
-def _lead_kind(text: str, own: tuple[Reading, ...]) -> tuple[str, tuple[str, ...], str]:
-    """What a lead (a clause's own lines, an article's intro) makes of the units under it:
-    ("list", kinds, default role) when they are each a duty of `kinds`; ("contents", kinds, "") when
-    they complete the lead's one duty; ("", (), "") when the lead lays no duty."""
+def _lead_kind(text: str, own: tuple[Reading, ...], points=()) -> tuple[str, tuple[str, ...], str]:
+    """What a lead (a clause's own lines, an article's intro) makes of the units under it (`points`,
+    when known): ("list", kinds, default role) when they are each a duty of `kinds`; ("contents", kinds,
+    "") when they complete the lead's one duty; ("", (), "") when the lead lays no duty."""
     body = _body(text)
     low = aligned_fold(body)
-    bare = bare_lead(text) or (title_bodies(body) if body.endswith(":") and (_LIST_LEAD.search(low) or _TITLE_LEAD.match(low))
+    # a lead written as a heading, with or without its colon ("1. Trách nhiệm của Bộ Thông tin và Truyền thông")
+    heading = body.endswith(":") or (len(body) <= _HEADING_CHARS and not re.search(r"[.;,:]\s*$", body))
+    bare = bare_lead(text) or (title_bodies(body) if heading and (_LIST_LEAD.search(low) or _TITLE_LEAD.match(low))
                                else ())
     if bare:
         return "list", bare, "được" if _RIGHTS_LEAD.search(low) and not _DUTY_WORDS.search(low) else ""
@@ -138,6 +145,9 @@ def _lead_kind(text: str, own: tuple[Reading, ...]) -> tuple[str, tuple[str, ...
     full = aligned_fold(nfc(text))
     action = ACTION_RE.match(full, own[0].action)
     bare_action = bool(action) and re.fullmatch(r"\s*:\s*", full[action.end():]) is not None  # "… có trách nhiệm:"
+    if bare_action and not _MODAL_LEAD.match(full, action.start()) and points \
+            and not any(starts_with_action(p.text) for p in points):
+        return "contents", kinds, ""  # "Bộ trưởng … cấp:" over a list of licences: one duty, its objects listed
     if body.endswith(":") and (_LIST_LEAD.search(low) or bare_action):
         rights = _RIGHTS_LEAD.search(low[-60:]) and not _DUTY_WORDS.search(low[-60:])
         return "list", kinds, "được" if rights else ""
@@ -205,13 +215,14 @@ def article_duties(doc: DeskDocument, a: Article) -> list[Duty]:
             parent, parent_role, parent_how = kinds, default, "lead"
     for c in a.clauses:
         own = readings(c.text)
+        points, tail = clause_tail(c)
         if not c.points:
             if own:
                 _own_rows(rows, own, nfc(c.text), a, c.number, "", c.full_text)
             elif parent and starts_with_action(c.text):
                 _inherited(rows, parent, parent_role, parent_how, a, c.number, "", c.text, c.full_text)
             continue
-        kind, kinds, default = _lead_kind(c.text, own)
+        kind, kinds, default = _lead_kind(c.text, own, points)
         how = "lead"
         if encouraged:
             kind = ""
@@ -225,7 +236,7 @@ def article_duties(doc: DeskDocument, a: Article) -> list[Duty]:
         elif not kind and not own and parent and _body(c.text).endswith(":"):
             # "4. Ngôn ngữ thể hiện …:" in a titled article: actions under it are each a duty, else the
             # clause is one ("1. Đối với thông tin …: … việc đăng, phát được thực hiện như sau:")
-            acts = any(starts_with_action(p.text) for p in c.points)
+            acts = any(starts_with_action(p.text) for p in points)
             kind, kinds, how = ("list" if acts else "contents"), parent, parent_how
         if kind == "contents":
             if own:
@@ -234,12 +245,15 @@ def article_duties(doc: DeskDocument, a: Article) -> list[Duty]:
                 _inherited(rows, kinds, parent_role, how, a, c.number, "", c.text, c.full_text)
         elif own and kind != "list":
             _own_rows(rows, own, nfc(c.text), a, c.number, "", c.full_text)
-        for p in c.points:
+        for p in points:
             p_own = readings(p.text)
             if p_own:
                 _own_rows(rows, p_own, nfc(p.text), a, c.number, p.label, p.text, c.text)
             elif kind == "list" and not _ENCOURAGED.match(_ITEM_OPENERS.sub("", aligned_fold(_body(p.text)))):
                 _inherited(rows, kinds, default, how, a, c.number, p.label, p.text, p.text, c.text)
+        tail_own = readings(tail) if tail else ()
+        if tail_own:  # "Hồ sơ gồm có: a) … d) …\nTrong thời hạn 20 ngày …, Cục … có trách nhiệm …": the clause's
+            _own_rows(rows, tail_own, nfc(tail), a, c.number, "", c.full_text)
     return rows.out
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from core.bodies import BodyMention, body_mentions
 from core.vocab import aligned_fold, nfc
+from ingest.model import Clause, Point
 from qa.relevance import title_subject
 
 
@@ -34,20 +35,22 @@ _ACTIONS = (
     "dam bao", "giao", "lap", "nop", "luu giu", "tam ngung", "cham dut", "ngung", "phat ngon", "hop bao", "xu ly",
     "dinh chi", "chap thuan", "trien khai", "tham muu", "ho tro", "tao dieu kien", "bo tri", "phan cong",
     "so ket", "tong ket", "cap nhat", "lam thu tuc", "tuan thu", "chap hanh", "thong nhat quan ly",
+    "xet cap", "xet duyet", "trao", "tra lai",
     "la co quan (?:cap|cung ung|thuc hien|quan ly|dau moi|chu tri|tham muu|tiep nhan|giai quyet)",
 )
 ACTION_RE = _words(r"\b(?:" + "|".join(sorted(_ACTIONS, key=len, reverse=True)) + r")\b")
 # What may stand between the subject and its action word: a scope, a qualifier of the body, a
 # relative clause ("có nhu cầu …", "đã được cấp giấy phép …"), a time ("định kỳ hằng năm").
 _FILLER = _words(
-    r"\s+|,|\([^)]*\)|trong pham vi [a-z ,]*?cua minh\b|theo (?:chuc nang|pham vi)[a-z ,]*?(?:cua minh|quan ly)\b"
+    r"\s+|,|\([^)]*\)|trong pham vi[a-z ,]*?cua minh\b|theo (?:chuc nang|pham vi)[a-z ,]*?(?:cua minh|quan ly)\b"
     r"|theo chuc nang, nhiem vu(?:, quyen han)?\b|(?:co )?lien quan\b|viet nam\b|o (?:trung uong|dia phuong)\b"
     r"|(?:tai |o )?dia phuong\b|duoc (?:chinh phu|thu tuong chinh phu) giao(?: chu tri(?: xu ly)?)?\b|thuoc (?:cac )?bo(?:, nganh)?\b"
     r"|(?:chua |da )?(?:co nhu cau|co du dieu kien|co de nghi|co yeu cau|duoc cap|chua co)\b[^,;]*"
     r"|(?:nha bao|phong vien|bien tap vien|nhan vien|to chuc|ca nhan|doanh nghiep|don vi|trang thong tin dien tu tong hop)\b"
     r"|phu hop voi chuc nang[a-z ,]*?(?:phap luat|cua minh)\b|(?:cac )?co quan (?:lien quan|chuc nang)\b"
     r"|thanh pho truc thuoc trung uong\b|cua viet nam\b|da\b|\bkhi\b[^;.]*|[^;.]{0,200}\bthi\b(?! hanh)"
-    r"|dinh ky\b|hang (?:nam|quy|thang|tuan)\b|thuong xuyen\b|chu dong\b|cung\b|deu\b|se\b|va\b|hoac\b")
+    r"|dinh ky\b|hang (?:nam|quy|thang|tuan)\b|thuong xuyen\b|chu dong\b|cung\b|deu\b|se\b|va\b|hoac\b"
+    r"|cac\b|chi\b|truc tiep\b")
 # Between two bodies of one subject ("Bộ …, Ủy ban nhân dân cấp tỉnh và cơ quan báo chí").
 _HEADS = r"thu truong|bo truong|cuc truong|giam doc|chanh van phong|lanh dao|chu tich"
 _JOINER = _words(r"\s+|,|;|\bva\b|\bhoac\b|\bcac\b|\bnhung\b|\([^)]*\)|(?:co )?lien quan\b|viet nam\b|(?:" + _HEADS + r")\b")
@@ -58,7 +61,7 @@ _OPENER = _words(r"\s+|\bcac\b|\bnhung\b|\bmoi\b|\brieng\b|dong thoi\b|tat ca\b|
 # ngang Bộ, Ủy ban nhân dân cấp tỉnh được bảo đảm"), and the body after it is no subject.
 _ADVERBIAL = _words(
     r"^\s*(?:khi|trong|sau|truoc|truong hop|doi voi|can cu|theo|neu|de|cham nhat|dinh ky|hang (?:nam|quy|thang|tuan)"
-    r"|it nhat|toi da|toi thieu|ngoai|tru|ke tu|rieng|dong thoi|ngay|moi|tai|tren co so|nham|vao)\b")
+    r"|it nhat|toi da|toi thieu|ngoai|tru|ke tu|rieng|dong thoi|ngay|moi|tai|tren co so|nham|vao|ket thuc)\b")
 _OBJECT_OF = re.compile(r"\b(?:nhu cau|de|nham|theo)\s+$")
 _NEW_PHRASE = re.compile(r";|,\s*(?:cac|nhung)\b")
 _MAX_GAP = 240  # characters between a subject and its action word, at most
@@ -79,7 +82,7 @@ def _only(token: re.Pattern, text: str) -> bool:
 MARKER_RE = re.compile(r"^\s*(?:\d+[a-zđ]?\s*[.)]|[a-zđ]\))\s*", re.I)
 # "Hồ sơ, thủ tục … do Bộ trưởng Bộ … quy định.": a rule left to the body; not "Đơn … theo mẫu do … quy định"
 _PASSIVE_RE = _words(r"(?:^|[,;:]\s*)(?:ho so|thu tuc|trinh tu|viec|quy trinh|che do|danh muc|muc chi|dinh muc"
-                     r"|noi dung|hinh thuc)\b[^.:]*\bdo\s*$")
+                     r"|noi dung|hinh thuc|mau)\b[^.:]*\bdo\s*$")
 _PASSIVE_TAIL = _words(r"^ (?:quy dinh|ban hanh|cap|to chuc|quyet dinh|chu tri|huong dan|thuc hien|cung cap)\s*[.;]?\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=\S)|\n+")
 
@@ -136,6 +139,33 @@ def _subject_run(low: str, mentions: list[BodyMention], action: int) -> tuple[Bo
     return ()
 
 
+_BRACKETS_AND_SPACE = re.compile(r"(?:\s+|\([^()]*\))*")
+# What may come before the bodies for the fallback: openers, or one time phrase ("Hằng năm, ").
+_FALLBACK_OPENING = re.compile(r"(?:(?:hang\s+(?:nam|quy|thang|tuan)|dinh\s+ky[^,;:]{0,40})\s*,\s*)?(?:\s|cac\b|nhung\b|moi\b)*")
+# "có đủ điều kiện …", "có nhu cầu …", "là …": a condition or a description, not what the body does
+_NOT_AN_ACTION = re.compile(r"(?:co|la)\b")
+
+
+def _verb_after(sentence: str, low: str, mentions: list[BodyMention]) -> int:
+    """Where a verb starts right after the first run of bodies (brackets skipped), by pyvi's part of
+    speech: the action of the verbs ACTION_RE does not list. -1 when the next word is no verb."""
+    if not _FALLBACK_OPENING.fullmatch(low[:mentions[0].start]):
+        return -1  # the bodies must open the sentence (a time may come first): not one listed after a colon
+    run_end = mentions[0].end
+    for m in mentions[1:]:
+        if not _only(_JOINER, low[run_end:m.start]):
+            break
+        run_end = m.end
+    at = _BRACKETS_AND_SPACE.match(low, run_end).end()
+    word = low[at:at + 40]
+    if not word or not word[0].isalpha() or _NOT_AN_ACTION.match(word):
+        return -1
+    from pyvi import ViPosTagger, ViTokenizer  # loaded on first use (as qa.desk.duties does)
+
+    _, tags = ViPosTagger.postagging(ViTokenizer.tokenize(sentence[at:at + 40]))
+    return at if len(tags) > 0 and tags[0] == "V" else -1
+
+
 @functools.lru_cache(maxsize=8192)
 def readings(text: str) -> tuple[Reading, ...]:
     """The sentences of a unit that have acting bodies, in order (cached: both tools read each unit)."""
@@ -144,7 +174,9 @@ def readings(text: str) -> tuple[Reading, ...]:
     out = []
     for start, end in sentences(text):
         sentence, s_low = text[start:end], low[start:end]
-        mentions = body_mentions(sentence)
+        # a body in brackets qualifies the one before it ("Bộ … (Cục …) có văn bản"): never a subject
+        brackets = [m.span() for m in re.finditer(r"\([^()]*\)", sentence)]
+        mentions = [m for m in body_mentions(sentence) if not any(a <= m.start and m.end <= b for a, b in brackets)]
         if not mentions:
             continue
         found: tuple[BodyMention, ...] = ()
@@ -161,6 +193,11 @@ def readings(text: str) -> tuple[Reading, ...]:
             if found:
                 action = a.start()
                 break
+        if not found:  # a verb no list names, right after the opening bodies ("Bộ … xét cấp", "Cơ quan báo chí thay đổi … phải")
+            at = _verb_after(sentence, s_low, mentions)
+            if at >= 0:
+                found = _subject_run(s_low, mentions, at)
+                action = at if found else -1
         if not found:  # "… do Bộ trưởng Bộ Thông tin và Truyền thông quy định." (its subject may lie before a ";")
             whole = max(low.rfind(".", 0, start), low.rfind("\n", 0, start)) + 1
             for m in mentions:
@@ -208,3 +245,21 @@ def bare_lead(text: str) -> tuple[str, ...]:
     gaps = [low[:mentions[0].start], *(low[a.end:b.start] for a, b in zip(mentions, mentions[1:])),
             low[mentions[-1].end:]]
     return tuple(dict.fromkeys(x.kind for x in mentions)) if all(_only(_JOINER, g) for g in gaps) else ()
+
+
+# A clause lead that lists the documents of a file ("Hồ sơ gồm có:", "… bao gồm:"): a paragraph after its
+# last point is the clause's own closing sentence ("Trong thời hạn 20 ngày …, Cục … có trách nhiệm …"),
+# not part of that point (the parser keeps unmarked lines with the unit before them).
+_LISTS_DOCUMENTS = re.compile(r"\b(?:gom co|bao gom|gom)\s*:\s*$")
+
+
+def clause_tail(c: Clause) -> tuple[list[Point], str]:
+    """The clause's points and the text that closes the clause after them ("" when none): split off the
+    last point when the lead lists documents and a paragraph starting with a capital follows it."""
+    if not c.points or not _LISTS_DOCUMENTS.search(aligned_fold(nfc(c.text)).rstrip()):
+        return list(c.points), ""
+    last = c.points[-1]
+    at = next((i for i, ch in enumerate(last.text) if ch == "\n" and last.text[i + 1:i + 2].isupper()), -1)
+    if at < 0:
+        return list(c.points), ""
+    return [*c.points[:-1], Point(last.label, last.text[:at])], last.text[at + 1:]

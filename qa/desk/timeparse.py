@@ -139,7 +139,12 @@ _PERIOD_NOUN = _re(r"(?:kế hoạch|dự toán|ngân sách|trung hạn,|giao ba
 _ELIGIBLE = _re(r"\bnếu\b[^.;]*\bthì (?:được|có quyền)\b")
 # ---- relative limits
 _BOUND = (r"trong (?:thời hạn|vòng|thời gian)(?: tối đa| chậm nhất là| chậm nhất| không quá)?|chậm nhất(?: là)?(?: trong)?"
-          r"|tối đa(?: không quá)?|không quá|ít nhất(?: là)?|tối thiểu(?: là)?|sau(?: thời hạn)?|trước")
+          r"|tối đa(?: không quá)?|không quá|ít nhất(?: là)?|tối thiểu(?: là)?|sau(?: thời hạn)?|trước"
+          # a bare "trong" only before its trigger ("trong bảy (07) ngày kể từ ngày …"): else a span of
+          # time ("trong 02 năm đầu") rather than a limit
+          rf"|trong(?= {NUM} {_UNIT},? (?:kể từ|tính từ|sau khi) )"
+          # a processing time stated as such ("thời hạn xét cấp … là 15 (mười lăm) ngày")
+          r"|thời hạn (?:xét|xử lý|giải quyết|thẩm định|trả lời|cấp)[^.;:]{0,100}? là")
 _AMOUNT = rf"(?P<n>{NUM}) (?P<u>{_UNIT})"
 _RELATIVE = _re(rf"(?P<bound>{_BOUND}) {_AMOUNT}")
 # "10 ngày đối với báo in …, 15 ngày đối với báo tuần, … kể từ khi …": amounts for kinds of a thing
