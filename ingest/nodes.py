@@ -16,6 +16,7 @@ from core.vocab import nfc
 from ingest.crossrefs import clause_references
 from ingest.identity import citation_string, document_name, unit_label
 from ingest.model import Article, Clause, LegalDocument, NodeMeta
+from ingest.structure import clause_tail
 
 # ~250 tokens of Vietnamese: keeps dense embedding (the bottleneck) cheap and focused.
 MAX_NODE_CHARS = 1100
@@ -167,8 +168,13 @@ def build_nodes(doc: LegalDocument) -> list[ClauseNode]:
             if len(full) <= MAX_NODE_CHARS or len(clause.points) < 2:
                 add(full, clause.number, "", 0, context)
                 continue
-            for i, (lead, pts) in enumerate(_group_points(clause)):
+            # the sentence that closes a list of papers is the clause's, not its last point's: cited so
+            points, tail = clause_tail(clause)
+            groups = _group_points(Clause(clause.number, clause.text, points))
+            for i, (lead, pts) in enumerate(groups):
                 label = pts[0].label if len(pts) == 1 else f"{pts[0].label}-{pts[-1].label}"
                 text = "\n".join([lead, *[p.text for p in pts]])
                 add(text, clause.number, label, i + 1, context)
+            if tail:
+                add("\n".join([clause.text, tail]), clause.number, "", len(groups) + 1, context)
     return nodes

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-from core.vocab import POINT_LETTERS
+from core.vocab import POINT_LETTERS, aligned_fold, nfc
 from ingest.model import Clause, Point
 
-__all__ = ["CLAUSE_RE", "POINT_LETTERS", "POINT_RE", "quoted_lines", "split_clauses"]
+__all__ = ["CLAUSE_RE", "POINT_LETTERS", "POINT_RE", "clause_tail", "quoted_lines", "split_clauses"]
 
 
 # "1. Có …", and "1.Có …" as some sources write it (Luật Báo chí in the Pháp điển): a letter right
@@ -88,3 +88,21 @@ def split_clauses(lines: list[str]) -> tuple[str, list[Clause]]:
         else:
             current.text += "\n" + line
     return "\n".join(intro), clauses
+
+
+# A clause lead that lists the documents of a file ("Hồ sơ gồm có:", "… bao gồm:"): a paragraph after its
+# last point is the clause's own closing sentence ("Trong thời hạn 20 ngày …, Cục … có trách nhiệm …"),
+# not part of that point (the parser keeps unmarked lines with the unit before them).
+_LISTS_DOCUMENTS = re.compile(r"\b(?:gom co|bao gom|gom)\s*:\s*$")
+
+
+def clause_tail(c: Clause) -> tuple[list[Point], str]:
+    """The clause's points and the text that closes the clause after them ("" when none): split off the
+    last point when the lead lists documents and a paragraph starting with a capital follows it."""
+    if not c.points or not _LISTS_DOCUMENTS.search(aligned_fold(nfc(c.text)).rstrip()):
+        return list(c.points), ""
+    last = c.points[-1]
+    at = next((i for i, ch in enumerate(last.text) if ch == "\n" and last.text[i + 1:i + 2].isupper()), -1)
+    if at < 0:
+        return list(c.points), ""
+    return [*c.points[:-1], Point(last.label, last.text[:at])], last.text[at + 1:]

@@ -19,7 +19,8 @@ from ingest.model import Article, Clause, Point
 from ingest.registry import DocumentRow
 from qa.desk.duties import all_duties, duties, role_of
 from qa.desk.deadlines import document_deadlines
-from qa.desk.reading import clause_tail, readings, title_bodies
+from ingest.structure import clause_tail
+from qa.desk.reading import readings, title_bodies
 from qa.desk.source import DeskDocument, in_force
 from qa.desk.view import build_view
 

@@ -77,6 +77,23 @@ def test_long_clause_splits_at_point_boundaries_with_its_lead():
         assert n.citation.startswith("Điểm ") == ("-" not in n.point)
 
 
+def test_the_sentence_closing_a_long_list_of_papers_cites_the_clause():
+    """A long "Hồ sơ gồm có:" clause split by its points: the paragraph after the last point (the parser
+    keeps it with that point) is the clause's own sentence, cited as the clause, never as the point."""
+    doc = synthetic_doc(points_len=400, n_points=4)
+    clause = doc.units[0].clauses[1]
+    closing = "Trong thời hạn 20 ngày kể từ ngày nhận đủ hồ sơ thử, cơ quan thử nghiệm có trách nhiệm trả lời."
+    clause.points[-1].text += "\n" + closing
+    parts = [n for n in build_nodes(doc) if n.clause == "2"]
+    holding = [n for n in parts if closing in n.text]
+    assert len(holding) == 1 and holding[0].point == ""
+    assert holding[0].citation == "Khoản 2 Điều 3 Nghị định 999/2099/NĐ-CP"
+    assert holding[0].text == "2. Khoản hai gồm:\n" + closing  # verbatim: the lead, then the sentence
+    last = next(n for n in parts if "d) điểm" in n.text)
+    assert last.text.endswith("d) điểm thử nghiệm " + "x" * 400 + ".")
+    assert len({n.node_id for n in parts}) == len(parts)
+
+
 def test_amendment_status_is_per_article_for_phapdien_documents():
     """The Pháp điển notes say which articles an amendment touched; the others are in force as enacted."""
     from ingest.model import Article, Clause, LegalDocument

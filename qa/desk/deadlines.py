@@ -13,8 +13,9 @@ from typing import Collection, Iterable
 
 from core.bodies import KINDS, body_mentions
 from core.vocab import nfc
+from ingest.structure import clause_tail
 from qa.desk.duties import Duty, all_duties, names_any
-from qa.desk.reading import clause_tail, readings
+from qa.desk.reading import readings
 from qa.desk.source import DeskDocument
 from qa.desk.timeparse import TimeLimit, parse_time_limits
 

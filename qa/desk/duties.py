@@ -20,7 +20,8 @@ from typing import Collection, Iterable
 from core.bodies import KINDS, body_mentions, mention_filter
 from core.vocab import aligned_fold, nfc
 from ingest.model import Article
-from qa.desk.reading import ACTION_RE, MARKER_RE, Reading, bare_lead, clause_tail, readings, title_bodies
+from ingest.structure import clause_tail
+from qa.desk.reading import ACTION_RE, MARKER_RE, Reading, bare_lead, readings, title_bodies
 from qa.desk.source import DeskDocument
 from qa.desk.timeparse import parse_time_limits
 

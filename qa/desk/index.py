@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS bodies(kind TEXT, doc_key TEXT, pos INTEGER, PRIMARY 
 ANY_ROW = "*"  # bodies.kind of every article with a row (the listing of every time limit)
 # Sources whose change changes the rows: a new rule reads every document again.
 _RULE_MODULES = ("qa/desk/reading.py", "qa/desk/duties.py", "qa/desk/deadlines.py", "qa/desk/timeparse.py",
-                 "qa/desk/source.py", "qa/desk/index.py", "core/bodies.py", "core/vocab.py", "ingest/identity.py")
+                 "qa/desk/source.py", "qa/desk/index.py", "core/bodies.py", "core/vocab.py", "ingest/identity.py",
+                 "ingest/structure.py")
 _PARALLEL_FROM = 400  # articles to read before a second process is worth its start-up (pyvi's model)
 _ANY_KIND = frozenset(KINDS)
 _LIMITS = {"fixed": FixedDate, "period": Period, "relative": Relative}

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from core.bodies import BodyMention, body_mentions
 from core.vocab import aligned_fold, nfc
-from ingest.model import Clause, Point
 from qa.relevance import title_subject
 
 
@@ -245,21 +244,3 @@ def bare_lead(text: str) -> tuple[str, ...]:
     gaps = [low[:mentions[0].start], *(low[a.end:b.start] for a, b in zip(mentions, mentions[1:])),
             low[mentions[-1].end:]]
     return tuple(dict.fromkeys(x.kind for x in mentions)) if all(_only(_JOINER, g) for g in gaps) else ()
-
-
-# A clause lead that lists the documents of a file ("Hồ sơ gồm có:", "… bao gồm:"): a paragraph after its
-# last point is the clause's own closing sentence ("Trong thời hạn 20 ngày …, Cục … có trách nhiệm …"),
-# not part of that point (the parser keeps unmarked lines with the unit before them).
-_LISTS_DOCUMENTS = re.compile(r"\b(?:gom co|bao gom|gom)\s*:\s*$")
-
-
-def clause_tail(c: Clause) -> tuple[list[Point], str]:
-    """The clause's points and the text that closes the clause after them ("" when none): split off the
-    last point when the lead lists documents and a paragraph starting with a capital follows it."""
-    if not c.points or not _LISTS_DOCUMENTS.search(aligned_fold(nfc(c.text)).rstrip()):
-        return list(c.points), ""
-    last = c.points[-1]
-    at = next((i for i, ch in enumerate(last.text) if ch == "\n" and last.text[i + 1:i + 2].isupper()), -1)
-    if at < 0:
-        return list(c.points), ""
-    return [*c.points[:-1], Point(last.label, last.text[:at])], last.text[at + 1:]
