@@ -94,15 +94,23 @@ def split_clauses(lines: list[str]) -> tuple[str, list[Clause]]:
 # last point is the clause's own closing sentence ("Trong thời hạn 20 ngày …, Cục … có trách nhiệm …"),
 # not part of that point (the parser keeps unmarked lines with the unit before them).
 _LISTS_DOCUMENTS = re.compile(r"\b(?:gom co|bao gom|gom)\s*:\s*$")
+# How such a closing sentence opens (a time, a case, the file, or the body that acts), folded: a paragraph
+# that opens otherwise is one more paper of the list ("Bản sao …", "Mẫu trình bày …") or an attachment's
+# file name, and stays where the lines put it.
+_CLOSING_OPENER = re.compile(
+    r"(?:trong thoi han|trong vong|cham nhat|sau khi|ke tu|(?:trong )?truong hop|khi|neu|ngoai|can cu|doi voi"
+    r"|tren co so|thoi han|thoi gian|cac giay to|cac ban|ho so|bo|cuc|so|uy ban|co quan|tong cuc|chu tich"
+    r"|thu truong|nguoi dung dau|toa an)\b")
 
 
 def clause_tail(c: Clause) -> tuple[list[Point], str]:
     """The clause's points and the text that closes the clause after them ("" when none): split off the
-    last point when the lead lists documents and a paragraph starting with a capital follows it."""
+    last point when the lead lists documents and a paragraph follows it that opens as a closing
+    sentence does."""
     if not c.points or not _LISTS_DOCUMENTS.search(aligned_fold(nfc(c.text)).rstrip()):
         return list(c.points), ""
     last = c.points[-1]
     at = next((i for i, ch in enumerate(last.text) if ch == "\n" and last.text[i + 1:i + 2].isupper()), -1)
-    if at < 0:
+    if at < 0 or not _CLOSING_OPENER.match(aligned_fold(nfc(last.text[at + 1:at + 60]))):
         return list(c.points), ""
     return [*c.points[:-1], Point(last.label, last.text[:at])], last.text[at + 1:]

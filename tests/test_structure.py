@@ -1,7 +1,8 @@
 """split_clauses: khoản and điểm from verbatim lines (table-driven)."""
 import pytest
 
-from ingest.structure import split_clauses
+from ingest.model import Clause, Point
+from ingest.structure import clause_tail, split_clauses
 
 CASES = [
     # plain clauses
@@ -49,3 +50,24 @@ def test_text_is_verbatim_and_complete():
     intro, clauses = split_clauses(lines)
     rebuilt = "\n".join([intro] + [c.full_text for c in clauses])
     assert rebuilt == "\n".join(lines)
+
+
+@pytest.mark.parametrize("lead,last,tail", [
+    # the sentence after the list of papers is the clause's: it opens with a time
+    ("2. Hồ sơ thử gồm có:", "b) Bản sao giấy thử.\nTrong thời hạn 20 ngày, Cục Mẫu có trách nhiệm trả lời.",
+     "Trong thời hạn 20 ngày, Cục Mẫu có trách nhiệm trả lời."),
+    # …or with a case, or with the body that acts
+    ("2. Hồ sơ thử bao gồm:", "b) Tờ khai thử.\nTrường hợp hồ sơ thử chưa đủ, đơn vị mẫu bổ sung.",
+     "Trường hợp hồ sơ thử chưa đủ, đơn vị mẫu bổ sung."),
+    # one more paper of the list, without its letter, stays with the point
+    ("2. Hồ sơ thử gồm có:", "b) Tờ khai thử;\nMẫu trình bày thử có xác nhận của đơn vị mẫu.", ""),
+    # an attachment's file name stays where it is
+    ("2. Hồ sơ thử gồm:", "b) Tờ khai thử.\nPhụ lục thử.doc", ""),
+    # under a lead that lists no papers, a second paragraph is the point's own
+    ("2. Việc thử được quy định như sau:", "b) Đăng tin thử.\nTrong thời hạn 20 ngày, đơn vị mẫu báo cáo.", ""),
+])
+def test_clause_tail(lead, last, tail):
+    clause = Clause("2", lead, [Point("a", "a) Đơn thử;"), Point("b", last)])
+    points, got = clause_tail(clause)
+    assert got == tail
+    assert "\n".join(p.text for p in points) + ("\n" + got if got else "") == "a) Đơn thử;\n" + last  # nothing lost
