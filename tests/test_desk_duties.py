@@ -101,6 +101,9 @@ def test_desk_kind_from_what_an_official_types(name, kind):
     # …but "có đủ điều kiện" is a condition, and a body listed after a colon does not act
     ("Cơ quan báo chí có đủ điều kiện thử.", []),
     ("Trong đơn thử cần ghi rõ: mục đích, cơ quan báo chí dự kiến đăng tin thử.", []),
+    # …nor does a body that belongs to another, or one a sanction befalls
+    ("1. Cục Báo chí thuộc Bộ Thông tin và Truyền thông.", []),
+    ("Cơ quan báo chí bị thu hồi giấy thử khi đăng tin thử sai.", []),
     # "Kết thúc thời hạn …," is an adverbial: the subject follows it
     ("Kết thúc thời hạn nộp hồ sơ thử, đơn vị mẫu không nộp, Bộ Thông tin và Truyền thông chấm dứt việc thử.",
      [("mic",)]),

@@ -141,8 +141,9 @@ def _subject_run(low: str, mentions: list[BodyMention], action: int) -> tuple[Bo
 _BRACKETS_AND_SPACE = re.compile(r"(?:\s+|\([^()]*\))*")
 # What may come before the bodies for the fallback: openers, or one time phrase ("Hằng năm, ").
 _FALLBACK_OPENING = re.compile(r"(?:(?:hang\s+(?:nam|quy|thang|tuan)|dinh\s+ky[^,;:]{0,40})\s*,\s*)?(?:\s|cac\b|nhung\b|moi\b)*")
-# "có đủ điều kiện …", "có nhu cầu …", "là …": a condition or a description, not what the body does
-_NOT_AN_ACTION = re.compile(r"(?:co|la)\b")
+# "có đủ điều kiện …", "có nhu cầu …", "là …", "… thuộc Bộ …", "hoạt động theo loại hình …", "gồm …",
+# "chịu sự quản lý …", "bị thu hồi …" (what befalls it): not what the body does
+_NOT_AN_ACTION = re.compile(r"(?:co|la|thuoc|hoat dong|gom|bao gom|chiu su|bi)\b")
 
 
 def _verb_after(sentence: str, low: str, mentions: list[BodyMention]) -> int:
