@@ -68,7 +68,7 @@ def _units(doc: DeskDocument):
             points, tail = clause_tail(c)
             for p in points:
                 yield a, c.number, p.label, p.text, p.text, c.text
-            if tail:  # the sentence that closes a list of documents is the clause's (qa.desk.reading.clause_tail)
+            if tail:  # the sentence that closes a list of documents is the clause's (ingest.structure.clause_tail)
                 yield a, c.number, "", tail, c.full_text, c.text
 
 
