@@ -335,25 +335,32 @@ class KnowledgeStore:
             # no second thread is started while this one holds the flag: it goes on itself, a bounded
             # number of times (each pass ends in a published, correct index)
             for _ in range(_MERGE_PASSES):
-                snapshot = LexicalIndex(self.settings.lexical_path)
-                if not snapshot.load() or not snapshot.merge_due():
+                if not self._merge_lexical_once():
                     return
-                merged = snapshot.merged_segment()
-                with self._lexical_mutex:
-                    if not self._lexical_disk_lock.acquire(timeout=None):
-                        return
-                    try:
-                        current = LexicalIndex(self.settings.lexical_path)
-                        if current.load() and current.adopt_merge(snapshot, merged) and self._lexical is not None \
-                                and self._lexical.generation == current.generation:
-                            self._lexical = current
-                    finally:
-                        self._lexical_disk_lock.release()
         except Exception as exc:  # the index stays as it was (correct, only slower): said in the log
             print(f"kb: chưa gộp được các phân đoạn chỉ mục từ vựng: {type(exc).__name__}: {exc}", file=sys.stderr,
                   flush=True)
         finally:
             self._lexical_merging.release()
+
+    def _merge_lexical_once(self) -> bool:
+        """One full merge of the index as stored, published under the lock; False when none was due (or
+        the lock was not taken)."""
+        snapshot = LexicalIndex(self.settings.lexical_path)
+        if not snapshot.load() or not snapshot.merge_due():
+            return False
+        merged = snapshot.merged_segment()
+        with self._lexical_mutex:
+            if not self._lexical_disk_lock.acquire(timeout=None):
+                return False
+            try:
+                current = LexicalIndex(self.settings.lexical_path)
+                if current.load() and current.adopt_merge(snapshot, merged) and self._lexical is not None \
+                        and self._lexical.generation == current.generation:
+                    self._lexical = current
+            finally:
+                self._lexical_disk_lock.release()
+        return True
 
     # ---- reading without storing (the UI's preview)
     def _prepare(self, doc: LegalDocument, overrides: dict | None, by: str = "",

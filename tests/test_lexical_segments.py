@@ -171,20 +171,26 @@ def test_a_query_of_unknown_words_scores_zero_everywhere(tmp_path, tokens):
     assert len(got) == 20 and not got.any()
 
 
+def _six_decrees_one_by_one(kb, tmp_path, first: int, clause: str) -> list[str]:
+    """Six synthetic decrees ingested one by one (a segment each); their numbers."""
+    from test_ingest_hardening import synthetic_decree
+
+    numbers = [f"{first + i}/2099/NĐ-CP" for i in range(6)]
+    for i, number in enumerate(numbers):
+        kb.store.ingest([str(synthetic_decree(tmp_path / f"synthetic_{i}.txt", number=number,
+                                              clause=clause.format(i=i)))])
+    return numbers
+
+
 def test_the_store_merges_beside_ingests_and_keeps_answering(fake_kb, tmp_path, monkeypatch):
     """Through the store: synthetic decrees ingested one by one add a segment each; removing most of
     them crosses the removed-share threshold, and the merge thread leaves one segment, the same nodes,
     the same search results."""
     import threading
 
-    from test_ingest_hardening import synthetic_decree
-
     monkeypatch.setattr(lexical, "MAX_SEGMENTS", 50)  # only the full merge is looked at here
     kb = fake_kb()
-    numbers = [f"{610 + i}/2099/NĐ-CP" for i in range(6)]
-    for i, number in enumerate(numbers):
-        kb.store.ingest([str(synthetic_decree(tmp_path / f"synthetic_{i}.txt", number=number,
-                                              clause=f"Trạm thử nghiệm số {i} chăm sóc chim cánh cụt."))])
+    numbers = _six_decrees_one_by_one(kb, tmp_path, 610, "Trạm thử nghiệm số {i} chăm sóc chim cánh cụt.")
     assert len(kb.store.lexical().segments) == 6
     for number in numbers[:4]:
         kb.remove_document(number)
@@ -205,14 +211,9 @@ def test_removals_made_while_the_merge_runs_are_merged_away_too(fake_kb, tmp_pat
     then due again; the same thread merges once more, so no quarter of dead positions is left behind."""
     import threading
 
-    from test_ingest_hardening import synthetic_decree
-
     monkeypatch.setattr(lexical, "MAX_SEGMENTS", 50)
     kb = fake_kb()
-    numbers = [f"{630 + i}/2099/NĐ-CP" for i in range(6)]
-    for i, number in enumerate(numbers):
-        kb.store.ingest([str(synthetic_decree(tmp_path / f"synthetic_{i}.txt", number=number,
-                                              clause=f"Trạm quan sát số {i} đếm chim cánh cụt."))])
+    numbers = _six_decrees_one_by_one(kb, tmp_path, 630, "Trạm quan sát số {i} đếm chim cánh cụt.")
     removals_done, first_merge_started = threading.Event(), threading.Event()
     real_merged_segment = LexicalIndex.merged_segment
     calls = []

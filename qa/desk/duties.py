@@ -21,7 +21,7 @@ from core.bodies import KINDS, body_mentions, mention_filter
 from core.vocab import aligned_fold, nfc
 from ingest.model import Article
 from ingest.structure import clause_tail
-from qa.desk.reading import ACTION_RE, MARKER_RE, Reading, bare_lead, readings, title_bodies
+from qa.desk.reading import ACTION_RE, MARKER_RE, Reading, bare_lead, first_word_tag, readings, title_bodies
 from qa.desk.source import DeskDocument
 from qa.desk.timeparse import parse_time_limits
 
@@ -121,11 +121,7 @@ def starts_with_action(text: str) -> bool:
         return False
     if ACTION_RE.match(rest):
         return True
-    from pyvi import ViPosTagger, ViTokenizer  # the first word's part of speech, for the verbs not listed
-
-    first = body[at:][:40]
-    _, tags = ViPosTagger.postagging(ViTokenizer.tokenize(first))
-    return len(tags) > 0 and tags[0] in ("V", "A")
+    return first_word_tag(body[at:]) in ("V", "A")  # the verbs not listed
 
 
 def _lead_kind(text: str, own: tuple[Reading, ...], points=()) -> tuple[str, tuple[str, ...], str]:

@@ -138,6 +138,25 @@ def _subject_run(low: str, mentions: list[BodyMention], action: int) -> tuple[Bo
     return ()
 
 
+def _opening_run(low: str, mentions: list[BodyMention]) -> list[BodyMention]:
+    """The first body mentioned and those joined to it ("Bộ …, Ủy ban nhân dân cấp tỉnh và …")."""
+    run = [mentions[0]]
+    for m in mentions[1:]:
+        if not _only(_JOINER, low[run[-1].end:m.start]):
+            break
+        run.append(m)
+    return run
+
+
+def first_word_tag(text: str) -> str:
+    """pyvi's part of speech of the first word of `text` ("V", "A", "N" …; "" for none): the verbs no
+    list names. pyvi's model is loaded on first use."""
+    from pyvi import ViPosTagger, ViTokenizer
+
+    _, tags = ViPosTagger.postagging(ViTokenizer.tokenize(text[:40]))
+    return str(tags[0]) if len(tags) > 0 else ""
+
+
 _BRACKETS_AND_SPACE = re.compile(r"(?:\s+|\([^()]*\))*")
 # What may come before the bodies for the fallback: openers, or one time phrase ("Hằng năm, ").
 _FALLBACK_OPENING = re.compile(r"(?:(?:hang\s+(?:nam|quy|thang|tuan)|dinh\s+ky[^,;:]{0,40})\s*,\s*)?(?:\s|cac\b|nhung\b|moi\b)*")
@@ -151,19 +170,11 @@ def _verb_after(sentence: str, low: str, mentions: list[BodyMention]) -> int:
     speech: the action of the verbs ACTION_RE does not list. -1 when the next word is no verb."""
     if not _FALLBACK_OPENING.fullmatch(low[:mentions[0].start]):
         return -1  # the bodies must open the sentence (a time may come first): not one listed after a colon
-    run_end = mentions[0].end
-    for m in mentions[1:]:
-        if not _only(_JOINER, low[run_end:m.start]):
-            break
-        run_end = m.end
-    at = _BRACKETS_AND_SPACE.match(low, run_end).end()
+    at = _BRACKETS_AND_SPACE.match(low, _opening_run(low, mentions)[-1].end).end()
     word = low[at:at + 40]
     if not word or not word[0].isalpha() or _NOT_AN_ACTION.match(word):
         return -1
-    from pyvi import ViPosTagger, ViTokenizer  # loaded on first use (as qa.desk.duties does)
-
-    _, tags = ViPosTagger.postagging(ViTokenizer.tokenize(sentence[at:at + 40]))
-    return at if len(tags) > 0 and tags[0] == "V" else -1
+    return at if first_word_tag(sentence[at:]) == "V" else -1
 
 
 @functools.lru_cache(maxsize=8192)
@@ -223,12 +234,7 @@ def title_bodies(title: str) -> tuple[str, ...]:
     low = aligned_fold(rest)
     if not _only(_OPENER, low[:mentions[0].start]):
         return ()
-    run = [mentions[0]]
-    for m in mentions[1:]:
-        if not _only(_JOINER, low[run[-1].end:m.start]):
-            break
-        run.append(m)
-    return tuple(dict.fromkeys(m.kind for m in run))
+    return tuple(dict.fromkeys(m.kind for m in _opening_run(low, mentions)))
 
 
 def bare_lead(text: str) -> tuple[str, ...]:
