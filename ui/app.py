@@ -397,6 +397,10 @@ class App(StaffActions, ConversationActions):
                     break
                 if isinstance(item, Answer):
                     turn["answer"] = item
+                    # before the answer shows, so that its yield is this turn's last: a reader who asks
+                    # again as soon as it shows must not have a later yield of this one overwrite the
+                    # page and the turns with their new question left out
+                    self._keep_for_reader(turn)
                 else:
                     turn["text"] += item
                 yield chat_view.render_chat(turns), turns, ""
@@ -408,9 +412,8 @@ class App(StaffActions, ConversationActions):
                              "nếu lỗi lặp lại, báo quản trị viên.")
         if turn["answer"] is None and not turn["error"]:
             turn["error"] = "Không nhận được câu trả lời từ dịch vụ."
-        if turn["answer"] is not None:
-            self._keep_for_reader(turn)
-        yield chat_view.render_chat(turns), turns, ""
+        if turn["error"]:  # an answer already had its last yield above
+            yield chat_view.render_chat(turns), turns, ""
 
     def _keep_for_reader(self, turn: dict) -> None:
         """What the page shows of an answer beyond the service's result: every citation in formal
